@@ -1,0 +1,45 @@
+// Lint, including the import graph: a subsystem imports shared types, common helpers, the
+// store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
+import tseslint from 'typescript-eslint';
+
+const SUBSYSTEMS = ['types', 'common', 'store', 'scheduler', 'orchestrator', 'dispatcher', 'agent', 'api', 'manager', 'cli'];
+const ALLOWED = {
+  types: [],
+  common: ['types'],
+  store: ['types', 'common'],
+  scheduler: ['types', 'common', 'store'],
+  orchestrator: ['types', 'common', 'store'],
+  dispatcher: ['types', 'common', 'store'],
+  agent: ['types', 'common'],
+  api: ['types', 'common', 'store'],
+  manager: ['types', 'common', 'store', 'scheduler', 'orchestrator', 'dispatcher', 'api'],
+  cli: SUBSYSTEMS,
+};
+
+const graphRules = Object.entries(ALLOWED).map(([folder, allowed]) => {
+  const forbidden = SUBSYSTEMS.filter((s) => s !== folder && !allowed.includes(s));
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': forbidden.length === 0 ? 'off' : ['error', {
+        patterns: [{
+          regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`,
+          message: `src/${folder} may import only ${['its own folder', ...allowed].join(', ')} (see docs/architecture.md).`,
+        }],
+      }],
+    },
+  };
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  ...graphRules,
+);

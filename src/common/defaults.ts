@@ -1,0 +1,10 @@
+// Swarm's defaults (swarmkit api/defaults/service.go, manager.go, dispatcher.go), in ms.
+
+export const DEFAULT_RESTART_CONDITION = 'any' as const;
+export const DEFAULT_RESTART_DELAY_MS = 5_000;
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+export const DEFAULT_TASK_HISTORY = 5;
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+/** A node is down after this many heartbeat periods without one. */
+export const HEARTBEAT_GRACE_MULTIPLIER = 3;
+export const DEFAULT_UPDATE_MONITOR_MS = 5_000;

@@ -1,0 +1,4 @@
+export { Store } from './store.js';
+export type { StoreOptions, ReadTx, Tx, TableReader, TableWriter, TaskReader, ServiceReader } from './store.js';
+export { Watcher } from './watch.js';
+export type { Change, Commit, Kind, Kinds, Action } from './watch.js';

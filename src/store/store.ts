@@ -1,0 +1,266 @@
+// The manager's single source of truth: typed tables in memory, every commit written through to
+// SQLite before it is acknowledged, and watchers that see every commit in order.
+//
+// Transactions are synchronous functions. Node runs one at a time to completion, so a
+// transaction sees a consistent state and no reader ever sees half of one; a throw undoes
+// every write it made. Objects read from the store are frozen: copy, never mutate.
+
+import Database from 'better-sqlite3';
+import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
+import type { Cluster, Meta, Node, Service, Task } from '../types/index.js';
+import { now } from '../common/time.js';
+import { Table } from './table.js';
+import { Watcher, type Change, type Commit, type Kind, type Kinds } from './watch.js';
+
+export interface StoreOptions {
+  /** SQLite file; ':memory:' (the default) keeps nothing after close. */
+  path?: string;
+  /** FULL fsyncs every commit (survives power loss); NORMAL survives a process kill only. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export interface TableReader<T> {
+  get(id: string): T | undefined;
+  list(): T[];
+  count(): number;
+}
+
+export interface TableWriter<T> extends TableReader<T> {
+  /** create stores a new object; it sets Version, CreatedAt and UpdatedAt. */
+  create(obj: T): T;
+  /**
+   * update replaces the stored object with obj. obj.Version must be the stored version:
+   * throws VersionConflictError when it is stale, NotFoundError when the object is gone.
+   */
+  update(obj: T): T;
+  /** delete removes the object; deleting a missing object is a no-op returning undefined. */
+  delete(id: string): T | undefined;
+}
+
+export interface TaskReader extends TableReader<Task> {
+  byService(serviceId: string): Task[];
+  byNode(nodeId: string): Task[];
+}
+export interface ServiceReader extends TableReader<Service> {
+  byName(name: string): Service | undefined;
+}
+
+export interface ReadTx {
+  readonly index: number;
+  readonly nodes: TableReader<Node>;
+  readonly services: ServiceReader;
+  readonly tasks: TaskReader;
+  cluster(): Cluster | undefined;
+}
+
+export interface Tx extends ReadTx {
+  readonly nodes: TableWriter<Node>;
+  readonly services: ServiceReader & TableWriter<Service>;
+  readonly tasks: TaskReader & TableWriter<Task>;
+  readonly clusters: TableWriter<Cluster>;
+}
+
+export class Store {
+  readonly #db: Database.Database;
+  readonly #tables: { [K in Kind]: Table<Kinds[K]> };
+  readonly #watchers = new Set<Watcher>();
+  readonly #upsert: Database.Statement;
+  readonly #remove: Database.Statement;
+  readonly #setIndex: Database.Statement;
+  #index = 0;
+  #inUpdate = false;
+
+  constructor(options: StoreOptions = {}) {
+    this.#db = new Database(options.path ?? ':memory:');
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id));
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    this.#upsert = this.#db.prepare('INSERT OR REPLACE INTO objects (kind, id, data) VALUES (?, ?, ?)');
+    this.#remove = this.#db.prepare('DELETE FROM objects WHERE kind = ? AND id = ?');
+    this.#setIndex = this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('index', ?)");
+    this.#tables = {
+      node: new Table<Node>({}),
+      service: new Table<Service>({ name: (s) => s.Spec.Name }),
+      task: new Table<Task>({ service: (t) => t.ServiceID, node: (t) => t.NodeID || undefined }),
+      cluster: new Table<Cluster>({}),
+    };
+    this.#load();
+  }
+
+  /** index is the number of the last commit. */
+  get index(): number {
+    return this.#index;
+  }
+
+  /** view runs fn against the current committed state. */
+  view<R>(fn: (tx: ReadTx) => R): R {
+    return fn(this.#readTx());
+  }
+
+  /**
+   * update runs fn as one transaction: if fn returns, its writes are persisted and published
+   * as one commit; if it throws, they are undone and the error is rethrown. fn must be
+   * synchronous and must not call update again.
+   */
+  update<R>(fn: (tx: Tx) => R): R {
+    if (this.#inUpdate) throw new Error('store: nested update');
+    this.#inUpdate = true;
+    const changes: Change[] = [];
+    const undo: { kind: Kind; id: string; old: Meta | undefined }[] = [];
+    try {
+      const result = fn(this.#writeTx(changes, undo));
+      if (result instanceof Promise) throw new Error('store: update function must be synchronous');
+      if (changes.length > 0) this.#commit(changes);
+      return result;
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const u = undo[i]!;
+        const table = this.#tables[u.kind] as unknown as Table<Meta>;
+        if (u.old) table.put(u.old);
+        else table.remove(u.id);
+      }
+      throw err;
+    } finally {
+      this.#inUpdate = false;
+    }
+  }
+
+  /** watch delivers every commit after this call. Close the watcher when done. */
+  watch(): Watcher {
+    const w = new Watcher((x) => this.#watchers.delete(x));
+    this.#watchers.add(w);
+    return w;
+  }
+
+  /** viewAndWatch reads a snapshot and subscribes at the same instant: no commit is missed or seen twice. */
+  viewAndWatch<R>(fn: (tx: ReadTx) => R): [R, Watcher] {
+    const w = this.watch();
+    return [this.view(fn), w];
+  }
+
+  close(): void {
+    for (const w of [...this.#watchers]) w.close();
+    this.#db.close();
+  }
+
+  #load(): void {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: number } | undefined;
+    this.#index = row?.value ?? 0;
+    const rows = this.#db.prepare('SELECT kind, data FROM objects').all() as { kind: Kind; data: string }[];
+    for (const r of rows) {
+      const table = this.#tables[r.kind] as unknown as Table<Meta> | undefined;
+      if (table) table.put(Object.freeze(JSON.parse(r.data) as Meta));
+    }
+  }
+
+  #commit(changes: Change[]): void {
+    const index = this.#index + 1;
+    const persist = this.#db.transaction(() => {
+      for (const c of changes) {
+        if (c.action === 'delete') this.#remove.run(c.kind, c.object.ID);
+        else this.#upsert.run(c.kind, c.object.ID, JSON.stringify(c.object));
+      }
+      this.#setIndex.run(index);
+    });
+    persist();
+    this.#index = index;
+    const commit: Commit = { index, changes };
+    for (const w of this.#watchers) w.push(commit);
+  }
+
+  #reader<K extends Kind>(kind: K): TableReader<Kinds[K]> {
+    const table = this.#tables[kind];
+    return {
+      get: (id) => table.get(id),
+      list: () => [...table.rows.values()],
+      count: () => table.rows.size,
+    };
+  }
+
+  #readTx(): ReadTx {
+    const tasks = this.#tables.task;
+    const services = this.#tables.service;
+    const pick = (ids: ReadonlySet<string>): Task[] => [...ids].map((id) => tasks.get(id)!);
+    return {
+      index: this.#index,
+      nodes: this.#reader('node'),
+      services: {
+        ...this.#reader('service'),
+        byName: (name) => {
+          const [id] = services.ids('name', name);
+          return id === undefined ? undefined : services.get(id);
+        },
+      },
+      tasks: {
+        ...this.#reader('task'),
+        byService: (id) => pick(tasks.ids('service', id)),
+        byNode: (id) => pick(tasks.ids('node', id)),
+      },
+      cluster: () => this.#tables.cluster.rows.values().next().value,
+    };
+  }
+
+  #writeTx(changes: Change[], undo: { kind: Kind; id: string; old: Meta | undefined }[]): Tx {
+    const read = this.#readTx();
+    const pendingIndex = this.#index + 1;
+    const writer = <K extends Kind>(kind: K): TableWriter<Kinds[K]> => {
+      const table = this.#tables[kind] as unknown as Table<Kinds[K]>;
+      const record = (action: Change['action'], object: Kinds[K], old: Kinds[K] | undefined): void => {
+        undo.push({ kind, id: object.ID, old });
+        changes.push({ kind, action, object, old } as Change);
+      };
+      return {
+        ...this.#reader(kind),
+        create: (obj) => {
+          if (table.get(obj.ID)) throw new Error(`store: ${kind} ${obj.ID} already exists`);
+          if (kind === 'service') this.#checkServiceName(obj as Service);
+          const ts = now();
+          const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, CreatedAt: obj.CreatedAt || ts, UpdatedAt: ts }) as Kinds[K];
+          table.put(stored);
+          record('create', stored, undefined);
+          return stored;
+        },
+        update: (obj) => {
+          const old = table.get(obj.ID);
+          if (!old) throw new NotFoundError(`${kind} ${obj.ID} not found`);
+          if (obj.Version.Index !== old.Version.Index) {
+            throw new VersionConflictError(
+              `update out of sequence: ${kind} ${obj.ID} is at version ${old.Version.Index}, the update was made from version ${obj.Version.Index}; read it again and retry`,
+            );
+          }
+          if (kind === 'service') this.#checkServiceName(obj as Service);
+          const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, UpdatedAt: now() }) as Kinds[K];
+          table.put(stored);
+          record('update', stored, old);
+          return stored;
+        },
+        delete: (id) => {
+          const old = table.remove(id);
+          if (!old) return undefined;
+          undo.push({ kind, id, old });
+          changes.push({ kind, action: 'delete', object: old } as Change);
+          return old;
+        },
+      };
+    };
+    return {
+      ...read,
+      index: pendingIndex,
+      nodes: writer('node'),
+      services: { ...read.services, ...writer('service') },
+      tasks: { ...read.tasks, ...writer('task') },
+      clusters: writer('cluster'),
+    };
+  }
+
+  #checkServiceName(svc: Service): void {
+    const name = svc.Spec.Name;
+    if (!name) return;
+    for (const id of this.#tables.service.ids('name', name)) {
+      if (id !== svc.ID) throw new NameConflictError(`service ${name} already exists`);
+    }
+  }
+}

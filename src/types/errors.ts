@@ -1,0 +1,83 @@
+// Typed domain errors with stable codes. Subsystems throw these; only the API edge maps a code
+// to an HTTP status (src/api/errors.ts). Messages are written for users: they name the object or
+// field and, where there is one, the fix.
+
+export type ErrorCode =
+  | 'NOT_FOUND'
+  | 'NAME_CONFLICT'
+  | 'VERSION_CONFLICT'
+  | 'INVALID_ARGUMENT'
+  | 'AMBIGUOUS'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'UNAVAILABLE'
+  | 'NOT_IMPLEMENTED';
+
+export class BerthError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown when an object looked up by ID, name or prefix does not exist. */
+export class NotFoundError extends BerthError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+/** Thrown when a create or rename would give two objects of one kind the same name. */
+export class NameConflictError extends BerthError {
+  constructor(message: string) {
+    super('NAME_CONFLICT', message);
+  }
+}
+
+/** Thrown when an update names a version that is no longer the object's current one. */
+export class VersionConflictError extends BerthError {
+  constructor(message: string) {
+    super('VERSION_CONFLICT', message);
+  }
+}
+
+/** Thrown for input that can never succeed as given; the message names the field and the fix. */
+export class InvalidArgumentError extends BerthError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** Thrown when an ID prefix or name matches more than one object. */
+export class AmbiguousError extends BerthError {
+  constructor(message: string) {
+    super('AMBIGUOUS', message);
+  }
+}
+
+export class UnauthorizedError extends BerthError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends BerthError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class UnavailableError extends BerthError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
+  }
+}
+
+export class NotImplementedError extends BerthError {
+  constructor(message: string) {
+    super('NOT_IMPLEMENTED', message);
+  }
+}

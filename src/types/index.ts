@@ -1,0 +1,4 @@
+export * from './objects.js';
+export * from './task-state.js';
+export * from './errors.js';
+export * from './protocol.js';

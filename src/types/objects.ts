@@ -1,0 +1,306 @@
+// Cluster objects in the Docker Engine API v1.41 shapes (PascalCase), so the API layer serves
+// them as stored and the stock docker CLI reads them unchanged. Berth-internal fields that the
+// Engine API does not define are prefixed `Berth` and documented where they are declared.
+
+import type { TaskState } from './task-state.js';
+
+export type Labels = Record<string, string>;
+
+export interface ObjectVersion {
+  Index: number;
+}
+
+/** Fields every stored object carries. Version.Index is the store commit that last wrote it. */
+export interface Meta {
+  ID: string;
+  Version: ObjectVersion;
+  CreatedAt: string;
+  UpdatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes
+
+export type NodeRole = 'worker' | 'manager';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+export type NodeState = 'unknown' | 'down' | 'ready' | 'disconnected';
+
+export interface NodeSpec {
+  Name?: string;
+  Labels?: Labels;
+  Role?: NodeRole;
+  Availability?: NodeAvailability;
+}
+
+export interface Platform {
+  Architecture?: string;
+  OS?: string;
+}
+
+export interface ResourceObject {
+  NanoCPUs?: number;
+  MemoryBytes?: number;
+  GenericResources?: unknown[];
+}
+
+export interface NodeDescription {
+  Hostname?: string;
+  Platform?: Platform;
+  Resources?: ResourceObject;
+  Engine?: { EngineVersion?: string; Labels?: Labels; Plugins?: { Type: string; Name: string }[] };
+  TLSInfo?: { TrustRoot?: string; CertIssuerSubject?: string; CertIssuerPublicKey?: string };
+}
+
+export interface NodeStatus {
+  State: NodeState;
+  Message?: string;
+  Addr?: string;
+}
+
+export interface ManagerStatus {
+  Leader?: boolean;
+  Reachability?: 'unknown' | 'unreachable' | 'reachable';
+  Addr?: string;
+}
+
+export interface Node extends Meta {
+  Spec: NodeSpec;
+  Description: NodeDescription;
+  Status: NodeStatus;
+  ManagerStatus?: ManagerStatus;
+  /** Berth: sha256 (hex) of the secret this node's agent authenticates its session with. */
+  BerthSecretHash?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services
+
+export interface Mount {
+  Target?: string;
+  Source?: string;
+  Type?: 'bind' | 'volume' | 'tmpfs' | 'npipe' | 'cluster';
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Labels;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+  };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+}
+
+export interface SecretReference {
+  File?: { Name?: string; UID?: string; GID?: string; Mode?: number };
+  SecretID?: string;
+  SecretName?: string;
+}
+
+export interface ConfigReference {
+  File?: { Name?: string; UID?: string; GID?: string; Mode?: number };
+  Runtime?: Record<string, never>;
+  ConfigID?: string;
+  ConfigName?: string;
+}
+
+export interface ContainerSpec {
+  Image?: string;
+  Labels?: Labels;
+  Command?: string[];
+  Args?: string[];
+  Hostname?: string;
+  Env?: string[];
+  Dir?: string;
+  User?: string;
+  Groups?: string[];
+  Privileges?: unknown;
+  TTY?: boolean;
+  OpenStdin?: boolean;
+  ReadOnly?: boolean;
+  Mounts?: Mount[];
+  StopSignal?: string;
+  StopGracePeriod?: number;
+  HealthCheck?: HealthConfig;
+  Hosts?: string[];
+  DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };
+  Secrets?: SecretReference[];
+  Configs?: ConfigReference[];
+  Isolation?: string;
+  Init?: boolean | null;
+  Sysctls?: Record<string, string>;
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
+  Ulimits?: { Name?: string; Soft?: number; Hard?: number }[];
+}
+
+export interface Limit {
+  NanoCPUs?: number;
+  MemoryBytes?: number;
+  Pids?: number;
+}
+
+export interface Resources {
+  Limits?: Limit;
+  Reservations?: ResourceObject;
+}
+
+export type RestartCondition = 'none' | 'on-failure' | 'any';
+
+export interface RestartPolicy {
+  Condition?: RestartCondition;
+  Delay?: number;
+  MaxAttempts?: number;
+  Window?: number;
+}
+
+export interface PlacementPreference {
+  Spread?: { SpreadDescriptor?: string };
+}
+
+export interface Placement {
+  Constraints?: string[];
+  Preferences?: PlacementPreference[];
+  MaxReplicas?: number;
+  Platforms?: Platform[];
+}
+
+export interface NetworkAttachmentConfig {
+  Target?: string;
+  Aliases?: string[];
+  DriverOpts?: Record<string, string>;
+}
+
+export interface TaskSpec {
+  PluginSpec?: unknown;
+  ContainerSpec?: ContainerSpec;
+  NetworkAttachmentSpec?: { ContainerID?: string };
+  Resources?: Resources;
+  RestartPolicy?: RestartPolicy;
+  Placement?: Placement;
+  ForceUpdate?: number;
+  Runtime?: string;
+  Networks?: NetworkAttachmentConfig[];
+  LogDriver?: { Name?: string; Options?: Record<string, string> };
+}
+
+export interface ServiceMode {
+  Replicated?: { Replicas?: number };
+  Global?: Record<string, never>;
+  ReplicatedJob?: { MaxConcurrent?: number; TotalCompletions?: number };
+  GlobalJob?: Record<string, never>;
+}
+
+export interface UpdateConfig {
+  Parallelism?: number;
+  Delay?: number;
+  FailureAction?: 'continue' | 'pause' | 'rollback';
+  Monitor?: number;
+  MaxFailureRatio?: number;
+  Order?: 'stop-first' | 'start-first';
+}
+
+export interface EndpointPortConfig {
+  Name?: string;
+  Protocol?: 'tcp' | 'udp' | 'sctp';
+  TargetPort?: number;
+  PublishedPort?: number;
+  PublishMode?: 'ingress' | 'host';
+}
+
+export interface EndpointSpec {
+  Mode?: 'vip' | 'dnsrr';
+  Ports?: EndpointPortConfig[];
+}
+
+export interface ServiceSpec {
+  Name?: string;
+  Labels?: Labels;
+  TaskTemplate?: TaskSpec;
+  Mode?: ServiceMode;
+  UpdateConfig?: UpdateConfig;
+  RollbackConfig?: UpdateConfig;
+  Networks?: NetworkAttachmentConfig[];
+  EndpointSpec?: EndpointSpec;
+}
+
+export interface UpdateStatus {
+  State?: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+  StartedAt?: string;
+  CompletedAt?: string;
+  Message?: string;
+}
+
+export interface Service extends Meta {
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: { Spec?: EndpointSpec; Ports?: EndpointPortConfig[]; VirtualIPs?: { NetworkID?: string; Addr?: string }[] };
+  UpdateStatus?: UpdateStatus;
+  JobStatus?: { JobIteration?: ObjectVersion; LastExecution?: string };
+  /** Berth: the store index at which Spec last changed; tasks record it to tell up-to-date from stale. */
+  BerthSpecVersion: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+
+export interface ContainerStatus {
+  ContainerID?: string;
+  PID?: number;
+  ExitCode?: number;
+}
+
+export interface PortStatus {
+  Ports?: EndpointPortConfig[];
+}
+
+export interface TaskStatus {
+  Timestamp: string;
+  State: TaskState;
+  Message: string;
+  Err?: string;
+  ContainerStatus?: ContainerStatus;
+  PortStatus?: PortStatus;
+}
+
+export interface Task extends Meta {
+  Name?: string;
+  Labels?: Labels;
+  Spec: TaskSpec;
+  ServiceID: string;
+  /** Replicated services: 1..N. Global services: 0 (the task is keyed by NodeID). */
+  Slot?: number;
+  NodeID?: string;
+  Status: TaskStatus;
+  DesiredState: TaskState;
+  /** Engine-API field name for the service spec version the task was made from (`_up-to-date` filter). */
+  SpecVersion?: ObjectVersion;
+  /** Berth: service name and labels at task creation, so agents and filters need no service lookup. */
+  BerthService: { Name: string; Labels: Labels; Endpoint?: EndpointSpec };
+  /** Berth: earliest time the orchestrator lets a restarted task go from desired READY to RUNNING. */
+  BerthRestartAt?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster
+
+export interface Cluster extends Meta {
+  Spec: {
+    Name: string;
+    Labels?: Labels;
+    Orchestration: { TaskHistoryRetentionLimit: number };
+    Dispatcher: { HeartbeatPeriod: number };
+    Raft?: Record<string, number>;
+    CAConfig?: Record<string, unknown>;
+    TaskDefaults?: Record<string, unknown>;
+    EncryptionConfig?: { AutoLockManagers: boolean };
+  };
+  JoinTokens: { Worker: string; Manager: string };
+}

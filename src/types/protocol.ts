@@ -1,0 +1,64 @@
+// The manager <-> agent session protocol: JSON messages over one authenticated WebSocket per
+// agent (path DISPATCHER_PATH on the manager's API port). The manager streams the complete set
+// of tasks assigned to the node, then incremental changes; the agent streams status
+// transitions and heartbeats. See docs/dispatcher.md.
+
+import type { Labels, NodeDescription, Task, TaskStatus } from './objects.js';
+
+export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
+
+/** First message from the agent. A new node presents the join token; a known one its id and secret. */
+export interface HelloMessage {
+  type: 'hello';
+  joinToken?: string;
+  nodeId?: string;
+  secret?: string;
+  description: NodeDescription;
+  /** Node labels to set when the node first joins (`berth agent --label k=v`). */
+  labels?: Labels;
+  /** Engine endpoint the agent drives, shown in the node's status address. */
+  addr?: string;
+}
+
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+}
+
+export interface TaskStatusUpdate {
+  taskId: string;
+  status: TaskStatus;
+}
+
+export interface StatusMessage {
+  type: 'status';
+  updates: TaskStatusUpdate[];
+}
+
+export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage;
+
+/** Reply to hello. `secret` is sent once, when a node joins for the first time. */
+export interface WelcomeMessage {
+  type: 'welcome';
+  nodeId: string;
+  secret?: string;
+  heartbeatPeriodMs: number;
+}
+
+/**
+ * Tasks assigned to the node. With `full` the list is the complete set: the agent removes
+ * every task it holds that is not in it. Without, `tasks` are created or changed and
+ * `removed` are ids the manager no longer assigns.
+ */
+export interface AssignmentsMessage {
+  type: 'assignments';
+  full: boolean;
+  tasks: Task[];
+  removed: string[];
+}
+
+export interface SessionErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type ManagerMessage = WelcomeMessage | AssignmentsMessage | SessionErrorMessage;
