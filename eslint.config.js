@@ -2,17 +2,18 @@
 // store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
 import tseslint from 'typescript-eslint';
 
-const SUBSYSTEMS = ['types', 'common', 'store', 'scheduler', 'orchestrator', 'dispatcher', 'agent', 'api', 'manager', 'cli'];
+const SUBSYSTEMS = ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'manager', 'cli'];
 const ALLOWED = {
   types: [],
   common: ['types'],
   store: ['types', 'common'],
   scheduler: ['types', 'common', 'store'],
   orchestrator: ['types', 'common', 'store'],
+  allocator: ['types', 'common', 'store'],
   dispatcher: ['types', 'common', 'store'],
   agent: ['types', 'common'],
   api: ['types', 'common', 'store'],
-  manager: ['types', 'common', 'store', 'scheduler', 'orchestrator', 'dispatcher', 'api'],
+  manager: ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
   cli: SUBSYSTEMS,
 };
 

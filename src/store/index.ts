@@ -2,3 +2,5 @@ export { Store } from './store.js';
 export type { StoreOptions, ReadTx, Tx, TableReader, TableWriter, TaskReader, ServiceReader } from './store.js';
 export { Watcher } from './watch.js';
 export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
+export { driveLoop } from './loop.js';
+export type { ReconcileLoop, DriveOptions } from './loop.js';

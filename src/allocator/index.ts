@@ -1,0 +1,1 @@
+export { Allocator } from './allocator.js';

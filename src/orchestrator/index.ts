@@ -1,0 +1,4 @@
+export { ReplicatedOrchestrator } from './replicated.js';
+export { GlobalOrchestrator } from './global.js';
+export { TaskReaper } from './reaper.js';
+export { RestartSupervisor } from './restart.js';

@@ -1,0 +1,53 @@
+// Restart policy with Swarm's semantics: condition none | on-failure | any (default any),
+// delay before the replacement may start (default 5 s), and at most MaxAttempts restarts,
+// counted within Window when one is set. Like Swarm, the attempt history lives in memory.
+
+import { DEFAULT_RESTART_CONDITION, DEFAULT_RESTART_DELAY_MS } from '../common/defaults.js';
+import { nsToMs } from '../common/time.js';
+import type { Service, Task } from '../types/index.js';
+
+export class RestartSupervisor {
+  readonly #history = new Map<string, number[]>();
+
+  /** shouldRestart decides whether a task that ended gets a replacement in its slot. */
+  shouldRestart(t: Task, svc: Service, nowMs = Date.now()): boolean {
+    const policy = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
+    const condition = policy.Condition ?? DEFAULT_RESTART_CONDITION;
+    if (condition === 'none') return false;
+    if (condition === 'on-failure' && t.Status.State === 'complete') return false;
+    const max = policy.MaxAttempts ?? 0;
+    if (max === 0) return true;
+    return this.#attempts(slotKey(t), nsToMs(policy.Window, 0), nowMs) < max;
+  }
+
+  /** record notes a restart of the task's slot. */
+  record(t: Task, nowMs = Date.now()): void {
+    const key = slotKey(t);
+    const list = this.#history.get(key) ?? [];
+    list.push(nowMs);
+    this.#history.set(key, list);
+  }
+
+  /** delayMs is how long a replacement waits before it may start. */
+  delayMs(svc: Service): number {
+    return nsToMs(svc.Spec.TaskTemplate?.RestartPolicy?.Delay, DEFAULT_RESTART_DELAY_MS);
+  }
+
+  /** forget drops the history of a service that is gone. */
+  forget(serviceId: string): void {
+    for (const key of this.#history.keys()) if (key.startsWith(serviceId + '/')) this.#history.delete(key);
+  }
+
+  #attempts(key: string, windowMs: number, nowMs: number): number {
+    const list = this.#history.get(key) ?? [];
+    if (windowMs === 0) return list.length;
+    const recent = list.filter((at) => nowMs - at <= windowMs);
+    this.#history.set(key, recent);
+    return recent.length;
+  }
+}
+
+/** Replicated tasks restart in their slot; global tasks on their node. */
+function slotKey(t: Task): string {
+  return t.Slot ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/${t.NodeID ?? ''}`;
+}
