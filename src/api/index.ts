@@ -1,0 +1,2 @@
+export { createApiServer } from './server.js';
+export type { ApiServerOptions } from './server.js';

@@ -1,0 +1,30 @@
+// What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
+// fields (everything named Berth*), plus what Swarm derives on read.
+
+import type { Node, Service, Task } from '../types/index.js';
+import type { ServiceStatus } from './service-status.js';
+
+type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
+
+function withoutBerth<T extends object>(obj: T): Public<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!k.startsWith('Berth')) out[k] = v;
+  return out as Public<T>;
+}
+
+/** Berth has one manager, so a node in the manager role is the reachable leader. */
+export function apiNode(n: Node): Public<Node> {
+  const node = withoutBerth(n);
+  if (n.Spec.Role !== 'manager') return node;
+  return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
+}
+
+export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
+  return status ? { ...withoutBerth(s), ServiceStatus: status } : withoutBerth(s);
+}
+
+/** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
+export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
+  const { Name: _name, ...rest } = withoutBerth(t);
+  return rest;
+}

@@ -1,0 +1,86 @@
+// /nodes: list, inspect, update (spec only), remove. Nodes themselves are created by the
+// dispatcher when an agent joins; the API only lets the user change their spec or drop them.
+
+import type { FastifyInstance } from 'fastify';
+import { InvalidArgumentError } from '../../types/index.js';
+import type { Node } from '../../types/index.js';
+import type { Store } from '../../store/index.js';
+import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
+import { boolParam, versionParam, type ById } from '../http.js';
+import { findNode, nodeNames } from '../lookup.js';
+import { apiNode } from '../present.js';
+import { validateNodeSpec } from '../validate-node.js';
+
+const NODE_FILTERS = ['id', 'label', 'name', 'role', 'membership', 'node.label'];
+
+export function nodeRoutes(app: FastifyInstance, store: Store): void {
+  app.get<{ Querystring: { filters?: string } }>('/nodes', (request) => {
+    const f = parseFilters(request.query.filters, NODE_FILTERS);
+    checkValues(f, 'role', ['manager', 'worker']);
+    checkValues(f, 'membership', ['accepted', 'pending']);
+    return store.view((tx) =>
+      tx.nodes
+        .list()
+        .filter(
+          (n) =>
+            anyPrefix(f.get('id'), n.ID) &&
+            anyPrefix(f.get('name'), ...nodeNames(n)) &&
+            allLabels(f.get('label'), n.Description.Engine?.Labels) &&
+            allLabels(f.get('node.label'), n.Spec.Labels) &&
+            anyExact(f.get('role'), n.Spec.Role ?? 'worker') &&
+            // Every node the dispatcher admits is accepted; Berth has no pending membership.
+            anyExact(f.get('membership'), 'accepted'),
+        )
+        .map(apiNode),
+    );
+  });
+
+  app.get<ById>('/nodes/:id', (request) => store.view((tx) => apiNode(findNode(tx, request.params.id))));
+
+  app.post<ById>('/nodes/:id/update', (request, reply) => {
+    const version = versionParam(request.query.version, 'node');
+    const spec = validateNodeSpec(request.body);
+    store.update((tx) => {
+      const node = findNode(tx, request.params.id);
+      checkRoleChange(node, spec.Role);
+      tx.nodes.update({
+        ...node,
+        Version: { Index: version },
+        // Role and availability are kept when the body leaves them out.
+        Spec: { ...spec, Role: spec.Role ?? node.Spec.Role, Availability: spec.Availability ?? node.Spec.Availability },
+      });
+    });
+    return reply.code(200).send();
+  });
+
+  app.delete<ById>('/nodes/:id', (request, reply) => {
+    const force = boolParam(request.query.force);
+    store.update((tx) => {
+      const node = findNode(tx, request.params.id);
+      const name = node.Description.Hostname || node.ID;
+      if (node.Spec.Role === 'manager') {
+        throw new InvalidArgumentError(`node ${name} is a cluster manager and can't be removed: Berth runs a single manager`);
+      }
+      if (!force && node.Status.State !== 'down') {
+        throw new InvalidArgumentError(
+          `node ${name} is not down and can't be removed: stop its agent and wait until the node is down, or remove it with --force`,
+        );
+      }
+      tx.nodes.delete(node.ID);
+    });
+    return reply.code(200).send();
+  });
+}
+
+/** Berth has exactly one manager, so roles cannot change in either direction yet. */
+function checkRoleChange(node: Node, role: Node['Spec']['Role']): void {
+  const current = node.Spec.Role ?? 'worker';
+  if (role === undefined || role === current) return;
+  const name = node.Description.Hostname || node.ID;
+  if (role === 'manager') {
+    throw new InvalidArgumentError(
+      `can't promote node ${name} to manager: Berth has a single manager until multi-manager support lands`,
+    );
+  }
+  throw new InvalidArgumentError(`can't demote node ${name}: it is the manager, and Berth has a single manager`);
+}

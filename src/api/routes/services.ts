@@ -1,0 +1,127 @@
+// /services: list (with ?status=true counts), create, inspect (?insertDefaults=true), update
+// (optimistic on ?version=, server-side rollback), remove. The API owns Spec, PreviousSpec,
+// Endpoint and BerthSpecVersion; orchestrators turn them into tasks.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { InvalidArgumentError } from '../../types/index.js';
+import type { Service, ServiceSpec } from '../../types/index.js';
+import type { Store, Tx } from '../../store/index.js';
+import { newId } from '../../common/ids.js';
+import { now } from '../../common/time.js';
+import { checkPortConflicts, endpointFor } from '../endpoint.js';
+import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
+import { boolParam, versionParam, type ById } from '../http.js';
+import { findService } from '../lookup.js';
+import { apiService } from '../present.js';
+import { withDefaults } from '../service-defaults.js';
+import { randomServiceName } from '../service-names.js';
+import { serviceStatus } from '../service-status.js';
+import { modeKind, validateServiceSpec } from '../validate-service.js';
+
+const SERVICE_FILTERS = ['id', 'label', 'name', 'mode', 'runtime'];
+
+export function serviceRoutes(app: FastifyInstance, store: Store): void {
+  app.get<{ Querystring: { filters?: string; status?: string } }>('/services', (request) => {
+    const f = parseFilters(request.query.filters, SERVICE_FILTERS);
+    checkValues(f, 'mode', ['replicated', 'global', 'replicated-job', 'global-job']);
+    const withStatus = boolParam(request.query.status);
+    return store.view((tx) =>
+      tx.services
+        .list()
+        .filter(
+          (s) =>
+            anyPrefix(f.get('id'), s.ID) &&
+            anyPrefix(f.get('name'), s.Spec.Name) &&
+            allLabels(f.get('label'), s.Spec.Labels) &&
+            anyExact(f.get('mode'), modeKind(s.Spec)) &&
+            anyExact(f.get('runtime'), s.Spec.TaskTemplate?.Runtime || 'container'),
+        )
+        .map((s) => apiService(s, withStatus ? serviceStatus(s, tx.tasks.byService(s.ID), (id) => tx.nodes.get(id)) : undefined)),
+    );
+  });
+
+  app.post('/services/create', (request, reply) => {
+    const spec = validateServiceSpec(request.body);
+    const created = store.update((tx) => {
+      const named: ServiceSpec = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
+      checkPortConflicts(tx, named);
+      return tx.services.create({
+        ID: newId(),
+        Version: { Index: 0 },
+        CreatedAt: '',
+        UpdatedAt: '',
+        Spec: named,
+        Endpoint: endpointFor(named),
+        BerthSpecVersion: tx.index,
+      });
+    });
+    return reply.code(201).send({ ID: created.ID, Warnings: [] });
+  });
+
+  app.get<ById>('/services/:id', (request) => {
+    const service = store.view((tx) => findService(tx, request.params.id));
+    const shown = boolParam(request.query.insertDefaults) ? { ...service, Spec: withDefaults(service.Spec) } : service;
+    return apiService(shown);
+  });
+
+  app.post<ById>('/services/:id/update', (request) => {
+    const version = versionParam(request.query.version, 'service');
+    const rollback = request.query.rollback;
+    if (rollback !== undefined && rollback !== '' && rollback !== 'previous') {
+      throw new InvalidArgumentError(`invalid rollback '${rollback}': the only rollback is rollback=previous`);
+    }
+    const spec = rollback === 'previous' ? undefined : validateServiceSpec(request.body);
+    store.update((tx) => {
+      const current = findService(tx, request.params.id);
+      tx.services.update({ ...updated(tx, current, spec), Version: { Index: version } });
+    });
+    return { Warnings: [] };
+  });
+
+  app.delete<ById>('/services/:id', (request, reply) => {
+    store.update((tx) => {
+      tx.services.delete(findService(tx, request.params.id).ID);
+    });
+    return reply.code(200).send();
+  });
+}
+
+/**
+ * updated gives the service after an update to `spec`, or after a rollback when spec is
+ * undefined. Swarm's rules: the name and the mode never change; the replaced spec becomes
+ * PreviousSpec; a rollback swaps the two. An update that changes nothing keeps the spec
+ * version, so no task is replaced.
+ */
+function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Service {
+  const name = current.Spec.Name;
+  let next: ServiceSpec;
+  if (spec === undefined) {
+    if (!current.PreviousSpec) throw new InvalidArgumentError(`service ${name} does not have a previous spec`);
+    next = current.PreviousSpec;
+  } else {
+    next = { ...spec, Name: spec.Name || name };
+    if (next.Name !== name) {
+      throw new InvalidArgumentError(`service ${name} can't be renamed to ${next.Name}: renaming services is not supported`);
+    }
+    if (modeKind(next) !== modeKind(current.Spec)) {
+      throw new InvalidArgumentError(
+        `service ${name} can't change mode from ${modeKind(current.Spec)} to ${modeKind(next)}: service mode change is not allowed; remove the service and create it again`,
+      );
+    }
+  }
+  if (isDeepStrictEqual(next, current.Spec)) return current;
+  checkPortConflicts(tx, next, current.ID);
+  const { UpdateStatus: _previousUpdate, ...rest } = current;
+  return {
+    ...rest,
+    Spec: next,
+    PreviousSpec: current.Spec,
+    Endpoint: endpointFor(next),
+    BerthSpecVersion: tx.index,
+    // As Swarm's control API: a new update starts with no status; a rollback is announced.
+    ...(spec === undefined && {
+      UpdateStatus: { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' },
+    }),
+  };
+}

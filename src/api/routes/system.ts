@@ -1,0 +1,152 @@
+// GET /_ping, /version and /info: what the CLI reads to negotiate and to know it talks to a
+// swarm manager (ping's Swarm header, info's Swarm.ControlAvailable and NodeID).
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Cluster } from '../../types/index.js';
+import { now } from '../../common/time.js';
+import type { ApiServerOptions } from '../server.js';
+import { API_VERSION, MIN_API_VERSION } from '../version.js';
+
+/** Go's GOARCH names, which /version reports. */
+const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+
+export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  const { store, info } = opts;
+
+  app.get('/_ping', (_request, reply) => {
+    reply.header('Swarm', 'active/manager');
+    reply.header('Cache-Control', 'no-cache, no-store, must-revalidate');
+    reply.header('Pragma', 'no-cache');
+    reply.type('text/plain; charset=utf-8');
+    return reply.send('OK');
+  });
+
+  app.get('/version', () => {
+    const arch = GOARCH[process.arch] ?? process.arch;
+    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: arch, KernelVersion: os.release() };
+    return {
+      Platform: { Name: 'Berth' },
+      Components: [{ Name: 'Berth', Version: info.version, Details: details }],
+      Version: info.version,
+      ...details,
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      BuildTime: '',
+    };
+  });
+
+  app.get('/info', () =>
+    store.view((tx) => {
+      const nodes = tx.nodes.list();
+      const self = info.nodeId?.();
+      const selfNode = self ? tx.nodes.get(self) : undefined;
+      const managers = nodes.filter((n) => n.Spec.Role === 'manager');
+      const cluster = tx.cluster();
+      return {
+        ...hostInfo(info.hostname, info.version),
+        ID: self ?? '',
+        Swarm: {
+          NodeID: self ?? '',
+          NodeAddr: selfNode?.Status.Addr ?? '',
+          LocalNodeState: 'active',
+          ControlAvailable: true,
+          Error: '',
+          RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? n.Status.Addr ?? '' })),
+          Nodes: nodes.length,
+          // Berth runs one manager (see POST /nodes/{id}/update).
+          Managers: 1,
+          ...(cluster && { Cluster: clusterInfo(cluster) }),
+        },
+      };
+    }),
+  );
+}
+
+/** ClusterInfo is the cluster without its join tokens. */
+function clusterInfo(c: Cluster): Record<string, unknown> {
+  return {
+    ID: c.ID,
+    Version: c.Version,
+    CreatedAt: c.CreatedAt,
+    UpdatedAt: c.UpdatedAt,
+    Spec: c.Spec,
+    TLSInfo: {},
+    RootRotationInProgress: false,
+    DataPathPort: 4789,
+    DefaultAddrPool: ['10.0.0.0/8'],
+    SubnetSize: 24,
+  };
+}
+
+/** The host part of /info: a manager runs no containers itself, so the engine counters are zero. */
+function hostInfo(hostname: string, version: string): Record<string, unknown> {
+  return {
+    Containers: 0,
+    ContainersRunning: 0,
+    ContainersPaused: 0,
+    ContainersStopped: 0,
+    Images: 0,
+    Driver: '',
+    DriverStatus: [],
+    Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
+    MemoryLimit: false,
+    SwapLimit: false,
+    CpuCfsPeriod: false,
+    CpuCfsQuota: false,
+    CPUShares: false,
+    CPUSet: false,
+    PidsLimit: false,
+    OomKillDisable: false,
+    IPv4Forwarding: false,
+    Debug: false,
+    NFd: 0,
+    NGoroutines: 0,
+    SystemTime: now(),
+    LoggingDriver: '',
+    CgroupDriver: '',
+    CgroupVersion: '',
+    NEventsListener: 0,
+    KernelVersion: os.release(),
+    OperatingSystem: operatingSystem(),
+    OSVersion: '',
+    OSType: 'linux',
+    Architecture: os.machine(),
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: { AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: [], IndexConfigs: {}, Mirrors: [] },
+    GenericResources: null,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Name: hostname,
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: version,
+    Runtimes: {},
+    DefaultRuntime: '',
+    LiveRestoreEnabled: false,
+    Isolation: '',
+    InitBinary: '',
+    ContainerdCommit: { ID: '', Expected: '' },
+    RuncCommit: { ID: '', Expected: '' },
+    InitCommit: { ID: '', Expected: '' },
+    SecurityOptions: [],
+    Warnings: [],
+  };
+}
+
+let osName: string | undefined;
+
+function operatingSystem(): string {
+  if (osName === undefined) {
+    try {
+      osName = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type();
+    } catch {
+      osName = os.type();
+    }
+  }
+  return osName;
+}

@@ -1,0 +1,97 @@
+// Structural checks of request bodies with ajv, turned into one message that names the field
+// path, what the field must be, and what was sent:
+//   invalid ServiceSpec: Mode.Replicated.Replicas must be an integer >= 0 (got "three")
+
+import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
+import { InvalidArgumentError } from '../types/index.js';
+
+// verbose puts the failing schema and value on each error; removeAdditional drops the fields
+// a struct schema does not list (see spec-schemas.ts).
+const ajv = new Ajv({ verbose: true, removeAdditional: true });
+
+/**
+ * schemaChecker compiles schema once and returns a function that checks a parsed JSON body,
+ * returning a cleaned copy (nulls and unknown struct fields removed) or throwing
+ * InvalidArgumentError naming the first bad field.
+ */
+export function schemaChecker<T>(what: string, schema: SchemaObject): (body: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (body) => {
+    const data = withoutNulls(body);
+    if (!validate(data)) {
+      const first = validate.errors?.[0];
+      throw new InvalidArgumentError(`invalid ${what}: ${first ? explain(first) : 'the request body is not valid'}`);
+    }
+    return data as T;
+  };
+}
+
+/** Go's decoder treats a JSON null like an absent field; dropping them up front keeps the schema simple. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
+function explain(e: ErrorObject): string {
+  const path = fieldPath(e.instancePath) || 'the request body';
+  return `${path} must be ${describe((e.parentSchema ?? {}) as SchemaObject)} (got ${show(e.data)})`;
+}
+
+/** "/TaskTemplate/ContainerSpec/Env/0" -> "TaskTemplate.ContainerSpec.Env[0]". */
+export function fieldPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+function describe(s: SchemaObject): string {
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  switch (s.type) {
+    case 'integer':
+    case 'number': {
+      const noun = s.type === 'integer' ? 'an integer' : 'a number';
+      if (s.minimum !== undefined && s.maximum !== undefined) return `${noun} between ${s.minimum} and ${s.maximum}`;
+      if (s.minimum !== undefined) return `${noun} >= ${s.minimum}`;
+      return noun;
+    }
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return `an array of ${plural(s.items as SchemaObject | undefined)}`;
+    case 'object':
+      return s.properties === undefined && s.additionalProperties
+        ? `an object of ${plural(s.additionalProperties as SchemaObject)}`
+        : 'an object';
+    default:
+      return 'valid';
+  }
+}
+
+function plural(items: SchemaObject | undefined): string {
+  switch (items?.type) {
+    case 'string':
+      return 'strings';
+    case 'integer':
+      return 'integers';
+    case 'object':
+      return 'objects';
+    default:
+      return 'values';
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,69 @@
+// The public HTTP API: the Docker Engine API v1.41 swarm subset, so that the stock docker CLI
+// drives Berth. The caller listens; it adds non-Engine routes (such as the dispatcher's session
+// endpoint) through `plugins`, which share the headers and error handling below.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Store } from '../store/index.js';
+import { silentLogger, type Logger } from '../common/log.js';
+import { installErrorHandlers } from './errors.js';
+import { BODY_LIMIT, installJsonParser } from './http.js';
+import { distributionRoutes } from './routes/distribution.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { serviceRoutes } from './routes/services.js';
+import { systemRoutes } from './routes/system.js';
+import { taskRoutes } from './routes/tasks.js';
+import { API_VERSION, checkVersion, stripVersion } from './version.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  log?: Logger;
+  info: {
+    version: string;
+    hostname: string;
+    /** The node this manager runs on, if it has one: /info reports it as the local node. */
+    nodeId?: () => string | undefined;
+  };
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+export function createApiServer(opts: ApiServerOptions): FastifyInstance {
+  // The logger type parameter is widened so that routes and plugins take a plain FastifyInstance.
+  const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: opts.log ?? silentLogger(),
+    // The CLI polls several times a second while it follows an update: log requests at debug only.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    rewriteUrl: (req) => stripVersion(req.url ?? '/'),
+  });
+
+  const serverHeader = `Berth/${opts.info.version} (linux)`;
+  app.addHook('onRequest', async (request) => {
+    checkVersion(request.originalUrl);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // The CLI decodes an error body only when the Content-Type is exactly application/json.
+    if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) {
+      reply.header('Content-Type', 'application/json');
+    }
+    reply.header('Api-Version', API_VERSION);
+    reply.header('Server', serverHeader);
+    reply.header('Ostype', 'linux');
+    reply.header('Docker-Experimental', 'false');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.originalUrl, status: reply.statusCode }, 'api request');
+  });
+
+  installJsonParser(app);
+  installErrorHandlers(app);
+  systemRoutes(app, opts);
+  nodeRoutes(app, opts.store);
+  serviceRoutes(app, opts.store);
+  taskRoutes(app, opts.store);
+  distributionRoutes(app);
+  for (const plugin of opts.plugins ?? []) {
+    void app.register(async (scope) => plugin(scope));
+  }
+  return app;
+}

@@ -1,0 +1,128 @@
+// ServiceSpec validation for create and update: first the structural check against the JSON
+// Schema (spec-schemas.ts), then the rules Swarm's control API enforces across fields. Returns
+// the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
+
+import { InvalidArgumentError } from '../types/index.js';
+import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../types/index.js';
+import { parseConstraints } from '../common/constraints.js';
+import { schemaChecker } from './schema-check.js';
+import { serviceSpecSchema } from './spec-schemas.js';
+
+const checkStructure = schemaChecker<ServiceSpec>('ServiceSpec', serviceSpecSchema);
+
+/** Swarm's rule: the name must be usable as one DNS label (controlapi isValidDNSName). */
+const NAME_RE = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
+const MIN_MEMORY = 4 * 1024 * 1024;
+const MIN_NANO_CPUS = 1e6;
+const MODE_KEYS = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'] as const;
+
+export type ModeKind = 'replicated' | 'global' | 'replicated-job' | 'global-job';
+
+/** validateServiceSpec checks a request body and returns the normalised spec; throws InvalidArgumentError. */
+export function validateServiceSpec(body: unknown): ServiceSpec {
+  const spec = checkStructure(body);
+  if (spec.Name) checkName(spec.Name);
+  const image = spec.TaskTemplate?.ContainerSpec?.Image?.trim();
+  if (!image) {
+    throw new InvalidArgumentError('invalid ServiceSpec: TaskTemplate.ContainerSpec.Image is required: name the image the tasks run, e.g. nginx:1.27');
+  }
+  parseConstraints(spec.TaskTemplate?.Placement?.Constraints);
+  checkResources(spec);
+  checkMounts(spec.TaskTemplate?.ContainerSpec?.Mounts ?? []);
+  checkPorts(spec);
+  return { ...spec, Mode: normaliseMode(spec.Mode) };
+}
+
+export function modeKind(spec: ServiceSpec): ModeKind {
+  const m = spec.Mode;
+  if (m?.Global) return 'global';
+  if (m?.ReplicatedJob) return 'replicated-job';
+  if (m?.GlobalJob) return 'global-job';
+  return 'replicated';
+}
+
+function checkName(name: string): void {
+  if (name.length > 63) {
+    throw new InvalidArgumentError(`invalid name "${name}": a service name is at most 63 characters (it is used as a DNS name)`);
+  }
+  if (!NAME_RE.test(name)) {
+    throw new InvalidArgumentError(
+      `invalid name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_-] are allowed, and it must end with a letter or digit (it is used as a DNS name)`,
+    );
+  }
+}
+
+function normaliseMode(mode: ServiceMode | undefined): ServiceMode {
+  const set = MODE_KEYS.filter((k) => mode?.[k] !== undefined);
+  if (set.length > 1) {
+    throw new InvalidArgumentError(`invalid ServiceSpec: Mode must set exactly one of ${MODE_KEYS.join(', ')} (got ${set.join(' and ')})`);
+  }
+  if (mode?.Global) return { Global: {} };
+  if (mode?.GlobalJob) return { GlobalJob: {} };
+  if (mode?.ReplicatedJob) {
+    const max = mode.ReplicatedJob.MaxConcurrent ?? 1;
+    return { ReplicatedJob: { MaxConcurrent: max, TotalCompletions: mode.ReplicatedJob.TotalCompletions ?? max } };
+  }
+  return { Replicated: { Replicas: mode?.Replicated?.Replicas ?? 1 } };
+}
+
+function checkResources(spec: ServiceSpec): void {
+  const res = spec.TaskTemplate?.Resources;
+  for (const [field, r] of [['Limits', res?.Limits], ['Reservations', res?.Reservations]] as const) {
+    const path = `TaskTemplate.Resources.${field}`;
+    if (r?.MemoryBytes && r.MemoryBytes < MIN_MEMORY) {
+      throw new InvalidArgumentError(`invalid ServiceSpec: ${path}.MemoryBytes ${r.MemoryBytes} is too small: it must be at least 4MiB (${MIN_MEMORY} bytes)`);
+    }
+    if (r?.NanoCPUs && r.NanoCPUs < MIN_NANO_CPUS) {
+      throw new InvalidArgumentError(`invalid ServiceSpec: ${path}.NanoCPUs ${r.NanoCPUs} is too small: it must be at least ${MIN_NANO_CPUS} (0.001 CPU)`);
+    }
+  }
+}
+
+function checkMounts(mounts: readonly Mount[]): void {
+  const targets = new Set<string>();
+  mounts.forEach((m, i) => {
+    const path = `TaskTemplate.ContainerSpec.Mounts[${i}]`;
+    const fail = (what: string): never => {
+      throw new InvalidArgumentError(`invalid ServiceSpec: ${path}.${what}`);
+    };
+    if (!m.Type) fail('Type is required: use bind, volume or tmpfs');
+    if (m.Type === 'npipe' || m.Type === 'cluster') fail(`Type ${m.Type} is not supported on Linux nodes: use bind, volume or tmpfs`);
+    if (!m.Target?.startsWith('/')) fail(`Target must be an absolute path in the container (got ${JSON.stringify(m.Target ?? '')})`);
+    if (m.Type === 'bind' && !m.Source?.startsWith('/')) fail(`Source of a bind mount must be an absolute host path (got ${JSON.stringify(m.Source ?? '')})`);
+    if (m.Type === 'tmpfs' && m.Source) fail('Source must be empty for a tmpfs mount');
+    if (targets.has(m.Target!)) fail(`Target ${m.Target} is mounted twice: each mount needs its own target`);
+    targets.add(m.Target!);
+  });
+}
+
+function checkPorts(spec: ServiceSpec): void {
+  const ep = spec.EndpointSpec;
+  const ports = ep?.Ports ?? [];
+  const seen = new Set<string>();
+  ports.forEach((p, i) => {
+    if (!p.TargetPort) {
+      throw new InvalidArgumentError(`invalid ServiceSpec: EndpointSpec.Ports[${i}].TargetPort is required: the port the container listens on`);
+    }
+    if (ep?.Mode === 'dnsrr' && publishMode(p) === 'ingress') {
+      throw new InvalidArgumentError(
+        `invalid ServiceSpec: EndpointSpec.Ports[${i}] publishes port ${p.PublishedPort || p.TargetPort} in ingress mode, which can't be used with dnsrr mode: use PublishMode host or EndpointSpec.Mode vip`,
+      );
+    }
+    if (!p.PublishedPort) return;
+    const key = portKey(p);
+    if (seen.has(key)) {
+      throw new InvalidArgumentError(`invalid ServiceSpec: EndpointSpec.Ports: published port ${key} is given more than once`);
+    }
+    seen.add(key);
+  });
+}
+
+export function publishMode(p: EndpointPortConfig): 'ingress' | 'host' {
+  return p.PublishMode ?? 'ingress';
+}
+
+/** "8080/tcp": a published port is unique per protocol. */
+export function portKey(p: EndpointPortConfig): string {
+  return `${p.PublishedPort ?? 0}/${p.Protocol ?? 'tcp'}`;
+}
