@@ -185,3 +185,11 @@ test('rolling update replaces changed tasks one at a time (parallelism 1)', asyn
   assert.equal(final.length, 3);
   assert.ok(final.every((x) => x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:2'));
 });
+
+test('a spec round-tripped with zero values filled in is the same spec', async () => {
+  const { sameValue } = await import('./tasks.js');
+  assert.ok(sameValue({ ContainerSpec: { Image: 'x', Args: ['a'] } }, { ContainerSpec: { Image: 'x', Args: ['a'], Env: [], TTY: false }, ForceUpdate: 0, Resources: {}, Placement: null }));
+  assert.ok(!sameValue({ ContainerSpec: { Image: 'x' } }, { ContainerSpec: { Image: 'y' } }));
+  assert.ok(!sameValue({ ForceUpdate: 0 }, { ForceUpdate: 1 }), 'docker service update --force bumps ForceUpdate');
+  assert.ok(!sameValue({ ContainerSpec: { Args: ['a', 'b'] } }, { ContainerSpec: { Args: ['a'] } }));
+});

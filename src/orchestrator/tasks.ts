@@ -61,10 +61,32 @@ export function isStale(t: Task, svc: Service): boolean {
  */
 export function specChanged(t: Task, svc: Service): boolean {
   return (
-    !isDeepStrictEqual(t.Spec, svc.Spec.TaskTemplate ?? {}) ||
-    !isDeepStrictEqual(t.BerthService.Endpoint, svc.Spec.EndpointSpec) ||
-    !isDeepStrictEqual(t.BerthService.Labels, svc.Spec.Labels ?? {})
+    !sameValue(t.Spec, svc.Spec.TaskTemplate) ||
+    !sameValue(t.BerthService.Endpoint, svc.Spec.EndpointSpec) ||
+    !sameValue(t.BerthService.Labels, svc.Spec.Labels)
   );
+}
+
+/**
+ * sameValue compares specs as Swarm does (protobuf equality): a field set to its zero value
+ * (0, '', false, null, [] or {}) equals an absent one. Clients round-trip specs with zero
+ * values filled in, and that must not restart anything.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(pruneZero(a), pruneZero(b));
+}
+
+function pruneZero(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => pruneZero(x) ?? null);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const p = pruneZero(x);
+      if (p !== undefined) out[k] = p;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  return v === 0 || v === '' || v === false || v === null ? undefined : v;
 }
 
 /** markCurrent records that an unchanged task already matches the service's current spec. */

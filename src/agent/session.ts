@@ -1,0 +1,166 @@
+// The agent's side of its session with the manager: join once with a token, then reconnect
+// with the node id and secret kept in the state dir; feed assignments to the Worker; send its
+// status transitions (batched) and heartbeats. Containers keep running while disconnected; on
+// reconnect the manager sends the complete task set again and the agent resends every status.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import WebSocket from 'ws';
+import type { Logger } from '../common/log.js';
+import { DISPATCHER_PATH, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
+import { Worker } from './worker.js';
+
+export interface AgentOptions {
+  /** Manager API base URL, e.g. http://127.0.0.1:7420. */
+  managerUrl: string;
+  joinToken?: string;
+  /** Where the node identity is kept; one per agent. */
+  stateDir: string;
+  docker: Dockerode;
+  engineUrl: string;
+  description: NodeDescription;
+  labels?: Labels;
+  log: Logger;
+}
+
+interface Identity {
+  nodeId: string;
+  secret: string;
+}
+
+const STATUS_BATCH_MS = 20;
+const MAX_BACKOFF_MS = 5_000;
+
+export class Agent {
+  #identity: Identity | undefined;
+  #worker: Worker | undefined;
+  #workerNode: string | undefined;
+  #socket: WebSocket | undefined;
+  #pending = new Map<string, TaskStatusUpdate>();
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: AgentOptions) {
+    mkdirSync(opts.stateDir, { recursive: true });
+    this.#identity = this.#loadIdentity();
+  }
+
+  get nodeId(): string | undefined {
+    return this.#identity?.nodeId;
+  }
+
+  /** run keeps a session open until signal aborts; it resolves after the worker has stopped. */
+  async run(signal: AbortSignal): Promise<void> {
+    let backoff = 250;
+    while (!signal.aborted) {
+      const outcome = await this.#session(signal);
+      if (signal.aborted) break;
+      if (outcome === 'rejoin') {
+        backoff = 250;
+        continue;
+      }
+      if (outcome === 'connected') backoff = 250;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+    clearTimeout(this.#flushTimer);
+    await this.#worker?.close();
+  }
+
+  /** One connection; resolves when it closes, saying whether it ever got through. */
+  #session(signal: AbortSignal): Promise<'connected' | 'failed' | 'rejoin'> {
+    const { log } = this.opts;
+    const url = this.opts.managerUrl.replace(/^http/, 'ws').replace(/\/$/, '') + DISPATCHER_PATH;
+    return new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      this.#socket = ws;
+      let welcomed = false;
+      let rejoin = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      const onAbort = (): void => ws.close(1000, 'agent stopping');
+      signal.addEventListener('abort', onAbort, { once: true });
+      ws.on('open', () => {
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            joinToken: this.opts.joinToken,
+            nodeId: this.#identity?.nodeId,
+            secret: this.#identity?.secret,
+            description: this.opts.description,
+            labels: this.opts.labels,
+            addr: this.opts.engineUrl,
+          }),
+        );
+      });
+      ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString()) as ManagerMessage;
+        if (msg.type === 'welcome') {
+          welcomed = true;
+          this.#adopt(msg.nodeId, msg.secret);
+          heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
+          this.#send({ type: 'status', updates: this.#worker!.statuses() });
+          log.info({ node: msg.nodeId }, 'session with manager established');
+        } else if (msg.type === 'assignments') {
+          if (msg.full) this.#worker?.assign(msg.tasks);
+          else this.#worker?.update(msg.tasks, msg.removed);
+        } else if (msg.type === 'error') {
+          log.error({ reason: msg.message }, 'manager refused the session');
+          // A node removed from the cluster may join again as a new node with the token.
+          if (this.#identity && this.opts.joinToken) {
+            this.#identity = undefined;
+            rejoin = true;
+          }
+        }
+      });
+      ws.on('close', () => {
+        clearInterval(heartbeat);
+        signal.removeEventListener('abort', onAbort);
+        if (this.#socket === ws) this.#socket = undefined;
+        resolve(rejoin ? 'rejoin' : welcomed ? 'connected' : 'failed');
+      });
+      ws.on('error', (err) => log.debug({ err: err.message }, 'manager connection error'));
+    });
+  }
+
+  /** #adopt records the node identity and makes the worker for it. */
+  #adopt(nodeId: string, secret: string | undefined): void {
+    if (secret) {
+      this.#identity = { nodeId, secret };
+      this.#saveIdentity(this.#identity);
+    }
+    if (this.#worker && this.#workerNode === nodeId) return;
+    void this.#worker?.close();
+    this.#workerNode = nodeId;
+    this.#worker = new Worker({ docker: this.opts.docker, nodeId, log: this.opts.log, report: (u) => this.#report(u) });
+  }
+
+  #report(update: TaskStatusUpdate): void {
+    this.#pending.set(update.taskId, update);
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined;
+      const updates = [...this.#pending.values()];
+      this.#pending.clear();
+      this.#send({ type: 'status', updates });
+    }, STATUS_BATCH_MS);
+  }
+
+  #send(msg: object): void {
+    const ws = this.#socket;
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  #loadIdentity(): Identity | undefined {
+    try {
+      const id = JSON.parse(readFileSync(join(this.opts.stateDir, 'node.json'), 'utf8')) as Identity;
+      return id.nodeId && id.secret ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #saveIdentity(id: Identity): void {
+    const file = join(this.opts.stateDir, 'node.json');
+    writeFileSync(file + '.tmp', JSON.stringify(id), { mode: 0o600 });
+    renameSync(file + '.tmp', file);
+  }
+}

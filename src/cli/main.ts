@@ -1,0 +1,55 @@
+// The `berth` executable: long-running parts (up, manager, agent) and user commands.
+
+import { Command, Option } from 'commander';
+import { createLogger } from '../common/log.js';
+import { berthVersion } from '../common/version.js';
+import { registerUserCommands } from './user/index.js';
+import { runAgent, runManager, runUp } from './run-parts.js';
+
+const program = new Command('berth')
+  .description('Berth: Swarm-compatible container platform')
+  .version(berthVersion())
+  .option('--host <url>', 'manager API URL for user commands (default $BERTH_HOST, a tcp:// $DOCKER_HOST, or http://127.0.0.1:7420)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']));
+
+const logger = (name: string, fallback: string) => createLogger(name, program.opts().logLevel ?? process.env.BERTH_LOG_LEVEL ?? fallback);
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+program
+  .command('up')
+  .description('run a manager and a local agent on this machine (foreground; Ctrl-C stops)')
+  .option('--data-dir <dir>', 'state directory (default ~/.berth)')
+  .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
+  .option('--hostname <name>', 'name of the local node')
+  .option('--demo', 'build the demo image and create a 3-replica demo web service')
+  .action((opts) => runUp(opts, logger('berth', 'warn')));
+
+program
+  .command('manager')
+  .description('run a manager only (foreground)')
+  .option('--data-dir <dir>', 'state directory (default ~/.berth/manager)')
+  .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .action((opts) => runManager(opts, logger('berth-manager', 'info')));
+
+program
+  .command('agent')
+  .description('run an agent that joins a manager and runs its tasks on a container engine (foreground)')
+  .requiredOption('--manager <url>', 'manager API URL, e.g. http://127.0.0.1:7420')
+  .option('--join-token <token>', 'worker join token (needed the first time this agent joins)')
+  .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
+  .option('--hostname <name>', 'node name (several agents on one machine need distinct names)')
+  .option('--label <key=value>', 'node label set when the node first joins (repeatable)', collect)
+  .option('--data-dir <dir>', 'state directory (default ~/.berth/agents/<hostname>)')
+  .action((opts) => runAgent(opts, logger('berth-agent', 'info')));
+
+registerUserCommands(program);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Expected failures (bad flags, refused addresses, no engine) get one clear line; BERTH_DEBUG adds the stack.
+  process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.BERTH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+}

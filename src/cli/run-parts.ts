@@ -1,0 +1,97 @@
+// `berth up`, `berth manager` and `berth agent`: start the long-running parts, in the
+// foreground, until SIGINT/SIGTERM, then stop them in order.
+
+import { hostname as osHostname, homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../common/log.js';
+import { berthVersion } from '../common/version.js';
+import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
+import { Manager } from '../manager/index.js';
+import { parseLabels } from './labels.js';
+import { startDemo } from './demo.js';
+
+export interface UpOptions {
+  dataDir?: string;
+  listen: string;
+  engine?: string;
+  hostname?: string;
+  demo?: boolean;
+}
+
+export const defaultDataDir = (): string => join(homedir(), '.berth');
+
+/** untilSignal resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+  });
+}
+
+export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
+  if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
+  const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion() });
+  const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
+  const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
+  const stopAgent = new AbortController();
+  const agentDone = agent.run(stopAgent.signal);
+  const tcp = manager.url.replace(/^http:/, 'tcp:');
+  process.stdout.write(
+    `Berth ${berthVersion()} is up: API ${manager.url}, engine ${engine.url}\n` +
+      `Drive it with the docker CLI or berth:\n  export DOCKER_HOST=${tcp}\n  docker node ls\n` +
+      `Join more agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --hostname NAME\n` +
+      `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
+  );
+  if (opts.demo) await startDemo(manager.url);
+  const sig = await untilSignal();
+  process.stdout.write(`${sig}: stopping\n`);
+  stopAgent.abort();
+  await agentDone;
+  await manager.stop();
+  await engine.close();
+}
+
+export async function runManager(opts: { dataDir?: string; listen: string }, log: Logger): Promise<void> {
+  const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
+  const manager = await Manager.start({ dataDir, listen: opts.listen, log, version: berthVersion() });
+  process.stdout.write(
+    `Berth manager ${berthVersion()} listening on ${manager.url}\n` +
+      `Join agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --engine URL --hostname NAME\n`,
+  );
+  await untilSignal();
+  await manager.stop();
+}
+
+export interface AgentCliOptions {
+  manager: string;
+  joinToken?: string;
+  engine?: string;
+  hostname?: string;
+  label?: string[];
+  dataDir?: string;
+}
+
+export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void> {
+  const name = opts.hostname ?? osHostname();
+  const dataDir = opts.dataDir ?? join(defaultDataDir(), 'agents', name);
+  const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: false });
+  const description = await describeNode(engine.docker, { hostname: name });
+  const agent = new Agent({
+    managerUrl: opts.manager,
+    joinToken: opts.joinToken,
+    stateDir: dataDir,
+    docker: engine.docker,
+    engineUrl: engine.url,
+    description,
+    labels: parseLabels(opts.label ?? []),
+    log,
+  });
+  const stop = new AbortController();
+  const done = agent.run(stop.signal);
+  process.stdout.write(`Berth agent ${name} on engine ${engine.url}, manager ${opts.manager}\n`);
+  await untilSignal();
+  stop.abort();
+  await done;
+  await engine.close();
+}

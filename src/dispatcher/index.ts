@@ -1,0 +1,3 @@
+export { Dispatcher } from './dispatcher.js';
+export type { DispatcherOptions } from './dispatcher.js';
+export { joinToken } from './auth.js';

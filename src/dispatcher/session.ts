@@ -1,0 +1,40 @@
+// One agent's session: the socket, its node, and the assignment messages queued for it.
+
+import type { WebSocket } from 'ws';
+import type { ManagerMessage, Task } from '../types/index.js';
+
+export class AgentSession {
+  readonly #upserts = new Map<string, Task>();
+  readonly #removed = new Set<string>();
+
+  constructor(
+    readonly nodeId: string,
+    private readonly socket: WebSocket,
+  ) {}
+
+  send(msg: ManagerMessage): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(msg));
+  }
+
+  queueUpsert(task: Task): void {
+    this.#removed.delete(task.ID);
+    this.#upserts.set(task.ID, task);
+  }
+
+  queueRemove(id: string): void {
+    this.#upserts.delete(id);
+    this.#removed.add(id);
+  }
+
+  /** flush sends the queued changes as one incremental assignments message. */
+  flush(): void {
+    if (this.#upserts.size === 0 && this.#removed.size === 0) return;
+    this.send({ type: 'assignments', full: false, tasks: [...this.#upserts.values()], removed: [...this.#removed] });
+    this.#upserts.clear();
+    this.#removed.clear();
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+}

@@ -1,0 +1,32 @@
+// First start of a manager: the cluster object with its join tokens and Swarm's defaults.
+
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_TASK_HISTORY } from '../common/defaults.js';
+import { newId } from '../common/ids.js';
+import { msToNs } from '../common/time.js';
+import { joinToken } from '../dispatcher/index.js';
+import type { Store } from '../store/index.js';
+import type { Cluster } from '../types/index.js';
+
+export function ensureCluster(store: Store): Cluster {
+  return store.update((tx) => {
+    const existing = tx.cluster();
+    if (existing) return existing;
+    return tx.clusters.create({
+      ID: newId(),
+      Version: { Index: 0 },
+      CreatedAt: '',
+      UpdatedAt: '',
+      Spec: {
+        Name: 'default',
+        Labels: {},
+        Orchestration: { TaskHistoryRetentionLimit: DEFAULT_TASK_HISTORY },
+        Dispatcher: { HeartbeatPeriod: msToNs(DEFAULT_HEARTBEAT_MS) },
+        Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 },
+        CAConfig: { NodeCertExpiry: 7776000000000000 },
+        TaskDefaults: {},
+        EncryptionConfig: { AutoLockManagers: false },
+      },
+      JoinTokens: { Worker: joinToken(), Manager: joinToken() },
+    });
+  });
+}

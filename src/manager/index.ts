@@ -1,0 +1,3 @@
+export { Manager } from './manager.js';
+export type { ManagerOptions } from './manager.js';
+export { parseListen, assertLoopback } from './listen.js';

@@ -1,0 +1,95 @@
+// Runs real Berth processes (bin/berth.js, built by `npm test`'s set-up) and the real docker CLI
+// against them, for end-to-end tests.
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/berth.js');
+const run = promisify(execFile);
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolveP(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A Berth process started from the built executable, with its output captured. */
+export class BerthProcess {
+  output = '';
+  readonly child: ChildProcess;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, DOCKER_HOST: '', BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  /** waitFor resolves once the output matches, or fails with the output so far. */
+  async waitFor(re: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.output.match(re);
+      if (m) return m;
+      if (this.child.exitCode !== null) throw new Error(`berth exited (${this.child.exitCode}) before printing ${re}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; output:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** stop sends a signal and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+}
+
+export interface DockerResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** docker runs the real docker CLI against a Berth API URL (http://host:port). */
+export async function docker(apiUrl: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: apiUrl.replace(/^http:/, 'tcp:') };
+  try {
+    const { stdout, stderr } = await run('docker', args, { env, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
+
+/** startManager runs `berth manager` and returns it with its URL and worker token. */
+export async function startManager(dataDir: string, port: number): Promise<{ proc: BerthProcess; url: string; token: string }> {
+  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`]);
+  await proc.waitFor(/listening on (http:\/\/\S+)/);
+  const token = readFileSync(join(dataDir, 'worker-token'), 'utf8').trim();
+  return { proc, url: `http://127.0.0.1:${port}`, token };
+}
+
+export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[] }): BerthProcess {
+  const args = ['agent', '--manager', opts.url, '--join-token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
+  for (const l of opts.labels ?? []) args.push('--label', l);
+  return new BerthProcess(args);
+}
