@@ -9,6 +9,8 @@ import { runAgent, runManager, runUp } from './run-parts.js';
 const program = new Command('berth')
   .description('Berth: Swarm-compatible container platform')
   .version(berthVersion())
+  // Options after a subcommand belong to it (e.g. a container's own --version).
+  .enablePositionalOptions()
   .option('--host <url>', 'manager API URL for user commands (default $BERTH_HOST, a tcp:// $DOCKER_HOST, or http://127.0.0.1:7420)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']));
 

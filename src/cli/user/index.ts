@@ -1,0 +1,11 @@
+// Berth's user commands: `berth node ...` and `berth service ...`, clients of the manager's
+// Engine-API-compatible HTTP API. The root program defines --host; see client.ts resolveHost.
+
+import type { Command } from 'commander';
+import { registerNodeCommands } from './node.js';
+import { registerServiceCommands } from './service.js';
+
+export function registerUserCommands(program: Command): void {
+  registerNodeCommands(program);
+  registerServiceCommands(program);
+}
