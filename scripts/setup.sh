@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Berth and its tests need on Debian 12 with Node 20: the container engine
-# (Podman + runc), busybox for offline test images, skopeo, the docker CLI if absent, Docker
-# Engine for the Swarm benchmark peer, npm packages, and builds the TypeScript. Idempotent.
+# (Podman + runc), busybox for offline test images, skopeo, the docker CLI if absent (and Docker
+# Engine for the benchmarks' Swarm peer when asked), npm packages, and builds the TypeScript.
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,9 +10,11 @@ need=()
 for pkg in podman runc busybox-static skopeo; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
-# docker.io gives dockerd (the Swarm-mode peer in bench/) and a docker CLI where none exists.
-if [ "${BERTH_SETUP_DOCKERD:-1}" = 1 ] && ! command -v dockerd >/dev/null 2>&1; then need+=(docker.io); fi
-if ! command -v docker >/dev/null 2>&1; then need+=(docker.io); fi
+# docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
+# dockerd, the Swarm-mode peer the benchmarks start (BERTH_SETUP_DOCKERD=1, set by bench/run.sh).
+if ! command -v docker >/dev/null 2>&1 || { [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! command -v dockerd >/dev/null 2>&1; }; then
+  need+=(docker.io)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
   echo "setup: installing ${need[*]}"

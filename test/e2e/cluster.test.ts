@@ -138,7 +138,7 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     const pending = await until(async () => (await tasksOf('nowhere')).find((t) => t.Status.Err), 10_000, 'reason');
     assert.equal(pending.Status.State, 'pending');
-    assert.equal(pending.Status.Err, "no suitable node (scheduling constraints not satisfied on 3 nodes)");
+    assert.equal(pending.Status.Err, 'no suitable node (scheduling constraints not satisfied on 3 nodes)');
     const ps = await docker(manager.url, ['service', 'ps', '--no-trunc', 'nowhere']);
     assert.match(ps.stdout, /no suitable node/);
   });
