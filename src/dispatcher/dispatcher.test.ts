@@ -1,0 +1,169 @@
+// The dispatcher over a real HTTP server and real WebSocket clients, on a real store.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import WebSocket from 'ws';
+import { Store } from '../store/index.js';
+import { DISPATCHER_PATH, type ManagerMessage, type Task } from '../types/index.js';
+import { addService, replicated } from '../../test/helpers/objects.js';
+import { waitFor } from '../../test/helpers/wait.js';
+import { Dispatcher } from './index.js';
+import { newId } from '../common/ids.js';
+
+const WORKER_TOKEN = 'SWMTKN-1-worker';
+const MANAGER_TOKEN = 'SWMTKN-1-manager';
+
+async function setup(t: { after: (fn: () => void | Promise<void>) => void }, heartbeatMs = 5000): Promise<{ store: Store; url: string; dispatcher: Dispatcher }> {
+  const store = new Store();
+  store.update((tx) =>
+    tx.clusters.create({
+      ID: 'c', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
+      Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } },
+      JoinTokens: { Worker: WORKER_TOKEN, Manager: MANAGER_TOKEN },
+    }),
+  );
+  const dispatcher = new Dispatcher(store, { localToken: 'local-secret', managerAddr: () => '127.0.0.1:1' });
+  const server: Server = createServer();
+  dispatcher.attach(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const ac = new AbortController();
+  void dispatcher.run(ac.signal);
+  t.after(async () => {
+    ac.abort();
+    await new Promise((r) => server.close(r));
+    store.close();
+  });
+  return { store, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}${DISPATCHER_PATH}`, dispatcher };
+}
+
+/** An agent-side client that records what the manager sends. */
+class Client {
+  readonly messages: ManagerMessage[] = [];
+  readonly ws: WebSocket;
+  closed: { code: number; reason: string } | undefined;
+  constructor(url: string, hello: object) {
+    this.ws = new WebSocket(url);
+    this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', description: { Hostname: 'h1' }, ...hello })));
+    this.ws.on('message', (d) => this.messages.push(JSON.parse(d.toString()) as ManagerMessage));
+    this.ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+  }
+  async next<T extends ManagerMessage['type']>(type: T, timeoutMs = 3000): Promise<Extract<ManagerMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.messages.findIndex((m) => m.type === type);
+      if (i >= 0) return this.messages.splice(i, 1)[0] as Extract<ManagerMessage, { type: T }>;
+      if (Date.now() > deadline) throw new Error(`no ${type} message; closed: ${JSON.stringify(this.closed)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  send(msg: object): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+}
+
+function placeTask(store: Store, serviceId: string, nodeId: string): Task {
+  return store.update((tx) => {
+    const svc = tx.services.get(serviceId)!;
+    return tx.tasks.create({
+      ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: svc.Spec.TaskTemplate ?? {}, ServiceID: serviceId, Slot: 1, NodeID: nodeId,
+      Status: { Timestamp: '', State: 'assigned', Message: 'assigned' }, DesiredState: 'running', BerthService: { Name: 'web', Labels: {} },
+    });
+  });
+}
+
+test('join with the worker token: node created, secret issued once, complete then incremental assignments', async (t) => {
+  const { store, url } = await setup(t);
+  const a = new Client(url, { joinToken: WORKER_TOKEN, labels: { zone: 'a' } });
+  const welcome = await a.next('welcome');
+  assert.ok(welcome.secret, 'a joining node gets its secret');
+  const node = store.view((tx) => tx.nodes.get(welcome.nodeId))!;
+  assert.equal(node.Spec.Role, 'worker');
+  assert.equal(node.Spec.Labels?.zone, 'a');
+  assert.equal(node.Status.State, 'ready');
+  assert.notEqual(node.BerthSecretHash, welcome.secret, 'only a hash is stored');
+  assert.deepEqual((await a.next('assignments')).tasks, []);
+
+  const svc = addService(store, replicated('web', 1));
+  const task = placeTask(store, svc.ID, welcome.nodeId);
+  const inc = await a.next('assignments');
+  assert.equal(inc.full, false);
+  assert.deepEqual(inc.tasks.map((x) => x.ID), [task.ID]);
+
+  // The agent's own status is not echoed back; a desired-state change is sent.
+  a.send({ type: 'status', updates: [{ taskId: task.ID, status: { State: 'running', Message: 'started', Timestamp: '' } }] });
+  await waitFor(store, (tx) => tx.tasks.get(task.ID)?.Status.State === 'running', 2000, 'status written');
+  store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, DesiredState: 'shutdown' }));
+  const down = await a.next('assignments');
+  assert.equal(down.tasks[0]?.DesiredState, 'shutdown');
+  assert.equal(a.messages.filter((m) => m.type === 'assignments').length, 0, 'no echo of the status change');
+
+  store.update((tx) => tx.tasks.delete(task.ID));
+  assert.deepEqual((await a.next('assignments')).removed, [task.ID]);
+  a.ws.close();
+});
+
+test('statuses only move forward and only for the sender’s own tasks', async (t) => {
+  const { store, url } = await setup(t);
+  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const b = new Client(url, { joinToken: WORKER_TOKEN, description: { Hostname: 'h2' } });
+  const [wa, wb] = [await a.next('welcome'), await b.next('welcome')];
+  const svc = addService(store, replicated('web', 1));
+  const task = placeTask(store, svc.ID, wa.nodeId);
+  b.send({ type: 'status', updates: [{ taskId: task.ID, status: { State: 'failed', Message: 'forged', Timestamp: '' } }] });
+  a.send({ type: 'status', updates: [{ taskId: task.ID, status: { State: 'running', Message: 'started', Timestamp: '' } }] });
+  await waitFor(store, (tx) => tx.tasks.get(task.ID)?.Status.State === 'running', 2000, 'running');
+  a.send({ type: 'status', updates: [{ taskId: task.ID, status: { State: 'preparing', Message: 'backwards', Timestamp: '' } }, { taskId: 'nope', status: { State: 'running' } }, { bogus: true }] });
+  await new Promise((r) => setTimeout(r, 100));
+  const now = store.view((tx) => tx.tasks.get(task.ID))!;
+  assert.equal(now.Status.State, 'running', 'neither the other node nor a backwards status changed it');
+  assert.equal(now.Status.Message, 'started');
+  assert.ok(wb.nodeId !== wa.nodeId);
+  a.ws.close();
+  b.ws.close();
+});
+
+test('reconnect with id and secret keeps the node; bad tokens and manager joins are refused', async (t) => {
+  const { store, url } = await setup(t);
+  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const w = await a.next('welcome');
+  a.ws.close();
+  const again = new Client(url, { nodeId: w.nodeId, secret: w.secret });
+  const w2 = await again.next('welcome');
+  assert.equal(w2.nodeId, w.nodeId);
+  assert.equal(w2.secret, undefined, 'the secret is not sent again');
+  assert.equal(store.view((tx) => tx.nodes.count()), 1);
+  again.ws.close();
+
+  for (const [hello, text] of [
+    [{ joinToken: 'SWMTKN-1-wrong' }, /invalid join token/],
+    [{ nodeId: w.nodeId, secret: 'guess' }, /not known or its secret is wrong/],
+    [{ joinToken: MANAGER_TOKEN }, /single manager/],
+  ] as const) {
+    const c = new Client(url, hello);
+    const err = await c.next('error');
+    assert.match(err.message, text);
+  }
+  assert.equal(store.view((tx) => tx.nodes.count()), 1, 'nothing was created by refused sessions');
+
+  const local = new Client(url, { joinToken: 'local-secret' });
+  const lw = await local.next('welcome');
+  const mgr = store.view((tx) => tx.nodes.get(lw.nodeId))!;
+  assert.equal(mgr.Spec.Role, 'manager');
+  assert.equal(mgr.ManagerStatus?.Leader, true);
+  local.ws.close();
+});
+
+test('a node whose heartbeats stop is marked down after three periods', async (t) => {
+  const { store, url } = await setup(t, 100);
+  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const w = await a.next('welcome');
+  assert.equal(w.heartbeatPeriodMs, 100);
+  const beat = setInterval(() => a.send({ type: 'heartbeat' }), 50);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(store.view((tx) => tx.nodes.get(w.nodeId)!.Status.State), 'ready', 'heartbeats keep it ready');
+  clearInterval(beat);
+  const node = await waitFor(store, (tx) => tx.nodes.get(w.nodeId)?.Status.State === 'down' && tx.nodes.get(w.nodeId), 2000, 'down');
+  assert.equal(node.Status.Message, 'heartbeat failure');
+  a.ws.close();
+});
