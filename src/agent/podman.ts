@@ -1,0 +1,239 @@
+// Provisions the Podman API service Berth uses when no engine is running: installs podman if
+// asked to, writes the containers.conf this kind of machine needs (runc + cgroupfs, file
+// events, ulimits within the hard limits, or no container starts), and starts `podman system service` detached, so a crashed Berth can find and reuse it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { access, constants, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError } from '../types/index.js';
+import type { Logger } from '../common/log.js';
+import { answers, dockerFor } from './engine-client.js';
+
+export interface PodmanService {
+  stop(): Promise<void>;
+}
+
+export interface StartPodmanOptions {
+  dataDir: string;
+  socket: string;
+  log: Logger;
+  install: boolean;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+// Podman's own defaults; lowered to the hard limits when those are smaller.
+const PODMAN_NOFILE = 1_048_576;
+const PODMAN_NPROC = 4_194_304;
+
+/**
+ * startPodman starts the service on `socket` and resolves once it answers. If another process
+ * is starting one on the same data dir, it waits for that one instead and owns nothing.
+ */
+export async function startPodman(opts: StartPodmanOptions): Promise<PodmanService> {
+  const { dataDir, socket, log } = opts;
+  await mkdir(dataDir, { recursive: true });
+  const podman = await ensurePodman(log, opts.install);
+  const conf = join(dataDir, 'containers.conf');
+  await writeFile(conf, await containersConf());
+  const docker = dockerFor(`unix://${socket}`);
+  const lock = join(dataDir, 'podman.lock');
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await tryLock(lock))) {
+    if (await answers(docker)) return { stop: async () => {} };
+    if (Date.now() > deadline) throw new UnavailableError(`timed out waiting for another process to start Podman (lock ${lock})`);
+    await sleep(200);
+  }
+  try {
+    if (await answers(docker)) return { stop: async () => {} };
+    const pidFile = join(dataDir, 'podman.pid');
+    const previous = await runningService(pidFile);
+    if (previous) {
+      // Alive but slow to answer (busy, or still starting): never start a second one on its socket.
+      if (await answersWithin(docker, START_TIMEOUT_MS)) return { stop: async () => {} };
+      throw new UnavailableError(
+        `the Podman service started earlier (pid ${previous}) runs but does not answer on ${socket}; stop it (kill ${previous}) and retry`,
+      );
+    }
+    await rm(socket, { force: true });
+    const logPath = join(dataDir, 'podman.log');
+    const out = openSync(logPath, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], {
+        env: { ...process.env, CONTAINERS_CONF: conf },
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+    } finally {
+      closeSync(out);
+    }
+    child.unref();
+    log.info({ socket, servicePid: child.pid, conf, log: logPath }, 'started the Podman API service');
+    await waitUntilAnswering(child, docker, logPath);
+    await writeFile(pidFile, `${child.pid}\n`);
+    return {
+      stop: async () => {
+        await stopChild(child, log);
+        await rm(pidFile, { force: true });
+      },
+    };
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+async function waitUntilAnswering(child: ChildProcess, docker: ReturnType<typeof dockerFor>, logPath: string): Promise<void> {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answers(docker))) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill('SIGKILL');
+      const tail = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
+      throw new UnavailableError(`the Podman service did not start (log ${logPath}):\n${tail}`);
+    }
+    await sleep(100);
+  }
+}
+
+async function stopChild(child: ChildProcess, log: Logger): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+  log.info({ servicePid: child.pid }, 'stopped the Podman API service');
+}
+
+/** runningService gives the pid in the pid file if that process is still a Podman API service. */
+async function runningService(pidFile: string): Promise<number | undefined> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes('podman') && cmdline.includes('service') ? pid : undefined;
+}
+
+async function answersWithin(docker: ReturnType<typeof dockerFor>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await answers(docker)) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/** tryLock takes the start lock, clearing one left by a process that no longer exists. */
+async function tryLock(path: string): Promise<boolean> {
+  try {
+    const f = await open(path, 'wx');
+    await f.writeFile(`${process.pid}\n`);
+    await f.close();
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+    await rm(path, { force: true });
+    return tryLock(path);
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** containersConf renders the engine settings; ulimits come from this process's hard limits. */
+export async function containersConf(): Promise<string> {
+  // The same numbers as `ulimit -Hn` / `ulimit -Hu`, which the podman child inherits.
+  const limits = await readFile('/proc/self/limits', 'utf8');
+  const hard = (name: string, fallback: number): number => {
+    const m = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits);
+    return m?.[1] && m[1] !== 'unlimited' ? Math.min(Number(m[1]), fallback) : fallback;
+  };
+  const nofile = hard('Max open files', PODMAN_NOFILE);
+  // Podman itself lowers its own process limit to kernel.pid_max, and a container cannot get more.
+  const pidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8').catch(() => '')).trim()) || PODMAN_NPROC;
+  const nproc = hard('Max processes', Math.min(pidMax, PODMAN_NPROC));
+  return [
+    '# Written by Berth. crun refuses hybrid cgroup hierarchies, and podman\'s default ulimits',
+    '# exceed the hard limits of many machines; both make every container fail to start.',
+    '[engine]',
+    'runtime = "runc"',
+    'cgroup_manager = "cgroupfs"',
+    'events_logger = "file"',
+    '[containers]',
+    `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
+    '',
+  ].join('\n');
+}
+
+async function ensurePodman(log: Logger, install: boolean): Promise<string> {
+  const missing = async (): Promise<string[]> =>
+    (await Promise.all(['podman', 'runc'].map(async (p) => ((await findExecutable(p)) ? [] : [p])))).flat();
+  let absent = await missing();
+  if (absent.length === 0) return (await findExecutable('podman'))!;
+  const aptGet = await findExecutable('apt-get');
+  if (!install || process.getuid?.() !== 0 || !aptGet) {
+    throw new UnavailableError(
+      `no container engine found: ${absent.join(' and ')} ${absent.length > 1 ? 'are' : 'is'} not installed and ` +
+        `neither DOCKER_HOST nor /var/run/docker.sock gives an engine. Install them (apt-get install -y podman runc), ` +
+        'or run Docker and pass --engine unix:///var/run/docker.sock' +
+        (install ? ' (automatic install needs root and apt-get)' : ''),
+    );
+  }
+  log.info('installing podman and runc with apt-get (no container engine found)');
+  await run(log, aptGet, ['update']);
+  await run(log, aptGet, ['install', '-y', 'podman', 'runc']);
+  absent = await missing();
+  if (absent.length > 0) throw new UnavailableError(`apt-get install finished but ${absent.join(', ')} is still missing`);
+  return (await findExecutable('podman'))!;
+}
+
+async function run(log: Logger, cmd: string, args: string[]): Promise<void> {
+  log.info({ cmd: [cmd, ...args].join(' ') }, 'running');
+  const child = spawn(cmd, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      lines.push(line);
+      log.debug(line);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) {
+    throw new UnavailableError(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${lines.slice(-10).join('\n')}`);
+  }
+}
+
+/** findExecutable looks a program up on PATH and in the sbin directories root normally has. */
+async function findExecutable(name: string): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const dir of dirs.filter(Boolean)) {
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,259 @@
+// One task's state machine, after swarmkit's exec.Do: each step compares the observed state with
+// the desired state, does at most one engine action and reports at most one transition. The
+// loop sleeps until the task changes or its container exits (the engine's wait endpoint), never
+// polling; temporary engine errors are retried with backoff.
+
+import type Dockerode from 'dockerode';
+import type { Logger } from '../common/log.js';
+import { now } from '../common/time.js';
+import { canAdvance, isTerminal, stateRank } from '../types/index.js';
+import type { EndpointPortConfig, Task, TaskState, TaskStatus, TaskStatusUpdate } from '../types/index.js';
+import { TaskController } from './controller.js';
+import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors.js';
+import { Wakeup } from './wakeup.js';
+
+export interface TaskRunnerOptions {
+  docker: Dockerode;
+  nodeId: string;
+  log: Logger;
+  report(update: TaskStatusUpdate): void;
+}
+
+const BACKOFF_MIN_MS = 200;
+const BACKOFF_MAX_MS = 10_000;
+/** An engine that keeps answering 5xx to the same step is treated as refusing it, not as down. */
+const MAX_ANSWERED_RETRIES = 5;
+
+type ExitResult = { code: number } | { error: unknown };
+
+interface Observed {
+  pid?: number;
+  exitCode?: number;
+  ports?: EndpointPortConfig[];
+  err?: string;
+}
+
+export class TaskRunner {
+  private task: Task;
+  private current: TaskStatus;
+  private readonly ctl: TaskController;
+  private readonly log: Logger;
+  private readonly wake = new Wakeup();
+  private readonly waitAbort = new AbortController();
+  private located = false;
+  private exitWatch: Promise<void> | undefined;
+  private exitResult: ExitResult | undefined;
+  private stopping = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    task: Task,
+    private readonly opts: TaskRunnerOptions,
+  ) {
+    this.task = task;
+    this.current = task.Status;
+    this.log = opts.log.child({ task: task.ID });
+    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log);
+    this.done = this.loop().catch((err: unknown) => this.log.error({ err }, 'task loop ended by a bug'));
+  }
+
+  get taskId(): string {
+    return this.task.ID;
+  }
+
+  /** The latest observed status: the last one reported, else the one the manager sent. */
+  get status(): TaskStatus {
+    return this.current;
+  }
+
+  /** update takes a newer copy of the task (the manager changed its desired state). */
+  update(task: Task): void {
+    this.task = task;
+    this.wake.kick();
+  }
+
+  /** stop ends the loop once its current engine call returns; the container is left as it is. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.waitAbort.abort();
+    this.wake.kick();
+    await this.done;
+  }
+
+  /** removeContainer stops (with the grace period) and removes the task's container; call after stop(). */
+  async removeContainer(): Promise<void> {
+    if (!this.ctl.containerId) await this.ctl.locate();
+    await this.ctl.shutdown();
+    await this.ctl.remove();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    let answered = 0;
+    while (!this.stopping) {
+      let progressed: boolean;
+      try {
+        progressed = await this.step();
+        // Only progress resets the backoff: starting a wait succeeds even while the engine is down.
+        if (progressed) failures = answered = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        if (statusOf(err) !== undefined) answered++;
+        if (!isTemporary(err) || answered >= MAX_ANSWERED_RETRIES) {
+          await this.fatal(err);
+          failures = answered = 0;
+          continue;
+        }
+        failures++;
+        const retryInMs = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
+        this.log.warn({ state: this.current.State, err: engineMessage(err), retryInMs }, 'engine error; will retry');
+        await this.wake.wait(retryInMs);
+        continue;
+      }
+      if (!progressed) await this.wake.wait();
+    }
+  }
+
+  /** step does one thing and tells whether it changed anything (false: sleep until woken). */
+  private async step(): Promise<boolean> {
+    if (!this.located) {
+      await this.adopt();
+      return true;
+    }
+    const state = this.current.State;
+    const desired = this.task.DesiredState;
+    if (stateRank(desired) >= stateRank('shutdown') && stateRank(state) < stateRank('complete')) {
+      const exitCode = await this.ctl.shutdown();
+      this.transition('shutdown', 'shutdown', { exitCode });
+      return true;
+    }
+    if (isTerminal(state)) return false;
+    switch (state) {
+      case 'accepted':
+        this.transition('preparing', 'preparing');
+        return true;
+      case 'preparing':
+        await this.ctl.prepare();
+        this.transition('ready', 'prepared');
+        return true;
+      case 'ready':
+        // Desired READY holds a prepared task (restart delay, start-first updates).
+        if (desired !== 'running') return false;
+        this.transition('starting', 'starting');
+        return true;
+      case 'starting': {
+        await this.ctl.prepare(); // no-op unless the container went missing since READY
+        const started = await this.ctl.start();
+        this.transition('running', 'started', { pid: started.pid, ports: started.ports });
+        return true;
+      }
+      case 'running':
+        return this.watchExit();
+      default: // new, pending, assigned
+        this.transition('accepted', 'accepted');
+        return true;
+    }
+  }
+
+  /**
+   * adopt attaches to a container made earlier for this task (by this worker before a restart, or
+   * by a previous agent) and reports what it really is; without one the task starts from scratch.
+   */
+  private async adopt(): Promise<void> {
+    const found = await this.ctl.locate();
+    this.located = true;
+    const state = this.current.State;
+    if (!found) {
+      if (state === 'running') throw new TaskError('task: container not found');
+      return;
+    }
+    this.log.info({ container: found.id, containerStatus: found.status, state }, 'adopting existing container');
+    switch (found.status) {
+      case 'running':
+      case 'paused':
+      case 'restarting':
+        // A task that already ended must not keep a running container.
+        if (isTerminal(state)) await this.ctl.shutdown();
+        else if (stateRank(state) < stateRank('running')) this.transition('running', 'started', { pid: found.pid });
+        return;
+      case 'exited':
+      case 'stopped':
+      case 'dead':
+        if (!isTerminal(state)) this.finish(found.exitCode);
+        return;
+      default: // created / configured: prepared, never started
+        if (stateRank(state) < stateRank('ready')) this.transition('ready', 'prepared');
+        else if (state === 'running') throw new TaskError('task: container was created but never started');
+    }
+  }
+
+  /** watchExit starts one wait on the container and reports the exit once it comes. */
+  private watchExit(): boolean {
+    if (this.exitResult) {
+      const result = this.exitResult;
+      this.exitResult = undefined;
+      this.exitWatch = undefined;
+      if ('error' in result) throw result.error;
+      this.finish(result.code);
+      return true;
+    }
+    this.exitWatch ??= this.ctl
+      .wait(this.waitAbort.signal)
+      .then(
+        (code) => void (this.exitResult = { code }),
+        (error: unknown) => void (this.exitResult = { error }),
+      )
+      .finally(() => this.wake.kick());
+    return false;
+  }
+
+  private finish(exitCode: number): void {
+    if (exitCode === 0) this.transition('complete', 'finished', { exitCode });
+    else this.transition('failed', 'started', { exitCode, err: `task: non-zero exit (${exitCode})` });
+  }
+
+  /** fatal: REJECTED before the task started, FAILED after (a started container is stopped). */
+  private async fatal(err: unknown): Promise<void> {
+    const message = engineMessage(err);
+    const state = this.current.State;
+    if (isTerminal(state)) {
+      this.log.error({ state, err: message }, 'engine action failed on a finished task');
+      return;
+    }
+    const failedState: TaskState = stateRank(state) < stateRank('starting') ? 'rejected' : 'failed';
+    this.log.warn({ state, err: message }, `task ${failedState}`);
+    this.transition(failedState, this.current.Message, { err: message });
+    if (failedState === 'failed') {
+      await this.ctl.shutdown().catch((e: unknown) => this.log.warn({ err: engineMessage(e) }, 'could not stop the failed task'));
+    }
+  }
+
+  private transition(state: TaskState, message: string, observed: Observed = {}): void {
+    const from = this.current.State;
+    if (!canAdvance(from, state)) {
+      throw new Error(`task ${this.task.ID}: state may not go back from ${from} to ${state}`);
+    }
+    const containerId = this.ctl.containerId;
+    const ports = isTerminal(state) ? undefined : (observed.ports ?? this.current.PortStatus?.Ports);
+    this.current = {
+      Timestamp: now(),
+      State: state,
+      Message: message,
+      ...(observed.err !== undefined && { Err: observed.err }),
+      ...(containerId && {
+        ContainerStatus: {
+          ContainerID: containerId,
+          ...(observed.pid !== undefined && { PID: observed.pid }),
+          ...(observed.exitCode !== undefined && { ExitCode: observed.exitCode }),
+        },
+      }),
+      ...(ports && ports.length > 0 && { PortStatus: { Ports: ports } }),
+    };
+    this.log.debug({ from, to: state }, 'task state');
+    try {
+      this.opts.report({ taskId: this.task.ID, status: this.current });
+    } catch (err) {
+      this.log.error({ err }, 'status report callback threw');
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// The container engine integration tests share: Berth's own Podman service in a fixed data dir,
+// started by the first test file that needs it and left running for the next ones (a later
+// connect finds its socket answering and reuses it). BERTH_TEST_ENGINE points tests at another
+// engine instead (unix:///path or tcp://host:port).
+
+import type Dockerode from 'dockerode';
+import { connectEngine, connectPodman } from '../../src/agent/engine.js';
+import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/image-build.js';
+import { LABEL_NODE } from '../../src/agent/container-config.js';
+import { silentLogger } from '../../src/common/log.js';
+
+export const TEST_ENGINE_DIR = '/tmp/berth-test-engine';
+export const TEST_IMAGE = DEMO_IMAGE;
+
+export interface TestEngine {
+  docker: Dockerode;
+  url: string;
+}
+
+let shared: Promise<TestEngine> | undefined;
+
+/** testEngine connects (once per process) and makes sure TEST_IMAGE exists. */
+export function testEngine(): Promise<TestEngine> {
+  shared ??= (async () => {
+    const opts = { dataDir: TEST_ENGINE_DIR, log: silentLogger() };
+    // Podman directly, so a DOCKER_HOST exported for the docker CLI cannot redirect the tests.
+    const conn = process.env.BERTH_TEST_ENGINE
+      ? await connectEngine({ ...opts, engine: process.env.BERTH_TEST_ENGINE })
+      : await connectPodman(opts);
+    await buildBusyboxImage(conn.docker, TEST_IMAGE);
+    return { docker: conn.docker, url: conn.url };
+  })();
+  return shared;
+}
+
+/** removeNodeContainers force-removes every container labelled as made by the given Berth node. */
+export async function removeNodeContainers(docker: Dockerode, nodeId: string): Promise<number> {
+  const found = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+  await Promise.all(
+    found.map(async (c) => {
+      const container = docker.getContainer(c.Id);
+      // Kill first: Podman's forced remove would wait out the stop grace period.
+      if (c.State === 'running') await container.kill().catch(() => undefined);
+      await container.remove({ force: true, v: true }).catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+      });
+    }),
+  );
+  return found.length;
+}
+
+/** nodeContainers lists (all) containers labelled as made by the given Berth node. */
+export function nodeContainers(docker: Dockerode, nodeId: string): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+}
