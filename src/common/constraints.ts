@@ -4,6 +4,7 @@
 
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../types/index.js';
+import { sameArch } from './platform.js';
 import type { Node } from '../types/index.js';
 
 export interface Constraint {
@@ -54,13 +55,13 @@ export function matchNode(c: Constraint, node: Node): boolean {
   if (c.key.startsWith('node.labels.')) equal = eq(node.Spec.Labels?.[c.key.slice(12)], true);
   else if (c.key.startsWith('engine.labels.')) equal = eq(node.Description.Engine?.Labels?.[c.key.slice(14)], true);
   else if (c.key === 'node.ip') equal = ipMatches(node.Status.Addr, c.value);
+  else if (c.key === 'node.platform.arch') equal = sameArch(node.Description.Platform?.Architecture, c.value);
   else {
     const actual: Record<string, string | undefined> = {
       'node.id': node.ID,
       'node.hostname': node.Description.Hostname,
       'node.role': node.Spec.Role,
       'node.platform.os': node.Description.Platform?.OS,
-      'node.platform.arch': node.Description.Platform?.Architecture,
     };
     equal = eq(actual[c.key], false);
   }
