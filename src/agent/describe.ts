@@ -20,29 +20,15 @@ interface EngineInfo {
   Plugins?: Record<string, string[] | null | undefined>;
 }
 
-// Go's GOARCH names, which Swarm shows and placement constraints (node.platform.arch) match.
-const ARCH: Record<string, string> = {
-  x86_64: 'amd64',
-  aarch64: 'arm64',
-  armv7l: 'arm',
-  armv6l: 'arm',
-  i386: '386',
-  i686: '386',
-  ppc64le: 'ppc64le',
-  s390x: 's390x',
-};
-
-export function normaliseArch(arch: string): string {
-  return ARCH[arch] ?? arch;
-}
-
 export async function describeNode(docker: Dockerode, opts: DescribeOptions = {}): Promise<NodeDescription> {
   const [info, version] = (await Promise.all([docker.info(), docker.version()])) as [EngineInfo, Dockerode.DockerVersion];
   return {
     Hostname: opts.hostname ?? info.Name ?? '',
+    // The architecture as the engine reports it (Docker: x86_64), which Swarm shows unchanged;
+    // comparisons go through src/common/platform.ts, so amd64 and x86_64 still match.
     Platform: {
       OS: info.OSType ?? version.Os ?? 'linux',
-      Architecture: normaliseArch(info.Architecture ?? version.Arch ?? ''),
+      Architecture: info.Architecture || version.Arch || '',
     },
     Resources: {
       NanoCPUs: (info.NCPU ?? 0) * 1e9,

@@ -21,6 +21,17 @@ test('engine 5xx is temporary unless it names a permanent problem', () => {
   assert.equal(isTemporary(answered(500, 'the container name "x" is already in use')), false);
 });
 
+test('a host port in use is fatal alike on Podman and Docker', () => {
+  const inUse = [
+    // Podman (this machine's engine), as its start endpoint answers.
+    'cannot listen on the TCP port: listen tcp4 :18931: bind: address already in use',
+    // Docker, from its port allocator and from its userland proxy.
+    'driver failed programming external connectivity on endpoint web.1.x (0123abcd): Bind for 0.0.0.0:8080 failed: port is already allocated',
+    'driver failed programming external connectivity on endpoint web.1.x (0123abcd): Error starting userland proxy: listen tcp4 0.0.0.0:8080: bind: address already in use',
+  ];
+  for (const message of inUse) assert.equal(isTemporary(answered(500, message)), false, message);
+});
+
 test('4xx, agent decisions, pull errors and bugs are fatal', () => {
   assert.equal(isTemporary(answered(404, 'no such image')), false);
   assert.equal(isTemporary(answered(400, 'bad parameter')), false);

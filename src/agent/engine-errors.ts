@@ -1,6 +1,7 @@
 // Engine errors split into temporary (retry with backoff) and fatal (the task is rejected or
-// failed), as swarmkit's exec.IsTemporary does. Podman answers 500 for several permanent
-// problems (an invalid reference, a name in use), so the message is checked as well.
+// failed), as swarmkit's exec.IsTemporary does. Podman and Docker answer 500 for several
+// permanent problems (an invalid reference, a name or host port in use), so the message is
+// checked as well.
 
 import { ProgressError } from './progress.js';
 
@@ -16,7 +17,13 @@ const PERMANENT = [
   /no such file or directory/i,
   /permission denied/i,
   /invalid argument/i,
+  // A container name, or a host port ("bind: address already in use": Podman, and Docker's
+  // userland proxy).
   /already in use/i,
+  // Docker's own words for a host port held by another container. Like Podman's, it fails the
+  // task at once: retrying on this node cannot free the port; the orchestrator restarts the
+  // task per its restart policy, and the scheduler places the replacement.
+  /port is already allocated/i,
   /is not a valid/i,
 ];
 

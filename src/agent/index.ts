@@ -3,7 +3,7 @@
 
 export { Agent, type AgentOptions } from './session.js';
 export { connectEngine, connectPodman, type EngineConnection, type EngineOptions } from './engine.js';
-export { describeNode, normaliseArch, type DescribeOptions } from './describe.js';
+export { describeNode, type DescribeOptions } from './describe.js';
 export {
   containerConfig,
   containerLabels,

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
-import { DISPATCHER_PATH, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
+import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
+import { LABEL_NODE } from './container-config.js';
 import { Worker } from './worker.js';
 
 export interface AgentOptions {
@@ -29,7 +30,6 @@ interface Identity {
   secret: string;
 }
 
-const STATUS_BATCH_MS = 20;
 const MAX_BACKOFF_MS = 5_000;
 
 export class Agent {
@@ -60,7 +60,7 @@ export class Agent {
         continue;
       }
       if (outcome === 'connected') backoff = 250;
-      await new Promise((r) => setTimeout(r, backoff));
+      await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
     clearTimeout(this.#flushTimer);
@@ -93,20 +93,25 @@ export class Agent {
         );
       });
       ws.on('message', (data) => {
-        const msg = JSON.parse(data.toString()) as ManagerMessage;
-        if (msg.type === 'welcome') {
+        let msg: ManagerMessage;
+        try {
+          msg = JSON.parse(data.toString()) as ManagerMessage;
+        } catch {
+          return ws.close(1007, 'messages must be JSON');
+        }
+        if (msg?.type === 'welcome') {
           welcomed = true;
           this.#adopt(msg.nodeId, msg.secret);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
           log.info({ node: msg.nodeId }, 'session with manager established');
-        } else if (msg.type === 'assignments') {
+        } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
           if (msg.full) this.#worker?.assign(msg.tasks);
-          else this.#worker?.update(msg.tasks, msg.removed);
-        } else if (msg.type === 'error') {
-          log.error({ reason: msg.message }, 'manager refused the session');
-          // A node removed from the cluster may join again as a new node with the token.
-          if (this.#identity && this.opts.joinToken) {
+          else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : []);
+        } else if (msg?.type === 'error') {
+          log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
+          // Only a node the cluster no longer knows joins again, as a new node, with the token.
+          if (msg.code === 'unknown-node' && this.#identity && this.opts.joinToken) {
             this.#identity = undefined;
             rejoin = true;
           }
@@ -124,10 +129,14 @@ export class Agent {
 
   /** #adopt records the node identity and makes the worker for it. */
   #adopt(nodeId: string, secret: string | undefined): void {
+    const previous = this.#workerNode ?? this.#loadIdentity()?.nodeId;
     if (secret) {
       this.#identity = { nodeId, secret };
       this.#saveIdentity(this.#identity);
     }
+    // Joined again as a new node: the old node's tasks were replaced elsewhere, so its
+    // containers here are orphans.
+    if (previous && previous !== nodeId) void this.#removeContainersOf(previous);
     if (this.#worker && this.#workerNode === nodeId) return;
     void this.#worker?.close();
     this.#workerNode = nodeId;
@@ -160,7 +169,33 @@ export class Agent {
 
   #saveIdentity(id: Identity): void {
     const file = join(this.opts.stateDir, 'node.json');
-    writeFileSync(file + '.tmp', JSON.stringify(id), { mode: 0o600 });
-    renameSync(file + '.tmp', file);
+    try {
+      writeFileSync(file + '.tmp', JSON.stringify(id), { mode: 0o600 });
+      renameSync(file + '.tmp', file);
+    } catch (err) {
+      this.opts.log.error({ err, file }, 'could not save the node identity: after a restart this agent will join as a new node');
+    }
   }
+
+  async #removeContainersOf(nodeId: string): Promise<void> {
+    try {
+      const stale = await this.opts.docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+      await Promise.all(stale.map((c) => this.opts.docker.getContainer(c.Id).remove({ force: true })));
+      if (stale.length > 0) this.opts.log.info({ node: nodeId, count: stale.length }, 'removed the containers of this agent\'s previous node');
+    } catch (err) {
+      this.opts.log.error({ err, node: nodeId }, 'removing the previous node\'s containers failed');
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { Store } from '../store/index.js';
 import { DISPATCHER_PATH, type ManagerMessage, type Task } from '../types/index.js';
@@ -137,12 +138,14 @@ test('reconnect with id and secret keeps the node; bad tokens and manager joins 
 
   for (const [hello, text] of [
     [{ joinToken: 'SWMTKN-1-wrong' }, /invalid join token/],
-    [{ nodeId: w.nodeId, secret: 'guess' }, /not known or its secret is wrong/],
+    [{ nodeId: w.nodeId, secret: 'guess', joinToken: WORKER_TOKEN }, /wrong secret/],
+    [{ nodeId: 'removed-node-id', secret: 'x' }, /not part of this cluster/],
     [{ joinToken: MANAGER_TOKEN }, /single manager/],
   ] as const) {
     const c = new Client(url, hello);
     const err = await c.next('error');
     assert.match(err.message, text);
+    assert.equal(err.code, /not part/.test(err.message) ? 'unknown-node' : 'unauthorized');
   }
   assert.equal(store.view((tx) => tx.nodes.count()), 1, 'nothing was created by refused sessions');
 
@@ -165,5 +168,45 @@ test('a node whose heartbeats stop is marked down after three periods', async (t
   clearInterval(beat);
   const node = await waitFor(store, (tx) => tx.nodes.get(w.nodeId)?.Status.State === 'down' && tx.nodes.get(w.nodeId), 2000, 'down');
   assert.equal(node.Status.Message, 'heartbeat failure');
+  a.ws.close();
+});
+
+test('hostile input neither crashes the manager nor stores malformed objects', async (t) => {
+  const { store, url } = await setup(t);
+  const { port } = new URL(url.replace('ws:', 'http:'));
+  // An unparseable request line on an upgrade.
+  await new Promise<void>((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port: Number(port) }, () => {
+      sock.write('GET http://[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    });
+    sock.on('close', () => resolve());
+    sock.on('error', () => resolve());
+    sock.setTimeout(1000, () => sock.destroy());
+  });
+  // Frames that are JSON but not messages, before and after hello.
+  for (const frame of ['null', '[]', '"x"', '{"type": 1}', 'not json']) {
+    const ws = new WebSocket(url);
+    await new Promise((r) => ws.on('open', r));
+    ws.send(frame);
+    await new Promise((r) => ws.on('close', r));
+  }
+  // A hello without a description and with junk labels still makes a well-formed node.
+  const a = new Client(url, { joinToken: WORKER_TOKEN, description: null, labels: { ok: 'yes', bad: 1 } });
+  const w = await a.next('welcome');
+  const node = store.view((tx) => tx.nodes.get(w.nodeId))!;
+  assert.equal(node.Description.Resources?.MemoryBytes, 0);
+  assert.deepEqual(node.Spec.Labels, { ok: 'yes' });
+  // Statuses the agent does not own, or with junk fields, are ignored or cleaned.
+  const svc = addService(store, replicated('web', 1));
+  const task = placeTask(store, svc.ID, w.nodeId);
+  a.send({ type: 'status', updates: [null, { taskId: task.ID, status: { State: 'remove' } }, { taskId: task.ID, status: { State: 'running', Timestamp: 5, Message: {}, Err: 'e' } }] });
+  const running = await waitFor(store, (tx) => tx.tasks.get(task.ID)?.Status.State === 'running' && tx.tasks.get(task.ID), 2000, 'running');
+  assert.equal(typeof running.Status.Timestamp, 'string');
+  assert.equal(running.Status.Message, '');
+  a.send(null as unknown as object);
+  await new Promise((r) => setTimeout(r, 100));
+  const ping = new Client(url, { joinToken: WORKER_TOKEN });
+  await ping.next('welcome');
+  ping.ws.close();
   a.ws.close();
 });

@@ -1,29 +1,19 @@
 // The dispatcher is the manager's side of every agent session (see docs/dispatcher.md): it
 // admits nodes, streams each node its complete task set and then the changes, writes the task
-// statuses agents report (forward only, own tasks only), and marks a node down when its
-// heartbeats stop for HEARTBEAT_GRACE_MULTIPLIER periods.
+// statuses agents report (forward only, own tasks only, agent-owned states only), and marks a
+// node down when its heartbeats stop for HEARTBEAT_GRACE_MULTIPLIER periods.
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_HEARTBEAT_MS, HEARTBEAT_GRACE_MULTIPLIER } from '../common/defaults.js';
-import { newId } from '../common/ids.js';
 import { silentLogger, type Logger } from '../common/log.js';
-import { now } from '../common/time.js';
 import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
-import {
-  DISPATCHER_PATH,
-  UnauthorizedError,
-  canAdvance,
-  isTaskState,
-  type AgentMessage,
-  type HelloMessage,
-  type Node,
-  type TaskStatusUpdate,
-} from '../types/index.js';
+import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type TaskStatus } from '../types/index.js';
 import { deltaFor, visibleTo } from './assignments.js';
-import { hashSecret, newSecret, sameSecret, sameToken } from './auth.js';
+import { admit, SessionRefused } from './admit.js';
 import { AgentSession } from './session.js';
+import { isObj, status as validStatus } from './validate.js';
 
 export interface DispatcherOptions {
   log?: Logger;
@@ -38,13 +28,20 @@ const CLOSE_AUTH = 4001;
 const CLOSE_REPLACED = 4002;
 const CLOSE_REMOVED = 4003;
 const CLOSE_EXPIRED = 4004;
+const CLOSE_RESYNC = 4005;
 const HELLO_TIMEOUT_MS = 10_000;
-const STATUS_BATCH_MS = 20;
+/** An expired heartbeat is confirmed once more this much later, after pending I/O has run. */
+const CONFIRM_DOWN_MS = 100;
+
+/** Monotonic milliseconds: heartbeat expiry must not follow wall-clock jumps. */
+const monotonic = (): number => performance.now();
 
 export class Dispatcher {
   readonly #sessions = new Map<string, AgentSession>();
+  readonly #sockets = new Set<WebSocket>();
   readonly #lastSeen = new Map<string, number>();
-  readonly #statusQueue: { nodeId: string; updates: TaskStatusUpdate[] }[] = [];
+  readonly #suspects = new Set<string>();
+  readonly #statusQueue: { nodeId: string; status: TaskStatus; taskId: string }[] = [];
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 2 ** 20 });
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
@@ -64,14 +61,19 @@ export class Dispatcher {
   /** attach takes over WebSocket upgrades on DISPATCHER_PATH of the manager's HTTP server. */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return socket.destroy();
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req.socket.remoteAddress ?? ''));
+      try {
+        if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return socket.destroy();
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req.socket.remoteAddress ?? ''));
+      } catch {
+        socket.destroy(); // an unparseable request line: nothing to answer
+      }
     });
   }
 
   run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => {
-      for (const s of this.#sessions.values()) s.close(1001, 'manager shutting down');
+      clearTimeout(this.#statusTimer);
+      for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
       this.#wss.close();
     });
     return driveLoop(this.store, signal, this, { onError: (err) => this.#log.error({ err }, 'dispatcher pass failed') });
@@ -79,8 +81,8 @@ export class Dispatcher {
 
   init(tx: ReadTx): void {
     // Nodes known from before a restart get twice the usual grace to reconnect, as in Swarm.
-    const start = Date.now() + this.heartbeatMs * HEARTBEAT_GRACE_MULTIPLIER;
-    for (const n of tx.nodes.list()) if (n.Status.State !== 'down') this.#lastSeen.set(n.ID, start);
+    const start = monotonic() + this.heartbeatMs * HEARTBEAT_GRACE_MULTIPLIER;
+    for (const n of tx.nodes.list()) if (n.Status.State !== 'down' && !this.#lastSeen.has(n.ID)) this.#lastSeen.set(n.ID, start);
   }
 
   observe(commit: Commit): void {
@@ -97,7 +99,7 @@ export class Dispatcher {
         }
       } else if (c.kind === 'node' && c.action === 'delete') {
         this.#lastSeen.delete(c.object.ID);
-        this.#sessions.get(c.object.ID)?.close(CLOSE_REMOVED, 'node was removed from the cluster; join again with a join token');
+        this.#sessions.get(c.object.ID)?.close(CLOSE_REMOVED, 'node was removed from the cluster');
       }
     }
   }
@@ -105,18 +107,23 @@ export class Dispatcher {
   reconcile(): number | undefined {
     for (const s of this.#sessions.values()) s.flush();
     const grace = this.heartbeatMs * HEARTBEAT_GRACE_MULTIPLIER;
-    const t = Date.now();
+    const t = monotonic();
     const expired = [...this.#lastSeen].filter(([, seen]) => t - seen > grace).map(([id]) => id);
-    if (expired.length > 0) this.#markDown(expired);
+    // Mark down only what stayed expired across a second look: after a long stall of this
+    // process, heartbeats already received are read in between.
+    const confirmed = expired.filter((id) => this.#suspects.has(id));
+    this.#suspects.clear();
+    for (const id of expired) if (!confirmed.includes(id)) this.#suspects.add(id);
+    if (confirmed.length > 0) this.#markDown(confirmed);
+    if (this.#suspects.size > 0) return Date.now() + CONFIRM_DOWN_MS;
     let next: number | undefined;
     for (const seen of this.#lastSeen.values()) next = Math.min(next ?? Infinity, seen + grace + 1);
-    return next;
+    return next === undefined ? undefined : Date.now() + Math.max(0, next - t);
   }
 
   #markDown(ids: string[]): void {
     this.store.update((tx) => {
       for (const id of ids) {
-        this.#lastSeen.delete(id);
         const node = tx.nodes.get(id);
         if (node && node.Status.State !== 'down') {
           tx.nodes.update({ ...node, Status: { ...node.Status, State: 'down', Message: 'heartbeat failure' } });
@@ -124,79 +131,59 @@ export class Dispatcher {
         }
       }
     });
-    for (const id of ids) this.#sessions.get(id)?.close(CLOSE_EXPIRED, 'heartbeat expired');
+    for (const id of ids) {
+      this.#lastSeen.delete(id);
+      this.#sessions.get(id)?.close(CLOSE_EXPIRED, 'heartbeat expired');
+    }
   }
 
   #accept(ws: WebSocket, remote: string): void {
+    this.#sockets.add(ws);
     const helloTimer = setTimeout(() => ws.close(CLOSE_AUTH, 'no hello received'), HELLO_TIMEOUT_MS);
     let session: AgentSession | undefined;
     ws.on('message', (data) => {
-      let msg: AgentMessage;
       try {
-        msg = JSON.parse(data.toString()) as AgentMessage;
-      } catch {
-        return ws.close(1007, 'messages must be JSON');
-      }
-      if (!session) {
-        clearTimeout(helloTimer);
-        if (msg.type !== 'hello') return ws.close(CLOSE_AUTH, 'the first message must be hello');
-        try {
-          session = this.#admit(ws, msg, remote);
-        } catch (err) {
-          const message = err instanceof UnauthorizedError ? err.message : 'join failed';
-          this.#log.warn({ err, remote }, 'agent rejected');
-          ws.send(JSON.stringify({ type: 'error', message }));
-          return ws.close(CLOSE_AUTH, message.slice(0, 120));
+        const msg: unknown = JSON.parse(data.toString());
+        if (!isObj(msg) || typeof msg.type !== 'string') return ws.close(1007, 'messages are JSON objects with a type');
+        if (!session) {
+          clearTimeout(helloTimer);
+          if (msg.type !== 'hello') return ws.close(CLOSE_AUTH, 'the first message must be hello');
+          session = this.#open(ws, msg, remote);
+          return;
         }
-        return;
+        this.#lastSeen.set(session.nodeId, monotonic());
+        if (msg.type === 'status' && Array.isArray(msg.updates)) this.#queueStatus(session.nodeId, msg.updates);
+      } catch (err) {
+        this.#log.warn({ err, remote }, 'bad message from agent');
+        ws.close(1007, 'bad message');
       }
-      this.#lastSeen.set(session.nodeId, Date.now());
-      if (msg.type === 'status' && Array.isArray(msg.updates)) this.#queueStatus(session.nodeId, msg.updates);
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      this.#sockets.delete(ws);
       if (session && this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId);
     });
     ws.on('error', (err) => this.#log.debug({ err }, 'agent socket error'));
   }
 
-  /** #admit authenticates a hello, records the node as ready and sends it its complete task set. */
-  #admit(ws: WebSocket, hello: HelloMessage, remote: string): AgentSession {
-    let secret: string | undefined;
-    const node = this.store.update((tx) => {
-      const cluster = tx.cluster();
-      const known = hello.nodeId ? tx.nodes.get(hello.nodeId) : undefined;
-      const status = { State: 'ready' as const, Message: '', Addr: hello.addr || remote };
-      if (known && hello.secret && sameSecret(hello.secret, known.BerthSecretHash)) {
-        return tx.nodes.update({ ...known, Description: hello.description, Status: status });
-      }
-      const local = sameToken(hello.joinToken, this.opts.localToken);
-      if (!local && sameToken(hello.joinToken, cluster?.JoinTokens.Manager)) {
-        throw new UnauthorizedError('joining as a manager is not supported yet: Berth runs a single manager; join with the worker token');
-      }
-      if (!local && !sameToken(hello.joinToken, cluster?.JoinTokens.Worker)) {
-        throw new UnauthorizedError(
-          hello.nodeId ? `node ${hello.nodeId} is not known or its secret is wrong; join again with a join token` : 'invalid join token',
-        );
-      }
-      secret = newSecret();
-      const fresh: Node = {
-        ID: newId(),
-        Version: { Index: 0 },
-        CreatedAt: '',
-        UpdatedAt: '',
-        Spec: { Role: local ? 'manager' : 'worker', Availability: 'active', Labels: hello.labels ?? {} },
-        Description: hello.description,
-        Status: status,
-        BerthSecretHash: hashSecret(secret),
-        ...(local ? { ManagerStatus: { Leader: true, Reachability: 'reachable' as const, Addr: this.opts.managerAddr?.() ?? '' } } : {}),
-      };
-      return tx.nodes.create(fresh);
-    });
+  /** #open admits a hello and sends the node its complete task set; on refusal it says why and closes. */
+  #open(ws: WebSocket, hello: Record<string, unknown>, remote: string): AgentSession | undefined {
+    let admitted;
+    try {
+      admitted = admit(this.store, hello, remote, { localToken: this.opts.localToken, managerAddr: this.opts.managerAddr?.() ?? '' });
+    } catch (err) {
+      const refused = err instanceof SessionRefused ? err : new SessionRefused('internal', 'join failed; retrying later');
+      if (!(err instanceof SessionRefused)) this.#log.error({ err, remote }, 'admitting agent failed');
+      else this.#log.warn({ remote, reason: refused.message }, 'agent refused');
+      ws.send(JSON.stringify({ type: 'error', code: refused.code, message: refused.message }));
+      ws.close(CLOSE_AUTH, refused.message.slice(0, 120));
+      return undefined;
+    }
+    const { node, secret } = admitted;
     this.#sessions.get(node.ID)?.close(CLOSE_REPLACED, 'replaced by a newer session of the same node');
     const session = new AgentSession(node.ID, ws);
     this.#sessions.set(node.ID, session);
-    this.#lastSeen.set(node.ID, Date.now());
+    this.#lastSeen.set(node.ID, monotonic());
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname, joined: !!secret }, 'agent session started');
     session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(secret ? { secret } : {}) });
     const tasks = this.store.view((tx) => tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID)));
@@ -204,29 +191,34 @@ export class Dispatcher {
     return session;
   }
 
-  #queueStatus(nodeId: string, updates: TaskStatusUpdate[]): void {
-    this.#statusQueue.push({ nodeId, updates });
+  #queueStatus(nodeId: string, updates: unknown[]): void {
+    for (const u of updates) {
+      if (!isObj(u) || typeof u.taskId !== 'string') continue;
+      const s = validStatus(u.status);
+      if (s) this.#statusQueue.push({ nodeId, taskId: u.taskId, status: s });
+    }
     this.#statusTimer ??= setTimeout(() => this.#applyStatus(), STATUS_BATCH_MS);
   }
 
-  /** Writes queued statuses in one commit: only for the reporting node's tasks, only forward. */
+  /** Writes queued statuses in one commit: only the reporting node's tasks, only forward. */
   #applyStatus(): void {
     this.#statusTimer = undefined;
     const batch = this.#statusQueue.splice(0);
     try {
       this.store.update((tx) => {
-        for (const { nodeId, updates } of batch) {
-          for (const u of updates) {
-            const t = u && typeof u.taskId === 'string' ? tx.tasks.get(u.taskId) : undefined;
-            if (!t || t.NodeID !== nodeId || !u.status || !isTaskState(u.status.State)) continue;
-            if (!canAdvance(t.Status.State, u.status.State)) continue;
-            if (t.Status.State === u.status.State && t.Status.Message === u.status.Message && t.Status.Err === u.status.Err) continue;
-            tx.tasks.update({ ...t, Status: { ...u.status, Timestamp: u.status.Timestamp || now() } });
-          }
+        for (const { nodeId, taskId, status } of batch) {
+          const t = tx.tasks.get(taskId);
+          // A task reaches its agent from ASSIGNED on; earlier it is not the agent's to report.
+          if (!t || t.NodeID !== nodeId || stateRank(t.Status.State) < stateRank('assigned')) continue;
+          if (!canAdvance(t.Status.State, status.State)) continue;
+          if (t.Status.State === status.State && t.Status.Message === status.Message && t.Status.Err === status.Err) continue;
+          tx.tasks.update({ ...t, Status: status });
         }
       });
     } catch (err) {
-      this.#log.error({ err }, 'writing task statuses failed');
+      // Nothing was written: make the reporting agents reconnect, which resends every status.
+      this.#log.error({ err }, 'writing task statuses failed; asking agents to resend');
+      for (const nodeId of new Set(batch.map((b) => b.nodeId))) this.#sessions.get(nodeId)?.close(CLOSE_RESYNC, 'resend statuses');
     }
   }
 }

@@ -64,7 +64,14 @@ export class Manager {
       new Scheduler(store, { log: child('scheduler') }).run(signal),
       new TaskReaper(store, child('reaper')).run(signal),
       dispatcher.run(signal),
-    ];
+    ].map((loop) =>
+      // A loop that dies would leave the cluster unconverged in silence: exit, and let the
+      // supervisor restart the manager from its durable store.
+      loop.catch((err: unknown) => {
+        opts.log.fatal({ err }, 'a manager loop crashed; exiting');
+        process.exit(70);
+      }),
+    );
     writeFileSync(join(opts.dataDir, 'worker-token'), cluster.JoinTokens.Worker + '\n', { mode: 0o600 });
     return manager;
   }

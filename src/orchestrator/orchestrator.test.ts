@@ -163,7 +163,7 @@ test('global: one task per eligible node; drained node loses it; a new node gain
   assert.deepEqual(store.view((tx) => tx.tasks.byService(edge.ID).map((x) => x.NodeID)), [b.ID], `only the labelled node (${edgeTasks.length})`);
 });
 
-test('rolling update replaces changed tasks one at a time (parallelism 1)', async (t) => {
+test('rolling update is stop-first, one at a time (parallelism 1); label-only changes restart nothing', async (t) => {
   const store = cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('web', 3));
@@ -172,18 +172,48 @@ test('rolling update replaces changed tasks one at a time (parallelism 1)', asyn
     assign(store, x.ID, node.ID);
     report(store, x.ID, 'running');
   }
-  updateService(store, svc.ID, (s) => ({ ...s, TaskTemplate: { ...s.TaskTemplate, ContainerSpec: { Image: 'localhost/berth-demo:2' } } }));
-  await waitFor(store, (tx) => tx.tasks.byService(svc.ID).length === 4, 2000, 'first replacement');
+  updateService(store, svc.ID, (s) => ({ ...s, Labels: { team: 'a' } }));
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(store.view((tx) => tx.tasks.byService(svc.ID).length), 4, 'only one in flight at a time');
+  assert.equal(store.view((tx) => tx.tasks.byService(svc.ID).length), 3, 'a service label change replaces nothing');
+
+  updateService(store, svc.ID, (s) => ({ ...s, TaskTemplate: { ...s.TaskTemplate, ContainerSpec: { Image: 'localhost/berth-demo:2' } } }));
   for (let i = 0; i < 3; i++) {
     const fresh = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).find((x) => x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:2' && x.Status.State === 'pending'), 2000, `new task ${i}`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(store.view((tx) => tx.tasks.byService(svc.ID).filter((x) => x.Status.State === 'pending').length), 1, 'only one in flight at a time');
+    assert.equal(fresh.DesiredState, 'ready', 'the replacement waits for the old task to stop');
+    const old = store.view((tx) => tx.tasks.get(fresh.BerthStartAfter!))!;
+    assert.equal(old.DesiredState, 'shutdown');
     assign(store, fresh.ID, node.ID);
+    report(store, old.ID, 'shutdown');
+    await waitFor(store, (tx) => tx.tasks.get(fresh.ID)?.DesiredState === 'running', 2000, 'promoted once the old task stopped');
     report(store, fresh.ID, 'running');
   }
   const final = store.view((tx) => runnable(tx.tasks.byService(svc.ID)));
   assert.equal(final.length, 3);
-  assert.ok(final.every((x) => x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:2'));
+  assert.ok(final.every((x) => x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:2' && x.BerthService.Labels.team === 'a'));
+});
+
+test('a task the restart policy gives up on keeps its slot across orchestrator restarts', async (t) => {
+  const store = new Store();
+  const node = addNode(store);
+  const svc = addService(store, replicated('once', 1, { RestartPolicy: { Condition: 'on-failure', MaxAttempts: 1, Delay: 0 } }));
+  let ac = new AbortController();
+  void new ReplicatedOrchestrator(store).run(ac.signal);
+  void new Allocator(store).run(ac.signal);
+  t.after(() => ac.abort());
+  for (let i = 0; i < 2; i++) {
+    const cur = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).find((x) => x.DesiredState === 'running' && x.Status.State === 'pending'), 2000, `task ${i}`);
+    assign(store, cur.ID, node.ID);
+    report(store, cur.ID, 'failed');
+  }
+  await waitFor(store, (tx) => tx.tasks.byService(svc.ID).some((x) => x.BerthNoRestart), 2000, 'decision recorded');
+  ac.abort();
+  ac = new AbortController();
+  void new ReplicatedOrchestrator(store).run(ac.signal);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(store.view((tx) => tx.tasks.byService(svc.ID).length), 2, 'a new orchestrator (empty history) does not restart it');
+  ac.abort();
 });
 
 test('a spec round-tripped with zero values filled in is the same spec', async () => {

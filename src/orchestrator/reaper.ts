@@ -8,9 +8,7 @@ import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
 import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
 import { isTerminal, stateRank, type Task } from '../types/index.js';
-import { isRunnable } from './tasks.js';
-
-const slotOf = (t: Task): string => (t.Slot ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/n/${t.NodeID ?? ''}`);
+import { isRunnable, slotKey } from './tasks.js';
 
 export class TaskReaper {
   readonly #dirtySlots = new Set<string>();
@@ -26,12 +24,12 @@ export class TaskReaper {
   }
 
   init(tx: ReadTx): void {
-    for (const t of tx.tasks.list()) this.#dirtySlots.add(slotOf(t));
+    for (const t of tx.tasks.list()) this.#dirtySlots.add(slotKey(t));
   }
 
   observe(commit: Commit): void {
     for (const c of commit.changes) {
-      if (c.kind === 'task' && c.action !== 'delete') this.#dirtySlots.add(slotOf(c.object));
+      if (c.kind === 'task' && c.action !== 'delete') this.#dirtySlots.add(slotKey(c.object));
       else if (c.kind === 'node') this.#dirtyNodes.add(c.object.ID);
       else if (c.kind === 'cluster') this.#dirtyNodes.add('*');
     }
@@ -39,13 +37,13 @@ export class TaskReaper {
 
   reconcile(): undefined {
     this.store.update((tx) => {
-      if (this.#dirtyNodes.has('*')) for (const t of tx.tasks.list()) this.#dirtySlots.add(slotOf(t));
-      else for (const n of this.#dirtyNodes) for (const t of tx.tasks.byNode(n)) this.#dirtySlots.add(slotOf(t));
+      if (this.#dirtyNodes.has('*')) for (const t of tx.tasks.list()) this.#dirtySlots.add(slotKey(t));
+      else for (const n of this.#dirtyNodes) for (const t of tx.tasks.byNode(n)) this.#dirtySlots.add(slotKey(t));
       const limit = tx.cluster()?.Spec.Orchestration.TaskHistoryRetentionLimit ?? DEFAULT_TASK_HISTORY;
       const bySlot = new Map<string, Task[]>();
       for (const key of this.#dirtySlots) bySlot.set(key, []);
       const services = new Set([...this.#dirtySlots].map((k) => k.slice(0, k.indexOf('/'))));
-      for (const id of services) for (const t of tx.tasks.byService(id)) bySlot.get(slotOf(t))?.push(t);
+      for (const id of services) for (const t of tx.tasks.byService(id)) bySlot.get(slotKey(t))?.push(t);
       for (const tasks of bySlot.values()) this.#reapSlot(tx, tasks, limit);
     });
     this.#dirtySlots.clear();
@@ -56,6 +54,8 @@ export class TaskReaper {
     const history: Task[] = [];
     for (const t of tasks) {
       if (t.DesiredState === 'remove' && this.#stopped(tx, t)) tx.tasks.delete(t.ID);
+      // Shut down before reaching a node (e.g. replaced while unschedulable): nothing to keep.
+      else if (!isRunnable(t) && stateRank(t.Status.State) < stateRank('assigned')) tx.tasks.delete(t.ID);
       else if (!isRunnable(t) && isTerminal(t.Status.State)) history.push(t);
     }
     history.sort((a, b) => b.Status.Timestamp.localeCompare(a.Status.Timestamp));

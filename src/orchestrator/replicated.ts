@@ -6,15 +6,15 @@
 import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
 import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
-import { isTerminal, stateRank, type Service, type Task } from '../types/index.js';
+import { isTerminal, type Service, type Task } from '../types/index.js';
+import { HeldStarts } from './delayed.js';
 import { RestartSupervisor } from './restart.js';
-import { isRunnable, isStale, markCurrent, newTask, nodeCanRun, setDesired, specChanged } from './tasks.js';
-import { DelayedStarts } from './delayed.js';
+import { isReplicatedTask, isRunnable, newTask, nodeCanRun, rollStale, setDesired } from './tasks.js';
 
 export class ReplicatedOrchestrator {
   readonly #dirty = new Set<string>();
   readonly #restarts = new RestartSupervisor();
-  readonly #delayed = new DelayedStarts((t) => (t.Slot ?? 0) > 0);
+  readonly #held = new HeldStarts(isReplicatedTask);
   #allDirty = false;
 
   constructor(
@@ -28,66 +28,79 @@ export class ReplicatedOrchestrator {
 
   init(tx: ReadTx): void {
     for (const s of tx.services.list()) this.#dirty.add(s.ID);
-    this.#delayed.init(tx.tasks.list());
+    this.#held.init(tx.tasks.list());
   }
 
   observe(commit: Commit): void {
     for (const c of commit.changes) {
       if (c.kind === 'service') this.#dirty.add(c.object.ID);
       else if (c.kind === 'task') {
-        if ((c.object.Slot ?? 0) > 0) this.#dirty.add(c.object.ServiceID);
-        this.#delayed.observe(c.object, c.action);
+        if (isReplicatedTask(c.object)) this.#dirty.add(c.object.ServiceID);
+        this.#held.observe(c.object, c.action);
       } else if (c.kind === 'node') this.#allDirty = true;
     }
   }
 
   reconcile(): number | undefined {
+    const restarted: Task[] = [];
     this.store.update((tx) => {
       if (this.#allDirty) for (const s of tx.services.list()) this.#dirty.add(s.ID);
-      for (const id of this.#dirty) this.#reconcileService(tx, id);
-      this.#delayed.promoteDue(tx);
+      for (const id of this.#dirty) {
+        try {
+          this.#reconcileService(tx, id, restarted);
+        } catch (err) {
+          // One service's bad state must not hold up the others; the pass retries it later.
+          this.log.error({ err, service: id }, 'reconciling service failed');
+        }
+      }
+      this.#held.promoteDue(tx);
     });
+    // In-memory history changes only once the commit has happened.
+    for (const t of restarted) this.#restarts.record(t);
     this.#dirty.clear();
     this.#allDirty = false;
-    return this.#delayed.nextWake();
+    return this.#held.nextWake();
   }
 
-  #reconcileService(tx: Tx, serviceId: string): void {
+  #reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
     const svc = tx.services.get(serviceId);
-    const tasks = tx.tasks.byService(serviceId).filter((t) => (t.Slot ?? 0) > 0);
+    const tasks = () => tx.tasks.byService(serviceId).filter(isReplicatedTask);
     if (!svc) {
       // Two-phase delete: the service is gone; its tasks are shut down, then reaped.
-      for (const t of tasks) setDesired(tx, t, 'remove');
+      for (const t of tasks()) setDesired(tx, t, 'remove');
       this.#restarts.forget(serviceId);
       return;
     }
     const replicas = svc.Spec.Mode?.Replicated?.Replicas;
     if (replicas === undefined) return;
 
-    this.#replaceFailed(tx, svc, tasks);
-    const slots = runnableSlots(tx.tasks.byService(serviceId).filter((t) => (t.Slot ?? 0) > 0));
+    this.#replaceFailed(tx, svc, tasks(), restarted);
+    const slots = runnableSlots(tasks());
     if (slots.size < replicas) this.#scaleUp(tx, svc, slots, replicas - slots.size);
     else if (slots.size > replicas) this.#scaleDown(tx, slots, slots.size - replicas);
-    this.#rollStale(tx, svc);
+    rollStale(tx, svc, tasks().filter(isRunnable).sort((a, b) => a.Slot! - b.Slot!));
   }
 
   /** Ended tasks and tasks on nodes that can no longer run them get a replacement in their slot. */
-  #replaceFailed(tx: Tx, svc: Service, tasks: Task[]): void {
+  #replaceFailed(tx: Tx, svc: Service, tasks: Task[], restarted: Task[]): void {
     const nowMs = Date.now();
     for (const t of tasks) {
-      if (!isRunnable(t)) continue;
-      const lostNode = !!t.NodeID && !nodeCanRun(tx.nodes.get(t.NodeID)) && !isTerminal(t.Status.State);
-      if (lostNode) {
+      if (!isRunnable(t) || t.BerthNoRestart) continue;
+      if (t.NodeID && !nodeCanRun(tx.nodes.get(t.NodeID)) && !isTerminal(t.Status.State)) {
+        // The node is lost or drained: replace at once, whatever the restart policy says.
         setDesired(tx, t, 'shutdown');
         tx.tasks.create(newTask(svc, { slot: t.Slot! }));
         continue;
       }
       if (!isTerminal(t.Status.State)) continue;
-      // A task that may not restart keeps its slot, finished, as in Swarm.
-      if (!this.#restarts.shouldRestart(t, svc, nowMs)) continue;
-      this.#restarts.record(t, nowMs);
+      if (!this.#restarts.shouldRestart(t, svc, nowMs)) {
+        // As in Swarm, a task that may not restart keeps its slot, finished.
+        tx.tasks.update({ ...t, BerthNoRestart: true });
+        continue;
+      }
       setDesired(tx, t, 'shutdown');
       tx.tasks.create(newTask(svc, { slot: t.Slot!, restartAt: nowMs + this.#restarts.delayMs(svc) }));
+      restarted.push(t);
     }
   }
 
@@ -109,28 +122,6 @@ export class ReplicatedOrchestrator {
       return running(a) - running(b) || load(b) - load(a) || sb - sa;
     });
     for (const [, list] of ranked.slice(0, count)) for (const t of list) setDesired(tx, t, 'remove');
-  }
-
-  /**
-   * Rolling update, stop-first: replace stale tasks at most Parallelism at a time (0 = all),
-   * counting as in flight every current-spec task not yet running. Tasks whose template did not
-   * change are marked current without a restart.
-   */
-  #rollStale(tx: Tx, svc: Service): void {
-    const tasks = tx.tasks.byService(svc.ID).filter((t) => (t.Slot ?? 0) > 0 && isRunnable(t));
-    const parallelism = svc.Spec.UpdateConfig?.Parallelism ?? 1;
-    let inFlight = tasks.filter((t) => !isStale(t, svc) && stateRank(t.Status.State) < stateRank('running')).length;
-    for (const t of tasks.sort((a, b) => a.Slot! - b.Slot!)) {
-      if (!isStale(t, svc)) continue;
-      if (!specChanged(t, svc)) {
-        markCurrent(tx, t, svc);
-        continue;
-      }
-      if (parallelism !== 0 && inFlight >= parallelism) continue;
-      setDesired(tx, t, 'shutdown');
-      tx.tasks.create(newTask(svc, { slot: t.Slot! }));
-      inFlight++;
-    }
   }
 }
 

@@ -1,10 +1,13 @@
 // Restart policy with Swarm's semantics: condition none | on-failure | any (default any),
 // delay before the replacement may start (default 5 s), and at most MaxAttempts restarts,
-// counted within Window when one is set. Like Swarm, the attempt history lives in memory.
+// counted within Window when one is set. Like Swarm, the attempt history lives in memory and
+// starts afresh for each spec version (an update gives a fixed service new attempts). The
+// decision not to restart is recorded on the task (BerthNoRestart), so it survives restarts.
 
 import { DEFAULT_RESTART_CONDITION, DEFAULT_RESTART_DELAY_MS } from '../common/defaults.js';
 import { nsToMs } from '../common/time.js';
 import type { Service, Task } from '../types/index.js';
+import { slotKey } from './tasks.js';
 
 export class RestartSupervisor {
   readonly #history = new Map<string, number[]>();
@@ -17,12 +20,12 @@ export class RestartSupervisor {
     if (condition === 'on-failure' && t.Status.State === 'complete') return false;
     const max = policy.MaxAttempts ?? 0;
     if (max === 0) return true;
-    return this.#attempts(slotKey(t), nsToMs(policy.Window, 0), nowMs) < max;
+    return this.#attempts(historyKey(t), nsToMs(policy.Window, 0), nowMs) < max;
   }
 
   /** record notes a restart of the task's slot. */
   record(t: Task, nowMs = Date.now()): void {
-    const key = slotKey(t);
+    const key = historyKey(t);
     const list = this.#history.get(key) ?? [];
     list.push(nowMs);
     this.#history.set(key, list);
@@ -47,7 +50,6 @@ export class RestartSupervisor {
   }
 }
 
-/** Replicated tasks restart in their slot; global tasks on their node. */
-function slotKey(t: Task): string {
-  return t.Slot ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/${t.NodeID ?? ''}`;
+function historyKey(t: Task): string {
+  return `${slotKey(t)}/${t.SpecVersion?.Index ?? 0}`;
 }

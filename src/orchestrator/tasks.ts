@@ -1,5 +1,6 @@
-// Helpers the orchestrators share: making tasks, telling which nodes can run them, and the
-// desired-state writes (the manager's field) every loop performs the same way.
+// Helpers the orchestrators share: making tasks, telling which nodes can run them, the
+// desired-state writes (the manager's field) every loop performs the same way, and the
+// stop-first rolling replacement of stale tasks.
 
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../common/ids.js';
@@ -12,10 +13,13 @@ export interface NewTaskOptions {
   nodeId?: string;
   /** When set, the task is created desired READY and promoted to RUNNING at this time. */
   restartAt?: number;
+  /** When set, the task is created desired READY and promoted once this task has stopped. */
+  startAfter?: string;
 }
 
 export function newTask(svc: Service, opts: NewTaskOptions): Task {
   const delayed = opts.restartAt !== undefined && opts.restartAt > Date.now();
+  const held = delayed || opts.startAfter !== undefined;
   return {
     ID: newId(),
     Version: { Index: 0 },
@@ -26,11 +30,25 @@ export function newTask(svc: Service, opts: NewTaskOptions): Task {
     Slot: opts.slot,
     NodeID: opts.nodeId ?? '',
     Status: { Timestamp: now(), State: 'new', Message: 'created' },
-    DesiredState: delayed ? 'ready' : 'running',
+    DesiredState: held ? 'ready' : 'running',
     SpecVersion: { Index: svc.BerthSpecVersion },
-    BerthService: { Name: svc.Spec.Name ?? '', Labels: svc.Spec.Labels ?? {}, Endpoint: svc.Spec.EndpointSpec },
+    BerthService: serviceSummary(svc),
     ...(delayed ? { BerthRestartAt: new Date(opts.restartAt!).toISOString() } : {}),
+    ...(opts.startAfter !== undefined ? { BerthStartAfter: opts.startAfter } : {}),
   };
+}
+
+function serviceSummary(svc: Service): Task['BerthService'] {
+  return { Name: svc.Spec.Name ?? '', Labels: svc.Spec.Labels ?? {}, Endpoint: svc.Spec.EndpointSpec };
+}
+
+/** Replicated tasks have slots 1..N; global tasks have slot 0 and are keyed by node. */
+export const isGlobalTask = (t: Task): boolean => (t.Slot ?? 0) === 0;
+export const isReplicatedTask = (t: Task): boolean => !isGlobalTask(t);
+
+/** slotKey names the place a task holds: its slot, or its node for a global service. */
+export function slotKey(t: Task): string {
+  return isGlobalTask(t) ? `${t.ServiceID}/node/${t.NodeID ?? ''}` : `${t.ServiceID}/${t.Slot}`;
 }
 
 /** A runnable task is one the manager still wants to run (desired state READY or RUNNING). */
@@ -55,16 +73,12 @@ export function isStale(t: Task, svc: Service): boolean {
 }
 
 /**
- * specChanged tells whether a stale task differs in what it runs. A spec change that does not
- * touch the task template (replicas, service labels) must not restart anything: the task is
- * just marked current.
+ * specChanged tells whether a stale task differs in what it runs (task template or endpoint),
+ * as Swarm's IsTaskDirty. Other spec changes (replicas, service labels) restart nothing: the
+ * task is just marked current.
  */
 export function specChanged(t: Task, svc: Service): boolean {
-  return (
-    !sameValue(t.Spec, svc.Spec.TaskTemplate) ||
-    !sameValue(t.BerthService.Endpoint, svc.Spec.EndpointSpec) ||
-    !sameValue(t.BerthService.Labels, svc.Spec.Labels)
-  );
+  return !sameValue(t.Spec, svc.Spec.TaskTemplate) || !sameValue(t.BerthService.Endpoint, svc.Spec.EndpointSpec);
 }
 
 /**
@@ -91,5 +105,27 @@ function pruneZero(v: unknown): unknown {
 
 /** markCurrent records that an unchanged task already matches the service's current spec. */
 export function markCurrent(tx: Tx, t: Task, svc: Service): void {
-  tx.tasks.update({ ...t, SpecVersion: { Index: svc.BerthSpecVersion }, BerthService: { ...t.BerthService, Name: svc.Spec.Name ?? '' } });
+  tx.tasks.update({ ...t, SpecVersion: { Index: svc.BerthSpecVersion }, BerthService: serviceSummary(svc) });
+}
+
+/**
+ * rollStale moves runnable tasks onto the current spec, stop-first: each changed task is shut
+ * down and its replacement waits (desired READY) until it has stopped. At most
+ * UpdateConfig.Parallelism replacements (0 = all) are in flight, counting every current-spec
+ * task not yet running. Unchanged tasks are marked current in place.
+ */
+export function rollStale(tx: Tx, svc: Service, runnable: Task[]): void {
+  const parallelism = svc.Spec.UpdateConfig?.Parallelism ?? 1;
+  let inFlight = runnable.filter((t) => !isStale(t, svc) && stateRank(t.Status.State) < stateRank('running')).length;
+  for (const t of runnable) {
+    if (!isStale(t, svc)) continue;
+    if (!specChanged(t, svc)) {
+      markCurrent(tx, t, svc);
+      continue;
+    }
+    if (parallelism !== 0 && inFlight >= parallelism) continue;
+    setDesired(tx, t, 'shutdown');
+    tx.tasks.create(newTask(svc, { slot: t.Slot ?? 0, nodeId: isGlobalTask(t) ? t.NodeID : undefined, startAfter: t.ID }));
+    inFlight++;
+  }
 }

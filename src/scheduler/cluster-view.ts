@@ -1,7 +1,9 @@
 // The scheduler loop's picture of the cluster, kept current change by change from the store's
 // watch: the nodes, each node's load from its active tasks, and the tasks waiting to be placed.
 // Applying a change also tells whether pending tasks deserve another attempt: a new pending
-// task, a node whose schedulable fields changed, or a task that stopped and freed its place.
+// task, a node whose schedulable fields changed, or a task that freed its place — its observed
+// state left assigned..running (it ended) or it was deleted. A task merely desired shut down
+// still holds its place (see isActiveTask), so that alone triggers nothing.
 
 import { isDeepStrictEqual } from 'node:util';
 import type { Node, Task } from '../types/index.js';
@@ -14,7 +16,11 @@ export class ClusterView {
   readonly #loads = new Map<string, NodeLoad>();
   readonly #pending = new Map<string, Task>();
 
+  /** load (re)builds the view from a snapshot; safe to call again to resynchronise. */
   load(tx: ReadTx): void {
+    this.#nodes.clear();
+    this.#loads.clear();
+    this.#pending.clear();
     for (const n of tx.nodes.list()) this.#nodes.set(n.ID, n);
     for (const t of tx.tasks.list()) this.#taskChanged(undefined, t);
   }

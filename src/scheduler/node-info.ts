@@ -3,7 +3,7 @@
 // the mutable accumulator the scheduler loop keeps current from watch events; NodeInfo is the
 // read-only snapshot the pure placement function takes.
 
-import { isTerminal, stateRank, type Node, type Task } from '../types/index.js';
+import { stateRank, type Node, type Task } from '../types/index.js';
 
 /** A host-mode published port as `${protocol}/${port}`, e.g. `tcp/8080`. */
 export type HostPort = `${string}/${number}`;
@@ -17,18 +17,21 @@ export interface NodeInfo {
   readonly hostPorts: ReadonlySet<HostPort>;
 }
 
-const RUNNING = stateRank('running');
 const ASSIGNED = stateRank('assigned');
+const RUNNING = stateRank('running');
 
 /**
- * isActiveTask tells whether a task holds a place on its node: it has a node, the manager still
- * wants it to run, and it has not ended. A task still pending (a global task whose node was
- * preset) does not count yet: it holds nothing until the scheduler confirms it fits.
+ * isActiveTask tells whether a task holds a place on its node, judged by its OBSERVED state as
+ * Swarm's nodeinfo does: it has a node and is between assigned and running. The desired state
+ * does not matter: a task the manager wants shut down still holds its host ports, memory and
+ * replica place until its agent reports it ended, so a stop-first replacement cannot land on a
+ * port its predecessor still binds. A task still pending (a global task whose node was preset)
+ * does not count yet: it holds nothing until the scheduler confirms it fits.
  */
 export function isActiveTask(t: Task): boolean {
-  if (!t.NodeID || stateRank(t.DesiredState) > RUNNING) return false;
-  const state = t.Status.State;
-  return stateRank(state) >= ASSIGNED && !isTerminal(state);
+  if (!t.NodeID) return false;
+  const rank = stateRank(t.Status.State);
+  return rank >= ASSIGNED && rank <= RUNNING;
 }
 
 /** isSchedulable tells whether a task waits for the scheduler: pending and still wanted. */

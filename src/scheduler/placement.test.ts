@@ -91,6 +91,24 @@ test('platform filter matches os/arch with arch aliases', () => {
   assert.equal(r.unplaced.get('win'), 'no suitable node (unsupported platform on 2 nodes)');
 });
 
+test('platform filter and arch constraint accept either spelling, as src/common/platform.ts', () => {
+  // Nodes report the engine's raw arch: Docker says x86_64, Podman amd64, a Raspberry Pi armv7l.
+  const nodes = [makeNode('docker', { arch: 'x86_64' }), makeNode('podman', { arch: 'amd64' }), makeNode('pi', { arch: 'armv7l' })];
+  const platform = (arch: string): TaskSpec => ({ Placement: { Platforms: [{ OS: 'linux', Architecture: arch }] } });
+  const constraint = (arch: string): TaskSpec => ({ Placement: { Constraints: [`node.platform.arch==${arch}`] } });
+  const r = placeTasks(infos(nodes), [
+    ...makeTasks(2, 'raw', 's1', { spec: platform('x86_64') }),
+    ...makeTasks(2, 'go', 's2', { spec: platform('amd64') }),
+    makeTask('arm', 's3', { spec: platform('arm') }),
+    ...makeTasks(2, 'c', 's4', { spec: constraint('x86_64') }),
+  ]);
+  for (const prefix of ['raw', 'go', 'c']) {
+    assert.deepEqual(new Set([r.assignments.get(`${prefix}1`), r.assignments.get(`${prefix}2`)]), new Set(['docker', 'podman']), prefix);
+  }
+  assert.equal(r.assignments.get('arm'), 'pi');
+  assert.equal(r.unplaced.size, 0);
+});
+
 test('host-mode port conflicts: with running tasks and within a batch', () => {
   const ports = [{ Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' as const }];
   const nodes = [makeNode('n1'), makeNode('n2'), makeNode('n3')];

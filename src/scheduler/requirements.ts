@@ -2,11 +2,13 @@
 // constraints, platforms, host-mode ports, replicas-per-node limit and spread preferences.
 
 import { parseConstraints, type Constraint } from '../common/constraints.js';
+import { normaliseArch } from '../common/platform.js';
 import type { Task } from '../types/index.js';
 import { taskHostPorts, type HostPort } from './node-info.js';
 
 export interface PlatformReq {
   os: string;
+  /** Normalised (src/common/platform.ts), so it compares with a node's normalised arch as a string. */
   arch: string;
 }
 
@@ -44,18 +46,10 @@ export function groupKey(t: Task): string {
   return `${t.ServiceID}#${JSON.stringify(placementFields)}`;
 }
 
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', x86: '386', i386: '386', aarch64: 'arm64', armhf: 'arm', armel: 'arm' };
-
-/** normalizeArch maps the names engines report (uname style) to Go/OCI names, as Swarm does. */
-export function normalizeArch(arch: string | undefined): string {
-  const a = (arch ?? '').toLowerCase();
-  return ARCH_ALIASES[a] ?? a;
-}
-
 export function requirementsOf(t: Task): Requirements {
   const placement = t.Spec.Placement;
   const reservations = t.Spec.Resources?.Reservations;
-  const platforms = (placement?.Platforms ?? []).map((p) => ({ os: (p.OS ?? '').toLowerCase(), arch: normalizeArch(p.Architecture) }));
+  const platforms = (placement?.Platforms ?? []).map((p) => ({ os: (p.OS ?? '').toLowerCase(), arch: normaliseArch(p.Architecture) }));
   const req: Requirements = {
     serviceId: t.ServiceID,
     nanoCPUs: reservations?.NanoCPUs ?? 0,

@@ -143,6 +143,35 @@ test('a task that ends frees its reservation for a pending task', async () => {
   }
 });
 
+test('stop-first replacement: the new task waits for the old one to be observed stopped, not just desired', async () => {
+  const ports = [{ PublishedPort: 8080, TargetPort: 80, PublishMode: 'host' as const }];
+  const s = start((store) =>
+    store.update((tx) => {
+      tx.nodes.create(makeNode('n1'));
+      tx.tasks.create(makeTask('old', 's', { nodeId: 'n1', state: 'running', ports }));
+    }),
+  );
+  try {
+    const old = getTask(s.store, 'old')!;
+    s.store.update((tx) => {
+      tx.tasks.update({ ...old, DesiredState: 'shutdown' });
+      tx.tasks.create(makeTask('new', 's', { ports }));
+    });
+    await waitFor('port reason', () => getTask(s.store, 'new')?.Status.Err === 'no suitable node (host-mode port already in use on 1 node)');
+    assert.equal(getTask(s.store, 'new')!.Status.State, 'pending');
+
+    const stopping = getTask(s.store, 'old')!;
+    s.store.update((tx) => tx.tasks.update({ ...stopping, Status: { ...stopping.Status, State: 'shutdown' } }));
+    const placed = await waitFor('assignment', () => {
+      const t = getTask(s.store, 'new');
+      return t?.Status.State === 'assigned' && t;
+    });
+    assert.equal(placed.NodeID, 'n1');
+  } finally {
+    await s.stop();
+  }
+});
+
 test('a global task waits on its preset node until the node is active', async () => {
   const s = start((store) =>
     store.update((tx) => {

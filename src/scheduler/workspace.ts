@@ -6,9 +6,10 @@
 // per distinct spec for all nodes and remembered: services often share their constraints.
 
 import { matchNode } from '../common/constraints.js';
+import { normaliseArch } from '../common/platform.js';
 import type { HostPort, NodeInfo } from './node-info.js';
 import { Reason } from './reasons.js';
-import { normalizeArch, type Requirements } from './requirements.js';
+import type { Requirements } from './requirements.js';
 
 /** FITS is what the checks return for a node that can take the task. */
 export const FITS = -1;
@@ -23,6 +24,7 @@ export class Workspace {
   readonly #freeMemory: Float64Array;
   readonly #ready: Uint8Array;
   readonly #os: string[];
+  /** Normalised once per node (src/common/platform.ts): the platform filter then compares strings. */
   readonly #arch: string[];
   readonly #index = new Map<string, number>();
   /** service ID -> node index -> tasks of the service placed in this batch. */
@@ -53,7 +55,7 @@ export class Workspace {
       this.#freeMemory[i] = (capacity?.MemoryBytes ?? 0) - info.reservedMemoryBytes;
       this.#ready[i] = node.Status.State === 'ready' && (node.Spec.Availability ?? 'active') === 'active' ? 1 : 0;
       this.#os[i] = (node.Description.Platform?.OS ?? '').toLowerCase();
-      this.#arch[i] = normalizeArch(node.Description.Platform?.Architecture);
+      this.#arch[i] = normaliseArch(node.Description.Platform?.Architecture);
     });
   }
 

@@ -6,7 +6,7 @@ import type { Store, ReadTx } from './store.js';
 import type { Commit } from './watch.js';
 
 export interface ReconcileLoop {
-  /** init sees the snapshot taken at the instant the watch began. */
+  /** init sees the snapshot taken at the instant the watch began (again after an observe error: it must be repeatable). */
   init(tx: ReadTx): void;
   /** observe folds one commit into the loop's dirty state; it must not write. */
   observe(commit: Commit): void;
@@ -31,6 +31,15 @@ export async function driveLoop(store: Store, signal: AbortSignal, loop: Reconci
     if (signal.aborted) resolve('abort');
     signal.addEventListener('abort', () => resolve('abort'), { once: true });
   });
+  // A loop that failed to fold a commit rebuilds its state from a fresh snapshot.
+  const observe = (c: Commit): void => {
+    try {
+      loop.observe(c);
+    } catch (err) {
+      opts.onError?.(err);
+      store.view((tx) => loop.init(tx));
+    }
+  };
   const safeReconcile = (): number | undefined => {
     try {
       return loop.reconcile();
@@ -50,16 +59,16 @@ export async function driveLoop(store: Store, signal: AbortSignal, loop: Reconci
       if (first !== 'timeout') {
         if (first === undefined) break; // watcher closed: the store is closing
         nextCommit = watcher.next();
-        loop.observe(first);
+        observe(first);
         // Debounce: keep folding commits while they arrive within the gap, up to maxLatency.
         const deadline = Date.now() + maxLatency;
         for (;;) {
-          for (const c of watcher.drain()) loop.observe(c);
+          for (const c of watcher.drain()) observe(c);
           if (debounce === 0 || Date.now() >= deadline) break;
           const more = await race(nextCommit, aborted, Math.min(debounce, deadline - Date.now()));
           if (more === 'abort' || more === 'timeout' || more === undefined) break;
           nextCommit = watcher.next();
-          loop.observe(more);
+          observe(more);
         }
       }
       if (signal.aborted) break;
@@ -70,10 +79,13 @@ export async function driveLoop(store: Store, signal: AbortSignal, loop: Reconci
   }
 }
 
+/** Node turns longer timer delays into 1 ms; a far-off wake-up is simply re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 async function race<T>(p: Promise<T>, aborted: Promise<'abort'>, timeoutMs: number | undefined): Promise<T | 'abort' | 'timeout'> {
   if (timeoutMs === undefined) return Promise.race([p, aborted]);
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const t = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.min(timeoutMs, MAX_TIMER_MS))));
   try {
     return await Promise.race([p, aborted, t]);
   } finally {

@@ -1,4 +1,4 @@
-// Watchers receive every committed change, in commit order, as an async iterable of commits.
+// Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
 import type { Cluster, Node, Service, Task } from '../types/index.js';
@@ -22,7 +22,7 @@ export interface Commit {
   changes: Change[];
 }
 
-export class Watcher implements AsyncIterable<Commit> {
+export class Watcher {
   readonly #queue: Commit[] = [];
   #wake: (() => void) | undefined;
   #closed = false;
@@ -34,11 +34,6 @@ export class Watcher implements AsyncIterable<Commit> {
     if (this.#closed) return;
     this.#queue.push(commit);
     this.#wake?.();
-  }
-
-  /** pending is the number of commits delivered but not yet consumed. */
-  get pending(): number {
-    return this.#queue.length;
   }
 
   /** next resolves with the next commit, or undefined once the watcher is closed. */
@@ -61,13 +56,5 @@ export class Watcher implements AsyncIterable<Commit> {
     this.#closed = true;
     this.onClose(this);
     this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Commit> {
-    for (;;) {
-      const c = await this.next();
-      if (c === undefined) return;
-      yield c;
-    }
   }
 }

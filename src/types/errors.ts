@@ -64,12 +64,6 @@ export class UnauthorizedError extends BerthError {
   }
 }
 
-export class ForbiddenError extends BerthError {
-  constructor(message: string) {
-    super('FORBIDDEN', message);
-  }
-}
-
 export class UnavailableError extends BerthError {
   constructor(message: string) {
     super('UNAVAILABLE', message);

@@ -286,6 +286,10 @@ export interface Task extends Meta {
   BerthService: { Name: string; Labels: Labels; Endpoint?: EndpointSpec };
   /** Berth: earliest time the orchestrator lets a restarted task go from desired READY to RUNNING. */
   BerthRestartAt?: string;
+  /** Berth: stop-first replacement: stays desired READY until this (old) task has stopped. */
+  BerthStartAfter?: string;
+  /** Berth: the restart policy decided this ended task is not replaced; it keeps its slot. */
+  BerthNoRestart?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ import type { Labels, NodeDescription, Task, TaskStatus } from './objects.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
 
+/** How long either side gathers status updates or assignment changes before sending them. */
+export const STATUS_BATCH_MS = 20;
+
 /** First message from the agent. A new node presents the join token; a known one its id and secret. */
 export interface HelloMessage {
   type: 'hello';
@@ -56,8 +59,15 @@ export interface AssignmentsMessage {
   removed: string[];
 }
 
+/**
+ * Why a session was refused. Only `unknown-node` (the node was removed or never existed) tells
+ * an agent to join again as a new node with its join token; anything else it retries as is.
+ */
+export type SessionErrorCode = 'unknown-node' | 'unauthorized' | 'invalid' | 'internal';
+
 export interface SessionErrorMessage {
   type: 'error';
+  code: SessionErrorCode;
   message: string;
 }
 

@@ -31,11 +31,6 @@ export function isTaskState(value: unknown): value is TaskState {
   return typeof value === 'string' && ORDER.has(value as TaskState);
 }
 
-/** isBefore(a, b) is true when a comes strictly earlier than b. */
-export function isBefore(a: TaskState, b: TaskState): boolean {
-  return stateRank(a) < stateRank(b);
-}
-
 /** A task whose observed state is terminal will never run again (complete and beyond). */
 export function isTerminal(state: TaskState): boolean {
   return stateRank(state) >= stateRank('complete');

@@ -7,12 +7,13 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type Dockerode from 'dockerode';
-import { describeNode, normaliseArch } from '../../src/agent/describe.js';
+import Dockerode from 'dockerode';
+import { describeNode } from '../../src/agent/describe.js';
 import { connectEngine, connectPodman } from '../../src/agent/engine.js';
 import { answers } from '../../src/agent/engine-client.js';
 import { buildBusyboxImage } from '../../src/agent/image-build.js';
 import { silentLogger } from '../../src/common/log.js';
+import { sameArch } from '../../src/common/platform.js';
 import { InvalidArgumentError, UnavailableError } from '../../src/types/index.js';
 import { testEngine } from '../helpers/engine.js';
 
@@ -36,11 +37,13 @@ describe('container engine', { timeout: 120_000 }, () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  test('describeNode reads the engine: hostname override, Go arch names, resources, plugins', async () => {
+  test('describeNode reads the engine: hostname override, raw arch, resources, plugins', async () => {
     const d = await describeNode(docker, { hostname: 'node-a' });
     assert.equal(d.Hostname, 'node-a');
     assert.equal(d.Platform?.OS, 'linux');
-    assert.equal(d.Platform?.Architecture, normaliseArch(process.arch === 'x64' ? 'x86_64' : process.arch));
+    // As the engine says it (Swarm shows Docker's x86_64 unchanged); only comparisons normalise.
+    assert.equal(d.Platform?.Architecture, ((await docker.info()) as { Architecture?: string }).Architecture);
+    assert.ok(sameArch(d.Platform?.Architecture, process.arch === 'x64' ? 'x86_64' : process.arch), `${d.Platform?.Architecture} is this machine's`);
     assert.equal(d.Resources?.NanoCPUs, cpus().length * 1e9);
     const mem = d.Resources?.MemoryBytes ?? 0;
     assert.ok(mem > 0.5 * totalmem() && mem <= totalmem() * 1.01, `memory ${mem} is the machine's`);
@@ -51,10 +54,22 @@ describe('container engine', { timeout: 120_000 }, () => {
     assert.ok(plain.Hostname, 'the engine hostname by default');
   });
 
-  test('normaliseArch uses Go names', () => {
-    assert.equal(normaliseArch('x86_64'), 'amd64');
-    assert.equal(normaliseArch('aarch64'), 'arm64');
-    assert.equal(normaliseArch('amd64'), 'amd64');
+  test('describeNode keeps a Docker engine\'s x86_64 as Swarm shows it', async () => {
+    // Stands in for Docker Engine (not installed here): /info and /version as Docker 24 answers them.
+    const server: Server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.includes('/info')) return void res.end(JSON.stringify({ Name: 'docker-host', OSType: 'linux', Architecture: 'x86_64', NCPU: 2, MemTotal: 2 ** 31, ServerVersion: '24.0.7', Labels: ['disk=ssd'] }));
+      res.end(JSON.stringify({ Version: '24.0.7', ApiVersion: '1.43', Os: 'linux', Arch: 'amd64' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const d = await describeNode(new Dockerode({ host: '127.0.0.1', port: (server.address() as { port: number }).port }));
+      assert.deepEqual(d.Platform, { OS: 'linux', Architecture: 'x86_64' });
+      assert.equal(d.Hostname, 'docker-host');
+      assert.deepEqual(d.Engine?.Labels, { disk: 'ssd' });
+    } finally {
+      server.close();
+    }
   });
 
   test('an explicit engine is used as given, and close() leaves it running', async () => {

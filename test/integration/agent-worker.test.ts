@@ -22,6 +22,7 @@ interface TaskOptions {
   desired?: TaskState;
   graceMs?: number;
   slot?: number;
+  hostPort?: number;
 }
 
 function makeTask(nodeId: string, o: TaskOptions = {}): Task {
@@ -44,7 +45,11 @@ function makeTask(nodeId: string, o: TaskOptions = {}): Task {
     NodeID: nodeId,
     Status: { Timestamp: now(), State: 'assigned', Message: 'scheduler assigned task to node' },
     DesiredState: o.desired ?? 'running',
-    BerthService: { Name: 'web', Labels: {} },
+    BerthService: {
+      Name: 'web',
+      Labels: {},
+      ...(o.hostPort && { Endpoint: { Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: o.hostPort, PublishMode: 'host' } as const] } }),
+    },
   };
 }
 
@@ -239,6 +244,20 @@ describe('agent worker on the engine', { concurrency: true, timeout: 120_000 }, 
     const failed = await rec.reach(task.ID, 'failed');
     assert.match(failed.Err ?? '', /nonexistent/);
     assert.deepEqual(rec.states(task.ID), ['accepted', 'preparing', 'ready', 'starting', 'failed']);
+  });
+
+  test('a host port already in use fails the task at start (as on Docker), stopping nothing else', async () => {
+    const { nodeId, rec, worker } = setup();
+    const hostPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const holder = makeTask(nodeId, { hostPort, slot: 1 });
+    const late = makeTask(nodeId, { hostPort, slot: 2 });
+    worker.assign([holder]);
+    await rec.reach(holder.ID, 'running');
+    worker.update([late], []);
+    const failed = await rec.reach(late.ID, 'failed');
+    assert.match(failed.Err ?? '', /already in use|already allocated/);
+    assert.deepEqual(rec.states(late.ID), ['accepted', 'preparing', 'ready', 'starting', 'failed']);
+    assert.deepEqual(rec.states(holder.ID), ['accepted', 'preparing', 'ready', 'starting', 'running']);
   });
 
   test('an engine restart is ridden out: the running task keeps being watched', async () => {

@@ -1,0 +1,66 @@
+// Agents are remote and untrusted input: every frame is checked and rebuilt from known fields,
+// so nothing an agent sends can put a malformed object into the store.
+
+import { now } from '../common/time.js';
+import { isTaskState, stateRank, type Labels, type NodeDescription, type TaskState, type TaskStatus } from '../types/index.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown, max = 1024): string | undefined => (typeof v === 'string' ? v.slice(0, max) : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+/** Only these observed states are the agent's to report (accepted … rejected). */
+export function isAgentState(s: TaskState): boolean {
+  return stateRank(s) >= stateRank('accepted') && stateRank(s) <= stateRank('rejected');
+}
+
+export function labels(v: unknown): Labels {
+  const out: Labels = {};
+  if (!isObj(v)) return out;
+  for (const [k, x] of Object.entries(v).slice(0, 256)) if (typeof x === 'string' && k.length <= 256) out[k] = x.slice(0, 4096);
+  return out;
+}
+
+/** description rebuilds a node description from an agent's hello, keeping only well-typed fields. */
+export function description(v: unknown): NodeDescription {
+  const d = isObj(v) ? v : {};
+  const platform = isObj(d.Platform) ? d.Platform : {};
+  const resources = isObj(d.Resources) ? d.Resources : {};
+  const engine = isObj(d.Engine) ? d.Engine : {};
+  const plugins = Array.isArray(engine.Plugins) ? engine.Plugins.filter(isObj) : [];
+  return {
+    Hostname: str(d.Hostname, 253) ?? '',
+    Platform: { OS: str(platform.OS, 64) ?? '', Architecture: str(platform.Architecture, 64) ?? '' },
+    Resources: { NanoCPUs: num(resources.NanoCPUs) ?? 0, MemoryBytes: num(resources.MemoryBytes) ?? 0 },
+    Engine: {
+      EngineVersion: str(engine.EngineVersion, 128) ?? '',
+      Labels: labels(engine.Labels),
+      Plugins: plugins.slice(0, 256).map((p) => ({ Type: str(p.Type, 64) ?? '', Name: str(p.Name, 256) ?? '' })),
+    },
+  };
+}
+
+/** status rebuilds a reported task status; undefined when it is not a valid agent report. */
+export function status(v: unknown): TaskStatus | undefined {
+  if (!isObj(v) || !isTaskState(v.State) || !isAgentState(v.State)) return undefined;
+  const out: TaskStatus = { State: v.State, Message: str(v.Message) ?? '', Timestamp: str(v.Timestamp, 64) || now() };
+  const err = str(v.Err, 4096);
+  if (err) out.Err = err;
+  if (isObj(v.ContainerStatus)) {
+    const c = v.ContainerStatus;
+    out.ContainerStatus = { ContainerID: str(c.ContainerID, 128), PID: num(c.PID), ExitCode: typeof c.ExitCode === 'number' ? c.ExitCode : undefined };
+  }
+  if (isObj(v.PortStatus) && Array.isArray(v.PortStatus.Ports)) {
+    out.PortStatus = {
+      Ports: v.PortStatus.Ports.filter(isObj).slice(0, 1024).map((p) => ({
+        Protocol: p.Protocol === 'udp' || p.Protocol === 'sctp' ? p.Protocol : 'tcp',
+        TargetPort: num(p.TargetPort),
+        PublishedPort: num(p.PublishedPort),
+        PublishMode: p.PublishMode === 'ingress' ? 'ingress' : 'host',
+      })),
+    };
+  }
+  return out;
+}
+
+export { isObj };
