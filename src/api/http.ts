@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../types/index.js';
 
 export const BODY_LIMIT = 10 * 1024 * 1024;
+/** Far deeper than any Engine API body (a ServiceSpec nests about 8 levels), far shallower than the stack. */
+export const MAX_JSON_DEPTH = 64;
 
 /** Route types for /{kind}/{id}...: the path names an object, the query holds flags. */
 export interface ById {
@@ -20,6 +22,10 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = (body as string).trim();
     if (text === '') return done(null, undefined);
+    // Parsing and every later walk of the body recurse: a deeper body would overflow the stack.
+    if (nestingDepth(text) > MAX_JSON_DEPTH) {
+      return done(new InvalidArgumentError(`request body is nested too deeply: JSON objects and arrays may nest at most ${MAX_JSON_DEPTH} levels`), undefined);
+    }
     try {
       // Dropping __proto__ keys keeps a body from reaching object prototypes later.
       done(null, JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value)));
@@ -27,6 +33,27 @@ export function installJsonParser(app: FastifyInstance): void {
       done(new InvalidArgumentError(`invalid JSON in request body: ${(err as Error).message}`), undefined);
     }
   });
+}
+
+/** nestingDepth gives the deepest nesting of objects and arrays in a JSON text, ignoring brackets inside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      deepest = Math.max(deepest, ++depth);
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 /** boolParam reads a query flag as the Engine does: absent, "", 0, no, false and none are false. */

@@ -1,6 +1,7 @@
 // Structural checks of request bodies with ajv, turned into one message that names the field
 // path, what the field must be, and what was sent:
-//   invalid ServiceSpec: Mode.Replicated.Replicas must be an integer >= 0 (got "three")
+//   invalid ServiceSpec: Mode.Replicated.Replicas must be an integer between 0 and 100000 (got "three")
+//   invalid ServiceSpec: Mode.Replicated.Replicas must be at most 100000 (got 1e+300)
 
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import { InvalidArgumentError } from '../types/index.js';
@@ -37,7 +38,14 @@ function withoutNulls(value: unknown): unknown {
 
 function explain(e: ErrorObject): string {
   const path = fieldPath(e.instancePath) || 'the request body';
-  return `${path} must be ${describe((e.parentSchema ?? {}) as SchemaObject)} (got ${show(e.data)})`;
+  const schema = (e.parentSchema ?? {}) as SchemaObject;
+  return `${path} must be ${e.keyword === 'maximum' || e.keyword === 'minimum' ? limit(e.keyword, schema) : describe(schema)} (got ${show(e.data)})`;
+}
+
+/** "at most 100000", "at least 0 nanoseconds": a range schema's description is its unit. */
+function limit(keyword: 'maximum' | 'minimum', s: SchemaObject): string {
+  const unit = typeof s.description === 'string' ? ` ${s.description}` : '';
+  return keyword === 'maximum' ? `at most ${s.maximum}${unit}` : `at least ${s.minimum}${unit}`;
 }
 
 /** "/TaskTemplate/ContainerSpec/Env/0" -> "TaskTemplate.ContainerSpec.Env[0]". */
@@ -57,10 +65,8 @@ function describe(s: SchemaObject): string {
   switch (s.type) {
     case 'integer':
     case 'number': {
-      const noun = s.type === 'integer' ? 'an integer' : 'a number';
-      if (s.minimum !== undefined && s.maximum !== undefined) return `${noun} between ${s.minimum} and ${s.maximum}`;
-      if (s.minimum !== undefined) return `${noun} >= ${s.minimum}`;
-      return noun;
+      const noun = typeof s.description === 'string' ? `a whole number of ${s.description}` : s.type === 'integer' ? 'an integer' : 'a number';
+      return s.minimum !== undefined && s.maximum !== undefined ? `${noun} between ${s.minimum} and ${s.maximum}` : noun;
     }
     case 'string':
       return 'a string';
@@ -92,6 +98,8 @@ function plural(items: SchemaObject | undefined): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON would show 1e400 (parsed as Infinity) as null.
+  if (typeof value === 'number') return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -42,7 +42,7 @@ test('create: duplicate name is a 409; validation errors are 400 and nothing is 
   assert.equal(dup.body.message, 'service web already exists');
   const bad = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('api'), Mode: { Replicated: { Replicas: 'three' } } });
   assert.equal(bad.status, 400);
-  assert.equal(bad.body.message, 'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer >= 0 (got "three")');
+  assert.equal(bad.body.message, 'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer between 0 and 100000 (got "three")');
   assert.equal(api.store.view((tx) => tx.services.count()), 1);
   await api.close();
 });
@@ -121,15 +121,16 @@ test('list ?status=true counts running, desired and completed tasks as Swarm doe
   seedTask(api.store, mon, { slot: 0, nodeId: up.ID });
   seedTask(api.store, mon, { slot: 0, nodeId: down.ID, state: 'pending' });
   seedTask(api.store, mon, { slot: 0, nodeId: up.ID, state: 'shutdown', desired: 'shutdown' });
-  const job = await createService(api, { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } } });
-  seedTask(api.store, job, { slot: 1, state: 'complete', desired: 'complete' });
-  seedTask(api.store, job, { slot: 2, state: 'running', desired: 'complete' });
+  // A replicated service that ran to completion (--restart-condition none) counts as completed.
+  const once = await createService(api, { ...spec('once'), Mode: { Replicated: { Replicas: 2 } } });
+  seedTask(api.store, once, { slot: 1, state: 'complete', desired: 'shutdown' });
+  seedTask(api.store, once, { slot: 2, nodeId: up.ID });
 
   const res = await call(api.app, 'GET', '/v1.41/services?status=true');
   const status = Object.fromEntries(res.body.map((s: { Spec: { Name: string }; ServiceStatus: unknown }) => [s.Spec.Name, s.ServiceStatus]));
   assert.deepEqual(status.web, { RunningTasks: 1, DesiredTasks: 3, CompletedTasks: 0 });
   assert.deepEqual(status.mon, { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 0 });
-  assert.deepEqual(status.job, { RunningTasks: 1, DesiredTasks: 2, CompletedTasks: 1 });
+  assert.deepEqual(status.once, { RunningTasks: 1, DesiredTasks: 2, CompletedTasks: 1 });
   await api.close();
 });
 
@@ -242,10 +243,60 @@ test('update ?rollback=previous swaps PreviousSpec in; without one it is a 400',
   const rolled = api.store.view((tx) => tx.services.get(svc.ID)!);
   assert.deepEqual(rolled.Spec, svc.Spec);
   assert.deepEqual(rolled.PreviousSpec, v2.Spec);
-  assert.equal(rolled.UpdateStatus?.State, 'rollback_started');
+  assert.equal(rolled.UpdateStatus, undefined, 'UpdateStatus is the updater’s to write, not the API’s');
   assert.equal(rolled.BerthSpecVersion, rolled.Version.Index);
+  assert.ok(rolled.BerthSpecVersion > v2.BerthSpecVersion, 'a rollback is a spec change');
   const bad = await call(api.app, 'POST', `/v1.41/services/web/update?version=${rolled.Version.Index}&rollback=yes`, v2.Spec);
   assert.equal(bad.status, 400);
+  await api.close();
+});
+
+test('update and rollback leave UpdateStatus to the manager loops that own it', async () => {
+  const api = testApi();
+  await createService(api, spec('web'));
+  // As the updater would: an update paused by a failure.
+  const paused = { State: 'paused', StartedAt: '2024-01-01T00:00:00.000000000Z', Message: 'update paused due to failure' } as const;
+  const v1 = api.store.update((tx) => tx.services.update({ ...tx.services.byName('web')!, UpdateStatus: paused }));
+
+  const res = await call(api.app, 'POST', `/v1.41/services/web/update?version=${v1.Version.Index}`, { ...v1.Spec, Labels: { v: '2' } });
+  assert.equal(res.status, 200);
+  const v2 = api.store.view((tx) => tx.services.byName('web')!);
+  assert.deepEqual(v2.Spec.Labels, { v: '2' });
+  assert.deepEqual(v2.UpdateStatus, paused, 'an update does not clear it');
+
+  const back = await call(api.app, 'POST', `/v1.41/services/web/update?version=${v2.Version.Index}&rollback=previous`, {});
+  assert.equal(back.status, 200);
+  const v3 = api.store.view((tx) => tx.services.byName('web')!);
+  assert.deepEqual(v3.Spec, v1.Spec);
+  assert.deepEqual(v3.PreviousSpec, v2.Spec);
+  assert.ok(v3.BerthSpecVersion > v2.BerthSpecVersion);
+  assert.deepEqual(v3.UpdateStatus, paused, 'a rollback does not announce itself');
+  await api.close();
+});
+
+test('job modes and start-first updates are a 501 on create and update; nothing is stored', async () => {
+  const api = testApi();
+  const job = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } });
+  assert.equal(job.status, 501);
+  assert.deepEqual(job.body, {
+    message: 'job services (Mode.ReplicatedJob) are not supported yet; use a replicated service with --restart-condition none',
+  });
+  const globalJob = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('gjob'), Mode: { GlobalJob: {} } });
+  assert.equal(globalJob.status, 501);
+  assert.match(globalJob.body.message, /^job services \(Mode\.GlobalJob\) are not supported yet/);
+  const startFirst = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('sf'), UpdateConfig: { Parallelism: 1, Order: 'start-first' } });
+  assert.equal(startFirst.status, 501);
+  assert.equal(startFirst.body.message, 'UpdateConfig.Order: update order start-first is not supported yet; use stop-first (the default)');
+  assert.equal(api.store.view((tx) => tx.services.count()), 0);
+
+  const svc = await createService(api, spec('web'));
+  const at = `/v1.41/services/web/update?version=${svc.Version.Index}`;
+  const toJob = await call(api.app, 'POST', at, { ...svc.Spec, Mode: { GlobalJob: {} } });
+  assert.equal(toJob.status, 501);
+  const rollbackFirst = await call(api.app, 'POST', at, { ...svc.Spec, RollbackConfig: { Order: 'start-first' } });
+  assert.equal(rollbackFirst.status, 501);
+  assert.match(rollbackFirst.body.message, /^RollbackConfig\.Order: update order start-first is not supported yet/);
+  assert.deepEqual(api.store.view((tx) => tx.services.get(svc.ID)), svc, 'the service is untouched');
   await api.close();
 });
 

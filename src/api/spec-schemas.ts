@@ -12,10 +12,20 @@ const str: SchemaObject = { type: 'string' };
 const bool: SchemaObject = { type: 'boolean' };
 const strings: SchemaObject = { type: 'array', items: str };
 const strMap: SchemaObject = { type: 'object', additionalProperties: str };
-const count: SchemaObject = { type: 'integer', minimum: 0 };
-/** Durations are integers in nanoseconds; none may be negative. */
-const duration: SchemaObject = { type: 'integer', minimum: 0 };
-const port = (min: number): SchemaObject => ({ type: 'integer', minimum: min, maximum: 65535 });
+/**
+ * Every integer is bounded: ajv's "integer" admits 1e300, which JavaScript can neither count
+ * nor compare exactly, and the loops would try to act on.
+ */
+const int = (minimum: number, maximum: number): SchemaObject => ({ type: 'integer', minimum, maximum });
+const count = int(0, Number.MAX_SAFE_INTEGER);
+const signed = int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+/** Durations are integers in nanoseconds; none may be negative. The description is the unit in messages. */
+const duration: SchemaObject = { ...count, description: 'nanoseconds' };
+/** The most tasks one service may ask for at once; far above any cluster Berth runs. */
+const MAX_TASKS = 100_000;
+/** Replicas, Parallelism and MaxReplicas count tasks, which the loops create and track one by one. */
+const taskCount = int(0, MAX_TASKS);
+const port = (min: number): SchemaObject => int(min, 65535);
 const oneOf = (...values: string[]): SchemaObject => ({ type: 'string', enum: values });
 const struct = (properties: Record<string, SchemaObject>): SchemaObject => ({
   type: 'object',
@@ -74,13 +84,13 @@ const containerSpec = struct({
   Sysctls: strMap,
   CapabilityAdd: strings,
   CapabilityDrop: strings,
-  Ulimits: list(struct({ Name: str, Soft: { type: 'integer' }, Hard: { type: 'integer' } })),
+  Ulimits: list(struct({ Name: str, Soft: signed, Hard: signed })),
 });
 
 const genericResources = list(
   struct({
     NamedResourceSpec: struct({ Kind: str, Value: str }),
-    DiscreteResourceSpec: struct({ Kind: str, Value: { type: 'integer' } }),
+    DiscreteResourceSpec: struct({ Kind: str, Value: signed }),
   }),
 );
 
@@ -104,7 +114,7 @@ const taskSpec = struct({
   Placement: struct({
     Constraints: strings,
     Preferences: list(struct({ Spread: struct({ SpreadDescriptor: str }) })),
-    MaxReplicas: count,
+    MaxReplicas: taskCount,
     Platforms: list(platform),
   }),
   ForceUpdate: count,
@@ -115,11 +125,12 @@ const taskSpec = struct({
 
 const updateConfig = (...failureActions: string[]): SchemaObject =>
   struct({
-    Parallelism: count,
+    Parallelism: taskCount,
     Delay: duration,
     FailureAction: oneOf(...failureActions),
     Monitor: duration,
     MaxFailureRatio: { type: 'number', minimum: 0, maximum: 1 },
+    // start-first is listed so that validate-service.ts can refuse it by name (501).
     Order: oneOf('stop-first', 'start-first'),
   });
 
@@ -128,10 +139,12 @@ export const serviceSpecSchema: SchemaObject = struct({
   Labels: strMap,
   TaskTemplate: taskSpec,
   Mode: struct({
-    Replicated: struct({ Replicas: count }),
+    Replicated: struct({ Replicas: taskCount }),
     Global: struct({}),
-    ReplicatedJob: struct({ MaxConcurrent: count, TotalCompletions: count }),
-    GlobalJob: struct({}),
+    // Job modes are listed only so that validate-service.ts can refuse them by name (501);
+    // unlisted, removeAdditional would drop them and the service would run as replicated.
+    ReplicatedJob: { type: 'object' },
+    GlobalJob: { type: 'object' },
   }),
   UpdateConfig: updateConfig('continue', 'pause', 'rollback'),
   RollbackConfig: updateConfig('continue', 'pause'),

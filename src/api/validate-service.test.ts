@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidArgumentError } from '../types/index.js';
+import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
 import { validateServiceSpec } from './validate-service.js';
 import { validateNodeSpec } from './validate-node.js';
 
@@ -21,9 +21,10 @@ function rejects(body: unknown, message: string | RegExp): void {
 test('type errors name the field path, what it must be and what was sent', () => {
   rejects(
     { Name: 'web', TaskTemplate: image, Mode: { Replicated: { Replicas: 'three' } } },
-    'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer >= 0 (got "three")',
+    'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer between 0 and 100000 (got "three")',
   );
-  rejects({ Name: 'web', TaskTemplate: image, Mode: { Replicated: { Replicas: -1 } } }, 'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer >= 0 (got -1)');
+  rejects({ Name: 'web', TaskTemplate: image, Mode: { Replicated: { Replicas: -1 } } }, 'invalid ServiceSpec: Mode.Replicated.Replicas must be at least 0 (got -1)');
+  rejects({ Name: 'web', TaskTemplate: image, Mode: { Replicated: { Replicas: 1.5 } } }, 'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer between 0 and 100000 (got 1.5)');
   rejects({ Name: 5, TaskTemplate: image }, 'invalid ServiceSpec: Name must be a string (got 5)');
   rejects({ TaskTemplate: { ContainerSpec: { Image: 'busybox', Env: ['A=1', 2] } } }, 'invalid ServiceSpec: TaskTemplate.ContainerSpec.Env[1] must be a string (got 2)');
   rejects({ TaskTemplate: image, Labels: { 'com.example.x': 1 } }, 'invalid ServiceSpec: Labels["com.example.x"] must be a string (got 1)');
@@ -37,15 +38,85 @@ test('enums and ranges: restart condition, durations, update config, ports', () 
     { TaskTemplate: { ...image, RestartPolicy: { Condition: 'always' } } },
     'invalid ServiceSpec: TaskTemplate.RestartPolicy.Condition must be one of "none", "on-failure", "any" (got "always")',
   );
-  rejects({ TaskTemplate: { ...image, RestartPolicy: { Delay: -5 } } }, 'invalid ServiceSpec: TaskTemplate.RestartPolicy.Delay must be an integer >= 0 (got -5)');
-  rejects({ TaskTemplate: image, UpdateConfig: { MaxFailureRatio: 2 } }, 'invalid ServiceSpec: UpdateConfig.MaxFailureRatio must be a number between 0 and 1 (got 2)');
+  rejects({ TaskTemplate: { ...image, RestartPolicy: { Delay: -5 } } }, 'invalid ServiceSpec: TaskTemplate.RestartPolicy.Delay must be at least 0 nanoseconds (got -5)');
+  rejects({ TaskTemplate: { ...image, RestartPolicy: { Delay: '5s' } } }, 'invalid ServiceSpec: TaskTemplate.RestartPolicy.Delay must be a whole number of nanoseconds between 0 and 9007199254740991 (got "5s")');
+  rejects({ TaskTemplate: image, UpdateConfig: { MaxFailureRatio: 2 } }, 'invalid ServiceSpec: UpdateConfig.MaxFailureRatio must be at most 1 (got 2)');
+  rejects({ TaskTemplate: image, UpdateConfig: { MaxFailureRatio: 'half' } }, 'invalid ServiceSpec: UpdateConfig.MaxFailureRatio must be a number between 0 and 1 (got "half")');
   rejects({ TaskTemplate: image, RollbackConfig: { FailureAction: 'rollback' } }, /RollbackConfig\.FailureAction must be one of "continue", "pause"/);
-  rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 70000 }] } }, 'invalid ServiceSpec: EndpointSpec.Ports[0].TargetPort must be an integer between 1 and 65535 (got 70000)');
-  rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 0 }] } }, /EndpointSpec\.Ports\[0\]\.TargetPort must be an integer between 1 and 65535 \(got 0\)/);
+  rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 70000 }] } }, 'invalid ServiceSpec: EndpointSpec.Ports[0].TargetPort must be at most 65535 (got 70000)');
+  rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 0 }] } }, 'invalid ServiceSpec: EndpointSpec.Ports[0].TargetPort must be at least 1 (got 0)');
+  rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: '80' }] } }, 'invalid ServiceSpec: EndpointSpec.Ports[0].TargetPort must be an integer between 1 and 65535 (got "80")');
   rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{}] } }, /EndpointSpec\.Ports\[0\]\.TargetPort is required/);
   rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 80, Protocol: 'http' }] } }, /Protocol must be one of "tcp", "udp", "sctp" \(got "http"\)/);
   rejects({ TaskTemplate: image, EndpointSpec: { Ports: [{ TargetPort: 80, PublishMode: 'mesh' }] } }, /PublishMode must be one of "ingress", "host"/);
   rejects({ TaskTemplate: image, EndpointSpec: { Mode: 'roundrobin' } }, /EndpointSpec\.Mode must be one of "vip", "dnsrr"/);
+});
+
+test('integers are bounded: ajv takes 1e300 for an integer, the schema does not', () => {
+  const MAX = Number.MAX_SAFE_INTEGER;
+  rejects({ TaskTemplate: image, Mode: { Replicated: { Replicas: 1e300 } } }, 'invalid ServiceSpec: Mode.Replicated.Replicas must be at most 100000 (got 1e+300)');
+  rejects({ TaskTemplate: image, Mode: { Replicated: { Replicas: 100001 } } }, 'invalid ServiceSpec: Mode.Replicated.Replicas must be at most 100000 (got 100001)');
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { Replicated: { Replicas: 100000 } } }).Mode, { Replicated: { Replicas: 100000 } });
+
+  // Every duration, by the path the message must name.
+  const durations: [string, (v: number) => object][] = [
+    ['TaskTemplate.RestartPolicy.Delay', (v) => ({ TaskTemplate: { ...image, RestartPolicy: { Delay: v } } })],
+    ['TaskTemplate.RestartPolicy.Window', (v) => ({ TaskTemplate: { ...image, RestartPolicy: { Window: v } } })],
+    ['TaskTemplate.ContainerSpec.StopGracePeriod', (v) => ({ TaskTemplate: { ContainerSpec: { Image: 'busybox', StopGracePeriod: v } } })],
+    ...(['Interval', 'Timeout', 'StartPeriod'] as const).map((f): [string, (v: number) => object] => [
+      `TaskTemplate.ContainerSpec.HealthCheck.${f}`,
+      (v) => ({ TaskTemplate: { ContainerSpec: { Image: 'busybox', HealthCheck: { [f]: v } } } }),
+    ]),
+    ...(['UpdateConfig', 'RollbackConfig'] as const).flatMap((c) =>
+      (['Delay', 'Monitor'] as const).map((f): [string, (v: number) => object] => [`${c}.${f}`, (v) => ({ TaskTemplate: image, [c]: { [f]: v } })]),
+    ),
+  ];
+  assert.equal(durations.length, 10);
+  for (const [path, body] of durations) {
+    rejects(body(1e300), `invalid ServiceSpec: ${path} must be at most ${MAX} nanoseconds (got 1e+300)`);
+    rejects(body(MAX + 1), `invalid ServiceSpec: ${path} must be at most ${MAX} nanoseconds (got ${MAX + 1})`);
+    rejects(body(-1), `invalid ServiceSpec: ${path} must be at least 0 nanoseconds (got -1)`);
+    rejects(body(0.5), `invalid ServiceSpec: ${path} must be a whole number of nanoseconds between 0 and ${MAX} (got 0.5)`);
+    validateServiceSpec(body(MAX));
+    validateServiceSpec(body(0));
+  }
+
+  const counts: [string, number, (v: number) => object][] = [
+    ['TaskTemplate.RestartPolicy.MaxAttempts', MAX, (v) => ({ TaskTemplate: { ...image, RestartPolicy: { MaxAttempts: v } } })],
+    ['TaskTemplate.Placement.MaxReplicas', 100000, (v) => ({ TaskTemplate: { ...image, Placement: { MaxReplicas: v } } })],
+    ['UpdateConfig.Parallelism', 100000, (v) => ({ TaskTemplate: image, UpdateConfig: { Parallelism: v } })],
+    ['RollbackConfig.Parallelism', 100000, (v) => ({ TaskTemplate: image, RollbackConfig: { Parallelism: v } })],
+    ['TaskTemplate.Resources.Limits.MemoryBytes', MAX, (v) => ({ TaskTemplate: { ...image, Resources: { Limits: { MemoryBytes: v } } } })],
+    ['TaskTemplate.ContainerSpec.Ulimits[0].Soft', MAX, (v) => ({ TaskTemplate: { ContainerSpec: { Image: 'busybox', Ulimits: [{ Name: 'nofile', Soft: v }] } } })],
+  ];
+  for (const [path, max, body] of counts) {
+    rejects(body(1e300), `invalid ServiceSpec: ${path} must be at most ${max} (got 1e+300)`);
+    rejects(body(max + 1), `invalid ServiceSpec: ${path} must be at most ${max} (got ${max + 1})`);
+    validateServiceSpec(body(max));
+  }
+});
+
+test('job modes and start-first updates are refused as not implemented, never accepted and ignored', () => {
+  const notImplemented = (body: unknown, message: string) =>
+    assert.throws(
+      () => validateServiceSpec(body),
+      (err: unknown) => {
+        assert.ok(err instanceof NotImplementedError, `expected NotImplementedError, got ${String(err)}`);
+        assert.equal(err.message, message);
+        return true;
+      },
+    );
+  const hint = 'are not supported yet; use a replicated service with --restart-condition none';
+  notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 2 } } }, `job services (Mode.ReplicatedJob) ${hint}`);
+  notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: {} } }, `job services (Mode.ReplicatedJob) ${hint}`);
+  notImplemented({ TaskTemplate: image, Mode: { GlobalJob: {} } }, `job services (Mode.GlobalJob) ${hint}`);
+  notImplemented({ TaskTemplate: image, UpdateConfig: { Order: 'start-first' } }, 'UpdateConfig.Order: update order start-first is not supported yet; use stop-first (the default)');
+  notImplemented({ TaskTemplate: image, RollbackConfig: { Order: 'start-first' } }, 'RollbackConfig.Order: update order start-first is not supported yet; use stop-first (the default)');
+  // Malformed still comes first, as a 400.
+  rejects({ TaskTemplate: image, Mode: { GlobalJob: 1 } }, 'invalid ServiceSpec: Mode.GlobalJob must be an object (got 1)');
+  rejects({ TaskTemplate: image, Mode: { Replicated: {}, GlobalJob: {} } }, /Mode must set exactly one of .* \(got Replicated and GlobalJob\)/);
+  rejects({ TaskTemplate: image, UpdateConfig: { Order: 'random' } }, 'invalid ServiceSpec: UpdateConfig.Order must be one of "stop-first", "start-first" (got "random")');
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, UpdateConfig: { Order: 'stop-first' }, RollbackConfig: { Order: 'stop-first' } }).UpdateConfig, { Order: 'stop-first' });
 });
 
 test('duplicate published ports and ingress ports with dnsrr are refused', () => {
@@ -71,15 +142,12 @@ test('image is required', () => {
   rejects({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: '  ' } } }, /ContainerSpec\.Image is required/);
 });
 
-test('mode: exactly one; Replicated{Replicas: 1} when absent; job defaults', () => {
+test('mode: exactly one; Replicated{Replicas: 1} when absent', () => {
   assert.deepEqual(validateServiceSpec({ TaskTemplate: image }).Mode, { Replicated: { Replicas: 1 } });
   assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: {} }).Mode, { Replicated: { Replicas: 1 } });
   assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { Replicated: {} } }).Mode, { Replicated: { Replicas: 1 } });
   assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { Replicated: { Replicas: 0 } } }).Mode, { Replicated: { Replicas: 0 } });
   assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { Global: {} } }).Mode, { Global: {} });
-  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 2 } } }).Mode, {
-    ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 2 },
-  });
   rejects({ TaskTemplate: image, Mode: { Replicated: { Replicas: 2 }, Global: {} } }, 'invalid ServiceSpec: Mode must set exactly one of Replicated, Global, ReplicatedJob, GlobalJob (got Replicated and Global)');
 });
 

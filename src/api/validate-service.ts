@@ -1,9 +1,10 @@
 // ServiceSpec validation for create and update: first the structural check against the JSON
-// Schema (spec-schemas.ts), then the rules Swarm's control API enforces across fields. Returns
-// the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
+// Schema (spec-schemas.ts), then the rules Swarm's control API enforces across fields, and a
+// refusal (501) of what Berth does not implement yet, so that it is never accepted and ignored.
+// Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
 
-import { InvalidArgumentError } from '../types/index.js';
-import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../types/index.js';
+import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
+import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec, UpdateConfig } from '../types/index.js';
 import { parseConstraints } from '../common/constraints.js';
 import { schemaChecker } from './schema-check.js';
 import { serviceSpecSchema } from './spec-schemas.js';
@@ -16,11 +17,17 @@ const MIN_MEMORY = 4 * 1024 * 1024;
 const MIN_NANO_CPUS = 1e6;
 const MODE_KEYS = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'] as const;
 
-export type ModeKind = 'replicated' | 'global' | 'replicated-job' | 'global-job';
+export type ModeKind = 'replicated' | 'global';
 
-/** validateServiceSpec checks a request body and returns the normalised spec; throws InvalidArgumentError. */
+/**
+ * validateServiceSpec checks a request body and returns the normalised spec; throws
+ * InvalidArgumentError, or NotImplementedError for a job mode or start-first updates.
+ */
 export function validateServiceSpec(body: unknown): ServiceSpec {
   const spec = checkStructure(body);
+  const mode = normaliseMode(spec.Mode);
+  checkUpdateOrder('UpdateConfig', spec.UpdateConfig);
+  checkUpdateOrder('RollbackConfig', spec.RollbackConfig);
   if (spec.Name) checkName(spec.Name);
   const image = spec.TaskTemplate?.ContainerSpec?.Image?.trim();
   if (!image) {
@@ -30,15 +37,11 @@ export function validateServiceSpec(body: unknown): ServiceSpec {
   checkResources(spec);
   checkMounts(spec.TaskTemplate?.ContainerSpec?.Mounts ?? []);
   checkPorts(spec);
-  return { ...spec, Mode: normaliseMode(spec.Mode) };
+  return { ...spec, Mode: mode };
 }
 
 export function modeKind(spec: ServiceSpec): ModeKind {
-  const m = spec.Mode;
-  if (m?.Global) return 'global';
-  if (m?.ReplicatedJob) return 'replicated-job';
-  if (m?.GlobalJob) return 'global-job';
-  return 'replicated';
+  return spec.Mode?.Global ? 'global' : 'replicated';
 }
 
 function checkName(name: string): void {
@@ -57,13 +60,18 @@ function normaliseMode(mode: ServiceMode | undefined): ServiceMode {
   if (set.length > 1) {
     throw new InvalidArgumentError(`invalid ServiceSpec: Mode must set exactly one of ${MODE_KEYS.join(', ')} (got ${set.join(' and ')})`);
   }
-  if (mode?.Global) return { Global: {} };
-  if (mode?.GlobalJob) return { GlobalJob: {} };
-  if (mode?.ReplicatedJob) {
-    const max = mode.ReplicatedJob.MaxConcurrent ?? 1;
-    return { ReplicatedJob: { MaxConcurrent: max, TotalCompletions: mode.ReplicatedJob.TotalCompletions ?? max } };
+  const job = set.find((k) => k === 'ReplicatedJob' || k === 'GlobalJob');
+  if (job) {
+    throw new NotImplementedError(`job services (Mode.${job}) are not supported yet; use a replicated service with --restart-condition none`);
   }
+  if (mode?.Global) return { Global: {} };
   return { Replicated: { Replicas: mode?.Replicated?.Replicas ?? 1 } };
+}
+
+function checkUpdateOrder(field: 'UpdateConfig' | 'RollbackConfig', config: UpdateConfig | undefined): void {
+  if (config?.Order === 'start-first') {
+    throw new NotImplementedError(`${field}.Order: update order start-first is not supported yet; use stop-first (the default)`);
+  }
 }
 
 function checkResources(spec: ServiceSpec): void {

@@ -16,6 +16,9 @@ export interface Constraint {
 const FIXED_KEYS = ['node.id', 'node.hostname', 'node.ip', 'node.role', 'node.platform.os', 'node.platform.arch'];
 const KEY_RE = /^[A-Za-z0-9_.-]+$/;
 
+/** Error messages quote the input, cut short: a megabyte of constraint is not worth echoing. */
+const quote = (text: string): string => JSON.stringify(text.length > 200 ? text.slice(0, 200) + '…' : text);
+
 /** parseConstraint parses one expression; throws InvalidArgumentError naming the problem. */
 export function parseConstraint(expr: string): Constraint {
   const m = /^(.*?)(==|!=)(.*)$/.exec(expr);
@@ -23,18 +26,18 @@ export function parseConstraint(expr: string): Constraint {
   const value = m?.[3]?.trim() ?? '';
   if (!m || !key || !value || !KEY_RE.test(key) || /[=!]=/.test(value)) {
     throw new InvalidArgumentError(
-      `invalid constraint "${expr}": use <key>==<value> or <key>!=<value>, e.g. node.labels.zone==eu-1`,
+      `invalid constraint ${quote(expr)}: use <key>==<value> or <key>!=<value>, e.g. node.labels.zone==eu-1`,
     );
   }
   const lower = key.toLowerCase();
   const isLabel = (lower.startsWith('node.labels.') || lower.startsWith('engine.labels.')) && !lower.endsWith('.');
   if (!FIXED_KEYS.includes(lower) && !isLabel) {
     throw new InvalidArgumentError(
-      `invalid constraint "${expr}": unknown key "${key}"; valid keys are ${FIXED_KEYS.join(', ')}, node.labels.<name>, engine.labels.<name>`,
+      `invalid constraint ${quote(expr)}: unknown key ${quote(key)}; valid keys are ${FIXED_KEYS.join(', ')}, node.labels.<name>, engine.labels.<name>`,
     );
   }
   if (lower === 'node.role' && !['manager', 'worker'].includes(value.toLowerCase())) {
-    throw new InvalidArgumentError(`invalid constraint "${expr}": node.role is manager or worker`);
+    throw new InvalidArgumentError(`invalid constraint ${quote(expr)}: node.role is manager or worker`);
   }
   // Label names keep their case; fixed keys are normalised.
   const normKey = isLabel ? lower.slice(0, lower.indexOf('.labels.') + 8) + key.slice(lower.indexOf('.labels.') + 8) : lower;

@@ -195,6 +195,20 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     }, 60_000, 'web tasks replaced on live nodes');
   });
 
+  test('a removed node whose agent still runs joins again as a new node, leaving no orphans', async () => {
+    const oldId = nodeIds.get('e2e-b')!;
+    const r = await docker(manager.url, ['node', 'rm', '--force', 'e2e-b']);
+    assert.equal(r.code, 0, r.stderr);
+    const fresh = await until(async () => {
+      const list = await api<{ ID: string; Description: { Hostname: string }; Status: { State: string } }[]>('/nodes');
+      return list.find((n) => n.Description.Hostname === 'e2e-b' && n.ID !== oldId && n.Status.State === 'ready');
+    }, 30_000, 'e2e-b back as a new node');
+    nodeIds.set('e2e-b', fresh.ID);
+    nodeIds.set('e2e-b-old', oldId);
+    await until(async () => (await containers()).every((c) => c.Labels['berth.node.id'] !== oldId), 30_000, 'old node containers removed');
+    await until(async () => (await running('web')).length === 6, 60_000, 'web still at 6');
+  });
+
   test('bad input: clear 4xx errors, and an unknown image is a rejected task with the engine error', async () => {
     let r = await docker(manager.url, ['service', 'create', '--name', 'web', IMAGE]);
     assert.notEqual(r.code, 0);

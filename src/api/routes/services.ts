@@ -1,6 +1,7 @@
 // /services: list (with ?status=true counts), create, inspect (?insertDefaults=true), update
 // (optimistic on ?version=, server-side rollback), remove. The API owns Spec, PreviousSpec,
-// Endpoint and BerthSpecVersion; orchestrators turn them into tasks.
+// Endpoint and BerthSpecVersion; orchestrators turn them into tasks. UpdateStatus belongs to
+// the manager's loops: the API never writes it.
 
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +9,6 @@ import { InvalidArgumentError } from '../../types/index.js';
 import type { Service, ServiceSpec } from '../../types/index.js';
 import type { Store, Tx } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
-import { now } from '../../common/time.js';
 import { checkPortConflicts, endpointFor } from '../endpoint.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
 import { boolParam, versionParam, type ById } from '../http.js';
@@ -112,16 +112,7 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
   }
   if (isDeepStrictEqual(next, current.Spec)) return current;
   checkPortConflicts(tx, next, current.ID);
-  const { UpdateStatus: _previousUpdate, ...rest } = current;
-  return {
-    ...rest,
-    Spec: next,
-    PreviousSpec: current.Spec,
-    Endpoint: endpointFor(next),
-    BerthSpecVersion: tx.index,
-    // As Swarm's control API: a new update starts with no status; a rollback is announced.
-    ...(spec === undefined && {
-      UpdateStatus: { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' },
-    }),
-  };
+  // UpdateStatus is left as it is: unlike Swarm's control API, which resets it here, Berth
+  // gives it one writer, the manager loop that carries updates and rollbacks out.
+  return { ...current, Spec: next, PreviousSpec: current.Spec, Endpoint: endpointFor(next), BerthSpecVersion: tx.index };
 }
