@@ -3,7 +3,7 @@
 //   - Docker Swarm mode (docker service create on that engine in swarm mode),
 //   - Berth (berth manager + berth agent driving the same engine),
 //   - raw parallel `docker run -d` of the same N (the engine's own limit: our overhead floor).
-// Usage: node --import tsx bench/converge.ts [--replicas 50] [--rounds 1]
+// Usage: node --import tsx bench/converge.ts [--replicas 50] [--rounds 3]
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const arg = (name: string, fallback: number): number => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const N = arg('replicas', 50);
-const ROUNDS = arg('rounds', 1);
+const ROUNDS = arg('rounds', 3);
 const IMAGE = 'localhost/berth-demo:1';
 const ROOT = resolve(import.meta.dirname, '..');
 const WORK = '/tmp/berth-bench';
@@ -114,14 +114,28 @@ async function benchRaw(docker: Dockerode): Promise<number> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Each measurement starts on an idle engine: no container left from the previous one. */
+async function idle(docker: Dockerode): Promise<void> {
+  await until(async () => (await docker.listContainers({ all: true })).length === 0, 'engine idle', 120_000);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 const { proc, docker } = await startDockerd();
 try {
   await buildBusyboxImage(docker, IMAGE);
   const results = { swarm: [] as number[], berth: [] as number[], raw: [] as number[] };
+  // Rotate the order each round so no contender always runs right after another's clean-up.
+  const runs: [keyof typeof results, () => Promise<number>][] = [
+    ['raw', () => benchRaw(docker)],
+    ['swarm', () => benchSwarm(docker)],
+    ['berth', () => benchBerth(docker)],
+  ];
   for (let r = 0; r < ROUNDS; r++) {
-    results.raw.push(await benchRaw(docker));
-    results.swarm.push(await benchSwarm(docker));
-    results.berth.push(await benchBerth(docker));
+    for (let i = 0; i < runs.length; i++) {
+      const [name, run] = runs[(i + r) % runs.length]!;
+      await idle(docker);
+      results[name].push(await run());
+    }
   }
   const [swarm, berth, raw] = [median(results.swarm), median(results.berth), median(results.raw)];
   const engineVersion = (await docker.version()).Version;

@@ -1,6 +1,6 @@
 // The `berth` executable: long-running parts (up, manager, agent) and user commands.
 
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
@@ -16,6 +16,11 @@ const program = new Command('berth')
 
 const logger = (name: string, fallback: string) => createLogger(name, program.opts().logLevel ?? process.env.BERTH_LOG_LEVEL ?? fallback);
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const historyLimit = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('use a whole number from 0 to 1000');
+  return n;
+};
 
 program
   .command('up')
@@ -25,6 +30,7 @@ program
   .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
+  .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -32,6 +38,7 @@ program
   .description('run a manager only (foreground)')
   .option('--data-dir <dir>', 'state directory (default ~/.berth/manager)')
   .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
   .action((opts) => runManager(opts, logger('berth-manager', 'info')));
 
 program

@@ -12,6 +12,7 @@ import { startDemo } from './demo.js';
 
 export interface UpOptions {
   dataDir?: string;
+  taskHistoryLimit?: number;
   listen: string;
   engine?: string;
   hostname?: string;
@@ -31,7 +32,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
-  const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion() });
+  const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
   const stopAgent = new AbortController();
@@ -52,9 +53,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   await engine.close();
 }
 
-export async function runManager(opts: { dataDir?: string; listen: string }, log: Logger): Promise<void> {
+export async function runManager(opts: { dataDir?: string; listen: string; taskHistoryLimit?: number }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
-  const manager = await Manager.start({ dataDir, listen: opts.listen, log, version: berthVersion() });
+  const manager = await Manager.start({ dataDir, listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url}\n` +
       `Join agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --engine URL --hostname NAME\n`,

@@ -7,10 +7,14 @@ import { joinToken } from '../dispatcher/index.js';
 import type { Store } from '../store/index.js';
 import type { Cluster } from '../types/index.js';
 
-export function ensureCluster(store: Store): Cluster {
+/** ensureCluster creates the cluster object on first start; taskHistory, when given, sets the retention limit. */
+export function ensureCluster(store: Store, taskHistory?: number): Cluster {
   return store.update((tx) => {
     const existing = tx.cluster();
-    if (existing) return existing;
+    if (existing && (taskHistory === undefined || existing.Spec.Orchestration.TaskHistoryRetentionLimit === taskHistory)) return existing;
+    if (existing) {
+      return tx.clusters.update({ ...existing, Spec: { ...existing.Spec, Orchestration: { ...existing.Spec.Orchestration, TaskHistoryRetentionLimit: taskHistory! } } });
+    }
     return tx.clusters.create({
       ID: newId(),
       Version: { Index: 0 },
@@ -19,7 +23,7 @@ export function ensureCluster(store: Store): Cluster {
       Spec: {
         Name: 'default',
         Labels: {},
-        Orchestration: { TaskHistoryRetentionLimit: DEFAULT_TASK_HISTORY },
+        Orchestration: { TaskHistoryRetentionLimit: taskHistory ?? DEFAULT_TASK_HISTORY },
         Dispatcher: { HeartbeatPeriod: msToNs(DEFAULT_HEARTBEAT_MS) },
         Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 },
         CAConfig: { NodeCertExpiry: 7776000000000000 },

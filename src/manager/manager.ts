@@ -22,6 +22,8 @@ export interface ManagerOptions {
   listen: string;
   log: Logger;
   version: string;
+  /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
+  taskHistory?: number;
 }
 
 export class Manager {
@@ -42,7 +44,7 @@ export class Manager {
     assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = new Store({ path: join(opts.dataDir, 'state.db') });
-    const cluster = ensureCluster(store);
+    const cluster = ensureCluster(store, opts.taskHistory);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     const app = createApiServer({ store, log: opts.log, info: { version: opts.version, hostname: hostname(), nodeId: localNodeId } });
     const localToken = randomBytes(32).toString('hex');
