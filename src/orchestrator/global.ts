@@ -7,68 +7,23 @@
 import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
 import { matchNode, parseConstraints } from '../common/constraints.js';
-import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
-import { isTerminal, type Node, type Service, type Task } from '../types/index.js';
-import { HeldStarts } from './delayed.js';
-import { RestartSupervisor } from './restart.js';
+import type { Store, Tx } from '../store/index.js';
+import { isTerminal, type Service, type Task } from '../types/index.js';
+import { ServiceOrchestrator } from './service-loop.js';
 import { isGlobalTask, isRunnable, newTask, rollStale, setDesired } from './tasks.js';
 
-export class GlobalOrchestrator {
-  readonly #dirty = new Set<string>();
-  readonly #restarts = new RestartSupervisor();
-  readonly #held = new HeldStarts(isGlobalTask);
-  #allDirty = false;
-
-  constructor(
-    private readonly store: Store,
-    private readonly log: Logger = silentLogger(),
-  ) {}
-
-  run(signal: AbortSignal): Promise<void> {
-    return driveLoop(this.store, signal, this, { debounceMs: 10, onError: (err) => this.log.error({ err }, 'global orchestrator pass failed') });
+export class GlobalOrchestrator extends ServiceOrchestrator {
+  constructor(store: Store, log: Logger = silentLogger()) {
+    super(store, log, isGlobalTask);
   }
 
-  init(tx: ReadTx): void {
-    this.#allDirty = true;
-    this.#held.init(tx.tasks.list());
-  }
-
-  observe(commit: Commit): void {
-    for (const c of commit.changes) {
-      if (c.kind === 'service') this.#dirty.add(c.object.ID);
-      else if (c.kind === 'task') {
-        if (isGlobalTask(c.object)) this.#dirty.add(c.object.ServiceID);
-        this.#held.observe(c.object, c.action);
-      } else if (c.kind === 'node') this.#allDirty = true;
-    }
-  }
-
-  reconcile(): number | undefined {
-    const restarted: Task[] = [];
-    this.store.update((tx) => {
-      if (this.#allDirty) for (const s of tx.services.list()) this.#dirty.add(s.ID);
-      const nodes = tx.nodes.list();
-      for (const id of this.#dirty) {
-        try {
-          this.#reconcileService(tx, id, nodes, restarted);
-        } catch (err) {
-          this.log.error({ err, service: id }, 'reconciling service failed');
-        }
-      }
-      this.#held.promoteDue(tx);
-    });
-    for (const t of restarted) this.#restarts.record(t);
-    this.#dirty.clear();
-    this.#allDirty = false;
-    return this.#held.nextWake();
-  }
-
-  #reconcileService(tx: Tx, serviceId: string, nodes: Node[], restarted: Task[]): void {
+  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
+    const nodes = tx.nodes.list();
     const svc = tx.services.get(serviceId);
     const tasks = tx.tasks.byService(serviceId).filter(isGlobalTask);
     if (!svc) {
       for (const t of tasks) setDesired(tx, t, 'remove');
-      this.#restarts.forget(serviceId);
+      this.restarts.forget(serviceId);
       return;
     }
     if (!svc.Spec.Mode?.Global) return;
@@ -103,12 +58,12 @@ export class GlobalOrchestrator {
         live.push(t);
         continue;
       }
-      if (!this.#restarts.shouldRestart(t, svc)) {
+      if (!this.restarts.shouldRestart(t, svc)) {
         live.push(tx.tasks.update({ ...t, BerthNoRestart: true }));
         continue;
       }
       setDesired(tx, t, 'shutdown');
-      live.push(tx.tasks.create(newTask(svc, { slot: 0, nodeId: t.NodeID!, restartAt: Date.now() + this.#restarts.delayMs(svc) })));
+      live.push(tx.tasks.create(newTask(svc, { slot: 0, nodeId: t.NodeID!, restartAt: Date.now() + this.restarts.delayMs(svc) })));
       restarted.push(t);
     }
     return live;

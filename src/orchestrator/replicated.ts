@@ -5,70 +5,23 @@
 
 import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
-import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
+import type { Store, Tx } from '../store/index.js';
 import { isTerminal, type Service, type Task } from '../types/index.js';
-import { HeldStarts } from './delayed.js';
-import { RestartSupervisor } from './restart.js';
+import { ServiceOrchestrator } from './service-loop.js';
 import { isReplicatedTask, isRunnable, newTask, nodeCanRun, rollStale, setDesired } from './tasks.js';
 
-export class ReplicatedOrchestrator {
-  readonly #dirty = new Set<string>();
-  readonly #restarts = new RestartSupervisor();
-  readonly #held = new HeldStarts(isReplicatedTask);
-  #allDirty = false;
-
-  constructor(
-    private readonly store: Store,
-    private readonly log: Logger = silentLogger(),
-  ) {}
-
-  run(signal: AbortSignal): Promise<void> {
-    return driveLoop(this.store, signal, this, { debounceMs: 10, onError: (err) => this.log.error({ err }, 'replicated orchestrator pass failed') });
+export class ReplicatedOrchestrator extends ServiceOrchestrator {
+  constructor(store: Store, log: Logger = silentLogger()) {
+    super(store, log, isReplicatedTask);
   }
 
-  init(tx: ReadTx): void {
-    for (const s of tx.services.list()) this.#dirty.add(s.ID);
-    this.#held.init(tx.tasks.list());
-  }
-
-  observe(commit: Commit): void {
-    for (const c of commit.changes) {
-      if (c.kind === 'service') this.#dirty.add(c.object.ID);
-      else if (c.kind === 'task') {
-        if (isReplicatedTask(c.object)) this.#dirty.add(c.object.ServiceID);
-        this.#held.observe(c.object, c.action);
-      } else if (c.kind === 'node') this.#allDirty = true;
-    }
-  }
-
-  reconcile(): number | undefined {
-    const restarted: Task[] = [];
-    this.store.update((tx) => {
-      if (this.#allDirty) for (const s of tx.services.list()) this.#dirty.add(s.ID);
-      for (const id of this.#dirty) {
-        try {
-          this.#reconcileService(tx, id, restarted);
-        } catch (err) {
-          // One service's bad state must not hold up the others; the pass retries it later.
-          this.log.error({ err, service: id }, 'reconciling service failed');
-        }
-      }
-      this.#held.promoteDue(tx);
-    });
-    // In-memory history changes only once the commit has happened.
-    for (const t of restarted) this.#restarts.record(t);
-    this.#dirty.clear();
-    this.#allDirty = false;
-    return this.#held.nextWake();
-  }
-
-  #reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
+  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
     const svc = tx.services.get(serviceId);
     const tasks = () => tx.tasks.byService(serviceId).filter(isReplicatedTask);
     if (!svc) {
       // Two-phase delete: the service is gone; its tasks are shut down, then reaped.
       for (const t of tasks()) setDesired(tx, t, 'remove');
-      this.#restarts.forget(serviceId);
+      this.restarts.forget(serviceId);
       return;
     }
     const replicas = svc.Spec.Mode?.Replicated?.Replicas;
@@ -93,13 +46,13 @@ export class ReplicatedOrchestrator {
         continue;
       }
       if (!isTerminal(t.Status.State)) continue;
-      if (!this.#restarts.shouldRestart(t, svc, nowMs)) {
+      if (!this.restarts.shouldRestart(t, svc, nowMs)) {
         // As in Swarm, a task that may not restart keeps its slot, finished.
         tx.tasks.update({ ...t, BerthNoRestart: true });
         continue;
       }
       setDesired(tx, t, 'shutdown');
-      tx.tasks.create(newTask(svc, { slot: t.Slot!, restartAt: nowMs + this.#restarts.delayMs(svc) }));
+      tx.tasks.create(newTask(svc, { slot: t.Slot!, restartAt: nowMs + this.restarts.delayMs(svc) }));
       restarted.push(t);
     }
   }
