@@ -105,6 +105,10 @@ export class Agent {
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
           log.info({ node: msg.nodeId }, 'session with manager established');
+        } else if (msg?.type === 'config' && typeof msg.heartbeatPeriodMs === 'number' && msg.heartbeatPeriodMs > 0) {
+          clearInterval(heartbeat);
+          heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
+          this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
           if (msg.full) this.#worker?.assign(msg.tasks);
           else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : []);

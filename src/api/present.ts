@@ -1,7 +1,7 @@
 // What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
 // fields (everything named Berth*), plus what Swarm derives on read.
 
-import type { Node, Service, Task } from '../types/index.js';
+import type { Cluster, Node, Service, Task } from '../types/index.js';
 import type { ServiceStatus } from './service-status.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
@@ -27,4 +27,28 @@ export function apiService(s: Service, status?: ServiceStatus): Public<Service> 
 export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
   const { Name: _name, ...rest } = withoutBerth(t);
   return rest;
+}
+
+/**
+ * The cluster as /info shows it (Engine ClusterInfo): no join tokens. Berth has no TLS, overlay
+ * data path or address pools yet; those fields carry Swarm's defaults so the CLI prints them.
+ */
+export function apiClusterInfo(c: Cluster): Record<string, unknown> {
+  return {
+    ID: c.ID,
+    Version: c.Version,
+    CreatedAt: c.CreatedAt,
+    UpdatedAt: c.UpdatedAt,
+    Spec: c.Spec,
+    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    RootRotationInProgress: false,
+    DataPathPort: 4789,
+    DefaultAddrPool: ['10.0.0.0/8'],
+    SubnetSize: 24,
+  };
+}
+
+/** The cluster as GET /swarm shows it (Engine Swarm): ClusterInfo plus the join tokens. */
+export function apiSwarm(c: Cluster): Record<string, unknown> {
+  return { ...apiClusterInfo(c), JoinTokens: c.JoinTokens };
 }

@@ -11,6 +11,7 @@ import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { serviceRoutes } from './routes/services.js';
+import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { API_VERSION, checkVersion, stripVersion } from './version.js';
@@ -60,6 +61,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   systemRoutes(app, opts);
   nodeRoutes(app, opts.store);
   serviceRoutes(app, opts.store);
+  swarmRoutes(app, opts.store);
   taskRoutes(app, opts.store);
   distributionRoutes(app);
   for (const plugin of opts.plugins ?? []) {

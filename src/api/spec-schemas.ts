@@ -130,7 +130,6 @@ const updateConfig = (...failureActions: string[]): SchemaObject =>
     FailureAction: oneOf(...failureActions),
     Monitor: duration,
     MaxFailureRatio: { type: 'number', minimum: 0, maximum: 1 },
-    // start-first is listed so that validate-service.ts can refuse it by name (501).
     Order: oneOf('stop-first', 'start-first'),
   });
 
@@ -168,4 +167,22 @@ export const nodeSpecSchema: SchemaObject = struct({
   Labels: strMap,
   Role: oneOf('worker', 'manager'),
   Availability: oneOf('active', 'pause', 'drain'),
+});
+
+/** SwarmSpec for POST /swarm/update; ranges that need a clearer message are checked in validate-swarm.ts. */
+export const swarmSpecSchema: SchemaObject = struct({
+  Name: str,
+  Labels: strMap,
+  Orchestration: struct({ TaskHistoryRetentionLimit: signed }),
+  Raft: struct({ SnapshotInterval: count, KeepOldSnapshots: count, LogEntriesForSlowFollowers: count, ElectionTick: count, HeartbeatTick: count }),
+  Dispatcher: struct({ HeartbeatPeriod: duration }),
+  CAConfig: struct({
+    NodeCertExpiry: duration,
+    ExternalCAs: list({ type: 'object' }),
+    SigningCACert: str,
+    SigningCAKey: str,
+    ForceRotate: count,
+  }),
+  TaskDefaults: struct({ LogDriver: struct({ Name: str, Options: strMap }) }),
+  EncryptionConfig: struct({ AutoLockManagers: bool }),
 });

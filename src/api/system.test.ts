@@ -166,3 +166,18 @@ test('distribution inspect is a 501 that says digest resolution needs the regist
   assert.match(res.body.message, /registry/);
   await api.close();
 });
+
+test("info's NodeAddr for the manager's node is the host of its API address, as Swarm shows the node's address", async () => {
+  const api = testApi({}, 'node-self');
+  const node = seedNode(api.store, { id: 'node-self', hostname: 'mgr-host', role: 'manager' });
+  for (const [addr, host] of [['127.0.0.1:7420', '127.0.0.1'], ['[::1]:7420', '::1']] as const) {
+    api.store.update((tx) => {
+      const n = tx.nodes.get(node.ID)!;
+      tx.nodes.update({ ...n, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: addr } });
+    });
+    const swarm = (await call(api.app, 'GET', '/info')).body.Swarm;
+    assert.equal(swarm.NodeAddr, host);
+    assert.deepEqual(swarm.RemoteManagers, [{ NodeID: 'node-self', Addr: addr }]);
+  }
+  await api.close();
+});

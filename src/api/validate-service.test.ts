@@ -96,7 +96,7 @@ test('integers are bounded: ajv takes 1e300 for an integer, the schema does not'
   }
 });
 
-test('job modes and start-first updates are refused as not implemented, never accepted and ignored', () => {
+test('job modes are refused as not implemented, never accepted and ignored; start-first is valid', () => {
   const notImplemented = (body: unknown, message: string) =>
     assert.throws(
       () => validateServiceSpec(body),
@@ -110,8 +110,7 @@ test('job modes and start-first updates are refused as not implemented, never ac
   notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 2 } } }, `job services (Mode.ReplicatedJob) ${hint}`);
   notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: {} } }, `job services (Mode.ReplicatedJob) ${hint}`);
   notImplemented({ TaskTemplate: image, Mode: { GlobalJob: {} } }, `job services (Mode.GlobalJob) ${hint}`);
-  notImplemented({ TaskTemplate: image, UpdateConfig: { Order: 'start-first' } }, 'UpdateConfig.Order: update order start-first is not supported yet; use stop-first (the default)');
-  notImplemented({ TaskTemplate: image, RollbackConfig: { Order: 'start-first' } }, 'RollbackConfig.Order: update order start-first is not supported yet; use stop-first (the default)');
+  assert.equal(validateServiceSpec({ TaskTemplate: image, UpdateConfig: { Order: 'start-first' }, RollbackConfig: { Order: 'start-first' } }).UpdateConfig?.Order, 'start-first');
   // Malformed still comes first, as a 400.
   rejects({ TaskTemplate: image, Mode: { GlobalJob: 1 } }, 'invalid ServiceSpec: Mode.GlobalJob must be an object (got 1)');
   rejects({ TaskTemplate: image, Mode: { Replicated: {}, GlobalJob: {} } }, /Mode must set exactly one of .* \(got Replicated and GlobalJob\)/);

@@ -4,7 +4,7 @@
 // Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
 
 import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
-import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec, UpdateConfig } from '../types/index.js';
+import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../types/index.js';
 import { parseConstraints } from '../common/constraints.js';
 import { schemaChecker } from './schema-check.js';
 import { serviceSpecSchema } from './spec-schemas.js';
@@ -21,13 +21,11 @@ export type ModeKind = 'replicated' | 'global';
 
 /**
  * validateServiceSpec checks a request body and returns the normalised spec; throws
- * InvalidArgumentError, or NotImplementedError for a job mode or start-first updates.
+ * InvalidArgumentError, or NotImplementedError for a job mode.
  */
 export function validateServiceSpec(body: unknown): ServiceSpec {
   const spec = checkStructure(body);
   const mode = normaliseMode(spec.Mode);
-  checkUpdateOrder('UpdateConfig', spec.UpdateConfig);
-  checkUpdateOrder('RollbackConfig', spec.RollbackConfig);
   if (spec.Name) checkName(spec.Name);
   const image = spec.TaskTemplate?.ContainerSpec?.Image?.trim();
   if (!image) {
@@ -66,12 +64,6 @@ function normaliseMode(mode: ServiceMode | undefined): ServiceMode {
   }
   if (mode?.Global) return { Global: {} };
   return { Replicated: { Replicas: mode?.Replicated?.Replicas ?? 1 } };
-}
-
-function checkUpdateOrder(field: 'UpdateConfig' | 'RollbackConfig', config: UpdateConfig | undefined): void {
-  if (config?.Order === 'start-first') {
-    throw new NotImplementedError(`${field}.Order: update order start-first is not supported yet; use stop-first (the default)`);
-  }
 }
 
 function checkResources(spec: ServiceSpec): void {

@@ -210,3 +210,26 @@ test('hostile input neither crashes the manager nor stores malformed objects', a
   ping.ws.close();
   a.ws.close();
 });
+
+test('a shorter heartbeat period reaches connected agents and does not mark them down', async (t) => {
+  const { store, url } = await setup(t, 400);
+  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const w = await a.next('welcome');
+  let period = w.heartbeatPeriodMs;
+  let beat = setInterval(() => a.send({ type: 'heartbeat' }), period);
+  await new Promise((r) => setTimeout(r, 300));
+  store.update((tx) => {
+    const c = tx.cluster()!;
+    tx.clusters.update({ ...c, Spec: { ...c.Spec, Dispatcher: { HeartbeatPeriod: 100e6 } } });
+  });
+  const cfg = await a.next('config');
+  assert.equal(cfg.heartbeatPeriodMs, 100);
+  clearInterval(beat);
+  period = cfg.heartbeatPeriodMs;
+  beat = setInterval(() => a.send({ type: 'heartbeat' }), period);
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal(store.view((tx) => tx.nodes.get(w.nodeId)!.Status.State), 'ready', 'the agent follows the new period');
+  clearInterval(beat);
+  await waitFor(store, (tx) => tx.nodes.get(w.nodeId)?.Status.State === 'down', 2000, 'down at the new, shorter grace');
+  a.ws.close();
+});

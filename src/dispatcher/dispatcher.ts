@@ -45,6 +45,7 @@ export class Dispatcher {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 2 ** 20 });
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
+  #periodChanged = false;
 
   constructor(
     private readonly store: Store,
@@ -97,6 +98,8 @@ export class Dispatcher {
           if (d?.kind === 'upsert') session.queueUpsert(d.task);
           else if (d?.kind === 'remove') session.queueRemove(d.id);
         }
+      } else if (c.kind === 'cluster' && c.old && c.old.Spec.Dispatcher.HeartbeatPeriod !== c.object.Spec.Dispatcher.HeartbeatPeriod) {
+        this.#periodChanged = true;
       } else if (c.kind === 'node' && c.action === 'delete') {
         this.#lastSeen.delete(c.object.ID);
         this.#sessions.get(c.object.ID)?.close(CLOSE_REMOVED, 'node was removed from the cluster');
@@ -106,6 +109,15 @@ export class Dispatcher {
 
   reconcile(): number | undefined {
     for (const s of this.#sessions.values()) s.flush();
+    if (this.#periodChanged) {
+      // Agents learn the new period now; their grace restarts from here, so a shorter period
+      // cannot condemn nodes still heartbeating at the old one.
+      this.#periodChanged = false;
+      const heartbeatPeriodMs = this.heartbeatMs;
+      for (const s of this.#sessions.values()) s.send({ type: 'config', heartbeatPeriodMs });
+      for (const id of this.#lastSeen.keys()) this.#lastSeen.set(id, monotonic());
+      this.#suspects.clear();
+    }
     const grace = this.heartbeatMs * HEARTBEAT_GRACE_MULTIPLIER;
     const t = monotonic();
     const expired = [...this.#lastSeen].filter(([, seen]) => t - seen > grace).map(([id]) => id);

@@ -1,3 +1,2 @@
 export { Dispatcher } from './dispatcher.js';
 export type { DispatcherOptions } from './dispatcher.js';
-export { joinToken } from './auth.js';

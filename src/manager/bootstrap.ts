@@ -3,7 +3,7 @@
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_TASK_HISTORY } from '../common/defaults.js';
 import { newId } from '../common/ids.js';
 import { msToNs } from '../common/time.js';
-import { joinToken } from '../dispatcher/index.js';
+import { joinToken } from '../common/tokens.js';
 import type { Store } from '../store/index.js';
 import type { Cluster } from '../types/index.js';
 

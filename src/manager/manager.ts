@@ -1,7 +1,7 @@
 // The manager process: one store, the loops around it, and the API + dispatcher on one port.
 // This is the composition root for the manager side; loops know only the store.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { GlobalOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orche
 import { Scheduler } from '../scheduler/index.js';
 import { Store } from '../store/index.js';
 import { ensureCluster } from './bootstrap.js';
+import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 
 export interface ManagerOptions {
@@ -44,7 +45,7 @@ export class Manager {
     assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = new Store({ path: join(opts.dataDir, 'state.db') });
-    const cluster = ensureCluster(store, opts.taskHistory);
+    ensureCluster(store, opts.taskHistory);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     const app = createApiServer({ store, log: opts.log, info: { version: opts.version, hostname: hostname(), nodeId: localNodeId } });
     const localToken = randomBytes(32).toString('hex');
@@ -66,6 +67,7 @@ export class Manager {
       new Scheduler(store, { log: child('scheduler') }).run(signal),
       new TaskReaper(store, child('reaper')).run(signal),
       dispatcher.run(signal),
+      new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
     ].map((loop) =>
       // A loop that dies would leave the cluster unconverged in silence: exit, and let the
       // supervisor restart the manager from its durable store.
@@ -74,7 +76,6 @@ export class Manager {
         process.exit(70);
       }),
     );
-    writeFileSync(join(opts.dataDir, 'worker-token'), cluster.JoinTokens.Worker + '\n', { mode: 0o600 });
     return manager;
   }
 

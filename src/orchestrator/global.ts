@@ -10,23 +10,24 @@ import { matchNode, parseConstraints } from '../common/constraints.js';
 import type { Store, Tx } from '../store/index.js';
 import { isTerminal, type Service, type Task } from '../types/index.js';
 import { ServiceOrchestrator } from './service-loop.js';
-import { isGlobalTask, isRunnable, newTask, rollStale, setDesired } from './tasks.js';
+import { isGlobalTask, isRunnable, newTask, setDesired } from './tasks.js';
 
 export class GlobalOrchestrator extends ServiceOrchestrator {
   constructor(store: Store, log: Logger = silentLogger()) {
     super(store, log, isGlobalTask);
   }
 
-  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
+  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): number | undefined {
     const nodes = tx.nodes.list();
     const svc = tx.services.get(serviceId);
     const tasks = tx.tasks.byService(serviceId).filter(isGlobalTask);
     if (!svc) {
       for (const t of tasks) setDesired(tx, t, 'remove');
       this.restarts.forget(serviceId);
-      return;
+      this.updater.forget(serviceId);
+      return undefined;
     }
-    if (!svc.Spec.Mode?.Global) return;
+    if (!svc.Spec.Mode?.Global) return undefined;
     const constraints = parseConstraints(svc.Spec.TaskTemplate?.Placement?.Constraints);
     const byNode = new Map<string, Task[]>();
     for (const t of tasks) if (isRunnable(t)) byNode.set(t.NodeID ?? '', [...(byNode.get(t.NodeID ?? '') ?? []), t]);
@@ -47,7 +48,7 @@ export class GlobalOrchestrator extends ServiceOrchestrator {
       if (live.length === 0) tx.tasks.create(newTask(svc, { slot: 0, nodeId: node.ID }));
       updatable.push(...live);
     }
-    rollStale(tx, svc, updatable);
+    return this.updater.roll(tx, svc, updatable);
   }
 
   /** Applies the restart policy to ended tasks; returns the tasks still holding the node's place. */

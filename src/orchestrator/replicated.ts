@@ -8,30 +8,31 @@ import { silentLogger } from '../common/log.js';
 import type { Store, Tx } from '../store/index.js';
 import { isTerminal, type Service, type Task } from '../types/index.js';
 import { ServiceOrchestrator } from './service-loop.js';
-import { isReplicatedTask, isRunnable, newTask, nodeCanRun, rollStale, setDesired } from './tasks.js';
+import { isReplicatedTask, isRunnable, newTask, nodeCanRun, setDesired } from './tasks.js';
 
 export class ReplicatedOrchestrator extends ServiceOrchestrator {
   constructor(store: Store, log: Logger = silentLogger()) {
     super(store, log, isReplicatedTask);
   }
 
-  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void {
+  protected reconcileService(tx: Tx, serviceId: string, restarted: Task[]): number | undefined {
     const svc = tx.services.get(serviceId);
     const tasks = () => tx.tasks.byService(serviceId).filter(isReplicatedTask);
     if (!svc) {
       // Two-phase delete: the service is gone; its tasks are shut down, then reaped.
       for (const t of tasks()) setDesired(tx, t, 'remove');
       this.restarts.forget(serviceId);
-      return;
+      this.updater.forget(serviceId);
+      return undefined;
     }
     const replicas = svc.Spec.Mode?.Replicated?.Replicas;
-    if (replicas === undefined) return;
+    if (replicas === undefined) return undefined;
 
     this.#replaceFailed(tx, svc, tasks(), restarted);
     const slots = runnableSlots(tasks());
     if (slots.size < replicas) this.#scaleUp(tx, svc, slots, replicas - slots.size);
     else if (slots.size > replicas) this.#scaleDown(tx, slots, slots.size - replicas);
-    rollStale(tx, svc, tasks().filter(isRunnable).sort((a, b) => a.Slot! - b.Slot!));
+    return this.updater.roll(tx, svc, tasks().filter(isRunnable).sort((a, b) => a.Slot! - b.Slot!));
   }
 
   /** Ended tasks and tasks on nodes that can no longer run them get a replacement in their slot. */

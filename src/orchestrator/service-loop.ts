@@ -8,10 +8,13 @@ import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../sto
 import type { Task } from '../types/index.js';
 import { HeldStarts } from './delayed.js';
 import { RestartSupervisor } from './restart.js';
+import { Updater } from './updater.js';
 
 export abstract class ServiceOrchestrator {
   protected readonly restarts = new RestartSupervisor();
+  protected readonly updater = new Updater();
   readonly #dirty = new Set<string>();
+  readonly #waiting = new Map<string, number>();
   readonly #held: HeldStarts;
   #allDirty = false;
 
@@ -24,8 +27,8 @@ export abstract class ServiceOrchestrator {
     this.#held = new HeldStarts(owns);
   }
 
-  /** reconcileService converges one service; it reports the ended tasks it restarted. */
-  protected abstract reconcileService(tx: Tx, serviceId: string, restarted: Task[]): void;
+  /** reconcileService converges one service; it reports the ended tasks it restarted and when to be called again. */
+  protected abstract reconcileService(tx: Tx, serviceId: string, restarted: Task[]): number | undefined;
 
   run(signal: AbortSignal): Promise<void> {
     return driveLoop(this.store, signal, this, { debounceMs: 10, onError: (err) => this.log.error({ err }, 'orchestrator pass failed') });
@@ -42,17 +45,26 @@ export abstract class ServiceOrchestrator {
       else if (c.kind === 'task') {
         if (this.owns(c.object)) this.#dirty.add(c.object.ServiceID);
         this.#held.observe(c.object, c.action);
+        if (c.action !== 'delete' && this.owns(c.object)) this.updater.observe(c.object);
       } else if (c.kind === 'node') this.#allDirty = true;
     }
   }
 
   reconcile(): number | undefined {
     const restarted: Task[] = [];
+    const nowMs = Date.now();
+    // Services waiting out an update delay or monitor period are looked at again when it ends.
+    for (const [id, at] of this.#waiting) {
+      if (at > nowMs) continue;
+      this.#dirty.add(id);
+      this.#waiting.delete(id);
+    }
     this.store.update((tx) => {
       if (this.#allDirty) for (const s of tx.services.list()) this.#dirty.add(s.ID);
       for (const id of this.#dirty) {
         try {
-          this.reconcileService(tx, id, restarted);
+          const at = this.reconcileService(tx, id, restarted);
+          if (at !== undefined) this.#waiting.set(id, at);
         } catch (err) {
           this.log.error({ err, service: id }, 'reconciling service failed');
         }
@@ -62,6 +74,8 @@ export abstract class ServiceOrchestrator {
     for (const t of restarted) this.restarts.record(t);
     this.#dirty.clear();
     this.#allDirty = false;
-    return this.#held.nextWake();
+    let wake = this.#held.nextWake();
+    for (const at of this.#waiting.values()) if (wake === undefined || at < wake) wake = at;
+    return wake;
   }
 }

@@ -1,6 +1,5 @@
 // Helpers the orchestrators share: making tasks, telling which nodes can run them, the
-// desired-state writes (the manager's field) every loop performs the same way, and the
-// stop-first rolling replacement of stale tasks.
+// desired-state writes (the manager's field) every loop performs the same way.
 
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../common/ids.js';
@@ -106,26 +105,4 @@ function pruneZero(v: unknown): unknown {
 /** markCurrent records that an unchanged task already matches the service's current spec. */
 export function markCurrent(tx: Tx, t: Task, svc: Service): void {
   tx.tasks.update({ ...t, SpecVersion: { Index: svc.BerthSpecVersion }, BerthService: serviceSummary(svc) });
-}
-
-/**
- * rollStale moves runnable tasks onto the current spec, stop-first: each changed task is shut
- * down and its replacement waits (desired READY) until it has stopped. At most
- * UpdateConfig.Parallelism replacements (0 = all) are in flight, counting every current-spec
- * task not yet running. Unchanged tasks are marked current in place.
- */
-export function rollStale(tx: Tx, svc: Service, runnable: Task[]): void {
-  const parallelism = svc.Spec.UpdateConfig?.Parallelism ?? 1;
-  let inFlight = runnable.filter((t) => !isStale(t, svc) && stateRank(t.Status.State) < stateRank('running')).length;
-  for (const t of runnable) {
-    if (!isStale(t, svc)) continue;
-    if (!specChanged(t, svc)) {
-      markCurrent(tx, t, svc);
-      continue;
-    }
-    if (parallelism !== 0 && inFlight >= parallelism) continue;
-    setDesired(tx, t, 'shutdown');
-    tx.tasks.create(newTask(svc, { slot: t.Slot ?? 0, nodeId: isGlobalTask(t) ? t.NodeID : undefined, startAfter: t.ID }));
-    inFlight++;
-  }
 }

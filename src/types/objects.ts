@@ -246,6 +246,10 @@ export interface Service extends Meta {
   JobStatus?: { JobIteration?: ObjectVersion; LastExecution?: string };
   /** Berth: the store index at which Spec last changed; tasks record it to tell up-to-date from stale. */
   BerthSpecVersion: number;
+  /** Berth: whether the last spec change was a user's update or a rollback (manual or automatic). */
+  BerthUpdateKind?: 'update' | 'rollback';
+  /** Berth: the spec version UpdateStatus speaks of, so a paused or unfinished update survives a manager restart. */
+  BerthUpdateVersion?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,10 +65,16 @@ export interface AssignmentsMessage {
  */
 export type SessionErrorCode = 'unknown-node' | 'unauthorized' | 'invalid' | 'internal';
 
+/** Sent when the cluster's heartbeat period changes: the agent heartbeats at the new period. */
+export interface ConfigMessage {
+  type: 'config';
+  heartbeatPeriodMs: number;
+}
+
 export interface SessionErrorMessage {
   type: 'error';
   code: SessionErrorCode;
   message: string;
 }
 
-export type ManagerMessage = WelcomeMessage | AssignmentsMessage | SessionErrorMessage;
+export type ManagerMessage = WelcomeMessage | AssignmentsMessage | ConfigMessage | SessionErrorMessage;

@@ -102,6 +102,24 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     assert.equal((await running('web')).length, 2);
   });
 
+  test('a bad image update pauses (failure action pause); docker service rollback restores the previous tasks', async () => {
+    const before = (await running('web')).map((t) => t.ID).sort();
+    let r = await docker(manager.url, ['service', 'update', '--image', 'localhost/no-such-image:9', '--update-monitor', '2s', 'web']);
+    assert.notEqual(r.code, 0, 'the CLI reports the paused update as a failure');
+    assert.match(r.stderr + r.stdout, /update paused due to failure or early termination of task/);
+    const svc = await api<{ UpdateStatus?: { State?: string }; Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } }>('/services/web');
+    assert.equal(svc.UpdateStatus?.State, 'paused');
+    const stillOld = (await running('web')).filter((t) => before.includes(t.ID));
+    assert.ok(stillOld.length >= before.length - 1, 'parallelism 1: at most one old task was replaced');
+    r = await docker(manager.url, ['service', 'rollback', 'web']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    await until(async () => (await api<{ UpdateStatus?: { State?: string } }>('/services/web')).UpdateStatus?.State === 'rollback_completed', 60_000, 'rollback completed');
+    const after = await running('web');
+    assert.equal(after.length, before.length);
+    const images = await Promise.all(after.map(async (t) => (await api<{ Spec: { ContainerSpec: { Image: string } } }>(`/tasks/${t.ID}`)).Spec.ContainerSpec.Image));
+    assert.ok(images.every((i) => i === IMAGE), 'every task runs the previous image again');
+  });
+
   test('a killed container is replaced after the restart delay', async () => {
     const [victim] = await running('web');
     const cid = victim!.Status.ContainerStatus!.ContainerID!;

@@ -1,9 +1,10 @@
 // /services: list (with ?status=true counts), create, inspect (?insertDefaults=true), update
 // (optimistic on ?version=, server-side rollback), remove. The API owns Spec, PreviousSpec,
 // Endpoint and BerthSpecVersion; orchestrators turn them into tasks. UpdateStatus belongs to
-// the manager's loops: the API never writes it.
+// the manager's updater, except at the moment of a user's update or rollback (see updated()).
 
 import { isDeepStrictEqual } from 'node:util';
+import { now } from '../../common/time.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../types/index.js';
 import type { Service, ServiceSpec } from '../../types/index.js';
@@ -112,7 +113,19 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
   }
   if (isDeepStrictEqual(next, current.Spec)) return current;
   checkPortConflicts(tx, next, current.ID);
-  // UpdateStatus is left as it is: unlike Swarm's control API, which resets it here, Berth
-  // gives it one writer, the manager loop that carries updates and rollbacks out.
-  return { ...current, Spec: next, PreviousSpec: current.Spec, Endpoint: endpointFor(next), BerthSpecVersion: tx.index };
+  const rollback = spec === undefined;
+  // As Swarm's control API does, the request itself resets UpdateStatus (an update) or starts
+  // the rollback's: the CLI's progress display reads it right after this call and would
+  // otherwise act on the previous update's state (e.g. fail at once on "paused"). From here on
+  // the manager's updater is its only writer.
+  return {
+    ...current,
+    Spec: next,
+    PreviousSpec: current.Spec,
+    Endpoint: endpointFor(next),
+    BerthSpecVersion: tx.index,
+    BerthUpdateKind: rollback ? 'rollback' : 'update',
+    UpdateStatus: rollback ? { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' } : undefined,
+    BerthUpdateVersion: rollback ? tx.index : undefined,
+  };
 }

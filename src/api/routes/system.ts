@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { Cluster } from '../../types/index.js';
+import type { Node } from '../../types/index.js';
 import { now } from '../../common/time.js';
+import { apiClusterInfo } from '../present.js';
 import type { ApiServerOptions } from '../server.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
 
@@ -49,7 +50,7 @@ export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void
         ID: self ?? '',
         Swarm: {
           NodeID: self ?? '',
-          NodeAddr: selfNode?.Status.Addr ?? '',
+          NodeAddr: selfNode ? nodeAddr(selfNode) : '',
           LocalNodeState: 'active',
           ControlAvailable: true,
           Error: '',
@@ -57,27 +58,21 @@ export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void
           Nodes: nodes.length,
           // Berth runs one manager (see POST /nodes/{id}/update).
           Managers: 1,
-          ...(cluster && { Cluster: clusterInfo(cluster) }),
+          ...(cluster && { Cluster: apiClusterInfo(cluster) }),
         },
       };
     }),
   );
 }
 
-/** ClusterInfo is the cluster without its join tokens. */
-function clusterInfo(c: Cluster): Record<string, unknown> {
-  return {
-    ID: c.ID,
-    Version: c.Version,
-    CreatedAt: c.CreatedAt,
-    UpdatedAt: c.UpdatedAt,
-    Spec: c.Spec,
-    TLSInfo: {},
-    RootRotationInProgress: false,
-    DataPathPort: 4789,
-    DefaultAddrPool: ['10.0.0.0/8'],
-    SubnetSize: 24,
-  };
+/**
+ * Swarm's NodeAddr is the address other nodes reach this one at, without a port. The manager's
+ * node is reached at the manager's API address; its Status.Addr names the engine its agent drives.
+ */
+function nodeAddr(n: Node): string {
+  const managerAddr = n.ManagerStatus?.Addr;
+  if (!managerAddr) return n.Status.Addr ?? '';
+  return managerAddr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
 /** The host part of /info: a manager runs no containers itself, so the engine counters are zero. */

@@ -1,0 +1,71 @@
+// /swarm: inspect and update the cluster object, which a Berth manager creates on its first
+// start. init, join and leave are how a Docker daemon enters or quits a swarm; a Berth manager
+// always is one and agents join through the dispatcher, so those routes say what to do instead.
+
+import type { FastifyInstance } from 'fastify';
+import { InvalidArgumentError, NotImplementedError, UnavailableError } from '../../types/index.js';
+import type { Cluster } from '../../types/index.js';
+import type { ReadTx, Store } from '../../store/index.js';
+import { joinToken } from '../../common/tokens.js';
+import { boolParam, versionParam } from '../http.js';
+import { apiSwarm } from '../present.js';
+import { mergeSwarmSpec, validateSwarmSpec } from '../validate-swarm.js';
+
+const HOW_TO_JOIN = 'nodes join it with `berth agent --manager URL --join-token TOKEN` (`docker swarm join-token -q worker` prints the token)';
+
+export function swarmRoutes(app: FastifyInstance, store: Store): void {
+  app.get('/swarm', () => apiSwarm(store.view(currentCluster)));
+
+  app.post<{ Querystring: Record<string, string | undefined> }>('/swarm/update', (request, reply) => {
+    const version = versionParam(request.query.version, 'swarm');
+    if (boolParam(request.query.rotateManagerUnlockKey)) {
+      throw new NotImplementedError('autolock is not supported yet, so there is no manager unlock key to rotate');
+    }
+    const given = validateSwarmSpec(request.body);
+    const rotateWorker = boolParam(request.query.rotateWorkerToken);
+    const rotateManager = boolParam(request.query.rotateManagerToken);
+    store.update((tx) => {
+      const cluster = currentCluster(tx);
+      // A new token only gates new joins: nodes that joined keep authenticating with their own secret.
+      tx.clusters.update({
+        ...cluster,
+        Version: { Index: version },
+        Spec: mergeSwarmSpec(cluster.Spec, given),
+        JoinTokens: {
+          Worker: rotateWorker ? joinToken() : cluster.JoinTokens.Worker,
+          Manager: rotateManager ? joinToken() : cluster.JoinTokens.Manager,
+        },
+      });
+    });
+    return reply.code(200).send();
+  });
+
+  // Without autolock the Engine answers an empty key, and the CLI says "no unlock key is set".
+  app.get('/swarm/unlockkey', () => {
+    store.view(currentCluster);
+    return { UnlockKey: '' };
+  });
+
+  app.post('/swarm/init', () => {
+    throw new UnavailableError(
+      `This node is already part of a swarm: a Berth manager creates its swarm when it first starts, so there is nothing to initialise; ${HOW_TO_JOIN}`,
+    );
+  });
+
+  app.post('/swarm/join', () => {
+    throw new UnavailableError(`This node is already part of a swarm: it is the Berth manager; ${HOW_TO_JOIN}`);
+  });
+
+  app.post('/swarm/leave', () => {
+    throw new InvalidArgumentError(
+      'a Berth manager does not leave its swarm through the API: stop it with Ctrl-C (or SIGTERM to `berth up` / `berth manager`), its state stays in its data directory. ' +
+        'To take a worker out, stop its agent and run `docker node rm NODE` once the node is down',
+    );
+  });
+}
+
+function currentCluster(tx: ReadTx): Cluster {
+  const cluster = tx.cluster();
+  if (!cluster) throw new UnavailableError('this manager has no swarm yet: it creates one when it starts');
+  return cluster;
+}
