@@ -7,6 +7,8 @@ import type { Logger } from '../common/log.js';
 import type { EndpointPortConfig, Task } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSeconds } from './container-config.js';
 import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
+import { healthPolicy } from './health-policy.js';
+import type { HealthPolicy } from './health-policy.js';
 import { followProgress, readAll } from './progress.js';
 
 /** What the engine says about an existing container. */
@@ -116,6 +118,20 @@ export class TaskController {
     const result = JSON.parse(await readAll(response)) as { StatusCode: number; Error?: { Message?: string } | null };
     if (result.Error?.Message) throw new TaskError(result.Error.Message);
     return result.StatusCode;
+  }
+
+  /** healthPolicy: the check gating the task (the service's HealthCheck over the image's), if any. */
+  async healthPolicy(): Promise<HealthPolicy | undefined> {
+    const spec = this.task.Spec.ContainerSpec;
+    if (spec?.HealthCheck?.Test?.[0] === 'NONE') return undefined;
+    let image: Dockerode.ImageInspectInfo | undefined;
+    try {
+      image = spec?.Image ? await this.docker.getImage(spec.Image).inspect() : undefined;
+    } catch (err) {
+      // The image may be gone since the container was made; its healthcheck went with it.
+      if (statusOf(err) !== 404) throw err;
+    }
+    return healthPolicy(spec?.HealthCheck, image?.Config?.Healthcheck);
   }
 
   /** shutdown stops the container: stop signal, the grace period, then SIGKILL (the engine's `stop?t=`). */

@@ -1,7 +1,8 @@
 // One task's state machine, after swarmkit's exec.Do: each step compares the observed state with
 // the desired state, does at most one engine action and reports at most one transition. The
 // loop sleeps until the task changes or its container exits (the engine's wait endpoint), never
-// polling; temporary engine errors are retried with backoff.
+// polling; temporary engine errors are retried with backoff. A container with a healthcheck
+// gates the task as in Swarm: STARTING until healthy, and FAILED once unhealthy.
 
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
@@ -10,6 +11,9 @@ import { canAdvance, isTerminal, stateRank } from '../types/index.js';
 import type { EndpointPortConfig, Task, TaskState, TaskStatus, TaskStatusUpdate } from '../types/index.js';
 import { TaskController } from './controller.js';
 import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors.js';
+import { startHealthMonitor } from './health-monitor.js';
+import type { HealthMonitor } from './health-monitor.js';
+import { unhealthyError } from './health-policy.js';
 import { Wakeup } from './wakeup.js';
 
 export interface TaskRunnerOptions {
@@ -23,6 +27,7 @@ const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 10_000;
 /** An engine that keeps answering 5xx to the same step is treated as refusing it, not as down. */
 const MAX_ANSWERED_RETRIES = 5;
+const WAITING_FOR_HEALTH = 'starting: waiting for the container to become healthy';
 
 type ExitResult = { code: number } | { error: unknown };
 
@@ -44,6 +49,8 @@ export class TaskRunner {
   private exitWatch: Promise<void> | undefined;
   private exitResult: ExitResult | undefined;
   private stopping = false;
+  /** The started container's health watch; null: it has no healthcheck; undefined: not looked at yet. */
+  private health: HealthMonitor | null | undefined;
   private readonly done: Promise<void>;
 
   constructor(
@@ -75,6 +82,7 @@ export class TaskRunner {
   /** stop ends the loop once its current engine call returns; the container is left as it is. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.health?.stop();
     this.waitAbort.abort();
     this.wake.kick();
     await this.done;
@@ -142,13 +150,15 @@ export class TaskRunner {
         this.transition('starting', 'starting');
         return true;
       case 'starting': {
+        if (this.health !== undefined) return (await this.checkHealth()) || this.watchExit();
         await this.ctl.prepare(); // no-op unless the container went missing since READY
         const started = await this.ctl.start();
-        this.transition('running', 'started', { pid: started.pid, ports: started.ports });
+        await this.afterStart(started.pid, started.ports);
         return true;
       }
       case 'running':
-        return this.watchExit();
+        if (this.health === undefined) this.health = await this.watchHealth();
+        return (await this.checkHealth()) || this.watchExit();
       default: // new, pending, assigned
         this.transition('accepted', 'accepted');
         return true;
@@ -174,7 +184,7 @@ export class TaskRunner {
       case 'restarting':
         // A task that already ended must not keep a running container.
         if (isTerminal(state)) await this.ctl.shutdown();
-        else if (stateRank(state) < stateRank('running')) this.transition('running', 'started', { pid: found.pid });
+        else if (stateRank(state) < stateRank('running')) await this.afterStart(found.pid);
         return;
       case 'exited':
       case 'stopped':
@@ -185,6 +195,45 @@ export class TaskRunner {
         if (stateRank(state) < stateRank('ready')) this.transition('ready', 'prepared');
         else if (state === 'running') throw new TaskError('task: container was created but never started');
     }
+  }
+
+  /** afterStart: RUNNING at once without a healthcheck, else STARTING until the check passes. */
+  private async afterStart(pid: number, ports?: EndpointPortConfig[]): Promise<void> {
+    this.health = await this.watchHealth();
+    if (this.health) this.transition('starting', WAITING_FOR_HEALTH, { pid, ports });
+    else this.transition('running', 'started', { pid, ports });
+  }
+
+  /** watchHealth starts watching the container's health; null when it has no healthcheck. */
+  private async watchHealth(): Promise<HealthMonitor | null> {
+    const policy = await this.ctl.healthPolicy();
+    const containerId = this.ctl.containerId;
+    if (!policy || !containerId) return null;
+    const { docker } = this.opts;
+    const monitor = await startHealthMonitor({ docker, containerId, policy, log: this.log, onChange: () => this.wake.kick() });
+    if (this.stopping) monitor.stop(); // stop() came while it was being set up
+    return monitor;
+  }
+
+  /**
+   * checkHealth acts on the latest verdict: healthy moves STARTING to RUNNING; unhealthy stops the
+   * container (grace period) and fails the task, so the restart policy replaces it, as Swarm's
+   * executor does. Tells whether it reported a transition.
+   */
+  private async checkHealth(): Promise<boolean> {
+    const verdict = this.health?.verdict;
+    if (verdict === 'unhealthy') {
+      const err = unhealthyError(this.health?.lastOutput);
+      this.log.warn({ err }, 'container unhealthy; stopping it');
+      const exitCode = await this.ctl.shutdown();
+      this.transition('failed', this.current.Message, { exitCode, err });
+      return true;
+    }
+    if (verdict === 'healthy' && this.current.State === 'starting') {
+      this.transition('running', 'started', { pid: this.current.ContainerStatus?.PID });
+      return true;
+    }
+    return false;
   }
 
   /** watchExit starts one wait on the container and reports the exit once it comes. */
@@ -233,6 +282,7 @@ export class TaskRunner {
     if (!canAdvance(from, state)) {
       throw new Error(`task ${this.task.ID}: state may not go back from ${from} to ${state}`);
     }
+    if (isTerminal(state)) this.health?.stop();
     const containerId = this.ctl.containerId;
     const ports = isTerminal(state) ? undefined : (observed.ports ?? this.current.PortStatus?.Ports);
     this.current = {
