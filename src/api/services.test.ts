@@ -275,22 +275,23 @@ test('an update resets UpdateStatus and a rollback starts its own, as Swarm’s 
   await api.close();
 });
 
-test('job modes are a 501 on create and update; nothing is stored; start-first is accepted', async () => {
+test('job services get a job iteration with every spec change; modes never change; start-first is accepted', async () => {
   const api = testApi();
-  const job = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } });
-  assert.equal(job.status, 501);
-  assert.deepEqual(job.body, {
-    message: 'job services (Mode.ReplicatedJob) are not supported yet; use a replicated service with --restart-condition none',
-  });
-  const globalJob = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('gjob'), Mode: { GlobalJob: {} } });
-  assert.equal(globalJob.status, 501);
-  assert.match(globalJob.body.message, /^job services \(Mode\.GlobalJob\) are not supported yet/);
-  assert.equal(api.store.view((tx) => tx.services.count()), 0);
+  await createService(api, { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } });
+  const job = api.store.view((tx) => tx.services.byName('job')!);
+  assert.equal(job.JobStatus?.JobIteration?.Index, job.Version.Index);
+  const again = await call(api.app, 'POST', `/v1.41/services/job/update?version=${job.Version.Index}`, { ...job.Spec, Labels: { run: '2' } });
+  assert.equal(again.status, 200);
+  const job2 = api.store.view((tx) => tx.services.byName('job')!);
+  assert.ok(job2.JobStatus!.JobIteration!.Index > job.JobStatus!.JobIteration!.Index, 'an update runs the job again');
+  const listed = await call(api.app, 'GET', '/v1.41/services?filters=' + encodeURIComponent(JSON.stringify({ mode: { 'replicated-job': true } })));
+  assert.deepEqual(listed.body.map((s: { Spec: { Name: string } }) => s.Spec.Name), ['job']);
 
   const svc = await createService(api, spec('web'));
   const at = `/v1.41/services/web/update?version=${svc.Version.Index}`;
   const toJob = await call(api.app, 'POST', at, { ...svc.Spec, Mode: { GlobalJob: {} } });
-  assert.equal(toJob.status, 501);
+  assert.equal(toJob.status, 400);
+  assert.match(toJob.body.message, /can't change mode from replicated to global-job/);
   assert.deepEqual(api.store.view((tx) => tx.services.get(svc.ID)), svc, 'the service is untouched');
   const startFirst = await call(api.app, 'POST', at, { ...svc.Spec, UpdateConfig: { Parallelism: 1, Order: 'start-first' } });
   assert.equal(startFirst.status, 200);

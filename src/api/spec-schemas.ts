@@ -140,10 +140,8 @@ export const serviceSpecSchema: SchemaObject = struct({
   Mode: struct({
     Replicated: struct({ Replicas: taskCount }),
     Global: struct({}),
-    // Job modes are listed only so that validate-service.ts can refuse them by name (501);
-    // unlisted, removeAdditional would drop them and the service would run as replicated.
-    ReplicatedJob: { type: 'object' },
-    GlobalJob: { type: 'object' },
+    ReplicatedJob: struct({ MaxConcurrent: int(1, MAX_TASKS), TotalCompletions: taskCount }),
+    GlobalJob: struct({}),
   }),
   UpdateConfig: updateConfig('continue', 'pause', 'rollback'),
   RollbackConfig: updateConfig('continue', 'pause'),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
+import { InvalidArgumentError } from '../types/index.js';
 import { validateServiceSpec } from './validate-service.js';
 import { validateNodeSpec } from './validate-node.js';
 
@@ -96,20 +96,11 @@ test('integers are bounded: ajv takes 1e300 for an integer, the schema does not'
   }
 });
 
-test('job modes are refused as not implemented, never accepted and ignored; start-first is valid', () => {
-  const notImplemented = (body: unknown, message: string) =>
-    assert.throws(
-      () => validateServiceSpec(body),
-      (err: unknown) => {
-        assert.ok(err instanceof NotImplementedError, `expected NotImplementedError, got ${String(err)}`);
-        assert.equal(err.message, message);
-        return true;
-      },
-    );
-  const hint = 'are not supported yet; use a replicated service with --restart-condition none';
-  notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 2 } } }, `job services (Mode.ReplicatedJob) ${hint}`);
-  notImplemented({ TaskTemplate: image, Mode: { ReplicatedJob: {} } }, `job services (Mode.ReplicatedJob) ${hint}`);
-  notImplemented({ TaskTemplate: image, Mode: { GlobalJob: {} } }, `job services (Mode.GlobalJob) ${hint}`);
+test('job modes get Swarm defaults; start-first is valid', () => {
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 2 } } }).Mode, { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 2 } });
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { ReplicatedJob: {} } }).Mode, { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } });
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, Mode: { GlobalJob: {} } }).Mode, { GlobalJob: {} });
+  rejects({ TaskTemplate: image, Mode: { ReplicatedJob: { MaxConcurrent: 0 } } }, /Mode\.ReplicatedJob\.MaxConcurrent must be at least 1/);
   assert.equal(validateServiceSpec({ TaskTemplate: image, UpdateConfig: { Order: 'start-first' }, RollbackConfig: { Order: 'start-first' } }).UpdateConfig?.Order, 'start-first');
   // Malformed still comes first, as a 400.
   rejects({ TaskTemplate: image, Mode: { GlobalJob: 1 } }, 'invalid ServiceSpec: Mode.GlobalJob must be an object (got 1)');

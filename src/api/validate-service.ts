@@ -3,7 +3,7 @@
 // refusal (501) of what Berth does not implement yet, so that it is never accepted and ignored.
 // Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
 
-import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
+import { InvalidArgumentError } from '../types/index.js';
 import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../types/index.js';
 import { parseConstraints } from '../common/constraints.js';
 import { schemaChecker } from './schema-check.js';
@@ -17,11 +17,11 @@ const MIN_MEMORY = 4 * 1024 * 1024;
 const MIN_NANO_CPUS = 1e6;
 const MODE_KEYS = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'] as const;
 
-export type ModeKind = 'replicated' | 'global';
+export type ModeKind = 'replicated' | 'global' | 'replicated-job' | 'global-job';
 
 /**
  * validateServiceSpec checks a request body and returns the normalised spec; throws
- * InvalidArgumentError, or NotImplementedError for a job mode.
+ * InvalidArgumentError.
  */
 export function validateServiceSpec(body: unknown): ServiceSpec {
   const spec = checkStructure(body);
@@ -39,6 +39,8 @@ export function validateServiceSpec(body: unknown): ServiceSpec {
 }
 
 export function modeKind(spec: ServiceSpec): ModeKind {
+  if (spec.Mode?.ReplicatedJob) return 'replicated-job';
+  if (spec.Mode?.GlobalJob) return 'global-job';
   return spec.Mode?.Global ? 'global' : 'replicated';
 }
 
@@ -58,10 +60,11 @@ function normaliseMode(mode: ServiceMode | undefined): ServiceMode {
   if (set.length > 1) {
     throw new InvalidArgumentError(`invalid ServiceSpec: Mode must set exactly one of ${MODE_KEYS.join(', ')} (got ${set.join(' and ')})`);
   }
-  const job = set.find((k) => k === 'ReplicatedJob' || k === 'GlobalJob');
-  if (job) {
-    throw new NotImplementedError(`job services (Mode.${job}) are not supported yet; use a replicated service with --restart-condition none`);
+  if (mode?.ReplicatedJob) {
+    const maxConcurrent = mode.ReplicatedJob.MaxConcurrent ?? 1;
+    return { ReplicatedJob: { MaxConcurrent: maxConcurrent, TotalCompletions: mode.ReplicatedJob.TotalCompletions ?? maxConcurrent } };
   }
+  if (mode?.GlobalJob) return { GlobalJob: {} };
   if (mode?.Global) return { Global: {} };
   return { Replicated: { Replicas: mode?.Replicated?.Replicas ?? 1 } };
 }

@@ -10,7 +10,7 @@ import { Allocator } from '../allocator/index.js';
 import { createApiServer } from '../api/index.js';
 import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
-import { GlobalOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
+import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { Store } from '../store/index.js';
 import { ensureCluster } from './bootstrap.js';
@@ -64,6 +64,7 @@ export class Manager {
       new Allocator(store, child('allocator')).run(signal),
       new ReplicatedOrchestrator(store, child('replicated')).run(signal),
       new GlobalOrchestrator(store, child('global')).run(signal),
+      new JobsOrchestrator(store, child('jobs')).run(signal),
       new Scheduler(store, { log: child('scheduler') }).run(signal),
       new TaskReaper(store, child('reaper')).run(signal),
       dispatcher.run(signal),

@@ -17,7 +17,8 @@ export class RestartSupervisor {
     const policy = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const condition = policy.Condition ?? DEFAULT_RESTART_CONDITION;
     if (condition === 'none') return false;
-    if (condition === 'on-failure' && t.Status.State === 'complete') return false;
+    // A job task that completed is done; for jobs `any` means on-failure, as in Swarm.
+    if ((condition === 'on-failure' || t.JobIteration) && t.Status.State === 'complete') return false;
     const max = policy.MaxAttempts ?? 0;
     if (max === 0) return true;
     return this.#attempts(historyKey(t), nsToMs(policy.Window, 0), nowMs) < max;

@@ -14,6 +14,8 @@ export interface NewTaskOptions {
   restartAt?: number;
   /** When set, the task is created desired READY and promoted once this task has stopped. */
   startAfter?: string;
+  /** For job services: the job iteration the task runs for. */
+  jobIteration?: number;
 }
 
 export function newTask(svc: Service, opts: NewTaskOptions): Task {
@@ -34,6 +36,7 @@ export function newTask(svc: Service, opts: NewTaskOptions): Task {
     BerthService: serviceSummary(svc),
     ...(delayed ? { BerthRestartAt: new Date(opts.restartAt!).toISOString() } : {}),
     ...(opts.startAfter !== undefined ? { BerthStartAfter: opts.startAfter } : {}),
+    ...(opts.jobIteration !== undefined ? { JobIteration: { Index: opts.jobIteration } } : {}),
   };
 }
 
@@ -41,13 +44,19 @@ function serviceSummary(svc: Service): Task['BerthService'] {
   return { Name: svc.Spec.Name ?? '', Labels: svc.Spec.Labels ?? {}, Endpoint: svc.Spec.EndpointSpec };
 }
 
+/** Job tasks carry their job iteration; they belong to the jobs orchestrator. */
+export const isJobTask = (t: Task): boolean => t.JobIteration !== undefined;
 /** Replicated tasks have slots 1..N; global tasks have slot 0 and are keyed by node. */
-export const isGlobalTask = (t: Task): boolean => (t.Slot ?? 0) === 0;
-export const isReplicatedTask = (t: Task): boolean => !isGlobalTask(t);
+export const isGlobalTask = (t: Task): boolean => (t.Slot ?? 0) === 0 && !isJobTask(t);
+export const isReplicatedTask = (t: Task): boolean => (t.Slot ?? 0) > 0 && !isJobTask(t);
 
-/** slotKey names the place a task holds: its slot, or its node for a global service. */
+/**
+ * slotKey names the place a task holds: its slot, or its node for a global service. Job slots
+ * count from 0, so a job's slot 0 is told apart by node too (global jobs all use slot 0).
+ */
 export function slotKey(t: Task): string {
-  return isGlobalTask(t) ? `${t.ServiceID}/node/${t.NodeID ?? ''}` : `${t.ServiceID}/${t.Slot}`;
+  if (isJobTask(t)) return t.Slot ? `${t.ServiceID}/job/${t.Slot}` : `${t.ServiceID}/job/0/${t.NodeID ?? ''}`;
+  return (t.Slot ?? 0) === 0 ? `${t.ServiceID}/node/${t.NodeID ?? ''}` : `${t.ServiceID}/${t.Slot}`;
 }
 
 /** A runnable task is one the manager still wants to run (desired state READY or RUNNING). */

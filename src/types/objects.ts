@@ -286,6 +286,8 @@ export interface Task extends Meta {
   DesiredState: TaskState;
   /** Engine-API field name for the service spec version the task was made from (`_up-to-date` filter). */
   SpecVersion?: ObjectVersion;
+  /** For job services: the execution of the job this task belongs to. */
+  JobIteration?: ObjectVersion;
   /** Berth: service name and labels at task creation, so agents and filters need no service lookup. */
   BerthService: { Name: string; Labels: Labels; Endpoint?: EndpointSpec };
   /** Berth: earliest time the orchestrator lets a restarted task go from desired READY to RUNNING. */

@@ -141,6 +141,17 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     assert.match(tasks[0]!.Status.Err ?? '', /exit \(3\)/);
   });
 
+  test('a replicated job runs to completion; docker service create waits for it', async () => {
+    const r = await docker(manager.url, ['service', 'create', '--name', 'batch', '--mode', 'replicated-job', '--replicas', '4', '--max-concurrent', '2', IMAGE, 'sh', '-c', 'sleep 1']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, /job complete/);
+    const tasks = await tasksOf('batch');
+    assert.equal(tasks.filter((t) => t.Status.State === 'complete').length, 4);
+    const ls = await docker(manager.url, ['service', 'ls', '--filter', 'name=batch']);
+    assert.match(ls.stdout, /replicated job\s+0\/0 \(4\/4 completed\)/);
+    await docker(manager.url, ['service', 'rm', 'batch']);
+  });
+
   test('global service: one task per agent', async () => {
     const r = await docker(manager.url, ['service', 'create', '--name', 'glob', '--mode', 'global', IMAGE, 'sleep', '1000']);
     assert.equal(r.code, 0, r.stderr + r.stdout);

@@ -55,6 +55,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
         Spec: named,
         Endpoint: endpointFor(named),
         BerthSpecVersion: tx.index,
+        ...jobStatus(named, tx.index),
       });
     });
     return reply.code(201).send({ ID: created.ID, Warnings: [] });
@@ -127,5 +128,12 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
     BerthUpdateKind: rollback ? 'rollback' : 'update',
     UpdateStatus: rollback ? { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' } : undefined,
     BerthUpdateVersion: rollback ? tx.index : undefined,
+    ...jobStatus(next, tx.index),
   };
+}
+
+/** Every spec change of a job service runs the job again: a new iteration, as Swarm's control API does. */
+function jobStatus(spec: ServiceSpec, index: number): Pick<Service, 'JobStatus'> | Record<string, never> {
+  if (!spec.Mode?.ReplicatedJob && !spec.Mode?.GlobalJob) return {};
+  return { JobStatus: { JobIteration: { Index: index }, LastExecution: now() } };
 }
