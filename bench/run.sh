@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 BERTH_SETUP_DOCKERD=1 bash scripts/setup.sh >/dev/null
 node --import tsx bench/scheduler.ts "$@"
 node --import tsx bench/converge.ts
+node --import tsx bench/rolling-update.ts

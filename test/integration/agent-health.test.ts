@@ -81,7 +81,13 @@ describe('agent health gating on the engine', { concurrency: true, timeout: 60_0
   });
 
   test('a task stays STARTING until its check passes, then RUNNING', async () => {
-    const { rec } = run(['sh', '-c', 'mkdir -p /tmp; sleep 2; touch /tmp/ok; sleep 1000'], { Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: msToNs(300) });
+    // The start period keeps the failing probes of the first 2 s from counting (as in Docker);
+    // without it, three failures at this interval would rightly make the container unhealthy.
+    const { rec } = run(['sh', '-c', 'mkdir -p /tmp; sleep 2; touch /tmp/ok; sleep 1000'], {
+      Test: ['CMD-SHELL', 'test -f /tmp/ok'],
+      Interval: msToNs(300),
+      StartPeriod: msToNs(10_000),
+    });
     const running = await rec.reach('running');
     const waiting = rec.updates.find((u) => u.status.Message.includes('healthy'));
     assert.ok(waiting, 'a STARTING report says it waits for health');
@@ -114,6 +120,8 @@ describe('agent health gating on the engine', { concurrency: true, timeout: 60_0
       Test: ['CMD-SHELL', 'test -f /tmp/ok || { echo gone; exit 1; }'],
       Interval: msToNs(200),
       Retries: 2,
+      // Only failures after the first success must count here, however slow the first probes are.
+      StartPeriod: msToNs(10_000),
     });
     const running = await rec.reach('running');
     const failed = await rec.reach('failed');
