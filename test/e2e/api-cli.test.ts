@@ -3,7 +3,6 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,8 +12,8 @@ import { Store } from '../../src/store/index.js';
 import { createApiServer } from '../../src/api/index.js';
 import { now } from '../../src/common/time.js';
 import type { Node } from '../../src/types/index.js';
+import { docker as runDocker, dockerOk, type DockerResult } from '../helpers/berth.js';
 
-const DOCKER = '/usr/local/bin/docker';
 const MANAGER_ID = 'mgr0aaaaaaaaaaaaaaaaaaaaa';
 const WORKER_ID = 'wrk1bbbbbbbbbbbbbbbbbbbbb';
 
@@ -23,27 +22,9 @@ let app: FastifyInstance;
 let home: string;
 let dockerHost: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** docker runs the real CLI with only DOCKER_HOST set, so it negotiates with Berth like any client. */
-function docker(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(DOCKER, args, { env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: dockerHost }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const run = await docker(...args);
-  assert.equal(run.code, 0, `docker ${args.join(' ')} failed: ${run.stderr}`);
-  return run.stdout;
-}
+type Run = DockerResult;
+const docker = (...args: string[]): Promise<Run> => runDocker(dockerHost, args, 30_000, home);
+const ok = (...args: string[]): Promise<string> => dockerOk(dockerHost, args, home);
 
 function node(id: string, hostname: string, role: 'manager' | 'worker'): Node {
   return {

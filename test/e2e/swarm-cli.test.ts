@@ -5,7 +5,6 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,8 +18,8 @@ import { ensureCluster } from '../../src/manager/bootstrap.js';
 import { DISPATCHER_PATH, type ManagerMessage, type WelcomeMessage } from '../../src/types/index.js';
 import { seedTask } from '../../src/api/test-helpers.js';
 import { addService, replicated } from '../helpers/objects.js';
+import { docker as runDocker, dockerOk, type DockerResult } from '../helpers/berth.js';
 
-const DOCKER = '/usr/local/bin/docker';
 const LOCAL_TOKEN = 'token-of-the-managers-own-agent';
 
 let store: Store;
@@ -66,27 +65,9 @@ async function connect(hello: Record<string, unknown>): Promise<WelcomeMessage> 
   return msg as WelcomeMessage;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** docker runs the real CLI with only DOCKER_HOST set, so it negotiates with Berth like any client. */
-function docker(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(DOCKER, args, { env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: dockerHost }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const run = await docker(...args);
-  assert.equal(run.code, 0, `docker ${args.join(' ')} failed: ${run.stderr}`);
-  return run.stdout;
-}
+type Run = DockerResult;
+const docker = (...args: string[]): Promise<Run> => runDocker(dockerHost, args, 30_000, home);
+const ok = (...args: string[]): Promise<string> => dockerOk(dockerHost, args, home);
 
 async function fails(...args: string[]): Promise<string> {
   const run = await docker(...args);

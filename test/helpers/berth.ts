@@ -68,9 +68,12 @@ export interface DockerResult {
   stderr: string;
 }
 
-/** docker runs the real docker CLI against a Berth API URL (http://host:port). */
-export async function docker(apiUrl: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: apiUrl.replace(/^http:/, 'tcp:') };
+/**
+ * docker runs the real docker CLI against a Berth API (http://host:port or tcp://host:port) with
+ * only PATH, HOME and DOCKER_HOST set, so it negotiates with Berth like any client.
+ */
+export async function docker(apiUrl: string, args: string[], timeoutMs = 120_000, home = process.env.HOME ?? '/root'): Promise<DockerResult> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DOCKER_HOST: apiUrl.replace(/^http:/, 'tcp:') };
   try {
     const { stdout, stderr } = await run('docker', args, { env, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 });
     return { code: 0, stdout, stderr };
@@ -78,6 +81,13 @@ export async function docker(apiUrl: string, args: string[], timeoutMs = 120_000
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
   }
+}
+
+/** dockerOk runs the docker CLI and fails the test unless it exits 0; it returns stdout. */
+export async function dockerOk(apiUrl: string, args: string[], home?: string): Promise<string> {
+  const r = await docker(apiUrl, args, 30_000, home);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
 }
 
 /** startManager runs `berth manager` and returns it with its URL and worker token. */
