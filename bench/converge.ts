@@ -4,23 +4,21 @@
 // Usage: node --import tsx bench/converge.ts [--replicas 50] [--rounds 3]
 
 import type Dockerode from 'dockerode';
-import { IMAGE, arg, dockerCli, idle, median, removeContainers, runningContainers, startDockerd, until, withBerth, withSwarm } from './lib.js';
+import { BENCH_LABEL, IMAGE, arg, dockerCli, idle, median, noneLeft, removeContainers, runningContainers, startDockerd, until, withBerth, withSwarm } from './lib.js';
 
 const N = arg('replicas', 50);
 const ROUNDS = arg('rounds', 3);
-const LABEL = 'com.docker.swarm.service.name=bench';
 
 const allRunning = async (docker: Dockerode, label: string): Promise<boolean> => (await runningContainers(docker, label)).length === N;
-const gone = async (docker: Dockerode): Promise<boolean> => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).length === 0;
 
 async function benchSwarm(docker: Dockerode): Promise<number> {
   return withSwarm(async () => {
     const start = performance.now();
     await dockerCli(['service', 'create', '-d', '--no-resolve-image', '--name', 'bench', '--replicas', String(N), IMAGE, 'sleep', '100000']);
-    await until(() => allRunning(docker, LABEL), 'swarm converge');
+    await until(() => allRunning(docker, BENCH_LABEL), 'swarm converge');
     const secs = (performance.now() - start) / 1000;
     await dockerCli(['service', 'rm', 'bench']);
-    await until(() => gone(docker), 'swarm cleanup');
+    await until(() => noneLeft(docker), 'swarm cleanup');
     return secs;
   });
 }
@@ -29,10 +27,10 @@ async function benchBerth(docker: Dockerode): Promise<number> {
   return withBerth(docker, async (berth) => {
     const start = performance.now();
     await berth.createService({ Name: 'bench', Mode: { Replicated: { Replicas: N } }, TaskTemplate: { ContainerSpec: { Image: IMAGE, Args: ['sleep', '100000'] } } });
-    await until(() => allRunning(docker, LABEL), 'berth converge');
+    await until(() => allRunning(docker, BENCH_LABEL), 'berth converge');
     const secs = (performance.now() - start) / 1000;
     await berth.getService('bench').remove();
-    await until(() => gone(docker), 'berth cleanup');
+    await until(() => noneLeft(docker), 'berth cleanup');
     return secs;
   });
 }

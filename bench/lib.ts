@@ -60,6 +60,14 @@ export async function runningContainers(docker: Dockerode, label: string): Promi
   return docker.listContainers({ filters: { label: [label], status: ['running'] } });
 }
 
+/** Containers of the benchmark's `bench` service carry this label, in Swarm and in Berth alike. */
+export const BENCH_LABEL = 'com.docker.swarm.service.name=bench';
+
+/** noneLeft tells whether the engine holds no container with the label any more. */
+export async function noneLeft(docker: Dockerode, label = BENCH_LABEL): Promise<boolean> {
+  return (await docker.listContainers({ all: true, filters: { label: [label] } })).length === 0;
+}
+
 export async function removeContainers(docker: Dockerode, label: string): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [label] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));

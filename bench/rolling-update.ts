@@ -5,20 +5,18 @@
 // Usage: node --import tsx bench/rolling-update.ts [--replicas 20] [--rounds 3]
 
 import type Dockerode from 'dockerode';
-import { IMAGE, arg, dockerCli, idle, median, runningContainers, startDockerd, until, withBerth, withSwarm } from './lib.js';
+import { BENCH_LABEL, IMAGE, arg, dockerCli, idle, median, noneLeft, runningContainers, startDockerd, until, withBerth, withSwarm } from './lib.js';
 
 const N = arg('replicas', 20);
 const ROUNDS = arg('rounds', 3);
 const NEW_IMAGE = 'localhost/berth-demo:2';
-const LABEL = 'com.docker.swarm.service.name=bench';
 const CMD = ['sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"];
 
 /** updated: all N running containers run the new image. */
 async function updated(docker: Dockerode, image: string): Promise<boolean> {
-  const running = await runningContainers(docker, LABEL);
+  const running = await runningContainers(docker, BENCH_LABEL);
   return running.length === N && running.every((c) => c.Image === image);
 }
-const gone = async (docker: Dockerode): Promise<boolean> => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).length === 0;
 
 async function benchSwarm(docker: Dockerode): Promise<number> {
   return withSwarm(async () => {
@@ -29,7 +27,7 @@ async function benchSwarm(docker: Dockerode): Promise<number> {
     await until(() => updated(docker, NEW_IMAGE), 'swarm update');
     const secs = (performance.now() - start) / 1000;
     await dockerCli(['service', 'rm', 'bench']);
-    await until(() => gone(docker), 'swarm cleanup');
+    await until(() => noneLeft(docker), 'swarm cleanup');
     return secs;
   });
 }
@@ -51,7 +49,7 @@ async function benchBerth(docker: Dockerode): Promise<number> {
     await until(() => updated(docker, NEW_IMAGE), 'berth update');
     const secs = (performance.now() - start) / 1000;
     await service.remove();
-    await until(() => gone(docker), 'berth cleanup');
+    await until(() => noneLeft(docker), 'berth cleanup');
     return secs;
   });
 }
