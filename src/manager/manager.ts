@@ -14,6 +14,7 @@ import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReape
 import { Scheduler } from '../scheduler/index.js';
 import { Store } from '../store/index.js';
 import { ensureCluster } from './bootstrap.js';
+import { loadStoreKey } from './store-key.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 
@@ -44,7 +45,7 @@ export class Manager {
     const addr = parseListen(opts.listen);
     assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const store = new Store({ path: join(opts.dataDir, 'state.db') });
+    const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
     ensureCluster(store, opts.taskHistory);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     const app = createApiServer({ store, log: opts.log, info: { version: opts.version, hostname: hostname(), nodeId: localNodeId } });

@@ -92,3 +92,35 @@ test('committed writes survive reopening the SQLite file; objects are frozen', (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('secrets are encrypted in the SQLite file and decrypt only with the same key', async () => {
+  const { randomBytes } = await import('node:crypto');
+  const Database = (await import('better-sqlite3')).default;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
+  try {
+    const path = join(dir, 'state.db');
+    const key = randomBytes(32);
+    const plain = Buffer.from('hunter2-very-secret').toString('base64');
+    const a = new Store({ path, key });
+    a.update((tx) => tx.secrets.create({ ID: 'x1', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: 'db-pass', Data: plain } }));
+    a.update((tx) => tx.configs.create({ ID: 'c1', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: 'db-pass', Data: 'eA==' } }));
+    assert.throws(
+      () => a.update((tx) => tx.secrets.create({ ID: 'x2', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: 'db-pass' } })),
+      NameConflictError,
+    );
+    a.close();
+    const raw = new Database(path, { readonly: true });
+    const rows = raw.prepare("SELECT data FROM objects WHERE kind = 'secret'").all() as { data: string }[];
+    raw.close();
+    assert.equal(rows.length, 1);
+    assert.ok(!rows[0]!.data.includes(plain) && !rows[0]!.data.includes('db-pass'), 'the stored row is not readable');
+    const b = new Store({ path, key });
+    assert.equal(b.view((tx) => tx.secrets.byName('db-pass'))?.Spec.Data, plain);
+    assert.equal(b.view((tx) => tx.configs.byName('db-pass'))?.ID, 'c1');
+    b.close();
+    assert.throws(() => new Store({ path, key: randomBytes(32) }), /does not decrypt with this key/);
+    assert.throws(() => new Store({ path }), /encrypted and no key was given/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,8 +7,9 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Meta, Node, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Meta, Network, Node, Secret, Service, Task } from '../types/index.js';
 import { now } from '../common/time.js';
+import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
 import { Watcher, type Change, type Commit, type Kind, type Kinds } from './watch.js';
 
@@ -17,6 +18,8 @@ export interface StoreOptions {
   path?: string;
   /** FULL fsyncs every commit (survives power loss); NORMAL survives a process kill only. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** 32-byte key that encrypts secrets in the SQLite file; required when path is a file. */
+  key?: Buffer;
 }
 
 export interface TableReader<T> {
@@ -41,15 +44,20 @@ export interface TaskReader extends TableReader<Task> {
   byService(serviceId: string): Task[];
   byNode(nodeId: string): Task[];
 }
-export interface ServiceReader extends TableReader<Service> {
-  byName(name: string): Service | undefined;
+/** A table whose objects have unique names (Spec.Name). */
+export interface NamedReader<T> extends TableReader<T> {
+  byName(name: string): T | undefined;
 }
+export type ServiceReader = NamedReader<Service>;
 
 export interface ReadTx {
   readonly index: number;
   readonly nodes: TableReader<Node>;
   readonly services: ServiceReader;
   readonly tasks: TaskReader;
+  readonly secrets: NamedReader<Secret>;
+  readonly configs: NamedReader<Config>;
+  readonly networks: NamedReader<Network>;
   cluster(): Cluster | undefined;
 }
 
@@ -58,7 +66,13 @@ export interface Tx extends ReadTx {
   readonly services: ServiceReader & TableWriter<Service>;
   readonly tasks: TaskReader & TableWriter<Task>;
   readonly clusters: TableWriter<Cluster>;
+  readonly secrets: NamedReader<Secret> & TableWriter<Secret>;
+  readonly configs: NamedReader<Config> & TableWriter<Config>;
+  readonly networks: NamedReader<Network> & TableWriter<Network>;
 }
+
+/** Kinds whose Spec.Name is unique within the kind. */
+const NAMED: ReadonlySet<Kind> = new Set(['service', 'secret', 'config', 'network']);
 
 export class Store {
   readonly #db: Database.Database;
@@ -67,11 +81,13 @@ export class Store {
   readonly #upsert: Database.Statement;
   readonly #remove: Database.Statement;
   readonly #setIndex: Database.Statement;
+  readonly #atRest: AtRest;
   #index = 0;
   #inUpdate = false;
 
   constructor(options: StoreOptions = {}) {
     this.#db = new Database(options.path ?? ':memory:');
+    this.#atRest = new AtRest(options.key);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.#db.exec(`
@@ -86,6 +102,9 @@ export class Store {
       service: new Table<Service>({ name: (s) => s.Spec.Name }),
       task: new Table<Task>({ service: (t) => t.ServiceID, node: (t) => t.NodeID || undefined }),
       cluster: new Table<Cluster>({}),
+      secret: new Table<Secret>({ name: (s) => s.Spec.Name }),
+      config: new Table<Config>({ name: (c) => c.Spec.Name }),
+      network: new Table<Network>({ name: (n) => n.Spec.Name }),
     };
     this.#load();
   }
@@ -152,7 +171,7 @@ export class Store {
     const rows = this.#db.prepare('SELECT kind, data FROM objects').all() as { kind: Kind; data: string }[];
     for (const r of rows) {
       const table = this.#tables[r.kind] as unknown as Table<Meta> | undefined;
-      if (table) table.put(Object.freeze(JSON.parse(r.data) as Meta));
+      if (table) table.put(Object.freeze(JSON.parse(this.#atRest.open(r.kind, r.data)) as Meta));
     }
   }
 
@@ -161,7 +180,7 @@ export class Store {
     const persist = this.#db.transaction(() => {
       for (const c of changes) {
         if (c.action === 'delete') this.#remove.run(c.kind, c.object.ID);
-        else this.#upsert.run(c.kind, c.object.ID, JSON.stringify(c.object));
+        else this.#upsert.run(c.kind, c.object.ID, this.#atRest.seal(c.kind, JSON.stringify(c.object)));
       }
       this.#setIndex.run(index);
     });
@@ -182,18 +201,24 @@ export class Store {
 
   #readTx(): ReadTx {
     const tasks = this.#tables.task;
-    const services = this.#tables.service;
     const pick = (ids: ReadonlySet<string>): Task[] => [...ids].map((id) => tasks.get(id)!);
+    const named = <K extends 'service' | 'secret' | 'config' | 'network'>(kind: K): NamedReader<Kinds[K]> => {
+      const table = this.#tables[kind] as unknown as Table<Kinds[K]>;
+      return {
+        ...this.#reader(kind),
+        byName: (name) => {
+          const [id] = table.ids('name', name);
+          return id === undefined ? undefined : table.get(id);
+        },
+      };
+    };
     return {
       index: this.#index,
       nodes: this.#reader('node'),
-      services: {
-        ...this.#reader('service'),
-        byName: (name) => {
-          const [id] = services.ids('name', name);
-          return id === undefined ? undefined : services.get(id);
-        },
-      },
+      services: named('service'),
+      secrets: named('secret'),
+      configs: named('config'),
+      networks: named('network'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -216,7 +241,7 @@ export class Store {
         ...this.#reader(kind),
         create: (obj) => {
           if (table.get(obj.ID)) throw new Error(`store: ${kind} ${obj.ID} already exists`);
-          if (kind === 'service') this.#checkServiceName(obj as Service);
+          this.#checkName(kind, obj);
           const ts = now();
           const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, CreatedAt: obj.CreatedAt || ts, UpdatedAt: ts }) as Kinds[K];
           table.put(stored);
@@ -231,7 +256,7 @@ export class Store {
               `update out of sequence: ${kind} ${obj.ID} is at version ${old.Version.Index}, the update was made from version ${obj.Version.Index}; read it again and retry`,
             );
           }
-          if (kind === 'service') this.#checkServiceName(obj as Service);
+          this.#checkName(kind, obj);
           const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, UpdatedAt: now() }) as Kinds[K];
           table.put(stored);
           record('update', stored, old);
@@ -253,14 +278,18 @@ export class Store {
       services: { ...read.services, ...writer('service') },
       tasks: { ...read.tasks, ...writer('task') },
       clusters: writer('cluster'),
+      secrets: { ...read.secrets, ...writer('secret') },
+      configs: { ...read.configs, ...writer('config') },
+      networks: { ...read.networks, ...writer('network') },
     };
   }
 
-  #checkServiceName(svc: Service): void {
-    const name = svc.Spec.Name;
+  #checkName(kind: Kind, obj: Meta): void {
+    if (!NAMED.has(kind)) return;
+    const name = (obj as unknown as { Spec: { Name?: string } }).Spec.Name;
     if (!name) return;
-    for (const id of this.#tables.service.ids('name', name)) {
-      if (id !== svc.ID) throw new NameConflictError(`service ${name} already exists`);
+    for (const id of (this.#tables[kind] as unknown as Table<Meta>).ids('name', name)) {
+      if (id !== obj.ID) throw new NameConflictError(`${kind} ${name} already exists`);
     }
   }
 }

@@ -1,13 +1,16 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { Cluster, Node, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../types/index.js';
 
 export interface Kinds {
   node: Node;
   service: Service;
   task: Task;
   cluster: Cluster;
+  secret: Secret;
+  config: Config;
+  network: Network;
 }
 export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';

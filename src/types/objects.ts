@@ -296,6 +296,75 @@ export interface Task extends Meta {
   BerthStartAfter?: string;
   /** Berth: the restart policy decided this ended task is not replaced; it keeps its slot. */
   BerthNoRestart?: boolean;
+  /** The networks the task is attached to (set by the allocator), with their addresses if allocated. */
+  NetworksAttachments?: NetworkAttachment[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets, configs, networks
+
+/** A named driver with options (secret drivers, templating drivers, network and IPAM drivers). */
+export interface Driver {
+  Name: string;
+  Options?: Record<string, string>;
+}
+
+export interface SecretSpec {
+  Name?: string;
+  Labels?: Labels;
+  /** base64. Stored (encrypted at rest) but never returned by the API. */
+  Data?: string;
+  Driver?: Driver;
+  Templating?: Driver;
+}
+
+export interface Secret extends Meta {
+  Spec: SecretSpec;
+}
+
+export interface ConfigSpec {
+  Name?: string;
+  Labels?: Labels;
+  /** base64; returned by the API, unlike a secret's. */
+  Data?: string;
+  Templating?: Driver;
+}
+
+export interface Config extends Meta {
+  Spec: ConfigSpec;
+}
+
+export interface IPAMConfig {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/** Swarm's network object (swarmkit api.Network); the API serves it in the Engine's network shape. */
+export interface NetworkSpec {
+  Name: string;
+  Labels?: Labels;
+  DriverConfiguration?: Driver;
+  IPv6Enabled?: boolean;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  IPAMOptions?: { Driver?: Driver; Configs?: IPAMConfig[] };
+}
+
+export interface Network extends Meta {
+  Spec: NetworkSpec;
+  DriverState?: Driver;
+  /** The IPAM configuration in force (the subnet Berth allocated when none was asked for). */
+  IPAMOptions?: { Driver?: Driver; Configs?: IPAMConfig[] };
+}
+
+export interface NetworkAttachment {
+  Network: Network;
+  Addresses?: string[];
+  /** Berth: the aliases the task answers to on this network (service name first). */
+  BerthAliases?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // of tasks assigned to the node, then incremental changes; the agent streams status
 // transitions and heartbeats. See docs/dispatcher.md.
 
-import type { Labels, NodeDescription, Task, TaskStatus } from './objects.js';
+import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from './objects.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
 
@@ -57,6 +57,10 @@ export interface AssignmentsMessage {
   full: boolean;
   tasks: Task[];
   removed: string[];
+  /** Secrets (with their data) that the tasks in this message reference; the agent keeps them while a task does. */
+  secrets?: Secret[];
+  /** Configs (with their data) that the tasks in this message reference. */
+  configs?: Config[];
 }
 
 /**

@@ -1,0 +1,20 @@
+// The key that encrypts secrets in the manager's store, kept beside it in the data dir (owner
+// read-only). Losing it makes the store's secrets unreadable, so it is created once, never replaced.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const STORE_KEY_FILE = 'store.key';
+
+export function loadStoreKey(dataDir: string): Buffer {
+  const path = join(dataDir, STORE_KEY_FILE);
+  try {
+    writeFileSync(path, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
+  if (key.length !== 32) throw new Error(`${path} must hold 64 hex digits (a 256-bit key); it was changed by hand?`);
+  return key;
+}
