@@ -72,8 +72,14 @@ export interface DockerResult {
  * docker runs the real docker CLI against a Berth API (http://host:port or tcp://host:port) with
  * only PATH, HOME and DOCKER_HOST set, so it negotiates with Berth like any client.
  */
-export async function docker(apiUrl: string, args: string[], timeoutMs = 120_000, home = process.env.HOME ?? '/root'): Promise<DockerResult> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DOCKER_HOST: apiUrl.replace(/^http:/, 'tcp:') };
+export async function docker(
+  apiUrl: string,
+  args: string[],
+  timeoutMs = 120_000,
+  home = process.env.HOME ?? '/root',
+  extraEnv: Record<string, string> = {},
+): Promise<DockerResult> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DOCKER_HOST: apiUrl.replace(/^http:/, 'tcp:'), ...extraEnv };
   try {
     const { stdout, stderr } = await run('docker', args, { env, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 });
     return { code: 0, stdout, stderr };
