@@ -3,7 +3,7 @@
 // every reference names an existing object, no two files share a target. References are stored
 // normalised — both ID and name, the file target with Swarm's defaults — so agents need no lookup.
 
-import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../types/index.js';
+import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
 import type { ConfigReference, SecretReference, ServiceSpec } from '../types/index.js';
 import type { NamedReader, ReadTx } from '../store/index.js';
 
