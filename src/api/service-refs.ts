@@ -6,11 +6,8 @@
 import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
 import type { ConfigReference, SecretReference, ServiceSpec } from '../types/index.js';
 import type { NamedReader, ReadTx } from '../store/index.js';
+import { containerPath } from '../common/file-targets.js';
 
-/** Where a secret's relative target lives in the container (moby containerSecretMountPath). */
-export const SECRETS_DIR = '/run/secrets';
-/** Where a config's relative target lives (moby containerConfigMountPath on Linux). */
-export const CONFIGS_DIR = '/';
 /** The CLI's default file mode for secrets and configs (0444). */
 const DEFAULT_MODE = 0o444;
 /** A numeric user or group id, as the engine's secret setup parses it (strconv.Atoi). */
@@ -29,12 +26,6 @@ interface Ref {
   file?: FileTarget;
   id?: string;
   name?: string;
-}
-
-/** containerPath gives where a reference's file appears in the container. */
-export function containerPath(kind: 'secret' | 'config', name: string): string {
-  if (name.startsWith('/')) return name;
-  return (kind === 'secret' ? SECRETS_DIR : CONFIGS_DIR).replace(/\/$/, '') + '/' + name;
 }
 
 /**
