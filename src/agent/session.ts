@@ -25,7 +25,10 @@ export interface AgentOptions {
   description: NodeDescription;
   labels?: Labels;
   log: Logger;
-  /** Where secret and config files are kept (a tmpfs per node under it); /run/berth by default. */
+  /**
+   * Where secret and config files are kept (a tmpfs per node under it): /run/berth by default
+   * when the agent runs as root, else the state dir's `files` (on disk: mounting needs root).
+   */
   filesRoot?: string;
 }
 
@@ -47,6 +50,10 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.#identity = this.#loadIdentity();
+  }
+
+  get #filesRoot(): string {
+    return this.opts.filesRoot ?? (process.getuid?.() === 0 ? DEFAULT_FILES_ROOT : join(this.opts.stateDir, 'files'));
   }
 
   get nodeId(): string | undefined {
@@ -155,7 +162,7 @@ export class Agent {
       log: this.opts.log,
       report: (u) => this.#report(u),
       node: this.opts.description,
-      filesRoot: this.opts.filesRoot,
+      filesRoot: this.#filesRoot,
     });
   }
 
@@ -199,7 +206,7 @@ export class Agent {
       await Promise.all(stale.map((c) => this.opts.docker.getContainer(c.Id).remove({ force: true })));
       if (stale.length > 0) this.opts.log.info({ node: nodeId, count: stale.length }, 'removed the containers of this agent\'s previous node');
       // Their secret and config files go with them.
-      const files = new TaskFiles({ root: this.opts.filesRoot ?? DEFAULT_FILES_ROOT, node: { id: nodeId, description: {} }, deps: new Dependencies(), log: this.opts.log });
+      const files = new TaskFiles({ root: this.#filesRoot, node: { id: nodeId, description: {} }, deps: new Dependencies(), log: this.opts.log });
       await files.sweep(() => false);
       await files.close();
     } catch (err) {
