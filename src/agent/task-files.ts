@@ -46,11 +46,6 @@ export class TaskFiles {
     this.#dir = join(opts.root, opts.node.id);
   }
 
-  /** The node's directory (one tmpfs); each task has a subdirectory named by its ID. */
-  get dir(): string {
-    return this.#dir;
-  }
-
   /** mounts tells where each of the task's files is bound (pure: nothing is written). */
   mounts(task: Task): FileMount[] {
     return taskFiles(task).map((f) => ({ source: join(this.#dir, task.ID, f.hostName), target: f.path }));

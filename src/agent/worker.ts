@@ -83,11 +83,6 @@ export class Worker {
     this.deps.prune(this.held());
   }
 
-  /** The node's secret and config files (their directory, for tests and clean-up). */
-  get filesDir(): string {
-    return this.files.dir;
-  }
-
   /** How many secrets and configs the worker holds (never their data). */
   get objectCounts(): { secrets: number; configs: number } {
     return this.deps.size;

@@ -237,7 +237,10 @@ test('service references: missing objects, mismatched names, conflicting targets
   await createSecret(api, 's2');
   await createConfig(api, 'c1');
   const create = (secrets: unknown[], configs: unknown[] = []) =>
-    call(api.app, 'POST', '/v1.41/services/create', { ...spec('svc'), TaskTemplate: { ContainerSpec: { Image: 'busybox', Secrets: secrets, Configs: configs } } });
+    call(api.app, 'POST', '/v1.41/services/create', {
+      ...spec('svc'),
+      TaskTemplate: { ContainerSpec: { Image: 'busybox', Secrets: secrets, Configs: configs, Mounts: [{ Type: 'volume', Source: 'v', Target: '/data/' }] } },
+    });
   const cases: [unknown[], unknown[], number, string | RegExp][] = [
     [[{ SecretID: 'nosuchid', SecretName: 'ghost' }], [], 400, 'secret not found: ghost: create it first with docker secret create (TaskTemplate.ContainerSpec.Secrets[0])'],
     [[{ SecretName: 'ghost' }], [], 400, /^secret not found: ghost/],
@@ -253,6 +256,7 @@ test('service references: missing objects, mismatched names, conflicting targets
     [[{ SecretName: 's1', File: { Name: 't', UID: 'nobody' } }], [], 400, /Secrets\[0\]\.File\.UID must be a numeric user ID, such as 1000 \(got "nobody"\)/],
     [[{ SecretName: 's1', File: { Name: 't', GID: '-1' } }], [], 400, /File\.GID must be a numeric group ID/],
     [[{ SecretName: 's1', File: { Name: 't', Mode: 0o4755 } }], [], 400, /File\.Mode 2541 \(04755\) is not a file mode/],
+    [[{ SecretName: 's1', File: { Name: '/data' } }], [], 400, "invalid ServiceSpec: TaskTemplate.ContainerSpec.Secrets[0] targets '/data', where TaskTemplate.ContainerSpec.Mounts[0] is mounted: give the secret another target (TaskTemplate.ContainerSpec.Secrets[0].File.Name)"],
     [[], [{ ConfigName: 'c1', Runtime: {} }], 501, /Configs\[0\] has a Runtime target, which only Windows credential specs use/],
   ];
   for (const [secrets, configs, status, message] of cases) {

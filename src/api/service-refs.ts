@@ -16,9 +16,9 @@ const MAX_ID = 2 ** 32 - 2;
 
 type FileTarget = NonNullable<SecretReference['File']>;
 
-/** Which reference took a target first, for the conflict message. */
+/** Which reference (or mount) took a target first, for the conflict message. */
 interface Owner {
-  kind: 'secret' | 'config';
+  kind: 'secret' | 'config' | 'mount';
   name: string;
 }
 
@@ -36,6 +36,10 @@ export function resolveReferences(tx: ReadTx, spec: ServiceSpec): ServiceSpec {
   const container = spec.TaskTemplate?.ContainerSpec;
   if (!container || (!container.Secrets?.length && !container.Configs?.length)) return spec;
   const targets = new Map<string, Owner>();
+  // A file can't share its path with a mount of the spec: the engine would refuse the container.
+  (container.Mounts ?? []).forEach((m, j) => {
+    if (m.Target) targets.set(m.Target.replace(/\/+$/, '') || '/', { kind: 'mount', name: `TaskTemplate.ContainerSpec.Mounts[${j}]` });
+  });
   const secrets = (container.Secrets ?? []).map((r, i): SecretReference => {
     const { file, id, name } = resolveOne('secret', `TaskTemplate.ContainerSpec.Secrets[${i}]`, tx.secrets, { file: r.File, id: r.SecretID, name: r.SecretName }, targets);
     return { File: file, SecretID: id, SecretName: name };
@@ -90,6 +94,9 @@ function resolveOne(
   const where = containerPath(kind, file.Name!);
   const previous = targets.get(where);
   if (previous) {
+    if (previous.kind === 'mount') {
+      throw new InvalidArgumentError(`invalid ServiceSpec: ${path} targets '${where}', where ${previous.name} is mounted: give the ${kind} another target (${path}.File.Name)`);
+    }
     const both = previous.kind === kind ? `${kind} references '${previous.name}' and '${name}'` : `${previous.kind} '${previous.name}' and ${kind} '${name}'`;
     throw new InvalidArgumentError(`${both} have a conflicting target: '${where}': give each its own target (${path}.File.Name)`);
   }
