@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../common/defaults.js';
 import { nsToMs } from '../common/time.js';
 import type { ContainerSpec, Mount, Task } from '../types/index.js';
+import type { FileMount } from './task-files.js';
 
 /** Labels Berth's ownership decisions key on; Swarm's com.docker.swarm.* labels are only mirrored. */
 export const LABEL_NODE = 'berth.node.id';
@@ -25,7 +26,11 @@ export function stopGraceSeconds(task: Task): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
 
-export function containerConfig(task: Task, nodeId: string): Dockerode.ContainerCreateOptions {
+/**
+ * containerConfig gives the engine's create body for a task; `files` are its secret and config
+ * files on this host (task-files.ts), bound read-only at their targets.
+ */
+export function containerConfig(task: Task, nodeId: string, files: readonly FileMount[] = []): Dockerode.ContainerCreateOptions {
   const spec: ContainerSpec = task.Spec.ContainerSpec ?? {};
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
@@ -34,7 +39,10 @@ export function containerConfig(task: Task, nodeId: string): Dockerode.Container
     // Berth restarts tasks (as new tasks); an engine restart would hide exits from it.
     RestartPolicy: { Name: 'no' },
     // dockerode's mount typing makes optional Engine API fields required; the shapes match.
-    Mounts: (spec.Mounts ?? []).map(mountConfig) as unknown as Dockerode.MountConfig,
+    Mounts: [
+      ...(spec.Mounts ?? []).map(mountConfig),
+      ...files.map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
+    ] as unknown as Dockerode.MountConfig,
     ReadonlyRootfs: spec.ReadOnly,
     NanoCpus: limits?.NanoCPUs,
     Memory: limits?.MemoryBytes,

@@ -10,6 +10,7 @@ import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
 import type { HealthPolicy } from './health-policy.js';
 import { followProgress, readAll } from './progress.js';
+import type { TaskFiles } from './task-files.js';
 
 /** What the engine says about an existing container. */
 export interface ContainerState {
@@ -38,6 +39,7 @@ export class TaskController {
     private readonly task: Task,
     private readonly nodeId: string,
     private readonly log: Logger,
+    private readonly files: TaskFiles,
   ) {}
 
   /**
@@ -63,8 +65,13 @@ export class TaskController {
     return this.inspect(keep.Id);
   }
 
-  /** prepare makes sure the container exists: reuse the task's own, else pull if needed and create. */
+  /**
+   * prepare makes sure the task's secret and config files and its container exist: reuse the
+   * task's own container, else pull if needed and create. Files are checked every time, so a
+   * container made before an agent restart (or a reboot, which empties the tmpfs) finds them.
+   */
   async prepare(): Promise<void> {
+    await this.files.write(this.task);
     if (this.containerId) return;
     const name = containerName(this.task);
     const existing = await this.ownedByName(name);
@@ -74,7 +81,7 @@ export class TaskController {
     }
     await this.ensureImage();
     try {
-      const created = await this.docker.createContainer(containerConfig(this.task, this.nodeId));
+      const created = await this.docker.createContainer(containerConfig(this.task, this.nodeId, this.files.mounts(this.task)));
       this.containerId = created.id;
     } catch (err) {
       // A create that reached the engine before an earlier attempt failed leaves the name taken.

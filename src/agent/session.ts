@@ -10,6 +10,8 @@ import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
 import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
 import { LABEL_NODE } from './container-config.js';
+import { Dependencies } from './dependencies.js';
+import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { Worker } from './worker.js';
 
 export interface AgentOptions {
@@ -23,6 +25,11 @@ export interface AgentOptions {
   description: NodeDescription;
   labels?: Labels;
   log: Logger;
+  /**
+   * Where secret and config files are kept (a tmpfs per node under it): /run/berth by default
+   * when the agent runs as root, else the state dir's `files` (on disk: mounting needs root).
+   */
+  filesRoot?: string;
 }
 
 interface Identity {
@@ -43,6 +50,10 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.#identity = this.#loadIdentity();
+  }
+
+  get #filesRoot(): string {
+    return this.opts.filesRoot ?? (process.getuid?.() === 0 ? DEFAULT_FILES_ROOT : join(this.opts.stateDir, 'files'));
   }
 
   get nodeId(): string | undefined {
@@ -110,8 +121,9 @@ export class Agent {
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
-          if (msg.full) this.#worker?.assign(msg.tasks);
-          else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : []);
+          const objects = { secrets: Array.isArray(msg.secrets) ? msg.secrets : [], configs: Array.isArray(msg.configs) ? msg.configs : [] };
+          if (msg.full) this.#worker?.assign(msg.tasks, objects);
+          else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : [], objects);
         } else if (msg?.type === 'error') {
           log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
           // Only a node the cluster no longer knows joins again, as a new node, with the token.
@@ -144,7 +156,14 @@ export class Agent {
     if (this.#worker && this.#workerNode === nodeId) return;
     void this.#worker?.close();
     this.#workerNode = nodeId;
-    this.#worker = new Worker({ docker: this.opts.docker, nodeId, log: this.opts.log, report: (u) => this.#report(u) });
+    this.#worker = new Worker({
+      docker: this.opts.docker,
+      nodeId,
+      log: this.opts.log,
+      report: (u) => this.#report(u),
+      node: this.opts.description,
+      filesRoot: this.#filesRoot,
+    });
   }
 
   #report(update: TaskStatusUpdate): void {
@@ -186,6 +205,10 @@ export class Agent {
       const stale = await this.opts.docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
       await Promise.all(stale.map((c) => this.opts.docker.getContainer(c.Id).remove({ force: true })));
       if (stale.length > 0) this.opts.log.info({ node: nodeId, count: stale.length }, 'removed the containers of this agent\'s previous node');
+      // Their secret and config files go with them.
+      const files = new TaskFiles({ root: this.#filesRoot, node: { id: nodeId, description: {} }, deps: new Dependencies(), log: this.opts.log });
+      await files.sweep(() => false);
+      await files.close();
     } catch (err) {
       this.opts.log.error({ err, node: nodeId }, 'removing the previous node\'s containers failed');
     }

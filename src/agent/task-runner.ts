@@ -14,6 +14,7 @@ import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors
 import { startHealthMonitor } from './health-monitor.js';
 import type { HealthMonitor } from './health-monitor.js';
 import { unhealthyError } from './health-policy.js';
+import type { TaskFiles } from './task-files.js';
 import { Wakeup } from './wakeup.js';
 
 export interface TaskRunnerOptions {
@@ -21,6 +22,8 @@ export interface TaskRunnerOptions {
   nodeId: string;
   log: Logger;
   report(update: TaskStatusUpdate): void;
+  /** The node's secret and config files. */
+  files: TaskFiles;
 }
 
 const BACKOFF_MIN_MS = 200;
@@ -60,12 +63,17 @@ export class TaskRunner {
     this.task = task;
     this.current = task.Status;
     this.log = opts.log.child({ task: task.ID });
-    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log);
+    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files);
     this.done = this.loop().catch((err: unknown) => this.log.error({ err }, 'task loop ended by a bug'));
   }
 
   get taskId(): string {
     return this.task.ID;
+  }
+
+  /** The task as last assigned (its secret and config references keep their objects on the node). */
+  get assigned(): Task {
+    return this.task;
   }
 
   /** The latest observed status: the last one reported, else the one the manager sent. */
@@ -88,11 +96,12 @@ export class TaskRunner {
     await this.done;
   }
 
-  /** removeContainer stops (with the grace period) and removes the task's container; call after stop(). */
+  /** removeContainer stops (with the grace period) and removes the task's container and files; call after stop(). */
   async removeContainer(): Promise<void> {
     if (!this.ctl.containerId) await this.ctl.locate();
     await this.ctl.shutdown();
     await this.ctl.remove();
+    await this.opts.files.remove(this.task.ID);
   }
 
   private async loop(): Promise<void> {
@@ -151,7 +160,7 @@ export class TaskRunner {
         return true;
       case 'starting': {
         if (this.health !== undefined) return (await this.checkHealth()) || this.watchExit();
-        await this.ctl.prepare(); // no-op unless the container went missing since READY
+        await this.ctl.prepare(); // files missing since READY (or an agent restart) are written, a missing container made
         const started = await this.ctl.start();
         await this.afterStart(started.pid, started.ports);
         return true;

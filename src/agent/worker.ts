@@ -6,17 +6,29 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
-import type { Task, TaskStatusUpdate } from '../types/index.js';
+import type { Config, NodeDescription, Secret, Task, TaskStatusUpdate } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
+import { Dependencies } from './dependencies.js';
 import { engineMessage, isGone, isTemporary, statusOf } from './engine-errors.js';
-import { TaskRunner } from './task-runner.js';
+import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
+import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 
 export interface WorkerOptions {
   docker: Dockerode;
   nodeId: string;
   log: Logger;
   report(update: TaskStatusUpdate): void;
+  /** The node as it joined: templates read its hostname and platform. */
+  node?: NodeDescription;
+  /** Where the node's secret and config files live (a tmpfs per node under it); /run/berth by default. */
+  filesRoot?: string;
+}
+
+/** The secrets and configs an assignments message carries for its tasks. */
+export interface TaskObjects {
+  secrets?: Secret[];
+  configs?: Config[];
 }
 
 const RETRY_MIN_MS = 500;
@@ -32,28 +44,48 @@ export class Worker {
   private closed = false;
   private sweeping = false;
   private sweepAgain = false;
+  private readonly deps = new Dependencies();
+  private readonly files: TaskFiles;
+  private readonly runnerOpts: TaskRunnerOptions;
 
-  constructor(private readonly opts: WorkerOptions) {}
+  constructor(private readonly opts: WorkerOptions) {
+    this.files = new TaskFiles({
+      root: opts.filesRoot ?? DEFAULT_FILES_ROOT,
+      node: { id: opts.nodeId, description: opts.node ?? {} },
+      deps: this.deps,
+      log: opts.log,
+    });
+    this.runnerOpts = { docker: opts.docker, nodeId: opts.nodeId, log: opts.log, report: opts.report, files: this.files };
+  }
 
-  /** assign sets the complete set of tasks assigned to this node. */
-  assign(tasks: Task[]): void {
+  /** assign sets the complete set of tasks assigned to this node, with the objects they reference. */
+  assign(tasks: Task[], objects: TaskObjects = {}): void {
     if (this.closed) return;
+    this.deps.receive(true, objects.secrets, objects.configs);
     const ids = new Set(tasks.map((t) => t.ID));
     for (const runner of [...this.runners.values()]) {
       if (!ids.has(runner.taskId)) this.drop(runner);
     }
     for (const task of tasks) this.upsert(task);
+    this.deps.prune(this.held());
     this.sweep();
   }
 
-  /** update applies incremental changes: new or changed tasks, and ids no longer assigned. */
-  update(tasks: Task[], removed: string[]): void {
+  /** update applies incremental changes: new or changed tasks (and their objects), and ids no longer assigned. */
+  update(tasks: Task[], removed: string[], objects: TaskObjects = {}): void {
     if (this.closed) return;
+    this.deps.receive(false, objects.secrets, objects.configs);
     for (const task of tasks) this.upsert(task);
     for (const id of removed) {
       const runner = this.runners.get(id);
       if (runner) this.drop(runner);
     }
+    this.deps.prune(this.held());
+  }
+
+  /** How many secrets and configs the worker holds (never their data). */
+  get objectCounts(): { secrets: number; configs: number } {
+    return this.deps.size;
   }
 
   /** statuses gives the latest observed status of every task held, for resending after a reconnect. */
@@ -68,12 +100,17 @@ export class Worker {
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     this.runners.clear();
     await Promise.all([...this.background]);
+    await this.files.close();
+  }
+
+  private held(): Task[] {
+    return [...this.runners.values()].map((r) => r.assigned);
   }
 
   private upsert(task: Task): void {
     const runner = this.runners.get(task.ID);
     if (runner) runner.update(task);
-    else this.runners.set(task.ID, new TaskRunner(task, this.opts));
+    else this.runners.set(task.ID, new TaskRunner(task, this.runnerOpts));
   }
 
   /** drop forgets a task that is no longer assigned; its container is stopped and removed. */
@@ -121,6 +158,8 @@ export class Worker {
       }
       await removeContainer(container);
     }
+    // Files of tasks gone while the agent was down (or whose removal failed) go too.
+    if (!this.closed) await this.files.sweep((taskId) => this.runners.has(taskId) || this.dropping.has(taskId));
   }
 
   /** inBackground runs an engine job off the caller's path, retrying temporary errors until closed. */

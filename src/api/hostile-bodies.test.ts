@@ -73,6 +73,21 @@ const HOSTILE_NODE: string[] = [
   '{"__proto__":{"polluted":1},"Labels":{"a":{}}}',
 ];
 
+/** Bodies that are not a creatable SecretSpec or ConfigSpec. */
+const HOSTILE_DATA_OBJECT: string[] = [
+  ...HOSTILE_ANY,
+  JSON.stringify({ Name: 'x' }),
+  JSON.stringify({ Name: 'x', Data: 5 }),
+  JSON.stringify({ Name: 'x', Data: ['aGk='] }),
+  JSON.stringify({ Name: 'x', Data: '%%%%' }),
+  JSON.stringify({ Name: LONG, Data: 'aGk=' }),
+  JSON.stringify({ Name: 'x', Data: 'x'.repeat(1_400_000) }),
+  JSON.stringify({ Name: 'x', Data: 'aGk=', Templating: 'golang' }),
+  JSON.stringify({ Name: 'x', Data: 'aGk=', Templating: { Name: 5 } }),
+  JSON.stringify({ Name: '\ud800', Data: 'aGk=' }),
+  '{"__proto__":{"Name":"x","Data":"aGk="}}',
+];
+
 function assertRefused(res: Reply, body: string): void {
   const what = `${body.slice(0, 80)}${body.length > 80 ? '...' : ''} -> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
   assert.ok(res.status >= 400 && res.status < 500, what);
@@ -137,5 +152,20 @@ test('the messages name the field and its limit; nesting is checked outside stri
   // The deepest body allowed goes through.
   const deep = await create(`{"TaskTemplate":{"ContainerSpec":{"Image":"busybox"},"PluginSpec":${nested(MAX_JSON_DEPTH - 2)}}}`);
   assert.equal(deep.status, 201, JSON.stringify(deep.body));
+  await api.close();
+});
+
+test('secret and config create and update refuse every hostile body with a 4xx {message}; nothing changes', async () => {
+  const api = testApi();
+  for (const kind of ['secrets', 'configs']) {
+    for (const body of HOSTILE_DATA_OBJECT) assertRefused(await call(api.app, 'POST', `/v1.41/${kind}/create`, body), body);
+    const created = await call(api.app, 'POST', `/v1.41/${kind}/create`, { Name: 'keep', Labels: { a: 'b' }, Data: 'aGk=' });
+    assert.equal(created.status, 201);
+    const before = api.store.view((tx) => (kind === 'secrets' ? tx.secrets : tx.configs).list());
+    for (const body of HOSTILE_DATA_OBJECT) {
+      assertRefused(await call(api.app, 'POST', `/v1.41/${kind}/keep/update?version=${before[0]!.Version.Index}`, body), body);
+    }
+    assert.deepEqual(api.store.view((tx) => (kind === 'secrets' ? tx.secrets : tx.configs).list()), before);
+  }
   await api.close();
 });

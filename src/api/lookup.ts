@@ -1,13 +1,24 @@
-// Path lookups as the Engine resolves `/services/{x}`, `/nodes/{x}`, `/tasks/{x}`: exact ID,
+// Path lookups as the Engine resolves `/services/{x}`, `/nodes/{x}`, `/tasks/{x}`,
+// `/secrets/{x}`, `/configs/{x}`: exact ID,
 // then exact name, then a unique ID prefix (moby daemon/cluster/helpers.go).
 
 import { AmbiguousError, NotFoundError } from '../types/index.js';
-import type { Node, Service, Task } from '../types/index.js';
+import type { Config, Node, Secret, Service, Task } from '../types/index.js';
 import type { ReadTx, TableReader } from '../store/index.js';
 
 export function findService(tx: ReadTx, input: string): Service {
   const byName = tx.services.byName(input);
   return resolve('service', input, tx.services, byName ? [byName] : []);
+}
+
+export function findSecret(tx: ReadTx, input: string): Secret {
+  const byName = tx.secrets.byName(input);
+  return resolve('secret', input, tx.secrets, byName ? [byName] : []);
+}
+
+export function findConfig(tx: ReadTx, input: string): Config {
+  const byName = tx.configs.byName(input);
+  return resolve('config', input, tx.configs, byName ? [byName] : []);
 }
 
 export function findNode(tx: ReadTx, input: string): Node {

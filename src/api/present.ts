@@ -1,7 +1,7 @@
 // What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
 // fields (everything named Berth*), plus what Swarm derives on read.
 
-import type { Cluster, Node, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Node, Secret, Service, Task } from '../types/index.js';
 import type { ServiceStatus } from './service-status.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
@@ -27,6 +27,17 @@ export function apiService(s: Service, status?: ServiceStatus): Public<Service> 
 export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
   const { Name: _name, ...rest } = withoutBerth(t);
   return rest;
+}
+
+/** A secret as every endpoint shows it: never with its data (Swarm clears Spec.Data on every read). */
+export function apiSecret(s: Secret): Public<Secret> {
+  const { Data: _data, ...spec } = s.Spec;
+  return { ...withoutBerth(s), Spec: spec };
+}
+
+/** Configs are not secret: their data is shown, as in Swarm. */
+export function apiConfig(c: Config): Public<Config> {
+  return withoutBerth(c);
 }
 
 /**

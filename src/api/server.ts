@@ -10,6 +10,7 @@ import { installErrorHandlers } from './errors.js';
 import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes } from './routes/system.js';
@@ -63,6 +64,8 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   serviceRoutes(app, opts.store);
   swarmRoutes(app, opts.store);
   taskRoutes(app, opts.store);
+  secretRoutes(app, opts.store);
+  configRoutes(app, opts.store);
   distributionRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

@@ -184,3 +184,10 @@ export const swarmSpecSchema: SchemaObject = struct({
   TaskDefaults: struct({ LogDriver: struct({ Name: str, Options: strMap }) }),
   EncryptionConfig: struct({ AutoLockManagers: bool }),
 });
+
+const driver = struct({ Name: str, Options: strMap });
+
+/** SecretSpec (Data base64); semantic rules live in validate-data-object.ts. */
+export const secretSpecSchema: SchemaObject = struct({ Name: str, Labels: strMap, Data: str, Driver: driver, Templating: driver });
+
+export const configSpecSchema: SchemaObject = struct({ Name: str, Labels: strMap, Data: str, Templating: driver });

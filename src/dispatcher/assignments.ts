@@ -3,7 +3,8 @@
 // spec), never for the status it reported itself.
 
 import { isDeepStrictEqual } from 'node:util';
-import { stateRank, type Task } from '../types/index.js';
+import type { ReadTx } from '../store/index.js';
+import { isTerminal, stateRank, type AssignmentsMessage, type Config, type Secret, type Task } from '../types/index.js';
 
 export function visibleTo(t: Task | undefined, nodeId: string): t is Task {
   return !!t && t.NodeID === nodeId && stateRank(t.Status.State) >= stateRank('assigned');
@@ -19,4 +20,33 @@ export function deltaFor(nodeId: string, old: Task | undefined, now: Task | unde
   if (!was) return { kind: 'upsert', task: now! };
   const changed = old!.DesiredState !== now!.DesiredState || !isDeepStrictEqual(old!.Spec, now!.Spec);
   return changed ? { kind: 'upsert', task: now! } : undefined;
+}
+
+export type Dependencies = Pick<AssignmentsMessage, 'secrets' | 'configs'>;
+
+/**
+ * dependenciesOf gives the secrets and configs, with their data, that the tasks of one message
+ * reference, as swarmkit's dispatcher sends them beside the tasks. Only tasks that may still run
+ * need them: an agent stopping or keeping a finished task writes no files. An object removed
+ * since is simply absent; the agent then rejects a task that still needs it.
+ */
+export function dependenciesOf(tx: ReadTx, tasks: readonly Task[]): Dependencies {
+  const secrets = new Map<string, Secret>();
+  const configs = new Map<string, Config>();
+  for (const t of tasks) {
+    if (isTerminal(t.Status.State) || stateRank(t.DesiredState) >= stateRank('shutdown')) continue;
+    const c = t.Spec.ContainerSpec;
+    for (const r of c?.Secrets ?? []) {
+      const s = r.SecretID ? tx.secrets.get(r.SecretID) : undefined;
+      if (s) secrets.set(s.ID, s);
+    }
+    for (const r of c?.Configs ?? []) {
+      const o = r.ConfigID ? tx.configs.get(r.ConfigID) : undefined;
+      if (o) configs.set(o.ID, o);
+    }
+  }
+  return {
+    ...(secrets.size > 0 && { secrets: [...secrets.values()] }),
+    ...(configs.size > 0 && { configs: [...configs.values()] }),
+  };
 }

@@ -233,3 +233,55 @@ test('a shorter heartbeat period reaches connected agents and does not mark them
   await waitFor(store, (tx) => tx.nodes.get(w.nodeId)?.Status.State === 'down', 2000, 'down at the new, shorter grace');
   a.ws.close();
 });
+
+test('assignments carry the secrets and configs (with data) that their runnable tasks reference', async (t) => {
+  const { store, url } = await setup(t);
+  const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
+  const [secret, config, unused] = store.update((tx) => [
+    tx.secrets.create({ ID: 'sec1', ...meta, Spec: { Name: 'db_password', Data: Buffer.from('hunter2').toString('base64') } }),
+    tx.configs.create({ ID: 'cfg1', ...meta, Spec: { Name: 'app.conf', Data: Buffer.from('{{.Task.Slot}}').toString('base64'), Templating: { Name: 'golang' } } }),
+    tx.secrets.create({ ID: 'sec2', ...meta, Spec: { Name: 'unused', Data: Buffer.from('x').toString('base64') } }),
+  ]);
+  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const w = await a.next('welcome');
+  const first = await a.next('assignments');
+  assert.equal(first.secrets, undefined, 'no tasks, nothing referenced');
+
+  const svc = addService(store, replicated('web', 1, {
+    ContainerSpec: {
+      Image: 'localhost/berth-demo:1',
+      Secrets: [{ SecretID: 'sec1', SecretName: 'db_password', File: { Name: 'db', UID: '0', GID: '0', Mode: 0o400 } }],
+      Configs: [{ ConfigID: 'cfg1', ConfigName: 'app.conf', File: { Name: '/etc/app.conf', UID: '0', GID: '0', Mode: 0o444 } }],
+    },
+  }));
+  const plain = addService(store, replicated('plain', 1));
+  const task = placeTask(store, svc.ID, w.nodeId);
+  const inc = await a.next('assignments');
+  assert.equal(inc.full, false);
+  assert.deepEqual(inc.secrets, [secret], 'the incremental message carries the secret with its data');
+  assert.deepEqual(inc.configs, [config]);
+  assert.ok(!JSON.stringify(inc).includes(unused!.ID), 'only what the tasks reference');
+
+  const other = placeTask(store, plain.ID, w.nodeId);
+  const noRefs = await a.next('assignments');
+  assert.deepEqual(noRefs.tasks.map((x) => x.ID), [other.ID]);
+  assert.equal(noRefs.secrets, undefined);
+  assert.equal(noRefs.configs, undefined);
+
+  // A reconnect gets the complete set again, with what it references.
+  a.ws.close();
+  const again = new Client(url, { nodeId: w.nodeId, secret: w.secret });
+  await again.next('welcome');
+  const full = await again.next('assignments');
+  assert.equal(full.full, true);
+  assert.deepEqual(full.tasks.map((x) => x.ID).sort(), [task.ID, other.ID].sort());
+  assert.deepEqual(full.secrets, [secret]);
+  assert.deepEqual(full.configs, [config]);
+
+  // A task being shut down needs no files: its message carries none.
+  store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, DesiredState: 'shutdown' }));
+  const down = await again.next('assignments');
+  assert.equal(down.tasks[0]?.DesiredState, 'shutdown');
+  assert.equal(down.secrets, undefined);
+  again.ws.close();
+});

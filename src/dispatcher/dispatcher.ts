@@ -9,8 +9,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_HEARTBEAT_MS, HEARTBEAT_GRACE_MULTIPLIER } from '../common/defaults.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
-import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type TaskStatus } from '../types/index.js';
-import { deltaFor, visibleTo } from './assignments.js';
+import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
+import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
 import { admit, SessionRefused } from './admit.js';
 import { AgentSession } from './session.js';
 import { isObj, status as validStatus } from './validate.js';
@@ -108,7 +108,8 @@ export class Dispatcher {
   }
 
   reconcile(): number | undefined {
-    for (const s of this.#sessions.values()) s.flush();
+    const dependencies = (tasks: Task[]) => this.store.view((tx) => dependenciesOf(tx, tasks));
+    for (const s of this.#sessions.values()) s.flush(dependencies);
     if (this.#periodChanged) {
       // Agents learn the new period now; their grace restarts from here, so a shorter period
       // cannot condemn nodes still heartbeating at the old one.
@@ -198,8 +199,11 @@ export class Dispatcher {
     this.#lastSeen.set(node.ID, monotonic());
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname, joined: !!secret }, 'agent session started');
     session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(secret ? { secret } : {}) });
-    const tasks = this.store.view((tx) => tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID)));
-    session.send({ type: 'assignments', full: true, tasks, removed: [] });
+    const assignments = this.store.view((tx) => {
+      const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
+      return { tasks, ...dependenciesOf(tx, tasks) };
+    });
+    session.send({ type: 'assignments', full: true, removed: [], ...assignments });
     return session;
   }
 

@@ -2,6 +2,7 @@
 
 import type { WebSocket } from 'ws';
 import type { ManagerMessage, Task } from '../types/index.js';
+import type { Dependencies } from './assignments.js';
 
 export class AgentSession {
   readonly #upserts = new Map<string, Task>();
@@ -26,10 +27,11 @@ export class AgentSession {
     this.#removed.add(id);
   }
 
-  /** flush sends the queued changes as one incremental assignments message. */
-  flush(): void {
+  /** flush sends the queued changes as one incremental assignments message, with what its tasks reference. */
+  flush(dependencies: (tasks: Task[]) => Dependencies): void {
     if (this.#upserts.size === 0 && this.#removed.size === 0) return;
-    this.send({ type: 'assignments', full: false, tasks: [...this.#upserts.values()], removed: [...this.#removed] });
+    const tasks = [...this.#upserts.values()];
+    this.send({ type: 'assignments', full: false, tasks, removed: [...this.#removed], ...dependencies(tasks) });
     this.#upserts.clear();
     this.#removed.clear();
   }

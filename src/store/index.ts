@@ -1,5 +1,5 @@
 export { Store } from './store.js';
-export type { StoreOptions, ReadTx, Tx, TableReader, TableWriter, TaskReader, ServiceReader } from './store.js';
+export type { StoreOptions, ReadTx, Tx, TableReader, TableWriter, TaskReader, ServiceReader, NamedReader } from './store.js';
 export { Watcher } from './watch.js';
 export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
 export { driveLoop } from './loop.js';

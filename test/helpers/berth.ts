@@ -97,15 +97,15 @@ export async function dockerOk(apiUrl: string, args: string[], home?: string): P
 }
 
 /** startManager runs `berth manager` and returns it with its URL and worker token. */
-export async function startManager(dataDir: string, port: number): Promise<{ proc: BerthProcess; url: string; token: string }> {
-  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`]);
+export async function startManager(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<{ proc: BerthProcess; url: string; token: string }> {
+  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], env);
   await proc.waitFor(/listening on (http:\/\/\S+)/);
   const token = readFileSync(join(dataDir, 'worker-token'), 'utf8').trim();
   return { proc, url: `http://127.0.0.1:${port}`, token };
 }
 
-export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[] }): BerthProcess {
+export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
   const args = ['agent', '--manager', opts.url, '--join-token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
   for (const l of opts.labels ?? []) args.push('--label', l);
-  return new BerthProcess(args);
+  return new BerthProcess(args, opts.env);
 }

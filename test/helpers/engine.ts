@@ -3,6 +3,7 @@
 // connect finds its socket answering and reuses it). BERTH_TEST_ENGINE points tests at another
 // engine instead (unix:///path or tcp://host:port).
 
+import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { connectEngine, connectPodman } from '../../src/agent/engine.js';
 import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/image-build.js';
@@ -52,4 +53,25 @@ export async function removeNodeContainers(docker: Dockerode, nodeId: string): P
 /** nodeContainers lists (all) containers labelled as made by the given Berth node. */
 export function nodeContainers(docker: Dockerode, nodeId: string): Promise<Dockerode.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+}
+
+/** execIn runs a command in a running container and gives its exit code and output (stdout and stderr). */
+export async function execIn(docker: Dockerode, containerId: string, cmd: string[]): Promise<{ code: number; output: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  docker.modem.demuxStream(stream, sink, sink);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
+  // Podman may report the exec as running for a moment after its output ends.
+  for (let i = 0; ; i++) {
+    const info = await exec.inspect();
+    if (!info.Running || i > 50) return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString() };
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

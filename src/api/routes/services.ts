@@ -17,6 +17,7 @@ import { findService } from '../lookup.js';
 import { apiService } from '../present.js';
 import { withDefaults } from '../service-defaults.js';
 import { randomServiceName } from '../service-names.js';
+import { resolveReferences } from '../service-refs.js';
 import { serviceStatus } from '../service-status.js';
 import { modeKind, validateServiceSpec } from '../validate-service.js';
 
@@ -45,7 +46,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
   app.post('/services/create', (request, reply) => {
     const spec = validateServiceSpec(request.body);
     const created = store.update((tx) => {
-      const named: ServiceSpec = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
+      const named: ServiceSpec = resolveReferences(tx, { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) });
       checkPortConflicts(tx, named);
       return tx.services.create({
         ID: newId(),
@@ -112,6 +113,7 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
       );
     }
   }
+  next = resolveReferences(tx, next);
   if (isDeepStrictEqual(next, current.Spec)) return current;
   checkPortConflicts(tx, next, current.ID);
   const rollback = spec === undefined;
