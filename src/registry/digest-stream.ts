@@ -2,7 +2,7 @@
 // its last byte lands, without a second read and without holding the blob in memory.
 
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { RegistryError } from './errors.js';
 import type { Algorithm } from './names.js';
 
@@ -37,9 +37,14 @@ export class Tally extends Transform {
   }
 }
 
-/** through pipes `source` into `transform`, passing the source's errors (e.g. a client hanging up) along. */
+/**
+ * through pipes `source` into `transform`, passing the source's failure along, including a
+ * client that hangs up (its request closes without an error event).
+ */
 export function through<T extends Transform>(source: Readable, transform: T): T {
-  source.once('error', (err) => transform.destroy(err));
+  finished(source, (err) => {
+    if (err) transform.destroy(err);
+  });
   source.pipe(transform);
   return transform;
 }

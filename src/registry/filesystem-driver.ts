@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { WriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PathNotFoundError, type FileInfo, type StorageDriver } from './storage-driver.js';
 
@@ -57,6 +57,8 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
+    // createReadStream has no empty range: it would read to the end.
+    if (length === 0) return (await this.stat(path)) ? Readable.from([]) : Promise.reject(new PathNotFoundError(path));
     let fh;
     try {
       fh = await open(this.#abs(path), 'r');
@@ -65,14 +67,27 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
     const end = length === undefined ? undefined : offset + length - 1;
-    // An empty range would make createReadStream read to the end.
-    if (length === 0) return fh.createReadStream({ start: 0, end: -1 });
     return fh.createReadStream({ start: offset, end, highWaterMark: 256 * 1024 });
   }
 
   async append(path: string, source: Readable): Promise<number> {
     const target = this.#abs(path);
-    const out = await this.#withParent(target, () => openAppend(target));
+    // The source may fail (a client hanging up) while the file is being opened.
+    let early: unknown;
+    const onError = (err: unknown): void => {
+      early ??= err;
+    };
+    source.on('error', onError);
+    let out: WriteStream;
+    try {
+      out = await this.#withParent(target, () => openAppend(target));
+    } finally {
+      source.off('error', onError);
+    }
+    if (early !== undefined || source.errored) {
+      out.destroy();
+      throw early ?? source.errored;
+    }
     await pipeline(source, out);
     return (await stat(target)).size;
   }

@@ -34,7 +34,15 @@ export function empty(reply: FastifyReply, status: number, headers: Record<strin
   return reply.code(status).headers({ ...headers, 'Content-Length': 0 }).send();
 }
 
-/** readBody buffers a request body of at most `limit` bytes (manifests only; blobs always stream). */
+/** sendJson sends a JSON body with exactly `type` as Content-Type (fastify would add a charset to a string). */
+export function sendJson(reply: FastifyReply, status: number, value: unknown, type = 'application/json'): FastifyReply {
+  return reply.code(status).header('Content-Type', type).send(Buffer.from(JSON.stringify(value)));
+}
+
+/**
+ * readBody buffers a request body of at most `limit` bytes (manifests only; blobs always stream).
+ * `tooLarge` should close the connection, so the rest of an oversized body is not read.
+ */
 export async function readBody(request: FastifyRequest, limit: number, tooLarge: (limit: number) => RegistryError): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (declared > limit) throw tooLarge(limit);
@@ -42,10 +50,7 @@ export async function readBody(request: FastifyRequest, limit: number, tooLarge:
   let size = 0;
   for await (const chunk of request.raw) {
     size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.raw.destroy();
-      throw tooLarge(limit);
-    }
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, size);

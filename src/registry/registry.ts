@@ -10,7 +10,7 @@ import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 import type { Authorizer } from './access.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
-import { createRegistryServer } from './server.js';
+import { closeRegistryServer, createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
 
@@ -51,7 +51,7 @@ export class Registry {
   }
 
   async stop(): Promise<void> {
-    await this.app.close();
+    await closeRegistryServer(this.app);
     this.log.info('registry stopped');
   }
 }

@@ -2,7 +2,7 @@
 // the artifactType filter).
 
 import { nameUnknown, RegistryError } from './errors.js';
-import type { Call } from './http.js';
+import { sendJson, type Call } from './http.js';
 import { OCI_INDEX } from './manifests.js';
 import { compareTags } from './manifest-store.js';
 import { parseDigest } from './names.js';
@@ -11,7 +11,7 @@ import { parseDigest } from './names.js';
 export const MAX_TAGS_PAGE = 1000;
 
 export async function base({ reply }: Call): Promise<unknown> {
-  return reply.code(200).header('Content-Type', 'application/json').send('{}');
+  return sendJson(reply, 200, {});
 }
 
 export async function listTags({ reply, name, query, services }: Call): Promise<unknown> {
@@ -29,7 +29,7 @@ export async function listTags({ reply, name, query, services }: Call): Promise<
     const next = new URLSearchParams({ n: String(n), last: tags[tags.length - 1]! });
     reply.header('Link', `</v2/${name}/tags/list?${next}>; rel="next"`);
   }
-  return reply.code(200).header('Content-Type', 'application/json').send(JSON.stringify({ name, tags }));
+  return sendJson(reply, 200, { name, tags });
 }
 
 export async function listReferrers({ reply, name, ref, query, services }: Call): Promise<unknown> {
@@ -41,5 +41,5 @@ export async function listReferrers({ reply, name, ref, query, services }: Call)
     reply.header('OCI-Filters-Applied', 'artifactType');
   }
   // An unknown repository has no referrers: the spec forbids a 404 once the API is supported.
-  return reply.code(200).header('Content-Type', OCI_INDEX).send(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  return sendJson(reply, 200, { schemaVersion: 2, mediaType: OCI_INDEX, manifests }, OCI_INDEX);
 }

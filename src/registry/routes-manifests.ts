@@ -30,7 +30,7 @@ export async function getManifest({ request, reply, name, ref, services }: Call)
 export async function putManifest({ request, reply, name, ref, services }: Call): Promise<unknown> {
   const reference = parseReference(ref);
   const tooLarge = (limit: number): RegistryError =>
-    new RegistryError('MANIFEST_INVALID', 413, `the manifest is larger than the registry's limit of ${limit} bytes`, { limit });
+    new RegistryError('MANIFEST_INVALID', 413, `the manifest is larger than the registry's limit of ${limit} bytes`, { limit }, [], { Connection: 'close' });
   const content = await readBody(request, services.maxManifestBytes, tooLarge);
   const pushed = await services.manifests.put(name, reference, content, request.headers['content-type']);
   const headers: Record<string, string> = {

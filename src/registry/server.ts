@@ -11,7 +11,7 @@ import { BlobStore } from './blob-store.js';
 import { actionsFor, matchEndpoint, type EndpointKind } from './endpoints.js';
 import { RegistryError, type ErrorEntry } from './errors.js';
 import { RegistryEvents } from './events.js';
-import type { Handler, Services } from './http.js';
+import { sendJson, type Handler, type Services } from './http.js';
 import { ManifestStore } from './manifest-store.js';
 import { checkName } from './names.js';
 import { deleteBlob, getBlob } from './routes-blobs.js';
@@ -102,6 +102,26 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   return app;
 }
 
+/**
+ * closeRegistryServer stops accepting requests, lets the ones in flight finish (up to `graceMs`)
+ * and closes keep-alive connections as soon as they are idle. Node closes idle connections only
+ * once, when closing starts; a response still finishing at that moment would otherwise hold the
+ * close up for the whole keep-alive timeout.
+ */
+export async function closeRegistryServer(app: FastifyInstance, graceMs = 10_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const closing = app.close();
+  const sweep = setInterval(() => {
+    if (Date.now() > deadline) app.server.closeAllConnections();
+    else app.server.closeIdleConnections();
+  }, 50);
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweep);
+  }
+}
+
 function sendError(err: unknown, method: string, reply: FastifyReply, log: Logger): FastifyReply {
   let status: number;
   let errors: ErrorEntry[];
@@ -118,9 +138,8 @@ function sendError(err: unknown, method: string, reply: FastifyReply, log: Logge
     status = 500;
     errors = [{ code: 'UNSUPPORTED', message: 'internal error; the registry log has the details' }];
   }
-  reply.code(status).header('Content-Type', 'application/json');
-  if (method === 'HEAD') return reply.send();
-  return reply.send(JSON.stringify({ errors }));
+  if (method === 'HEAD') return reply.code(status).send();
+  return sendJson(reply, status, { errors });
 }
 
 function isClientError(err: unknown): err is { statusCode: number; message: string } {
