@@ -137,3 +137,15 @@ test('end-12: no referrers is an empty index, never 404 (also for unknown reposi
   assert.equal(bad.status, 400);
   assert.deepEqual(bad.codes(), ['DIGEST_INVALID']);
 });
+
+test('Enabling the Referrers API: manifests listed in a referrers-tag index (<alg>-<hex>) are in the referrers API, once', async () => {
+  const subject = { digest: sha256(manifest), size: Buffer.byteLength(manifest) };
+  const referrer = await pushReferrer('disc/tagschema', subject, { artifactType: 'application/vnd.example.old' });
+  // What a client that fell back to the tag schema pushes.
+  const size = (await req(reg, 'GET', `/v2/disc/tagschema/manifests/${referrer}`)).body.length;
+  const tagIndex = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: referrer, size, artifactType: 'application/vnd.example.old' }] });
+  const tag = subject.digest.replace(':', '-');
+  assert.equal((await req(reg, 'PUT', `/v2/disc/tagschema/manifests/${tag}`, { body: tagIndex, headers: { 'Content-Type': OCI_INDEX } })).status, 201);
+  const list = (await req(reg, 'GET', `/v2/disc/tagschema/referrers/${subject.digest}`)).json();
+  assert.deepEqual(list.manifests.map((m: { digest: string }) => m.digest), [referrer]);
+});

@@ -31,6 +31,18 @@ test('end-3: GET a manifest by tag and by digest gives the exact bytes, its Cont
   }
 });
 
+test('errors are JSON in the spec\'s shape: {"errors":[{"code","message","detail"}]} with uppercase codes', async () => {
+  const res = await req(reg, 'GET', '/v2/pull/app/manifests/nope');
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  const body = res.json();
+  assert.deepEqual(Object.keys(body), ['errors']);
+  for (const e of body.errors) {
+    assert.match(e.code, /^[A-Z_]+$/);
+    assert.equal(typeof e.message, 'string');
+    assert.deepEqual(Object.keys(e).filter((k) => !['code', 'message', 'detail'].includes(k)), []);
+  }
+});
+
 test('end-3: HEAD a manifest gives 200, digest and Content-Length, no body', async () => {
   const res = await req(reg, 'HEAD', '/v2/pull/app/manifests/v1');
   assert.equal(res.status, 200);
