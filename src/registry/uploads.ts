@@ -99,7 +99,7 @@ export class Uploads {
   async #append(repository: string, id: string, body: Readable, range?: ChunkRange): Promise<number> {
     const size = await this.#size(id);
     if (range && range.start !== size) {
-      // Drain nothing: the client learns where to resume from the Range header.
+      // Nothing is written; the Range header tells the client where to resume.
       throw new RegistryError(
         'BLOB_UPLOAD_INVALID',
         416,
@@ -123,7 +123,8 @@ export class Uploads {
         await this.#discard(id);
         throw err;
       }
-      // The client hung up (or storage failed): the bytes that landed stay, and the client may resume.
+      // The client hung up: the bytes that landed stay, and it may resume. Storage failures are the server's (500).
+      if (!body.destroyed || body.readableEnded) throw err;
       throw new RegistryError('BLOB_UPLOAD_INVALID', 400, `the upload was interrupted after ${tally.bytes} bytes: ${(err as Error).message}`);
     }
     if (declared !== undefined && tally.bytes !== declared) {
