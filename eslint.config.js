@@ -2,7 +2,7 @@
 // store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
 import tseslint from 'typescript-eslint';
 
-const SUBSYSTEMS = ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'manager', 'cli'];
+const SUBSYSTEMS = ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'manager', 'cli'];
 const ALLOWED = {
   types: [],
   common: ['types'],
@@ -13,6 +13,7 @@ const ALLOWED = {
   dispatcher: ['types', 'common', 'store'],
   agent: ['types', 'common'],
   api: ['types', 'common', 'store'],
+  registry: ['types', 'common'],
   manager: ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
   cli: SUBSYSTEMS,
 };

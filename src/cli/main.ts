@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
-import { runAgent, runManager, runUp } from './run-parts.js';
+import { DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
+import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
 
 const program = new Command('berth')
   .description('Berth: Swarm-compatible container platform')
@@ -31,6 +32,7 @@ program
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
+  .option('--registry <host:port|off>', 'OCI registry address (loopback only until TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -40,6 +42,13 @@ program
   .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
   .action((opts) => runManager(opts, logger('berth-manager', 'info')));
+
+program
+  .command('registry')
+  .description('run the OCI registry only (foreground)')
+  .option('--data-dir <dir>', 'storage directory (default ~/.berth/registry)')
+  .option('--listen <host:port>', 'registry address (loopback only until TLS)', DEFAULT_REGISTRY_LISTEN)
+  .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
 program
   .command('agent')

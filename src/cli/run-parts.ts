@@ -1,4 +1,4 @@
-// `berth up`, `berth manager` and `berth agent`: start the long-running parts, in the
+// `berth up`, `berth manager`, `berth registry` and `berth agent`: start the long-running parts, in the
 // foreground, until SIGINT/SIGTERM, then stop them in order.
 
 import { hostname as osHostname, homedir } from 'node:os';
@@ -7,6 +7,7 @@ import type { Logger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
 import { Manager } from '../manager/index.js';
+import { Registry, checkRegistryListen } from '../registry/index.js';
 import { parseLabels } from './labels.js';
 import { startDemo } from './demo.js';
 
@@ -17,6 +18,8 @@ export interface UpOptions {
   engine?: string;
   hostname?: string;
   demo?: boolean;
+  /** Registry HOST:PORT, or "off". */
+  registry: string;
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.berth');
@@ -30,8 +33,12 @@ function untilSignal(): Promise<string> {
 
 export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? defaultDataDir();
+  // Refuse a bad registry address before starting anything.
+  const registryOn = opts.registry !== 'off';
+  if (registryOn) checkRegistryListen(opts.registry);
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
+  const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log }) : undefined;
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
@@ -41,6 +48,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(
     `Berth ${berthVersion()} is up: API ${manager.url}, engine ${engine.url}\n` +
       `Drive it with the docker CLI or berth:\n  export DOCKER_HOST=${tcp}\n  docker node ls\n` +
+      (registry ? `Push images to its registry (plain HTTP on loopback):\n  podman push --tls-verify=false IMAGE ${registry.address}/NAME:TAG\n` : '') +
       `Join more agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --hostname NAME\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
@@ -50,6 +58,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   stopAgent.abort();
   await agentDone;
   await manager.stop();
+  await registry?.stop();
   await engine.close();
 }
 
@@ -62,6 +71,14 @@ export async function runManager(opts: { dataDir?: string; listen: string; taskH
   );
   await untilSignal();
   await manager.stop();
+}
+
+export async function runRegistry(opts: { dataDir?: string; listen: string }, log: Logger): Promise<void> {
+  const dataDir = opts.dataDir ?? join(defaultDataDir(), 'registry');
+  const registry = await Registry.start({ dataDir, listen: opts.listen, log });
+  process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.address} (data in ${dataDir})\n`);
+  await untilSignal();
+  await registry.stop();
 }
 
 export interface AgentCliOptions {

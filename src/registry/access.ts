@@ -1,0 +1,26 @@
+// The one authorization seam: every request names the repositories it touches and the actions
+// it needs (the token-auth scope model: repository:<name>:pull,push,delete), and one Authorizer
+// decides before any handler runs. Today's registry serves loopback only and allows everything;
+// token auth and projects replace `allowAll`.
+
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type Action = 'pull' | 'push' | 'delete';
+
+export interface AccessScope {
+  repository: string;
+  actions: Action[];
+}
+
+export interface AccessRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Empty for GET /v2/ (which token auth uses to challenge the client). */
+  scopes: AccessScope[];
+}
+
+/** Resolves to allow; throws a RegistryError (UNAUTHORIZED with a challenge, or DENIED) to refuse. */
+export type Authorizer = (request: AccessRequest) => Promise<void>;
+
+export const allowAll: Authorizer = async () => {};

@@ -1,0 +1,42 @@
+// One internal emitter for what happens in the registry. Webhooks, metrics, replication and
+// quotas subscribe here; the stores and routes only emit. A failing listener is logged and never
+// fails the request that caused the event.
+
+import type { Logger } from '../common/log.js';
+
+export interface RegistryEvent {
+  action: 'push' | 'pull' | 'delete';
+  /** What the action was on: a blob, a manifest (by digest), or a tag. */
+  target: 'blob' | 'manifest' | 'tag';
+  repository: string;
+  digest: string;
+  tag?: string;
+  size?: number;
+  mediaType?: string;
+  /** For a cross-repository mount: where the blob came from. */
+  from?: string;
+}
+
+export type RegistryListener = (event: RegistryEvent) => void;
+
+export class RegistryEvents {
+  readonly #listeners = new Set<RegistryListener>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** on subscribes a listener and returns the function that unsubscribes it. */
+  on(listener: RegistryListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: RegistryEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ err, event }, 'registry: an event listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// The storage driver contract, on the filesystem driver: what any driver (an S3 one later) must
+// do for the stores above it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { FilesystemDriver } from './filesystem-driver.js';
+import { PathNotFoundError } from './storage-driver.js';
+
+async function withDriver(fn: (driver: FilesystemDriver, root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'berth-fsdriver-'));
+  try {
+    await fn(await FilesystemDriver.open(root), root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+const text = async (r: Readable): Promise<string> => {
+  let s = '';
+  for await (const c of r) s += (c as Buffer).toString();
+  return s;
+};
+
+test('whole objects: put, get, overwrite; missing paths are PathNotFoundError; no temporary files stay', () =>
+  withDriver(async (driver, root) => {
+    await driver.putContent('a/b/c', Buffer.from('one'));
+    assert.equal((await driver.getContent('a/b/c')).toString(), 'one');
+    await driver.putContent('a/b/c', Buffer.from('two'));
+    assert.equal((await driver.getContent('a/b/c')).toString(), 'two');
+    await assert.rejects(driver.getContent('a/b/x'), PathNotFoundError);
+    await assert.rejects(driver.getContent('a/b'), PathNotFoundError);
+    await assert.rejects(driver.reader('nope'), PathNotFoundError);
+    assert.deepEqual(await readdir(join(root, '.tmp')), []);
+  }));
+
+test('append streams in and returns the new size; reader serves ranges', () =>
+  withDriver(async (driver) => {
+    assert.equal(await driver.append('up/data', Readable.from([Buffer.from('hello ')])), 6);
+    assert.equal(await driver.append('up/data', Readable.from([Buffer.from('wor'), Buffer.from('ld')])), 11);
+    assert.equal(await text(await driver.reader('up/data')), 'hello world');
+    assert.equal(await text(await driver.reader('up/data', 6, 3)), 'wor');
+    assert.equal(await text(await driver.reader('up/data', 6)), 'world');
+    assert.equal(await text(await driver.reader('up/data', 3, 0)), '');
+    assert.equal(await driver.append('empty', Readable.from([])), 0);
+    assert.equal((await driver.stat('empty'))?.size, 0);
+  }));
+
+test('a source that fails midway keeps the bytes that landed; one that fails at once writes nothing', () =>
+  withDriver(async (driver) => {
+    let reads = 0;
+    const source = new Readable({
+      read() {
+        if (reads++ === 0) this.push(Buffer.from('partial'));
+        else setTimeout(() => this.destroy(new Error('client went away')), 20);
+      },
+    });
+    await assert.rejects(driver.append('p', source), /client went away/);
+    assert.equal((await driver.getContent('p')).toString(), 'partial');
+    const early = new Readable({ read() {} });
+    early.destroy(new Error('gone before the file opened'));
+    await assert.rejects(driver.append('q', early), /gone before/);
+    assert.equal((await driver.stat('q'))?.size ?? 0, 0);
+  }));
+
+test('stat, list (sorted names of direct children), move, delete; empty prefixes vanish as on an object store', () =>
+  withDriver(async (driver) => {
+    await driver.putContent('r/x/1', Buffer.from('a'));
+    await driver.putContent('r/x/2', Buffer.from('bb'));
+    await driver.putContent('r/y/deep/3', Buffer.from('c'));
+    assert.deepEqual(await driver.list('r'), ['x', 'y']);
+    assert.deepEqual(await driver.list('r/x'), ['1', '2']);
+    assert.deepEqual(await driver.list('missing'), []);
+    assert.equal((await driver.stat('r/x/2'))?.size, 2);
+    assert.equal((await driver.stat('r/x'))?.isDirectory, true);
+    assert.equal(await driver.stat('r/z'), undefined);
+
+    await driver.move('r/y/deep/3', 'final/place/3');
+    assert.equal((await driver.getContent('final/place/3')).toString(), 'c');
+    assert.equal(await driver.stat('r/y'), undefined, 'the emptied source prefix is gone');
+    await assert.rejects(driver.move('r/y/deep/3', 'elsewhere'), PathNotFoundError);
+    await driver.putContent('other', Buffer.from('old'));
+    await driver.move('final/place/3', 'other');
+    assert.equal((await driver.getContent('other')).toString(), 'c', 'move replaces');
+
+    await driver.delete('r/x/1');
+    assert.deepEqual(await driver.list('r/x'), ['2']);
+    await driver.delete('r');
+    assert.equal(await driver.stat('r'), undefined);
+    await driver.delete('never/was');
+  }));
+
+test('paths cannot leave the root or reach the driver\'s own temporary files', () =>
+  withDriver(async (driver) => {
+    for (const bad of ['', '/abs', 'a/../b', 'a//b', './a', '.tmp/x', 'a/\0']) {
+      await assert.rejects(driver.getContent(bad), /invalid path/, bad);
+    }
+  }));
+
+test('opening sweeps temporary files a crash left behind, but not fresh ones', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-fsdriver-'));
+  try {
+    await FilesystemDriver.open(root);
+    await writeFile(join(root, '.tmp', 'old'), 'x');
+    await writeFile(join(root, '.tmp', 'fresh'), 'x');
+    const past = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(join(root, '.tmp', 'old'), past, past);
+    await FilesystemDriver.open(root);
+    assert.deepEqual(await readdir(join(root, '.tmp')), ['fresh']);
+    assert.ok((await stat(join(root, '.tmp'))).isDirectory());
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,192 @@
+// The default storage driver: objects are files under a root directory. Whole-object writes go to
+// a temporary file that is fsynced and renamed into place, so a crash leaves the old object or
+// the new one. Empty directories are pruned after deletes, so a prefix exists exactly while it
+// has objects below it, as on an object store.
+
+import { randomUUID } from 'node:crypto';
+import type { WriteStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PathNotFoundError, type FileInfo, type StorageDriver } from './storage-driver.js';
+
+/** Temporary files of whole-object writes; left-overs of a crash are removed at the next open. */
+const TMP = '.tmp';
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+const missing = (err: unknown): boolean => ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errCode(err) ?? '');
+
+export class FilesystemDriver implements StorageDriver {
+  private constructor(readonly root: string) {}
+
+  static async open(root: string): Promise<FilesystemDriver> {
+    await mkdir(join(root, TMP), { recursive: true, mode: 0o700 });
+    const driver = new FilesystemDriver(root);
+    await driver.#sweepTmp();
+    return driver;
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    try {
+      return await readFile(this.#abs(path));
+    } catch (err) {
+      if (missing(err)) throw new PathNotFoundError(path);
+      throw err;
+    }
+  }
+
+  async putContent(path: string, content: Buffer): Promise<void> {
+    const target = this.#abs(path);
+    const tmp = join(this.root, TMP, randomUUID());
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await this.#withParent(target, () => rename(tmp, target));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await syncDir(dirname(target));
+  }
+
+  async reader(path: string, offset = 0, length?: number): Promise<Readable> {
+    // createReadStream has no empty range: it would read to the end.
+    if (length === 0) return (await this.stat(path)) ? Readable.from([]) : Promise.reject(new PathNotFoundError(path));
+    let fh;
+    try {
+      fh = await open(this.#abs(path), 'r');
+    } catch (err) {
+      if (missing(err)) throw new PathNotFoundError(path);
+      throw err;
+    }
+    const end = length === undefined ? undefined : offset + length - 1;
+    return fh.createReadStream({ start: offset, end, highWaterMark: 256 * 1024 });
+  }
+
+  async append(path: string, source: Readable): Promise<number> {
+    const target = this.#abs(path);
+    // The source may fail (a client hanging up) while the file is being opened.
+    let early: unknown;
+    const onError = (err: unknown): void => {
+      early ??= err;
+    };
+    source.on('error', onError);
+    let out: WriteStream;
+    try {
+      out = await this.#withParent(target, () => openAppend(target));
+    } finally {
+      source.off('error', onError);
+    }
+    if (early !== undefined || source.errored) {
+      out.destroy();
+      throw early ?? source.errored;
+    }
+    await pipeline(source, out);
+    return (await stat(target)).size;
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    try {
+      const s = await stat(this.#abs(path));
+      return { size: s.isDirectory() ? 0 : s.size, modifiedAt: s.mtime, isDirectory: s.isDirectory() };
+    } catch (err) {
+      if (missing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    try {
+      return (await readdir(this.#abs(path))).filter((n) => n !== TMP).sort();
+    } catch (err) {
+      if (missing(err)) return [];
+      throw err;
+    }
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const source = this.#abs(from);
+    const target = this.#abs(to);
+    try {
+      const fh = await open(source, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if (missing(err)) throw new PathNotFoundError(from);
+      throw err;
+    }
+    await this.#withParent(target, () => rename(source, target));
+    await syncDir(dirname(target));
+    await this.#prune(dirname(source));
+  }
+
+  async delete(path: string): Promise<void> {
+    const target = this.#abs(path);
+    await rm(target, { recursive: true, force: true });
+    await this.#prune(dirname(target));
+  }
+
+  #abs(path: string): string {
+    const parts = path.split('/');
+    if (path === '' || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0')) || parts[0] === TMP) {
+      throw new Error(`storage: invalid path "${path}"`);
+    }
+    return join(this.root, ...parts);
+  }
+
+  /** Runs a write whose parent directory must exist; a concurrent prune may remove it between mkdir and the write. */
+  async #withParent<T>(target: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        return await write();
+      } catch (err) {
+        if (errCode(err) !== 'ENOENT' || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Removes empty directories from `dir` up to the root. */
+  async #prune(dir: string): Promise<void> {
+    while (dir.startsWith(this.root) && dir !== this.root) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone): parents are not empty either
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  async #sweepTmp(): Promise<void> {
+    const dir = join(this.root, TMP);
+    for (const name of await readdir(dir)) {
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s && Date.now() - s.mtimeMs > STALE_TMP_MS) await rm(join(dir, name), { force: true });
+    }
+  }
+}
+
+async function openAppend(path: string): Promise<WriteStream> {
+  const fh = await open(path, 'a', 0o600);
+  return fh.createWriteStream({ highWaterMark: 256 * 1024 });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,11 @@
+export { Registry, DEFAULT_REGISTRY_LISTEN, checkRegistryListen } from './registry.js';
+export type { RegistryOptions } from './registry.js';
+export { createRegistryServer, DEFAULT_MAX_MANIFEST_BYTES } from './server.js';
+export type { RegistryServerOptions } from './server.js';
+export { RegistryEvents } from './events.js';
+export type { RegistryEvent, RegistryListener } from './events.js';
+export type { AccessRequest, AccessScope, Action, Authorizer } from './access.js';
+export { RegistryError } from './errors.js';
+export type { StorageDriver, FileInfo } from './storage-driver.js';
+export { PathNotFoundError } from './storage-driver.js';
+export { FilesystemDriver } from './filesystem-driver.js';

@@ -1,0 +1,187 @@
+// Manifests, tags and referrers of each repository. A manifest's bytes are content in the blob
+// store; the repository holds a revision link (its media type and subject), tags pointing at
+// digests, and for manifests with a subject a ready-made descriptor under the subject's referrers
+// prefix, so listing referrers reads one prefix and never scans the repository.
+//
+// Each tag also leaves a hint under the revision it was set to, so deleting a manifest finds its
+// tags without reading every tag of the repository; a hint is trusted only after reading the tag.
+
+import { createHash } from 'node:crypto';
+import { manifestUnknown, RegistryError, type ErrorEntry } from './errors.js';
+import type { BlobStore } from './blob-store.js';
+import type { RegistryEvents } from './events.js';
+import { parseManifest, type Descriptor } from './manifests.js';
+import { parseDigest, type Digest, type Reference } from './names.js';
+import { paths } from './paths.js';
+import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
+
+interface RevisionLink {
+  mediaType: string;
+  size: number;
+  subject?: string;
+}
+
+export interface StoredManifest {
+  digest: Digest;
+  mediaType: string;
+  content: Buffer;
+}
+
+export interface PushedManifest {
+  digest: Digest;
+  subject?: Digest;
+}
+
+export class ManifestStore {
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly blobs: BlobStore,
+    private readonly events: RegistryEvents,
+  ) {}
+
+  async exists(repository: string): Promise<boolean> {
+    const found = await Promise.all([this.driver.stat(paths.manifestsDir(repository)), this.driver.stat(paths.layersDir(repository))]);
+    return found.some((s) => s !== undefined);
+  }
+
+  /** get resolves a tag or digest to the manifest's bytes and media type. */
+  async get(repository: string, ref: Reference): Promise<StoredManifest> {
+    const digest = ref.kind === 'digest' ? ref.digest : await this.#tagged(repository, ref.tag);
+    const link = digest && (await this.#revision(repository, digest));
+    if (!digest || !link) throw manifestUnknown(ref.kind === 'tag' ? ref.tag : ref.digest.text);
+    try {
+      return { digest, mediaType: link.mediaType, content: await this.blobs.getContent(digest) };
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw manifestUnknown(digest.text);
+      throw err;
+    }
+  }
+
+  /** put stores a manifest (exact bytes) after checking it and everything it references. */
+  async put(repository: string, ref: Reference, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    const parsed = parseManifest(content, contentType);
+    const algorithm = ref.kind === 'digest' ? ref.digest.algorithm : 'sha256';
+    const digest = parseDigest(`${algorithm}:${createHash(algorithm).update(content).digest('hex')}`);
+    if (ref.kind === 'digest' && ref.digest.text !== digest.text) {
+      throw new RegistryError('DIGEST_INVALID', 400, `the manifest's digest is ${digest.text}, not ${ref.digest.text} as the URL says`, {
+        expected: ref.digest.text,
+        actual: digest.text,
+      });
+    }
+    await this.#checkReferences(repository, parsed.blobs, parsed.manifests);
+
+    await this.blobs.putContent(digest, content);
+    const link: RevisionLink = { mediaType: parsed.mediaType, size: content.length, subject: parsed.subject?.text };
+    await this.driver.putContent(paths.revisionLink(repository, digest), Buffer.from(JSON.stringify(link)));
+    if (parsed.subject) {
+      const entry: Descriptor = { mediaType: parsed.mediaType, digest: digest.text, size: content.length };
+      if (parsed.artifactType) entry.artifactType = parsed.artifactType;
+      if (parsed.annotations) entry.annotations = parsed.annotations;
+      await this.driver.putContent(paths.referrer(repository, parsed.subject, digest), Buffer.from(JSON.stringify(entry)));
+    }
+    if (ref.kind === 'tag') await this.#setTag(repository, ref.tag, digest);
+    this.events.emit({
+      action: 'push',
+      target: 'manifest',
+      repository,
+      digest: digest.text,
+      tag: ref.kind === 'tag' ? ref.tag : undefined,
+      size: content.length,
+      mediaType: parsed.mediaType,
+    });
+    return { digest, subject: parsed.subject };
+  }
+
+  /** deleteManifest removes a manifest from the repository, with its tags and its referrers entry. */
+  async deleteManifest(repository: string, digest: Digest): Promise<void> {
+    const link = await this.#revision(repository, digest);
+    if (!link) throw manifestUnknown(digest.text);
+    for (const tag of await this.driver.list(paths.revisionTags(repository, digest))) {
+      if ((await this.#tagged(repository, tag))?.text === digest.text) await this.driver.delete(paths.tag(repository, tag));
+    }
+    if (link.subject) await this.driver.delete(paths.referrer(repository, parseDigest(link.subject), digest));
+    await this.driver.delete(paths.revision(repository, digest));
+    this.events.emit({ action: 'delete', target: 'manifest', repository, digest: digest.text, mediaType: link.mediaType });
+  }
+
+  /** deleteTag removes a tag; the manifest stays, reachable by digest. */
+  async deleteTag(repository: string, tag: string): Promise<void> {
+    const digest = await this.#tagged(repository, tag);
+    if (!digest) throw manifestUnknown(tag);
+    await this.driver.delete(paths.tag(repository, tag));
+    await this.driver.delete(paths.revisionTag(repository, digest, tag));
+    this.events.emit({ action: 'delete', target: 'tag', repository, digest: digest.text, tag });
+  }
+
+  /** tags lists the repository's tags in lexical (case-insensitive) order, ties by code point. */
+  async tags(repository: string): Promise<string[]> {
+    return (await this.driver.list(paths.tags(repository))).sort(compareTags);
+  }
+
+  /** referrers lists the descriptors of manifests whose subject is `subject`. */
+  async referrers(repository: string, subject: Digest): Promise<Descriptor[]> {
+    const prefix = paths.referrers(repository, subject);
+    const entries = await Promise.all(
+      (await this.driver.list(prefix)).map(async (name) => {
+        try {
+          return JSON.parse((await this.driver.getContent(`${prefix}/${name}`)).toString()) as Descriptor;
+        } catch (err) {
+          if (err instanceof PathNotFoundError) return undefined; // deleted while listing
+          throw err;
+        }
+      }),
+    );
+    return entries.filter((e): e is Descriptor => e !== undefined);
+  }
+
+  async #checkReferences(repository: string, blobs: Digest[], manifests: Digest[]): Promise<void> {
+    const [blobSizes, revisions] = await Promise.all([
+      Promise.all(blobs.map((d) => this.blobs.size(repository, d))),
+      Promise.all(manifests.map((d) => this.#revision(repository, d))),
+    ]);
+    const missing = [
+      ...blobs.filter((_, i) => blobSizes[i] === undefined).map((d) => blobUnknownInManifest(d, 'blob')),
+      ...manifests.filter((_, i) => revisions[i] === undefined).map((d) => blobUnknownInManifest(d, 'manifest')),
+    ];
+    const [first, ...more] = missing;
+    if (first) throw new RegistryError(first.code, 400, first.message, first.detail, more);
+  }
+
+  async #setTag(repository: string, tag: string, digest: Digest): Promise<void> {
+    const previous = await this.#tagged(repository, tag);
+    await this.driver.putContent(paths.revisionTag(repository, digest, tag), Buffer.alloc(0));
+    await this.driver.putContent(paths.tag(repository, tag), Buffer.from(digest.text));
+    if (previous && previous.text !== digest.text) await this.driver.delete(paths.revisionTag(repository, previous, tag));
+  }
+
+  async #tagged(repository: string, tag: string): Promise<Digest | undefined> {
+    try {
+      return parseDigest((await this.driver.getContent(paths.tag(repository, tag))).toString());
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async #revision(repository: string, digest: Digest): Promise<RevisionLink | undefined> {
+    try {
+      return JSON.parse((await this.driver.getContent(paths.revisionLink(repository, digest))).toString()) as RevisionLink;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
+  }
+}
+
+const blobUnknownInManifest = (digest: Digest, what: 'blob' | 'manifest'): ErrorEntry => ({
+  code: 'MANIFEST_BLOB_UNKNOWN',
+  message: `the manifest references ${what} ${digest.text}, which is not in this repository: push it first`,
+  detail: { digest: digest.text },
+});
+
+export function compareTags(a: string, b: string): number {
+  const la = a.toLowerCase();
+  const lb = b.toLowerCase();
+  if (la !== lb) return la < lb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+// A running registry: the filesystem driver under the data dir, the HTTP server on its own
+// port, and the event emitter others subscribe to. `berth registry` and `berth up` start it.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { hostPort, isLoopback, parseListen } from '../common/listen.js';
+import type { Logger } from '../common/log.js';
+import { InvalidArgumentError, UnavailableError } from '../types/index.js';
+import type { Authorizer } from './access.js';
+import { RegistryEvents } from './events.js';
+import { FilesystemDriver } from './filesystem-driver.js';
+import { closeRegistryServer, createRegistryServer } from './server.js';
+
+export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
+
+export interface RegistryOptions {
+  dataDir: string;
+  /** HOST:PORT; port 0 picks a free one. */
+  listen: string;
+  log: Logger;
+  authorize?: Authorizer;
+}
+
+export class Registry {
+  private constructor(
+    readonly app: FastifyInstance,
+    /** host:port, as clients name the registry in image references. */
+    readonly address: string,
+    readonly events: RegistryEvents,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(opts: RegistryOptions): Promise<Registry> {
+    const addr = checkRegistryListen(opts.listen);
+    await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+    const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
+    const events = new RegistryEvents(opts.log);
+    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize });
+    try {
+      await app.listen({ host: addr.host, port: addr.port });
+    } catch (err) {
+      await app.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
+    }
+    const port = (app.server.address() as { port: number }).port;
+    const registry = new Registry(app, hostPort(addr.host, port), events, opts.log);
+    opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
+    return registry;
+  }
+
+  async stop(): Promise<void> {
+    await closeRegistryServer(this.app);
+    this.log.info('registry stopped');
+  }
+}
+
+/**
+ * checkRegistryListen parses a listen address and refuses non-loopback ones: until token auth
+ * and TLS arrive, anyone who reached the registry could push images that nodes then run.
+ */
+export function checkRegistryListen(text: string): { host: string; port: number } {
+  const addr = parseListen(text, DEFAULT_REGISTRY_LISTEN);
+  if (!isLoopback(addr.host)) {
+    throw new InvalidArgumentError(
+      `refusing to serve the registry on ${addr.host || '*'}:${addr.port} without TLS and authentication: anyone who reaches it could push images your nodes run. ` +
+        'Listen on a loopback address such as 127.0.0.1 (remote access arrives with token auth and TLS).',
+    );
+  }
+  return addr;
+}

@@ -1,0 +1,148 @@
+// The registry's HTTP server (OCI Distribution Spec v1.1), a fastify instance of its own. One
+// route takes every /v2/ request: it finds the endpoint, checks the repository name, asks the
+// authorizer, and runs the handler. Request bodies are never parsed by fastify: blob handlers
+// stream the raw request to storage, manifest handlers read it with a size cap.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
+import { silentLogger, type Logger } from '../common/log.js';
+import { allowAll, type AccessScope, type Authorizer } from './access.js';
+import { BlobStore } from './blob-store.js';
+import { actionsFor, matchEndpoint, type EndpointKind } from './endpoints.js';
+import { RegistryError, type ErrorEntry } from './errors.js';
+import { RegistryEvents } from './events.js';
+import { sendJson, type Handler, type Services } from './http.js';
+import { ManifestStore } from './manifest-store.js';
+import { checkName } from './names.js';
+import { deleteBlob, getBlob } from './routes-blobs.js';
+import { base, listReferrers, listTags } from './routes-discovery.js';
+import { deleteManifest, getManifest, putManifest } from './routes-manifests.js';
+import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './routes-uploads.js';
+import type { StorageDriver } from './storage-driver.js';
+import { Uploads } from './uploads.js';
+
+/** distribution's limit, and the spec's "at least 4 megabytes". */
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface RegistryServerOptions {
+  driver: StorageDriver;
+  log?: Logger;
+  events?: RegistryEvents;
+  authorize?: Authorizer;
+  maxManifestBytes?: number;
+}
+
+const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
+  base: { GET: base, HEAD: base },
+  blob: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob },
+  uploads: { POST: startUpload },
+  upload: { GET: uploadStatus, PATCH: patchUpload, PUT: putUpload, DELETE: cancelUpload },
+  manifest: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest },
+  tags: { GET: listTags },
+  referrers: { GET: listReferrers },
+};
+
+export function createRegistryServer(opts: RegistryServerOptions): FastifyInstance {
+  const log = opts.log ?? silentLogger();
+  const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+  });
+  const events = opts.events ?? new RegistryEvents(log);
+  const blobs = new BlobStore(opts.driver, events);
+  const services: Services = {
+    blobs,
+    uploads: new Uploads(opts.driver, blobs),
+    manifests: new ManifestStore(opts.driver, blobs, events),
+    events,
+    maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
+  };
+  const authorize = opts.authorize ?? allowAll;
+
+  // Hand every body through untouched, whatever its Content-Type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'registry request');
+  });
+
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v2*',
+    handler: async (request, reply) => {
+      const url = request.url;
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      const endpoint = matchEndpoint(path);
+      if (!endpoint) throw new RegistryError('UNSUPPORTED', 404, `no registry endpoint at ${path.slice(0, 300)}`);
+      const handler = HANDLERS[endpoint.kind][request.method];
+      if (!handler) {
+        reply.header('Allow', Object.keys(HANDLERS[endpoint.kind]).join(', '));
+        throw new RegistryError('UNSUPPORTED', 405, `${request.method} is not supported on ${path.slice(0, 300)}`);
+      }
+      const name = endpoint.kind === 'base' ? '' : checkName(endpoint.name);
+      const scopes: AccessScope[] = name ? [{ repository: name, actions: actionsFor(endpoint.kind, request.method) }] : [];
+      const from = query.get('from');
+      if (endpoint.kind === 'uploads' && query.has('mount') && from !== null) scopes.push({ repository: checkName(from), actions: ['pull'] });
+      await authorize({ method: request.method, url, headers: request.headers, scopes });
+      const ref = 'ref' in endpoint ? endpoint.ref : '';
+      return handler({ request, reply, name, ref, query, services });
+    },
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request.method, reply, log));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new RegistryError('UNSUPPORTED', 404, `no registry endpoint at ${request.url.slice(0, 300)}`), request.method, reply, log),
+  );
+  return app;
+}
+
+/**
+ * closeRegistryServer stops accepting requests, lets the ones in flight finish (up to `graceMs`)
+ * and closes keep-alive connections as soon as they are idle. Node closes idle connections only
+ * once, when closing starts; a response still finishing at that moment would otherwise hold the
+ * close up for the whole keep-alive timeout.
+ */
+export async function closeRegistryServer(app: FastifyInstance, graceMs = 10_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const closing = app.close();
+  const sweep = setInterval(() => {
+    if (Date.now() > deadline) app.server.closeAllConnections();
+    else app.server.closeIdleConnections();
+  }, 50);
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweep);
+  }
+}
+
+function sendError(err: unknown, method: string, reply: FastifyReply, log: Logger): FastifyReply {
+  let status: number;
+  let errors: ErrorEntry[];
+  if (err instanceof RegistryError) {
+    status = err.status;
+    errors = err.entries();
+    reply.headers(err.headers);
+  } else if (isClientError(err)) {
+    // fastify's own request errors (malformed headers and the like).
+    status = err.statusCode;
+    errors = [{ code: 'UNSUPPORTED', message: err.message }];
+  } else {
+    log.error({ err }, 'registry: unexpected error');
+    status = 500;
+    errors = [{ code: 'UNSUPPORTED', message: 'internal error; the registry log has the details' }];
+  }
+  if (method === 'HEAD') return reply.code(status).send();
+  return sendJson(reply, status, { errors });
+}
+
+function isClientError(err: unknown): err is { statusCode: number; message: string } {
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -1,0 +1,44 @@
+// The storage driver: everything the registry keeps goes through this interface, as objects at
+// slash-separated paths ("blobs/sha256/ab/ab12…/data"). Nothing above it assumes a filesystem:
+// no directories to create, no renames of directories, no file handles. The operations map onto
+// an object store (an S3-compatible driver: append = multipart upload parts, move = server-side
+// copy + delete, list = ListObjectsV2 with a delimiter, putContent = a single PUT).
+
+import type { Readable } from 'node:stream';
+
+export interface FileInfo {
+  size: number;
+  modifiedAt: Date;
+  /** True for a prefix that has objects below it rather than an object itself. */
+  isDirectory: boolean;
+}
+
+/** Thrown by reads of a path that holds no object. */
+export class PathNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`storage: ${path} does not exist`);
+    this.name = 'PathNotFoundError';
+  }
+}
+
+export interface StorageDriver {
+  /** Reads a whole small object (metadata, manifests). */
+  getContent(path: string): Promise<Buffer>;
+  /** Writes a whole small object atomically and durably: readers see the old content or the new, never part. */
+  putContent(path: string, content: Buffer): Promise<void>;
+  /** Streams an object, or `length` bytes of it from `offset`. */
+  reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /**
+   * Appends a stream to an object, creating it if absent, and resolves with the object's new size.
+   * If the source fails, the bytes that landed stay (the caller decides what a partial append means).
+   */
+  append(path: string, source: Readable): Promise<number>;
+  /** Size and time of an object or prefix; undefined if there is neither. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Names (not paths) of the direct children of a prefix, sorted; [] if there are none. */
+  list(path: string): Promise<string[]>;
+  /** Moves a finished object to its final path atomically and durably, replacing what is there. */
+  move(from: string, to: string): Promise<void>;
+  /** Deletes an object or everything below a prefix; absent paths are not an error. */
+  delete(path: string): Promise<void>;
+}

@@ -1,0 +1,84 @@
+// End to end: `berth registry` and the registry `berth up` starts, as the built executable.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { testEngine } from '../helpers/engine.js';
+import { BerthProcess, freePort, tempDir } from '../helpers/berth.js';
+
+const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
+  const dirs: string[] = [];
+  const procs: BerthProcess[] = [];
+  const dir = (): string => {
+    const d = tempDir('registry-cli');
+    dirs.push(d);
+    return d;
+  };
+  const start = (args: string[]): BerthProcess => {
+    const p = new BerthProcess(args);
+    procs.push(p);
+    return p;
+  };
+  const exited = async (p: BerthProcess): Promise<number | null> =>
+    p.child.exitCode ?? (await new Promise((resolve) => p.child.once('exit', (code) => resolve(code))));
+
+  after(async () => {
+    for (const p of procs) await p.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('berth registry serves, keeps what was pushed across a restart, and refuses a busy or non-loopback address', async () => {
+    const data = join(dir(), 'data');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`]);
+    await reg.waitFor(/listening on 127\.0\.0\.1:\d+/);
+    assert.equal((await fetch(`${url}/v2/`)).status, 200);
+    const put = await fetch(`${url}/v2/cli/test/blobs/uploads/?digest=${sha256('kept')}`, { method: 'POST', body: 'kept' });
+    assert.equal(put.status, 201);
+
+    const busy = start(['registry', '--data-dir', join(data, '..', 'other'), '--listen', `127.0.0.1:${port}`]);
+    assert.equal(await exited(busy), 1);
+    assert.match(busy.output, /cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
+
+    assert.equal(await reg.stop(), 0);
+    reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`]);
+    await reg.waitFor(/listening on/);
+    assert.equal(await (await fetch(`${url}/v2/cli/test/blobs/${sha256('kept')}`)).text(), 'kept');
+    await reg.stop();
+
+    const open = start(['registry', '--data-dir', data, '--listen', `0.0.0.0:${port}`]);
+    assert.equal(await exited(open), 1);
+    assert.match(open.output, /refusing to serve the registry on 0\.0\.0\.0:\d+ without TLS and authentication/);
+  });
+
+  test('berth up refuses a non-loopback registry address before starting anything', async () => {
+    const data = dir();
+    const up = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000']);
+    assert.equal(await exited(up), 1);
+    assert.match(up.output, /refusing to serve the registry on 10\.1\.2\.3:5000/);
+    assert.equal(existsSync(join(data, 'engine')), false, 'no engine was started');
+  });
+
+  test('berth up runs the registry on --registry, and none with --registry=off', async () => {
+    const engine = await testEngine();
+    const [apiPort, regPort] = [await freePort(), await freePort()];
+    const data = dir();
+    const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`]);
+    await up.waitFor(/is up/);
+    assert.match(up.output, new RegExp(`podman push --tls-verify=false IMAGE 127\\.0\\.0\\.1:${regPort}/NAME:TAG`));
+    assert.equal((await fetch(`http://127.0.0.1:${regPort}/v2/`)).status, 200);
+    assert.ok(existsSync(join(data, 'registry', 'storage')), 'the registry keeps its data under the data dir');
+    assert.equal(await up.stop(), 0);
+
+    const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);
+    await off.waitFor(/is up/);
+    assert.doesNotMatch(off.output, /Push images to its registry/);
+    await assert.rejects(fetch(`http://127.0.0.1:${regPort}/v2/`));
+    assert.equal(await off.stop(), 0);
+  });
+});
