@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
 import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
 import { LABEL_NODE } from './container-config.js';
+import { TaskLogs } from './task-logs.js';
 import { Worker } from './worker.js';
 
 export interface AgentOptions {
@@ -35,6 +36,7 @@ const MAX_BACKOFF_MS = 5_000;
 export class Agent {
   #identity: Identity | undefined;
   #worker: Worker | undefined;
+  #logs: TaskLogs | undefined;
   #workerNode: string | undefined;
   #socket: WebSocket | undefined;
   #pending = new Map<string, TaskStatusUpdate>();
@@ -64,7 +66,7 @@ export class Agent {
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
     clearTimeout(this.#flushTimer);
-    await this.#worker?.close();
+    await Promise.all([this.#worker?.close(), this.#logs?.close()]);
   }
 
   /** One connection; resolves when it closes, saying whether it ever got through. */
@@ -110,8 +112,12 @@ export class Agent {
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
+          const removed = Array.isArray(msg.removed) ? msg.removed : [];
           if (msg.full) this.#worker?.assign(msg.tasks);
-          else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : []);
+          else this.#worker?.update(msg.tasks, removed);
+          this.#logs?.assigned(msg.full, msg.tasks, removed);
+        } else if (msg?.type === 'logs-subscribe' || msg?.type === 'logs-ack' || msg?.type === 'logs-cancel') {
+          this.#logs?.handle(msg);
         } else if (msg?.type === 'error') {
           log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
           // Only a node the cluster no longer knows joins again, as a new node, with the token.
@@ -123,6 +129,8 @@ export class Agent {
       });
       ws.on('close', () => {
         clearInterval(heartbeat);
+        // Log subscriptions belong to the session: the manager subscribes again after a reconnect.
+        this.#logs?.cancelAll();
         signal.removeEventListener('abort', onAbort);
         if (this.#socket === ws) this.#socket = undefined;
         resolve(rejoin ? 'rejoin' : welcomed ? 'connected' : 'failed');
@@ -143,8 +151,19 @@ export class Agent {
     if (previous && previous !== nodeId) void this.#removeContainersOf(previous);
     if (this.#worker && this.#workerNode === nodeId) return;
     void this.#worker?.close();
+    void this.#logs?.close();
     this.#workerNode = nodeId;
-    this.#worker = new Worker({ docker: this.opts.docker, nodeId, log: this.opts.log, report: (u) => this.#report(u) });
+    const logs = new TaskLogs({ docker: this.opts.docker, log: this.opts.log.child({ part: 'logs' }), send: (m) => this.#send(m) });
+    this.#logs = logs;
+    this.#worker = new Worker({
+      docker: this.opts.docker,
+      nodeId,
+      log: this.opts.log,
+      report: (u) => {
+        logs.observe(u.taskId, u.status);
+        this.#report(u);
+      },
+    });
   }
 
   #report(update: TaskStatusUpdate): void {

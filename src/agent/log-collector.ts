@@ -1,0 +1,154 @@
+// Follows one task container's log from the engine into a LogRing, numbering the lines in the
+// engine's order. Every pass reads the log from its start and skips the lines already numbered,
+// so numbers stay the same across reconnects and agent restarts (seq n is line n of the log).
+// The first pass does not follow: when it ends, every line that existed is numbered
+// ("caught up"); then passes follow while the container runs, and a last pass after it stops
+// picks up anything a follow missed. Reading never slows the container: the engine keeps its
+// log, and the ring drops its oldest lines, not new ones.
+
+import { setTimeout as delay } from 'node:timers/promises';
+import type Dockerode from 'dockerode';
+import type { Logger } from '../common/log.js';
+import type { LogWireLine } from '../types/index.js';
+import { engineMessage, isGone, isTemporary } from './engine-errors.js';
+import { engineLogs } from './engine-logs.js';
+import { LogRing } from './log-ring.js';
+
+export interface LogCollectorOptions {
+  docker: Dockerode;
+  containerId: string;
+  tty: boolean;
+  log: Logger;
+  ringLines?: number;
+  ringBytes?: number;
+}
+
+export const RING_LINES = 10_000;
+export const RING_BYTES = 2 * 2 ** 20;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+export class LogCollector {
+  readonly ring: LogRing;
+  /** Set once the container has stopped and its whole log is numbered, or the log is unreadable. */
+  done = false;
+  /** Why the log cannot be read (the container is gone), once done. */
+  error: string | undefined;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<() => void>();
+  readonly caughtUp: Promise<void>;
+  #caughtUp!: () => void;
+  readonly #running: Promise<void>;
+
+  constructor(private readonly opts: LogCollectorOptions) {
+    this.ring = new LogRing(opts.ringLines ?? RING_LINES, opts.ringBytes ?? RING_BYTES);
+    this.caughtUp = new Promise((resolve) => (this.#caughtUp = resolve));
+    this.#running = this.#run().catch((err: unknown) => this.#finish(`reading the log failed: ${engineMessage(err)}`));
+  }
+
+  get containerId(): string {
+    return this.opts.containerId;
+  }
+
+  /** The number of the newest line read so far. */
+  get lastSeq(): number {
+    return this.ring.lastSeq;
+  }
+
+  /** onChange calls `fn` after new lines or when the collector is done; returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * lines streams the container's numbered log from seq `from` to the newest line the engine
+   * has, straight from the engine (for lines the ring no longer holds).
+   */
+  async *lines(from: number, signal: AbortSignal): AsyncGenerator<LogWireLine[]> {
+    // A finished log does not change: its tail is exactly the lines from `from` on.
+    const tail = this.done && from > 1 ? Math.max(0, this.lastSeq - from + 1) : undefined;
+    let seq = tail === undefined ? 0 : from - 1;
+    for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, { tty: this.opts.tty, follow: false, tail, signal })) {
+      yield batch.map((l) => ({ seq: ++seq, ...l }));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    await this.#pass(false);
+    this.#caughtUp();
+    while (!this.done) {
+      const running = await this.#retrying(() => this.#isRunning());
+      if (running === undefined) return this.#finish();
+      if (running) {
+        await this.#pass(true);
+        continue;
+      }
+      if ((await this.#pass(false)) === undefined) return this.#finish();
+      // The log is complete: readers take it from the engine now, the ring's memory is freed.
+      this.ring.release();
+      this.#finish();
+    }
+  }
+
+  /** #pass reads the log from its start, numbering the lines after the ones already read. */
+  #pass(follow: boolean): Promise<true | undefined> {
+    return this.#retrying(async () => {
+      let seen = 0;
+      const signal = this.#abort.signal;
+      for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, { tty: this.opts.tty, follow, signal })) {
+        let added = false;
+        for (const l of batch) {
+          if (++seen <= this.ring.lastSeq) continue;
+          this.ring.push(l.ts, l.stream, l.data);
+          added = true;
+        }
+        if (added) this.#notify();
+      }
+      return true as const;
+    });
+  }
+
+  /** #retrying runs an engine job until it succeeds; undefined once stopped or the container is gone. */
+  async #retrying<T>(job: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#abort.signal.aborted) return undefined;
+      try {
+        return await job();
+      } catch (err) {
+        if (this.#abort.signal.aborted) return undefined;
+        if (isGone(err)) {
+          this.#finish('the container is gone');
+          return undefined;
+        }
+        if (!isTemporary(err)) throw err;
+        const retryInMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        this.opts.log.warn({ container: this.opts.containerId, err: engineMessage(err), retryInMs }, 'reading the container log failed; will retry');
+        await delay(retryInMs, undefined, { signal: this.#abort.signal }).catch(() => {});
+      }
+    }
+  }
+
+  async #isRunning(): Promise<boolean> {
+    const info = await this.opts.docker.getContainer(this.opts.containerId).inspect({ abortSignal: this.#abort.signal } as object);
+    return info.State.Running || info.State.Status === 'running' || info.State.Status === 'paused';
+  }
+
+  #finish(error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.error = error;
+    if (error) this.ring.release();
+    this.#caughtUp();
+    this.#notify();
+  }
+
+  #notify(): void {
+    for (const fn of this.#listeners) fn();
+  }
+}
