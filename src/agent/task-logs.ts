@@ -95,7 +95,10 @@ export class TaskLogs {
 
   #subscribe(msg: LogsSubscribeMessage): void {
     let readers = this.#subs.get(msg.sub);
-    if (!readers) this.#subs.set(msg.sub, (readers = new Map()));
+    if (!readers) {
+      this.#subs.set(msg.sub, (readers = new Map()));
+      this.opts.log.debug({ sub: msg.sub, tasks: msg.tasks.map((t) => t.taskId), follow: msg.options.follow }, 'log subscription started');
+    }
     for (const { taskId, after } of msg.tasks) {
       if (readers.has(taskId)) continue;
       const reader = new LogReader({
@@ -107,7 +110,9 @@ export class TaskLogs {
         send: this.opts.send,
         onEnd: () => {
           readers.delete(taskId);
-          if (readers.size === 0 && this.#subs.get(msg.sub) === readers) this.#subs.delete(msg.sub);
+          if (readers.size > 0 || this.#subs.get(msg.sub) !== readers) return;
+          this.#subs.delete(msg.sub);
+          this.opts.log.debug({ sub: msg.sub }, 'log subscription ended');
         },
         log: this.opts.log,
       });
@@ -117,8 +122,10 @@ export class TaskLogs {
 
   #cancel(sub: string): void {
     const readers = this.#subs.get(sub);
+    if (!readers) return;
     this.#subs.delete(sub);
-    for (const r of readers?.values() ?? []) r.cancel();
+    for (const r of readers.values()) r.cancel();
+    this.opts.log.debug({ sub }, 'log subscription cancelled');
   }
 
   /** The task's collector; one for an ended task's container is made now. */
