@@ -10,21 +10,25 @@ const feed = (p: EngineLogParser, data: Buffer, size: number): ReturnType<Engine
   return [...out, ...p.end()];
 };
 
-test('a multiplexed log: a line per frame, the timestamp parsed off, the stream kept', () => {
+test('a multiplexed log: the timestamp parsed off, the stream kept, records cut by the engine joined into lines', () => {
   const data = Buffer.concat([
     frame(1, '2024-05-01T10:20:30.123Z out 1\n'),
+    frame(1, '2024-05-01T10:20:31Z 10'),
     frame(2, '2024-05-01T10:20:31Z err 1\n'),
-    frame(1, '2024-05-01T10:20:31Z partial'),
-    frame(1, '2024-05-01T10:20:32Z \n'),
+    frame(1, '2024-05-01T10:20:32Z 4'),
+    frame(1, '2024-05-01T10:20:32Z 3\n'),
+    frame(2, '2024-05-01T10:20:33Z no newline yet'),
   ]);
   for (const size of [1, 5, 1000]) {
     assert.deepEqual(feed(new EngineLogParser(false), data, size), [
       { ts: '2024-05-01T10:20:30.123000000Z', stream: 1, data: 'out 1\n' },
       { ts: '2024-05-01T10:20:31.000000000Z', stream: 2, data: 'err 1\n' },
-      { ts: '2024-05-01T10:20:31.000000000Z', stream: 1, data: 'partial' },
-      { ts: '2024-05-01T10:20:32.000000000Z', stream: 1, data: '\n' },
+      { ts: '2024-05-01T10:20:31.000000000Z', stream: 1, data: '1043\n' },
+      { ts: '2024-05-01T10:20:33.000000000Z', stream: 2, data: 'no newline yet' },
     ]);
   }
+  // Until the log is final, the open line is held: a later read counts it once, whole.
+  assert.equal(new EngineLogParser(false).push(data).length, 3);
 });
 
 test('a TTY log: raw lines, all on stdout; a last line without newline comes out at the end', () => {
@@ -38,11 +42,13 @@ test('a TTY log: raw lines, all on stdout; a last line without newline comes out
   }
 });
 
-test('overlong lines are cut at the limit (and ended), keeping their number', () => {
+test('overlong lines come out in pieces of the limit, keeping every byte', () => {
   const p = new EngineLogParser(false);
-  const [l] = p.push(frame(1, `2024-05-01T10:20:30Z ${'y'.repeat(LOG_MAX_LINE_BYTES + 100)}\n`));
-  assert.equal(l!.data.length, LOG_MAX_LINE_BYTES + 1);
-  assert.ok(l!.data.endsWith('y\n'));
+  const long = 'y'.repeat(2 * LOG_MAX_LINE_BYTES + 100) + '\n';
+  const pieces = p.push(Buffer.concat([frame(1, `2024-05-01T10:20:30Z ${long.slice(0, 1000)}`), frame(1, `2024-05-01T10:20:31Z ${long.slice(1000)}`)]));
+  assert.deepEqual(pieces.map((l) => l.data.length), [LOG_MAX_LINE_BYTES, LOG_MAX_LINE_BYTES, 101]);
+  assert.equal(pieces.map((l) => l.data).join(''), long);
+  assert.ok(pieces.every((l) => l.ts === '2024-05-01T10:20:30.000000000Z'));
   const tty = new EngineLogParser(true);
   const lines = tty.push(Buffer.from(`2024-05-01T10:20:30Z ${'z'.repeat(LOG_MAX_LINE_BYTES + 10)}`));
   assert.equal(lines.length, 1, 'a TTY line beyond the limit is not held forever');

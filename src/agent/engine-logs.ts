@@ -1,6 +1,11 @@
 // A container's log as the engine returns it (GET /containers/{id}/logs with timestamps): a
-// multiplexed stream of one frame per line, or for a TTY container a raw stream of lines, each
-// line prefixed with its RFC 3339 timestamp. The parser is pure; engineLogs streams a response.
+// multiplexed stream of one frame per record, or for a TTY container a raw stream of lines, each
+// record prefixed with its RFC 3339 timestamp. Engines cut lines into several records (Podman
+// where a pipe read ended, Docker at 16 KiB): a record without its newline is joined with the
+// next ones of its stream, so a line is what the container wrote. The line still open at the
+// end of a read is held back unless the log is final (the container stopped): the next read
+// then counts it once, whole, which keeps line numbers the same from one read to the next.
+// A line longer than LOG_MAX_LINE_BYTES comes out in pieces of that size.
 
 import type Dockerode from 'dockerode';
 import { fixedTimestamp, nowFixed } from '../common/log-time.js';
@@ -17,11 +22,13 @@ export interface EngineLine {
 export class EngineLogParser {
   readonly #decoder = new StdcopyDecoder();
   #raw: Buffer = Buffer.alloc(0);
+  /** A line still open, per stream: its timestamp and the text so far. */
+  readonly #open = new Map<1 | 2, { ts: string; parts: Buffer[]; size: number }>();
 
   constructor(private readonly tty: boolean) {}
 
   push(chunk: Buffer): EngineLine[] {
-    if (!this.tty) return this.#decoder.push(chunk).map((f) => line(f.payload, f.stream === 1 ? 1 : 2));
+    if (!this.tty) return this.#records(chunk);
     this.#raw = this.#raw.length === 0 ? chunk : Buffer.concat([this.#raw, chunk]);
     const lines: EngineLine[] = [];
     let at = 0;
@@ -30,33 +37,67 @@ export class EngineLogParser {
       at = nl + 1;
     }
     this.#raw = this.#raw.subarray(at);
-    // A TTY line without its newline yet is held; one longer than the limit is let out as is.
-    if (this.#raw.length > LOG_MAX_LINE_BYTES) lines.push(...this.end());
+    // A TTY line without its newline yet is held, up to the limit.
+    if (this.#raw.length >= LOG_MAX_LINE_BYTES) {
+      lines.push(line(this.#raw, 1));
+      this.#raw = Buffer.alloc(0);
+    }
     return lines;
   }
 
-  /** end returns a last, unterminated TTY line, if any. */
+  /** end returns the lines still open: call it only when the log is final. */
   end(): EngineLine[] {
     const rest = this.#raw;
     this.#raw = Buffer.alloc(0);
-    return rest.length > 0 ? [line(rest, 1)] : [];
+    const lines = rest.length > 0 ? [line(rest, 1)] : [];
+    for (const stream of [...this.#open.keys()]) lines.push(this.#close(stream));
+    return lines;
+  }
+
+  #records(chunk: Buffer): EngineLine[] {
+    const lines: EngineLine[] = [];
+    for (const f of this.#decoder.push(chunk)) {
+      const stream = f.stream === 1 ? 1 : 2;
+      const { ts, body } = record(f.payload);
+      const open = this.#open.get(stream) ?? { ts, parts: [], size: 0 };
+      open.parts.push(body);
+      open.size += body.length;
+      this.#open.set(stream, open);
+      while (open.size > LOG_MAX_LINE_BYTES) {
+        const all = Buffer.concat(open.parts);
+        lines.push({ ts: open.ts, stream, data: all.subarray(0, LOG_MAX_LINE_BYTES).toString() });
+        open.parts = [all.subarray(LOG_MAX_LINE_BYTES)];
+        open.size = all.length - LOG_MAX_LINE_BYTES;
+      }
+      if (body[body.length - 1] === 10) lines.push(this.#close(stream));
+    }
+    return lines;
+  }
+
+  #close(stream: 1 | 2): EngineLine {
+    const open = this.#open.get(stream)!;
+    this.#open.delete(stream);
+    return { ts: open.ts, stream, data: Buffer.concat(open.parts).toString() };
   }
 }
 
-/** line reads "<timestamp> <text>"; text beyond LOG_MAX_LINE_BYTES is cut. */
-function line(payload: Buffer, stream: 1 | 2): EngineLine {
+/** record splits "<timestamp> <text>" (a record without a timestamp is stamped now). */
+function record(payload: Buffer): { ts: string; body: Buffer } {
   const space = payload.indexOf(32);
   const ts = space > 0 ? fixedTimestamp(payload.toString('latin1', 0, space)) : undefined;
-  const body = ts ? payload.subarray(space + 1) : payload;
-  const data = body.length > LOG_MAX_LINE_BYTES ? body.subarray(0, LOG_MAX_LINE_BYTES).toString() + '\n' : body.toString();
-  return { ts: ts ?? nowFixed(), stream, data };
+  return { ts: ts ?? nowFixed(), body: ts ? payload.subarray(space + 1) : payload };
+}
+
+function line(payload: Buffer, stream: 1 | 2): EngineLine {
+  const { ts, body } = record(payload);
+  return { ts, stream, data: body.toString() };
 }
 
 export interface EngineLogOptions {
   tty: boolean;
   follow: boolean;
-  /** Only the last `tail` lines. */
-  tail?: number;
+  /** The log is final (the container has stopped): a last line without newline is a line. */
+  final: boolean;
   signal: AbortSignal;
 }
 
@@ -72,7 +113,7 @@ export async function* engineLogs(docker: Dockerode, containerId: string, opts: 
         method: 'GET',
         isStream: true,
         abortSignal: opts.signal,
-        options: { follow: opts.follow, stdout: true, stderr: true, timestamps: true, ...(opts.tail !== undefined && { tail: opts.tail }) },
+        options: { follow: opts.follow, stdout: true, stderr: true, timestamps: true },
         statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
       },
       (err, res) => (err ? reject(err) : resolve(res as NodeJS.ReadableStream & { destroy(): void })),
@@ -84,8 +125,10 @@ export async function* engineLogs(docker: Dockerode, containerId: string, opts: 
       const lines = parser.push(chunk as Buffer);
       if (lines.length > 0) yield lines;
     }
-    const last = parser.end();
-    if (last.length > 0) yield last;
+    if (opts.final) {
+      const last = parser.end();
+      if (last.length > 0) yield last;
+    }
   } finally {
     res.destroy();
   }

@@ -62,14 +62,14 @@ export class LogCollector {
   }
 
   /**
-   * lines streams the container's numbered log from seq `from` to the newest line the engine
-   * has, straight from the engine (for lines the ring no longer holds).
+   * lines streams the container's numbered log from its start (lines before `from` are skipped
+   * by the caller) to the newest line the engine has: for lines the ring no longer holds. From
+   * the start, because engines cut lines into records and count records when asked for a tail.
    */
-  async *lines(from: number, signal: AbortSignal): AsyncGenerator<LogWireLine[]> {
-    // A finished log does not change: its tail is exactly the lines from `from` on.
-    const tail = this.done && from > 1 ? Math.max(0, this.lastSeq - from + 1) : undefined;
-    let seq = tail === undefined ? 0 : from - 1;
-    for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, { tty: this.opts.tty, follow: false, tail, signal })) {
+  async *lines(signal: AbortSignal): AsyncGenerator<LogWireLine[]> {
+    let seq = 0;
+    const opts = { tty: this.opts.tty, follow: false, final: this.done, signal };
+    for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, opts)) {
       yield batch.map((l) => ({ seq: ++seq, ...l }));
     }
   }
@@ -80,28 +80,31 @@ export class LogCollector {
   }
 
   async #run(): Promise<void> {
-    await this.#pass(false);
+    await this.#pass('caught-up');
     this.#caughtUp();
     while (!this.done) {
       const running = await this.#retrying(() => this.#isRunning());
       if (running === undefined) return this.#finish();
       if (running) {
-        await this.#pass(true);
+        await this.#pass('follow');
         continue;
       }
-      if ((await this.#pass(false)) === undefined) return this.#finish();
+      if ((await this.#pass('final')) === undefined) return this.#finish();
       // The log is complete: readers take it from the engine now, the ring's memory is freed.
       this.ring.release();
       this.#finish();
     }
   }
 
-  /** #pass reads the log from its start, numbering the lines after the ones already read. */
-  #pass(follow: boolean): Promise<true | undefined> {
+  /**
+   * #pass reads the log from its start, numbering the lines after the ones already read: up to
+   * now, following it while the container runs, or — once it stopped — all of it.
+   */
+  #pass(kind: 'caught-up' | 'follow' | 'final'): Promise<true | undefined> {
     return this.#retrying(async () => {
       let seen = 0;
-      const signal = this.#abort.signal;
-      for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, { tty: this.opts.tty, follow, signal })) {
+      const opts = { tty: this.opts.tty, follow: kind === 'follow', final: kind === 'final', signal: this.#abort.signal };
+      for await (const batch of engineLogs(this.opts.docker, this.opts.containerId, opts)) {
         let added = false;
         for (const l of batch) {
           if (++seen <= this.ring.lastSeq) continue;

@@ -164,7 +164,7 @@ export class LogReader {
   async #fromEngine(c: LogCollector, from: number, until: number): Promise<number> {
     let next = from;
     const signal = this.#abort.signal;
-    read: for await (const batch of c.lines(from, signal)) {
+    read: for await (const batch of c.lines(signal)) {
       for (const l of batch) {
         if (l.seq < next) continue;
         if (l.seq > until || (!c.done && l.seq >= c.ring.firstSeq)) break read;
