@@ -1,9 +1,9 @@
 // Follows one task container's log from the engine into a LogRing, numbering the lines in the
 // engine's order. Every pass reads the log from its start and skips the lines already numbered,
 // so numbers stay the same across reconnects and agent restarts (seq n is line n of the log).
-// The first pass does not follow: when it ends, every line that existed is numbered
-// ("caught up"); then passes follow while the container runs, and a last pass after it stops
-// picks up anything a follow missed. Reading never slows the container: the engine keeps its
+// For a running container the first pass does not follow: when it ends, every line that existed
+// is numbered ("caught up"); then passes follow while it runs, and a last pass after it stops
+// picks up anything a follow missed. A stopped container's log is read once. Reading never slows the container: the engine keeps its
 // log, and the ring drops its oldest lines, not new ones.
 
 import { setTimeout as delay } from 'node:timers/promises';
@@ -80,8 +80,11 @@ export class LogCollector {
   }
 
   async #run(): Promise<void> {
-    await this.#pass('caught-up');
-    this.#caughtUp();
+    // A container that has stopped already (an ended task read after an agent restart) is read once.
+    if ((await this.#retrying(() => this.#isRunning())) === true) {
+      await this.#pass('caught-up');
+      this.#caughtUp();
+    }
     while (!this.done) {
       const running = await this.#retrying(() => this.#isRunning());
       if (running === undefined) return this.#finish();

@@ -98,8 +98,8 @@ export async function startManager(dataDir: string, port: number): Promise<{ pro
   return { proc, url: `http://127.0.0.1:${port}`, token };
 }
 
-export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[] }): BerthProcess {
+export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
   const args = ['agent', '--manager', opts.url, '--join-token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
   for (const l of opts.labels ?? []) args.push('--label', l);
-  return new BerthProcess(args);
+  return new BerthProcess(args, opts.env);
 }
