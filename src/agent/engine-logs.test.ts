@@ -49,7 +49,10 @@ test('overlong lines come out in pieces of the limit, keeping every byte', () =>
   assert.deepEqual(pieces.map((l) => l.data.length), [LOG_MAX_LINE_BYTES, LOG_MAX_LINE_BYTES, 101]);
   assert.equal(pieces.map((l) => l.data).join(''), long);
   assert.ok(pieces.every((l) => l.ts === '2024-05-01T10:20:30.000000000Z'));
-  const tty = new EngineLogParser(true);
-  const lines = tty.push(Buffer.from(`2024-05-01T10:20:30Z ${'z'.repeat(LOG_MAX_LINE_BYTES + 10)}`));
-  assert.equal(lines.length, 1, 'a TTY line beyond the limit is not held forever');
+  // A TTY line is cut the same way however the stream arrives.
+  const ttyLong = Buffer.from(`2024-05-01T10:20:30Z ${'z'.repeat(LOG_MAX_LINE_BYTES + 10)}\r\n2024-05-01T10:20:31Z next\n`);
+  for (const size of [7, 4096, ttyLong.length]) {
+    const got = feed(new EngineLogParser(true), ttyLong, size);
+    assert.deepEqual(got.map((l) => [l.ts.slice(17, 19), l.data.length]), [['30', LOG_MAX_LINE_BYTES], ['30', 12], ['31', 5]], `chunks of ${size}`);
+  }
 });

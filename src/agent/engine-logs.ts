@@ -18,9 +18,13 @@ export interface EngineLine {
   data: string;
 }
 
+/** Longest timestamp prefix looked for at the start of a TTY line. */
+const MAX_PREFIX = 40;
+
 /** EngineLogParser splits engine log chunks, cut anywhere, into lines. */
 export class EngineLogParser {
   readonly #decoder = new StdcopyDecoder();
+  /** TTY bytes not yet part of a line (a timestamp prefix still incomplete). */
   #raw: Buffer = Buffer.alloc(0);
   /** A line still open, per stream: its timestamp and the text so far. */
   readonly #open = new Map<1 | 2, { ts: string; parts: Buffer[]; size: number }>();
@@ -28,50 +32,62 @@ export class EngineLogParser {
   constructor(private readonly tty: boolean) {}
 
   push(chunk: Buffer): EngineLine[] {
-    if (!this.tty) return this.#records(chunk);
-    this.#raw = this.#raw.length === 0 ? chunk : Buffer.concat([this.#raw, chunk]);
     const lines: EngineLine[] = [];
-    let at = 0;
-    for (let nl = this.#raw.indexOf(10, at); nl >= 0; nl = this.#raw.indexOf(10, at)) {
-      lines.push(line(this.#raw.subarray(at, nl + 1), 1));
-      at = nl + 1;
+    if (!this.tty) {
+      for (const f of this.#decoder.push(chunk)) {
+        const { ts, body } = record(f.payload);
+        this.#append(f.stream === 1 ? 1 : 2, ts, body, lines);
+      }
+      return lines;
     }
-    this.#raw = this.#raw.subarray(at);
-    // A TTY line without its newline yet is held, up to the limit.
-    if (this.#raw.length >= LOG_MAX_LINE_BYTES) {
-      lines.push(line(this.#raw, 1));
-      this.#raw = Buffer.alloc(0);
+    // A TTY log is raw text: each line starts with its timestamp.
+    this.#raw = this.#raw.length === 0 ? chunk : Buffer.concat([this.#raw, chunk]);
+    while (this.#raw.length > 0) {
+      let ts = this.#open.get(1)?.ts;
+      if (ts === undefined) {
+        const space = this.#raw.subarray(0, MAX_PREFIX).indexOf(32);
+        if (space < 0 && this.#raw.length < MAX_PREFIX) break;
+        const r = record(this.#raw);
+        ts = r.ts;
+        this.#raw = r.body;
+      }
+      const nl = this.#raw.indexOf(10);
+      const end = nl < 0 ? this.#raw.length : nl + 1;
+      this.#append(1, ts, this.#raw.subarray(0, end), lines);
+      this.#raw = this.#raw.subarray(end);
     }
     return lines;
   }
 
   /** end returns the lines still open: call it only when the log is final. */
   end(): EngineLine[] {
-    const rest = this.#raw;
-    this.#raw = Buffer.alloc(0);
-    const lines = rest.length > 0 ? [line(rest, 1)] : [];
+    const lines: EngineLine[] = [];
+    if (this.#raw.length > 0) {
+      const { ts, body } = record(this.#raw);
+      this.#raw = Buffer.alloc(0);
+      this.#append(1, ts, body, lines);
+    }
     for (const stream of [...this.#open.keys()]) lines.push(this.#close(stream));
     return lines;
   }
 
-  #records(chunk: Buffer): EngineLine[] {
-    const lines: EngineLine[] = [];
-    for (const f of this.#decoder.push(chunk)) {
-      const stream = f.stream === 1 ? 1 : 2;
-      const { ts, body } = record(f.payload);
-      const open = this.#open.get(stream) ?? { ts, parts: [], size: 0 };
-      open.parts.push(body);
-      open.size += body.length;
-      this.#open.set(stream, open);
-      while (open.size > LOG_MAX_LINE_BYTES) {
-        const all = Buffer.concat(open.parts);
-        lines.push({ ts: open.ts, stream, data: all.subarray(0, LOG_MAX_LINE_BYTES).toString() });
-        open.parts = [all.subarray(LOG_MAX_LINE_BYTES)];
-        open.size = all.length - LOG_MAX_LINE_BYTES;
-      }
-      if (body[body.length - 1] === 10) lines.push(this.#close(stream));
+  /**
+   * #append adds text to the stream's open line: a newline closes it, and a line beyond the
+   * limit goes out in pieces of the limit (cut by offset from its start, so every read cuts it
+   * the same way).
+   */
+  #append(stream: 1 | 2, ts: string, body: Buffer, lines: EngineLine[]): void {
+    const open = this.#open.get(stream) ?? { ts, parts: [], size: 0 };
+    open.parts.push(body);
+    open.size += body.length;
+    this.#open.set(stream, open);
+    while (open.size > LOG_MAX_LINE_BYTES) {
+      const all = Buffer.concat(open.parts);
+      lines.push({ ts: open.ts, stream, data: all.subarray(0, LOG_MAX_LINE_BYTES).toString() });
+      open.parts = [all.subarray(LOG_MAX_LINE_BYTES)];
+      open.size = all.length - LOG_MAX_LINE_BYTES;
     }
-    return lines;
+    if (body[body.length - 1] === 10) lines.push(this.#close(stream));
   }
 
   #close(stream: 1 | 2): EngineLine {
@@ -83,14 +99,9 @@ export class EngineLogParser {
 
 /** record splits "<timestamp> <text>" (a record without a timestamp is stamped now). */
 function record(payload: Buffer): { ts: string; body: Buffer } {
-  const space = payload.indexOf(32);
+  const space = payload.subarray(0, MAX_PREFIX).indexOf(32);
   const ts = space > 0 ? fixedTimestamp(payload.toString('latin1', 0, space)) : undefined;
   return { ts: ts ?? nowFixed(), body: ts ? payload.subarray(space + 1) : payload };
-}
-
-function line(payload: Buffer, stream: 1 | 2): EngineLine {
-  const { ts, body } = record(payload);
-  return { ts, stream, data: body.toString() };
 }
 
 export interface EngineLogOptions {
