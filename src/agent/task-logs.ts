@@ -69,11 +69,15 @@ export class TaskLogs {
     for (const fn of t.listeners) fn();
   }
 
-  /** handle takes the manager's log messages. */
+  /** handle takes the manager's log messages (a malformed one is ignored). */
   handle(msg: ManagerMessage): void {
-    if (msg.type === 'logs-subscribe') this.#subscribe(msg);
-    else if (msg.type === 'logs-ack') this.#subs.get(msg.sub)?.get(msg.taskId)?.ack(msg.bytes);
-    else if (msg.type === 'logs-cancel') this.#cancel(msg.sub);
+    if (msg.type === 'logs-subscribe') {
+      if (typeof msg.sub === 'string' && Array.isArray(msg.tasks) && typeof msg.options === 'object' && msg.options) this.#subscribe(msg);
+    } else if (msg.type === 'logs-ack') {
+      if (typeof msg.bytes === 'number' && msg.bytes > 0) this.#subs.get(msg.sub)?.get(msg.taskId)?.ack(msg.bytes);
+    } else if (msg.type === 'logs-cancel') {
+      this.#cancel(msg.sub);
+    }
   }
 
   /** cancelAll ends every subscription (the session closed: the manager subscribes again). */
@@ -100,7 +104,7 @@ export class TaskLogs {
       this.opts.log.debug({ sub: msg.sub, tasks: msg.tasks.map((t) => t.taskId), follow: msg.options.follow }, 'log subscription started');
     }
     for (const { taskId, after } of msg.tasks) {
-      if (readers.has(taskId)) continue;
+      if (typeof taskId !== 'string' || readers.has(taskId)) continue;
       const reader = new LogReader({
         sub: msg.sub,
         taskId,

@@ -21,6 +21,8 @@ export interface LogSessions {
 }
 
 const BATCH_LINES = 512;
+/** How long a task's history may hold back the other tasks' lines before they go out anyway. */
+const HISTORY_WAIT_MS = 5_000;
 /** An agent that sends more than this ahead of the acknowledgements breaks the protocol. */
 const MAX_OUTSTANDING = 2 * LOG_WINDOW_BYTES + LOG_MAX_LINE_BYTES;
 
@@ -43,6 +45,7 @@ class Subscription implements LogSubscription {
   /** Tasks of the request that have no node yet. */
   readonly unscheduled = new Set<string>();
   closed = false;
+  readonly timers = new Set<NodeJS.Timeout>();
   #wake: (() => void) | undefined;
 
   constructor(
@@ -79,6 +82,7 @@ class Subscription implements LogSubscription {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
     this.broker.unregister(this);
     this.kick();
   }
@@ -240,6 +244,12 @@ export class LogBroker implements LogSource {
     });
     const { serviceId: _s, taskId: _t, ...options } = sub.request;
     this.sessions.send(nodeId, { type: 'logs-subscribe', sub: sub.id, options, tasks });
+    const timer = setTimeout(() => {
+      sub.timers.delete(timer);
+      for (const { taskId } of tasks) sub.merge.release(taskId);
+      sub.kick();
+    }, HISTORY_WAIT_MS);
+    sub.timers.add(timer);
   }
 
   /** #away: the tasks' node cannot be reached; without follow the stream will say so at its end. */

@@ -77,3 +77,15 @@ test('a subscription is finished once every task ended and every line went out; 
   m.push('a', { lines: [line(4, 4)] });
   assert.deepEqual(texts(m), [], 'an ended task takes no more lines');
 });
+
+test('a task whose history is slow can be released: the others go on, its lines come as live', () => {
+  const m = new LogMerge();
+  m.add('a');
+  m.add('slow');
+  m.push('a', { lines: [line(1, 5, 'a1')], historyDone: true });
+  assert.deepEqual(texts(m), []);
+  m.release('slow');
+  assert.deepEqual(texts(m), ['a:a1']);
+  m.push('slow', { lines: [line(1, 1, 'late')], historyDone: true });
+  assert.deepEqual(texts(m), ['slow:late']);
+});

@@ -90,6 +90,15 @@ export class LogMerge {
     if (q) this.#append(q, { taskId, ts: nowFixed(), stream: 2, data, cost: 0 }, true);
   }
 
+  /**
+   * release stops holding the other tasks' lines for a task whose history is slow to come (its
+   * engine may be down): its lines from now on count as live.
+   */
+  release(taskId: string): void {
+    const q = this.#tasks.get(taskId);
+    if (q?.state === 'history') q.state = 'live';
+  }
+
   /** end marks a task's stream finished (its node went away); what is queued still goes out. */
   end(taskId: string): void {
     const q = this.#tasks.get(taskId);
