@@ -185,6 +185,32 @@ describe('docker service logs through the CLI', { timeout: 240_000 }, () => {
     }
   });
 
+  test('an agent restart: a follower is told, then resumes after its last line; logs are read again from the engine', async () => {
+    const child = spawn('docker', ['service', 'logs', '-f', '--tail', '1', 'ticker'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: manager.url.replace(/^http:/, 'tcp:') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.once('exit', r));
+    const lines = (): Pretty[] => parse(out.slice(0, out.lastIndexOf('\n') + 1));
+    await until(() => lines().length >= 5, 30_000, 'followed lines', 50);
+    await agent.stop();
+    await until(() => lines().some((l) => /^berth: logs unavailable: node \w+ disconnected unexpectedly/.test(l.text)), 10_000, 'the notice', 50);
+    const seen = lines().length;
+    agent = startLogsAgent();
+    await until(() => lines().length >= seen + 10, 30_000, 'lines after the restart', 50);
+    child.kill('SIGINT');
+    await exited;
+    const ticks = lines().filter((l) => !l.text.startsWith('berth:')).map((l) => Number(l.text.split(' ')[1]));
+    assert.deepEqual(ticks, ticks.map((_, i) => ticks[0]! + i), 'no tick missing or repeated across the restart');
+
+    const again = await cli('service', 'logs', '--raw', 'numbers');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trimEnd().split('\n').length, 60);
+  });
+
   test('a node that is down: the other logs, then Swarm\'s incomplete-stream error naming it', async () => {
     await agent.stop();
     const r = await cli('service', 'logs', 'numbers');
