@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { frame } from '../common/stdcopy.js';
 import { LOG_MAX_LINE_BYTES } from '../types/index.js';
-import { EngineLogParser } from './engine-logs.js';
+import { dockerFor } from './engine-client.js';
+import { EngineLogParser, EngineTimeout, engineLogs } from './engine-logs.js';
+import { isTemporary } from './engine-errors.js';
 
 const feed = (p: EngineLogParser, data: Buffer, size: number): ReturnType<EngineLogParser['push']> => {
   const out = [];
@@ -55,4 +58,30 @@ test('overlong lines come out in pieces of the limit, keeping every byte', () =>
     const got = feed(new EngineLogParser(true), ttyLong, size);
     assert.deepEqual(got.map((l) => [l.ts.slice(17, 19), l.data.length]), [['30', LOG_MAX_LINE_BYTES], ['30', 12], ['31', 5]], `chunks of ${size}`);
   }
+});
+
+test('a read that does not follow fails, as a temporary error, when the engine goes silent', async (t) => {
+  // Stands in for an engine that answers, sends a line, then hangs.
+  const server = createServer((req, res) => {
+    assert.match(req.url ?? '', /^\/containers\/c1\/logs\?follow=false&stdout=true&stderr=true&timestamps=true$/);
+    res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
+    res.write(frame(1, '2024-05-01T10:20:30Z one\n'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  });
+  const docker = dockerFor(`tcp://127.0.0.1:${(server.address() as { port: number }).port}`);
+  const got: string[] = [];
+  const read = async (): Promise<void> => {
+    for await (const batch of engineLogs(docker, 'c1', { tty: false, follow: false, final: false, signal: new AbortController().signal, idleMs: 200 })) {
+      got.push(...batch.map((l) => l.data));
+      await new Promise((r) => setTimeout(r, 400)); // the caller's own time does not count
+    }
+  };
+  const err = await read().then(() => undefined, (e: unknown) => e);
+  assert.deepEqual(got, ['one\n']);
+  assert.ok(err instanceof EngineTimeout, String(err));
+  assert.ok(isTemporary(err), 'retried like a dropped connection');
 });

@@ -110,30 +110,54 @@ export interface EngineLogOptions {
   /** The log is final (the container has stopped): a last line without newline is a line. */
   final: boolean;
   signal: AbortSignal;
+  /** Without follow: how long the engine may stay silent (default ENGINE_IDLE_MS). */
+  idleMs?: number;
 }
+
+/** How long a read that does not follow may wait for the engine's next bytes. */
+export const ENGINE_IDLE_MS = 30_000;
+
+/** The engine stopped answering a log read; retried like a dropped connection. */
+export class EngineTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+type Response = AsyncIterable<Buffer> & { destroy(): void };
 
 /**
  * engineLogs yields a container's log lines in the engine's order, a batch per chunk read; with
- * follow it goes on until the container stops. Breaking out of the loop closes the request.
+ * follow it goes on until the container stops. Without follow, an engine silent for
+ * ENGINE_IDLE_MS fails the read (EngineTimeout), so a stuck engine cannot hang readers; time
+ * spent by the caller between batches does not count. Breaking out of the loop closes the request.
  */
 export async function* engineLogs(docker: Dockerode, containerId: string, opts: EngineLogOptions): AsyncGenerator<EngineLine[]> {
-  const res = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
-    docker.modem.dial(
-      {
-        path: `/containers/${encodeURIComponent(containerId)}/logs?`,
-        method: 'GET',
-        isStream: true,
-        abortSignal: opts.signal,
-        options: { follow: opts.follow, stdout: true, stderr: true, timestamps: true },
-        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-      },
-      (err, res) => (err ? reject(err) : resolve(res as NodeJS.ReadableStream & { destroy(): void })),
-    ),
-  );
-  const parser = new EngineLogParser(opts.tty);
+  const request = new AbortController();
+  const abort = (): void => request.abort();
+  opts.signal.addEventListener('abort', abort, { once: true });
+  const idle = opts.follow ? undefined : (opts.idleMs ?? ENGINE_IDLE_MS);
+  let res: Response | undefined;
   try {
-    for await (const chunk of res) {
-      const lines = parser.push(chunk as Buffer);
+    const dial = new Promise<Response>((resolve, reject) =>
+      docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(containerId)}/logs?`,
+          method: 'GET',
+          isStream: true,
+          abortSignal: request.signal,
+          options: { follow: opts.follow, stdout: true, stderr: true, timestamps: true },
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        },
+        (err, r) => (err ? reject(err) : resolve(r as Response)),
+      ),
+    );
+    res = await within(dial, idle, abort);
+    const chunks = res[Symbol.asyncIterator]();
+    const parser = new EngineLogParser(opts.tty);
+    const destroy = (): void => res?.destroy();
+    for (;;) {
+      const next = await within(chunks.next(), idle, destroy);
+      if (next.done) break;
+      const lines = parser.push(next.value);
       if (lines.length > 0) yield lines;
     }
     if (opts.final) {
@@ -141,6 +165,21 @@ export async function* engineLogs(docker: Dockerode, containerId: string, opts: 
       if (last.length > 0) yield last;
     }
   } finally {
-    res.destroy();
+    opts.signal.removeEventListener('abort', abort);
+    res?.destroy();
   }
+}
+
+/** within settles like `p`, or fails with EngineTimeout (after calling onTimeout) once `ms` pass. */
+function within<T>(p: Promise<T>, ms: number | undefined, onTimeout: () => void): Promise<T> {
+  if (ms === undefined) return p;
+  p.catch(() => {}); // settles after a timeout too; nobody waits for it then
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new EngineTimeout(`the container engine sent nothing for ${ms / 1000} s`));
+    }, ms);
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
 }

@@ -11,7 +11,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import type { LogWireLine } from '../types/index.js';
 import { engineMessage, isGone, isTemporary } from './engine-errors.js';
-import { engineLogs } from './engine-logs.js';
+import { ENGINE_IDLE_MS, EngineTimeout, engineLogs } from './engine-logs.js';
 import { LogRing } from './log-ring.js';
 
 export interface LogCollectorOptions {
@@ -141,8 +141,14 @@ export class LogCollector {
   }
 
   async #isRunning(): Promise<boolean> {
-    const info = await this.opts.docker.getContainer(this.opts.containerId).inspect({ abortSignal: this.#abort.signal } as object);
-    return info.State.Running || info.State.Status === 'running' || info.State.Status === 'paused';
+    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(ENGINE_IDLE_MS)]);
+    try {
+      const info = await this.opts.docker.getContainer(this.opts.containerId).inspect({ abortSignal: signal } as object);
+      return info.State.Running || info.State.Status === 'running' || info.State.Status === 'paused';
+    } catch (err) {
+      if (signal.aborted && !this.#abort.signal.aborted) throw new EngineTimeout('the container engine did not answer an inspect');
+      throw err;
+    }
   }
 
   #finish(error?: string): void {
