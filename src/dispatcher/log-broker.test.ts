@@ -196,13 +196,16 @@ test('following: a node that drops out is announced in its tasks\' streams and r
   assert.equal(again.sub, req.sub);
   assert.deepEqual(again.tasks, [{ taskId: task.ID, after: 2 }], 'resumed after the last line received');
   a.logs({ sub: req.sub, taskId: task.ID, lines: [wire(2, 1, 'b\n'), wire(3, 2, 'c\n')], historyDone: true });
+  a.logs({ sub: req.sub, taskId: task.ID, lines: [wire(10, 3, 'j\n')], dropped: 6 });
+  const [c, dropped, j] = (await pull(it, 3)) as LogLineEvent[];
+  assert.deepEqual([c!.data, dropped!.data, dropped!.stream, dropped!.timestamp, j!.data], ['c\n', 'berth: 6 log lines dropped (buffer full)\n', 'stderr', ts(3), 'j\n']);
 
   // A new task of the service placed later is followed too.
   const later = place(store, svc.ID, a.nodeId, 2);
   const more = await a.next('logs-subscribe');
   assert.deepEqual(more.tasks, [{ taskId: later.ID }]);
   a.logs({ sub: req.sub, taskId: later.ID, lines: [wire(1, 3, 'new task\n')], historyDone: true });
-  assert.deepEqual(lines(await pull(it, 2)).map((l) => l.slice(4)), ['c\n', 'new task\n'], 'no repeat, no loss, nothing forged');
+  assert.deepEqual(lines(await pull(it, 1)).map((l) => l.slice(4)), ['new task\n'], 'no repeat, no loss, nothing forged');
 
   sub.close();
   assert.equal((await a.next('logs-cancel')).sub, req.sub);
