@@ -26,7 +26,11 @@ export interface LogCollectorOptions {
 export const RING_LINES = 10_000;
 export const RING_BYTES = 2 * 2 ** 20;
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 10_000;
+const RETRY_MAX_MS = 4_000;
+/** Consecutive failures after which the log counts as unreadable (about 12 s of retries). */
+const MAX_ATTEMPTS = 6;
+/** An engine's answer for a log driver that keeps nothing to read (Docker's, then Podman's words). */
+const NOT_READABLE = /does not support reading|cannot read logs/i;
 
 export class LogCollector {
   readonly ring: LogRing;
@@ -39,10 +43,13 @@ export class LogCollector {
   readonly caughtUp: Promise<void>;
   #caughtUp!: () => void;
   readonly #running: Promise<void>;
+  /** When the last line was read (retries count afresh after progress). */
+  #progressAt = 0;
 
   constructor(private readonly opts: LogCollectorOptions) {
     this.ring = new LogRing(opts.ringLines ?? RING_LINES, opts.ringBytes ?? RING_BYTES);
     this.caughtUp = new Promise((resolve) => (this.#caughtUp = resolve));
+    // An error ends the collector; the task's next reader gets a new one (see TaskLogs).
     this.#running = this.#run().catch((err: unknown) => this.#finish(`reading the log failed: ${engineMessage(err)}`));
   }
 
@@ -114,7 +121,10 @@ export class LogCollector {
           this.ring.push(l.ts, l.stream, l.data);
           added = true;
         }
-        if (added) this.#notify();
+        if (added) {
+          this.#progressAt = Date.now();
+          this.#notify();
+        }
       }
       return true as const;
     });
@@ -124,6 +134,7 @@ export class LogCollector {
   async #retrying<T>(job: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (this.#abort.signal.aborted) return undefined;
+      const started = Date.now();
       try {
         return await job();
       } catch (err) {
@@ -132,7 +143,12 @@ export class LogCollector {
           this.#finish('the container is gone');
           return undefined;
         }
-        if (!isTemporary(err)) throw err;
+        if (NOT_READABLE.test(engineMessage(err))) {
+          this.#finish(`the task's log driver keeps no log the engine can read (${engineMessage(err)})`);
+          return undefined;
+        }
+        if (this.#progressAt >= started) attempt = 0; // it failed after reading on: a new outage
+        if (!isTemporary(err) || attempt >= MAX_ATTEMPTS) throw err;
         const retryInMs = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
         this.opts.log.warn({ container: this.opts.containerId, err: engineMessage(err), retryInMs }, 'reading the container log failed; will retry');
         await delay(retryInMs, undefined, { signal: this.#abort.signal }).catch(() => {});

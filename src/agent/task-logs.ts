@@ -132,10 +132,14 @@ export class TaskLogs {
     this.opts.log.debug({ sub }, 'log subscription cancelled');
   }
 
-  /** The task's collector; one for an ended task's container is made now. */
+  /**
+   * The task's collector; one for an ended task's container is made now, and one that failed
+   * (the engine was down too long) is replaced, so a later read tries again.
+   */
   #collectorFor(taskId: string): LogCollector | undefined {
     const t = this.#tasks.get(taskId);
     if (!t?.started) return undefined;
+    if (t.collector?.error !== undefined) t.collector = undefined;
     return t.collector ?? this.#collect(taskId, t);
   }
 

@@ -57,8 +57,11 @@ describe('agent log collection on Podman', { timeout: 180_000 }, () => {
     return rec.logs;
   };
 
-  const container = async (cmd: string, tty = false): Promise<Dockerode.Container> =>
-    docker.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', cmd], Tty: tty, Labels: { [LABEL_NODE]: nodeId } });
+  const container = async (cmd: string, tty = false, logDriver?: string): Promise<Dockerode.Container> =>
+    docker.createContainer({
+      Image: TEST_IMAGE, Cmd: ['sh', '-c', cmd], Tty: tty, Labels: { [LABEL_NODE]: nodeId },
+      ...(logDriver && { HostConfig: { LogConfig: { Type: logDriver, Config: {} } } }),
+    });
 
   const task = (id: string, containerId: string, state: TaskState, pid = 0, tty = false): Task => ({
     ID: id, Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', ServiceID: 's', Slot: 1, NodeID: nodeId, DesiredState: 'running',
@@ -193,6 +196,21 @@ describe('agent log collection on Podman', { timeout: 180_000 }, () => {
     logs.handle({ type: 'logs-subscribe', sub: 't', options: ALL, tasks: [{ taskId: id }] });
     await until(() => rec.ended('t', id), 20_000, 'end', 20);
     assert.deepEqual(rec.lines('t', id).map((l) => [l.seq, l.stream, l.data]), [[1, 1, 'one\r\n'], [2, 1, 'two\r\n']]);
+  });
+
+  test('a log driver that keeps nothing readable: the reader is told at once', async () => {
+    const c = await container('echo lost', false, 'none');
+    await c.start();
+    await exited(c);
+    const rec = new Recorder();
+    const logs = agent(rec);
+    const id = newId();
+    logs.assigned(true, [task(id, c.id, 'complete')], []);
+    const asked = Date.now();
+    logs.handle({ type: 'logs-subscribe', sub: 'n', options: ALL, tasks: [{ taskId: id }] });
+    const end = await until(() => rec.ended('n', id), 10_000, 'end', 20);
+    assert.match(end.error ?? '', /log driver keeps no log the engine can read/);
+    assert.ok(Date.now() - asked < 5_000, 'not retried as if the engine were down');
   });
 
   test('a task removed from the node ends its readers; an unknown task ends at once without follow', async () => {
