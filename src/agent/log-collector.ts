@@ -3,8 +3,8 @@
 // so numbers stay the same across reconnects and agent restarts (seq n is line n of the log).
 // For a running container the first pass does not follow: when it ends, every line that existed
 // is numbered ("caught up"); then passes follow while it runs, and a last pass after it stops
-// picks up anything a follow missed. A stopped container's log is read once. Reading never slows the container: the engine keeps its
-// log, and the ring drops its oldest lines, not new ones.
+// picks up anything a follow missed. A stopped container's log is read once. Reading never
+// slows the container: the engine keeps its log, and the ring drops its oldest lines.
 
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
@@ -23,8 +23,8 @@ export interface LogCollectorOptions {
   ringBytes?: number;
 }
 
-export const RING_LINES = 10_000;
-export const RING_BYTES = 2 * 2 ** 20;
+const RING_LINES = 10_000;
+const RING_BYTES = 2 * 2 ** 20;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 4_000;
 /** Consecutive failures after which the log counts as unreadable (about 12 s of retries). */
@@ -36,7 +36,7 @@ export class LogCollector {
   readonly ring: LogRing;
   /** Set once the container has stopped and its whole log is numbered, or the log is unreadable. */
   done = false;
-  /** Why the log cannot be read (the container is gone), once done. */
+  /** Why the log cannot be read (the container is gone, the engine keeps failing), once done. */
   error: string | undefined;
   readonly #abort = new AbortController();
   readonly #listeners = new Set<() => void>();
@@ -53,10 +53,6 @@ export class LogCollector {
     this.#running = this.#run().catch((err: unknown) => this.#finish(`reading the log failed: ${engineMessage(err)}`));
   }
 
-  get containerId(): string {
-    return this.opts.containerId;
-  }
-
   /** The number of the newest line read so far. */
   get lastSeq(): number {
     return this.ring.lastSeq;
@@ -69,9 +65,9 @@ export class LogCollector {
   }
 
   /**
-   * lines streams the container's numbered log from its start (lines before `from` are skipped
-   * by the caller) to the newest line the engine has: for lines the ring no longer holds. From
-   * the start, because engines cut lines into records and count records when asked for a tail.
+   * lines streams the container's numbered log from its start to the newest line the engine
+   * has, for lines the ring no longer holds (the caller skips those it does not want). From the
+   * start, because engines cut lines into records and count records when asked for a tail.
    */
   async *lines(signal: AbortSignal): AsyncGenerator<LogWireLine[]> {
     let seq = 0;

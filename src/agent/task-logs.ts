@@ -14,7 +14,7 @@ export interface TaskLogsOptions {
   docker: Dockerode;
   log: Logger;
   send(msg: LogsMessage): void;
-  /** Ring bounds per task (defaults: RING_LINES, RING_BYTES). */
+  /** Ring bounds per task (defaults: 10 000 lines, 2 MiB). */
   ringLines?: number;
   ringBytes?: number;
 }

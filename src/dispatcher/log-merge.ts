@@ -61,12 +61,6 @@ export class LogMerge {
     return this.#tasks.get(taskId)?.lastSeq ?? 0;
   }
 
-  /** Whether a task will send more (its stream has not ended). */
-  open(taskId: string): boolean {
-    const q = this.#tasks.get(taskId);
-    return !!q && q.state !== 'ended';
-  }
-
   push(taskId: string, input: MergeInput): void {
     const q = this.#tasks.get(taskId);
     if (!q || q.state === 'ended') return;
