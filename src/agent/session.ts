@@ -12,6 +12,7 @@ import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, typ
 import { LABEL_NODE } from './container-config.js';
 import { Dependencies } from './dependencies.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
+import { TaskLogs } from './task-logs.js';
 import { Worker } from './worker.js';
 
 export interface AgentOptions {
@@ -42,6 +43,7 @@ const MAX_BACKOFF_MS = 5_000;
 export class Agent {
   #identity: Identity | undefined;
   #worker: Worker | undefined;
+  #logs: TaskLogs | undefined;
   #workerNode: string | undefined;
   #socket: WebSocket | undefined;
   #pending = new Map<string, TaskStatusUpdate>();
@@ -75,7 +77,7 @@ export class Agent {
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
     clearTimeout(this.#flushTimer);
-    await this.#worker?.close();
+    await Promise.all([this.#worker?.close(), this.#logs?.close()]);
   }
 
   /** One connection; resolves when it closes, saying whether it ever got through. */
@@ -122,8 +124,12 @@ export class Agent {
           this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
           const objects = { secrets: Array.isArray(msg.secrets) ? msg.secrets : [], configs: Array.isArray(msg.configs) ? msg.configs : [] };
+          const removed = Array.isArray(msg.removed) ? msg.removed : [];
           if (msg.full) this.#worker?.assign(msg.tasks, objects);
-          else this.#worker?.update(msg.tasks, Array.isArray(msg.removed) ? msg.removed : [], objects);
+          else this.#worker?.update(msg.tasks, removed, objects);
+          this.#logs?.assigned(msg.full, msg.tasks, removed);
+        } else if (msg?.type === 'logs-subscribe' || msg?.type === 'logs-ack' || msg?.type === 'logs-cancel') {
+          this.#logs?.handle(msg);
         } else if (msg?.type === 'error') {
           log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
           // Only a node the cluster no longer knows joins again, as a new node, with the token.
@@ -135,6 +141,8 @@ export class Agent {
       });
       ws.on('close', () => {
         clearInterval(heartbeat);
+        // Log subscriptions belong to the session: the manager subscribes again after a reconnect.
+        this.#logs?.cancelAll();
         signal.removeEventListener('abort', onAbort);
         if (this.#socket === ws) this.#socket = undefined;
         resolve(rejoin ? 'rejoin' : welcomed ? 'connected' : 'failed');
@@ -155,12 +163,18 @@ export class Agent {
     if (previous && previous !== nodeId) void this.#removeContainersOf(previous);
     if (this.#worker && this.#workerNode === nodeId) return;
     void this.#worker?.close();
+    void this.#logs?.close();
     this.#workerNode = nodeId;
+    const logs = new TaskLogs({ docker: this.opts.docker, log: this.opts.log.child({ part: 'logs' }), send: (m) => this.#send(m) });
+    this.#logs = logs;
     this.#worker = new Worker({
       docker: this.opts.docker,
       nodeId,
       log: this.opts.log,
-      report: (u) => this.#report(u),
+      report: (u) => {
+        logs.observe(u.taskId, u.status);
+        this.#report(u);
+      },
       node: this.opts.description,
       filesRoot: this.#filesRoot,
     });

@@ -5,10 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Store } from '../store/index.js';
+import type { LogSource } from '../types/index.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { installErrorHandlers } from './errors.js';
 import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
+import { logRoutes } from './routes/logs.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
@@ -27,6 +29,8 @@ export interface ApiServerOptions {
     nodeId?: () => string | undefined;
   };
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** Where service and task logs come from (the dispatcher's log broker). */
+  logs?: LogSource;
 }
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
@@ -66,6 +70,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   taskRoutes(app, opts.store);
   secretRoutes(app, opts.store);
   configRoutes(app, opts.store);
+  logRoutes(app, opts.store, opts.logs);
   distributionRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

@@ -1,7 +1,8 @@
 // The dispatcher is the manager's side of every agent session (see docs/dispatcher.md): it
 // admits nodes, streams each node its complete task set and then the changes, writes the task
 // statuses agents report (forward only, own tasks only, agent-owned states only), and marks a
-// node down when its heartbeats stop for HEARTBEAT_GRACE_MULTIPLIER periods.
+// node down when its heartbeats stop for HEARTBEAT_GRACE_MULTIPLIER periods. Its log broker
+// (log-broker.ts) serves log subscriptions over the same sessions.
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,8 +13,9 @@ import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.
 import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
 import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
 import { admit, SessionRefused } from './admit.js';
+import { LogBroker } from './log-broker.js';
 import { AgentSession } from './session.js';
-import { isObj, status as validStatus } from './validate.js';
+import { isObj, logs as validLogs, status as validStatus } from './validate.js';
 
 export interface DispatcherOptions {
   log?: Logger;
@@ -46,12 +48,22 @@ export class Dispatcher {
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
   #periodChanged = false;
+  /** The log broker: what the API reads service and task logs through. */
+  readonly logs: LogBroker;
 
   constructor(
     private readonly store: Store,
     private readonly opts: DispatcherOptions = {},
   ) {
     this.#log = opts.log ?? silentLogger();
+    this.logs = new LogBroker(
+      store,
+      {
+        connected: (nodeId) => this.#sessions.has(nodeId),
+        send: (nodeId, msg) => this.#sessions.get(nodeId)?.send(msg),
+      },
+      this.#log.child({ part: 'logs' }),
+    );
   }
 
   get heartbeatMs(): number {
@@ -74,6 +86,7 @@ export class Dispatcher {
   run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => {
       clearTimeout(this.#statusTimer);
+      this.logs.closeAll(); // ends log responses, which would otherwise hold the API server open
       for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
       this.#wss.close();
     });
@@ -98,6 +111,7 @@ export class Dispatcher {
           if (d?.kind === 'upsert') session.queueUpsert(d.task);
           else if (d?.kind === 'remove') session.queueRemove(d.id);
         }
+        if (after) this.logs.taskChanged(after);
       } else if (c.kind === 'cluster' && c.old && c.old.Spec.Dispatcher.HeartbeatPeriod !== c.object.Spec.Dispatcher.HeartbeatPeriod) {
         this.#periodChanged = true;
       } else if (c.kind === 'node' && c.action === 'delete') {
@@ -166,6 +180,11 @@ export class Dispatcher {
         }
         this.#lastSeen.set(session.nodeId, monotonic());
         if (msg.type === 'status' && Array.isArray(msg.updates)) this.#queueStatus(session.nodeId, msg.updates);
+        else if (msg.type === 'logs') {
+          const logs = validLogs(msg);
+          if (!logs) return ws.close(1007, 'malformed logs message');
+          this.logs.received(session.nodeId, logs);
+        }
       } catch (err) {
         this.#log.warn({ err, remote }, 'bad message from agent');
         ws.close(1007, 'bad message');
@@ -174,7 +193,10 @@ export class Dispatcher {
     ws.on('close', () => {
       clearTimeout(helloTimer);
       this.#sockets.delete(ws);
-      if (session && this.#sessions.get(session.nodeId) === session) this.#sessions.delete(session.nodeId);
+      if (session && this.#sessions.get(session.nodeId) === session) {
+        this.#sessions.delete(session.nodeId);
+        this.logs.nodeDown(session.nodeId);
+      }
     });
     ws.on('error', (err) => this.#log.debug({ err }, 'agent socket error'));
   }
@@ -193,7 +215,12 @@ export class Dispatcher {
       return undefined;
     }
     const { node, secret } = admitted;
-    this.#sessions.get(node.ID)?.close(CLOSE_REPLACED, 'replaced by a newer session of the same node');
+    const previous = this.#sessions.get(node.ID);
+    if (previous) {
+      previous.close(CLOSE_REPLACED, 'replaced by a newer session of the same node');
+      this.#sessions.delete(node.ID);
+      this.logs.nodeDown(node.ID); // what the old session's agent was reading is lost with it
+    }
     const session = new AgentSession(node.ID, ws);
     this.#sessions.set(node.ID, session);
     this.#lastSeen.set(node.ID, monotonic());
@@ -204,6 +231,7 @@ export class Dispatcher {
       return { tasks, ...dependenciesOf(tx, tasks) };
     });
     session.send({ type: 'assignments', full: true, removed: [], ...assignments });
+    this.logs.nodeUp(node.ID);
     return session;
   }
 

@@ -2,7 +2,8 @@
 // so nothing an agent sends can put a malformed object into the store.
 
 import { now } from '../common/time.js';
-import { isTaskState, stateRank, type Labels, type NodeDescription, type TaskState, type TaskStatus } from '../types/index.js';
+import { LOG_MAX_BATCH_LINES, LOG_MAX_LINE_BYTES, isTaskState, stateRank } from '../types/index.js';
+import type { Labels, LogWireLine, LogsMessage, NodeDescription, TaskState, TaskStatus } from '../types/index.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,6 +62,31 @@ export function status(v: unknown): TaskStatus | undefined {
     };
   }
   return out;
+}
+
+const FIXED_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** logs checks an agent's logs message; undefined when anything in it is malformed or too large. */
+export function logs(v: Obj): LogsMessage | undefined {
+  const id = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 64;
+  if (!id(v.sub) || !id(v.taskId) || !Array.isArray(v.lines) || v.lines.length > LOG_MAX_BATCH_LINES) return undefined;
+  const lines: LogWireLine[] = [];
+  let seq = 0;
+  for (const l of v.lines as unknown[]) {
+    if (!isObj(l) || !count(l.seq) || l.seq <= seq || (l.stream !== 1 && l.stream !== 2)) return undefined;
+    if (typeof l.ts !== 'string' || !FIXED_TS.test(l.ts) || typeof l.data !== 'string' || l.data.length > LOG_MAX_LINE_BYTES + 1) return undefined;
+    seq = l.seq;
+    lines.push({ seq: l.seq, ts: l.ts, stream: l.stream, data: l.data });
+  }
+  if (v.dropped !== undefined && !count(v.dropped)) return undefined;
+  const msg: LogsMessage = { type: 'logs', sub: v.sub, taskId: v.taskId, lines };
+  if (count(v.dropped) && v.dropped > 0) msg.dropped = v.dropped;
+  if (v.historyDone === true) msg.historyDone = true;
+  if (v.end === true) msg.end = true;
+  const error = str(v.error, 1024);
+  if (error) msg.error = error;
+  return msg;
 }
 
 export { isObj };

@@ -48,10 +48,11 @@ export class Manager {
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
     ensureCluster(store, opts.taskHistory);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
-    const app = createApiServer({ store, log: opts.log, info: { version: opts.version, hostname: hostname(), nodeId: localNodeId } });
     const localToken = randomBytes(32).toString('hex');
     let managerAddr = '';
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }), localToken, managerAddr: () => managerAddr });
+    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId };
+    const app = createApiServer({ store, log: opts.log, info, logs: dispatcher.logs });
     // Attach before listening: an agent that connects early must find the dispatcher there.
     dispatcher.attach(app.server);
     await app.listen({ host: addr.host, port: addr.port });

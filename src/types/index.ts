@@ -2,3 +2,4 @@ export * from './objects.js';
 export * from './task-state.js';
 export * from './errors.js';
 export * from './protocol.js';
+export * from './logs.js';

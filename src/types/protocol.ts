@@ -3,6 +3,7 @@
 // of tasks assigned to the node, then incremental changes; the agent streams status
 // transitions and heartbeats. See docs/dispatcher.md.
 
+import type { LogRequest } from './logs.js';
 import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from './objects.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
@@ -37,7 +38,34 @@ export interface StatusMessage {
   updates: TaskStatusUpdate[];
 }
 
-export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage;
+/** One log line as an agent sends it: `seq` numbers the task's lines from 1, in the engine's order. */
+export interface LogWireLine {
+  seq: number;
+  /** The engine's timestamp, fixed RFC3339Nano (src/common/log-time.ts). */
+  ts: string;
+  /** 1 stdout, 2 stderr. */
+  stream: 1 | 2;
+  data: string;
+}
+
+/**
+ * Lines of one task for one log subscription, in seq order. `dropped` lines were lost just before
+ * these (the reader fell behind the agent's buffer); `historyDone`: every line that existed when
+ * the subscription arrived has been sent; `end`: nothing more will come for this task (with
+ * `error`, why its logs are unavailable).
+ */
+export interface LogsMessage {
+  type: 'logs';
+  sub: string;
+  taskId: string;
+  lines: LogWireLine[];
+  dropped?: number;
+  historyDone?: boolean;
+  end?: boolean;
+  error?: string;
+}
+
+export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage;
 
 /** Reply to hello. `secret` is sent once, when a node joins for the first time. */
 export interface WelcomeMessage {
@@ -81,4 +109,54 @@ export interface SessionErrorMessage {
   message: string;
 }
 
-export type ManagerMessage = WelcomeMessage | AssignmentsMessage | ConfigMessage | SessionErrorMessage;
+export type LogSubscriptionOptions = Omit<LogRequest, 'serviceId' | 'taskId'>;
+
+/**
+ * Start reading the logs of these tasks (on the receiving node) for subscription `sub`; a later
+ * message with the same `sub` adds tasks. `after` resumes a task after the last line received
+ * before a reconnect, instead of tail/since.
+ */
+export interface LogsSubscribeMessage {
+  type: 'logs-subscribe';
+  sub: string;
+  options: LogSubscriptionOptions;
+  tasks: { taskId: string; after?: number }[];
+}
+
+/** The manager has passed on `bytes` (by logLineCost) of a task's lines: the agent may send that much more. */
+export interface LogsAckMessage {
+  type: 'logs-ack';
+  sub: string;
+  taskId: string;
+  bytes: number;
+}
+
+/** The reader went away: stop every task of the subscription. */
+export interface LogsCancelMessage {
+  type: 'logs-cancel';
+  sub: string;
+}
+
+export type ManagerMessage =
+  | WelcomeMessage
+  | AssignmentsMessage
+  | ConfigMessage
+  | SessionErrorMessage
+  | LogsSubscribeMessage
+  | LogsAckMessage
+  | LogsCancelMessage;
+
+/**
+ * Bytes (by logLineCost) of one task's lines an agent may have sent for a subscription and not
+ * yet had acknowledged: what bounds the manager's memory per subscription and task.
+ */
+export const LOG_WINDOW_BYTES = 256 * 1024;
+/** Longest line an agent sends; longer ones are cut (engines split lines at 16 KiB anyway). */
+export const LOG_MAX_LINE_BYTES = 64 * 1024;
+/** Most lines in one logs message. */
+export const LOG_MAX_BATCH_LINES = 2000;
+
+/** logLineCost is what a line counts against the window: its text and a fixed overhead. */
+export function logLineCost(line: { data: string }): number {
+  return line.data.length + 64;
+}
