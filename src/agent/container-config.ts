@@ -5,7 +5,8 @@
 import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../common/defaults.js';
 import { nsToMs } from '../common/time.js';
-import type { ContainerSpec, Mount, Task } from '../types/index.js';
+import type { ContainerSpec, Mount, NetworkAttachment, Task } from '../types/index.js';
+import { engineNetworkName, subnetOf } from './networks.js';
 
 /** Labels Berth's ownership decisions key on; Swarm's com.docker.swarm.* labels are only mirrored. */
 export const LABEL_NODE = 'berth.node.id';
@@ -25,11 +26,19 @@ export function stopGraceSeconds(task: Task): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
 
-export function containerConfig(task: Task, nodeId: string): Dockerode.ContainerCreateOptions {
+export interface EngineTraits {
+  /** The engine is Podman: its DNS server needs the resolver settings of dnsForPodman. */
+  podman?: boolean;
+}
+
+export function containerConfig(task: Task, nodeId: string, engine: EngineTraits = {}): Dockerode.ContainerCreateOptions {
   const spec: ContainerSpec = task.Spec.ContainerSpec ?? {};
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
-  const dns = spec.DNSConfig;
+  const attachments = task.NetworksAttachments ?? [];
+  const dns = engine.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, attachments) : spec.DNSConfig;
+  // The first network is joined at create, the others before start (the Engine API takes one).
+  const first = attachments[0] && engineNetworkName(attachments[0].Network);
   const hostConfig: Dockerode.HostConfig = {
     // Berth restarts tasks (as new tasks); an engine restart would hide exits from it.
     RestartPolicy: { Name: 'no' },
@@ -51,6 +60,7 @@ export function containerConfig(task: Task, nodeId: string): Dockerode.Container
     Ulimits: spec.Ulimits?.map((u) => ({ Name: u.Name ?? '', Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 })),
     GroupAdd: spec.Groups,
     PortBindings: ports.bindings,
+    ...(first && { NetworkMode: first }),
     LogConfig: task.Spec.LogDriver?.Name
       ? { Type: task.Spec.LogDriver.Name, Config: task.Spec.LogDriver.Options ?? {} }
       : undefined,
@@ -72,7 +82,27 @@ export function containerConfig(task: Task, nodeId: string): Dockerode.Container
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,
     HostConfig: hostConfig,
+    // No aliases yet: the task becomes resolvable by its service's names only once it runs
+    // (TaskController.setAliases), so clients never reach a task that is not ready.
+    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: [] } } } }),
   };
+}
+
+/**
+ * dnsForPodman: Podman's DNS server (aardvark-dns before 1.11) restarts its listeners on every
+ * network change on the node — a container starting or stopping, a task's aliases changing — and
+ * refuses queries for a few milliseconds meanwhile. glibc's resolver gives up at once on a refusal
+ * and would fall through to the host's nameserver, which does not know service names. So the
+ * container asks only the networks' DNS servers (they forward other names to the host's), listed
+ * three times with five attempts: fifteen tries outlast the restart. A DNSConfig given in the
+ * spec is kept.
+ */
+export function dnsForPodman(given: ContainerSpec['DNSConfig'], attachments: readonly NetworkAttachment[]): ContainerSpec['DNSConfig'] {
+  if (given?.Nameservers?.length) return given;
+  const gateways = attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
+  if (gateways.length === 0) return given;
+  const servers = Array.from({ length: 3 }, (_, i) => gateways[i % gateways.length]!);
+  return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5'] };
 }
 
 export function containerLabels(task: Task, nodeId: string): Record<string, string> {

@@ -11,6 +11,7 @@ import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
 import { engineMessage, isGone, isTemporary, statusOf } from './engine-errors.js';
 import { TaskRunner } from './task-runner.js';
+import { EngineNetworks } from './networks.js';
 
 export interface WorkerOptions {
   docker: Dockerode;
@@ -32,8 +33,11 @@ export class Worker {
   private closed = false;
   private sweeping = false;
   private sweepAgain = false;
+  private readonly networks: EngineNetworks;
 
-  constructor(private readonly opts: WorkerOptions) {}
+  constructor(private readonly opts: WorkerOptions) {
+    this.networks = new EngineNetworks(opts.docker, opts.log);
+  }
 
   /** assign sets the complete set of tasks assigned to this node. */
   assign(tasks: Task[]): void {
@@ -73,7 +77,7 @@ export class Worker {
   private upsert(task: Task): void {
     const runner = this.runners.get(task.ID);
     if (runner) runner.update(task);
-    else this.runners.set(task.ID, new TaskRunner(task, this.opts));
+    else this.runners.set(task.ID, new TaskRunner(task, { ...this.opts, networks: this.networks }));
   }
 
   /** drop forgets a task that is no longer assigned; its container is stopped and removed. */
@@ -82,7 +86,9 @@ export class Worker {
     this.dropping.add(runner.taskId);
     const job = async (): Promise<void> => {
       await runner.stop();
-      if (!this.closed) await runner.removeContainer();
+      if (this.closed) return;
+      await runner.removeContainer();
+      await this.pruneNetworks();
     };
     void this.inBackground(`remove the container of task ${runner.taskId}`, job).finally(() => this.dropping.delete(runner.taskId));
   }
@@ -121,6 +127,14 @@ export class Worker {
       }
       await removeContainer(container);
     }
+    await this.pruneNetworks();
+  }
+
+  /** pruneNetworks removes the engine networks of Berth networks no held task is attached to. */
+  private async pruneNetworks(): Promise<void> {
+    if (this.closed) return;
+    const inUse = new Set([...this.runners.values()].flatMap((r) => r.networkIds));
+    await this.networks.prune(inUse);
   }
 
   /** inBackground runs an engine job off the caller's path, retrying temporary errors until closed. */

@@ -2,12 +2,17 @@
 // then exact name, then a unique ID prefix (moby daemon/cluster/helpers.go).
 
 import { AmbiguousError, NotFoundError } from '../types/index.js';
-import type { Node, Service, Task } from '../types/index.js';
+import type { Network, Node, Service, Task } from '../types/index.js';
 import type { ReadTx, TableReader } from '../store/index.js';
 
 export function findService(tx: ReadTx, input: string): Service {
   const byName = tx.services.byName(input);
   return resolve('service', input, tx.services, byName ? [byName] : []);
+}
+
+export function findNetwork(tx: ReadTx, input: string): Network {
+  const byName = tx.networks.byName(input);
+  return resolve('network', input, tx.networks, byName ? [byName] : []);
 }
 
 export function findNode(tx: ReadTx, input: string): Node {

@@ -1,8 +1,9 @@
 // What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
 // fields (everything named Berth*), plus what Swarm derives on read.
 
-import type { Cluster, Node, Service, Task } from '../types/index.js';
+import type { Cluster, Network, Node, Service, Task } from '../types/index.js';
 import type { ServiceStatus } from './service-status.js';
+import { serviceWarnings } from './service-warnings.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
 
@@ -19,14 +20,50 @@ export function apiNode(n: Node): Public<Node> {
   return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
 }
 
-export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
-  return status ? { ...withoutBerth(s), ServiceStatus: status } : withoutBerth(s);
+/**
+ * A service as the API shows it. Warnings (see service-warnings.ts) is not an Engine field: it
+ * tells, in `docker service inspect`, what Berth does differently from what the spec asks.
+ */
+export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus; Warnings?: string[] } {
+  const warnings = serviceWarnings(s.Spec);
+  return { ...withoutBerth(s), ...(status && { ServiceStatus: status }), ...(warnings.length > 0 && { Warnings: warnings }) };
+}
+
+/**
+ * A network in the Engine's shape for a swarm-scoped one (moby convert BasicNetworkFromGRPC):
+ * Scope swarm, the IPAM config in force (with the subnet Berth allocated), and no containers —
+ * a manager does not see them; `docker network inspect` on a node's engine does.
+ */
+export function apiNetwork(n: Network): Record<string, unknown> {
+  const ipam = n.IPAMOptions ?? n.Spec.IPAMOptions;
+  return {
+    Name: n.Spec.Name,
+    Id: n.ID,
+    Created: n.CreatedAt,
+    Scope: 'swarm',
+    Driver: n.DriverState?.Name ?? n.Spec.DriverConfiguration?.Name ?? 'overlay',
+    EnableIPv6: n.Spec.IPv6Enabled ?? false,
+    IPAM: {
+      Driver: ipam?.Driver?.Name ?? 'default',
+      Options: ipam?.Driver?.Options ?? null,
+      Config: (ipam?.Configs ?? []).map((c) => ({ Subnet: c.Subnet, ...(c.IPRange && { IPRange: c.IPRange }), Gateway: c.Gateway, ...(c.AuxiliaryAddresses && { AuxiliaryAddresses: c.AuxiliaryAddresses }) })),
+    },
+    Internal: n.Spec.Internal ?? false,
+    Attachable: n.Spec.Attachable ?? false,
+    Ingress: n.Spec.Ingress ?? false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: {},
+    Options: n.DriverState?.Options ?? n.Spec.DriverConfiguration?.Options ?? {},
+    Labels: n.Spec.Labels ?? {},
+  };
 }
 
 /** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
 export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
   const { Name: _name, ...rest } = withoutBerth(t);
-  return rest;
+  if (!t.NetworksAttachments) return rest;
+  return { ...rest, NetworksAttachments: t.NetworksAttachments.map((a) => ({ Network: a.Network, ...(a.Addresses && { Addresses: a.Addresses }) })) };
 }
 
 /**

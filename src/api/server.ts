@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { installErrorHandlers } from './errors.js';
 import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
+import { networkRoutes } from './routes/networks.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
@@ -63,6 +64,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   serviceRoutes(app, opts.store);
   swarmRoutes(app, opts.store);
   taskRoutes(app, opts.store);
+  networkRoutes(app, opts.store);
   distributionRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

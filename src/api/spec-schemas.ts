@@ -184,3 +184,24 @@ export const swarmSpecSchema: SchemaObject = struct({
   TaskDefaults: struct({ LogDriver: struct({ Name: str, Options: strMap }) }),
   EncryptionConfig: struct({ AutoLockManagers: bool }),
 });
+
+/** The Engine's NetworkCreateRequest (v1.41); Berth's own rules are in validate-network.ts. */
+export const networkCreateSchema: SchemaObject = struct({
+  Name: str,
+  CheckDuplicate: bool,
+  Driver: str,
+  Scope: str,
+  Internal: bool,
+  Attachable: bool,
+  Ingress: bool,
+  ConfigOnly: bool,
+  ConfigFrom: struct({ Network: str }),
+  IPAM: struct({
+    Driver: str,
+    Config: list(struct({ Subnet: str, IPRange: str, Gateway: str, AuxiliaryAddresses: strMap })),
+    Options: strMap,
+  }),
+  EnableIPv6: bool,
+  Options: strMap,
+  Labels: strMap,
+});
