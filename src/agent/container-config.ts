@@ -26,17 +26,23 @@ export function stopGraceSeconds(task: Task): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
 
-export interface EngineTraits {
+export interface CreateOptions {
   /** The engine is Podman: its DNS server needs the resolver settings of dnsForPodman. */
   podman?: boolean;
+  /**
+   * Join the first network with the task's aliases already: right for a task without a
+   * healthcheck, which is RUNNING as soon as it starts. A task with one joins without them and
+   * is published once healthy (TaskController.setAliases).
+   */
+  withAliases?: boolean;
 }
 
-export function containerConfig(task: Task, nodeId: string, engine: EngineTraits = {}): Dockerode.ContainerCreateOptions {
+export function containerConfig(task: Task, nodeId: string, opts: CreateOptions = {}): Dockerode.ContainerCreateOptions {
   const spec: ContainerSpec = task.Spec.ContainerSpec ?? {};
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
   const attachments = task.NetworksAttachments ?? [];
-  const dns = engine.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, attachments) : spec.DNSConfig;
+  const dns = opts.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, attachments) : spec.DNSConfig;
   // The first network is joined at create, the others before start (the Engine API takes one).
   const first = attachments[0] && engineNetworkName(attachments[0].Network);
   const hostConfig: Dockerode.HostConfig = {
@@ -82,27 +88,27 @@ export function containerConfig(task: Task, nodeId: string, engine: EngineTraits
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,
     HostConfig: hostConfig,
-    // No aliases yet: the task becomes resolvable by its service's names only once it runs
-    // (TaskController.setAliases), so clients never reach a task that is not ready.
-    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: [] } } } }),
+    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: opts.withAliases ? (attachments[0]!.BerthAliases ?? []) : [] } } } }),
   };
 }
 
 /**
  * dnsForPodman: Podman's DNS server (aardvark-dns before 1.11) restarts its listeners on every
  * network change on the node — a container starting or stopping, a task's aliases changing — and
- * refuses queries for a few milliseconds meanwhile. glibc's resolver gives up at once on a refusal
- * and would fall through to the host's nameserver, which does not know service names. So the
- * container asks only the networks' DNS servers (they forward other names to the host's), listed
- * three times with five attempts: fifteen tries outlast the restart. A DNSConfig given in the
- * spec is kept.
+ * for a few milliseconds refuses queries, or drops one. glibc's resolver moves on at once after a
+ * refusal, and would fall through to the host's nameserver, which does not know service names.
+ * So the container asks only its networks' DNS servers (they forward other names to the host's),
+ * listed three times, with five attempts and a 1 s timeout: fifteen quick tries outlast the
+ * restart, and a dropped query is asked again after 1 s instead of 5. Podman collapses the list
+ * to one entry when it reconnects the container (publishing a health-checked task's aliases),
+ * which leaves five tries. A DNSConfig given in the spec is kept.
  */
 export function dnsForPodman(given: ContainerSpec['DNSConfig'], attachments: readonly NetworkAttachment[]): ContainerSpec['DNSConfig'] {
   if (given?.Nameservers?.length) return given;
   const gateways = attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
   if (gateways.length === 0) return given;
   const servers = Array.from({ length: 3 }, (_, i) => gateways[i % gateways.length]!);
-  return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5'] };
+  return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5', 'timeout:1'] };
 }
 
 export function containerLabels(task: Task, nodeId: string): Record<string, string> {

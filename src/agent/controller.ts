@@ -78,7 +78,10 @@ export class TaskController {
     await this.ensureImage();
     const attachments = this.task.NetworksAttachments ?? [];
     await this.networks.ensure(attachments);
-    const config = containerConfig(this.task, this.nodeId, { podman: attachments.length > 0 && (await engineIsPodman(this.docker)) });
+    const config = containerConfig(this.task, this.nodeId, {
+      podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
+      withAliases: attachments.length > 0 && !(await this.healthPolicy()),
+    });
     try {
       const created = await this.docker.createContainer(config);
       this.containerId = created.id;
@@ -165,17 +168,20 @@ export class TaskController {
 
   /**
    * attachNetworks joins the task's networks the container is not on yet (all but the first,
-   * joined at create), without aliases, before it starts.
+   * joined at create) before it starts, with the aliases when the first has them.
    */
   private async attachNetworks(): Promise<void> {
     const attachments = this.task.NetworksAttachments ?? [];
     if (attachments.length === 0) return;
     await this.networks.ensure(attachments);
     const info = await this.docker.getContainer(this.requireContainer()).inspect();
+    const joined = info.NetworkSettings?.Networks ?? {};
+    const first = attachments[0]!;
+    const withAliases = (first.BerthAliases ?? []).some((a) => joined[engineNetworkName(first.Network)]?.Aliases?.includes(a));
     for (const a of attachments) {
       const name = engineNetworkName(a.Network);
-      if (info.NetworkSettings?.Networks?.[name]) continue;
-      await this.docker.getNetwork(name).connect({ Container: info.Id, EndpointConfig: { Aliases: [] } });
+      if (joined[name]) continue;
+      await this.docker.getNetwork(name).connect({ Container: info.Id, EndpointConfig: { Aliases: withAliases ? (a.BerthAliases ?? []) : [] } });
     }
   }
 

@@ -21,12 +21,19 @@ export function apiNode(n: Node): Public<Node> {
 }
 
 /**
- * A service as the API shows it. Warnings (see service-warnings.ts) is not an Engine field: it
- * tells, in `docker service inspect`, what Berth does differently from what the spec asks.
+ * A service as the API shows it. What Berth does differently from what the spec asks (see
+ * service-warnings.ts) is appended to UpdateStatus.Message, the one free-text field the docker
+ * CLI keeps in `docker service inspect`. Without an update the status has a Message and no
+ * State, which the CLI's progress display ignores.
  */
-export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus; Warnings?: string[] } {
+export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
   const warnings = serviceWarnings(s.Spec);
-  return { ...withoutBerth(s), ...(status && { ServiceStatus: status }), ...(warnings.length > 0 && { Warnings: warnings }) };
+  const shown = withoutBerth(s);
+  if (warnings.length > 0) {
+    const message = [s.UpdateStatus?.Message, ...warnings].filter(Boolean).join('; ');
+    shown.UpdateStatus = { ...s.UpdateStatus, Message: message };
+  }
+  return status ? { ...shown, ServiceStatus: status } : shown;
 }
 
 /**

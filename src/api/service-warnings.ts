@@ -1,7 +1,7 @@
 // What Berth does differently from what a service spec asks, said to the user instead of done in
 // silence: the create and update responses carry these as Warnings (the docker CLI prints them),
-// and `docker service inspect` shows them in the service's Warnings field. Derived from the spec
-// on every read, so nothing stores or clears them.
+// and `docker service inspect` shows them in UpdateStatus.Message (present.ts). Derived from the
+// spec on every read, so nothing stores or clears them.
 
 import type { ServiceSpec } from '../types/index.js';
 import { publishMode } from './validate-service.js';
