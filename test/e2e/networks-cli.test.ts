@@ -159,30 +159,54 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     assert.equal(res.status, 200);
   });
 
-  test('a start-first rolling update drops no request from a client looping on the service name', async () => {
-    await ok(['service', 'create', '--name', 'zd', '--replicas', '2', '--network', NET, '--update-order', 'start-first', IMAGE, ...WEB]);
+  test('start-first rolling updates drop no request from a client looping on the service name', async (t) => {
+    // With a healthcheck a task answers to the name only once it is healthy; without one it does
+    // from the moment its container starts, before its server may listen (as in Swarm).
+    const health = ['--health-cmd', 'wget -q -O /dev/null http://127.0.0.1/', '--health-interval', '500ms'];
+    await ok(['service', 'create', '--name', 'zd', '--replicas', '2', '--network', NET, '--update-order', 'start-first', ...health, IMAGE, ...WEB]);
     const [client] = await containers('client');
     const before = new Set((await containers('zd')).map((c) => c.Id));
     assert.equal(before.size, 2);
-    // The loop counts requests until /stop exists, then writes "<requests> <failures>" to /result
-    // and the failures' messages to /errors.
-    const loop = 'i=0; f=0; while [ ! -e /stop ]; do i=$((i+1)); wget -q -O /dev/null http://zd/ 2>>/errors || f=$((f+1)); [ $i = 20 ] && touch /warm; done; echo "$i $f" > /result';
+    // The loop counts requests until /stop exists, then writes "<requests> <dropped> <lookups
+    // retried>" to /result and what went wrong to /errors. A request is dropped when it does not
+    // get "ok" back. One thing is retried, 0.2 s later: a lookup the engine's DNS server did not
+    // answer — Podman's aardvark-dns before 1.11 restarts its listeners on every network change on
+    // the node (any container starting or stopping), whatever Berth does (docs/networking.md). A
+    // name that fails to resolve twice still counts as a drop, so a moment with no task behind
+    // the name (Berth's sequencing going wrong) would show.
+    const loop = [
+      'i=0; f=0; d=0',
+      'while [ ! -e /stop ]; do',
+      '  i=$((i+1)); out=$(wget -q -O - http://zd/ 2>&1)',
+      '  case "$out" in *"bad address"*) d=$((d+1)); echo "retried: $out" >> /errors; sleep 0.2; out=$(wget -q -O - http://zd/ 2>&1) ;; esac',
+      '  [ "$out" = ok ] || { f=$((f+1)); echo "dropped: $out" >> /errors; }',
+      '  [ $i = 20 ] && touch /warm',
+      'done',
+      'echo "$i $f $d" > /result',
+    ].join('\n');
     const started = await docker(engine.url, ['exec', '-d', client!.Id, 'sh', '-c', loop]);
     assert.equal(started.code, 0, started.stderr);
-    await until(async () => (await exec(client!.Id, ['test', '-e', '/warm'])).code === 0, 30_000, 'the loop to run');
+    await until(async () => (await exec(client!.Id, ['test', '-e', '/warm'])).code === 0, 30_000, 'the loop to run').catch(async (err: Error) => {
+      const why = await exec(client!.Id, ['sh', '-c', 'cat /etc/resolv.conf /errors; ps; time wget -q -O - http://zd/']);
+      throw new Error(`${err.message}:\n${why.out}`);
+    });
     await ok(['service', 'update', '--env-add', 'VERSION=2', 'zd']);
+    const middle = new Set((await containers('zd')).map((c) => c.Id));
+    await ok(['service', 'update', '--env-add', 'VERSION=3', 'zd']);
     await exec(client!.Id, ['touch', '/stop']);
     const result = await until(async () => {
       const r = await exec(client!.Id, ['cat', '/result']);
       return r.code === 0 && r.out.trim();
     }, 30_000, 'the loop to finish');
-    const [requests, failures] = result.split(' ').map(Number);
+    const [requests, failures, retried] = result.split(' ').map(Number);
     const after = (await containers('zd')).map((c) => c.Id);
     assert.equal(after.length, 2);
-    assert.ok(after.every((id) => !before.has(id)), 'both tasks were replaced');
+    const history = await ok(['service', 'ps', 'zd', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']);
+    assert.ok(after.every((id) => !before.has(id) && !middle.has(id)), `both tasks were replaced, twice:\n${history}`);
+    t.diagnostic(`${requests} requests across two updates, ${failures} dropped, ${retried} lookups retried after the engine's DNS refused them`);
     assert.equal(await runningTasks('zd'), 2);
     assert.ok(requests! >= 200, `the loop ran across the update (${requests} requests)`);
-    assert.equal(failures, 0, `${failures} of ${requests} requests failed:\n${(await exec(client!.Id, ['cat', '/errors'])).out}`);
+    assert.equal(failures, 0, `${failures} of ${requests} requests dropped:\n${(await exec(client!.Id, ['cat', '/errors'])).out}`);
   });
 
   test('removing the services removes the engine network; then docker network rm succeeds', async () => {
