@@ -204,6 +204,7 @@ export class TaskController {
       const want = publish ? aliases : [];
       const ep = info.NetworkSettings?.Networks?.[name];
       const network = this.docker.getNetwork(name);
+      if (!ep && !publish) continue; // not on it: nothing to withdraw
       if (ep) {
         const have = new Set(ep.Aliases ?? []);
         const done = publish ? aliases.every((x) => have.has(x)) : !aliases.some((x) => have.has(x));

@@ -287,3 +287,19 @@ test('tasks: NetworksAttachments are shown without Berth’s own fields', async 
   assert.equal(res.body.NetworksAttachments[0].BerthAliases, undefined);
   await api.close();
 });
+
+test('services: a rollback to a spec whose network was removed meanwhile is refused, naming it', async () => {
+  const api = testApi();
+  const old = await createNetwork(api, { Name: 'old' });
+  await createNetwork(api, { Name: 'new' });
+  const svc = await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'old' }] } }));
+  const moved = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'new' }] } }));
+  assert.equal(moved.status, 200, moved.body.message);
+  // Only the previous spec names it, so it may go.
+  assert.equal((await call(api.app, 'DELETE', '/v1.41/networks/old')).status, 204);
+  const version = api.store.view((tx) => tx.services.get(svc.ID)!.Version.Index);
+  const rollback = await call(api.app, 'POST', `/v1.41/services/web/update?version=${version}&rollback=previous`, {});
+  assert.equal(rollback.status, 404);
+  assert.equal(rollback.body.message, `network ${old} not found`);
+  await api.close();
+});

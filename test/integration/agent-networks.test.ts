@@ -123,14 +123,25 @@ describe('agent networks on the engine', { timeout: 180_000 }, () => {
     assert.ok(!updates.slice(mark).some((u) => u.status.State === 'failed' || u.status.State === 'rejected'));
   });
 
-  test('a task shutting down leaves its names first, then stops', async () => {
+  test('a task shutting down leaves its names first, is drained, then stops', async () => {
     const worker = workers[1]!;
     const mark = updates.length;
     worker.update([{ ...web, DesiredState: 'shutdown' }], []);
     // Withdrawn from the name while its container still runs (the drain).
     const stopped = (): boolean => updates.slice(mark).some((u) => u.taskId === web.ID && u.status.State === 'shutdown');
-    await until(async () => /server can't find|NXDOMAIN/i.test(await exec(clientContainer, ['nslookup', 'web'])), 10_000, 'web withdrawn from DNS');
-    assert.ok(!stopped(), 'the name went before the container stopped');
+    // The engine's view, which its DNS serves: still running, no longer answering to the names.
+    const [container] = await docker.listContainers({ filters: { label: [`berth.task.id=${web.ID}`] } });
+    await until(
+      async () => {
+        const info = await docker.getContainer(container!.Id).inspect();
+        const aliases = info.NetworkSettings.Networks?.[engineNetworkName(network)]?.Aliases ?? [];
+        return info.State.Running && !aliases.includes('web') && !aliases.includes('www');
+      },
+      10_000,
+      'web withdrawn while still running',
+      20,
+    );
+    assert.ok(!stopped(), 'the names went before the container stopped');
     await until(stopped, 30_000, 'web shut down');
   });
 

@@ -101,7 +101,8 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
   let next: ServiceSpec;
   if (spec === undefined) {
     if (!current.PreviousSpec) throw new InvalidArgumentError(`service ${name} does not have a previous spec`);
-    next = current.PreviousSpec;
+    // Its networks must still exist (one only a previous spec names may have been removed).
+    next = withNetworkIds(tx, current.PreviousSpec);
   } else {
     next = { ...spec, Name: spec.Name || name };
     if (next.Name !== name) {
