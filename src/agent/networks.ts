@@ -4,11 +4,17 @@
 // (Podman: netavark + aardvark-dns). Only networks Berth made (the label) are ever removed, and
 // only once no container is attached.
 
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import { defaultGateway } from '../common/subnets.js';
 import type { Network, NetworkAttachment } from '../types/index.js';
 import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors.js';
+
+const run = promisify(execFile);
 
 export const LABEL_NETWORK = 'berth.network.id';
 export const LABEL_NETWORK_NAME = 'berth.network.name';
@@ -24,6 +30,9 @@ export function subnetOf(n: Network): { subnet?: string; gateway?: string; ipRan
   if (!c?.Subnet) return {};
   return { subnet: c.Subnet, gateway: c.Gateway || defaultGateway(c.Subnet), ipRange: c.IPRange };
 }
+
+/** /sys/class/net/<dev>/addr_assign_type of an address set by hand (NET_ADDR_SET). */
+const ADDR_SET = '3';
 
 export class EngineNetworks {
   constructor(
@@ -61,6 +70,46 @@ export class EngineNetworks {
         if (statusOf(err) !== 404 && !/in use|being used|active endpoints/i.test(engineMessage(err))) throw err;
       }
     }
+  }
+
+  /**
+   * pinBridgeMac fixes the MAC address of the engine network's bridge, when the engine is Podman
+   * on this host. A Linux bridge without a MAC of its own takes the lowest MAC of its ports, so
+   * with netavark before 1.9 the gateway's MAC changes as containers come and go; containers
+   * keep the old one in their ARP cache and lose their gateway — and with it the network's DNS
+   * server — for several seconds. Setting the address the bridge has (an administrator's choice
+   * in the kernel's eyes) stops it from following its ports. Best effort: a failure is logged.
+   */
+  async pinBridgeMac(network: Network): Promise<void> {
+    // Checked at every start: netavark removes a bridge with its last container and makes a new one later.
+    const name = engineNetworkName(network);
+    try {
+      const bridge = await this.bridgeOf(name);
+      if (!bridge || !/^[\w.-]{1,15}$/.test(bridge)) return;
+      const dir = join('/sys/class/net', bridge);
+      // Not on this host (a remote engine) or not created yet: nothing to pin.
+      const type = await readFile(join(dir, 'addr_assign_type'), 'utf8').catch(() => undefined);
+      if (type === undefined) return;
+      if (type.trim() !== ADDR_SET) {
+        const mac = (await readFile(join(dir, 'address'), 'utf8')).trim();
+        await run('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
+        this.log.info({ network: name, bridge, mac }, 'pinned the bridge MAC address');
+      }
+    } catch (err) {
+      this.log.warn({ network: name, err: engineMessage(err) }, 'could not pin the bridge MAC address');
+    }
+  }
+
+  /** bridgeOf asks Podman's own API for the network's bridge interface; undefined on other engines. */
+  private async bridgeOf(name: string): Promise<string | undefined> {
+    const info = await new Promise<unknown>((resolve, reject) =>
+      this.docker.modem.dial(
+        { path: `/v4.0.0/libpod/networks/${encodeURIComponent(name)}/json`, method: 'GET', statusCodes: { 200: true, 404: 'no such network' } },
+        (err, data) => (err ? reject(err) : resolve(data)),
+      ),
+    ).catch(() => undefined);
+    const bridge = (info as { network_interface?: unknown } | undefined)?.network_interface;
+    return typeof bridge === 'string' ? bridge : undefined;
   }
 
   private async ensureOne(network: Network): Promise<void> {

@@ -135,6 +135,8 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     await ok(['service', 'create', '--name', 'client', '--network', `name=${NET},alias=frontend`, IMAGE, 'sleep', '100000']);
     const spec = JSON.parse(await ok(['service', 'inspect', 'web'])) as { Spec: { TaskTemplate: { Networks: { Target: string }[] } } }[];
     assert.equal(spec[0]!.Spec.TaskTemplate.Networks[0]!.Target, networkId, 'the service stores the network ID');
+    // --pretty names it, through GET /networks/{id}?scope=swarm.
+    assert.match(await ok(['service', 'inspect', '--pretty', 'web']), new RegExp(`Networks:\\s+${NET}`));
     const [client] = await containers('client');
     const webs = await containers('web');
     assert.ok(client);
@@ -202,10 +204,12 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     // Berth's own part, the name never left without a task behind it, is checked on the engine.
     const loop = [
       'i=0; f=0; d=0',
+      // A request that hangs (busybox wget has no timeout of its own) is cut at 10 s: a drop.
+      'get() { out=$(timeout 10 wget -q -O - http://zd/ 2>&1) || out="$out (exit $?)"; }',
       'while [ ! -e /stop ]; do',
-      '  i=$((i+1)); out=$(wget -q -O - http://zd/ 2>&1); n=0',
+      '  i=$((i+1)); get; n=0',
       '  while [ $n -lt 10 ] && case "$out" in *"bad address"*) true ;; *) false ;; esac; do',
-      '    n=$((n+1)); d=$((d+1)); sleep 0.3; out=$(wget -q -O - http://zd/ 2>&1)',
+      '    n=$((n+1)); d=$((d+1)); sleep 0.3; get',
       '  done',
       '  [ "$out" = ok ] || { f=$((f+1)); echo "dropped: $out" >> /errors; }',
       '  [ $i = 20 ] && touch /warm',
@@ -227,7 +231,10 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     const result = await until(async () => {
       const r = await exec(client!.Id, ['cat', '/result']);
       return r.code === 0 && r.out.trim();
-    }, 30_000, 'the loop to finish');
+    }, 30_000, 'the loop to finish').catch(async (err: Error) => {
+      const why = await exec(client!.Id, ['sh', '-c', 'ps; cat /errors']);
+      throw new Error(`${err.message}:\n${why.out}`);
+    });
     const [requests, failures, retried] = result.split(' ').map(Number);
     const after = (await containers('zd')).map((c) => c.Id);
     assert.equal(after.length, 2);
