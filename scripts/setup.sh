@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything Berth and its tests need on Debian 12 with Node 20: the container engine
-# (Podman + runc), busybox for offline test images, skopeo, the docker CLI if absent (and Docker
-# Engine for the benchmarks' Swarm peer when asked), npm packages, and builds the TypeScript.
+# (Podman + runc, netavark and aardvark-dns for networks), busybox for offline test images,
+# skopeo, the docker CLI if absent (and Docker Engine for the benchmarks' Swarm peer when asked),
+# npm packages, and builds the TypeScript.
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in podman runc busybox-static skopeo; do
+# netavark and aardvark-dns give Podman its bridge networks and their DNS (service names on
+# Berth networks); Debian's podman only pulls them in through recommends (containers-common).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Task } from '../types/index.js';
+import type { NetworkAttachment, Task } from '../types/index.js';
 import { containerConfig, containerName, stopGraceSeconds } from './container-config.js';
 
 function task(over: Partial<Task> = {}): Task {
@@ -210,4 +210,40 @@ test('published ports bind on the node, host and ingress alike', () => {
 test('log driver maps to the container log config', () => {
   const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i' }, LogDriver: { Name: 'json-file', Options: { 'max-size': '1m' } } } }), 'n');
   assert.deepEqual(c.HostConfig?.LogConfig, { Type: 'json-file', Config: { 'max-size': '1m' } });
+});
+
+function network(name: string, id: string, subnet: string): NetworkAttachment['Network'] {
+  return { ID: id, Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name }, IPAMOptions: { Configs: [{ Subnet: subnet }] } };
+}
+
+const attached = (): Partial<Task> => ({
+  NetworksAttachments: [
+    { Network: network('backend', 'abcdefghijklmnop', '10.0.3.0/24'), BerthAliases: ['web', 'tasks.web', 'db'] },
+    { Network: network('frontend', 'qrstuvwxyz012345', '10.0.4.0/24'), BerthAliases: ['web', 'tasks.web'] },
+  ],
+});
+
+test('networks: the first is joined at create, with the aliases only when asked; the engine name carries the ID', () => {
+  const c = containerConfig(task(attached()), 'n', { withAliases: true });
+  assert.equal(c.HostConfig?.NetworkMode, 'berth_backend_abcdefghijkl');
+  assert.deepEqual(c.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: ['web', 'tasks.web', 'db'] } } });
+  const gated = containerConfig(task(attached()), 'n');
+  assert.deepEqual(gated.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: [] } } }, 'published once healthy');
+  const none = containerConfig(task(), 'n', { withAliases: true, podman: true });
+  assert.equal(none.HostConfig?.NetworkMode, undefined, 'no networks: the engine default');
+  assert.equal(none.NetworkingConfig, undefined);
+  assert.equal(none.HostConfig?.Dns, undefined);
+});
+
+test('Podman: resolvers are the networks’ DNS servers (gateways), three entries, retried; a spec DNSConfig wins', () => {
+  const c = containerConfig(task(attached()), 'n', { podman: true });
+  assert.deepEqual(c.HostConfig?.Dns, ['10.0.3.1', '10.0.4.1', '10.0.3.1']);
+  assert.deepEqual(c.HostConfig?.DnsOptions, ['attempts:5', 'timeout:1']);
+  const one = containerConfig(task({ NetworksAttachments: attached().NetworksAttachments!.slice(0, 1) }), 'n', { podman: true });
+  assert.deepEqual(one.HostConfig?.Dns, ['10.0.3.1', '10.0.3.1', '10.0.3.1']);
+  const own = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Nameservers: ['1.1.1.1'], Options: ['ndots:2'] } } } });
+  assert.deepEqual(containerConfig(own, 'n', { podman: true }).HostConfig?.Dns, ['1.1.1.1']);
+  const options = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Options: ['ndots:2'] } } } });
+  assert.deepEqual(containerConfig(options, 'n', { podman: true }).HostConfig?.DnsOptions, ['ndots:2']);
+  assert.equal(containerConfig(task(attached()), 'n').HostConfig?.Dns, undefined, 'Docker Engine: its embedded DNS is left alone');
 });

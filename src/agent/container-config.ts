@@ -5,7 +5,8 @@
 import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../common/defaults.js';
 import { nsToMs } from '../common/time.js';
-import type { ContainerSpec, Mount, Task } from '../types/index.js';
+import type { ContainerSpec, Mount, NetworkAttachment, Task } from '../types/index.js';
+import { engineNetworkName, subnetOf } from './networks.js';
 import type { FileMount } from './task-files.js';
 
 /** Labels Berth's ownership decisions key on; Swarm's com.docker.swarm.* labels are only mirrored. */
@@ -26,22 +27,34 @@ export function stopGraceSeconds(task: Task): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
 
-/**
- * containerConfig gives the engine's create body for a task; `files` are its secret and config
- * files on this host (task-files.ts), bound read-only at their targets.
- */
-export function containerConfig(task: Task, nodeId: string, files: readonly FileMount[] = []): Dockerode.ContainerCreateOptions {
+export interface CreateOptions {
+  /** The task's secret and config files on this host (task-files.ts), bound read-only at their targets. */
+  files?: readonly FileMount[];
+  /** The engine is Podman: its DNS server needs the resolver settings of dnsForPodman. */
+  podman?: boolean;
+  /**
+   * Join the first network with the task's aliases already: right for a task without a
+   * healthcheck, which is RUNNING as soon as it starts. A task with one joins without them and
+   * is published once healthy (TaskController.setAliases).
+   */
+  withAliases?: boolean;
+}
+
+export function containerConfig(task: Task, nodeId: string, opts: CreateOptions = {}): Dockerode.ContainerCreateOptions {
   const spec: ContainerSpec = task.Spec.ContainerSpec ?? {};
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
-  const dns = spec.DNSConfig;
+  const attachments = task.NetworksAttachments ?? [];
+  const dns = opts.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, attachments) : spec.DNSConfig;
+  // The first network is joined at create, the others before start (the Engine API takes one).
+  const first = attachments[0] && engineNetworkName(attachments[0].Network);
   const hostConfig: Dockerode.HostConfig = {
     // Berth restarts tasks (as new tasks); an engine restart would hide exits from it.
     RestartPolicy: { Name: 'no' },
     // dockerode's mount typing makes optional Engine API fields required; the shapes match.
     Mounts: [
       ...(spec.Mounts ?? []).map(mountConfig),
-      ...files.map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
+      ...(opts.files ?? []).map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
     ] as unknown as Dockerode.MountConfig,
     ReadonlyRootfs: spec.ReadOnly,
     NanoCpus: limits?.NanoCPUs,
@@ -59,6 +72,7 @@ export function containerConfig(task: Task, nodeId: string, files: readonly File
     Ulimits: spec.Ulimits?.map((u) => ({ Name: u.Name ?? '', Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 })),
     GroupAdd: spec.Groups,
     PortBindings: ports.bindings,
+    ...(first && { NetworkMode: first }),
     LogConfig: task.Spec.LogDriver?.Name
       ? { Type: task.Spec.LogDriver.Name, Config: task.Spec.LogDriver.Options ?? {} }
       : undefined,
@@ -80,7 +94,27 @@ export function containerConfig(task: Task, nodeId: string, files: readonly File
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,
     HostConfig: hostConfig,
+    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: opts.withAliases ? (attachments[0]!.BerthAliases ?? []) : [] } } } }),
   };
+}
+
+/**
+ * dnsForPodman: Podman's DNS server (aardvark-dns before 1.11) restarts its listeners on every
+ * network change on the node — a container starting or stopping, a task's aliases changing — and
+ * for a few milliseconds refuses queries, or drops one. glibc's resolver moves on at once after a
+ * refusal, and would fall through to the host's nameserver, which does not know service names.
+ * So the container asks only its networks' DNS servers (they forward other names to the host's),
+ * listed three times, with five attempts and a 1 s timeout: fifteen quick tries outlast the
+ * restart, and a dropped query is asked again after 1 s instead of 5. Podman collapses the list
+ * to one entry when it reconnects the container (publishing a health-checked task's aliases),
+ * which leaves five tries. A DNSConfig given in the spec is kept.
+ */
+export function dnsForPodman(given: ContainerSpec['DNSConfig'], attachments: readonly NetworkAttachment[]): ContainerSpec['DNSConfig'] {
+  if (given?.Nameservers?.length) return given;
+  const gateways = attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
+  if (gateways.length === 0) return given;
+  const servers = Array.from({ length: 3 }, (_, i) => gateways[i % gateways.length]!);
+  return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5', 'timeout:1'] };
 }
 
 export function containerLabels(task: Task, nodeId: string): Record<string, string> {

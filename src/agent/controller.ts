@@ -10,6 +10,8 @@ import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
 import type { HealthPolicy } from './health-policy.js';
 import { followProgress, readAll } from './progress.js';
+import { engineIsPodman } from './engine-kind.js';
+import { EngineNetworks, engineNetworkName, isNetworkMissing } from './networks.js';
 import type { TaskFiles } from './task-files.js';
 
 /** What the engine says about an existing container. */
@@ -40,6 +42,7 @@ export class TaskController {
     private readonly nodeId: string,
     private readonly log: Logger,
     private readonly files: TaskFiles,
+    private readonly networks: EngineNetworks,
   ) {}
 
   /**
@@ -80,26 +83,39 @@ export class TaskController {
       return;
     }
     await this.ensureImage();
+    const attachments = this.task.NetworksAttachments ?? [];
+    await this.networks.ensure(attachments);
+    const config = containerConfig(this.task, this.nodeId, {
+      podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
+      withAliases: attachments.length > 0 && !(await this.healthPolicy()),
+      files: this.files.mounts(this.task),
+    });
     try {
-      const created = await this.docker.createContainer(containerConfig(this.task, this.nodeId, this.files.mounts(this.task)));
+      const created = await this.docker.createContainer(config);
       this.containerId = created.id;
     } catch (err) {
       // A create that reached the engine before an earlier attempt failed leaves the name taken.
       const owned = await this.ownedByName(name);
-      if (!owned) throw err;
-      this.containerId = owned;
+      if (owned) this.containerId = owned;
+      // Another node's agent on this engine may have removed the network as unused meanwhile:
+      // a system-style code makes the runner retry, and the retry creates it again.
+      else if (isNetworkMissing(err)) throw Object.assign(new Error(engineMessage(err)), { code: 'ENETWORKGONE' });
+      else throw err;
     }
     this.log.debug({ task: this.task.ID, container: this.containerId }, 'container created');
   }
 
   async start(): Promise<StartedContainer> {
     const id = this.requireContainer();
+    await this.attachNetworks();
     try {
       await this.docker.getContainer(id).start();
     } catch (err) {
       if (statusOf(err) !== 304) throw err; // 304: already started
     }
     const info = await this.docker.getContainer(id).inspect();
+    // The bridge exists once a container is on it (Podman makes it lazily).
+    if (await engineIsPodman(this.docker)) for (const a of this.task.NetworksAttachments ?? []) await this.networks.pinBridgeMac(a.Network);
     return { id, pid: info.State.Pid, ports: publishedPorts(info) };
   }
 
@@ -158,6 +174,60 @@ export class TaskController {
     if (!this.containerId) return;
     await removeContainer(this.docker.getContainer(this.containerId));
     this.containerId = undefined;
+  }
+
+  /**
+   * attachNetworks joins the task's networks the container is not on yet (all but the first,
+   * joined at create) before it starts, with the aliases when the first has them.
+   */
+  private async attachNetworks(): Promise<void> {
+    const attachments = this.task.NetworksAttachments ?? [];
+    if (attachments.length === 0) return;
+    await this.networks.ensure(attachments);
+    const info = await this.docker.getContainer(this.requireContainer()).inspect();
+    const joined = info.NetworkSettings?.Networks ?? {};
+    const first = attachments[0]!;
+    const withAliases = (first.BerthAliases ?? []).some((a) => joined[engineNetworkName(first.Network)]?.Aliases?.includes(a));
+    for (const a of attachments) {
+      const name = engineNetworkName(a.Network);
+      if (joined[name]) continue;
+      await this.docker.getNetwork(name).connect({ Container: info.Id, EndpointConfig: { Aliases: withAliases ? (a.BerthAliases ?? []) : [] } });
+    }
+  }
+
+  /**
+   * setAliases makes the running container answer to its task's aliases (service name,
+   * tasks.<service>, the spec's) on each network, or to none of them, and tells whether it
+   * changed anything. Engines fix an endpoint's aliases when it connects, so the container is
+   * reconnected with the same address and MAC: its open connections survive the blink (TCP
+   * retransmits), and the engine's DNS starts or stops answering the aliases with its address.
+   */
+  async setAliases(publish: boolean): Promise<boolean> {
+    const attachments = this.task.NetworksAttachments ?? [];
+    if (attachments.length === 0 || !this.containerId) return false;
+    const info = await this.docker.getContainer(this.containerId).inspect();
+    if (!info.State.Running) return false;
+    let changed = false;
+    for (const a of attachments) {
+      const name = engineNetworkName(a.Network);
+      const aliases = a.BerthAliases ?? [];
+      const want = publish ? aliases : [];
+      const ep = info.NetworkSettings?.Networks?.[name];
+      const network = this.docker.getNetwork(name);
+      if (!ep && !publish) continue; // not on it: nothing to withdraw
+      if (ep) {
+        const have = new Set(ep.Aliases ?? []);
+        const done = publish ? aliases.every((x) => have.has(x)) : !aliases.some((x) => have.has(x));
+        if (done) continue;
+        await network.disconnect({ Container: info.Id });
+      }
+      // After a failed reconnect (no endpoint left), the engine picks a new address.
+      const endpoint = ep?.IPAddress ? { IPAMConfig: { IPv4Address: ep.IPAddress }, MacAddress: ep.MacAddress } : {};
+      await network.connect({ Container: info.Id, EndpointConfig: { Aliases: want, ...endpoint } });
+      changed = true;
+    }
+    if (changed) this.log.debug({ task: this.task.ID, publish }, publish ? 'aliases published' : 'aliases withdrawn');
+    return changed;
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {

@@ -4,6 +4,7 @@
 // State.Health stays "starting" forever, so AgentHealth runs the checks itself through exec.
 
 import type Dockerode from 'dockerode';
+import { engineIsPodman } from './engine-kind.js';
 import type { Logger } from '../common/log.js';
 import { AgentHealth } from './agent-health.js';
 import { EngineHealth } from './engine-health.js';
@@ -25,18 +26,9 @@ export interface HealthMonitorOptions {
   onChange(): void;
 }
 
-const runsOwnChecks = new WeakMap<Dockerode, Promise<boolean>>();
-
-/** engineRunsHealthchecks: asked once per engine; every engine but Podman is taken to run them. */
-export function engineRunsHealthchecks(docker: Dockerode): Promise<boolean> {
-  let answer = runsOwnChecks.get(docker);
-  if (!answer) {
-    answer = docker.version().then((v) => !(v.Components ?? []).some((c) => /podman/i.test(c.Name)));
-    // A failed ask is not remembered: the next task asks again.
-    answer.catch(() => runsOwnChecks.delete(docker));
-    runsOwnChecks.set(docker, answer);
-  }
-  return answer;
+/** engineRunsHealthchecks: every engine but Podman is taken to run them. */
+export async function engineRunsHealthchecks(docker: Dockerode): Promise<boolean> {
+  return !(await engineIsPodman(docker));
 }
 
 export async function startHealthMonitor(opts: HealthMonitorOptions): Promise<HealthMonitor> {

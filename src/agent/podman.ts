@@ -186,14 +186,15 @@ async function ensurePodman(log: Logger, install: boolean): Promise<string> {
   if (!install || process.getuid?.() !== 0 || !aptGet) {
     throw new UnavailableError(
       `no container engine found: ${absent.join(' and ')} ${absent.length > 1 ? 'are' : 'is'} not installed and ` +
-        `neither DOCKER_HOST nor /var/run/docker.sock gives an engine. Install them (apt-get install -y podman runc), ` +
+        `neither DOCKER_HOST nor /var/run/docker.sock gives an engine. Install them (apt-get install -y podman runc netavark aardvark-dns), ` +
         'or run Docker and pass --engine unix:///var/run/docker.sock' +
         (install ? ' (automatic install needs root and apt-get)' : ''),
     );
   }
   log.info('installing podman and runc with apt-get (no container engine found)');
   await run(log, aptGet, ['update']);
-  await run(log, aptGet, ['install', '-y', 'podman', 'runc']);
+  // netavark and aardvark-dns: bridge networks with DNS, which Berth networks need.
+  await run(log, aptGet, ['install', '-y', 'podman', 'runc', 'netavark', 'aardvark-dns']);
   absent = await missing();
   if (absent.length > 0) throw new UnavailableError(`apt-get install finished but ${absent.join(', ')} is still missing`);
   return (await findExecutable('podman'))!;

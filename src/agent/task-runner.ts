@@ -4,6 +4,7 @@
 // polling; temporary engine errors are retried with backoff. A container with a healthcheck
 // gates the task as in Swarm: STARTING until healthy, and FAILED once unhealthy.
 
+import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import { now } from '../common/time.js';
@@ -16,11 +17,13 @@ import type { HealthMonitor } from './health-monitor.js';
 import { unhealthyError } from './health-policy.js';
 import type { TaskFiles } from './task-files.js';
 import { Wakeup } from './wakeup.js';
+import type { EngineNetworks } from './networks.js';
 
 export interface TaskRunnerOptions {
   docker: Dockerode;
   nodeId: string;
   log: Logger;
+  networks: EngineNetworks;
   report(update: TaskStatusUpdate): void;
   /** The node's secret and config files. */
   files: TaskFiles;
@@ -31,6 +34,12 @@ const BACKOFF_MAX_MS = 10_000;
 /** An engine that keeps answering 5xx to the same step is treated as refusing it, not as down. */
 const MAX_ANSWERED_RETRIES = 5;
 const WAITING_FOR_HEALTH = 'starting: waiting for the container to become healthy';
+/**
+ * How long a task taken out of its networks' name resolution keeps serving before it gets the
+ * stop signal, so clients that resolved it just before finish (Swarm's executor waits the same
+ * 2 s, defaultGossipConvergeDelay, after removing a task from the load balancer).
+ */
+export const DRAIN_MS = 2_000;
 
 type ExitResult = { code: number } | { error: unknown };
 
@@ -52,6 +61,8 @@ export class TaskRunner {
   private exitWatch: Promise<void> | undefined;
   private exitResult: ExitResult | undefined;
   private stopping = false;
+  /** What the engine said when the container started, for the RUNNING report. */
+  private started: { pid: number; ports?: EndpointPortConfig[] } | undefined;
   /** The started container's health watch; null: it has no healthcheck; undefined: not looked at yet. */
   private health: HealthMonitor | null | undefined;
   private readonly done: Promise<void>;
@@ -63,7 +74,7 @@ export class TaskRunner {
     this.task = task;
     this.current = task.Status;
     this.log = opts.log.child({ task: task.ID });
-    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files);
+    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files, opts.networks);
     this.done = this.loop().catch((err: unknown) => this.log.error({ err }, 'task loop ended by a bug'));
   }
 
@@ -74,6 +85,11 @@ export class TaskRunner {
   /** The task as last assigned (its secret and config references keep their objects on the node). */
   get assigned(): Task {
     return this.task;
+  }
+
+  /** The Berth networks the task is attached to. */
+  get networkIds(): string[] {
+    return (this.task.NetworksAttachments ?? []).map((a) => a.Network.ID);
   }
 
   /** The latest observed status: the last one reported, else the one the manager sent. */
@@ -140,6 +156,10 @@ export class TaskRunner {
     const state = this.current.State;
     const desired = this.task.DesiredState;
     if (stateRank(desired) >= stateRank('shutdown') && stateRank(state) < stateRank('complete')) {
+      // Out of name resolution first, then a drain, then the stop signal: no client is sent to a
+      // task that is going away (as Swarm removes it from the load balancer before shutdown).
+      if (await this.ctl.setAliases(false)) await delay(DRAIN_MS, undefined, { signal: this.waitAbort.signal }).catch(() => {});
+      if (this.stopping) return false;
       const exitCode = await this.ctl.shutdown();
       this.transition('shutdown', 'shutdown', { exitCode });
       return true;
@@ -166,7 +186,11 @@ export class TaskRunner {
         return true;
       }
       case 'running':
-        if (this.health === undefined) this.health = await this.watchHealth();
+        if (this.health === undefined) {
+          // First step after adopting a running container: its names may not be published yet.
+          this.health = await this.watchHealth();
+          await this.ctl.setAliases(true);
+        }
         return (await this.checkHealth()) || this.watchExit();
       default: // new, pending, assigned
         this.transition('accepted', 'accepted');
@@ -206,11 +230,21 @@ export class TaskRunner {
     }
   }
 
-  /** afterStart: RUNNING at once without a healthcheck, else STARTING until the check passes. */
+  /**
+   * afterStart: STARTING until the healthcheck passes, if there is one; then (or at once) the
+   * task's names are published on its networks, and only then is it RUNNING — what a
+   * start-first update waits for before it stops the task being replaced.
+   */
   private async afterStart(pid: number, ports?: EndpointPortConfig[]): Promise<void> {
+    this.started = { pid, ports };
     this.health = await this.watchHealth();
     if (this.health) this.transition('starting', WAITING_FOR_HEALTH, { pid, ports });
-    else this.transition('running', 'started', { pid, ports });
+    else await this.becomeRunning();
+  }
+
+  private async becomeRunning(): Promise<void> {
+    await this.ctl.setAliases(true);
+    this.transition('running', 'started', { pid: this.started?.pid ?? this.current.ContainerStatus?.PID, ports: this.started?.ports });
   }
 
   /** watchHealth starts watching the container's health; null when it has no healthcheck. */
@@ -238,8 +272,9 @@ export class TaskRunner {
       this.transition('failed', this.current.Message, { exitCode, err });
       return true;
     }
-    if (verdict === 'healthy' && this.current.State === 'starting') {
-      this.transition('running', 'started', { pid: this.current.ContainerStatus?.PID });
+    // Healthy, or started without a healthcheck but not yet published (that step failed and is retried).
+    if ((verdict === 'healthy' || this.health === null) && this.current.State === 'starting') {
+      await this.becomeRunning();
       return true;
     }
     return false;

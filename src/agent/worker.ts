@@ -11,6 +11,7 @@ import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
 import { Dependencies } from './dependencies.js';
 import { engineMessage, isGone, isTemporary, statusOf } from './engine-errors.js';
+import { EngineNetworks } from './networks.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 
@@ -46,6 +47,7 @@ export class Worker {
   private sweepAgain = false;
   private readonly deps = new Dependencies();
   private readonly files: TaskFiles;
+  private readonly networks: EngineNetworks;
   private readonly runnerOpts: TaskRunnerOptions;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -55,7 +57,9 @@ export class Worker {
       deps: this.deps,
       log: opts.log,
     });
-    this.runnerOpts = { docker: opts.docker, nodeId: opts.nodeId, log: opts.log, report: opts.report, files: this.files };
+    this.networks = new EngineNetworks(opts.docker, opts.log);
+    const { docker, nodeId, log, report } = opts;
+    this.runnerOpts = { docker, nodeId, log, report, files: this.files, networks: this.networks };
   }
 
   /** assign sets the complete set of tasks assigned to this node, with the objects they reference. */
@@ -119,7 +123,9 @@ export class Worker {
     this.dropping.add(runner.taskId);
     const job = async (): Promise<void> => {
       await runner.stop();
-      if (!this.closed) await runner.removeContainer();
+      if (this.closed) return;
+      await runner.removeContainer();
+      await this.pruneNetworks();
     };
     void this.inBackground(`remove the container of task ${runner.taskId}`, job).finally(() => this.dropping.delete(runner.taskId));
   }
@@ -160,6 +166,14 @@ export class Worker {
     }
     // Files of tasks gone while the agent was down (or whose removal failed) go too.
     if (!this.closed) await this.files.sweep((taskId) => this.runners.has(taskId) || this.dropping.has(taskId));
+    await this.pruneNetworks();
+  }
+
+  /** pruneNetworks removes the engine networks of Berth networks no held task is attached to. */
+  private async pruneNetworks(): Promise<void> {
+    if (this.closed) return;
+    const inUse = new Set([...this.runners.values()].flatMap((r) => r.networkIds));
+    await this.networks.prune(inUse);
   }
 
   /** inBackground runs an engine job off the caller's path, retrying temporary errors until closed. */

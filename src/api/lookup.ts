@@ -3,7 +3,7 @@
 // then exact name, then a unique ID prefix (moby daemon/cluster/helpers.go).
 
 import { AmbiguousError, NotFoundError } from '../types/index.js';
-import type { Config, Node, Secret, Service, Task } from '../types/index.js';
+import type { Config, Network, Node, Secret, Service, Task } from '../types/index.js';
 import type { ReadTx, TableReader } from '../store/index.js';
 
 export function findService(tx: ReadTx, input: string): Service {
@@ -19,6 +19,11 @@ export function findSecret(tx: ReadTx, input: string): Secret {
 export function findConfig(tx: ReadTx, input: string): Config {
   const byName = tx.configs.byName(input);
   return resolve('config', input, tx.configs, byName ? [byName] : []);
+}
+
+export function findNetwork(tx: ReadTx, input: string): Network {
+  const byName = tx.networks.byName(input);
+  return resolve('network', input, tx.networks, byName ? [byName] : []);
 }
 
 export function findNode(tx: ReadTx, input: string): Node {

@@ -1,8 +1,9 @@
 // What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
 // fields (everything named Berth*), plus what Swarm derives on read.
 
-import type { Cluster, Config, Node, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../types/index.js';
 import type { ServiceStatus } from './service-status.js';
+import { serviceWarnings } from './service-warnings.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
 
@@ -19,14 +20,57 @@ export function apiNode(n: Node): Public<Node> {
   return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
 }
 
+/**
+ * A service as the API shows it. What Berth does differently from what the spec asks (see
+ * service-warnings.ts) is appended to UpdateStatus.Message, the one free-text field the docker
+ * CLI keeps in `docker service inspect`. Without an update the status has a Message and no
+ * State, which the CLI's progress display ignores.
+ */
 export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
-  return status ? { ...withoutBerth(s), ServiceStatus: status } : withoutBerth(s);
+  const warnings = serviceWarnings(s.Spec);
+  const shown = withoutBerth(s);
+  if (warnings.length > 0) {
+    const message = [s.UpdateStatus?.Message, ...warnings].filter(Boolean).join('; ');
+    shown.UpdateStatus = { ...s.UpdateStatus, Message: message };
+  }
+  return status ? { ...shown, ServiceStatus: status } : shown;
+}
+
+/**
+ * A network in the Engine's shape for a swarm-scoped one (moby convert BasicNetworkFromGRPC):
+ * Scope swarm, the IPAM config in force (with the subnet Berth allocated), and no containers —
+ * a manager does not see them; `docker network inspect` on a node's engine does.
+ */
+export function apiNetwork(n: Network): Record<string, unknown> {
+  const ipam = n.IPAMOptions ?? n.Spec.IPAMOptions;
+  return {
+    Name: n.Spec.Name,
+    Id: n.ID,
+    Created: n.CreatedAt,
+    Scope: 'swarm',
+    Driver: n.DriverState?.Name ?? n.Spec.DriverConfiguration?.Name ?? 'overlay',
+    EnableIPv6: n.Spec.IPv6Enabled ?? false,
+    IPAM: {
+      Driver: ipam?.Driver?.Name ?? 'default',
+      Options: ipam?.Driver?.Options ?? null,
+      Config: (ipam?.Configs ?? []).map((c) => ({ Subnet: c.Subnet, ...(c.IPRange && { IPRange: c.IPRange }), Gateway: c.Gateway, ...(c.AuxiliaryAddresses && { AuxiliaryAddresses: c.AuxiliaryAddresses }) })),
+    },
+    Internal: n.Spec.Internal ?? false,
+    Attachable: n.Spec.Attachable ?? false,
+    Ingress: n.Spec.Ingress ?? false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: {},
+    Options: n.DriverState?.Options ?? n.Spec.DriverConfiguration?.Options ?? {},
+    Labels: n.Spec.Labels ?? {},
+  };
 }
 
 /** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
 export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
   const { Name: _name, ...rest } = withoutBerth(t);
-  return rest;
+  if (!t.NetworksAttachments) return rest;
+  return { ...rest, NetworksAttachments: t.NetworksAttachments.map((a) => ({ Network: a.Network, ...(a.Addresses && { Addresses: a.Addresses }) })) };
 }
 
 /** A secret as every endpoint shows it: never with its data (Swarm clears Spec.Data on every read). */

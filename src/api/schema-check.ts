@@ -18,7 +18,7 @@ const ajv = new Ajv({ verbose: true, removeAdditional: true });
 export function schemaChecker<T>(what: string, schema: SchemaObject): (body: unknown) => T {
   const validate = ajv.compile(schema);
   return (body) => {
-    const data = withoutNulls(body);
+    const data = matchCase(withoutNulls(body), schema);
     if (!validate(data)) {
       const first = validate.errors?.[0];
       throw new InvalidArgumentError(`invalid ${what}: ${first ? explain(first) : 'the request body is not valid'}`);
@@ -33,6 +33,27 @@ function withoutNulls(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
+/**
+ * matchCase renames struct fields to the schema's spelling when they differ only in case, as Go's
+ * JSON decoder matches them (the docker CLI sends ContainerSpec.Healthcheck, the API documents
+ * HealthCheck). Map keys (additionalProperties) are left alone.
+ */
+function matchCase(value: unknown, schema: SchemaObject | undefined): unknown {
+  if (!schema || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => matchCase(v, schema.items as SchemaObject | undefined));
+  const props = schema.properties as Record<string, SchemaObject> | undefined;
+  if (!props) return value;
+  const byLower = new Map(Object.keys(props).map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const name = Object.hasOwn(props, k) ? k : (byLower.get(k.toLowerCase()) ?? k);
+    // An exact spelling wins over a case-insensitive match of the same field.
+    if (name !== k && Object.hasOwn(value, name)) continue;
+    out[name] = matchCase(v, props[name]);
+  }
   return out;
 }
 

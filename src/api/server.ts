@@ -11,6 +11,7 @@ import { installErrorHandlers } from './errors.js';
 import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { logRoutes } from './routes/logs.js';
+import { networkRoutes } from './routes/networks.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
@@ -71,6 +72,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   secretRoutes(app, opts.store);
   configRoutes(app, opts.store);
   logRoutes(app, opts.store, opts.logs);
+  networkRoutes(app, opts.store);
   distributionRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

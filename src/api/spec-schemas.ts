@@ -191,3 +191,24 @@ const driver = struct({ Name: str, Options: strMap });
 export const secretSpecSchema: SchemaObject = struct({ Name: str, Labels: strMap, Data: str, Driver: driver, Templating: driver });
 
 export const configSpecSchema: SchemaObject = struct({ Name: str, Labels: strMap, Data: str, Templating: driver });
+
+/** The Engine's NetworkCreateRequest (v1.41); Berth's own rules are in validate-network.ts. */
+export const networkCreateSchema: SchemaObject = struct({
+  Name: str,
+  CheckDuplicate: bool,
+  Driver: str,
+  Scope: str,
+  Internal: bool,
+  Attachable: bool,
+  Ingress: bool,
+  ConfigOnly: bool,
+  ConfigFrom: struct({ Network: str }),
+  IPAM: struct({
+    Driver: str,
+    Config: list(struct({ Subnet: str, IPRange: str, Gateway: str, AuxiliaryAddresses: strMap })),
+    Options: strMap,
+  }),
+  EnableIPv6: bool,
+  Options: strMap,
+  Labels: strMap,
+});

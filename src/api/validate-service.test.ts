@@ -193,3 +193,15 @@ test('NodeSpec: enums for role and availability, labels are strings, unknown fie
   assert.throws(() => validateNodeSpec({ Role: 'leader' }), /invalid NodeSpec: Role must be one of "worker", "manager"/);
   assert.throws(() => validateNodeSpec({ Labels: { a: true } }), /invalid NodeSpec: Labels\.a must be a string \(got true\)/);
 });
+
+test('field names match case-insensitively, as Go decodes them: the CLI sends ContainerSpec.Healthcheck', () => {
+  const spec = validateServiceSpec({
+    Name: 'web',
+    TaskTemplate: { ContainerSpec: { Image: 'i', Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 } }, networks: [{ target: 'n' }] },
+  });
+  assert.deepEqual(spec.TaskTemplate?.ContainerSpec?.HealthCheck, { Test: ['CMD', 'true'], Interval: 1e9 });
+  assert.deepEqual(spec.TaskTemplate?.Networks, [{ Target: 'n' }]);
+  // Map keys are data, not fields: they keep their case.
+  const labelled = validateServiceSpec({ Name: 'web', Labels: { Image: 'x', image: 'y' }, TaskTemplate: { ContainerSpec: { Image: 'i' } } });
+  assert.deepEqual(labelled.Labels, { Image: 'x', image: 'y' });
+});

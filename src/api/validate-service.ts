@@ -3,6 +3,7 @@
 // refusal (501) of what Berth does not implement yet, so that it is never accepted and ignored.
 // Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
 
+import { isDeepStrictEqual } from 'node:util';
 import { InvalidArgumentError } from '../types/index.js';
 import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../types/index.js';
 import { parseConstraints } from '../common/constraints.js';
@@ -35,13 +36,46 @@ export function validateServiceSpec(body: unknown): ServiceSpec {
   checkResources(spec);
   checkMounts(spec.TaskTemplate?.ContainerSpec?.Mounts ?? []);
   checkPorts(spec);
-  return { ...spec, Mode: mode };
+  return normaliseNetworks({ ...spec, Mode: mode });
+}
+
+/**
+ * normaliseNetworks moves the deprecated ServiceSpec.Networks into TaskTemplate.Networks, where
+ * Swarm reads them today, and refuses a network attached twice. Targets are resolved to IDs
+ * later, against the store (routes/services.ts).
+ */
+function normaliseNetworks(spec: ServiceSpec): ServiceSpec {
+  const { Networks: legacy, ...rest } = spec;
+  const task = spec.TaskTemplate?.Networks ?? [];
+  if (legacy?.length && task.length && !isDeepStrictEqual(legacy, task)) {
+    throw new InvalidArgumentError(
+      'invalid ServiceSpec: networks are given both in Networks (deprecated) and in TaskTemplate.Networks: give them in TaskTemplate.Networks only',
+    );
+  }
+  const networks = task.length ? task : (legacy ?? []);
+  if (networks.length === 0) return rest;
+  const seen = new Set<string>();
+  networks.forEach((n, i) => {
+    if (!n.Target) throw new InvalidArgumentError(`invalid ServiceSpec: TaskTemplate.Networks[${i}].Target is required: the network's name or ID`);
+    if (seen.has(n.Target)) throw new InvalidArgumentError(`invalid ServiceSpec: network ${n.Target} is attached more than once`);
+    seen.add(n.Target);
+    for (const alias of n.Aliases ?? []) {
+      if (!isValidDnsName(alias.replace(/\./g, '-')) || alias.length > 253) {
+        throw new InvalidArgumentError(`invalid ServiceSpec: TaskTemplate.Networks[${i}].Aliases: "${alias}" is not a valid DNS name`);
+      }
+    }
+  });
+  return { ...rest, TaskTemplate: { ...rest.TaskTemplate, Networks: networks } };
 }
 
 export function modeKind(spec: ServiceSpec): ModeKind {
   if (spec.Mode?.ReplicatedJob) return 'replicated-job';
   if (spec.Mode?.GlobalJob) return 'global-job';
   return spec.Mode?.Global ? 'global' : 'replicated';
+}
+
+export function isValidDnsName(name: string): boolean {
+  return NAME_RE.test(name);
 }
 
 function checkName(name: string): void {

@@ -39,13 +39,16 @@ export function isSchedulable(t: Task): boolean {
   return t.Status.State === 'pending' && stateRank(t.DesiredState) <= RUNNING;
 }
 
-/** taskHostPorts lists the host-mode published ports a task binds on its node. */
+/**
+ * taskHostPorts lists the published ports a task binds on its node: host-mode ones, and ingress
+ * ones too, which Berth binds on the task's node as long as it has no routing mesh.
+ */
 export function taskHostPorts(t: Task): HostPort[] {
   const ports = t.BerthService.Endpoint?.Ports;
   if (!ports) return [];
   const out: HostPort[] = [];
   for (const p of ports) {
-    if (p.PublishMode === 'host' && p.PublishedPort) out.push(`${p.Protocol ?? 'tcp'}/${p.PublishedPort}`);
+    if (p.PublishedPort) out.push(`${p.Protocol ?? 'tcp'}/${p.PublishedPort}`);
   }
   return out;
 }

@@ -116,11 +116,14 @@ test('host-mode port conflicts: with running tasks and within a batch', () => {
   const r = placeTasks(infos(nodes, [holder]), makeTasks(3, 't', 's', { ports }));
   assert.deepEqual(new Set([r.assignments.get('t1'), r.assignments.get('t2')]), new Set(['n1', 'n2']));
   assert.equal(r.unplaced.get('t3'), 'no suitable node (host-mode port already in use on 3 nodes)');
-  // Ingress-mode and other-protocol ports do not conflict.
+  // Other-protocol ports do not conflict.
   const udp = [{ ...ports[0]!, Protocol: 'udp' as const }];
+  const r2 = placeTasks(infos([makeNode('n3')], [holder]), [makeTask('u', 'su', { ports: udp })]);
+  assert.equal(r2.assignments.size, 1);
+  // Ingress ports are bound on the task's node (no routing mesh): they conflict like host ports.
   const ingress = [{ ...ports[0]!, PublishMode: 'ingress' as const }];
-  const r2 = placeTasks(infos([makeNode('n3')], [holder]), [makeTask('u', 'su', { ports: udp }), makeTask('i', 'si', { ports: ingress })]);
-  assert.equal(r2.assignments.size, 2);
+  const r3 = placeTasks(infos([makeNode('n3')], [holder]), [makeTask('i', 'si', { ports: ingress })]);
+  assert.equal(r3.unplaced.get('i'), 'no suitable node (host-mode port already in use on 1 node)');
 });
 
 test('max replicas per node', () => {

@@ -148,7 +148,7 @@ test('node inspect prints a JSON array, "self" is the local node, --pretty a sum
 });
 
 test('service create -d sends the spec the options describe and prints the ID', async () => {
-  const out = await ok(
+  const run = await berth(
     'service', 'create', '-d', '--name', 'web', '--replicas', '3',
     '-e', 'MODE=prod', '--label', 'tier=front', '--container-label', 'team=core',
     '--constraint', 'node.role==worker', '--placement-pref', 'spread=node.labels.zone', '--replicas-max-per-node', '2',
@@ -160,9 +160,12 @@ test('service create -d sends the spec the options describe and prints the ID', 
     '--workdir', '/srv', '--user', 'nobody',
     'nginx:1.27', 'nginx', '-g', 'daemon off;',
   );
+  assert.equal(run.code, 0, run.stderr);
+  // The server's warning about the ingress port (no routing mesh yet) is passed on.
+  assert.match(run.stderr, /^ingress ports 8080:80\/tcp: Berth has no routing mesh yet/);
   const svc = serviceNamed('web');
   assert.ok(svc, 'service stored');
-  assert.equal(out, `${svc.ID}\n`);
+  assert.equal(run.stdout, `${svc.ID}\n`);
   const t = svc.Spec.TaskTemplate!;
   assert.deepEqual(svc.Spec.Mode, { Replicated: { Replicas: 3 } });
   assert.deepEqual(svc.Spec.Labels, { tier: 'front' });

@@ -256,6 +256,7 @@ describe('agent worker on the engine', { concurrency: true, timeout: 120_000 }, 
     worker.update([late], []);
     const failed = await rec.reach(late.ID, 'failed');
     assert.match(failed.Err ?? '', /already in use|already allocated/);
+    assert.match(failed.Err ?? '', new RegExp(`\\b${hostPort}\\b`), 'the error names the port');
     assert.deepEqual(rec.states(late.ID), ['accepted', 'preparing', 'ready', 'starting', 'failed']);
     assert.deepEqual(rec.states(holder.ID), ['accepted', 'preparing', 'ready', 'starting', 'running']);
   });

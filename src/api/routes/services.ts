@@ -8,17 +8,18 @@ import { now } from '../../common/time.js';
 import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../types/index.js';
 import type { Service, ServiceSpec } from '../../types/index.js';
-import type { Store, Tx } from '../../store/index.js';
+import type { ReadTx, Store, Tx } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
 import { checkPortConflicts, endpointFor } from '../endpoint.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
 import { boolParam, versionParam, type ById } from '../http.js';
-import { findService } from '../lookup.js';
+import { findNetwork, findService } from '../lookup.js';
 import { apiService } from '../present.js';
 import { withDefaults } from '../service-defaults.js';
 import { randomServiceName } from '../service-names.js';
 import { resolveReferences } from '../service-refs.js';
 import { serviceStatus } from '../service-status.js';
+import { serviceWarnings } from '../service-warnings.js';
 import { modeKind, validateServiceSpec } from '../validate-service.js';
 
 const SERVICE_FILTERS = ['id', 'label', 'name', 'mode', 'runtime'];
@@ -46,7 +47,8 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
   app.post('/services/create', (request, reply) => {
     const spec = validateServiceSpec(request.body);
     const created = store.update((tx) => {
-      const named: ServiceSpec = resolveReferences(tx, { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) });
+      const withName = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
+      const named: ServiceSpec = resolveReferences(tx, withNetworkIds(tx, withName));
       checkPortConflicts(tx, named);
       return tx.services.create({
         ID: newId(),
@@ -59,7 +61,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
         ...jobStatus(named, tx.index),
       });
     });
-    return reply.code(201).send({ ID: created.ID, Warnings: [] });
+    return reply.code(201).send({ ID: created.ID, Warnings: serviceWarnings(created.Spec) });
   });
 
   app.get<ById>('/services/:id', (request) => {
@@ -75,11 +77,11 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
       throw new InvalidArgumentError(`invalid rollback '${rollback}': the only rollback is rollback=previous`);
     }
     const spec = rollback === 'previous' ? undefined : validateServiceSpec(request.body);
-    store.update((tx) => {
+    const saved = store.update((tx) => {
       const current = findService(tx, request.params.id);
-      tx.services.update({ ...updated(tx, current, spec), Version: { Index: version } });
+      return tx.services.update({ ...updated(tx, current, spec && withNetworkIds(tx, spec)), Version: { Index: version } });
     });
-    return { Warnings: [] };
+    return { Warnings: serviceWarnings(saved.Spec) };
   });
 
   app.delete<ById>('/services/:id', (request, reply) => {
@@ -101,7 +103,8 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
   let next: ServiceSpec;
   if (spec === undefined) {
     if (!current.PreviousSpec) throw new InvalidArgumentError(`service ${name} does not have a previous spec`);
-    next = current.PreviousSpec;
+    // Its networks must still exist (one only a previous spec names may have been removed).
+    next = withNetworkIds(tx, current.PreviousSpec);
   } else {
     next = { ...spec, Name: spec.Name || name };
     if (next.Name !== name) {
@@ -132,6 +135,20 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
     BerthUpdateVersion: rollback ? tx.index : undefined,
     ...jobStatus(next, tx.index),
   };
+}
+
+/**
+ * withNetworkIds resolves the networks a spec attaches to (by name, ID or unique ID prefix, as
+ * the Engine's populateNetworkID does) and stores their IDs, so a renamed or recreated network
+ * is never mistaken for the one the service was given.
+ */
+function withNetworkIds(tx: ReadTx, spec: ServiceSpec): ServiceSpec {
+  const networks = spec.TaskTemplate?.Networks;
+  if (!networks?.length) return spec;
+  const resolved = networks.map((n) => ({ ...n, Target: findNetwork(tx, n.Target ?? '').ID }));
+  const ids = new Set(resolved.map((n) => n.Target));
+  if (ids.size < resolved.length) throw new InvalidArgumentError('invalid ServiceSpec: TaskTemplate.Networks names one network more than once');
+  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, Networks: resolved } };
 }
 
 /** Every spec change of a job service runs the job again: a new iteration, as Swarm's control API does. */
