@@ -185,16 +185,19 @@ test('remove: refused while a service or a running task uses the network, naming
   const inUse = await call(api.app, 'DELETE', '/v1.41/networks/backend');
   assert.equal(inUse.status, 400);
   assert.match(inUse.body.message, new RegExp(`^network backend \\(${id}\\) is in use by service web \\(${svc.ID}\\): remove the service, or detach it with docker service update --network-rm backend web, first$`));
-  // The service is gone but its task still runs on the network.
+  // The service left the network (docker service update --network-rm) but its old task still runs on it.
   const task = seedTask(api.store, svc);
   api.store.update((tx) => {
     tx.tasks.update({ ...tx.tasks.get(task.ID)!, NetworksAttachments: [{ Network: tx.networks.get(id)! }] });
-    tx.services.delete(svc.ID);
+    const s = tx.services.get(svc.ID)!;
+    tx.services.update({ ...s, Spec: { ...s.Spec, TaskTemplate: { ...s.Spec.TaskTemplate, Networks: [] } } });
   });
   const byTask = await call(api.app, 'DELETE', `/v1.41/networks/${id.slice(0, 8)}`);
   assert.equal(byTask.status, 400);
   assert.match(byTask.body.message, new RegExp(`is in use by task ${task.ID} of service web`));
-  api.store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, DesiredState: 'shutdown' }));
+  // Once the service is removed its tasks are on their way out: the network goes at once, as
+  // docker stack rm expects right after removing the stack's services.
+  api.store.update((tx) => tx.services.delete(svc.ID));
   const ok = await call(api.app, 'DELETE', '/v1.41/networks/backend');
   assert.equal(ok.status, 204);
   assert.equal((await call(api.app, 'DELETE', '/v1.41/networks/backend')).status, 404);

@@ -112,7 +112,7 @@ function usedNetworks(tx: ReadTx): Set<string> {
   const used = new Set<string>();
   for (const s of tx.services.list()) for (const n of s.Spec.TaskTemplate?.Networks ?? []) if (n.Target) used.add(n.Target);
   for (const t of tx.tasks.list()) {
-    if (!stillRuns(t)) continue;
+    if (!stillRuns(tx, t)) continue;
     for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
   }
   return used;
@@ -130,13 +130,19 @@ function checkUnused(tx: ReadTx, network: Network): void {
       `network ${name} (${network.ID}) is in use by service ${service.Spec.Name} (${service.ID}): remove the service, or detach it with docker service update --network-rm ${name} ${service.Spec.Name}, first`,
     );
   }
-  const task = tx.tasks.list().find((t) => stillRuns(t) && (t.NetworksAttachments ?? []).some((a) => a.Network.ID === network.ID));
+  const task = tx.tasks.list().find((t) => stillRuns(tx, t) && (t.NetworksAttachments ?? []).some((a) => a.Network.ID === network.ID));
   if (task) {
     throw new InvalidArgumentError(`network ${name} (${network.ID}) is in use by task ${task.ID} of service ${task.BerthService.Name}: wait for it to stop, then retry`);
   }
 }
 
-/** Swarm's test for a task that may still use its networks: wanted and not yet ended. */
-function stillRuns(t: Task): boolean {
+/**
+ * Swarm's test for a task that may still use its networks: wanted and not yet ended. A task
+ * whose service is gone is on its way out (the orchestrator shuts it down in its next pass), so
+ * it does not hold the network: `docker stack rm` removes the services and then, at once, the
+ * networks. The agents remove their engine networks once the last container has left.
+ */
+function stillRuns(tx: ReadTx, t: Task): boolean {
+  if (!tx.services.get(t.ServiceID)) return false;
   return stateRank(t.DesiredState) <= stateRank('running') && stateRank(t.Status.State) <= stateRank('running');
 }
