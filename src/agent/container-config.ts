@@ -5,7 +5,7 @@
 import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../common/defaults.js';
 import { nsToMs } from '../common/time.js';
-import type { ContainerSpec, Mount, NetworkAttachment, Task } from '../types/index.js';
+import type { ContainerSpec, Mount, Task } from '../types/index.js';
 import { engineNetworkName, subnetOf } from './networks.js';
 import type { FileMount } from './task-files.js';
 
@@ -32,6 +32,8 @@ export interface CreateOptions {
   files?: readonly FileMount[];
   /** The engine is Podman: its DNS server needs the resolver settings of dnsForPodman. */
   podman?: boolean;
+  /** The gateways of the task's engine networks, in attachment order (default: from the allocated subnets). */
+  gateways?: readonly string[];
   /**
    * Join the first network with the task's aliases already: right for a task without a
    * healthcheck, which is RUNNING as soon as it starts. A task with one joins without them and
@@ -45,7 +47,8 @@ export function containerConfig(task: Task, nodeId: string, opts: CreateOptions 
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
   const attachments = task.NetworksAttachments ?? [];
-  const dns = opts.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, attachments) : spec.DNSConfig;
+  const gateways = opts.gateways ?? attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
+  const dns = opts.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, gateways) : spec.DNSConfig;
   // The first network is joined at create, the others before start (the Engine API takes one).
   const first = attachments[0] && engineNetworkName(attachments[0].Network);
   const hostConfig: Dockerode.HostConfig = {
@@ -109,9 +112,8 @@ export function containerConfig(task: Task, nodeId: string, opts: CreateOptions 
  * to one entry when it reconnects the container (publishing a health-checked task's aliases),
  * which leaves five tries. A DNSConfig given in the spec is kept.
  */
-export function dnsForPodman(given: ContainerSpec['DNSConfig'], attachments: readonly NetworkAttachment[]): ContainerSpec['DNSConfig'] {
+export function dnsForPodman(given: ContainerSpec['DNSConfig'], gateways: readonly string[]): ContainerSpec['DNSConfig'] {
   if (given?.Nameservers?.length) return given;
-  const gateways = attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
   if (gateways.length === 0) return given;
   const servers = Array.from({ length: 3 }, (_, i) => gateways[i % gateways.length]!);
   return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5', 'timeout:1'] };

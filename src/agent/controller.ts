@@ -84,9 +84,10 @@ export class TaskController {
     }
     await this.ensureImage();
     const attachments = this.task.NetworksAttachments ?? [];
-    await this.networks.ensure(attachments);
+    const gateways = await this.networks.ensure(attachments);
     const config = containerConfig(this.task, this.nodeId, {
       podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
+      gateways,
       withAliases: attachments.length > 0 && !(await this.healthPolicy()),
       files: this.files.mounts(this.task),
     });

@@ -16,6 +16,9 @@ import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors
 
 const run = promisify(execFile);
 
+
+/** How engines say a subnet is in use (Podman: "already used on the host"; Docker: "overlaps"). */
+const SUBNET_TAKEN = /already used|overlap/i;
 export const LABEL_NETWORK = 'berth.network.id';
 export const LABEL_NETWORK_NAME = 'berth.network.name';
 
@@ -41,8 +44,20 @@ export class EngineNetworks {
   ) {}
 
   /** ensure makes sure the engine has a network for each attachment; idempotent. */
-  async ensure(attachments: readonly NetworkAttachment[]): Promise<void> {
-    for (const a of attachments) await this.ensureOne(a.Network);
+  async ensure(attachments: readonly NetworkAttachment[]): Promise<string[]> {
+    const gateways: string[] = [];
+    for (const a of attachments) {
+      await this.ensureOne(a.Network);
+      const gateway = await this.gatewayOf(engineNetworkName(a.Network));
+      if (gateway) gateways.push(gateway);
+    }
+    return gateways;
+  }
+
+  /** The gateway the engine gave the network (its DNS server on Podman); it differs from the allocated one after a subnet fallback. */
+  private async gatewayOf(name: string): Promise<string | undefined> {
+    const info = await this.docker.getNetwork(name).inspect();
+    return (info.IPAM?.Config as { Gateway?: string }[] | undefined)?.find((c) => c.Gateway)?.Gateway;
   }
 
   /**
@@ -117,21 +132,35 @@ export class EngineNetworks {
     if (await this.owned(name, network)) return;
     const { subnet, gateway, ipRange } = subnetOf(network);
     try {
-      await this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Internal: network.Spec.Internal ?? false,
-        Labels: { [LABEL_NETWORK]: network.ID, [LABEL_NETWORK_NAME]: network.Spec.Name },
-        ...(subnet && { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway, ...(ipRange && { IPRange: ipRange }) }] } }),
-      });
+      await this.create(name, network, subnet && { Subnet: subnet, Gateway: gateway, ...(ipRange && { IPRange: ipRange }) });
       this.log.info({ network: name, subnet }, 'created an engine network');
     } catch (err) {
       // Another agent on this engine may have made it first.
       if (await this.owned(name, network)) return;
+      // A subnet Berth picked (the user gave none) may be taken on this host by a network that
+      // is not this cluster's: let the engine pick a free one rather than fail every task.
+      // Podman answers this with a 500, so it is looked at before the temporary-error retry.
+      if (subnet && !network.Spec.IPAMOptions?.Configs?.length && SUBNET_TAKEN.test(engineMessage(err))) {
+        this.log.warn({ network: name, subnet, err: engineMessage(err) }, 'the allocated subnet is taken on this host; the engine picks another');
+        await this.create(name, network, undefined).catch(async (again: unknown) => {
+          if (!(await this.owned(name, network))) throw again;
+        });
+        return;
+      }
       if (isTemporary(err)) throw err;
       throw new TaskError(`network ${network.Spec.Name}: the engine refused to create network ${name}${subnet ? ` on subnet ${subnet}` : ''}: ${engineMessage(err)}`);
     }
+  }
+
+  private async create(name: string, network: Network, ipam: { Subnet: string; Gateway?: string; IPRange?: string } | undefined | ''): Promise<void> {
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Internal: network.Spec.Internal ?? false,
+      Labels: { [LABEL_NETWORK]: network.ID, [LABEL_NETWORK_NAME]: network.Spec.Name },
+      ...(ipam && { IPAM: { Driver: 'default', Config: [ipam] } }),
+    });
   }
 
   /** owned: the engine has the network and it is Berth's for this network; throws when the name is someone else's. */

@@ -159,4 +159,28 @@ describe('agent networks on the engine', { timeout: 180_000 }, () => {
     await until(async () => (await engineNetworks()).length === 0, 60_000, 'engine network removed');
     assert.ok(await docker.getNetwork(foreign).inspect(), 'a network Berth did not make stays');
   });
+
+  test('an allocated subnet taken on this host by another network: the engine picks one, and names still resolve', async () => {
+    const taken = '10.213.9.0/24';
+    const squatter = `itest-squatter-${nodeId.slice(0, 6)}`;
+    await docker.createNetwork({ Name: squatter, Driver: 'bridge', IPAM: { Driver: 'default', Config: [{ Subnet: taken }] } });
+    const allocated: Network = { ...makeNetwork(false), IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: taken, Gateway: '10.213.9.1' }] } };
+    const svc = makeTask(nodeId, 'api', allocated, ['sh', '-c', 'echo api > /index.html && exec httpd -f -p 80 -h /']);
+    const cli = makeTask(nodeId, 'cli', allocated, ['sleep', '100000']);
+    const worker = startWorker();
+    try {
+      worker.assign([svc, cli]);
+      await running(svc.ID);
+      const cliContainer = await running(cli.ID);
+      const info = await docker.getNetwork(engineNetworkName(allocated)).inspect();
+      const gateway = info.IPAM?.Config?.[0]?.Gateway;
+      assert.ok(gateway && !gateway.startsWith('10.213.9.'), `the engine picked another subnet (gateway ${gateway})`);
+      assert.equal((await exec(cliContainer, ['wget', '-q', '-O', '-', 'http://api/'])).trim(), 'api');
+      assert.match(await exec(cliContainer, ['cat', '/etc/resolv.conf']), new RegExp(`nameserver ${gateway!.replace(/\./g, '\\.')}`));
+    } finally {
+      worker.assign([]);
+      await until(async () => (await docker.listNetworks({ filters: { label: [`${LABEL_NETWORK}=${allocated.ID}`] } })).length === 0, 60_000, 'engine network removed').catch(() => undefined);
+      await docker.getNetwork(squatter).remove().catch(() => undefined);
+    }
+  });
 });
