@@ -10,7 +10,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parse, stringify } from 'yaml';
-import { testEngine } from '../helpers/engine.js';
+import { execIn, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, freePort, startAgent, startManager, tempDir } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
@@ -47,24 +47,12 @@ describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
   const exec = async (service: string, cmd: string[]): Promise<string> => {
     const [task] = await runningTasks(service);
     assert.ok(task, `${service} has a running task`);
-    const container = engine.docker.getContainer(task.Status.ContainerStatus!.ContainerID!);
-    const e = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    // Demultiplex the 8-byte-framed stream.
-    const raw = Buffer.concat(chunks);
-    let out = '';
-    for (let i = 0; i + 8 <= raw.length; ) {
-      const len = raw.readUInt32BE(i + 4);
-      out += raw.subarray(i + 8, i + 8 + len).toString();
-      i += 8 + len;
-    }
-    return out;
+    return (await execIn(engine.docker, task.Status.ContainerStatus!.ContainerID!, cmd)).output;
   };
   /** A copy of the fixture in dir, with the compose file edited by fn. */
   const variant = (name: string, fn: (doc: { services: Record<string, Record<string, unknown>> }) => void): string => {
-    const doc = parse(readFileSync(join(FIXTURE, 'compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+    // YAML 1.1, as the docker CLI reads it: `mode: 0444` is octal there, not decimal 444.
+    const doc = parse(readFileSync(join(FIXTURE, 'compose.yml'), 'utf8'), { version: '1.1' }) as { services: Record<string, Record<string, unknown>> };
     fn(doc);
     const file = join(dir, `${name}.yml`);
     writeFileSync(file, stringify(doc));
@@ -142,7 +130,7 @@ describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
     assert.match(body, /greeting=hello from app_api slot [12]\n/, 'the config was rendered for the task');
     assert.match(body, /secret-bytes=18\b/, 'the secret file holds the 18-byte value');
     assert.doesNotMatch(body, /s3cr3t/);
-    assert.match(await exec('app_worker', ['cat', '/tmp/last']), /greeting=hello from app_api/, 'worker reaches api over the back network');
+    await until(async () => /greeting=hello from app_api/.test(await exec('app_worker', ['cat', '/tmp/last'])), 30_000, 'worker reaching api over the back network');
     assert.equal((await exec('app_worker', ['stat', '-c', '%u %g %a', '/run/secrets/db'])).trim(), '1000 1000 400');
   });
 
