@@ -183,9 +183,10 @@ describe('secrets and configs through the docker CLI', { timeout: 300_000 }, () 
     assert.equal(rm.code, 0, rm.stderr);
   });
 
-  test('the secret values appear in no inspect output and no manager or agent log', async () => {
+  test('the secret values appear in no inspect output, no service logs and no manager or agent log', async () => {
     const outputs = [
       await ok('service', 'inspect', 'app'),
+      await ok('service', 'logs', '--details', 'app'),
       await ok('secret', 'inspect', 's2'),
       await ok('secret', 'ls'),
       JSON.stringify(await tasksOf('app')),
