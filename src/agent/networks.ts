@@ -5,8 +5,6 @@
 // only once no container is attached.
 
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
@@ -33,9 +31,6 @@ export function subnetOf(n: Network): { subnet?: string; gateway?: string; ipRan
   if (!c?.Subnet) return {};
   return { subnet: c.Subnet, gateway: c.Gateway || defaultGateway(c.Subnet), ipRange: c.IPRange };
 }
-
-/** /sys/class/net/<dev>/addr_assign_type of an address set by hand (NET_ADDR_SET). */
-const ADDR_SET = '3';
 
 export class EngineNetworks {
   constructor(
@@ -96,20 +91,18 @@ export class EngineNetworks {
    * in the kernel's eyes) stops it from following its ports. Best effort: a failure is logged.
    */
   async pinBridgeMac(network: Network): Promise<void> {
-    // Checked at every start: netavark removes a bridge with its last container and makes a new one later.
+    // At every start: netavark removes a bridge with its last container and makes a new one later.
     const name = engineNetworkName(network);
     try {
       const bridge = await this.bridgeOf(name);
       if (!bridge || !/^[\w.-]{1,15}$/.test(bridge)) return;
-      const dir = join('/sys/class/net', bridge);
-      // Not on this host (a remote engine) or not created yet: nothing to pin.
-      const type = await readFile(join(dir, 'addr_assign_type'), 'utf8').catch(() => undefined);
-      if (type === undefined) return;
-      if (type.trim() !== ADDR_SET) {
-        const mac = (await readFile(join(dir, 'address'), 'utf8')).trim();
-        await run('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
-        this.log.info({ network: name, bridge, mac }, 'pinned the bridge MAC address');
-      }
+      // `ip` sees this process's network namespace, the engine's when they share a host.
+      const shown = await run('ip', ['-o', 'link', 'show', 'dev', bridge]).catch(() => undefined);
+      const mac = /link\/ether ([0-9a-f:]{17})/.exec(shown?.stdout ?? '')?.[1];
+      if (!mac) return; // a remote engine, or no bridge yet
+      // Setting the address it has is a no-op for traffic and marks it as chosen (NET_ADDR_SET).
+      await run('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
+      this.log.debug({ network: name, bridge, mac }, 'pinned the bridge MAC address');
     } catch (err) {
       this.log.warn({ network: name, err: engineMessage(err) }, 'could not pin the bridge MAC address');
     }

@@ -132,7 +132,8 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
 
   test('two services on the network reach each other by service name and tasks.<name>', async () => {
     await ok(['service', 'create', '--name', 'web', '--replicas', '2', '--network', NET, IMAGE, ...WEB]);
-    await ok(['service', 'create', '--name', 'client', '--network', `name=${NET},alias=frontend`, IMAGE, 'sleep', '100000']);
+    // --init: an init as PID 1 reaps the processes the request loop below leaves behind.
+    await ok(['service', 'create', '--name', 'client', '--init', '--network', `name=${NET},alias=frontend`, IMAGE, 'sleep', '100000']);
     const spec = JSON.parse(await ok(['service', 'inspect', 'web'])) as { Spec: { TaskTemplate: { Networks: { Target: string }[] } } }[];
     assert.equal(spec[0]!.Spec.TaskTemplate.Networks[0]!.Target, networkId, 'the service stores the network ID');
     // --pretty names it, through GET /networks/{id}?scope=swarm.
