@@ -2,41 +2,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { Store } from '../store/index.js';
-import { DISPATCHER_PATH, type ManagerMessage, type Task } from '../types/index.js';
+import { type ManagerMessage, type Task } from '../types/index.js';
 import { addService, replicated } from '../../test/helpers/objects.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { Dispatcher } from './index.js';
+import { LOCAL_TOKEN, MANAGER_TOKEN, WORKER_TOKEN, startDispatcher } from './test-harness.js';
 import { newId } from '../common/ids.js';
 
-const WORKER_TOKEN = 'SWMTKN-1-worker';
-const MANAGER_TOKEN = 'SWMTKN-1-manager';
 
-async function setup(t: { after: (fn: () => void | Promise<void>) => void }, heartbeatMs = 5000): Promise<{ store: Store; url: string; dispatcher: Dispatcher }> {
-  const store = new Store();
-  store.update((tx) =>
-    tx.clusters.create({
-      ID: 'c', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
-      Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } },
-      JoinTokens: { Worker: WORKER_TOKEN, Manager: MANAGER_TOKEN },
-    }),
-  );
-  const dispatcher = new Dispatcher(store, { localToken: 'local-secret', managerAddr: () => '127.0.0.1:1' });
-  const server: Server = createServer();
-  dispatcher.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const ac = new AbortController();
-  void dispatcher.run(ac.signal);
-  t.after(async () => {
-    ac.abort();
-    await new Promise((r) => server.close(r));
-    store.close();
-  });
-  return { store, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}${DISPATCHER_PATH}`, dispatcher };
-}
 
 /** An agent-side client that records what the manager sends. */
 class Client {
@@ -74,7 +49,7 @@ function placeTask(store: Store, serviceId: string, nodeId: string): Task {
 }
 
 test('join with the worker token: node created, secret issued once, complete then incremental assignments', async (t) => {
-  const { store, url } = await setup(t);
+  const { store, url } = await startDispatcher(t);
   const a = new Client(url, { joinToken: WORKER_TOKEN, labels: { zone: 'a' } });
   const welcome = await a.next('welcome');
   assert.ok(welcome.secret, 'a joining node gets its secret');
@@ -105,7 +80,7 @@ test('join with the worker token: node created, secret issued once, complete the
 });
 
 test('statuses only move forward and only for the sender’s own tasks', async (t) => {
-  const { store, url } = await setup(t);
+  const { store, url } = await startDispatcher(t);
   const a = new Client(url, { joinToken: WORKER_TOKEN });
   const b = new Client(url, { joinToken: WORKER_TOKEN, description: { Hostname: 'h2' } });
   const [wa, wb] = [await a.next('welcome'), await b.next('welcome')];
@@ -125,7 +100,7 @@ test('statuses only move forward and only for the sender’s own tasks', async (
 });
 
 test('reconnect with id and secret keeps the node; bad tokens and manager joins are refused', async (t) => {
-  const { store, url } = await setup(t);
+  const { store, url } = await startDispatcher(t);
   const a = new Client(url, { joinToken: WORKER_TOKEN });
   const w = await a.next('welcome');
   a.ws.close();
@@ -149,7 +124,7 @@ test('reconnect with id and secret keeps the node; bad tokens and manager joins 
   }
   assert.equal(store.view((tx) => tx.nodes.count()), 1, 'nothing was created by refused sessions');
 
-  const local = new Client(url, { joinToken: 'local-secret' });
+  const local = new Client(url, { joinToken: LOCAL_TOKEN });
   const lw = await local.next('welcome');
   const mgr = store.view((tx) => tx.nodes.get(lw.nodeId))!;
   assert.equal(mgr.Spec.Role, 'manager');
@@ -158,7 +133,7 @@ test('reconnect with id and secret keeps the node; bad tokens and manager joins 
 });
 
 test('a node whose heartbeats stop is marked down after three periods', async (t) => {
-  const { store, url } = await setup(t, 100);
+  const { store, url } = await startDispatcher(t, 100);
   const a = new Client(url, { joinToken: WORKER_TOKEN });
   const w = await a.next('welcome');
   assert.equal(w.heartbeatPeriodMs, 100);
@@ -172,7 +147,7 @@ test('a node whose heartbeats stop is marked down after three periods', async (t
 });
 
 test('hostile input neither crashes the manager nor stores malformed objects', async (t) => {
-  const { store, url } = await setup(t);
+  const { store, url } = await startDispatcher(t);
   const { port } = new URL(url.replace('ws:', 'http:'));
   // An unparseable request line on an upgrade.
   await new Promise<void>((resolve) => {
@@ -212,7 +187,7 @@ test('hostile input neither crashes the manager nor stores malformed objects', a
 });
 
 test('a shorter heartbeat period reaches connected agents and does not mark them down', async (t) => {
-  const { store, url } = await setup(t, 400);
+  const { store, url } = await startDispatcher(t, 400);
   const a = new Client(url, { joinToken: WORKER_TOKEN });
   const w = await a.next('welcome');
   let period = w.heartbeatPeriodMs;
@@ -235,7 +210,7 @@ test('a shorter heartbeat period reaches connected agents and does not mark them
 });
 
 test('assignments carry the secrets and configs (with data) that their runnable tasks reference', async (t) => {
-  const { store, url } = await setup(t);
+  const { store, url } = await startDispatcher(t);
   const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
   const [secret, config, unused] = store.update((tx) => [
     tx.secrets.create({ ID: 'sec1', ...meta, Spec: { Name: 'db_password', Data: Buffer.from('hunter2').toString('base64') } }),

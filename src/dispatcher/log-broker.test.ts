@@ -3,39 +3,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import WebSocket from 'ws';
 import { newId } from '../common/ids.js';
 import { Store } from '../store/index.js';
-import { DISPATCHER_PATH, LOG_WINDOW_BYTES, logLineCost } from '../types/index.js';
+import { LOG_WINDOW_BYTES, logLineCost } from '../types/index.js';
 import type { LogEvent, LogLineEvent, LogWireLine, ManagerMessage, Task, TaskState } from '../types/index.js';
 import { addNode, addService, replicated } from '../../test/helpers/objects.js';
-import { Dispatcher } from './index.js';
+import { WORKER_TOKEN, startDispatcher } from './test-harness.js';
 
-const TOKEN = 'SWMTKN-1-worker';
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<{ store: Store; url: string; dispatcher: Dispatcher }> {
-  const store = new Store();
-  store.update((tx) =>
-    tx.clusters.create({
-      ID: 'c', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
-      Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: 5e9 } },
-      JoinTokens: { Worker: TOKEN, Manager: 'SWMTKN-1-manager' },
-    }),
-  );
-  const dispatcher = new Dispatcher(store, { managerAddr: () => '127.0.0.1:1' });
-  const server = createServer();
-  dispatcher.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const ac = new AbortController();
-  void dispatcher.run(ac.signal);
-  t.after(async () => {
-    ac.abort();
-    await new Promise((r) => server.close(r));
-    store.close();
-  });
-  return { store, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}${DISPATCHER_PATH}`, dispatcher };
-}
 
 /** An agent speaking the protocol by hand. */
 class Agent {
@@ -47,7 +23,7 @@ class Agent {
 
   constructor(private readonly url: string) {}
 
-  async connect(hello: object = { joinToken: TOKEN }): Promise<this> {
+  async connect(hello: object = { joinToken: WORKER_TOKEN }): Promise<this> {
     this.closed = undefined;
     this.ws = new WebSocket(this.url);
     this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', description: { Hostname: 'h' }, ...hello })));
@@ -111,7 +87,7 @@ async function pull(it: AsyncIterator<LogEvent[]>, want = Infinity, timeoutMs = 
 }
 
 test('a service\'s logs: each node is asked for its tasks, the history merged by time; a down node is reported at the end as Swarm does', async (t) => {
-  const { store, url, dispatcher } = await setup(t);
+  const { store, url, dispatcher } = await startDispatcher(t);
   const a = await new Agent(url).connect();
   const b = addNode(store, { hostname: 'away' }); // known, but its agent is not connected
   const svc = addService(store, replicated('web', 3));
@@ -140,7 +116,7 @@ test('a service\'s logs: each node is asked for its tasks, the history merged by
 });
 
 test('agents send at most a window ahead; pulling acknowledges what went out; closing cancels on the agent', async (t) => {
-  const { store, url, dispatcher } = await setup(t);
+  const { store, url, dispatcher } = await startDispatcher(t);
   const a = await new Agent(url).connect();
   const svc = addService(store, replicated('web', 1));
   const task = place(store, svc.ID, a.nodeId, 1);
@@ -173,7 +149,7 @@ test('agents send at most a window ahead; pulling acknowledges what went out; cl
 });
 
 test('following: a node that drops out is announced in its tasks\' streams and resumed after the last line received', async (t) => {
-  const { store, url, dispatcher } = await setup(t);
+  const { store, url, dispatcher } = await startDispatcher(t);
   const a = await new Agent(url).connect();
   const svc = addService(store, replicated('web', 2));
   const task = place(store, svc.ID, a.nodeId, 1);
@@ -215,7 +191,7 @@ test('following: a node that drops out is announced in its tasks\' streams and r
 });
 
 test('a task not scheduled yet, and a malformed logs message', async (t) => {
-  const { store, url, dispatcher } = await setup(t);
+  const { store, url, dispatcher } = await startDispatcher(t);
   const svc = addService(store, replicated('web', 1));
   const pending = place(store, svc.ID, undefined, 1, 'pending');
   const events = await pull(dispatcher.logs.subscribe({ taskId: pending.ID, follow: false, stdout: true, stderr: true })[Symbol.asyncIterator]());
