@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { access, constants, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../types/index.js';
 import type { Logger } from '../common/log.js';
@@ -23,6 +23,8 @@ export interface StartPodmanOptions {
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
+/** Unreaped children of the Podman service above which it is restarted (recycleIfLeaking). */
+const MAX_ZOMBIES = 300;
 // Podman's own defaults; lowered to the hard limits when those are smaller.
 const PODMAN_NOFILE = 1_048_576;
 const PODMAN_NPROC = 4_194_304;
@@ -46,8 +48,9 @@ export async function startPodman(opts: StartPodmanOptions): Promise<PodmanServi
     await sleep(200);
   }
   try {
-    if (await answers(docker)) return { stop: async () => {} };
     const pidFile = join(dataDir, 'podman.pid');
+    await recycleIfLeaking(pidFile, log);
+    if (await answers(docker)) return { stop: async () => {} };
     const previous = await runningService(pidFile);
     if (previous) {
       // Alive but slow to answer (busy, or still starting): never start a second one on its socket.
@@ -106,6 +109,40 @@ async function stopChild(child: ChildProcess, log: Logger): Promise<void> {
   await exited;
   clearTimeout(timer);
   log.info({ servicePid: child.pid }, 'stopped the Podman API service');
+}
+
+/**
+ * Podman 4.3's API service never reaps the conmon processes of finished containers and exec
+ * sessions (health probes are execs), and their zombies pile up until starts fail ("write
+ * child: broken pipe"). A service Berth started that holds many is stopped here, before it is
+ * reused, and a new one is started: containers keep running (each has its own live conmon), and
+ * the zombies go to init, which reaps them.
+ */
+async function recycleIfLeaking(pidFile: string, log: Logger): Promise<void> {
+  const pid = await runningService(pidFile);
+  if (!pid) return;
+  const zombies = await zombieChildren(pid);
+  if (zombies < MAX_ZOMBIES) return;
+  log.warn({ servicePid: pid, zombies }, 'the Podman service has not reaped its finished processes; restarting it');
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await sleep(50);
+  await rm(pidFile, { force: true });
+}
+
+/** zombieChildren counts the exited, unreaped children of pid (from /proc). */
+export async function zombieChildren(pid: number): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state === 'Z' && Number(ppid) === pid) count++;
+  }
+  return count;
 }
 
 /** runningService gives the pid in the pid file if that process is still a Podman API service. */
