@@ -66,6 +66,8 @@ export async function startPodman(opts: StartPodmanOptions): Promise<PodmanServi
     try {
       child = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], {
         env: { ...process.env, CONTAINERS_CONF: conf },
+        // The service outlives whoever started it; conmon fails in a working directory that was removed.
+        cwd: dataDir,
         detached: true,
         stdio: ['ignore', out, out],
       });
