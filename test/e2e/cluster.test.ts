@@ -7,18 +7,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, freePort, startAgent, startManager, tempDir } from '../helpers/berth.js';
+import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
 
-interface TaskJson {
-  ID: string;
-  NodeID?: string;
-  Slot?: number;
-  DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
-}
 
 describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
   let engine: { docker: Dockerode; url: string };

@@ -8,19 +8,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { removeNodeContainers, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir } from '../helpers/berth.js';
+import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
 const NODE = 'logs-node';
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 
-interface TaskJson {
-  ID: string;
-  Slot?: number;
-  DesiredState: string;
-  Status: { State: string };
-}
 
 /** A pretty line: "<service>.<slot>[.<task>]@<node>    | <text>". */
 const PRETTY = /^(?:(\S+) )?(\w[\w-]*)\.(\d+)(?:\.(\w+))?@(\S+?)\s+\| (.*)$/;

@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { execIn, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type DockerResult } from '../helpers/berth.js';
+import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type DockerResult, type TaskJson } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -20,12 +20,6 @@ const SECRET_FROM_STDIN = 'stdin-secret-b41e02';
 const FILES_ROOT = '/run/berth';
 const DEBUG = { BERTH_LOG_LEVEL: 'debug' };
 
-interface TaskJson {
-  ID: string;
-  Slot?: number;
-  DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
-}
 
 describe('secrets and configs through the docker CLI', { timeout: 300_000 }, () => {
   let engine: { docker: Dockerode; url: string };

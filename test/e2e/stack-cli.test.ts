@@ -11,18 +11,12 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { execIn, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, freePort, startAgent, startManager, tempDir } from '../helpers/berth.js';
+import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/stack');
 const STACK = 'app';
 
-interface TaskJson {
-  ID: string;
-  ServiceID: string;
-  DesiredState: string;
-  Status: { State: string; ContainerStatus?: { ContainerID?: string } };
-}
 
 describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
   let engine: { docker: Dockerode; url: string };

@@ -12,6 +12,16 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/berth.js');
 const run = promisify(execFile);
 
+/** A task as the e2e tests read it from the API's JSON. */
+export interface TaskJson {
+  ID: string;
+  ServiceID: string;
+  NodeID?: string;
+  Slot?: number;
+  DesiredState: string;
+  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
 }
