@@ -114,11 +114,11 @@ async function stopChild(child: ChildProcess, log: Logger): Promise<void> {
 }
 
 /**
- * Podman 4.3's API service never reaps the conmon processes of finished containers and exec
- * sessions (health probes are execs), and their zombies pile up until starts fail ("write
- * child: broken pipe"). A service Berth started that holds many is stopped here, before it is
- * reused, and a new one is started: containers keep running (each has its own live conmon), and
- * the zombies go to init, which reaps them.
+ * A Podman 4.3 API service whose conmon processes fail early (seen when its working directory
+ * had been removed) does not reap them, and their zombies pile up until every start fails
+ * ("write child: broken pipe"). A service Berth started that holds many is stopped here, before
+ * it is reused, and a new one is started: containers keep running (each has its own live
+ * conmon), and the zombies go to init, which reaps them.
  */
 async function recycleIfLeaking(pidFile: string, log: Logger): Promise<void> {
   const pid = await runningService(pidFile);
