@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
+import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, managerApi } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -21,14 +21,7 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
   const agents = new Map<string, BerthProcess>();
   const nodeIds = new Map<string, string>();
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(manager.url + path);
-    assert.equal(res.status, 200, `GET ${path}`);
-    return (await res.json()) as T;
-  };
-  const tasksOf = (service: string): Promise<TaskJson[]> => api(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: { [service]: true } }))}`);
-  const running = async (service: string): Promise<TaskJson[]> =>
-    (await tasksOf(service)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const { api, tasksOf, running } = managerApi(() => manager.url);
   /** Containers Berth made for our nodes, as the engine sees them. */
   const containers = async (service?: string): Promise<Dockerode.ContainerInfo[]> => {
     const all = await engine.docker.listContainers({ all: true, filters: { label: ['berth.node.id'] } });

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { removeNodeContainers, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
+import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, managerApi } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -45,8 +45,7 @@ describe('docker service logs through the CLI', { timeout: 240_000 }, () => {
   let nodeId = '';
 
   const cli = (...args: string[]): ReturnType<typeof docker> => docker(manager.url, args, 60_000);
-  const api = async <T>(path: string): Promise<T> => (await (await fetch(manager.url + path)).json()) as T;
-  const tasksOf = (service: string): Promise<TaskJson[]> => api(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: { [service]: true } }))}`);
+  const { api, tasksOf } = managerApi(() => manager.url);
   const startLogsAgent = (): BerthProcess =>
     startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: NODE, dataDir: join(dir, NODE), env: { BERTH_LOG_LEVEL: 'debug' } });
 

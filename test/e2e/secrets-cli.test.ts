@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { execIn, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type DockerResult, type TaskJson } from '../helpers/berth.js';
+import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type DockerResult, type TaskJson, managerApi } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -38,14 +38,7 @@ describe('secrets and configs through the docker CLI', { timeout: 300_000 }, () 
       );
       child.stdin!.end(input);
     });
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(manager.url + path);
-    assert.equal(res.status, 200, `GET ${path}`);
-    return (await res.json()) as T;
-  };
-  const tasksOf = (service: string): Promise<TaskJson[]> => api(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: { [service]: true } }))}`);
-  const running = async (service: string): Promise<TaskJson[]> =>
-    (await tasksOf(service)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const { api, tasksOf, running } = managerApi(() => manager.url);
   const ours = async (): Promise<Dockerode.ContainerInfo[]> =>
     (await engine.docker.listContainers({ all: true, filters: { label: ['berth.node.id'] } })).filter((c) => nodeIds.includes(c.Labels['berth.node.id']!));
   const inTask = async (t: TaskJson, ...cmd: string[]): Promise<string> => {

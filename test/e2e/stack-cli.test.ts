@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { execIn, testEngine } from '../helpers/engine.js';
-import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson } from '../helpers/berth.js';
+import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson, managerApi } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/stack');
@@ -26,11 +26,7 @@ describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
   let nodeId: string;
   let webPort: number;
 
-  const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(manager.url + path);
-    assert.equal(res.status, 200, `GET ${path}`);
-    return (await res.json()) as T;
-  };
+  const { api } = managerApi(() => manager.url);
   const q = (filters: object): string => encodeURIComponent(JSON.stringify(filters));
   const stackLabel = { label: { [`com.docker.stack.namespace=${STACK}`]: true } };
   const runningTasks = async (service: string): Promise<TaskJson[]> =>

@@ -22,6 +22,20 @@ export interface TaskJson {
   Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
 }
 
+/** Reads a Berth manager's API for e2e tests; `url` is read at each call (the manager starts in before()). */
+export function managerApi(url: () => string) {
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(url() + path);
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const tasksOf = (service: string): Promise<TaskJson[]> => api(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: { [service]: true } }))}`);
+  /** The service's tasks that are wanted and observed running. */
+  const running = async (service: string): Promise<TaskJson[]> =>
+    (await tasksOf(service)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  return { api, tasksOf, running };
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
 }
