@@ -13,7 +13,7 @@ const ALLOWED = {
   dispatcher: ['types', 'common', 'store'],
   agent: ['types', 'common'],
   api: ['types', 'common', 'store'],
-  registry: ['types', 'common'],
+  registry: ['types', 'common', 'store'],
   manager: ['types', 'common', 'store', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
   cli: SUBSYSTEMS,
 };

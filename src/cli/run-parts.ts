@@ -38,8 +38,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   if (registryOn) checkRegistryListen(opts.registry);
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
-  const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log }) : undefined;
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
+  // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
+  const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log, store: manager.store }) : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
   const stopAgent = new AbortController();
@@ -57,8 +58,8 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(`${sig}: stopping\n`);
   stopAgent.abort();
   await agentDone;
-  await manager.stop();
   await registry?.stop();
+  await manager.stop();
   await engine.close();
 }
 

@@ -14,7 +14,7 @@ import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReape
 import { Scheduler } from '../scheduler/index.js';
 import { Store } from '../store/index.js';
 import { ensureCluster } from './bootstrap.js';
-import { loadStoreKey } from './store-key.js';
+import { loadStoreKey } from '../store/index.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 

@@ -1,5 +1,7 @@
 // A running registry: the filesystem driver under the data dir, the HTTP server on its own
 // port, and the event emitter others subscribe to. `berth registry` and `berth up` start it.
+// Its metadata (users, projects, policies) lives in Berth's store: the manager's under `berth up`,
+// its own `registry.db` in the data dir when it runs alone.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
+import { Store, loadStoreKey } from '../store/index.js';
 import type { Authorizer } from './access.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
@@ -20,6 +23,8 @@ export interface RegistryOptions {
   listen: string;
   log: Logger;
   authorize?: Authorizer;
+  /** Berth's store for the registry's metadata; without it the registry opens `<dataDir>/registry.db`. */
+  store?: Store;
 }
 
 export class Registry {
@@ -28,12 +33,16 @@ export class Registry {
     /** host:port, as clients name the registry in image references. */
     readonly address: string,
     readonly events: RegistryEvents,
+    readonly store: Store,
     private readonly log: Logger,
+    /** Set when the registry opened the store itself, so closes it on stop. */
+    private readonly ownStore: boolean,
   ) {}
 
   static async start(opts: RegistryOptions): Promise<Registry> {
     const addr = checkRegistryListen(opts.listen);
     await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+    const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
     const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize });
@@ -41,17 +50,19 @@ export class Registry {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {
       await app.close();
+      if (!opts.store) store.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
     }
     const port = (app.server.address() as { port: number }).port;
-    const registry = new Registry(app, hostPort(addr.host, port), events, opts.log);
+    const registry = new Registry(app, hostPort(addr.host, port), events, store, opts.log, !opts.store);
     opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
     return registry;
   }
 
   async stop(): Promise<void> {
     await closeRegistryServer(this.app);
+    if (this.ownStore) this.store.close();
     this.log.info('registry stopped');
   }
 }

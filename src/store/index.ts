@@ -4,3 +4,4 @@ export { Watcher } from './watch.js';
 export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
 export { driveLoop } from './loop.js';
 export type { ReconcileLoop, DriveOptions } from './loop.js';
+export { loadStoreKey, STORE_KEY_FILE } from './key.js';

@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Config, Meta, Network, Node, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Meta, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
@@ -58,6 +58,9 @@ export interface ReadTx {
   readonly secrets: NamedReader<Secret>;
   readonly configs: NamedReader<Config>;
   readonly networks: NamedReader<Network>;
+  readonly registryUsers: NamedReader<RegistryUser>;
+  readonly registryProjects: NamedReader<RegistryProject>;
+  readonly registryRobots: NamedReader<RegistryRobot>;
   cluster(): Cluster | undefined;
 }
 
@@ -69,10 +72,15 @@ export interface Tx extends ReadTx {
   readonly secrets: NamedReader<Secret> & TableWriter<Secret>;
   readonly configs: NamedReader<Config> & TableWriter<Config>;
   readonly networks: NamedReader<Network> & TableWriter<Network>;
+  readonly registryUsers: NamedReader<RegistryUser> & TableWriter<RegistryUser>;
+  readonly registryProjects: NamedReader<RegistryProject> & TableWriter<RegistryProject>;
+  readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
-const NAMED: ReadonlySet<Kind> = new Set(['service', 'secret', 'config', 'network']);
+type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot';
+const NAMED: ReadonlySet<Kind> = new Set<NamedKind>(['service', 'secret', 'config', 'network', 'registryUser', 'registryProject', 'registryRobot']);
+const byName = (o: { Spec: { Name?: string } }): string | undefined => o.Spec.Name;
 
 export class Store {
   readonly #db: Database.Database;
@@ -99,12 +107,15 @@ export class Store {
     this.#setIndex = this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('index', ?)");
     this.#tables = {
       node: new Table<Node>({}),
-      service: new Table<Service>({ name: (s) => s.Spec.Name }),
+      service: new Table<Service>({ name: byName }),
       task: new Table<Task>({ service: (t) => t.ServiceID, node: (t) => t.NodeID || undefined }),
       cluster: new Table<Cluster>({}),
-      secret: new Table<Secret>({ name: (s) => s.Spec.Name }),
-      config: new Table<Config>({ name: (c) => c.Spec.Name }),
-      network: new Table<Network>({ name: (n) => n.Spec.Name }),
+      secret: new Table<Secret>({ name: byName }),
+      config: new Table<Config>({ name: byName }),
+      network: new Table<Network>({ name: byName }),
+      registryUser: new Table<RegistryUser>({ name: byName }),
+      registryProject: new Table<RegistryProject>({ name: byName }),
+      registryRobot: new Table<RegistryRobot>({ name: byName }),
     };
     this.#load();
   }
@@ -202,7 +213,7 @@ export class Store {
   #readTx(): ReadTx {
     const tasks = this.#tables.task;
     const pick = (ids: ReadonlySet<string>): Task[] => [...ids].map((id) => tasks.get(id)!);
-    const named = <K extends 'service' | 'secret' | 'config' | 'network'>(kind: K): NamedReader<Kinds[K]> => {
+    const named = <K extends NamedKind>(kind: K): NamedReader<Kinds[K]> => {
       const table = this.#tables[kind] as unknown as Table<Kinds[K]>;
       return {
         ...this.#reader(kind),
@@ -219,6 +230,9 @@ export class Store {
       secrets: named('secret'),
       configs: named('config'),
       networks: named('network'),
+      registryUsers: named('registryUser'),
+      registryProjects: named('registryProject'),
+      registryRobots: named('registryRobot'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -281,6 +295,9 @@ export class Store {
       secrets: { ...read.secrets, ...writer('secret') },
       configs: { ...read.configs, ...writer('config') },
       networks: { ...read.networks, ...writer('network') },
+      registryUsers: { ...read.registryUsers, ...writer('registryUser') },
+      registryProjects: { ...read.registryProjects, ...writer('registryProject') },
+      registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
     };
   }
 

@@ -1,7 +1,7 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
 
 export interface Kinds {
   node: Node;
@@ -11,6 +11,9 @@ export interface Kinds {
   secret: Secret;
   config: Config;
   network: Network;
+  registryUser: RegistryUser;
+  registryProject: RegistryProject;
+  registryRobot: RegistryRobot;
 }
 export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';

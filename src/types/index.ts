@@ -3,3 +3,4 @@ export * from './task-state.js';
 export * from './errors.js';
 export * from './protocol.js';
 export * from './logs.js';
+export * from './registry.js';

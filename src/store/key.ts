@@ -1,5 +1,5 @@
-// The key that encrypts secrets in the manager's store, kept beside it in the data dir (owner
-// read-only). Losing it makes the store's secrets unreadable, so it is created once, never replaced.
+// The key that encrypts sealed kinds (secrets, credentials) in a store file, kept beside it in the
+// data dir (owner read-only). Losing it makes those rows unreadable, so it is created once, never replaced.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

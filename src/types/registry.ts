@@ -1,0 +1,63 @@
+// The registry's metadata objects (Harbor's model), kept in Berth's store beside the Swarm
+// objects: users, projects (the first path component of a repository) with their members and
+// policies, and robot accounts. Versioned like every stored object; names are unique per kind.
+
+import type { Meta } from './objects.js';
+
+/** Harbor's project roles, most to least powerful. guest may only pull. */
+export type ProjectRole = 'projectAdmin' | 'maintainer' | 'developer' | 'guest';
+
+export interface RegistryUserSpec {
+  /** Login name: lower-case letters, digits and ._- (Harbor's rule); "admin" exists from the first start. */
+  Name: string;
+  Email?: string;
+  /** System administrator: every permission on every project, and user/project administration. */
+  Admin: boolean;
+  /** scrypt hash of the password, `scrypt$N$r$p$salt$hash` (base64); never returned by the API. */
+  PasswordHash: string;
+}
+export interface RegistryUser extends Meta {
+  Spec: RegistryUserSpec;
+}
+
+export interface ProjectMember {
+  /** A user's name. */
+  User: string;
+  Role: ProjectRole;
+}
+
+export interface RegistryProjectSpec {
+  /** The first component of the repositories it holds: `library` in `library/nginx`. */
+  Name: string;
+  /** Anyone, even anonymous, may pull from a public project. */
+  Public: boolean;
+  Members: ProjectMember[];
+  /** Storage quota in bytes (blobs shared within the project counted once); -1 = unlimited. */
+  QuotaBytes: number;
+}
+export interface RegistryProject extends Meta {
+  Spec: RegistryProjectSpec;
+}
+
+export type RobotAction = 'pull' | 'push' | 'delete';
+
+export interface RobotPermission {
+  /** A project's name, or "*" for every project (system robots only). */
+  Project: string;
+  Actions: RobotAction[];
+}
+
+export interface RegistryRobotSpec {
+  /** Full login name: `robot$<name>` (system robot) or `robot$<project>+<name>` (project robot). */
+  Name: string;
+  Description?: string;
+  /** sha256 (hex) of the secret; the secret itself is shown once, at creation. */
+  SecretHash: string;
+  /** RFC 3339 time after which the robot cannot log in; absent = never expires. */
+  ExpiresAt?: string;
+  Disabled: boolean;
+  Permissions: RobotPermission[];
+}
+export interface RegistryRobot extends Meta {
+  Spec: RegistryRobotSpec;
+}
