@@ -45,7 +45,7 @@ export class Registry {
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
-    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize });
+    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize, store, adminRoutes: [] });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {

@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import { silentLogger, type Logger } from '../common/log.js';
-import { allowAll, type AccessScope, type Authorizer } from './access.js';
+import { allowAll, trustEveryone, type AccessScope, type Authorizer } from './access.js';
+import { registerAdmin, type AdminGuard, type AdminRoutes } from './admin.js';
 import { BlobStore } from './blob-store.js';
 import { actionsFor, matchEndpoint, type EndpointKind } from './endpoints.js';
 import { RegistryError, type ErrorEntry } from './errors.js';
@@ -19,6 +20,7 @@ import { base, listReferrers, listTags } from './routes-discovery.js';
 import { deleteManifest, getManifest, putManifest } from './routes-manifests.js';
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './routes-uploads.js';
 import type { StorageDriver } from './storage-driver.js';
+import type { Store } from '../store/index.js';
 import { Uploads } from './uploads.js';
 
 /** distribution's limit, and the spec's "at least 4 megabytes". */
@@ -30,6 +32,10 @@ export interface RegistryServerOptions {
   events?: RegistryEvents;
   authorize?: Authorizer;
   maxManifestBytes?: number;
+  /** With a store, the admin API (`/berth/v1/registry/...`) is served with these routes. */
+  store?: Store;
+  guard?: AdminGuard;
+  adminRoutes?: AdminRoutes[];
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
@@ -94,6 +100,10 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
       return handler({ request, reply, name, ref, query, services });
     },
   });
+
+  if (opts.store) {
+    registerAdmin(app, { store: opts.store, guard: opts.guard ?? trustEveryone, driver: opts.driver, events, log }, opts.adminRoutes ?? []);
+  }
 
   app.setErrorHandler((err, request, reply) => sendError(err, request.method, reply, log));
   app.setNotFoundHandler((request, reply) =>

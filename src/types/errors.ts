@@ -75,3 +75,10 @@ export class NotImplementedError extends BerthError {
     super('NOT_IMPLEMENTED', message);
   }
 }
+
+/** Thrown when the caller is known but may not do what it asked. */
+export class ForbiddenError extends BerthError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}

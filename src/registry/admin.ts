@@ -1,0 +1,82 @@
+// Berth's registry administration API, `/berth/v1/registry/...` on the registry's own port (so a
+// registry running alone has it too). Every feature (users and projects, policies, replication,
+// webhooks, GC) adds its routes through `AdminRoutes`; each route asks the one `AdminGuard` who
+// the caller is and whether they may act. Bodies are JSON; errors are Berth's `{"message"}`.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../common/log.js';
+import type { Store } from '../store/index.js';
+import { BerthError, type ErrorCode, type ProjectRole } from '../types/index.js';
+import type { RegistryEvents } from './events.js';
+import type { StorageDriver } from './storage-driver.js';
+
+export const ADMIN_PREFIX = '/berth/v1/registry';
+
+/** Who made a request, once authenticated. */
+export interface Principal {
+  /** A user's name, a robot's full name (`robot$...`), or "" for anonymous. */
+  name: string;
+  /** System administrator (every permission). */
+  admin: boolean;
+  robot: boolean;
+}
+
+/** What a route needs: a system administrator, or at least `role` in `project`. */
+export type Need = { admin: true } | { project: string; role: ProjectRole } | { authenticated: true };
+
+/**
+ * AdminGuard authenticates the request and checks `need`; it resolves with the caller, or throws
+ * a BerthError (UNAUTHORIZED when unauthenticated, FORBIDDEN when not allowed).
+ */
+export type AdminGuard = (request: FastifyRequest, need: Need) => Promise<Principal>;
+
+export interface AdminContext {
+  store: Store;
+  guard: AdminGuard;
+  driver: StorageDriver;
+  events: RegistryEvents;
+  log: Logger;
+}
+
+/** One feature's admin routes, registered under ADMIN_PREFIX. */
+export type AdminRoutes = (app: FastifyInstance, ctx: AdminContext) => void;
+
+const STATUS: Record<ErrorCode, number> = {
+  NOT_FOUND: 404,
+  NAME_CONFLICT: 409,
+  VERSION_CONFLICT: 409,
+  INVALID_ARGUMENT: 400,
+  AMBIGUOUS: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNAVAILABLE: 503,
+  NOT_IMPLEMENTED: 501,
+};
+
+/** registerAdmin mounts every feature's routes in one scope with JSON bodies and Berth's error shape. */
+export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: AdminRoutes[]): void {
+  void app.register(
+    async (scope) => {
+      scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => {
+        if (body === '') return done(null, undefined);
+        try {
+          done(null, JSON.parse(body as string));
+        } catch {
+          done(Object.assign(new Error('the request body is not valid JSON'), { statusCode: 400 }), undefined);
+        }
+      });
+      scope.setErrorHandler((err, request, reply) => {
+        if (err instanceof BerthError) {
+          if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
+          return reply.code(STATUS[err.code]).send({ message: err.message });
+        }
+        const status = (err as { statusCode?: number }).statusCode;
+        if (typeof status === 'number' && status >= 400 && status < 500) return reply.code(status).send({ message: (err as Error).message });
+        ctx.log.error({ err, method: request.method, url: request.url }, 'registry admin: unexpected error');
+        return reply.code(500).send({ message: 'internal error; the registry log has the details' });
+      });
+      for (const add of routes) add(scope, ctx);
+    },
+    { prefix: ADMIN_PREFIX },
+  );
+}
