@@ -4,6 +4,7 @@
 // from a repository (unlink) is the one place blob deletion goes through: the content itself is
 // left for the garbage collector, which alone may decide that no repository needs it any more.
 
+import { Guards } from './guards.js';
 import type { Readable } from 'node:stream';
 import type { RegistryEvents } from './events.js';
 import type { Digest } from './names.js';
@@ -19,6 +20,7 @@ export class BlobStore {
   constructor(
     private readonly driver: StorageDriver,
     private readonly events: RegistryEvents,
+    private readonly guards: Guards = new Guards(),
   ) {}
 
   /** Size of a blob linked into the repository, or undefined. */
@@ -36,6 +38,7 @@ export class BlobStore {
    * there) and links it into the repository.
    */
   async commit(repository: string, uploadPath: string, digest: Digest, size: number): Promise<void> {
+    await this.guards.blobCommit({ repository, digest, size });
     const target = paths.blobData(digest);
     if ((await this.driver.stat(target)) === undefined) await this.driver.move(uploadPath, target);
     await this.#link(repository, digest);
@@ -46,6 +49,7 @@ export class BlobStore {
   async mount(repository: string, from: string, digest: Digest): Promise<number | undefined> {
     const size = await this.size(from, digest);
     if (size === undefined) return undefined;
+    await this.guards.blobCommit({ repository, digest, size, from });
     await this.#link(repository, digest);
     this.events.emit({ action: 'push', target: 'blob', repository, digest: digest.text, size, from });
     return size;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { manifestUnknown, RegistryError, type ErrorEntry } from './errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { RegistryEvents } from './events.js';
+import { Guards } from './guards.js';
 import { parseManifest, type Descriptor } from './manifests.js';
 import { parseDigest, type Digest, type Reference } from './names.js';
 import { paths } from './paths.js';
@@ -37,6 +38,7 @@ export class ManifestStore {
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
     private readonly events: RegistryEvents,
+    private readonly guards: Guards = new Guards(),
   ) {}
 
   async exists(repository: string): Promise<boolean> {
@@ -68,7 +70,15 @@ export class ManifestStore {
         actual: digest.text,
       });
     }
-    await this.#checkReferences(repository, parsed.blobs, parsed.manifests);
+    const blobSizes = await this.#checkReferences(repository, parsed.blobs, parsed.manifests);
+    await this.guards.manifestPut({
+      repository,
+      tag: ref.kind === 'tag' ? ref.tag : undefined,
+      currentTagDigest: ref.kind === 'tag' ? (await this.#tagged(repository, ref.tag))?.text : undefined,
+      digest,
+      size: content.length,
+      blobs: parsed.blobs.map((d, i) => ({ digest: d, size: blobSizes[i]! })),
+    });
 
     await this.blobs.putContent(digest, content);
     const link: RevisionLink = { mediaType: parsed.mediaType, size: content.length, subject: parsed.subject?.text };
@@ -96,9 +106,12 @@ export class ManifestStore {
   async deleteManifest(repository: string, digest: Digest): Promise<void> {
     const link = await this.#revision(repository, digest);
     if (!link) throw manifestUnknown(digest.text);
+    const tags: string[] = [];
     for (const tag of await this.driver.list(paths.revisionTags(repository, digest))) {
-      if ((await this.#tagged(repository, tag))?.text === digest.text) await this.driver.delete(paths.tag(repository, tag));
+      if ((await this.#tagged(repository, tag))?.text === digest.text) tags.push(tag);
     }
+    await this.guards.delete({ repository, tags, digest });
+    for (const tag of tags) await this.driver.delete(paths.tag(repository, tag));
     if (link.subject) await this.driver.delete(paths.referrer(repository, parseDigest(link.subject), digest));
     await this.driver.delete(paths.revision(repository, digest));
     this.events.emit({ action: 'delete', target: 'manifest', repository, digest: digest.text, mediaType: link.mediaType });
@@ -108,6 +121,7 @@ export class ManifestStore {
   async deleteTag(repository: string, tag: string): Promise<void> {
     const digest = await this.#tagged(repository, tag);
     if (!digest) throw manifestUnknown(tag);
+    await this.guards.delete({ repository, tags: [tag] });
     await this.driver.delete(paths.tag(repository, tag));
     await this.driver.delete(paths.revisionTag(repository, digest, tag));
     this.events.emit({ action: 'delete', target: 'tag', repository, digest: digest.text, tag });
@@ -134,7 +148,8 @@ export class ManifestStore {
     return entries.filter((e): e is Descriptor => e !== undefined);
   }
 
-  async #checkReferences(repository: string, blobs: Digest[], manifests: Digest[]): Promise<void> {
+  /** #checkReferences fails unless every referenced blob and manifest is in the repository; returns the blobs' sizes. */
+  async #checkReferences(repository: string, blobs: Digest[], manifests: Digest[]): Promise<(number | undefined)[]> {
     const [blobSizes, revisions] = await Promise.all([
       Promise.all(blobs.map((d) => this.blobs.size(repository, d))),
       Promise.all(manifests.map((d) => this.#revision(repository, d))),
@@ -145,6 +160,7 @@ export class ManifestStore {
     ];
     const [first, ...more] = missing;
     if (first) throw new RegistryError(first.code, 400, first.message, first.detail, more);
+    return blobSizes;
   }
 
   async #setTag(repository: string, tag: string, digest: Digest): Promise<void> {

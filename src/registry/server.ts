@@ -20,6 +20,7 @@ import { base, listReferrers, listTags } from './routes-discovery.js';
 import { deleteManifest, getManifest, putManifest } from './routes-manifests.js';
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './routes-uploads.js';
 import type { StorageDriver } from './storage-driver.js';
+import { Guards, type RegistryGuard } from './guards.js';
 import type { Store } from '../store/index.js';
 import { Uploads } from './uploads.js';
 
@@ -34,6 +35,8 @@ export interface RegistryServerOptions {
   maxManifestBytes?: number;
   /** With a store, the admin API (`/berth/v1/registry/...`) is served with these routes. */
   store?: Store;
+  /** Policies that may refuse pushes and deletes (quotas, tag immutability). */
+  guards?: RegistryGuard[];
   guard?: AdminGuard;
   adminRoutes?: AdminRoutes[];
 }
@@ -56,11 +59,12 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
     exposeHeadRoutes: false,
   });
   const events = opts.events ?? new RegistryEvents(log);
-  const blobs = new BlobStore(opts.driver, events);
+  const guards = new Guards(opts.guards);
+  const blobs = new BlobStore(opts.driver, events, guards);
   const services: Services = {
     blobs,
     uploads: new Uploads(opts.driver, blobs),
-    manifests: new ManifestStore(opts.driver, blobs, events),
+    manifests: new ManifestStore(opts.driver, blobs, events, guards),
     events,
     maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
   };
