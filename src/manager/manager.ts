@@ -12,6 +12,7 @@ import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
 import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
 import { Scheduler } from '../scheduler/index.js';
+import { closeGracefully } from '../common/http-close.js';
 import { Store } from '../store/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { loadStoreKey } from '../store/index.js';
@@ -88,7 +89,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.#abort.abort();
-    await this.app.close();
+    await closeGracefully(this.app);
     await Promise.allSettled(this.#loops);
     this.store.close();
     this.log.info('manager stopped');

@@ -13,7 +13,8 @@ import { Store, loadStoreKey } from '../store/index.js';
 import type { Authorizer } from './access.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
-import { closeRegistryServer, createRegistryServer } from './server.js';
+import { closeGracefully } from '../common/http-close.js';
+import { createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
 
@@ -61,7 +62,7 @@ export class Registry {
   }
 
   async stop(): Promise<void> {
-    await closeRegistryServer(this.app);
+    await closeGracefully(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');
   }

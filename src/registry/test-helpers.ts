@@ -10,7 +10,8 @@ import { silentLogger } from '../common/log.js';
 import { RegistryEvents, type RegistryEvent } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { OCI_MANIFEST } from './manifests.js';
-import { closeRegistryServer, createRegistryServer, type RegistryServerOptions } from './server.js';
+import { closeGracefully } from '../common/http-close.js';
+import { createRegistryServer, type RegistryServerOptions } from './server.js';
 
 export interface TestRegistry {
   url: string;
@@ -37,7 +38,7 @@ export async function startRegistry(extra: Partial<RegistryServerOptions> = {}, 
     app,
     events: seen,
     close: async () => {
-      await closeRegistryServer(app);
+      await closeGracefully(app);
       if (!dir) await rm(root, { recursive: true, force: true });
     },
   };
