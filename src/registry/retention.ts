@@ -168,10 +168,12 @@ export class Retention {
 
   async #runDue(): Promise<void> {
     const now = Date.now();
-    const due = this.#scheduled().filter(({ name, interval }) => now >= (this.#lastScheduled.get(name) ?? this.#startedAt) + interval && !this.#running.has(name));
+    const due = this.#scheduled().filter(({ name, interval }) => now >= (this.#lastScheduled.get(name) ?? this.#startedAt) + interval);
+    // A project whose manual run is in progress skips this slot rather than being retried at once.
+    for (const { name } of due) this.#lastScheduled.set(name, now);
     for (const { name } of due) {
       if (this.#stopped) return;
-      this.#lastScheduled.set(name, now);
+      if (this.#running.has(name)) continue;
       await this.run(name, { dryRun: false, trigger: 'schedule' }).catch((err: unknown) => this.log.error({ err, project: name }, 'retention: the scheduled run failed'));
     }
     this.wake();
