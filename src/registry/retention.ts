@@ -85,14 +85,10 @@ export class Retention {
           const plan = planRetention(policy, spec.Immutability, await this.#tagStates(repository), started);
           run.Kept.push(...plan.keep.map((k) => ({ ...runTag(k.tag), Reasons: k.reasons })));
           for (const tag of plan.remove) {
-            if (!opts.dryRun) {
-              const error = await this.#deleteTag(tag);
-              if (error) {
-                run.Errors.push({ Repository: tag.repository, Tag: tag.tag, Message: error });
-                continue;
-              }
-            }
-            run.Deleted.push(runTag(tag));
+            const outcome = opts.dryRun ? { deleted: true as const } : await this.#deleteTag(tag);
+            if ('deleted' in outcome) run.Deleted.push(runTag(tag));
+            else if ('changed' in outcome) run.Kept.push({ ...runTag(tag), Reasons: [outcome.changed] });
+            else run.Errors.push({ Repository: tag.repository, Tag: tag.tag, Message: outcome.error });
           }
         } catch (err) {
           this.log.error({ err, repository }, 'retention: a repository could not be processed');
@@ -194,14 +190,14 @@ export class Retention {
     return states.filter((s): s is TagState => s !== undefined);
   }
 
-  /** #deleteTag deletes through the ManifestStore; returns why it could not, if it could not. */
-  async #deleteTag(tag: TagState): Promise<string | undefined> {
+  /** #deleteTag deletes through the ManifestStore, unless the tag changed since it was planned or a guard refuses. */
+  async #deleteTag(tag: TagState): Promise<{ deleted: true } | { changed: string } | { error: string }> {
     try {
-      await this.manifests.deleteTag(tag.repository, tag.tag);
-      return undefined;
+      await this.manifests.deleteTag(tag.repository, tag.tag, tag.digest);
+      return { deleted: true };
     } catch (err) {
-      if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return undefined; // deleted meanwhile
-      if (err instanceof RegistryError) return err.message;
+      if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return { changed: 'deleted or pushed again while the run was in progress; left as it is' };
+      if (err instanceof RegistryError) return { error: err.message };
       throw err;
     }
   }
