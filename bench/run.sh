@@ -6,3 +6,4 @@ BERTH_SETUP_DOCKERD=1 bash scripts/setup.sh >/dev/null
 node --import tsx bench/scheduler.ts "$@"
 node --import tsx bench/converge.ts
 node --import tsx bench/rolling-update.ts
+node --import tsx bench/registry.ts

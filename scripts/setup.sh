@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Berth and its tests need on Debian 12 with Node 20: the container engine
 # (Podman + runc, netavark and aardvark-dns for networks), busybox for offline test images,
-# skopeo, the docker CLI if absent (and Docker Engine for the benchmarks' Swarm peer when asked),
+# skopeo, the docker CLI if absent (and, when asked, Docker Engine and Debian's docker-registry,
+# the benchmarks' Swarm and registry peers),
 # npm packages, and builds the TypeScript.
 # Idempotent.
 set -euo pipefail
@@ -18,11 +19,19 @@ done
 if ! command -v docker >/dev/null 2>&1 || { [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! command -v dockerd >/dev/null 2>&1; }; then
   need+=(docker.io)
 fi
+# docker-registry (CNCF distribution 2.8) is the registry benchmark's peer; the benchmark runs
+# its own instances, so the package's service (on :5000, Berth's registry port) is switched off.
+if [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! dpkg -s docker-registry >/dev/null 2>&1; then
+  need+=(docker-registry)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  if [[ " ${need[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

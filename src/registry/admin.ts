@@ -8,6 +8,7 @@ import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { BerthError, type ErrorCode, type ProjectRole } from '../types/index.js';
 import type { RegistryEvents } from './events.js';
+import type { ManifestStore } from './manifest-store.js';
 import type { StorageDriver } from './storage-driver.js';
 
 export const ADMIN_PREFIX = '/berth/v1/registry';
@@ -35,6 +36,8 @@ export interface AdminContext {
   guard: AdminGuard;
   driver: StorageDriver;
   events: RegistryEvents;
+  /** Changes to tags and manifests go through it, so guards are asked and events fire. */
+  manifests: ManifestStore;
   log: Logger;
 }
 

@@ -117,10 +117,13 @@ export class ManifestStore {
     this.events.emit({ action: 'delete', target: 'manifest', repository, digest: digest.text, mediaType: link.mediaType });
   }
 
-  /** deleteTag removes a tag; the manifest stays, reachable by digest. */
-  async deleteTag(repository: string, tag: string): Promise<void> {
+  /**
+   * deleteTag removes a tag; the manifest stays, reachable by digest. With `expected`, only while
+   * the tag still points at that digest (retention must not delete a tag pushed again since it planned).
+   */
+  async deleteTag(repository: string, tag: string, expected?: string): Promise<void> {
     const digest = await this.#tagged(repository, tag);
-    if (!digest) throw manifestUnknown(tag);
+    if (!digest || (expected !== undefined && digest.text !== expected)) throw manifestUnknown(tag);
     await this.guards.delete({ repository, tags: [tag] });
     await this.driver.delete(paths.tag(repository, tag));
     await this.driver.delete(paths.revisionTag(repository, digest, tag));

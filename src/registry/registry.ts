@@ -14,6 +14,8 @@ import type { Authorizer } from './access.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { closeGracefully } from '../common/http-close.js';
+import { immutabilityGuard, immutabilityRoutes } from './immutability.js';
+import { retentionRoutes } from './retention-routes.js';
 import { createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -46,7 +48,15 @@ export class Registry {
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
-    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize, store, adminRoutes: [] });
+    const app = createRegistryServer({
+      driver,
+      log: opts.log,
+      events,
+      authorize: opts.authorize,
+      store,
+      guards: [immutabilityGuard(store)],
+      adminRoutes: [retentionRoutes, immutabilityRoutes],
+    });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {

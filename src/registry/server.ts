@@ -106,7 +106,7 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   });
 
   if (opts.store) {
-    registerAdmin(app, { store: opts.store, guard: opts.guard ?? trustEveryone, driver: opts.driver, events, log }, opts.adminRoutes ?? []);
+    registerAdmin(app, { store: opts.store, guard: opts.guard ?? trustEveryone, driver: opts.driver, events, manifests: services.manifests, log }, opts.adminRoutes ?? []);
   }
 
   app.setErrorHandler((err, request, reply) => sendError(err, request.method, reply, log));

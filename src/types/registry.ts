@@ -34,6 +34,10 @@ export interface RegistryProjectSpec {
   Members: ProjectMember[];
   /** Storage quota in bytes (blobs shared within the project counted once); -1 = unlimited. */
   QuotaBytes: number;
+  /** Tag retention policy (Harbor's): which tags to keep; the rest are deleted when it runs. */
+  Retention?: RetentionPolicy;
+  /** Tag immutability rules: matching tags can be neither moved nor deleted. */
+  Immutability?: ImmutabilityRule[];
 }
 export interface RegistryProject extends Meta {
   Spec: RegistryProjectSpec;
@@ -60,4 +64,27 @@ export interface RegistryRobotSpec {
 }
 export interface RegistryRobot extends Meta {
   Spec: RegistryRobotSpec;
+}
+
+/**
+ * What a retention rule keeps among the tags its `Tags` pattern matches in each repository its
+ * `Repositories` pattern matches: the `Count` most recently pushed, all of them, or those pushed
+ * within the last `Days` days.
+ */
+export type RetentionRule =
+  | { Repositories: string; Tags: string; Keep: 'latestPushed'; Count: number }
+  | { Repositories: string; Tags: string; Keep: 'matching' }
+  | { Repositories: string; Tags: string; Keep: 'pushedWithinDays'; Days: number };
+
+export interface RetentionPolicy {
+  /** A tag is kept if any rule keeps it; in repositories some rule matches, the other tags are deleted. */
+  Rules: RetentionRule[];
+  /** Run on its own every IntervalSeconds; absent = manual runs only. */
+  Schedule?: { IntervalSeconds: number };
+}
+
+/** Tags matching both patterns (picomatch; repository paths relative to the project) are immutable. */
+export interface ImmutabilityRule {
+  Repositories: string;
+  Tags: string;
 }
