@@ -45,7 +45,8 @@ export class ImagePuller {
     return new Promise((resolve, reject) =>
       this.docker.modem.dial(
         {
-          path: '/libpod/images/pull?',
+          // Podman serves libpod routes only under a version prefix; 4.0.0 is its lowest.
+          path: '/v4.0.0/libpod/images/pull?',
           method: 'POST',
           isStream: true,
           options: { reference: image, tlsVerify: false },

@@ -24,6 +24,8 @@ test('normalizeRegistry accepts hosts and URLs, refuses junk', () => {
 
 test('decodeAuth reads what encodeAuth writes and the CLI sends, and refuses garbage', () => {
   const enc = encodeAuth({ username: 'u', password: 'p?>', serveraddress: 'r:1' });
+  assert.match(enc, /^[A-Za-z0-9_-]+=*$/);
+  assert.equal(enc.length % 4, 0, 'padded, as Go decodes it');
   assert.deepEqual(decodeAuth(enc), { username: 'u', password: 'p?>', serveraddress: 'r:1' });
   assert.deepEqual(decodeAuth(Buffer.from('{"username":"u","email":""}').toString('base64')), { username: 'u' });
   assert.throws(() => decodeAuth('not json'), /X-Registry-Auth/);

@@ -39,9 +39,9 @@ export function normalizeRegistry(input: string): string | undefined {
   return HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
 
-/** encodeAuth gives the X-Registry-Auth form of an auth config: base64url JSON, as the docker CLI sends it. */
+/** encodeAuth gives the X-Registry-Auth form of an auth config: padded base64url JSON, as the docker CLI sends it (Go's URLEncoding; engines refuse it unpadded). */
 export function encodeAuth(config: AuthConfig): string {
-  return Buffer.from(JSON.stringify(config)).toString('base64url');
+  return Buffer.from(JSON.stringify(config)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** decodeAuth reads an X-Registry-Auth header (base64url or base64 JSON); a malformed one is the caller's error. */
