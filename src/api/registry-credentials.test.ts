@@ -148,9 +148,11 @@ test('X-Registry-Auth: stored with the service, hidden, kept or replaced on upda
 test('the dispatcher sends each live task the login it pulls with; passwords and auths are sealed at rest', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-pullauth-'));
   const path = join(dir, 'state.db');
-  const store = new Store({ path, key: randomBytes(32) });
+  const key = randomBytes(32);
+  const store = new Store({ path, key });
   const app = createApiServer({ store, info: { version: 't', hostname: 'h' } });
   const api: TestApi = { store, app, close: async () => void (await app.close()) };
+  let closed = false;
   try {
     await call(app, 'POST', BASE, { Name: 'robot', Registry: REG, Username: 'robot', Password: 'robot-secret-pw' });
     const header = encodeAuth({ username: 'alice', password: 'alice-secret-pw' });
@@ -172,9 +174,23 @@ test('the dispatcher sends each live task the login it pulls with; passwords and
     const text = (raw.prepare('SELECT data FROM objects').all() as { data: string }[]).map((r) => r.data).join('\n');
     raw.close();
     assert.ok(!text.includes('robot-secret-pw') && !text.includes(header), 'no login is readable in the SQLite file');
-  } finally {
+
+    // Both survive a restart of the manager's store.
     await app.close();
     store.close();
+    closed = true;
+    const reopened = new Store({ path, key });
+    try {
+      const again = reopened.view((tx) => dependenciesOf(tx, tasks));
+      assert.deepEqual(again.pullAuths, deps.pullAuths);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    if (!closed) {
+      await app.close();
+      store.close();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });
