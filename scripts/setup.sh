@@ -11,7 +11,11 @@ cd "$(dirname "$0")/.."
 need=()
 # netavark and aardvark-dns give Podman its bridge networks and their DNS (service names on
 # Berth networks); Debian's podman only pulls them in through recommends (containers-common).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo; do
+# docker-registry (CNCF distribution 2.8) and apache2-utils (htpasswd) give the pull and
+# replication tests a real registry that requires a login, and the registry benchmark its peer.
+# They run their own instances, so the package's service (on :5000, Berth's registry port) is
+# switched off.
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
@@ -19,18 +23,14 @@ done
 if ! command -v docker >/dev/null 2>&1 || { [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! command -v dockerd >/dev/null 2>&1; }; then
   need+=(docker.io)
 fi
-# docker-registry (CNCF distribution 2.8) is the registry benchmark's peer; the benchmark runs
-# its own instances, so the package's service (on :5000, Berth's registry port) is switched off.
-if [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! dpkg -s docker-registry >/dev/null 2>&1; then
-  need+=(docker-registry)
-fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  if [[ " ${need[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
-    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  if [[ " ${need[*]} " == *" docker-registry "* ]]; then
+    if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+    else /etc/init.d/docker-registry stop >/dev/null 2>&1 || true; fi
   fi
 fi
 

@@ -9,7 +9,8 @@ import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSecond
 import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
 import type { HealthPolicy } from './health-policy.js';
-import { followProgress, readAll } from './progress.js';
+import { readAll } from './progress.js';
+import type { ImagePuller } from './image-pull.js';
 import { engineIsPodman } from './engine-kind.js';
 import { EngineNetworks, engineNetworkName, isNetworkMissing } from './networks.js';
 import type { TaskFiles } from './task-files.js';
@@ -43,6 +44,7 @@ export class TaskController {
     private readonly log: Logger,
     private readonly files: TaskFiles,
     private readonly networks: EngineNetworks,
+    private readonly images: ImagePuller,
   ) {}
 
   /**
@@ -272,14 +274,7 @@ export class TaskController {
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
-    this.log.info({ task: this.task.ID, image }, 'pulling image');
-    try {
-      await followProgress(await this.docker.pull(image));
-    } catch (err) {
-      // The engine answered: the registry refused or failed, which retrying does not fix (as in Swarm).
-      if (statusOf(err) !== undefined) throw new TaskError(engineMessage(err));
-      throw err;
-    }
+    await this.images.pull(image, this.task.ID, this.log);
   }
 }
 

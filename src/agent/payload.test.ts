@@ -135,3 +135,17 @@ test('Dependencies: a complete message replaces, an incremental one adds, prunin
   d.receive(true, [], []);
   assert.equal(d.secret('s1'), undefined, 'a complete message replaces the set');
 });
+
+test('Dependencies: a task keeps its registry login while held; a complete message replaces the logins', () => {
+  const d = new Dependencies();
+  const held = task(1);
+  const login = (taskId: string, auth: string) => ({ taskId, registry: 'r:1', auth, source: 'registry credential r' });
+  d.receive(true, [], [], [login(held.ID, 'first'), login('gone-task', 'x')]);
+  d.prune([held]);
+  assert.equal(d.pullAuth(held.ID)?.auth, 'first');
+  assert.equal(d.pullAuth('gone-task'), undefined, 'a task no longer held loses its login');
+  d.receive(false, [], [], [login(held.ID, 'second')]);
+  assert.equal(d.pullAuth(held.ID)?.auth, 'second', 'a later message updates it');
+  d.receive(true, [], [], []);
+  assert.equal(d.pullAuth(held.ID), undefined);
+});

@@ -31,6 +31,8 @@ export interface AgentOptions {
    * when the agent runs as root, else the state dir's `files` (on disk: mounting needs root).
    */
   filesRoot?: string;
+  /** Registries (host:port) that speak plain HTTP, pulled from without TLS. */
+  insecureRegistries?: readonly string[];
 }
 
 interface Identity {
@@ -123,7 +125,11 @@ export class Agent {
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
-          const objects = { secrets: Array.isArray(msg.secrets) ? msg.secrets : [], configs: Array.isArray(msg.configs) ? msg.configs : [] };
+          const objects = {
+            secrets: Array.isArray(msg.secrets) ? msg.secrets : [],
+            configs: Array.isArray(msg.configs) ? msg.configs : [],
+            pullAuths: Array.isArray(msg.pullAuths) ? msg.pullAuths : [],
+          };
           const removed = Array.isArray(msg.removed) ? msg.removed : [];
           if (msg.full) this.#worker?.assign(msg.tasks, objects);
           else this.#worker?.update(msg.tasks, removed, objects);
@@ -177,6 +183,7 @@ export class Agent {
       },
       node: this.opts.description,
       filesRoot: this.#filesRoot,
+      insecureRegistries: this.opts.insecureRegistries,
     });
   }
 

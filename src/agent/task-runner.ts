@@ -18,6 +18,7 @@ import { unhealthyError } from './health-policy.js';
 import type { TaskFiles } from './task-files.js';
 import { Wakeup } from './wakeup.js';
 import type { EngineNetworks } from './networks.js';
+import type { ImagePuller } from './image-pull.js';
 
 export interface TaskRunnerOptions {
   docker: Dockerode;
@@ -27,6 +28,7 @@ export interface TaskRunnerOptions {
   report(update: TaskStatusUpdate): void;
   /** The node's secret and config files. */
   files: TaskFiles;
+  images: ImagePuller;
 }
 
 const BACKOFF_MIN_MS = 200;
@@ -74,7 +76,7 @@ export class TaskRunner {
     this.task = task;
     this.current = task.Status;
     this.log = opts.log.child({ task: task.ID });
-    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files, opts.networks);
+    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files, opts.networks, opts.images);
     this.done = this.loop().catch((err: unknown) => this.log.error({ err }, 'task loop ended by a bug'));
   }
 

@@ -6,11 +6,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
-import type { Config, NodeDescription, Secret, Task, TaskStatusUpdate } from '../types/index.js';
+import type { Config, NodeDescription, Secret, Task, TaskPullAuth, TaskStatusUpdate } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
 import { Dependencies } from './dependencies.js';
 import { engineMessage, isGone, isTemporary, statusOf } from './engine-errors.js';
+import { ImagePuller } from './image-pull.js';
 import { EngineNetworks } from './networks.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
@@ -24,12 +25,15 @@ export interface WorkerOptions {
   node?: NodeDescription;
   /** Where the node's secret and config files live (a tmpfs per node under it); /run/berth by default. */
   filesRoot?: string;
+  /** Registries (host:port) that speak plain HTTP (`berth agent --insecure-registry`). */
+  insecureRegistries?: readonly string[];
 }
 
-/** The secrets and configs an assignments message carries for its tasks. */
+/** The secrets, configs and registry logins an assignments message carries for its tasks. */
 export interface TaskObjects {
   secrets?: Secret[];
   configs?: Config[];
+  pullAuths?: TaskPullAuth[];
 }
 
 const RETRY_MIN_MS = 500;
@@ -59,13 +63,14 @@ export class Worker {
     });
     this.networks = new EngineNetworks(opts.docker, opts.log);
     const { docker, nodeId, log, report } = opts;
-    this.runnerOpts = { docker, nodeId, log, report, files: this.files, networks: this.networks };
+    const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id));
+    this.runnerOpts = { docker, nodeId, log, report, files: this.files, networks: this.networks, images };
   }
 
   /** assign sets the complete set of tasks assigned to this node, with the objects they reference. */
   assign(tasks: Task[], objects: TaskObjects = {}): void {
     if (this.closed) return;
-    this.deps.receive(true, objects.secrets, objects.configs);
+    this.deps.receive(true, objects.secrets, objects.configs, objects.pullAuths);
     const ids = new Set(tasks.map((t) => t.ID));
     for (const runner of [...this.runners.values()]) {
       if (!ids.has(runner.taskId)) this.drop(runner);
@@ -78,7 +83,7 @@ export class Worker {
   /** update applies incremental changes: new or changed tasks (and their objects), and ids no longer assigned. */
   update(tasks: Task[], removed: string[], objects: TaskObjects = {}): void {
     if (this.closed) return;
-    this.deps.receive(false, objects.secrets, objects.configs);
+    this.deps.receive(false, objects.secrets, objects.configs, objects.pullAuths);
     for (const task of tasks) this.upsert(task);
     for (const id of removed) {
       const runner = this.runners.get(id);

@@ -4,6 +4,7 @@
 import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../types/index.js';
 import type { ServiceStatus } from './service-status.js';
 import { serviceWarnings } from './service-warnings.js';
+import { hidePullAuth } from './service-pull-auth.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
 
@@ -29,6 +30,8 @@ export function apiNode(n: Node): Public<Node> {
 export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
   const warnings = serviceWarnings(s.Spec);
   const shown = withoutBerth(s);
+  if (s.Spec.TaskTemplate) shown.Spec = { ...s.Spec, TaskTemplate: hidePullAuth(s.Spec.TaskTemplate) };
+  if (s.PreviousSpec?.TaskTemplate) shown.PreviousSpec = { ...s.PreviousSpec, TaskTemplate: hidePullAuth(s.PreviousSpec.TaskTemplate) };
   if (warnings.length > 0) {
     const message = [s.UpdateStatus?.Message, ...warnings].filter(Boolean).join('; ');
     shown.UpdateStatus = { ...s.UpdateStatus, Message: message };
@@ -68,7 +71,7 @@ export function apiNetwork(n: Network): Record<string, unknown> {
 
 /** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
 export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
-  const { Name: _name, ...rest } = withoutBerth(t);
+  const { Name: _name, ...rest } = { ...withoutBerth(t), Spec: hidePullAuth(t.Spec) };
   if (!t.NetworksAttachments) return rest;
   return { ...rest, NetworksAttachments: t.NetworksAttachments.map((a) => ({ Network: a.Network, ...(a.Addresses && { Addresses: a.Addresses }) })) };
 }

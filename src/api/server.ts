@@ -12,6 +12,7 @@ import { BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
+import { registryCredentialRoutes } from './routes/registry-credentials.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
@@ -74,6 +75,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   logRoutes(app, opts.store, opts.logs);
   networkRoutes(app, opts.store);
   distributionRoutes(app);
+  registryCredentialRoutes(app, opts.store);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));
   }

@@ -59,6 +59,7 @@ program
   .option('--hostname <name>', 'node name (several agents on one machine need distinct names)')
   .option('--label <key=value>', 'node label set when the node first joins (repeatable)', collect)
   .option('--data-dir <dir>', 'state directory (default ~/.berth/agents/<hostname>)')
+  .option('--insecure-registry <host:port>', 'registry that speaks plain HTTP, pulled from without TLS (repeatable)', collect)
   .action((opts) => runAgent(opts, logger('berth-agent', 'info')));
 
 registerUserCommands(program);

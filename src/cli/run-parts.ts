@@ -5,6 +5,8 @@ import { hostname as osHostname, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
+import { normalizeRegistry } from '../common/pull-auth.js';
+import { InvalidArgumentError } from '../types/index.js';
 import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
 import { Manager } from '../manager/index.js';
 import { Registry, checkRegistryListen } from '../registry/index.js';
@@ -42,7 +44,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
   const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log, store: manager.store }) : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
-  const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
+  // The local agent pulls from the platform's own registry, plain HTTP on loopback.
+  const insecureRegistries = registry ? loopbackNames(registry.address) : [];
+  const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log, insecureRegistries });
   const stopAgent = new AbortController();
   const agentDone = agent.run(stopAgent.signal);
   const tcp = manager.url.replace(/^http:/, 'tcp:');
@@ -89,6 +93,7 @@ export interface AgentCliOptions {
   hostname?: string;
   label?: string[];
   dataDir?: string;
+  insecureRegistry?: string[];
 }
 
 export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void> {
@@ -104,6 +109,7 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
     engineUrl: engine.url,
     description,
     labels: parseLabels(opts.label ?? []),
+    insecureRegistries: parseInsecureRegistries(opts.insecureRegistry ?? []),
     log,
   });
   const stop = new AbortController();
@@ -113,4 +119,19 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
   stop.abort();
   await done;
   await engine.close();
+}
+
+/** parseInsecureRegistries checks `--insecure-registry HOST:PORT` values and gives them as image names spell registries. */
+export function parseInsecureRegistries(values: string[]): string[] {
+  return values.map((v) => {
+    const host = normalizeRegistry(v);
+    if (!host) throw new InvalidArgumentError(`invalid --insecure-registry ${JSON.stringify(v)}: give the registry as HOST:PORT, e.g. 127.0.0.1:5000`);
+    return host;
+  });
+}
+
+/** loopbackNames: a registry on 127.0.0.1:PORT is also named localhost:PORT in image references. */
+function loopbackNames(address: string): string[] {
+  const port = /^127\.0\.0\.1(:\d+)$/.exec(address)?.[1];
+  return port ? [address, `localhost${port}`] : [address];
 }

@@ -4,7 +4,8 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import type { ReadTx } from '../store/index.js';
-import { isTerminal, stateRank, type AssignmentsMessage, type Config, type Secret, type Task } from '../types/index.js';
+import { isTerminal, stateRank, type AssignmentsMessage, type Config, type Secret, type Task, type TaskPullAuth } from '../types/index.js';
+import { choosePullAuth, credentialAuth, type PullAuthSources } from '../common/pull-auth.js';
 
 export function visibleTo(t: Task | undefined, nodeId: string): t is Task {
   return !!t && t.NodeID === nodeId && stateRank(t.Status.State) >= stateRank('assigned');
@@ -22,20 +23,30 @@ export function deltaFor(nodeId: string, old: Task | undefined, now: Task | unde
   return changed ? { kind: 'upsert', task: now! } : undefined;
 }
 
-export type Dependencies = Pick<AssignmentsMessage, 'secrets' | 'configs'>;
+export type Dependencies = Pick<AssignmentsMessage, 'secrets' | 'configs' | 'pullAuths'>;
 
 /**
  * dependenciesOf gives the secrets and configs, with their data, that the tasks of one message
- * reference, as swarmkit's dispatcher sends them beside the tasks. Only tasks that may still run
- * need them: an agent stopping or keeping a finished task writes no files. An object removed
- * since is simply absent; the agent then rejects a task that still needs it.
+ * reference, as swarmkit's dispatcher sends them beside the tasks, and the registry login each
+ * task pulls its image with (src/common/pull-auth.ts). Only tasks that may still run need them:
+ * an agent stopping or keeping a finished task writes no files and pulls nothing. An object
+ * removed since is simply absent; the agent then rejects a task that still needs it.
  */
 export function dependenciesOf(tx: ReadTx, tasks: readonly Task[]): Dependencies {
   const secrets = new Map<string, Secret>();
   const configs = new Map<string, Config>();
+  const pullAuths: TaskPullAuth[] = [];
+  const sources: PullAuthSources = {
+    credentialByName: (n) => tx.registryCredentials.byName(n),
+    credentials: () => tx.registryCredentials.list(),
+    serviceAuth: (id) => tx.serviceRegistryAuths.get(id),
+  };
   for (const t of tasks) {
     if (isTerminal(t.Status.State) || stateRank(t.DesiredState) >= stateRank('shutdown')) continue;
     const c = t.Spec.ContainerSpec;
+    const pull = c?.Image ? choosePullAuth(c.Image, t.BerthService.Labels, c.BerthRegistryAuth, sources) : undefined;
+    if (pull?.kind === 'credential') pullAuths.push({ taskId: t.ID, registry: pull.registry, auth: credentialAuth(pull.credential), source: `registry credential ${pull.credential.Spec.Name}` });
+    if (pull?.kind === 'service') pullAuths.push({ taskId: t.ID, registry: pull.registry, auth: pull.auth, source: "the service's X-Registry-Auth (--with-registry-auth)" });
     for (const r of c?.Secrets ?? []) {
       const s = r.SecretID ? tx.secrets.get(r.SecretID) : undefined;
       if (s) secrets.set(s.ID, s);
@@ -48,5 +59,6 @@ export function dependenciesOf(tx: ReadTx, tasks: readonly Task[]): Dependencies
   return {
     ...(secrets.size > 0 && { secrets: [...secrets.values()] }),
     ...(configs.size > 0 && { configs: [...configs.values()] }),
+    ...(pullAuths.length > 0 && { pullAuths }),
   };
 }

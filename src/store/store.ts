@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Config, Meta, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Meta, Network, Node, RegistryCredential, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
@@ -61,6 +61,8 @@ export interface ReadTx {
   readonly registryUsers: NamedReader<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot>;
+  readonly registryCredentials: NamedReader<RegistryCredential>;
+  readonly serviceRegistryAuths: TableReader<ServiceRegistryAuth>;
   cluster(): Cluster | undefined;
 }
 
@@ -75,11 +77,13 @@ export interface Tx extends ReadTx {
   readonly registryUsers: NamedReader<RegistryUser> & TableWriter<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject> & TableWriter<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
+  readonly registryCredentials: NamedReader<RegistryCredential> & TableWriter<RegistryCredential>;
+  readonly serviceRegistryAuths: TableWriter<ServiceRegistryAuth>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
-type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot';
-const NAMED: ReadonlySet<Kind> = new Set<NamedKind>(['service', 'secret', 'config', 'network', 'registryUser', 'registryProject', 'registryRobot']);
+type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot' | 'registryCredential';
+const NAMED: ReadonlySet<Kind> = new Set<NamedKind>(['service', 'secret', 'config', 'network', 'registryUser', 'registryProject', 'registryRobot', 'registryCredential']);
 const byName = (o: { Spec: { Name?: string } }): string | undefined => o.Spec.Name;
 
 export class Store {
@@ -116,6 +120,8 @@ export class Store {
       registryUser: new Table<RegistryUser>({ name: byName }),
       registryProject: new Table<RegistryProject>({ name: byName }),
       registryRobot: new Table<RegistryRobot>({ name: byName }),
+      registryCredential: new Table<RegistryCredential>({ name: byName }),
+      serviceRegistryAuth: new Table<ServiceRegistryAuth>({}),
     };
     this.#load();
   }
@@ -233,6 +239,8 @@ export class Store {
       registryUsers: named('registryUser'),
       registryProjects: named('registryProject'),
       registryRobots: named('registryRobot'),
+      registryCredentials: named('registryCredential'),
+      serviceRegistryAuths: this.#reader('serviceRegistryAuth'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -298,6 +306,8 @@ export class Store {
       registryUsers: { ...read.registryUsers, ...writer('registryUser') },
       registryProjects: { ...read.registryProjects, ...writer('registryProject') },
       registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
+      registryCredentials: { ...read.registryCredentials, ...writer('registryCredential') },
+      serviceRegistryAuths: writer('serviceRegistryAuth'),
     };
   }
 

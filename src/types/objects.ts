@@ -139,6 +139,8 @@ export interface ContainerSpec {
   CapabilityAdd?: string[];
   CapabilityDrop?: string[];
   Ulimits?: { Name?: string; Soft?: number; Hard?: number }[];
+  /** Berth: ID of the ServiceRegistryAuth (X-Registry-Auth) this spec pulls with; never shown by the API. */
+  BerthRegistryAuth?: string;
 }
 
 export interface Limit {

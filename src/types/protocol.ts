@@ -5,6 +5,7 @@
 
 import type { LogRequest } from './logs.js';
 import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from './objects.js';
+import type { TaskPullAuth } from './pull-auth.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
 
@@ -89,6 +90,8 @@ export interface AssignmentsMessage {
   secrets?: Secret[];
   /** Configs (with their data) that the tasks in this message reference. */
   configs?: Config[];
+  /** What the tasks in this message that pull from a registry with a login pull with (never logged). */
+  pullAuths?: TaskPullAuth[];
 }
 
 /**

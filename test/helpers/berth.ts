@@ -128,8 +128,9 @@ export async function startManager(dataDir: string, port: number, env: NodeJS.Pr
   return { proc, url: `http://127.0.0.1:${port}`, token };
 }
 
-export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
+export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; insecureRegistries?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
   const args = ['agent', '--manager', opts.url, '--join-token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
   for (const l of opts.labels ?? []) args.push('--label', l);
+  for (const r of opts.insecureRegistries ?? []) args.push('--insecure-registry', r);
   return new BerthProcess(args, opts.env);
 }

@@ -20,6 +20,7 @@ import { randomServiceName } from '../service-names.js';
 import { resolveReferences } from '../service-refs.js';
 import { serviceStatus } from '../service-status.js';
 import { serviceWarnings } from '../service-warnings.js';
+import { checkCredentialLabel, pruneServiceAuths, registryAuthFrom, registryAuthHeader, withPullAuth } from '../service-pull-auth.js';
 import { modeKind, validateServiceSpec } from '../validate-service.js';
 
 const SERVICE_FILTERS = ['id', 'label', 'name', 'mode', 'runtime'];
@@ -46,12 +47,15 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
 
   app.post('/services/create', (request, reply) => {
     const spec = validateServiceSpec(request.body);
+    const auth = registryAuthHeader(request.headers);
     const created = store.update((tx) => {
+      const id = newId();
       const withName = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
-      const named: ServiceSpec = resolveReferences(tx, withNetworkIds(tx, withName));
+      const named: ServiceSpec = withPullAuth(tx, id, resolveReferences(tx, withNetworkIds(tx, withName)), auth, undefined);
       checkPortConflicts(tx, named);
+      checkCredentialLabel(tx, named);
       return tx.services.create({
-        ID: newId(),
+        ID: id,
         Version: { Index: 0 },
         CreatedAt: '',
         UpdatedAt: '',
@@ -77,16 +81,26 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
       throw new InvalidArgumentError(`invalid rollback '${rollback}': the only rollback is rollback=previous`);
     }
     const spec = rollback === 'previous' ? undefined : validateServiceSpec(request.body);
+    const auth = spec && registryAuthHeader(request.headers);
+    const authFrom = registryAuthFrom(request.query.registryAuthFrom);
     const saved = store.update((tx) => {
       const current = findService(tx, request.params.id);
-      return tx.services.update({ ...updated(tx, current, spec && withNetworkIds(tx, spec)), Version: { Index: version } });
+      if (spec && authFrom === 'previous-spec' && !current.PreviousSpec) throw new InvalidArgumentError(`service ${current.Spec.Name} does not have a previous spec`);
+      const carried = authFrom === 'previous-spec' ? current.PreviousSpec : current.Spec;
+      const next = updated(tx, current, spec && withPullAuth(tx, current.ID, withNetworkIds(tx, spec), auth, carried));
+      if (spec) checkCredentialLabel(tx, next.Spec);
+      const stored = tx.services.update({ ...next, Version: { Index: version } });
+      pruneServiceAuths(tx, current.ID, stored);
+      return stored;
     });
     return { Warnings: serviceWarnings(saved.Spec) };
   });
 
   app.delete<ById>('/services/:id', (request, reply) => {
     store.update((tx) => {
-      tx.services.delete(findService(tx, request.params.id).ID);
+      const id = findService(tx, request.params.id).ID;
+      tx.services.delete(id);
+      pruneServiceAuths(tx, id, undefined);
     });
     return reply.code(200).send();
   });
