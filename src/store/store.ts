@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Config, Meta, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Meta, Network, Node, RegistryEndpoint, RegistryProject, RegistryRobot, RegistryUser, ReplicationPolicy, ReplicationRun, Secret, Service, Task } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
@@ -61,6 +61,9 @@ export interface ReadTx {
   readonly registryUsers: NamedReader<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot>;
+  readonly registryEndpoints: NamedReader<RegistryEndpoint>;
+  readonly replicationPolicies: NamedReader<ReplicationPolicy>;
+  readonly replicationRuns: TableReader<ReplicationRun>;
   cluster(): Cluster | undefined;
 }
 
@@ -75,11 +78,24 @@ export interface Tx extends ReadTx {
   readonly registryUsers: NamedReader<RegistryUser> & TableWriter<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject> & TableWriter<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
+  readonly registryEndpoints: NamedReader<RegistryEndpoint> & TableWriter<RegistryEndpoint>;
+  readonly replicationPolicies: NamedReader<ReplicationPolicy> & TableWriter<ReplicationPolicy>;
+  readonly replicationRuns: TableWriter<ReplicationRun>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
-type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot';
-const NAMED: ReadonlySet<Kind> = new Set<NamedKind>(['service', 'secret', 'config', 'network', 'registryUser', 'registryProject', 'registryRobot']);
+type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot' | 'registryEndpoint' | 'replicationPolicy';
+const NAMED: ReadonlySet<Kind> = new Set<NamedKind>([
+  'service',
+  'secret',
+  'config',
+  'network',
+  'registryUser',
+  'registryProject',
+  'registryRobot',
+  'registryEndpoint',
+  'replicationPolicy',
+]);
 const byName = (o: { Spec: { Name?: string } }): string | undefined => o.Spec.Name;
 
 export class Store {
@@ -116,6 +132,9 @@ export class Store {
       registryUser: new Table<RegistryUser>({ name: byName }),
       registryProject: new Table<RegistryProject>({ name: byName }),
       registryRobot: new Table<RegistryRobot>({ name: byName }),
+      registryEndpoint: new Table<RegistryEndpoint>({ name: byName }),
+      replicationPolicy: new Table<ReplicationPolicy>({ name: byName }),
+      replicationRun: new Table<ReplicationRun>({}),
     };
     this.#load();
   }
@@ -233,6 +252,9 @@ export class Store {
       registryUsers: named('registryUser'),
       registryProjects: named('registryProject'),
       registryRobots: named('registryRobot'),
+      registryEndpoints: named('registryEndpoint'),
+      replicationPolicies: named('replicationPolicy'),
+      replicationRuns: this.#reader('replicationRun'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -298,6 +320,9 @@ export class Store {
       registryUsers: { ...read.registryUsers, ...writer('registryUser') },
       registryProjects: { ...read.registryProjects, ...writer('registryProject') },
       registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
+      registryEndpoints: { ...read.registryEndpoints, ...writer('registryEndpoint') },
+      replicationPolicies: { ...read.replicationPolicies, ...writer('replicationPolicy') },
+      replicationRuns: writer('replicationRun'),
     };
   }
 

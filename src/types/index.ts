@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './protocol.js';
 export * from './logs.js';
 export * from './registry.js';
+export * from './replication.js';
