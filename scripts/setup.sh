@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 need=()
 # netavark and aardvark-dns give Podman its bridge networks and their DNS (service names on
 # Berth networks); Debian's podman only pulls them in through recommends (containers-common).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo; do
+# docker-registry (distribution 2.8) is the "any v2 registry" replication tests copy to.
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
