@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { silentLogger } from '../../src/common/log.js';
 import { RegistryClient } from '../../src/common/registry-client.js';
 import { Registry } from '../../src/registry/index.js';
+import { inspectDistribution } from '../../src/api/distribution-inspect.js';
 import { NotFoundError, UnauthorizedError, UnavailableError } from '../../src/types/index.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -160,5 +161,21 @@ describe('registry client', { timeout: 60_000 }, () => {
     } finally {
       await front.close();
     }
+  });
+
+  test('/distribution resolves through a Bearer registry with the X-Registry-Auth the CLI sends (password or auth form), over HTTP after HTTPS fails on loopback', async () => {
+    const image = `${new URL(bearer.url).host}/auth/app:a`;
+    const direct = new RegistryClient({ url: `http://${registry.address}` });
+    const manifest = await direct.getManifest('auth/app', 'a');
+    direct.close();
+    for (const config of [{ username: 'alice', password: 'pw', serveraddress: 'x' }, { auth: Buffer.from('alice:pw').toString('base64') }]) {
+      const inspect = await inspectDistribution(image, Buffer.from(JSON.stringify(config)).toString('base64url'));
+      assert.deepEqual(inspect, {
+        Descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifest.digest, size: manifest.size },
+        Platforms: [{ architecture: 'amd64', os: 'linux' }],
+      });
+    }
+    await assert.rejects(inspectDistribution(image, undefined), (err: Error) => err instanceof UnauthorizedError && err.message.startsWith(`unauthorized: authentication required for ${image}: `));
+    await assert.rejects(inspectDistribution(image, 'not-json'), /invalid X-Registry-Auth header/);
   });
 });
