@@ -146,22 +146,31 @@ export class RegistryClient {
   }
 
   /**
-   * pushBlob uploads a blob from a stream: first a cross-repository mount from `mountFrom` when
-   * given, else one streamed PUT, or PATCHes of `chunkSize` bytes (only one chunk in memory).
-   * Returns true when the blob was mounted instead of sent (the stream is then left unread).
+   * mountBlob asks the registry to link a blob `from` another of its repositories into `repo`;
+   * false when it would not (the upload session it opened instead is cancelled).
    */
-  async pushBlob(repo: string, digest: string, size: number, source: Readable, opts: { mountFrom?: string; chunkSize?: number } = {}): Promise<boolean> {
-    const what = `upload of blob ${repo}@${digest}`;
+  async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
+    const what = `mount of blob ${digest} from ${from} into ${repo}`;
     const url = this.#url(`/v2/${repo}/blobs/uploads/`);
+    url.searchParams.set('mount', digest);
+    url.searchParams.set('from', from);
+    const scopes = [pushScope(repo), pullScope(from)];
+    const res = await this.#call({ method: 'POST', url, scopes, headers: { 'Content-Length': '0' }, what });
+    if (res.statusCode === 201) return drain(res, true);
+    await this.#expect(res, [202], what);
+    const cancel = await this.#call({ method: 'DELETE', url: this.#location(res, what), scopes, what });
+    return drain(cancel, false);
+  }
+
+  /**
+   * pushBlob uploads a blob from a stream: one streamed PUT, or PATCHes of `chunkSize` bytes
+   * (only one chunk in memory at a time).
+   */
+  async pushBlob(repo: string, digest: string, size: number, source: Readable, opts: { chunkSize?: number } = {}): Promise<void> {
+    const what = `upload of blob ${repo}@${digest}`;
     const scopes = [pushScope(repo)];
-    if (opts.mountFrom) {
-      url.searchParams.set('mount', digest);
-      url.searchParams.set('from', opts.mountFrom);
-      scopes.push(pullScope(opts.mountFrom));
-    }
     // The bodiless POST meets any auth challenge, so the streamed requests after it carry a token.
-    const start = await this.#call({ method: 'POST', url, scopes, headers: { 'Content-Length': '0' }, what });
-    if (start.statusCode === 201 && opts.mountFrom) return drain(start, true);
+    const start = await this.#call({ method: 'POST', url: this.#url(`/v2/${repo}/blobs/uploads/`), scopes, headers: { 'Content-Length': '0' }, what });
     await this.#expect(start, [202], what);
     let location = this.#location(start, what);
     if (opts.chunkSize) {
@@ -182,7 +191,7 @@ export class RegistryClient {
       location.searchParams.set('digest', digest);
       const done = await this.#call({ method: 'PUT', url: location, scopes, headers: { 'Content-Length': '0' }, what });
       await this.#expect(done, [201, 204], what);
-      return false;
+      return;
     }
     location.searchParams.set('digest', digest);
     const done = await this.#call({
@@ -195,7 +204,6 @@ export class RegistryClient {
       what,
     });
     await this.#expect(done, [201, 204], what);
-    return false;
   }
 
   /**

@@ -115,7 +115,8 @@ export class Replicator {
       const [src, dst] = policy.Spec.Direction === 'push' ? [local, remote] : [remote, local];
       try {
         const artifacts = only ? [only] : await this.#retry(() => this.#select(policy, src));
-        for (const a of artifacts) results.push(await this.#copyOne(policy, src, dst, a));
+        const sent = new Map<string, string>();
+        for (const a of artifacts) results.push(await this.#copyOne(policy, src, dst, a, sent));
       } catch (err) {
         error = `listing the artifacts to copy failed: ${(err as Error).message}`;
       } finally {
@@ -150,13 +151,13 @@ export class Replicator {
     });
   }
 
-  async #copyOne(policy: ReplicationPolicy, src: RegistryClient, dst: RegistryClient, a: Artifact): Promise<ReplicationArtifactResult> {
+  async #copyOne(policy: ReplicationPolicy, src: RegistryClient, dst: RegistryClient, a: Artifact, sent: Map<string, string>): Promise<ReplicationArtifactResult> {
     const destination = destinationOf(policy, a.repository);
     const result: ReplicationArtifactResult = { Repository: a.repository, Tag: a.tag, Digest: '', Destination: destination, Status: 'failed', Bytes: 0, Attempts: 0 };
     try {
       const copied = await this.#retry(() => {
         result.Attempts++;
-        return copyArtifact(src, a.repository, dst, destination, a.tag);
+        return copyArtifact({ src, srcRepo: a.repository, dst, dstRepo: destination, sent }, a.tag);
       });
       return { ...result, Digest: copied.digest, Bytes: copied.bytes, Status: copied.upToDate ? 'skipped' : 'succeeded' };
     } catch (err) {

@@ -88,8 +88,8 @@ describe('registry client', { timeout: 60_000 }, () => {
       await client.ping();
       const layer = randomBytes(300_000);
       const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
-      assert.equal(await client.pushBlob('auth/app', sha256(layer), layer.length, Readable.from([layer.subarray(0, 1000), layer.subarray(1000)]), { chunkSize: 64 * 1024 }), false);
-      assert.equal(await client.pushBlob('auth/app', sha256(config), config.length, Readable.from([config])), false);
+      await client.pushBlob('auth/app', sha256(layer), layer.length, Readable.from([layer.subarray(0, 1000), layer.subarray(1000)]), { chunkSize: 64 * 1024 });
+      await client.pushBlob('auth/app', sha256(config), config.length, Readable.from([config]));
       const manifest = Buffer.from(
         JSON.stringify({
           schemaVersion: 2,
@@ -108,7 +108,8 @@ describe('registry client', { timeout: 60_000 }, () => {
       const back: Buffer[] = [];
       for await (const c of stream) back.push(c as Buffer);
       assert.ok(Buffer.concat(back).equals(layer));
-      assert.equal(await client.pushBlob('auth/copy', sha256(layer), layer.length, Readable.from([]), { mountFrom: 'auth/app' }), true, 'mounted from auth/app');
+      assert.equal(await client.mountBlob('auth/copy', sha256(layer), 'auth/app'), true, 'mounted from auth/app');
+      assert.equal(await client.mountBlob('auth/copy', sha256(Buffer.from('absent')), 'auth/app'), false, 'nothing to mount');
 
       assert.ok(bearer.tokenRequests.every((r) => r.authorization === GOOD));
       const scopeSets = bearer.tokenRequests.map((r) => r.scopes.sort().join(' '));

@@ -176,7 +176,15 @@ describe('registry replication', { timeout: 240_000 }, () => {
     await admin(b.address, 'POST', '/replications/from-a/run');
     const [run] = await finishedRuns(b.address, 'from-a', 1);
     assert.equal(run!.Status, 'succeeded', JSON.stringify(run));
-    assert.deepEqual(run!.Artifacts.map((x) => x.Destination + ':' + x.Tag).sort(), ['pulled/other/app:1', 'pulled/team/app:1', 'pulled/team/app:2']);
+    assert.deepEqual(
+      run!.Artifacts.map((x) => [x.Destination, x.Tag, x.Bytes > 0]),
+      [
+        ['pulled/other/app', '1', true],
+        ['pulled/team/app', '1', false],
+        ['pulled/team/app', '2', false],
+      ],
+      'blobs sent for other/app were mounted into team/app, not sent again',
+    );
     assert.equal(await rawDigest(b.address, 'pulled/team/app', '2'), amd64Digest);
   });
 
