@@ -214,12 +214,18 @@ export class Replicator {
     for (const p of this.#opts.store.view((tx) => tx.replicationPolicies.list())) {
       const trigger = p.Spec.Trigger;
       if (!p.Spec.Enabled || trigger.Type !== 'schedule' || this.#scheduledBusy.has(p.ID)) continue;
-      const last = this.#lastScheduled.get(p.ID) ?? Date.parse(p.UpdatedAt);
+      const last = this.#lastScheduled.get(p.ID) ?? this.#lastScheduledRun(p);
       if (at - last < trigger.IntervalSeconds * 1000) continue;
       this.#lastScheduled.set(p.ID, at);
       this.#scheduledBusy.add(p.ID);
       void this.run(p.ID, 'schedule').done.finally(() => this.#scheduledBusy.delete(p.ID));
     }
+  }
+
+  /** #lastScheduledRun: when the policy last ran on schedule (kept runs), or was last changed, so a restart keeps the pace. */
+  #lastScheduledRun(p: ReplicationPolicy): number {
+    const runs = this.#opts.store.view((tx) => tx.replicationRuns.list()).filter((r) => r.PolicyID === p.ID && r.Trigger === 'schedule');
+    return Math.max(Date.parse(p.UpdatedAt), ...runs.map((r) => Date.parse(r.StartedAt)));
   }
 }
 
