@@ -105,6 +105,8 @@ describe('registry replication', { timeout: 240_000 }, () => {
   });
 
   test('a manual push run copies the selected tags (image and multi-arch index) and records each artifact; a second run finds them up to date', async () => {
+    const heard: string[] = [];
+    const unsubscribe = a.replicator.onRun((run, policy) => heard.push(`${policy.Spec.Name}:${run.Status}:${run.Artifacts.length}`));
     const created = await admin(a.address, 'POST', '/replications', { Name: 'team-ones', Direction: 'push', Endpoint: 'b', Repositories: ['team/**'], Tags: ['1'] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(created.body.Spec.Trigger, { Type: 'manual' });
@@ -121,6 +123,8 @@ describe('registry replication', { timeout: 240_000 }, () => {
       ],
     );
     assert.ok(run!.Artifacts.every((x) => x.Bytes > 0 && x.Attempts === 1));
+    assert.deepEqual(heard, ['team-ones:succeeded:2'], 'the run hook (webhooks, metrics) heard the run end');
+    unsubscribe();
 
     assert.equal(await rawDigest(b.address, 'team/app', '1'), amd64Digest);
     assert.equal(await rawDigest(b.address, 'team/multi', '1'), indexDigest);
