@@ -61,6 +61,7 @@ export class RegistryClient {
   readonly host: string;
   readonly #creds: Credentials | undefined;
   readonly #agent: http.Agent;
+  readonly #insecure: boolean;
   readonly #tokens = new TokenCache();
   /** The registry's challenge, once seen: later requests authenticate up front. */
   #challenge: Challenge | undefined;
@@ -77,6 +78,7 @@ export class RegistryClient {
     this.base = new URL(url.origin);
     this.host = url.host;
     this.#creds = opts.credentials?.username ? opts.credentials : undefined;
+    this.#insecure = opts.insecure ?? false;
     this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, rejectUnauthorized: !opts.insecure }) : new http.Agent({ keepAlive: true });
   }
 
@@ -295,7 +297,9 @@ export class RegistryClient {
     if (authorization) headers.Authorization = authorization;
     const transport = call.url.protocol === 'https:' ? https : http;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = transport.request(call.url, { method: call.method, headers, agent: call.url.origin === this.base.origin ? this.#agent : undefined }, resolve);
+      // Another origin (a token realm, redirected blob storage) gets a one-off connection, with the same TLS leniency.
+      const own = call.url.origin === this.base.origin;
+      const req = transport.request(call.url, { method: call.method, headers, agent: own ? this.#agent : undefined, ...(!own && { rejectUnauthorized: !this.#insecure }) }, resolve);
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`)));
       req.on('error', (err) => reject(new UnavailableError(`${this.host}: the ${call.what} failed: ${(err as Error).message}`)));
       const body = call.body;
