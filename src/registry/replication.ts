@@ -11,7 +11,7 @@ import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
 import { now } from '../common/time.js';
 import type { Store } from '../store/index.js';
-import { NotFoundError, type ReplicationArtifactResult, type ReplicationPolicy, type ReplicationRun, type ReplicationTrigger } from '../types/index.js';
+import { NotFoundError, UnavailableError, type ReplicationArtifactResult, type ReplicationPolicy, type ReplicationRun, type ReplicationTrigger } from '../types/index.js';
 import type { RegistryEvent, RegistryEvents } from './events.js';
 import { copyArtifact } from './replication-copy.js';
 import type { StorageDriver } from './storage-driver.js';
@@ -166,13 +166,16 @@ export class Replicator {
     }
   }
 
-  /** #retry runs fn up to `attempts` times, waiting backoff, 2×backoff, ... between tries; not while stopping. */
+  /**
+   * #retry runs fn up to `attempts` times, waiting backoff, 2×backoff, ... between tries. Only
+   * failures to talk (network, 5xx) are retried: a refusal (401, 403, 404, 400) will not change.
+   */
   async #retry<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        if (attempt >= this.#opts.attempts || this.#stopping) throw err;
+        if (!(err instanceof UnavailableError) || attempt >= this.#opts.attempts || this.#stopping) throw err;
         await new Promise((resolve) => setTimeout(resolve, this.#opts.backoffMs * 2 ** (attempt - 1)));
       }
     }

@@ -1,14 +1,10 @@
-// The registry client against a real Berth registry behind a small auth front: a real HTTP (or
-// HTTPS, self-signed) server that answers 401 with Bearer or Basic challenges, issues tokens from
-// its realm for Basic credentials, and forwards authorised requests to the registry untouched
-// (except that tag lists are cut into pages of 2, so the client must follow `Link`).
+// The registry client against a real Berth registry behind a small auth front (Bearer, Basic,
+// HTTPS with a self-signed certificate; test/helpers/auth-front.ts).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,51 +14,9 @@ import { RegistryClient } from '../../src/common/registry-client.js';
 import { Registry } from '../../src/registry/index.js';
 import { inspectDistribution } from '../../src/api/distribution-inspect.js';
 import { NotFoundError, UnauthorizedError, UnavailableError } from '../../src/types/index.js';
+import { GOOD, startFront, type Front } from '../helpers/auth-front.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const GOOD = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
-
-interface Front {
-  url: string;
-  tokenRequests: Array<{ scopes: string[]; authorization?: string }>;
-  close(): Promise<void>;
-}
-
-/** startFront serves `mode` auth in front of `upstream` (host:port), over TLS when given a key pair. */
-async function startFront(upstream: string, mode: 'bearer' | 'basic', tls?: { key: Buffer; cert: Buffer }): Promise<Front> {
-  const tokens = new Set<string>();
-  const tokenRequests: Front['tokenRequests'] = [];
-  let url = '';
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const target = new URL(req.url!, 'http://x');
-    if (target.pathname === '/token') {
-      tokenRequests.push({ scopes: target.searchParams.getAll('scope'), authorization: req.headers.authorization });
-      if (req.headers.authorization !== GOOD) return void res.writeHead(401).end();
-      const token = randomBytes(8).toString('hex');
-      tokens.add(token);
-      return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
-    }
-    const auth = req.headers.authorization ?? '';
-    const ok = mode === 'basic' ? auth === GOOD : tokens.has(auth.replace(/^Bearer /, ''));
-    if (!ok) {
-      const repo = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(target.pathname)?.[1];
-      const challenge = mode === 'basic' ? 'Basic realm="front"' : `Bearer realm="${url}/token",service="front"${repo ? `,scope="repository:${repo}:pull"` : ''}`;
-      req.resume();
-      return void res.writeHead(401, { 'WWW-Authenticate': challenge, 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
-    }
-    if (target.pathname.endsWith('/tags/list') && !target.searchParams.has('n')) target.searchParams.set('n', '2');
-    const up = http.request(`http://${upstream}${target.pathname}${target.search}`, { method: req.method, headers: { ...req.headers, host: upstream } }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  };
-  const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { url, tokenRequests, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 describe('registry client', { timeout: 60_000 }, () => {
   let dir: string;
   let registry: Registry;

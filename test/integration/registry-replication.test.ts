@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
 import type { ReplicationRun } from '../../src/types/index.js';
+import { startFront } from '../helpers/auth-front.js';
 import { freePort } from '../helpers/berth.js';
 import { OCI_INDEX, OciLayout } from '../helpers/oci-layout.js';
 import { until } from '../helpers/wait.js';
@@ -215,6 +216,34 @@ describe('registry replication', { timeout: 240_000 }, () => {
       assert.match(failed!.Artifacts[0]!.Error!, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
     } finally {
       await c.stop().catch(() => undefined);
+    }
+  });
+
+  test('an endpoint behind token auth is used with its credentials; a wrong password fails the ping and the run, naming the registry', async () => {
+    const front = await startFront(b.address, 'bearer');
+    try {
+      const host = new URL(front.url).host;
+      await admin(a.address, 'POST', '/registries', { Name: 'guarded', URL: front.url, Username: 'alice', Password: 'pw' });
+      assert.equal((await admin(a.address, 'POST', '/registries/guarded/ping')).status, 200);
+      await admin(a.address, 'POST', '/replications', { Name: 'to-guarded', Direction: 'push', Endpoint: 'guarded', Repositories: ['team/app'], Tags: ['2'], DestinationNamespace: 'guarded' });
+      await admin(a.address, 'POST', '/replications/to-guarded/run');
+      const [run] = await finishedRuns(a.address, 'to-guarded', 1);
+      assert.equal(run!.Status, 'succeeded', JSON.stringify(run));
+      assert.equal(await rawDigest(b.address, 'guarded/team/app', '2'), amd64Digest);
+      assert.ok(front.tokenRequests.some((r) => r.scopes.includes('repository:guarded/team/app:pull,push')), 'a push token was asked for');
+
+      await admin(a.address, 'PUT', '/registries/guarded', { Password: 'wrong' });
+      const ping = await admin(a.address, 'POST', '/registries/guarded/ping');
+      assert.equal(ping.status, 400);
+      assert.match(ping.body.message, /the registry guarded .* cannot be used: .*unauthorized/);
+      await admin(a.address, 'PUT', '/replications/to-guarded', { Tags: ['1'] });
+      await admin(a.address, 'POST', '/replications/to-guarded/run');
+      const [failed] = await finishedRuns(a.address, 'to-guarded', 2);
+      assert.equal(failed!.Status, 'failed');
+      assert.equal(failed!.Artifacts[0]!.Attempts, 1, 'a refusal is not retried');
+      assert.match(failed!.Artifacts[0]!.Error!, new RegExp(`^${host.replace(/\./g, '\\.')}: unauthorized for .*refused the credentials of alice`));
+    } finally {
+      await front.close();
     }
   });
 
