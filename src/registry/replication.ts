@@ -137,10 +137,11 @@ export class Replicator {
     }
   }
 
-  /** #record stores the finished run and drops the policy's oldest runs beyond the limit. */
+  /** #record stores the finished run and drops the policy's oldest runs beyond the limit; a run whose policy was deleted meanwhile is dropped. */
   #record(run: ReplicationRun, end: Partial<ReplicationRun>): ReplicationRun {
     return this.#opts.store.update((tx) => {
-      const current = tx.replicationRuns.get(run.ID) ?? run;
+      const current = tx.replicationRuns.get(run.ID);
+      if (!current) return { ...run, ...end };
       const ended = tx.replicationRuns.update({ ...current, ...end });
       const runs = tx.replicationRuns
         .list()
