@@ -1,7 +1,8 @@
 // DistributionInspect: an image's manifest descriptor and platforms, asked of its registry with
 // the caller's X-Registry-Auth. `docker service create` uses it to pin the service's image to a
 // digest (name:tag@sha256:...) and to set the placement platforms, so every node runs the same
-// image. Like dockerd, loopback registries are tried over HTTPS, then plain HTTP.
+// image. Like dockerd, loopback registries count as insecure: HTTPS without verifying the
+// certificate, then plain HTTP.
 
 import { isLoopback } from '../common/listen.js';
 import { RegistryClient, type Manifest } from '../common/registry-client.js';
@@ -27,10 +28,11 @@ export async function inspectDistribution(image: string, authHeader: string | un
   const credentials = authHeader ? decodeRegistryAuth(authHeader) : undefined;
   const host = registryHost(ref);
   const hostname = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const schemes = isLoopback(hostname) ? ['https', 'http'] : ['https'];
+  const insecure = isLoopback(hostname);
+  const schemes = insecure ? ['https', 'http'] : ['https'];
   let last: unknown;
   for (const scheme of schemes) {
-    const client = new RegistryClient({ url: `${scheme}://${host}`, credentials });
+    const client = new RegistryClient({ url: `${scheme}://${host}`, credentials, insecure });
     try {
       return await inspectWith(client, ref);
     } catch (err) {

@@ -100,7 +100,7 @@ describe('registry client', { timeout: 60_000 }, () => {
     anonymous.close();
   });
 
-  test('HTTPS with a self-signed certificate: refused unless insecure, then used', async () => {
+  test('HTTPS with a self-signed certificate: refused unless insecure, then used (and by /distribution on loopback)', async () => {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
@@ -113,6 +113,9 @@ describe('registry client', { timeout: 60_000 }, () => {
       await insecure.ping();
       assert.equal((await insecure.headManifest('auth/app', 'a'))?.mediaType, 'application/vnd.oci.image.manifest.v1+json');
       insecure.close();
+      // /distribution treats loopback registries as insecure, as dockerd does.
+      const inspect = await inspectDistribution(`${new URL(front.url).host}/auth/app:a`, Buffer.from(JSON.stringify({ username: 'alice', password: 'pw' })).toString('base64url'));
+      assert.equal(inspect.Descriptor.mediaType, 'application/vnd.oci.image.manifest.v1+json');
     } finally {
       await front.close();
     }
