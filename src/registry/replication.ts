@@ -87,6 +87,7 @@ export class Replicator {
    * it to one artifact (an on-push trigger). `done` settles when the run has been recorded.
    */
   run(policyId: string, trigger: ReplicationTrigger['Type'], only?: Artifact): { run: ReplicationRun; done: Promise<void> } {
+    if (this.#stopping) throw new UnavailableError('the registry is stopping; run the policy again once it is back');
     const policy = this.#opts.store.view((tx) => tx.replicationPolicies.get(policyId));
     if (!policy) throw new NotFoundError(`replication policy ${policyId} not found`);
     const run = this.#opts.store.update((tx) =>
@@ -116,7 +117,13 @@ export class Replicator {
       try {
         const artifacts = only ? [only] : await this.#retry(() => this.#select(policy, src));
         const sent = new Map<string, string>();
-        for (const a of artifacts) results.push(await this.#copyOne(policy, src, dst, a, sent));
+        for (const a of artifacts) {
+          if (this.#stopping) {
+            results.push({ Repository: a.repository, Tag: a.tag, Digest: '', Destination: destinationOf(policy, a.repository), Status: 'failed', Error: 'not copied: the registry stopped', Bytes: 0, Attempts: 0 });
+            continue;
+          }
+          results.push(await this.#copyOne(policy, src, dst, a, sent));
+        }
       } catch (err) {
         error = `listing the artifacts to copy failed: ${(err as Error).message}`;
       } finally {
