@@ -7,19 +7,13 @@
 // request (that needs undici's Agent, which Node does not expose), and self-signed registries are
 // common. Errors are Berth's typed errors, naming the registry and the repository.
 
-import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
 import { basicAuth, parseChallenge, TokenCache, TokenRefusedError, type Challenge, type Credentials } from './registry-auth.js';
+import { chunks, drain, errorText, header, MANIFEST_TYPES, mediaTypeOf, readAll, refSep, sha256 } from './registry-wire.js';
 
-export const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-];
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const IDLE_TIMEOUT_MS = 60_000;
 
@@ -332,75 +326,4 @@ export class RegistryClient {
     if (status >= 400 && status < 500) throw new InvalidArgumentError(msg);
     throw new UnavailableError(msg);
   }
-}
-
-/** The spec's error body as "CODE: message; ...", or the start of any other body. */
-function errorText(text: string): string {
-  try {
-    const doc = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    if (Array.isArray(doc.errors)) return doc.errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ');
-  } catch {
-    // not JSON: show the text itself
-  }
-  return text.trim().slice(0, 200);
-}
-
-const refSep = (ref: string): string => (ref.includes(':') ? '@' : ':');
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-function header(res: IncomingMessage, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** The manifest's media type: the Content-Type, or the document's own mediaType field. */
-function mediaTypeOf(res: IncomingMessage, content?: Buffer): string {
-  const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
-  if (MANIFEST_TYPES.includes(type) || !content) return type;
-  try {
-    return (JSON.parse(content.toString('utf8')) as { mediaType?: string }).mediaType ?? type;
-  } catch {
-    return type;
-  }
-}
-
-async function drain<T>(res: IncomingMessage, value: T): Promise<T> {
-  res.resume();
-  return value;
-}
-
-async function readAll(res: Readable, limit: number, tooLarge: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      res.destroy();
-      throw new UnavailableError(tooLarge);
-    }
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts);
-}
-
-/** chunks re-cuts a stream into pieces of exactly `size` bytes (the last may be shorter). */
-async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let length = 0;
-  for await (const data of source) {
-    let buf = data as Buffer;
-    while (length + buf.length >= size) {
-      const take = size - length;
-      pending.push(buf.subarray(0, take));
-      yield Buffer.concat(pending);
-      pending = [];
-      length = 0;
-      buf = buf.subarray(take);
-    }
-    if (buf.length > 0) {
-      pending.push(buf);
-      length += buf.length;
-    }
-  }
-  if (length > 0) yield Buffer.concat(pending);
 }
