@@ -158,12 +158,14 @@ test('plugins add routes that share the headers and the error mapping; unexpecte
   await api.close();
 });
 
-test('distribution inspect is a 501 that says digest resolution needs the registry', async () => {
+test('distribution inspect refuses a malformed reference in docker\'s words and says when the registry cannot be reached', async () => {
   const api = testApi();
-  const res = await call(api.app, 'GET', '/v1.41/distribution/localhost/berth-demo:1/json');
-  assert.equal(res.status, 501);
-  assert.match(res.body.message, /localhost\/berth-demo:1/);
-  assert.match(res.body.message, /registry/);
+  const bad = await call(api.app, 'GET', '/v1.41/distribution/localhost:5000/Bad:1/json');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.message, 'invalid reference format: repository name must be lowercase: localhost:5000/Bad:1');
+  const down = await call(api.app, 'GET', '/v1.41/distribution/127.0.0.1:1/berth-demo:1/json');
+  assert.equal(down.status, 503);
+  assert.match(down.body.message, /^cannot reach the registry of 127\.0\.0\.1:1\/berth-demo:1: .*ECONNREFUSED/);
   await api.close();
 });
 

@@ -9,3 +9,5 @@ export { RegistryError } from './errors.js';
 export type { StorageDriver, FileInfo } from './storage-driver.js';
 export { PathNotFoundError } from './storage-driver.js';
 export { FilesystemDriver } from './filesystem-driver.js';
+export { Replicator } from './replication.js';
+export type { ReplicationListener, ReplicatorOptions } from './replication.js';

@@ -15,7 +15,9 @@ import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { closeGracefully } from '../common/http-close.js';
 import { immutabilityGuard, immutabilityRoutes } from './immutability.js';
+import { Replicator, type ReplicatorOptions } from './replication.js';
 import { retentionRoutes } from './retention-routes.js';
+import { replicationRoutes } from './routes-replication.js';
 import { createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -28,6 +30,8 @@ export interface RegistryOptions {
   authorize?: Authorizer;
   /** Berth's store for the registry's metadata; without it the registry opens `<dataDir>/registry.db`. */
   store?: Store;
+  /** Replication's retry and history settings (tests shorten the backoff). */
+  replication?: Pick<ReplicatorOptions, 'attempts' | 'backoffMs' | 'keepRuns'>;
 }
 
 export class Registry {
@@ -37,6 +41,7 @@ export class Registry {
     readonly address: string,
     readonly events: RegistryEvents,
     readonly store: Store,
+    readonly replicator: Replicator,
     private readonly log: Logger,
     /** Set when the registry opened the store itself, so closes it on stop. */
     private readonly ownStore: boolean,
@@ -48,6 +53,9 @@ export class Registry {
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
+    let address = '';
+    // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the same checks and events.
+    const replicator = new Replicator({ store, events, driver, log: opts.log, local: () => ({ url: `http://${address}` }), ...opts.replication });
     const app = createRegistryServer({
       driver,
       log: opts.log,
@@ -55,7 +63,7 @@ export class Registry {
       authorize: opts.authorize,
       store,
       guards: [immutabilityGuard(store)],
-      adminRoutes: [retentionRoutes, immutabilityRoutes],
+      adminRoutes: [retentionRoutes, immutabilityRoutes, replicationRoutes(replicator)],
     });
     try {
       await app.listen({ host: addr.host, port: addr.port });
@@ -66,12 +74,15 @@ export class Registry {
       throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
     }
     const port = (app.server.address() as { port: number }).port;
-    const registry = new Registry(app, hostPort(addr.host, port), events, store, opts.log, !opts.store);
+    address = hostPort(addr.host, port);
+    const registry = new Registry(app, address, events, store, replicator, opts.log, !opts.store);
+    replicator.start();
     opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
     return registry;
   }
 
   async stop(): Promise<void> {
+    await this.replicator.stop();
     await closeGracefully(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');

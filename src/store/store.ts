@@ -7,7 +7,24 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Config, Meta, Network, Node, RegistryCredential, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
+import type {
+  Cluster,
+  Config,
+  Meta,
+  Network,
+  Node,
+  RegistryCredential,
+  RegistryEndpoint,
+  RegistryProject,
+  RegistryRobot,
+  RegistryUser,
+  ReplicationPolicy,
+  ReplicationRun,
+  Secret,
+  Service,
+  ServiceRegistryAuth,
+  Task,
+} from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
@@ -63,6 +80,9 @@ export interface ReadTx {
   readonly registryRobots: NamedReader<RegistryRobot>;
   readonly registryCredentials: NamedReader<RegistryCredential>;
   readonly serviceRegistryAuths: TableReader<ServiceRegistryAuth>;
+  readonly registryEndpoints: NamedReader<RegistryEndpoint>;
+  readonly replicationPolicies: NamedReader<ReplicationPolicy>;
+  readonly replicationRuns: TableReader<ReplicationRun>;
   cluster(): Cluster | undefined;
 }
 
@@ -79,11 +99,35 @@ export interface Tx extends ReadTx {
   readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
   readonly registryCredentials: NamedReader<RegistryCredential> & TableWriter<RegistryCredential>;
   readonly serviceRegistryAuths: TableWriter<ServiceRegistryAuth>;
+  readonly registryEndpoints: NamedReader<RegistryEndpoint> & TableWriter<RegistryEndpoint>;
+  readonly replicationPolicies: NamedReader<ReplicationPolicy> & TableWriter<ReplicationPolicy>;
+  readonly replicationRuns: TableWriter<ReplicationRun>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
-type NamedKind = 'service' | 'secret' | 'config' | 'network' | 'registryUser' | 'registryProject' | 'registryRobot' | 'registryCredential';
-const NAMED: ReadonlySet<Kind> = new Set<NamedKind>(['service', 'secret', 'config', 'network', 'registryUser', 'registryProject', 'registryRobot', 'registryCredential']);
+type NamedKind =
+  | 'service'
+  | 'secret'
+  | 'config'
+  | 'network'
+  | 'registryUser'
+  | 'registryProject'
+  | 'registryRobot'
+  | 'registryCredential'
+  | 'registryEndpoint'
+  | 'replicationPolicy';
+const NAMED: ReadonlySet<Kind> = new Set<NamedKind>([
+  'service',
+  'secret',
+  'config',
+  'network',
+  'registryUser',
+  'registryProject',
+  'registryRobot',
+  'registryCredential',
+  'registryEndpoint',
+  'replicationPolicy',
+]);
 const byName = (o: { Spec: { Name?: string } }): string | undefined => o.Spec.Name;
 
 export class Store {
@@ -122,6 +166,9 @@ export class Store {
       registryRobot: new Table<RegistryRobot>({ name: byName }),
       registryCredential: new Table<RegistryCredential>({ name: byName }),
       serviceRegistryAuth: new Table<ServiceRegistryAuth>({}),
+      registryEndpoint: new Table<RegistryEndpoint>({ name: byName }),
+      replicationPolicy: new Table<ReplicationPolicy>({ name: byName }),
+      replicationRun: new Table<ReplicationRun>({}),
     };
     this.#load();
   }
@@ -241,6 +288,9 @@ export class Store {
       registryRobots: named('registryRobot'),
       registryCredentials: named('registryCredential'),
       serviceRegistryAuths: this.#reader('serviceRegistryAuth'),
+      registryEndpoints: named('registryEndpoint'),
+      replicationPolicies: named('replicationPolicy'),
+      replicationRuns: this.#reader('replicationRun'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -308,6 +358,9 @@ export class Store {
       registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
       registryCredentials: { ...read.registryCredentials, ...writer('registryCredential') },
       serviceRegistryAuths: writer('serviceRegistryAuth'),
+      registryEndpoints: { ...read.registryEndpoints, ...writer('registryEndpoint') },
+      replicationPolicies: { ...read.replicationPolicies, ...writer('replicationPolicy') },
+      replicationRuns: writer('replicationRun'),
     };
   }
 

@@ -1,7 +1,7 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { Cluster, Config, Network, Node, RegistryCredential, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
+import type { Cluster, Config, Network, Node, RegistryCredential, RegistryEndpoint, RegistryProject, RegistryRobot, RegistryUser, ReplicationPolicy, ReplicationRun, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
 
 export interface Kinds {
   node: Node;
@@ -16,6 +16,9 @@ export interface Kinds {
   registryRobot: RegistryRobot;
   registryCredential: RegistryCredential;
   serviceRegistryAuth: ServiceRegistryAuth;
+  registryEndpoint: RegistryEndpoint;
+  replicationPolicy: ReplicationPolicy;
+  replicationRun: ReplicationRun;
 }
 export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';

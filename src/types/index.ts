@@ -5,3 +5,4 @@ export * from './protocol.js';
 export * from './logs.js';
 export * from './registry.js';
 export * from './pull-auth.js';
+export * from './replication.js';

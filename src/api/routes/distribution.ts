@@ -1,17 +1,15 @@
-// GET /distribution/{name}/json: the CLI asks it to pin an image to a digest before create and
-// update. Berth cannot resolve digests until it talks to registries; the CLI treats the error as
-// a warning and creates the service with the image as written.
+// GET /distribution/{name}/json: the CLI asks it to pin an image to a digest before service
+// create and update. Berth asks the image's registry, with the request's X-Registry-Auth.
 
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, NotImplementedError } from '../../types/index.js';
+import { NotFoundError } from '../../types/index.js';
+import { inspectDistribution } from '../distribution-inspect.js';
 
 export function distributionRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { '*': string } }>('/distribution/*', (request) => {
+  app.get<{ Params: { '*': string } }>('/distribution/*', async (request) => {
     const path = request.params['*'];
     if (!path.endsWith('/json')) throw new NotFoundError('page not found');
-    const image = path.slice(0, -'/json'.length);
-    throw new NotImplementedError(
-      `can't resolve ${image} to a digest: image digest resolution needs Berth's registry support, which is not available yet; each node pulls the image as written`,
-    );
+    const auth = request.headers['x-registry-auth'];
+    return inspectDistribution(path.slice(0, -'/json'.length), typeof auth === 'string' && auth !== '' ? auth : undefined);
   });
 }

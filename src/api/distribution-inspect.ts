@@ -1,0 +1,110 @@
+// DistributionInspect: an image's manifest descriptor and platforms, asked of its registry with
+// the caller's X-Registry-Auth. `docker service create` uses it to pin the service's image to a
+// digest (name:tag@sha256:...) and to set the placement platforms, so every node runs the same
+// image. Like dockerd, loopback registries count as insecure: HTTPS without verifying the
+// certificate, then plain HTTP.
+
+import { isLoopback } from '../common/listen.js';
+import { RegistryClient, type Manifest } from '../common/registry-client.js';
+import type { Credentials } from '../common/registry-auth.js';
+import { InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
+import { familiar, parseImageReference, registryHost, type ImageReference } from './image-reference.js';
+
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Platform[];
+}
+interface Platform {
+  architecture: string;
+  os: string;
+  'os.version'?: string;
+  variant?: string;
+}
+
+const CONFIG_LIMIT = 1024 * 1024;
+
+export async function inspectDistribution(image: string, authHeader: string | undefined): Promise<DistributionInspect> {
+  const ref = parseImageReference(image);
+  const credentials = authHeader ? decodeRegistryAuth(authHeader) : undefined;
+  const host = registryHost(ref);
+  const hostname = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const insecure = isLoopback(hostname);
+  const schemes = insecure ? ['https', 'http'] : ['https'];
+  let last: unknown;
+  for (const scheme of schemes) {
+    const client = new RegistryClient({ url: `${scheme}://${host}`, credentials, insecure });
+    try {
+      return await inspectWith(client, ref);
+    } catch (err) {
+      last = err;
+      // Only a failure to talk (TLS to a plain-HTTP registry) moves on to the next scheme.
+      if (!(err instanceof UnavailableError)) break;
+    } finally {
+      client.close();
+    }
+  }
+  throw dockerError(ref, last);
+}
+
+async function inspectWith(client: RegistryClient, ref: ImageReference): Promise<DistributionInspect> {
+  const manifest = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+  return {
+    Descriptor: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
+    Platforms: await platformsOf(client, ref.repository, manifest),
+  };
+}
+
+/** platformsOf: an index's entries' platforms, or the platform in an image's config (as dockerd reads them). */
+async function platformsOf(client: RegistryClient, repository: string, manifest: Manifest): Promise<Platform[]> {
+  const doc = JSON.parse(manifest.content.toString('utf8')) as { manifests?: Array<{ platform?: Partial<Platform> }>; config?: { digest: string; size: number } };
+  if (doc.manifests) {
+    return doc.manifests
+      .map((m) => m.platform)
+      .filter((p): p is Partial<Platform> => !!p && !!p.os && p.os !== 'unknown' && !!p.architecture && p.architecture !== 'unknown')
+      .map(platform);
+  }
+  if (!doc.config || doc.config.size > CONFIG_LIMIT) return [];
+  const { stream } = await client.getBlob(repository, doc.config.digest);
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  try {
+    const config = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<Platform>;
+    return config.os || config.architecture ? [platform(config)] : [];
+  } catch {
+    return [];
+  }
+}
+
+const platform = (p: Partial<Platform>): Platform => ({
+  architecture: p.architecture ?? '',
+  os: p.os ?? '',
+  ...(p['os.version'] && { 'os.version': p['os.version'] }),
+  ...(p.variant && { variant: p.variant }),
+});
+
+/** decodeRegistryAuth reads X-Registry-Auth (base64url JSON; `auth` is base64 user:password). */
+export function decodeRegistryAuth(header: string): Credentials | undefined {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new InvalidArgumentError('invalid X-Registry-Auth header: it must be base64url-encoded JSON such as {"username","password","serveraddress"}; log in again with docker login');
+  }
+  if (typeof doc.username === 'string' && doc.username) return { username: doc.username, password: typeof doc.password === 'string' ? doc.password : '' };
+  if (typeof doc.auth === 'string' && doc.auth) {
+    const text = Buffer.from(doc.auth, 'base64').toString('utf8');
+    const i = text.indexOf(':');
+    if (i > 0) return { username: text.slice(0, i), password: text.slice(i + 1) };
+  }
+  return undefined;
+}
+
+/** dockerError words a registry failure the way dockerd does for pulls. */
+function dockerError(ref: ImageReference, err: unknown): Error {
+  const name = familiar(ref);
+  const why = (err as Error).message;
+  if (err instanceof NotFoundError) return new NotFoundError(`manifest for ${name} not found: manifest unknown: ${why}`);
+  if (err instanceof UnauthorizedError) return new UnauthorizedError(`unauthorized: authentication required for ${name}: ${why}`);
+  if (err instanceof UnavailableError) return new UnavailableError(`cannot reach the registry of ${name}: ${why}`);
+  return err as Error;
+}
