@@ -9,3 +9,5 @@ export { RegistryError } from './errors.js';
 export type { StorageDriver, FileInfo } from './storage-driver.js';
 export { PathNotFoundError } from './storage-driver.js';
 export { FilesystemDriver } from './filesystem-driver.js';
+export { GarbageCollector, DEFAULT_GC_GRACE_MS } from './gc.js';
+export type { GcRun, GcOptions } from './gc.js';

@@ -13,6 +13,9 @@ import { Store, loadStoreKey } from '../store/index.js';
 import type { Authorizer } from './access.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
+import { GarbageCollector, type GcOptions } from './gc.js';
+import { gcRoutes } from './gc-routes.js';
+import { SweepFence } from './sweep-fence.js';
 import { closeRegistryServer, createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -25,6 +28,8 @@ export interface RegistryOptions {
   authorize?: Authorizer;
   /** Berth's store for the registry's metadata; without it the registry opens `<dataDir>/registry.db`. */
   store?: Store;
+  /** Garbage collection: grace period and schedule (default: 1 h grace, no schedule). */
+  gc?: GcOptions;
 }
 
 export class Registry {
@@ -34,6 +39,7 @@ export class Registry {
     readonly address: string,
     readonly events: RegistryEvents,
     readonly store: Store,
+    readonly gc: GarbageCollector,
     private readonly log: Logger,
     /** Set when the registry opened the store itself, so closes it on stop. */
     private readonly ownStore: boolean,
@@ -45,7 +51,9 @@ export class Registry {
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
-    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize, store, adminRoutes: [] });
+    const fence = new SweepFence();
+    const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
+    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize, store, fence, adminRoutes: [gcRoutes(gc)] });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {
@@ -55,12 +63,14 @@ export class Registry {
       throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
     }
     const port = (app.server.address() as { port: number }).port;
-    const registry = new Registry(app, hostPort(addr.host, port), events, store, opts.log, !opts.store);
+    const registry = new Registry(app, hostPort(addr.host, port), events, store, gc, opts.log, !opts.store);
+    gc.start();
     opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
     return registry;
   }
 
   async stop(): Promise<void> {
+    await this.gc.stop();
     await closeRegistryServer(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');

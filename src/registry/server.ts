@@ -22,6 +22,7 @@ import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from 
 import type { StorageDriver } from './storage-driver.js';
 import { Guards, type RegistryGuard } from './guards.js';
 import type { Store } from '../store/index.js';
+import { SweepFence } from './sweep-fence.js';
 import { Uploads } from './uploads.js';
 
 /** distribution's limit, and the spec's "at least 4 megabytes". */
@@ -39,6 +40,8 @@ export interface RegistryServerOptions {
   guards?: RegistryGuard[];
   guard?: AdminGuard;
   adminRoutes?: AdminRoutes[];
+  /** Shared with the garbage collector, so pushes and sweeps never delete under each other. */
+  fence?: SweepFence;
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
@@ -60,11 +63,12 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   });
   const events = opts.events ?? new RegistryEvents(log);
   const guards = new Guards(opts.guards);
-  const blobs = new BlobStore(opts.driver, events, guards);
+  const fence = opts.fence ?? new SweepFence();
+  const blobs = new BlobStore(opts.driver, events, guards, fence);
   const services: Services = {
     blobs,
-    uploads: new Uploads(opts.driver, blobs),
-    manifests: new ManifestStore(opts.driver, blobs, events, guards),
+    uploads: new Uploads(opts.driver, blobs, fence),
+    manifests: new ManifestStore(opts.driver, blobs, events, guards, fence),
     events,
     maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
   };

@@ -15,6 +15,7 @@ import { RegistryError, uploadUnknown } from './errors.js';
 import type { Digest } from './names.js';
 import { paths } from './paths.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
+import { SweepFence } from './sweep-fence.js';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -37,11 +38,12 @@ export interface UploadStatus {
 
 export class Uploads {
   readonly #hashes = new Map<string, HashState>();
-  readonly #busy = new Set<string>();
 
   constructor(
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
+    /** Shared with the garbage collector, which holds a session while it removes it. */
+    private readonly fence: SweepFence = new SweepFence(),
   ) {}
 
   async start(repository: string): Promise<UploadStatus> {
@@ -165,14 +167,13 @@ export class Uploads {
 
   /** One request at a time per upload: interleaved appends would corrupt it. */
   async #exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (this.#busy.has(id)) {
+    if (!this.fence.holdUpload(id)) {
       throw new RegistryError('BLOB_UPLOAD_INVALID', 409, `another request is writing to upload ${id}; wait for it to finish`);
     }
-    this.#busy.add(id);
     try {
       return await work();
     } finally {
-      this.#busy.delete(id);
+      this.fence.releaseUpload(id);
     }
   }
 }
