@@ -15,7 +15,10 @@ import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { GarbageCollector, type GcOptions } from './gc.js';
 import { gcRoutes } from './gc-routes.js';
+import { quotaRoutes } from './quota-routes.js';
+import { QuotaGuard } from './quotas.js';
 import { SweepFence } from './sweep-fence.js';
+import { UsageAccountant } from './usage.js';
 import { closeRegistryServer, createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -53,7 +56,17 @@ export class Registry {
     const events = new RegistryEvents(opts.log);
     const fence = new SweepFence();
     const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
-    const app = createRegistryServer({ driver, log: opts.log, events, authorize: opts.authorize, store, fence, adminRoutes: [gcRoutes(gc)] });
+    const usage = new UsageAccountant(driver, events);
+    const app = createRegistryServer({
+      driver,
+      log: opts.log,
+      events,
+      authorize: opts.authorize,
+      store,
+      fence,
+      guards: [new QuotaGuard(store, usage, events)],
+      adminRoutes: [gcRoutes(gc), quotaRoutes(usage)],
+    });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {
