@@ -19,6 +19,8 @@ import { quotaRoutes } from './quota-routes.js';
 import { QuotaGuard } from './quotas.js';
 import { SweepFence } from './sweep-fence.js';
 import { UsageAccountant } from './usage.js';
+import { webhookRoutes } from './webhook-routes.js';
+import { WebhookNotifier, type WebhookOptions } from './webhooks.js';
 import { closeRegistryServer, createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -33,6 +35,8 @@ export interface RegistryOptions {
   store?: Store;
   /** Garbage collection: grace period and schedule (default: 1 h grace, no schedule). */
   gc?: GcOptions;
+  /** Webhook delivery: retries, backoff and timeout (default: 3 retries from 1 s, 3 s per attempt). */
+  webhooks?: WebhookOptions;
 }
 
 export class Registry {
@@ -43,6 +47,7 @@ export class Registry {
     readonly events: RegistryEvents,
     readonly store: Store,
     readonly gc: GarbageCollector,
+    private readonly webhooks: WebhookNotifier,
     private readonly log: Logger,
     /** Set when the registry opened the store itself, so closes it on stop. */
     private readonly ownStore: boolean,
@@ -57,6 +62,8 @@ export class Registry {
     const fence = new SweepFence();
     const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
     const usage = new UsageAccountant(driver, events);
+    let address = '';
+    const webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
     const app = createRegistryServer({
       driver,
       log: opts.log,
@@ -65,18 +72,20 @@ export class Registry {
       store,
       fence,
       guards: [new QuotaGuard(store, usage, events)],
-      adminRoutes: [gcRoutes(gc), quotaRoutes(usage)],
+      adminRoutes: [gcRoutes(gc), quotaRoutes(usage), webhookRoutes(webhooks)],
     });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {
+      webhooks.close();
       await app.close();
       if (!opts.store) store.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
     }
     const port = (app.server.address() as { port: number }).port;
-    const registry = new Registry(app, hostPort(addr.host, port), events, store, gc, opts.log, !opts.store);
+    address = hostPort(addr.host, port);
+    const registry = new Registry(app, address, events, store, gc, webhooks, opts.log, !opts.store);
     gc.start();
     opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
     return registry;
@@ -84,6 +93,7 @@ export class Registry {
 
   async stop(): Promise<void> {
     await this.gc.stop();
+    this.webhooks.close();
     await closeRegistryServer(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');

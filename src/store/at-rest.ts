@@ -1,10 +1,10 @@
-// Encryption at rest for the kinds whose stored form holds secret material (secrets' data):
+// Encryption at rest for the kinds whose stored form holds secret material (secrets' data, webhook signing keys):
 // AES-256-GCM per row, so the SQLite file and its WAL never hold a secret in the clear. Memory
 // holds plain objects; only the persisted form is sealed.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-const SEALED_KINDS: ReadonlySet<string> = new Set(['secret']);
+const SEALED_KINDS: ReadonlySet<string> = new Set(['secret', 'registryWebhook']);
 const PREFIX = 'aes256gcm:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type { Cluster, Config, Meta, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Meta, Network, Node, RegistryProject, RegistryRobot, RegistryUser, RegistryWebhook, Secret, Service, Task } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
 import { Table } from './table.js';
@@ -61,6 +61,7 @@ export interface ReadTx {
   readonly registryUsers: NamedReader<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot>;
+  readonly registryWebhooks: TableReader<RegistryWebhook>;
   cluster(): Cluster | undefined;
 }
 
@@ -75,6 +76,7 @@ export interface Tx extends ReadTx {
   readonly registryUsers: NamedReader<RegistryUser> & TableWriter<RegistryUser>;
   readonly registryProjects: NamedReader<RegistryProject> & TableWriter<RegistryProject>;
   readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
+  readonly registryWebhooks: TableWriter<RegistryWebhook>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
@@ -116,6 +118,7 @@ export class Store {
       registryUser: new Table<RegistryUser>({ name: byName }),
       registryProject: new Table<RegistryProject>({ name: byName }),
       registryRobot: new Table<RegistryRobot>({ name: byName }),
+      registryWebhook: new Table<RegistryWebhook>({}),
     };
     this.#load();
   }
@@ -233,6 +236,7 @@ export class Store {
       registryUsers: named('registryUser'),
       registryProjects: named('registryProject'),
       registryRobots: named('registryRobot'),
+      registryWebhooks: this.#reader('registryWebhook'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -298,6 +302,7 @@ export class Store {
       registryUsers: { ...read.registryUsers, ...writer('registryUser') },
       registryProjects: { ...read.registryProjects, ...writer('registryProject') },
       registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
+      registryWebhooks: writer('registryWebhook'),
     };
   }
 

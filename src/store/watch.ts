@@ -1,7 +1,7 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { Cluster, Config, Network, Node, RegistryProject, RegistryRobot, RegistryUser, Secret, Service, Task } from '../types/index.js';
+import type { Cluster, Config, Network, Node, RegistryProject, RegistryRobot, RegistryUser, RegistryWebhook, Secret, Service, Task } from '../types/index.js';
 
 export interface Kinds {
   node: Node;
@@ -14,6 +14,7 @@ export interface Kinds {
   registryUser: RegistryUser;
   registryProject: RegistryProject;
   registryRobot: RegistryRobot;
+  registryWebhook: RegistryWebhook;
 }
 export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';
