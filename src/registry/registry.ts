@@ -15,6 +15,7 @@ import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { GarbageCollector, type GcOptions } from './gc.js';
 import { gcRoutes } from './gc-routes.js';
+import { RegistryMetrics } from './metrics.js';
 import { quotaRoutes } from './quota-routes.js';
 import { QuotaGuard } from './quotas.js';
 import { SweepFence } from './sweep-fence.js';
@@ -64,6 +65,8 @@ export class Registry {
     const usage = new UsageAccountant(driver, events);
     let address = '';
     const webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
+    const metrics = new RegistryMetrics(driver, usage, events);
+    gc.onRun((run) => metrics.gcRun(run));
     const app = createRegistryServer({
       driver,
       log: opts.log,
@@ -71,6 +74,7 @@ export class Registry {
       authorize: opts.authorize,
       store,
       fence,
+      metrics,
       guards: [new QuotaGuard(store, usage, events)],
       adminRoutes: [gcRoutes(gc), quotaRoutes(usage), webhookRoutes(webhooks)],
     });
