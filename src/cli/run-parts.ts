@@ -20,6 +20,8 @@ export interface UpOptions {
   demo?: boolean;
   /** Registry HOST:PORT, or "off". */
   registry: string;
+  registryGcInterval?: number;
+  registryGcGrace?: number;
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.berth');
@@ -40,7 +42,13 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
-  const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log, store: manager.store }) : undefined;
+  const registry = registryOn ? await Registry.start({
+        dataDir: join(dataDir, 'registry'),
+        listen: opts.registry,
+        log,
+        store: manager.store,
+        gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace },
+      }) : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log });
   const stopAgent = new AbortController();
@@ -74,9 +82,9 @@ export async function runManager(opts: { dataDir?: string; listen: string; taskH
   await manager.stop();
 }
 
-export async function runRegistry(opts: { dataDir?: string; listen: string }, log: Logger): Promise<void> {
+export async function runRegistry(opts: { dataDir?: string; listen: string; gcInterval?: number; gcGrace?: number }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'registry');
-  const registry = await Registry.start({ dataDir, listen: opts.listen, log });
+  const registry = await Registry.start({ dataDir, listen: opts.listen, log, gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace } });
   process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.address} (data in ${dataDir})\n`);
   await untilSignal();
   await registry.stop();

@@ -10,7 +10,7 @@ import { RegistryEvents } from './events.js';
 import { OCI_MANIFEST } from './manifests.js';
 import { quotaRoutes } from './quota-routes.js';
 import { bytes, QuotaGuard } from './quotas.js';
-import { desc, pushBlob, pushImage, req, sha256, startRegistry, type TestRegistry } from './test-helpers.js';
+import { desc, pushBlob, pushImage, req, sha256, startRegistry, withQuery, type TestRegistry } from './test-helpers.js';
 import { UsageAccountant } from './usage.js';
 
 const json = { 'Content-Type': 'application/json' };
@@ -110,6 +110,13 @@ describe('project quotas', () => {
     assert.equal(start.status, 403);
     assert.match(start.json().errors[0].message, /quota exceeded: project tight/);
     assert.equal((await req(reg, 'HEAD', `/v2/tight/app/blobs/${sha256(big)}`)).status, 404);
+    // Through an upload session too; the refused session is discarded, so nothing of it lingers.
+    const session = (await req(reg, 'POST', '/v2/tight/app/blobs/uploads/')).headers.get('location')!;
+    assert.equal((await req(reg, 'PATCH', session, { body: big })).status, 202);
+    const close = await req(reg, 'PUT', withQuery(session, { digest: sha256(big) }));
+    assert.equal(close.status, 403);
+    assert.deepEqual(close.codes(), ['DENIED']);
+    assert.equal((await req(reg, 'GET', session)).status, 404);
 
     // Deleting the first image frees its bytes; the second then fits.
     assert.equal((await req(reg, 'DELETE', `/v2/tight/app/manifests/${first.digest}`)).status, 202);

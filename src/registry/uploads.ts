@@ -84,7 +84,13 @@ export class Uploads {
           actual,
         });
       }
-      await this.blobs.commit(repository, paths.uploadData(id), digest, size);
+      try {
+        await this.blobs.commit(repository, paths.uploadData(id), digest, size);
+      } catch (err) {
+        // A policy refused it (a quota): the client must push again once allowed, so keep nothing.
+        if (err instanceof RegistryError) await this.#discard(id);
+        throw err;
+      }
       await this.#discard(id);
       return size;
     });
@@ -139,6 +145,8 @@ export class Uploads {
 
   async #digest(id: string, digest: Digest, size: number): Promise<string> {
     const state = this.#hashes.get(id);
+    // A finished hash cannot take more bytes: it is used once.
+    this.#hashes.delete(id);
     if (state && state.algorithm === digest.algorithm && state.bytes === size) return `${state.algorithm}:${state.hash.digest('hex')}`;
     return digestOf(await this.driver.reader(paths.uploadData(id)), digest.algorithm);
   }
