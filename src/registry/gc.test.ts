@@ -208,6 +208,27 @@ describe('garbage collection', () => {
     assert.equal(done.status, 201);
   });
 
+  test('one run at a time; a manifest that cannot be read fails the run before anything is deleted', async () => {
+    const first = gc.run();
+    await assert.rejects(gc.run(), /garbage collection run \d+ \(started .*\) is still going: wait for it to finish/);
+    await first;
+
+    const img = await pushImage(reg, 'broken/app', 'v1', { seed: 'broken' });
+    const orphan = await pushBlob(reg, 'broken/app', 'orphan next to a broken manifest');
+    await ageStorage(reg, fence);
+    const file = join(reg.dir, 'storage', 'blobs', 'sha256', img.digest.slice(7, 9), img.digest.slice(7), 'data');
+    await writeFile(file, 'not a manifest');
+    try {
+      await assert.rejects(gc.run(), new RegExp(`manifest ${img.digest} in broken/app cannot be read`));
+      const [last] = gc.history();
+      assert.equal(last!.status, 'failed');
+      assert.match(last!.error!, /cannot be read/);
+      assert.equal((await req(reg, 'HEAD', `/v2/broken/app/blobs/${orphan}`)).status, 200, 'nothing was deleted');
+    } finally {
+      await writeFile(file, img.manifest);
+    }
+  });
+
   test('pushes running alongside back-to-back collections all land complete', async () => {
     // Old content that every push mounts or uploads again while the collector may be sweeping it.
     const shared = Array.from({ length: 4 }, (_, i) => Buffer.from(`shared layer ${i}`));

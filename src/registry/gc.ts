@@ -139,15 +139,22 @@ export class GarbageCollector {
       await this.#sweepLinks(run, mark, cutoff);
       await this.#sweepUploads(run, cutoff);
       run.status = 'succeeded';
+      run.finishedAt = new Date().toISOString();
       this.log.info({ run }, 'registry gc: finished');
     } catch (err) {
       run.status = 'failed';
       run.error = (err as Error).message;
+      run.finishedAt = new Date().toISOString();
       this.log.error({ err, run: run.id }, 'registry gc: failed');
       throw err;
     } finally {
-      run.finishedAt = new Date().toISOString();
-      for (const listener of this.#listeners) listener({ ...run });
+      for (const listener of this.#listeners) {
+        try {
+          listener({ ...run });
+        } catch (err) {
+          this.log.error({ err }, 'registry gc: a run listener failed');
+        }
+      }
     }
     return { ...run };
   }
@@ -189,6 +196,7 @@ export class GarbageCollector {
         await this.driver.delete(data.slice(0, -'/data'.length));
       };
       if (run.dryRun) {
+        if (this.fence.usedSince(digest.text, cutoff)) continue;
         run.linksDeleted += links.length;
       } else if (!(await this.fence.deleteUnused(digest.text, cutoff, remove))) {
         continue;
@@ -202,7 +210,7 @@ export class GarbageCollector {
   async #sweepLinks(run: GcRun, mark: Mark, cutoff: number): Promise<void> {
     for (const [digest, links] of mark.unreferenced) {
       if (run.dryRun) {
-        run.linksDeleted += links.length;
+        if (!this.fence.usedSince(digest, cutoff)) run.linksDeleted += links.length;
         continue;
       }
       await this.fence.deleteUnused(digest, cutoff, async () => {

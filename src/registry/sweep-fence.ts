@@ -22,13 +22,18 @@ export class SweepFence {
     await Promise.all(texts.map((text) => this.#deleting.get(text)));
   }
 
+  /** usedSince says whether a push relied on the digest at or after `since` (what a dry run would skip). */
+  usedSince(digest: string, since: number): boolean {
+    return (this.#lastUse.get(digest) ?? -Infinity) >= since;
+  }
+
   /**
    * deleteUnused runs `remove` unless the digest was used at or after `since`; pushes that rely on
    * the digest meanwhile wait for it. Resolves with whether it ran.
    */
   async deleteUnused(digest: string, since: number, remove: () => Promise<void>): Promise<boolean> {
     // Check and claim with no await in between, so no use() can slip between them.
-    if ((this.#lastUse.get(digest) ?? -Infinity) >= since || this.#deleting.has(digest)) return false;
+    if (this.usedSince(digest, since) || this.#deleting.has(digest)) return false;
     const done = remove();
     const settled = done.then(
       () => undefined,
