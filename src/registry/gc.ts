@@ -70,6 +70,7 @@ export class GarbageCollector {
   ) {
     this.graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
     this.intervalMs = opts.intervalMs ?? 0;
+    fence.retainFor(this.graceMs);
   }
 
   /** start begins the schedule, if there is one. */
@@ -132,7 +133,7 @@ export class GarbageCollector {
   async #collect(run: GcRun): Promise<GcRun> {
     const cutoff = Date.parse(run.startedAt) - this.graceMs;
     try {
-      this.fence.forget(cutoff);
+      this.fence.beginSweep(cutoff);
       const mark = await this.#mark(cutoff);
       run.blobsMarked = mark.marked.size;
       await this.#sweepBlobs(run, mark, cutoff);
@@ -148,6 +149,7 @@ export class GarbageCollector {
       this.log.error({ err, run: run.id }, 'registry gc: failed');
       throw err;
     } finally {
+      this.fence.endSweep();
       for (const listener of this.#listeners) {
         try {
           listener({ ...run });

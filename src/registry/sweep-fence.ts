@@ -8,18 +8,42 @@
 
 import type { Digest } from './names.js';
 
+/** Uses between two prunings of old ones, so memory stays bounded even if the collector never runs. */
+const PRUNE_EVERY = 1024;
+
 export class SweepFence {
   /** When each digest was last relied on (ms since the epoch). */
   readonly #lastUse = new Map<string, number>();
   readonly #deleting = new Map<string, Promise<void>>();
   readonly #heldUploads = new Set<string>();
+  /** Uses older than this no sweep looks at: the collector's grace period. */
+  #retainMs = 60 * 60 * 1000;
+  /** While a run is going, the oldest use its sweep looks at. */
+  #sweepFrom: number | undefined;
+  #uses = 0;
+
+  /** retainFor sets how long uses matter: the collector's grace period. */
+  retainFor(ms: number): void {
+    this.#retainMs = ms;
+  }
 
   /** use records that a push relies on these digests now, after waiting out their deletion in progress. */
   async use(digests: readonly (Digest | string)[]): Promise<void> {
     const now = Date.now();
     const texts = digests.map((d) => (typeof d === 'string' ? d : d.text));
     for (const text of texts) this.#lastUse.set(text, now);
+    if (++this.#uses % PRUNE_EVERY === 0) this.forget(Math.min(now - this.#retainMs, this.#sweepFrom ?? Infinity));
     await Promise.all(texts.map((text) => this.#deleting.get(text)));
+  }
+
+  /** beginSweep marks a collector run that skips uses at or after `since`; older ones are dropped. */
+  beginSweep(since: number): void {
+    this.#sweepFrom = since;
+    this.forget(since);
+  }
+
+  endSweep(): void {
+    this.#sweepFrom = undefined;
   }
 
   /** usedSince says whether a push relied on the digest at or after `since` (what a dry run would skip). */
@@ -48,7 +72,7 @@ export class SweepFence {
     return true;
   }
 
-  /** forget drops uses older than `before`, which no sweep looks at any more. */
+  /** forget drops uses older than `before`. */
   forget(before: number): void {
     for (const [digest, at] of this.#lastUse) if (at < before) this.#lastUse.delete(digest);
   }
