@@ -29,6 +29,7 @@ describe('webhooks', () => {
   let reg: TestRegistry;
   let store: Store;
   let notifier: WebhookNotifier;
+  let events: RegistryEvents;
   let receiver: Server;
   let receiverUrl: string;
   const received: Received[] = [];
@@ -71,7 +72,7 @@ describe('webhooks', () => {
     receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
 
     store = new Store();
-    const events = new RegistryEvents(silentLogger());
+    events = new RegistryEvents(silentLogger());
     const first = await startRegistry();
     const usage = new UsageAccountant(first.driver, events);
     notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000 });
@@ -156,6 +157,17 @@ describe('webhooks', () => {
     assert.match(payload.event_data.custom_attributes.details, /quota exceeded: project full uses 0 bytes of its quota of 10 bytes/);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(at('/disabled').length + at('/pushes').length, 0);
+  });
+
+  test('replication results are sent as REPLICATION with their status and remote', async () => {
+    createProject('repl');
+    await hook('repl', { url: `${receiverUrl}/repl`, events: ['replication'] });
+    events.emit({ action: 'replicate', target: 'manifest', repository: 'repl/app', digest: 'sha256:' + 'a'.repeat(64), tag: 'v1', status: 'failed', remote: 'http://other:5000/repl/app', message: 'connection refused' });
+    const got = await waitFor('the replication event', () => at('/repl')[0]);
+    const payload = JSON.parse(got.body);
+    assert.equal(payload.type, 'REPLICATION');
+    assert.deepEqual(payload.event_data.replication, { status: 'failed', remote: 'http://other:5000/repl/app', message: 'connection refused' });
+    assert.equal(payload.event_data.resources[0].resource_url, 'registry.test:5000/repl/app:v1');
   });
 
   test('the policy API checks input, hides the secret, replaces optimistically and deletes', async () => {
