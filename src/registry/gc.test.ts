@@ -4,10 +4,12 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { Store } from '../store/index.js';
+import { FilesystemDriver } from './filesystem-driver.js';
 import { GarbageCollector, type GcRun } from './gc.js';
 import { gcRoutes } from './gc-routes.js';
 import { OCI_MANIFEST } from './manifests.js';
@@ -77,15 +79,18 @@ describe('garbage collection', () => {
   let fence: SweepFence;
   let gc: GarbageCollector;
 
+  let dir: string;
+
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-registry-gc-'));
     fence = new SweepFence();
-    reg = await startRegistry({ fence, store: new Store() });
-    gc = new GarbageCollector(reg.driver, fence, silentLogger());
-    await reg.app.close();
-    // The admin routes need the collector, which needs the server's fence: start again with both.
-    reg = await startRegistry({ fence, store: new Store(), adminRoutes: [gcRoutes(gc)] }, reg.dir);
+    gc = new GarbageCollector(await FilesystemDriver.open(join(dir, 'storage')), fence, silentLogger());
+    reg = await startRegistry({ fence, store: new Store(), adminRoutes: [gcRoutes(gc)] }, dir);
   });
-  after(() => reg.close());
+  after(async () => {
+    await reg.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   test('sweeps old unreferenced blobs, their links and emptied repositories; keeps what manifests reference; a dry run only reports', async () => {
     const kept = await pushImage(reg, 'gc/app', 'v1');

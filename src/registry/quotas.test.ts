@@ -3,10 +3,14 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newId } from '../common/ids.js';
 import { silentLogger } from '../common/log.js';
 import { Store } from '../store/index.js';
 import { RegistryEvents } from './events.js';
+import { FilesystemDriver } from './filesystem-driver.js';
 import { OCI_MANIFEST } from './manifests.js';
 import { quotaRoutes } from './quota-routes.js';
 import { bytes, QuotaGuard } from './quotas.js';
@@ -19,6 +23,7 @@ describe('project quotas', () => {
   let reg: TestRegistry;
   let store: Store;
   let usage: UsageAccountant;
+  let dir: string;
 
   const createProject = (name: string, quota: number): void => {
     store.update((tx) =>
@@ -37,16 +42,15 @@ describe('project quotas', () => {
   before(async () => {
     store = new Store();
     const events = new RegistryEvents(silentLogger());
-    // The accountant reads the server's storage: start once to get the driver, then with everything.
-    const first = await startRegistry();
-    usage = new UsageAccountant(first.driver, events);
-    await first.app.close();
-    reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [quotaRoutes(usage)] }, first.dir);
+    dir = await mkdtemp(join(tmpdir(), 'berth-registry-quotas-'));
+    usage = new UsageAccountant(await FilesystemDriver.open(join(dir, 'storage')), events);
+    reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [quotaRoutes(usage)] }, dir);
     events.on((e) => reg.events.push(e));
   });
   after(async () => {
     await reg.close();
     store.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   test('usage counts each blob a project\'s manifests reference once, across its repositories; one-component names are in library', async () => {

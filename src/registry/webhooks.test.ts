@@ -5,11 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { newId } from '../common/ids.js';
 import { silentLogger } from '../common/log.js';
 import { Store } from '../store/index.js';
 import { RegistryEvents } from './events.js';
+import { FilesystemDriver } from './filesystem-driver.js';
 import { QuotaGuard } from './quotas.js';
 import { pushImage, req, startRegistry, type TestRegistry } from './test-helpers.js';
 import { UsageAccountant } from './usage.js';
@@ -30,6 +34,7 @@ describe('webhooks', () => {
   let store: Store;
   let notifier: WebhookNotifier;
   let events: RegistryEvents;
+  let dir: string;
   let receiver: Server;
   let receiverUrl: string;
   const received: Received[] = [];
@@ -73,17 +78,17 @@ describe('webhooks', () => {
 
     store = new Store();
     events = new RegistryEvents(silentLogger());
-    const first = await startRegistry();
-    const usage = new UsageAccountant(first.driver, events);
+    dir = await mkdtemp(join(tmpdir(), 'berth-registry-webhooks-'));
+    const usage = new UsageAccountant(await FilesystemDriver.open(join(dir, 'storage')), events);
     notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000 });
-    await first.app.close();
-    reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [webhookRoutes(notifier)] }, first.dir);
+    reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [webhookRoutes(notifier)] }, dir);
   });
   after(async () => {
     notifier.close();
     await reg.close();
     store.close();
     await new Promise((r) => receiver.close(r));
+    await rm(dir, { recursive: true, force: true });
   });
 
   test('a push, a pull and a delete reach the endpoint as Harbor-style payloads, signed with the secret', async () => {
