@@ -191,11 +191,14 @@ export class GarbageCollector {
       if (!content || content.modifiedAt.getTime() >= cutoff) continue;
       const links = mark.unreferenced.get(digest.text) ?? [];
       mark.unreferenced.delete(digest.text);
-      const remove = async (): Promise<void> => {
+      const remove = async (): Promise<boolean> => {
         // Links first: a crash in between leaves content the next run frees, never a link to nothing.
-        for (const link of links) await this.#deleteLink(run, link.repository, link.digest);
+        let relinked = false;
+        for (const link of links) relinked = !(await this.#deleteLink(run, link.repository, link.digest)) || relinked;
+        if (relinked) return false;
         const data = paths.blobData(digest);
         await this.driver.delete(data.slice(0, -'/data'.length));
+        return true;
       };
       if (run.dryRun) {
         if (this.fence.usedSince(digest.text, cutoff)) continue;
@@ -217,17 +220,21 @@ export class GarbageCollector {
       }
       await this.fence.deleteUnused(digest, cutoff, async () => {
         for (const link of links) await this.#deleteLink(run, link.repository, link.digest);
+        return true;
       });
     }
   }
 
-  async #deleteLink(run: GcRun, repository: string, digest: Digest): Promise<void> {
+  /** Deletes a link unless it was written again meanwhile; resolves with whether it is gone. */
+  async #deleteLink(run: GcRun, repository: string, digest: Digest): Promise<boolean> {
     const link = paths.layerLink(repository, digest);
     const now = await this.driver.stat(link);
-    if (!now || now.modifiedAt.getTime() >= Date.parse(run.startedAt) - this.graceMs) return; // re-linked meanwhile
+    if (!now) return true;
+    if (now.modifiedAt.getTime() >= Date.parse(run.startedAt) - this.graceMs) return false;
     await this.driver.delete(link.slice(0, -'/link'.length));
     run.linksDeleted++;
     if ((await this.driver.stat(paths.repository(repository))) === undefined) run.repositoriesRemoved++;
+    return true;
   }
 
   async #sweepUploads(run: GcRun, cutoff: number): Promise<void> {

@@ -53,9 +53,9 @@ export class SweepFence {
 
   /**
    * deleteUnused runs `remove` unless the digest was used at or after `since`; pushes that rely on
-   * the digest meanwhile wait for it. Resolves with whether it ran.
+   * the digest meanwhile wait for it. Resolves with whether it ran and deleted (what `remove` says).
    */
-  async deleteUnused(digest: string, since: number, remove: () => Promise<void>): Promise<boolean> {
+  async deleteUnused(digest: string, since: number, remove: () => Promise<boolean>): Promise<boolean> {
     // Check and claim with no await in between, so no use() can slip between them.
     if (this.usedSince(digest, since) || this.#deleting.has(digest)) return false;
     const done = remove();
@@ -65,11 +65,10 @@ export class SweepFence {
     );
     this.#deleting.set(digest, settled);
     try {
-      await done;
+      return await done;
     } finally {
       this.#deleting.delete(digest);
     }
-    return true;
   }
 
   /** forget drops uses older than `before`. */
