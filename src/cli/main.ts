@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../common/log.js';
+import { parseDuration } from '../common/time.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
 import { DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
@@ -17,6 +18,19 @@ const program = new Command('berth')
 
 const logger = (name: string, fallback: string) => createLogger(name, program.opts().logLevel ?? process.env.BERTH_LOG_LEVEL ?? fallback);
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const duration = (value: string): number => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+/** A grace shorter than a push takes would sweep the blobs of pushes whose manifest has not arrived yet. */
+const gcGrace = (value: string): number => {
+  const ms = duration(value);
+  if (ms < 60_000) throw new InvalidArgumentError('use at least 1m, so pushes in progress keep their blobs');
+  return ms;
+};
 const historyLimit = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('use a whole number from 0 to 1000');
@@ -33,6 +47,8 @@ program
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
   .option('--registry <host:port|off>', 'OCI registry address (loopback only until TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry-gc-interval <duration>', 'run the registry garbage collector this often, e.g. 24h (default: only on request)', duration)
+  .option('--registry-gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -48,6 +64,8 @@ program
   .description('run the OCI registry only (foreground)')
   .option('--data-dir <dir>', 'storage directory (default ~/.berth/registry)')
   .option('--listen <host:port>', 'registry address (loopback only until TLS)', DEFAULT_REGISTRY_LISTEN)
+  .option('--gc-interval <duration>', 'run the garbage collector this often, e.g. 24h (default: only on request)', duration)
+  .option('--gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
 program

@@ -22,6 +22,8 @@ export interface UpOptions {
   demo?: boolean;
   /** Registry HOST:PORT, or "off". */
   registry: string;
+  registryGcInterval?: number;
+  registryGcGrace?: number;
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.berth');
@@ -42,7 +44,13 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
-  const registry = registryOn ? await Registry.start({ dataDir: join(dataDir, 'registry'), listen: opts.registry, log, store: manager.store }) : undefined;
+  const registry = registryOn ? await Registry.start({
+        dataDir: join(dataDir, 'registry'),
+        listen: opts.registry,
+        log,
+        store: manager.store,
+        gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace },
+      }) : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   // The local agent pulls from the platform's own registry, plain HTTP on loopback.
   const insecureRegistries = registry ? loopbackNames(registry.address) : [];
@@ -78,9 +86,9 @@ export async function runManager(opts: { dataDir?: string; listen: string; taskH
   await manager.stop();
 }
 
-export async function runRegistry(opts: { dataDir?: string; listen: string }, log: Logger): Promise<void> {
+export async function runRegistry(opts: { dataDir?: string; listen: string; gcInterval?: number; gcGrace?: number }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'registry');
-  const registry = await Registry.start({ dataDir, listen: opts.listen, log });
+  const registry = await Registry.start({ dataDir, listen: opts.listen, log, gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace } });
   process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.address} (data in ${dataDir})\n`);
   await untilSignal();
   await registry.stop();

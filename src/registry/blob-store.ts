@@ -10,6 +10,7 @@ import type { RegistryEvents } from './events.js';
 import type { Digest } from './names.js';
 import { paths } from './paths.js';
 import type { StorageDriver } from './storage-driver.js';
+import { SweepFence } from './sweep-fence.js';
 
 export interface BlobRange {
   offset: number;
@@ -21,6 +22,7 @@ export class BlobStore {
     private readonly driver: StorageDriver,
     private readonly events: RegistryEvents,
     private readonly guards: Guards = new Guards(),
+    private readonly fence: SweepFence = new SweepFence(),
   ) {}
 
   /** Size of a blob linked into the repository, or undefined. */
@@ -39,6 +41,8 @@ export class BlobStore {
    */
   async commit(repository: string, uploadPath: string, digest: Digest, size: number): Promise<void> {
     await this.guards.blobCommit({ repository, digest, size });
+    // Existing content is reused below: the collector must not remove it meanwhile.
+    await this.fence.use([digest]);
     const target = paths.blobData(digest);
     if ((await this.driver.stat(target)) === undefined) await this.driver.move(uploadPath, target);
     await this.#link(repository, digest);
@@ -47,6 +51,7 @@ export class BlobStore {
 
   /** mount links a blob from another repository; false if that repository does not have it. */
   async mount(repository: string, from: string, digest: Digest): Promise<number | undefined> {
+    await this.fence.use([digest]);
     const size = await this.size(from, digest);
     if (size === undefined) return undefined;
     await this.guards.blobCommit({ repository, digest, size, from });
@@ -71,6 +76,7 @@ export class BlobStore {
 
   /** putContent stores small content (a manifest) by its digest; identical content already stored is kept. */
   async putContent(digest: Digest, content: Buffer): Promise<void> {
+    await this.fence.use([digest]);
     if (!(await this.hasContent(digest))) await this.driver.putContent(paths.blobData(digest), content);
   }
 

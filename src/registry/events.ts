@@ -5,7 +5,12 @@
 import type { Logger } from '../common/log.js';
 
 export interface RegistryEvent {
-  action: 'push' | 'pull' | 'delete';
+  /**
+   * push, pull, delete: what a request did. quotaExceeded: a push the project's quota refused
+   * (with `message`). replicate: the outcome of copying an artifact to or from another registry
+   * (with `status`, `remote` and, on failure, `message`), emitted by replication.
+   */
+  action: 'push' | 'pull' | 'delete' | 'quotaExceeded' | 'replicate';
   /** What the action was on: a blob, a manifest (by digest), or a tag. */
   target: 'blob' | 'manifest' | 'tag';
   repository: string;
@@ -15,6 +20,12 @@ export interface RegistryEvent {
   mediaType?: string;
   /** For a cross-repository mount: where the blob came from. */
   from?: string;
+  /** quotaExceeded: why the push was refused; replicate: what went wrong. */
+  message?: string;
+  /** replicate: whether the copy succeeded. */
+  status?: 'succeeded' | 'failed';
+  /** replicate: the other registry (its URL and repository). */
+  remote?: string;
 }
 
 export type RegistryListener = (event: RegistryEvent) => void;

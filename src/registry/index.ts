@@ -11,3 +11,5 @@ export { PathNotFoundError } from './storage-driver.js';
 export { FilesystemDriver } from './filesystem-driver.js';
 export { Replicator } from './replication.js';
 export type { ReplicationListener, ReplicatorOptions } from './replication.js';
+export { GarbageCollector, DEFAULT_GC_GRACE_MS } from './gc.js';
+export type { GcRun, GcOptions } from './gc.js';

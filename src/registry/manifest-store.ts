@@ -15,6 +15,7 @@ import { parseManifest, type Descriptor } from './manifests.js';
 import { parseDigest, type Digest, type Reference } from './names.js';
 import { paths } from './paths.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
+import { SweepFence } from './sweep-fence.js';
 
 interface RevisionLink {
   mediaType: string;
@@ -39,6 +40,7 @@ export class ManifestStore {
     private readonly blobs: BlobStore,
     private readonly events: RegistryEvents,
     private readonly guards: Guards = new Guards(),
+    private readonly fence: SweepFence = new SweepFence(),
   ) {}
 
   async exists(repository: string): Promise<boolean> {
@@ -70,6 +72,8 @@ export class ManifestStore {
         actual: digest.text,
       });
     }
+    // Before the check, so the collector cannot remove what the check finds (or the manifest's own bytes).
+    await this.fence.use([digest, ...parsed.blobs, ...parsed.manifests]);
     const blobSizes = await this.#checkReferences(repository, parsed.blobs, parsed.manifests);
     await this.guards.manifestPut({
       repository,

@@ -18,6 +18,15 @@ import { immutabilityGuard, immutabilityRoutes } from './immutability.js';
 import { Replicator, type ReplicatorOptions } from './replication.js';
 import { retentionRoutes } from './retention-routes.js';
 import { replicationRoutes } from './routes-replication.js';
+import { GarbageCollector, type GcOptions } from './gc.js';
+import { gcRoutes } from './gc-routes.js';
+import { RegistryMetrics } from './metrics.js';
+import { quotaRoutes } from './quota-routes.js';
+import { QuotaGuard } from './quotas.js';
+import { SweepFence } from './sweep-fence.js';
+import { UsageAccountant } from './usage.js';
+import { webhookRoutes } from './webhook-routes.js';
+import { WebhookNotifier, type WebhookOptions } from './webhooks.js';
 import { createRegistryServer } from './server.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
@@ -32,6 +41,10 @@ export interface RegistryOptions {
   store?: Store;
   /** Replication's retry and history settings (tests shorten the backoff). */
   replication?: Pick<ReplicatorOptions, 'attempts' | 'backoffMs' | 'keepRuns'>;
+  /** Garbage collection: grace period and schedule (default: 1 h grace, no schedule). */
+  gc?: GcOptions;
+  /** Webhook delivery: retries, backoff and timeout (default: 3 retries from 1 s, 3 s per attempt). */
+  webhooks?: WebhookOptions;
 }
 
 export class Registry {
@@ -42,6 +55,8 @@ export class Registry {
     readonly events: RegistryEvents,
     readonly store: Store,
     readonly replicator: Replicator,
+    readonly gc: GarbageCollector,
+    private readonly webhooks: WebhookNotifier,
     private readonly log: Logger,
     /** Set when the registry opened the store itself, so closes it on stop. */
     private readonly ownStore: boolean,
@@ -53,21 +68,37 @@ export class Registry {
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
     const events = new RegistryEvents(opts.log);
+    const fence = new SweepFence();
+    const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
+    const usage = new UsageAccountant(driver, events);
     let address = '';
+    const webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
+    const metrics = new RegistryMetrics(driver, usage, events);
+    gc.onRun((run) => metrics.gcRun(run));
     // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the same checks and events.
     const replicator = new Replicator({ store, events, driver, log: opts.log, local: () => ({ url: `http://${address}` }), ...opts.replication });
+    // Each replicated (or failed) artifact reaches webhooks and metrics as a `replicate` event.
+    replicator.onRun((run) => {
+      for (const a of run.Artifacts) {
+        if (a.Status === 'skipped') continue;
+        events.emit({ action: 'replicate', target: 'manifest', repository: a.Repository, digest: a.Digest, tag: a.Tag, status: a.Status, remote: a.Destination, message: a.Error });
+      }
+    });
     const app = createRegistryServer({
       driver,
       log: opts.log,
       events,
       authorize: opts.authorize,
       store,
-      guards: [immutabilityGuard(store)],
-      adminRoutes: [retentionRoutes, immutabilityRoutes, replicationRoutes(replicator)],
+      fence,
+      metrics,
+      guards: [new QuotaGuard(store, usage, events), immutabilityGuard(store)],
+      adminRoutes: [retentionRoutes, immutabilityRoutes, replicationRoutes(replicator), gcRoutes(gc), quotaRoutes(usage), webhookRoutes(webhooks)],
     });
     try {
       await app.listen({ host: addr.host, port: addr.port });
     } catch (err) {
+      webhooks.close();
       await app.close();
       if (!opts.store) store.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
@@ -75,14 +106,17 @@ export class Registry {
     }
     const port = (app.server.address() as { port: number }).port;
     address = hostPort(addr.host, port);
-    const registry = new Registry(app, address, events, store, replicator, opts.log, !opts.store);
+    const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store);
     replicator.start();
+    gc.start();
     opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
     return registry;
   }
 
   async stop(): Promise<void> {
     await this.replicator.stop();
+    await this.gc.stop();
+    this.webhooks.close();
     await closeGracefully(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');

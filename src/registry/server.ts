@@ -22,6 +22,8 @@ import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from 
 import type { StorageDriver } from './storage-driver.js';
 import { Guards, type RegistryGuard } from './guards.js';
 import type { Store } from '../store/index.js';
+import type { RegistryMetrics } from './metrics.js';
+import { SweepFence } from './sweep-fence.js';
 import { Uploads } from './uploads.js';
 
 /** distribution's limit, and the spec's "at least 4 megabytes". */
@@ -39,6 +41,10 @@ export interface RegistryServerOptions {
   guards?: RegistryGuard[];
   guard?: AdminGuard;
   adminRoutes?: AdminRoutes[];
+  /** Shared with the garbage collector, so pushes and sweeps never delete under each other. */
+  fence?: SweepFence;
+  /** With metrics, every request is measured and `/metrics` serves them. */
+  metrics?: RegistryMetrics;
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
@@ -60,11 +66,12 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   });
   const events = opts.events ?? new RegistryEvents(log);
   const guards = new Guards(opts.guards);
-  const blobs = new BlobStore(opts.driver, events, guards);
+  const fence = opts.fence ?? new SweepFence();
+  const blobs = new BlobStore(opts.driver, events, guards, fence);
   const services: Services = {
     blobs,
-    uploads: new Uploads(opts.driver, blobs),
-    manifests: new ManifestStore(opts.driver, blobs, events, guards),
+    uploads: new Uploads(opts.driver, blobs, fence),
+    manifests: new ManifestStore(opts.driver, blobs, events, guards, fence),
     events,
     maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
   };
@@ -78,6 +85,7 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'registry request');
+    opts.metrics?.request(request.url, request.method, reply.statusCode, reply.elapsedTime / 1000, Number(reply.getHeader('content-length')) || undefined);
   });
 
   app.route({
@@ -104,6 +112,11 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
       return handler({ request, reply, name, ref, query, services });
     },
   });
+
+  const metrics = opts.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => reply.header('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+  }
 
   if (opts.store) {
     registerAdmin(app, { store: opts.store, guard: opts.guard ?? trustEveryone, driver: opts.driver, events, manifests: services.manifests, log }, opts.adminRoutes ?? []);

@@ -15,6 +15,7 @@ import { RegistryError, uploadUnknown } from './errors.js';
 import type { Digest } from './names.js';
 import { paths } from './paths.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
+import { SweepFence } from './sweep-fence.js';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -37,11 +38,12 @@ export interface UploadStatus {
 
 export class Uploads {
   readonly #hashes = new Map<string, HashState>();
-  readonly #busy = new Set<string>();
 
   constructor(
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
+    /** Shared with the garbage collector, which holds a session while it removes it. */
+    private readonly fence: SweepFence = new SweepFence(),
   ) {}
 
   async start(repository: string): Promise<UploadStatus> {
@@ -82,7 +84,13 @@ export class Uploads {
           actual,
         });
       }
-      await this.blobs.commit(repository, paths.uploadData(id), digest, size);
+      try {
+        await this.blobs.commit(repository, paths.uploadData(id), digest, size);
+      } catch (err) {
+        // A policy refused it (a quota): the client must push again once allowed, so keep nothing.
+        if (err instanceof RegistryError) await this.#discard(id);
+        throw err;
+      }
       await this.#discard(id);
       return size;
     });
@@ -137,6 +145,8 @@ export class Uploads {
 
   async #digest(id: string, digest: Digest, size: number): Promise<string> {
     const state = this.#hashes.get(id);
+    // A finished hash cannot take more bytes: it is used once.
+    this.#hashes.delete(id);
     if (state && state.algorithm === digest.algorithm && state.bytes === size) return `${state.algorithm}:${state.hash.digest('hex')}`;
     return digestOf(await this.driver.reader(paths.uploadData(id)), digest.algorithm);
   }
@@ -165,14 +175,13 @@ export class Uploads {
 
   /** One request at a time per upload: interleaved appends would corrupt it. */
   async #exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (this.#busy.has(id)) {
+    if (!this.fence.holdUpload(id)) {
       throw new RegistryError('BLOB_UPLOAD_INVALID', 409, `another request is writing to upload ${id}; wait for it to finish`);
     }
-    this.#busy.add(id);
     try {
       return await work();
     } finally {
-      this.#busy.delete(id);
+      this.fence.releaseUpload(id);
     }
   }
 }

@@ -1,11 +1,12 @@
 // Encryption at rest for the kinds whose stored form holds secret material (secrets' data,
-// registry passwords, services' X-Registry-Auth and remote registry endpoints' passwords):
+// registry passwords, services' X-Registry-Auth, remote registry endpoints' passwords and
+// webhook signing keys):
 // AES-256-GCM per row, so the SQLite file and its WAL never hold a secret in the clear. Memory
 // holds plain objects; only the persisted form is sealed.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-const SEALED_KINDS: ReadonlySet<string> = new Set(['secret', 'registryCredential', 'serviceRegistryAuth', 'registryEndpoint']);
+const SEALED_KINDS: ReadonlySet<string> = new Set(['secret', 'registryCredential', 'serviceRegistryAuth', 'registryEndpoint', 'registryWebhook']);
 const PREFIX = 'aes256gcm:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -20,6 +20,7 @@ import type {
   RegistryUser,
   ReplicationPolicy,
   ReplicationRun,
+  RegistryWebhook,
   Secret,
   Service,
   ServiceRegistryAuth,
@@ -83,6 +84,7 @@ export interface ReadTx {
   readonly registryEndpoints: NamedReader<RegistryEndpoint>;
   readonly replicationPolicies: NamedReader<ReplicationPolicy>;
   readonly replicationRuns: TableReader<ReplicationRun>;
+  readonly registryWebhooks: TableReader<RegistryWebhook>;
   cluster(): Cluster | undefined;
 }
 
@@ -102,6 +104,7 @@ export interface Tx extends ReadTx {
   readonly registryEndpoints: NamedReader<RegistryEndpoint> & TableWriter<RegistryEndpoint>;
   readonly replicationPolicies: NamedReader<ReplicationPolicy> & TableWriter<ReplicationPolicy>;
   readonly replicationRuns: TableWriter<ReplicationRun>;
+  readonly registryWebhooks: TableWriter<RegistryWebhook>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
@@ -169,6 +172,7 @@ export class Store {
       registryEndpoint: new Table<RegistryEndpoint>({ name: byName }),
       replicationPolicy: new Table<ReplicationPolicy>({ name: byName }),
       replicationRun: new Table<ReplicationRun>({}),
+      registryWebhook: new Table<RegistryWebhook>({}),
     };
     this.#load();
   }
@@ -291,6 +295,7 @@ export class Store {
       registryEndpoints: named('registryEndpoint'),
       replicationPolicies: named('replicationPolicy'),
       replicationRuns: this.#reader('replicationRun'),
+      registryWebhooks: this.#reader('registryWebhook'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -361,6 +366,7 @@ export class Store {
       registryEndpoints: { ...read.registryEndpoints, ...writer('registryEndpoint') },
       replicationPolicies: { ...read.replicationPolicies, ...writer('replicationPolicy') },
       replicationRuns: writer('replicationRun'),
+      registryWebhooks: writer('registryWebhook'),
     };
   }
 

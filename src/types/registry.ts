@@ -43,6 +43,25 @@ export interface RegistryProject extends Meta {
   Spec: RegistryProjectSpec;
 }
 
+/** What a webhook can be told about: artifacts pushed, pulled or deleted, pushes over quota, replication results. */
+export type WebhookEventType = 'push' | 'pull' | 'delete' | 'quotaExceeded' | 'replication';
+
+export interface RegistryWebhookSpec {
+  /** The project whose events are sent. */
+  Project: string;
+  /** Free text naming the endpoint for people. */
+  Name: string;
+  /** http(s) URL the events are POSTed to. */
+  Url: string;
+  Events: WebhookEventType[];
+  /** HMAC-SHA256 key of the X-Berth-Signature header; never returned by the API. */
+  Secret?: string;
+  Enabled: boolean;
+}
+export interface RegistryWebhook extends Meta {
+  Spec: RegistryWebhookSpec;
+}
+
 export type RobotAction = 'pull' | 'push' | 'delete';
 
 export interface RobotPermission {

@@ -1,0 +1,272 @@
+// Online garbage collection: mark and sweep over the storage driver while pushes and pulls go on.
+//
+// Mark: every manifest revision of every repository marks its own bytes and what it references
+// (config, layers, index entries). A blob link written within the grace period marks its blob too:
+// that is a blob pushed (or mounted, or re-linked by a new push of old content) whose manifest has
+// not arrived yet.
+// Sweep, of things older than the grace period only: blobs nothing marked (with their links), blob
+// links that no manifest of their repository references, and upload sessions nobody finished.
+// A push that relies on a digest between mark and sweep records it in the SweepFence first, and
+// the sweep skips every digest used within the grace period; an upload a request is writing to is
+// held and skipped. Repositories left with no objects disappear with their last link (the driver
+// keeps no empty prefixes).
+
+import type { Logger } from '../common/log.js';
+import { UnavailableError } from '../types/index.js';
+import type { Digest } from './names.js';
+import { paths, UPLOADS } from './paths.js';
+import type { StorageDriver } from './storage-driver.js';
+import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs } from './storage-walk.js';
+import type { SweepFence } from './sweep-fence.js';
+import type { UploadInfo } from './uploads.js';
+
+/** Harbor skips blobs younger than 2 h, zot's gcDelay is 1 h: long enough for any push to finish. */
+export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+const HISTORY = 20;
+
+export interface GcRun {
+  id: number;
+  startedAt: string;
+  finishedAt?: string;
+  status: 'running' | 'succeeded' | 'failed';
+  error?: string;
+  /** Nothing was deleted; the counts say what would have been. */
+  dryRun: boolean;
+  graceSeconds: number;
+  /** Distinct blobs (manifests included) in use. */
+  blobsMarked: number;
+  blobsDeleted: number;
+  /** Bytes of deleted blobs and upload sessions. */
+  bytesFreed: number;
+  uploadsDeleted: number;
+  /** Links of blobs into repositories that no manifest there references. */
+  linksDeleted: number;
+  /** Repositories that had only such links, and are gone. */
+  repositoriesRemoved: number;
+}
+
+export interface GcOptions {
+  graceMs?: number;
+  /** Runs the collector every so often; off when absent or 0. */
+  intervalMs?: number;
+}
+
+export type GcListener = (run: GcRun) => void;
+
+export class GarbageCollector {
+  readonly graceMs: number;
+  readonly intervalMs: number;
+  readonly #runs: GcRun[] = [];
+  readonly #listeners = new Set<GcListener>();
+  #current: Promise<GcRun> | undefined;
+  #nextId = 1;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly fence: SweepFence,
+    private readonly log: Logger,
+    opts: GcOptions = {},
+  ) {
+    this.graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
+    this.intervalMs = opts.intervalMs ?? 0;
+    fence.retainFor(this.graceMs);
+  }
+
+  /** start begins the schedule, if there is one. */
+  start(): void {
+    if (this.intervalMs <= 0 || this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (this.#current) return; // a manual run is going on; the next tick will do
+      this.run().catch((err: unknown) => this.log.error({ err }, 'registry gc: scheduled run failed'));
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** stop ends the schedule and waits for a run in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#current?.catch(() => undefined);
+  }
+
+  /** onRun subscribes to finished runs; returns the unsubscribe function. */
+  onRun(listener: GcListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get running(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /** history lists the last runs, newest first. */
+  history(): GcRun[] {
+    return this.#runs.map((r) => ({ ...r })).reverse();
+  }
+
+  /** run collects garbage now; one run at a time. A failed run is recorded and rethrown. */
+  async run(opts: { dryRun?: boolean } = {}): Promise<GcRun> {
+    const current = this.#runs.at(-1);
+    if (this.#current && current) {
+      throw new UnavailableError(`garbage collection run ${current.id} (started ${current.startedAt}) is still going: wait for it to finish`);
+    }
+    const run: GcRun = {
+      id: this.#nextId++,
+      startedAt: new Date().toISOString(),
+      status: 'running',
+      dryRun: opts.dryRun ?? false,
+      graceSeconds: this.graceMs / 1000,
+      blobsMarked: 0,
+      blobsDeleted: 0,
+      bytesFreed: 0,
+      uploadsDeleted: 0,
+      linksDeleted: 0,
+      repositoriesRemoved: 0,
+    };
+    this.#runs.push(run);
+    if (this.#runs.length > HISTORY) this.#runs.shift();
+    this.#current = this.#collect(run).finally(() => (this.#current = undefined));
+    return this.#current;
+  }
+
+  async #collect(run: GcRun): Promise<GcRun> {
+    const cutoff = Date.parse(run.startedAt) - this.graceMs;
+    try {
+      this.fence.beginSweep(cutoff);
+      const mark = await this.#mark(cutoff);
+      run.blobsMarked = mark.marked.size;
+      await this.#sweepBlobs(run, mark, cutoff);
+      await this.#sweepLinks(run, mark, cutoff);
+      await this.#sweepUploads(run, cutoff);
+      run.status = 'succeeded';
+      run.finishedAt = new Date().toISOString();
+      this.log.info({ run }, 'registry gc: finished');
+    } catch (err) {
+      run.status = 'failed';
+      run.error = (err as Error).message;
+      run.finishedAt = new Date().toISOString();
+      this.log.error({ err, run: run.id }, 'registry gc: failed');
+      throw err;
+    } finally {
+      this.fence.endSweep();
+      for (const listener of this.#listeners) {
+        try {
+          listener({ ...run });
+        } catch (err) {
+          this.log.error({ err }, 'registry gc: a run listener failed');
+        }
+      }
+    }
+    return { ...run };
+  }
+
+  async #mark(cutoff: number): Promise<Mark> {
+    const marked = new Set<string>();
+    /** Old links no manifest of their repository references, by digest. */
+    const unreferenced = new Map<string, { repository: string; digest: Digest }[]>();
+    for await (const repository of repositories(this.driver)) {
+      const inRepository = new Set<string>();
+      for (const digest of await manifestDigests(this.driver, repository)) {
+        inRepository.add(digest.text);
+        const refs = await manifestRefs(this.driver, repository, digest);
+        for (const d of [...(refs?.blobs ?? []), ...(refs?.manifests ?? [])]) inRepository.add(d.text);
+      }
+      for (const digest of await linkedBlobs(this.driver, repository)) {
+        if (inRepository.has(digest.text)) continue;
+        const link = await this.driver.stat(paths.layerLink(repository, digest));
+        if (!link) continue;
+        if (link.modifiedAt.getTime() >= cutoff) marked.add(digest.text);
+        else unreferenced.set(digest.text, [...(unreferenced.get(digest.text) ?? []), { repository, digest }]);
+      }
+      for (const d of inRepository) marked.add(d);
+    }
+    return { marked, unreferenced };
+  }
+
+  async #sweepBlobs(run: GcRun, mark: Mark, cutoff: number): Promise<void> {
+    for await (const digest of storedBlobs(this.driver)) {
+      if (mark.marked.has(digest.text)) continue;
+      const content = await this.driver.stat(paths.blobData(digest));
+      if (!content || content.modifiedAt.getTime() >= cutoff) continue;
+      const links = mark.unreferenced.get(digest.text) ?? [];
+      mark.unreferenced.delete(digest.text);
+      const remove = async (): Promise<boolean> => {
+        // Links first: a crash in between leaves content the next run frees, never a link to nothing.
+        let relinked = false;
+        for (const link of links) relinked = !(await this.#deleteLink(run, link.repository, link.digest)) || relinked;
+        if (relinked) return false;
+        const data = paths.blobData(digest);
+        await this.driver.delete(data.slice(0, -'/data'.length));
+        return true;
+      };
+      if (run.dryRun) {
+        if (this.fence.usedSince(digest.text, cutoff)) continue;
+        run.linksDeleted += links.length;
+      } else if (!(await this.fence.deleteUnused(digest.text, cutoff, remove))) {
+        continue;
+      }
+      run.blobsDeleted++;
+      run.bytesFreed += content.size;
+    }
+  }
+
+  /** Links to blobs still in use elsewhere, which their own repository never referenced. */
+  async #sweepLinks(run: GcRun, mark: Mark, cutoff: number): Promise<void> {
+    for (const [digest, links] of mark.unreferenced) {
+      if (run.dryRun) {
+        if (!this.fence.usedSince(digest, cutoff)) run.linksDeleted += links.length;
+        continue;
+      }
+      await this.fence.deleteUnused(digest, cutoff, async () => {
+        for (const link of links) await this.#deleteLink(run, link.repository, link.digest);
+        return true;
+      });
+    }
+  }
+
+  /** Deletes a link unless it was written again meanwhile; resolves with whether it is gone. */
+  async #deleteLink(run: GcRun, repository: string, digest: Digest): Promise<boolean> {
+    const link = paths.layerLink(repository, digest);
+    const now = await this.driver.stat(link);
+    if (!now) return true;
+    if (now.modifiedAt.getTime() >= Date.parse(run.startedAt) - this.graceMs) return false;
+    await this.driver.delete(link.slice(0, -'/link'.length));
+    run.linksDeleted++;
+    if ((await this.driver.stat(paths.repository(repository))) === undefined) run.repositoriesRemoved++;
+    return true;
+  }
+
+  async #sweepUploads(run: GcRun, cutoff: number): Promise<void> {
+    for (const id of await this.driver.list(UPLOADS)) {
+      const [info, data] = await Promise.all([this.#uploadInfo(id), this.driver.stat(paths.uploadData(id))]);
+      // A session is as young as its start or its last write, whichever is later.
+      const started = info ? Date.parse(info.startedAt) : NaN;
+      const lastActive = Math.max(Number.isNaN(started) ? -Infinity : started, data?.modifiedAt.getTime() ?? -Infinity);
+      if (lastActive >= cutoff) continue;
+      if (!run.dryRun) {
+        if (!this.fence.holdUpload(id)) continue; // a request is writing to it right now
+        try {
+          await this.driver.delete(paths.upload(id));
+        } finally {
+          this.fence.releaseUpload(id);
+        }
+      }
+      run.uploadsDeleted++;
+      run.bytesFreed += data?.size ?? 0;
+    }
+  }
+
+  async #uploadInfo(id: string): Promise<UploadInfo | undefined> {
+    try {
+      return JSON.parse((await this.driver.getContent(paths.uploadInfo(id))).toString()) as UploadInfo;
+    } catch {
+      return undefined; // gone meanwhile, or a crash left only the data
+    }
+  }
+}
+
+interface Mark {
+  marked: Set<string>;
+  unreferenced: Map<string, { repository: string; digest: Digest }[]>;
+}

@@ -1,0 +1,88 @@
+// A registry process killed (SIGKILL) in the middle of an upload: after a restart nothing of the
+// upload is visible, and the garbage collector leaves nothing of it in storage.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { silentLogger } from '../../src/common/log.js';
+import { Registry } from '../../src/registry/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let dir: string | undefined;
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Every file under a directory (relative paths), skipping the driver's temporary-files area. */
+async function files(root: string, sub = ''): Promise<string[]> {
+  const found: string[] = [];
+  for (const e of await readdir(join(root, sub), { withFileTypes: true }).catch(() => [])) {
+    if (e.name === '.tmp') continue;
+    const rel = sub ? `${sub}/${e.name}` : e.name;
+    if (e.isDirectory()) found.push(...(await files(root, rel)));
+    else found.push(rel);
+  }
+  return found;
+}
+
+test('a registry killed mid-upload shows nothing of it after a restart, and GC leaves nothing of it behind', { timeout: 60_000 }, async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-gc-crash-'));
+  const dataDir = join(dir, 'registry');
+  const script = `
+    import { Registry } from './src/registry/index.js';
+    import { silentLogger } from './src/common/log.js';
+    const r = await Registry.start({ dataDir: ${JSON.stringify(dataDir)}, listen: '127.0.0.1:0', log: silentLogger() });
+    console.log('ADDRESS ' + r.address);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const address = await new Promise<string>((resolveP, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ADDRESS (\S+)/.exec(out);
+        if (m) resolveP(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`the registry exited (${code}) before listening`)));
+    });
+    const blob = Buffer.alloc(4 * 1024 * 1024, 7);
+    const start = await fetch(`http://${address}/v2/crash/app/blobs/uploads/`, { method: 'POST' });
+    assert.equal(start.status, 202);
+    const location = start.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    // Half of the blob, then the client stalls; the registry is killed while the PATCH is open.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(blob.subarray(0, blob.length / 2));
+      },
+    });
+    const patch = fetch(`http://${address}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit).catch(() => undefined);
+    const data = join(dataDir, 'storage', 'uploads', id, 'data');
+    for (let i = 0; ((await stat(data).catch(() => undefined))?.size ?? 0) < blob.length / 2; i++) {
+      assert.ok(i < 200, 'the first half of the upload reached storage');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    await patch;
+  } finally {
+    child.kill('SIGKILL');
+  }
+
+  const registry = await Registry.start({ dataDir, listen: '127.0.0.1:0', log: silentLogger(), gc: { graceMs: 300 } });
+  try {
+    const digest = `sha256:${createHash('sha256').update(Buffer.alloc(4 * 1024 * 1024, 7)).digest('hex')}`;
+    assert.equal((await fetch(`http://${registry.address}/v2/crash/app/blobs/${digest}`, { method: 'HEAD' })).status, 404);
+    assert.deepEqual(await files(join(dataDir, 'storage', 'blobs')), [], 'no content of the upload is in the blob store');
+    assert.equal((await files(join(dataDir, 'storage', 'uploads'))).length, 2, 'the session (info and data) is left by the crash');
+    await new Promise((r) => setTimeout(r, 400));
+    const run = await registry.gc.run();
+    assert.equal(run.uploadsDeleted, 1);
+    assert.equal(run.bytesFreed, 2 * 1024 * 1024);
+    assert.deepEqual(await files(join(dataDir, 'storage')), [], 'nothing of the upload is left');
+  } finally {
+    await registry.stop();
+  }
+});
