@@ -32,7 +32,9 @@ program
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
-  .option('--registry <host:port|off>', 'OCI registry address (loopback only until TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry <host:port|off>', 'OCI registry address (off loopback only with TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry-tls-cert <file>', "PEM certificate for the registry's HTTPS")
+  .option('--registry-tls-key <file>', "PEM private key for the registry's HTTPS")
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -47,7 +49,9 @@ program
   .command('registry')
   .description('run the OCI registry only (foreground)')
   .option('--data-dir <dir>', 'storage directory (default ~/.berth/registry)')
-  .option('--listen <host:port>', 'registry address (loopback only until TLS)', DEFAULT_REGISTRY_LISTEN)
+  .option('--listen <host:port>', 'registry address (off loopback only with TLS)', DEFAULT_REGISTRY_LISTEN)
+  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
 program

@@ -39,6 +39,8 @@ export interface RegistryServerOptions {
   guards?: RegistryGuard[];
   guard?: AdminGuard;
   adminRoutes?: AdminRoutes[];
+  /** PEM certificate and key: serve HTTPS. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
@@ -57,6 +59,8 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
+    // The registry is one server either way; fastify's https typing is a different instance type.
+    ...((opts.https ? { https: opts.https } : {}) as object),
   });
   const events = opts.events ?? new RegistryEvents(log);
   const guards = new Guards(opts.guards);

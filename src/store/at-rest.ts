@@ -4,7 +4,8 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-const SEALED_KINDS: ReadonlySet<string> = new Set(['secret']);
+// Registry users and robots hold only hashes, but hashes too are kept out of a copied file.
+const SEALED_KINDS: ReadonlySet<string> = new Set(['secret', 'registryUser', 'registryRobot']);
 const PREFIX = 'aes256gcm:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
