@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
+import { registerRegistryCommands } from './registry/index.js';
 import { DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
 import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
 
@@ -66,6 +67,7 @@ program
   .action((opts) => runAgent(opts, logger('berth-agent', 'info')));
 
 registerUserCommands(program);
+registerRegistryCommands(program);
 
 try {
   await program.parseAsync();
