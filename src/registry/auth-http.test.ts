@@ -11,6 +11,22 @@ import { Registry } from './registry.js';
 
 const ADMIN = 'Admin12345';
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+/** The fields these tests read from JSON answers (admin API, token endpoint and /v2 errors). */
+interface Body {
+  message: string;
+  errors: { code: string; message: string }[];
+  token: string;
+  access_token: string;
+  expires_in: number;
+  scope: string;
+  error: string;
+  Name: string;
+  Public: boolean;
+  QuotaBytes: number;
+  Secret: string;
+  length: number;
+  [index: number]: Body;
+}
 const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 describe('registry token auth and admin API', () => {
@@ -18,20 +34,20 @@ describe('registry token auth and admin API', () => {
   let registry: Registry;
   let url: string;
 
-  const api = async (method: string, path: string, auth: string | undefined, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> => {
+  const api = async (method: string, path: string, auth: string | undefined, body?: unknown): Promise<{ status: number; json: Body; headers: Headers }> => {
     const res = await fetch(`${url}/berth/v1/registry${path}`, {
       method,
       headers: { ...(auth && { Authorization: auth }), ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+    return { status: res.status, json: (text ? JSON.parse(text) : undefined) as Body, headers: res.headers };
   };
-  const token = async (auth: string | undefined, ...scopes: string[]): Promise<{ status: number; body: any }> => {
+  const token = async (auth: string | undefined, ...scopes: string[]): Promise<{ status: number; body: Body }> => {
     const q = new URLSearchParams({ service: 'berth-registry' });
     for (const s of scopes) q.append('scope', s);
     const res = await fetch(`${url}/service/token?${q}`, { headers: auth ? { Authorization: auth } : {} });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as Body };
   };
   const accessOf = (jwt: string): unknown => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()).access;
 
@@ -65,7 +81,7 @@ describe('registry token auth and admin API', () => {
     const put = await fetch(`${url}/v2/team/app/manifests/1`, { method: 'PUT', body: '{}' });
     assert.equal(put.status, 401);
     assert.equal(put.headers.get('www-authenticate'), `Bearer realm="${url}/service/token",service="berth-registry",scope="repository:team/app:pull,push"`);
-    assert.equal(((await put.json()) as any).errors[0].code, 'UNAUTHORIZED');
+    assert.equal(((await put.json()) as Body).errors[0]!.code, 'UNAUTHORIZED');
   });
 
   test('the token endpoint grants the intersection of asked and allowed, never failing for too much', async () => {
@@ -91,13 +107,13 @@ describe('registry token auth and admin API', () => {
       fetch(`${url}/service/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
     const ok = await post({ grant_type: 'password', username: 'guest', password: 'Guest1234', service: 'berth-registry', client_id: 'test', scope: 'repository:team/app:pull,push' });
     assert.equal(ok.status, 200);
-    const body = (await ok.json()) as any;
+    const body = (await ok.json()) as Body;
     assert.equal(body.scope, 'repository:team/app:pull');
     assert.deepEqual(accessOf(body.access_token), [{ type: 'repository', name: 'team/app', actions: ['pull'] }]);
     assert.equal((await post({ grant_type: 'password', username: 'guest', password: 'nope', service: 'berth-registry', client_id: 'test' })).status, 401);
     const refresh = await post({ grant_type: 'refresh_token', refresh_token: 'x', service: 'berth-registry', client_id: 'test' });
     assert.equal(refresh.status, 400);
-    assert.equal(((await refresh.json()) as any).error, 'unsupported_grant_type');
+    assert.equal(((await refresh.json()) as Body).error, 'unsupported_grant_type');
   });
 
   test('a token without the scope gets 401 insufficient_scope; a bad token invalid_token; a push into a missing project DENIED', async () => {
@@ -105,7 +121,7 @@ describe('registry token auth and admin API', () => {
     const push = await fetch(`${url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${guest}` } });
     assert.equal(push.status, 401);
     assert.match(push.headers.get('www-authenticate')!, /scope="repository:team\/app:pull,push",error="insufficient_scope"$/);
-    assert.match(((await push.json()) as any).errors[0].message, /guest may not push team\/app/);
+    assert.match(((await push.json()) as Body).errors[0]!.message, /guest may not push team\/app/);
     // The same token pulls.
     assert.equal((await fetch(`${url}/v2/team/app/tags/list`, { headers: { Authorization: `Bearer ${guest}` } })).status, 404);
 
@@ -117,7 +133,7 @@ describe('registry token auth and admin API', () => {
     const admin = (await token(basic('admin', ADMIN), 'repository:nowhere/app:pull,push')).body.token;
     const denied = await fetch(`${url}/v2/nowhere/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${admin}` } });
     assert.equal(denied.status, 403);
-    const err = ((await denied.json()) as any).errors[0];
+    const err = ((await denied.json()) as Body).errors[0]!;
     assert.equal(err.code, 'DENIED');
     assert.match(err.message, /project nowhere does not exist: create it first \(berth project create nowhere\)/);
   });
@@ -159,7 +175,7 @@ describe('registry token auth and admin API', () => {
     assert.ok(created.json.Secret.length >= 40);
     const listed = await api('GET', '/robots?project=team', admin);
     assert.equal(listed.json.length, 1);
-    assert.equal(listed.json[0].Secret, undefined);
+    assert.equal(listed.json[0]!.Secret, undefined);
     assert.equal(JSON.stringify(registry.store.view((tx) => tx.registryRobots.list())).includes(created.json.Secret), false, 'only a hash is stored');
 
     const robot = basic('robot$team+ci', created.json.Secret);
@@ -171,7 +187,7 @@ describe('registry token auth and admin API', () => {
     assert.equal((await api('PUT', '/robots/robot$team+ci', admin, { Disabled: true })).status, 200);
     const disabled = await token(robot);
     assert.equal(disabled.status, 401);
-    assert.match(disabled.body.errors[0].message, /disabled/);
+    assert.match(disabled.body.errors[0]!.message, /disabled/);
     // A developer cannot make robots of the project; a robot needs a real action list.
     assert.equal((await api('POST', '/robots', basic('dev', 'Dev123456'), { Name: 'x', Project: 'team', Actions: ['pull'] })).status, 403);
     assert.match((await api('POST', '/robots', admin, { Name: 'y', Project: 'team', Actions: ['fly'] })).json.message, /^Actions: /);
@@ -184,7 +200,7 @@ describe('registry token auth and admin API', () => {
     });
     const expired = await token(basic('robot$old', expiring.json.Secret));
     assert.equal(expired.status, 401);
-    assert.match(expired.body.errors[0].message, /expired/);
+    assert.match(expired.body.errors[0]!.message, /expired/);
   });
 
   test('a project holding repositories is not deleted, and the refusal names them', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT, generateKeyPair } from 'jose';
+import { SignJWT, generateKeyPair, type CryptoKey } from 'jose';
 import { ISSUER, InvalidTokenError, SERVICE, TokenKeys, parseScopes } from './tokens.js';
 
 const valid = (name: string): boolean => /^[a-z0-9/._-]+$/.test(name);
