@@ -4,18 +4,16 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { buildBusyboxImage } from '../../src/agent/index.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
 import { TEST_ADMIN_PASSWORD, registryAdmin } from '../helpers/registry-auth.js';
 
-const exec = promisify(execFile);
 const IMAGE = 'localhost/auth-docker-busybox:1';
 
 describe('registry token auth with Docker Engine', { timeout: 240_000 }, () => {
