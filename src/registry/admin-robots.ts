@@ -26,8 +26,10 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
 
   app.post('/robots', async (request, reply) => {
     const b = body(request);
-    const short = checkRobotName(b.Name);
     const project = b.Project === undefined ? undefined : checkProjectName(b.Project, 'Project');
+    // Who may create it depends only on the project, so callers learn about rights before fields.
+    await guard(request, project ? { project, role: 'projectAdmin' } : { admin: true });
+    const short = checkRobotName(b.Name);
     let permissions: RobotPermission[];
     if (project) {
       permissions = [{ Project: project, Actions: checkActions(b.Actions, 'Actions') }];
@@ -48,7 +50,6 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
       expiresAt = new Date(Date.now() + (days as number) * 86_400_000).toISOString();
     }
     const name = project ? `robot$${project}+${short}` : `robot$${short}`;
-    await guard(request, needFor(name));
     for (const p of permissions) {
       if (p.Project !== '*' && !store.view((tx) => tx.registryProjects.byName(p.Project))) throw new NotFoundError(`project ${p.Project} does not exist: create it first (berth project create ${p.Project})`);
     }
