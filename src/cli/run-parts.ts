@@ -7,7 +7,7 @@ import type { Logger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
 import { Manager } from '../manager/index.js';
-import { Registry, checkRegistryListen } from '../registry/index.js';
+import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { InvalidArgumentError } from '../types/index.js';
 import { parseLabels } from './labels.js';
 import { startDemo } from './demo.js';
@@ -40,6 +40,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const registryOn = opts.registry !== 'off';
   const registryTls = tlsFiles(opts.registryTlsCert, opts.registryTlsKey, '--registry-tls-cert', '--registry-tls-key');
   if (registryOn) checkRegistryListen(opts.registry, registryTls !== undefined);
+  if (registryOn && registryTls) await loadTls(registryTls);
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });

@@ -60,7 +60,7 @@ export class Registry {
 
   static async start(opts: RegistryOptions): Promise<Registry> {
     const addr = checkRegistryListen(opts.listen, opts.tls !== undefined);
-    const https = opts.tls && { cert: await readPem(opts.tls.certFile, 'certificate'), key: await readPem(opts.tls.keyFile, 'key') };
+    const https = opts.tls && (await loadTls(opts.tls));
     await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     let app: FastifyInstance | undefined;
@@ -113,6 +113,11 @@ export function checkRegistryListen(text: string, tls = false): { host: string; 
     );
   }
   return addr;
+}
+
+/** loadTls reads the PEM certificate and key, failing with a message naming the file and the fix. */
+export async function loadTls(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  return { cert: await readPem(files.certFile, 'certificate'), key: await readPem(files.keyFile, 'key') };
 }
 
 async function readPem(path: string, what: string): Promise<Buffer> {

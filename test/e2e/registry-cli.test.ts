@@ -72,11 +72,18 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     assert.match(open.output, /refusing to serve the registry on 0\.0\.0\.0:\d+ without TLS: .*--tls-cert FILE --tls-key FILE/);
   });
 
-  test('berth up refuses a non-loopback registry address before starting anything', async () => {
+  test('berth up refuses a non-loopback registry address without TLS, and half or unreadable TLS files, before starting anything', async () => {
     const data = dir();
     const up = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000']);
     assert.equal(await exited(up), 1);
     assert.match(up.output, /refusing to serve the registry on 10\.1\.2\.3:5000/);
+    assert.equal(existsSync(join(data, 'engine')), false, 'no engine was started');
+    const half = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000', '--registry-tls-cert', join(data, 'cert.pem')]);
+    assert.equal(await exited(half), 1);
+    assert.match(half.output, /give both --registry-tls-cert FILE and --registry-tls-key FILE/);
+    const missing = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000', '--registry-tls-cert', join(data, 'cert.pem'), '--registry-tls-key', join(data, 'key.pem')]);
+    assert.equal(await exited(missing), 1);
+    assert.match(missing.output, /cannot read the registry's TLS certificate .*cert\.pem/);
     assert.equal(existsSync(join(data, 'engine')), false, 'no engine was started');
   });
 

@@ -50,8 +50,14 @@ export async function writeAuthFile(file: AuthFile): Promise<void> {
 export function registryUrl(text: string): { key: string; url: string } {
   const m = /^(https?):\/\/([^/]+)\/?$/.exec(text);
   const hostport = m ? m[2]! : text;
-  const addr = parseListen(hostport.includes(':') && !/^\[.*\]$/.test(hostport) ? hostport : `${hostport}:${m?.[1] === 'http' ? 80 : 443}`, DEFAULT_REGISTRY);
-  if (!addr.host) throw new InvalidArgumentError(`invalid registry "${text}": use HOST:PORT, e.g. ${DEFAULT_REGISTRY}, or https://HOST:PORT`);
+  const invalid = (): InvalidArgumentError => new InvalidArgumentError(`invalid registry "${text}": use HOST:PORT, e.g. ${DEFAULT_REGISTRY}, or https://HOST:PORT`);
+  let addr;
+  try {
+    addr = parseListen(/:\d+$/.test(hostport) ? hostport : `${hostport}:${m?.[1] === 'http' ? 80 : 443}`, DEFAULT_REGISTRY);
+  } catch {
+    throw invalid();
+  }
+  if (!addr.host || addr.host.includes('/')) throw invalid();
   const key = `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
   const scheme = m?.[1] ?? (isLoopback(addr.host) ? 'http' : 'https');
   return { key, url: `${scheme}://${key}` };
