@@ -3,11 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { Registry } from './registry.js';
+import { TokenKeys } from './tokens.js';
 
 const ADMIN = 'Admin12345';
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -116,7 +117,7 @@ describe('registry token auth and admin API', () => {
     assert.equal(((await refresh.json()) as Body).error, 'unsupported_grant_type');
   });
 
-  test('a token without the scope gets 401 insufficient_scope; a bad token invalid_token; a push into a missing project DENIED', async () => {
+  test('a token without the scope gets 401 insufficient_scope; a forged or expired token invalid_token; a push into a missing project DENIED', async () => {
     const guest = (await token(basic('guest', 'Guest1234'), 'repository:team/app:pull,push')).body.token;
     const push = await fetch(`${url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${guest}` } });
     assert.equal(push.status, 401);
@@ -129,6 +130,15 @@ describe('registry token auth and admin API', () => {
     const bad = await fetch(`${url}/v2/`, { headers: { Authorization: `Bearer ${forged}` } });
     assert.equal(bad.status, 401);
     assert.match(bad.headers.get('www-authenticate')!, /error="invalid_token"/);
+
+    // A token of this registry's own key, but expired: refused, and nothing of the push is written.
+    const keys = await TokenKeys.open(dir);
+    const expired = await keys.issue('admin', [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }], 60, Date.now() - 3_600_000);
+    const late = await fetch(`${url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${expired.token}` } });
+    assert.equal(late.status, 401);
+    assert.match(late.headers.get('www-authenticate')!, /error="invalid_token"/);
+    assert.match(((await late.json()) as Body).errors[0]!.message, /expired/);
+    assert.deepEqual(await readdir(join(dir, 'storage', 'uploads')).catch(() => []), []);
 
     const admin = (await token(basic('admin', ADMIN), 'repository:nowhere/app:pull,push')).body.token;
     const denied = await fetch(`${url}/v2/nowhere/app/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${admin}` } });
