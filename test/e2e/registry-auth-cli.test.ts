@@ -91,6 +91,10 @@ describe('berth login, user, project and robot commands', { timeout: 120_000 }, 
     assert.match(list, /library\s+public/);
     assert.match(list, /team\s+private\s+2/);
     assert.equal(JSON.parse(await ok(['project', 'inspect', 'team'])).Name, 'team');
+    await ok(['project', 'update', 'team', '--public']);
+    assert.equal(JSON.parse(await ok(['project', 'inspect', 'team'])).Public, true);
+    await ok(['project', 'update', 'team', '--private']);
+    assert.match(await ok(['project', 'ls']), /team\s+private/);
     await ok(['project', 'member', 'rm', 'team', 'alice']);
     assert.doesNotMatch(await ok(['project', 'member', 'ls', 'team']), /alice/);
     await ok(['project', 'create', 'scratch']);

@@ -1,8 +1,8 @@
-// `berth project ls | create | inspect | rm | member add | member rm | member ls`: Harbor-style
+// `berth project ls | create | inspect | update | rm | member add | member rm | member ls`: Harbor-style
 // projects of the registry (the first component of a repository name) and their members.
 
 import { Option, type Command } from 'commander';
-import { run } from '../user/context.js';
+import { CliError, run } from '../user/context.js';
 import { formatTable } from '../user/table.js';
 import { REGISTRY_OPTION, clientFor, output, type RegistryOpts } from './common.js';
 
@@ -58,6 +58,21 @@ export function registerProjectCommands(program: Command): void {
     .option(...REGISTRY_OPTION)
     .action((name: string, opts: RegistryOpts, cmd: Command) =>
       run(cmd, async () => out(`${JSON.stringify(await (await clientFor(opts)).get(path(name)), null, 4)}\n`)),
+    );
+
+  project
+    .command('update')
+    .description("Change a project's visibility (project admins)")
+    .argument('<name>')
+    .addOption(new Option('--public', 'anyone, even anonymous, may pull').conflicts('private'))
+    .addOption(new Option('--private', 'only members (and robots) may pull'))
+    .option(...REGISTRY_OPTION)
+    .action((name: string, opts: RegistryOpts & { public?: boolean; private?: boolean }, cmd: Command) =>
+      run(cmd, async () => {
+        if (!opts.public && !opts.private) throw new CliError('give --public or --private');
+        await (await clientFor(opts)).put(path(name), { Public: Boolean(opts.public) });
+        out(`${name}\n`);
+      }),
     );
 
   project

@@ -2,7 +2,7 @@
 // them; everyone may change their own password).
 
 import type { Command } from 'commander';
-import { run } from '../user/context.js';
+import { CliError, run } from '../user/context.js';
 import { formatTable } from '../user/table.js';
 import { readAuthFile, registryUrl, writeAuthFile } from './auth-file.js';
 import { REGISTRY_OPTION, clientFor, output, readPassword, type PasswordOpts, type RegistryOpts } from './common.js';
@@ -74,7 +74,8 @@ export function registerUserCommands(program: Command): void {
       run(cmd, async () => {
         const password = await readPassword(opts, 'new password');
         const client = await clientFor(opts);
-        const target = name ?? client.username ?? 'admin';
+        const target = name ?? client.username;
+        if (!target) throw new CliError('give the user whose password to change, or log in first (berth login) to change your own');
         const self = target === client.username;
         // Changing one's own password proves the old one, which is the stored login's.
         const old = self ? (await readAuthFile()).registries[registryUrl(client.url).key]?.password : undefined;
