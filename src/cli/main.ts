@@ -5,6 +5,7 @@ import { createLogger } from '../common/log.js';
 import { parseDuration } from '../common/time.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
+import { registerRegistryCommands } from './registry/index.js';
 import { DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
 import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
 
@@ -46,7 +47,9 @@ program
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
-  .option('--registry <host:port|off>', 'OCI registry address (loopback only until TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry <host:port|off>', 'OCI registry address (off loopback only with TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry-tls-cert <file>', "PEM certificate for the registry's HTTPS")
+  .option('--registry-tls-key <file>', "PEM private key for the registry's HTTPS")
   .option('--registry-gc-interval <duration>', 'run the registry garbage collector this often, e.g. 24h (default: only on request)', duration)
   .option('--registry-gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .action((opts) => runUp(opts, logger('berth', 'warn')));
@@ -63,7 +66,9 @@ program
   .command('registry')
   .description('run the OCI registry only (foreground)')
   .option('--data-dir <dir>', 'storage directory (default ~/.berth/registry)')
-  .option('--listen <host:port>', 'registry address (loopback only until TLS)', DEFAULT_REGISTRY_LISTEN)
+  .option('--listen <host:port>', 'registry address (off loopback only with TLS)', DEFAULT_REGISTRY_LISTEN)
+  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--gc-interval <duration>', 'run the garbage collector this often, e.g. 24h (default: only on request)', duration)
   .option('--gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
@@ -81,6 +86,7 @@ program
   .action((opts) => runAgent(opts, logger('berth-agent', 'info')));
 
 registerUserCommands(program);
+registerRegistryCommands(program);
 
 try {
   await program.parseAsync();

@@ -9,7 +9,7 @@ import { normalizeRegistry } from '../common/pull-auth.js';
 import { InvalidArgumentError } from '../types/index.js';
 import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
 import { Manager } from '../manager/index.js';
-import { Registry, checkRegistryListen } from '../registry/index.js';
+import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { parseLabels } from './labels.js';
 import { startDemo } from './demo.js';
 
@@ -24,6 +24,8 @@ export interface UpOptions {
   registry: string;
   registryGcInterval?: number;
   registryGcGrace?: number;
+  registryTlsCert?: string;
+  registryTlsKey?: string;
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.berth');
@@ -39,18 +41,24 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   // Refuse a bad registry address before starting anything.
   const registryOn = opts.registry !== 'off';
-  if (registryOn) checkRegistryListen(opts.registry);
+  const registryTls = tlsFiles(opts.registryTlsCert, opts.registryTlsKey, '--registry-tls-cert', '--registry-tls-key');
+  if (registryOn) checkRegistryListen(opts.registry, registryTls !== undefined);
+  if (registryOn && registryTls) await loadTls(registryTls);
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
-  const registry = registryOn ? await Registry.start({
+  const registry = registryOn
+    ? await Registry.start({
         dataDir: join(dataDir, 'registry'),
         listen: opts.registry,
         log,
         store: manager.store,
+        tls: registryTls,
+        adminPassword: process.env.BERTH_ADMIN_PASSWORD,
         gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace },
-      }) : undefined;
+      })
+    : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   // The local agent pulls from the platform's own registry, plain HTTP on loopback.
   const insecureRegistries = registry ? loopbackNames(registry.address) : [];
@@ -61,7 +69,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(
     `Berth ${berthVersion()} is up: API ${manager.url}, engine ${engine.url}\n` +
       `Drive it with the docker CLI or berth:\n  export DOCKER_HOST=${tcp}\n  docker node ls\n` +
-      (registry ? `Push images to its registry (plain HTTP on loopback):\n  podman push --tls-verify=false IMAGE ${registry.address}/NAME:TAG\n` : '') +
+      (registry ? registryHelp(registry) : '') +
       `Join more agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --hostname NAME\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
@@ -86,12 +94,48 @@ export async function runManager(opts: { dataDir?: string; listen: string; taskH
   await manager.stop();
 }
 
-export async function runRegistry(opts: { dataDir?: string; listen: string; gcInterval?: number; gcGrace?: number }, log: Logger): Promise<void> {
+export interface RegistryCliOptions {
+  dataDir?: string;
+  listen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  gcInterval?: number;
+  gcGrace?: number;
+}
+
+export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'registry');
-  const registry = await Registry.start({ dataDir, listen: opts.listen, log, gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace } });
-  process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.address} (data in ${dataDir})\n`);
+  const tls = tlsFiles(opts.tlsCert, opts.tlsKey, '--tls-cert', '--tls-key');
+  checkRegistryListen(opts.listen, tls !== undefined);
+  const registry = await Registry.start({
+    dataDir,
+    listen: opts.listen,
+    log,
+    tls,
+    adminPassword: process.env.BERTH_ADMIN_PASSWORD,
+    gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace },
+  });
+  process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.url} (data in ${dataDir})\n${registryHelp(registry)}`);
   await untilSignal();
   await registry.stop();
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined, certFlag: string, keyFlag: string): { certFile: string; keyFile: string } | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new InvalidArgumentError(`give both ${certFlag} FILE and ${keyFlag} FILE to serve the registry over TLS`);
+  return { certFile: cert, keyFile: key };
+}
+
+/** How to log in and push; the first admin's random password is shown here, once. */
+function registryHelp(registry: Registry): string {
+  const insecure = registry.scheme === 'http' ? ' --tls-verify=false' : '';
+  return (
+    (registry.initialAdminPassword ? `Registry admin password (shown once, change it with berth user passwd): ${registry.initialAdminPassword}\n` : '') +
+    `Log in to its registry, then push (${registry.scheme === 'http' ? 'plain HTTP on loopback' : 'TLS'}):\n` +
+    `  berth login ${registry.address} -u admin --password-stdin\n` +
+    `  podman login${insecure} ${registry.address} -u admin\n` +
+    `  podman push${insecure} IMAGE ${registry.address}/library/NAME:TAG\n`
+  );
 }
 
 export interface AgentCliOptions {

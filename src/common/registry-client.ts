@@ -23,6 +23,8 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Skip TLS certificate verification (self-signed registries). */
   insecure?: boolean;
+  /** Mints Bearer tokens for the scopes a request needs, instead of asking a realm (a registry calling itself). */
+  bearer?: (scopes: string[]) => Promise<string>;
 }
 
 export interface ManifestRef {
@@ -57,6 +59,7 @@ export class RegistryClient {
   readonly #agent: http.Agent;
   readonly #insecure: boolean;
   readonly #tokens = new TokenCache();
+  readonly #bearer: ((scopes: string[]) => Promise<string>) | undefined;
   /** The registry's challenge, once seen: later requests authenticate up front. */
   #challenge: Challenge | undefined;
 
@@ -73,6 +76,7 @@ export class RegistryClient {
     this.host = url.host;
     this.#creds = opts.credentials?.username ? opts.credentials : undefined;
     this.#insecure = opts.insecure ?? false;
+    this.#bearer = opts.bearer;
     this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, rejectUnauthorized: !opts.insecure }) : new http.Agent({ keepAlive: true });
   }
 
@@ -242,6 +246,7 @@ export class RegistryClient {
 
   /** #call sends a request with the auth the registry asked for, answering one challenge when the body can be sent again. */
   async #call(call: Call): Promise<IncomingMessage> {
+    if (this.#bearer) return this.#send(call, `Bearer ${await this.#bearer(call.scopes)}`);
     const first = await this.#send(call, this.#authorization(call.scopes));
     if (first.statusCode !== 401) return first;
     const challenge = parseChallenge(header(first, 'www-authenticate'));

@@ -1,7 +1,7 @@
 // The one authorization seam: every request names the repositories it touches and the actions
 // it needs (the token-auth scope model: repository:<name>:pull,push,delete), and one Authorizer
-// decides before any handler runs. Today's registry serves loopback only and allows everything;
-// token auth and projects replace `allowAll`.
+// decides before any handler runs. A running registry uses token auth (token-authorizer.ts);
+// `allowAll` and `trustEveryone` serve the protocol tests, which build a server without auth.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AdminGuard } from './admin.js';
@@ -26,5 +26,5 @@ export type Authorizer = (request: AccessRequest) => Promise<void>;
 
 export const allowAll: Authorizer = async () => {};
 
-/** The admin API's guard until authentication exists: every caller is an administrator (loopback only). */
+/** The admin API's guard for servers built without auth (protocol tests): every caller is an administrator. */
 export const trustEveryone: AdminGuard = async () => ({ name: '', admin: true, robot: false });

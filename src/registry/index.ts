@@ -1,4 +1,4 @@
-export { Registry, DEFAULT_REGISTRY_LISTEN, checkRegistryListen } from './registry.js';
+export { Registry, DEFAULT_REGISTRY_LISTEN, checkRegistryListen, loadTls } from './registry.js';
 export type { RegistryOptions } from './registry.js';
 export { createRegistryServer, DEFAULT_MAX_MANIFEST_BYTES } from './server.js';
 export type { RegistryServerOptions } from './server.js';

@@ -1,33 +1,41 @@
-// A running registry: the filesystem driver under the data dir, the HTTP server on its own
-// port, and the event emitter others subscribe to. `berth registry` and `berth up` start it.
+// A running registry: the filesystem driver under the data dir, the HTTP(S) server on its own
+// port with token auth always on, and the event emitter others subscribe to. `berth registry`
+// and `berth up` start it.
 // Its metadata (users, projects, policies) lives in Berth's store: the manager's under `berth up`,
 // its own `registry.db` in the data dir when it runs alone.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 import { Store, loadStoreKey } from '../store/index.js';
-import type { Authorizer } from './access.js';
+import { adminGuard } from './admin-guard.js';
+import { projectRoutes } from './admin-projects.js';
+import { robotRoutes } from './admin-robots.js';
+import { userRoutes } from './admin-users.js';
+import { bootstrap } from './bootstrap.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
-import { closeGracefully } from '../common/http-close.js';
-import { immutabilityGuard, immutabilityRoutes } from './immutability.js';
-import { Replicator, type ReplicatorOptions } from './replication.js';
-import { retentionRoutes } from './retention-routes.js';
-import { replicationRoutes } from './routes-replication.js';
 import { GarbageCollector, type GcOptions } from './gc.js';
 import { gcRoutes } from './gc-routes.js';
+import { immutabilityGuard, immutabilityRoutes } from './immutability.js';
 import { RegistryMetrics } from './metrics.js';
 import { quotaRoutes } from './quota-routes.js';
 import { QuotaGuard } from './quotas.js';
+import { Replicator, type ReplicatorOptions } from './replication.js';
+import { retentionRoutes } from './retention-routes.js';
+import { replicationRoutes } from './routes-replication.js';
+import { createRegistryServer } from './server.js';
 import { SweepFence } from './sweep-fence.js';
+import { tokenAuthorizer } from './token-authorizer.js';
+import { registerTokenEndpoint } from './token-endpoint.js';
+import { TokenKeys, parseScopes } from './tokens.js';
 import { UsageAccountant } from './usage.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { WebhookNotifier, type WebhookOptions } from './webhooks.js';
-import { createRegistryServer } from './server.js';
+import { closeGracefully } from '../common/http-close.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
 
@@ -36,7 +44,10 @@ export interface RegistryOptions {
   /** HOST:PORT; port 0 picks a free one. */
   listen: string;
   log: Logger;
-  authorize?: Authorizer;
+  /** The first admin's password (BERTH_ADMIN_PASSWORD); without it a random one is made and returned once. */
+  adminPassword?: string;
+  /** PEM certificate and key files; required to listen on anything but loopback. */
+  tls?: { certFile: string; keyFile: string };
   /** Berth's store for the registry's metadata; without it the registry opens `<dataDir>/registry.db`. */
   store?: Store;
   /** Replication's retry and history settings (tests shorten the backoff). */
@@ -60,57 +71,95 @@ export class Registry {
     private readonly log: Logger,
     /** Set when the registry opened the store itself, so closes it on stop. */
     private readonly ownStore: boolean,
+    /** https or http, as clients reach it. */
+    readonly scheme: 'https' | 'http',
+    /** The random password given to `admin` on the first start (show it once); undefined otherwise. */
+    readonly initialAdminPassword: string | undefined,
   ) {}
 
+  get url(): string {
+    return `${this.scheme}://${this.address}`;
+  }
+
   static async start(opts: RegistryOptions): Promise<Registry> {
-    const addr = checkRegistryListen(opts.listen);
+    const addr = checkRegistryListen(opts.listen, opts.tls !== undefined);
+    const https = opts.tls && (await loadTls(opts.tls));
     await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
-    const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
-    const events = new RegistryEvents(opts.log);
-    const fence = new SweepFence();
-    const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
-    const usage = new UsageAccountant(driver, events);
-    let address = '';
-    const webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
-    const metrics = new RegistryMetrics(driver, usage, events);
-    gc.onRun((run) => metrics.gcRun(run));
-    // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the same checks and events.
-    const replicator = new Replicator({ store, events, driver, log: opts.log, local: () => ({ url: `http://${address}` }), ...opts.replication });
-    // Each replicated (or failed) artifact reaches webhooks and metrics as a `replicate` event.
-    replicator.onRun((run) => {
-      for (const a of run.Artifacts) {
-        if (a.Status === 'skipped') continue;
-        events.emit({ action: 'replicate', target: 'manifest', repository: a.Repository, digest: a.Digest, tag: a.Tag, status: a.Status, remote: a.Destination, message: a.Error });
-      }
-    });
-    const app = createRegistryServer({
-      driver,
-      log: opts.log,
-      events,
-      authorize: opts.authorize,
-      store,
-      fence,
-      metrics,
-      guards: [new QuotaGuard(store, usage, events), immutabilityGuard(store)],
-      adminRoutes: [retentionRoutes, immutabilityRoutes, replicationRoutes(replicator), gcRoutes(gc), quotaRoutes(usage), webhookRoutes(webhooks)],
-    });
+    let app: FastifyInstance | undefined;
+    let webhooks: WebhookNotifier | undefined;
     try {
+      const initialAdminPassword = await bootstrap(store, opts.adminPassword);
+      const keys = await TokenKeys.open(opts.dataDir);
+      const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
+      const events = new RegistryEvents(opts.log);
+      const fence = new SweepFence();
+      const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
+      const usage = new UsageAccountant(driver, events);
+      let address = '';
+      webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
+      const metrics = new RegistryMetrics(driver, usage, events);
+      gc.onRun((run) => metrics.gcRun(run));
+      // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the
+      // same checks and events; it mints its own tokens for exactly the scopes each request needs.
+      const replicator = new Replicator({
+        store,
+        events,
+        driver,
+        log: opts.log,
+        local: () => ({
+          url: `${https ? 'https' : 'http'}://${address}`,
+          insecure: true,
+          bearer: async (scopes) => (await keys.issue('', parseScopes(scopes, () => true).map((s) => ({ type: 'repository', name: s.repository, actions: s.actions })))).token,
+        }),
+        ...opts.replication,
+      });
+      // Each replicated (or failed) artifact reaches webhooks and metrics as a `replicate` event.
+      replicator.onRun((run) => {
+        for (const a of run.Artifacts) {
+          if (a.Status === 'skipped') continue;
+          events.emit({ action: 'replicate', target: 'manifest', repository: a.Repository, digest: a.Digest, tag: a.Tag, status: a.Status, remote: a.Destination, message: a.Error });
+        }
+      });
+      app = createRegistryServer({
+        driver,
+        log: opts.log,
+        events,
+        https,
+        authorize: tokenAuthorizer({ store, keys, tls: https !== undefined }),
+        store,
+        fence,
+        metrics,
+        guards: [new QuotaGuard(store, usage, events), immutabilityGuard(store)],
+        guard: adminGuard(store, keys),
+        adminRoutes: [
+          userRoutes,
+          projectRoutes,
+          robotRoutes,
+          retentionRoutes,
+          immutabilityRoutes,
+          replicationRoutes(replicator),
+          gcRoutes(gc),
+          quotaRoutes(usage),
+          webhookRoutes(webhooks),
+        ],
+      });
+      registerTokenEndpoint(app, store, keys);
       await app.listen({ host: addr.host, port: addr.port });
+      const port = (app.server.address() as { port: number }).port;
+      address = hostPort(addr.host, port);
+      const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store, https ? 'https' : 'http', initialAdminPassword);
+      replicator.start();
+      gc.start();
+      opts.log.info({ address: registry.address, tls: https !== undefined, dataDir: opts.dataDir }, 'registry listening');
+      return registry;
     } catch (err) {
-      webhooks.close();
-      await app.close();
+      webhooks?.close();
+      await app?.close();
       if (!opts.store) store.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       throw new UnavailableError(`the registry cannot listen on ${opts.listen}: the address is in use. Pick another with --registry HOST:PORT (berth up) or --listen (berth registry)`);
     }
-    const port = (app.server.address() as { port: number }).port;
-    address = hostPort(addr.host, port);
-    const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store);
-    replicator.start();
-    gc.start();
-    opts.log.info({ address: registry.address, dataDir: opts.dataDir }, 'registry listening');
-    return registry;
   }
 
   async stop(): Promise<void> {
@@ -124,16 +173,31 @@ export class Registry {
 }
 
 /**
- * checkRegistryListen parses a listen address and refuses non-loopback ones: until token auth
- * and TLS arrive, anyone who reached the registry could push images that nodes then run.
+ * checkRegistryListen parses a listen address. Off loopback it needs TLS: passwords and tokens
+ * would otherwise cross the network in the clear (auth itself is always on).
  */
-export function checkRegistryListen(text: string): { host: string; port: number } {
+export function checkRegistryListen(text: string, tls = false): { host: string; port: number } {
   const addr = parseListen(text, DEFAULT_REGISTRY_LISTEN);
-  if (!isLoopback(addr.host)) {
+  if (!isLoopback(addr.host) && !tls) {
     throw new InvalidArgumentError(
-      `refusing to serve the registry on ${addr.host || '*'}:${addr.port} without TLS and authentication: anyone who reaches it could push images your nodes run. ` +
-        'Listen on a loopback address such as 127.0.0.1 (remote access arrives with token auth and TLS).',
+      `refusing to serve the registry on ${addr.host || '*'}:${addr.port} without TLS: passwords and tokens would cross the network in the clear. ` +
+        'Give a certificate and key (berth registry --tls-cert FILE --tls-key FILE; berth up --registry-tls-cert FILE --registry-tls-key FILE), or listen on a loopback address such as 127.0.0.1.',
     );
   }
   return addr;
+}
+
+/** loadTls reads the PEM certificate and key, failing with a message naming the file and the fix. */
+export async function loadTls(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  return { cert: await readPem(files.certFile, 'certificate'), key: await readPem(files.keyFile, 'key') };
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    const pem = await readFile(path);
+    if (!pem.includes('-----BEGIN')) throw new Error('it is not in PEM format');
+    return pem;
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read the registry's TLS ${what} ${path}: ${(err as Error).message}; give a PEM file (--tls-cert/--tls-key)`);
+  }
 }

@@ -45,6 +45,8 @@ export interface RegistryServerOptions {
   fence?: SweepFence;
   /** With metrics, every request is measured and `/metrics` serves them. */
   metrics?: RegistryMetrics;
+  /** PEM certificate and key: serve HTTPS. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {
@@ -63,6 +65,8 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
+    // The registry is one server either way; fastify's https typing is a different instance type.
+    ...((opts.https ? { https: opts.https } : {}) as object),
   });
   const events = opts.events ?? new RegistryEvents(log);
   const guards = new Guards(opts.guards);

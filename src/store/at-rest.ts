@@ -6,7 +6,16 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-const SEALED_KINDS: ReadonlySet<string> = new Set(['secret', 'registryCredential', 'serviceRegistryAuth', 'registryEndpoint', 'registryWebhook']);
+// Registry users and robots hold only hashes, but hashes too are kept out of a copied file.
+const SEALED_KINDS: ReadonlySet<string> = new Set([
+  'secret',
+  'registryUser',
+  'registryRobot',
+  'registryCredential',
+  'serviceRegistryAuth',
+  'registryEndpoint',
+  'registryWebhook',
+]);
 const PREFIX = 'aes256gcm:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -7,6 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { testEngine } from '../helpers/engine.js';
 import { BerthProcess, freePort, tempDir } from '../helpers/berth.js';
+import { TEST_ADMIN_PASSWORD, registryFetch } from '../helpers/registry-auth.js';
 
 const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
@@ -18,8 +19,8 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     dirs.push(d);
     return d;
   };
-  const start = (args: string[]): BerthProcess => {
-    const p = new BerthProcess(args);
+  const start = (args: string[], env: NodeJS.ProcessEnv = { BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD }): BerthProcess => {
+    const p = new BerthProcess(args, env);
     procs.push(p);
     return p;
   };
@@ -31,14 +32,29 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  test('the first start without BERTH_ADMIN_PASSWORD prints a random admin password once', async () => {
+    const data = join(dir(), 'data');
+    const port = await freePort();
+    let reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`], {});
+    const [, password] = await reg.waitFor(/Registry admin password \(shown once[^:]*\): (\S+)/);
+    const token = await fetch(`http://127.0.0.1:${port}/service/token`, { headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+    assert.equal(token.status, 200);
+    assert.equal(await reg.stop(), 0);
+    reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`], {});
+    await reg.waitFor(/listening on/);
+    assert.doesNotMatch(reg.output, /admin password/);
+    await reg.stop();
+  });
+
   test('berth registry serves, keeps what was pushed across a restart, and refuses a busy or non-loopback address', async () => {
     const data = join(dir(), 'data');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     let reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`]);
-    await reg.waitFor(/listening on 127\.0\.0\.1:\d+/);
-    assert.equal((await fetch(`${url}/v2/`)).status, 200);
-    const put = await fetch(`${url}/v2/cli/test/blobs/uploads/?digest=${sha256('kept')}`, { method: 'POST', body: 'kept' });
+    await reg.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(reg.output, /admin password/, 'a password given in BERTH_ADMIN_PASSWORD is not printed');
+    assert.equal((await fetch(`${url}/v2/`)).status, 401, 'auth is always on');
+    const put = await registryFetch(url, 'admin', TEST_ADMIN_PASSWORD, `/v2/library/test/blobs/uploads/?digest=${sha256('kept')}`, { method: 'POST', body: 'kept' });
     assert.equal(put.status, 201);
 
     const busy = start(['registry', '--data-dir', join(data, '..', 'other'), '--listen', `127.0.0.1:${port}`]);
@@ -48,19 +64,26 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     assert.equal(await reg.stop(), 0);
     reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`]);
     await reg.waitFor(/listening on/);
-    assert.equal(await (await fetch(`${url}/v2/cli/test/blobs/${sha256('kept')}`)).text(), 'kept');
+    assert.equal(await (await registryFetch(url, 'admin', TEST_ADMIN_PASSWORD, `/v2/library/test/blobs/${sha256('kept')}`)).text(), 'kept');
     await reg.stop();
 
     const open = start(['registry', '--data-dir', data, '--listen', `0.0.0.0:${port}`]);
     assert.equal(await exited(open), 1);
-    assert.match(open.output, /refusing to serve the registry on 0\.0\.0\.0:\d+ without TLS and authentication/);
+    assert.match(open.output, /refusing to serve the registry on 0\.0\.0\.0:\d+ without TLS: .*--tls-cert FILE --tls-key FILE/);
   });
 
-  test('berth up refuses a non-loopback registry address before starting anything', async () => {
+  test('berth up refuses a non-loopback registry address without TLS, and half or unreadable TLS files, before starting anything', async () => {
     const data = dir();
     const up = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000']);
     assert.equal(await exited(up), 1);
     assert.match(up.output, /refusing to serve the registry on 10\.1\.2\.3:5000/);
+    assert.equal(existsSync(join(data, 'engine')), false, 'no engine was started');
+    const half = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000', '--registry-tls-cert', join(data, 'cert.pem')]);
+    assert.equal(await exited(half), 1);
+    assert.match(half.output, /give both --registry-tls-cert FILE and --registry-tls-key FILE/);
+    const missing = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000', '--registry-tls-cert', join(data, 'cert.pem'), '--registry-tls-key', join(data, 'key.pem')]);
+    assert.equal(await exited(missing), 1);
+    assert.match(missing.output, /cannot read the registry's TLS certificate .*cert\.pem/);
     assert.equal(existsSync(join(data, 'engine')), false, 'no engine was started');
   });
 
@@ -70,14 +93,16 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     const data = dir();
     const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`]);
     await up.waitFor(/is up/);
-    assert.match(up.output, new RegExp(`podman push --tls-verify=false IMAGE 127\\.0\\.0\\.1:${regPort}/NAME:TAG`));
-    assert.equal((await fetch(`http://127.0.0.1:${regPort}/v2/`)).status, 200);
+    assert.match(up.output, new RegExp(`berth login 127\\.0\\.0\\.1:${regPort} -u admin`));
+    assert.match(up.output, new RegExp(`podman login --tls-verify=false 127\\.0\\.0\\.1:${regPort} -u admin`));
+    assert.equal((await fetch(`http://127.0.0.1:${regPort}/v2/`)).status, 401);
+    assert.equal((await registryFetch(`http://127.0.0.1:${regPort}`, 'admin', TEST_ADMIN_PASSWORD, '/v2/library/up/tags/list')).status, 404, 'admin signs in with BERTH_ADMIN_PASSWORD');
     assert.ok(existsSync(join(data, 'registry', 'storage')), 'the registry keeps its data under the data dir');
     assert.equal(await up.stop(), 0);
 
     const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);
     await off.waitFor(/is up/);
-    assert.doesNotMatch(off.output, /Push images to its registry/);
+    assert.doesNotMatch(off.output, /Log in to its registry/);
     await assert.rejects(fetch(`http://127.0.0.1:${regPort}/v2/`));
     assert.equal(await off.stop(), 0);
   });

@@ -1,12 +1,13 @@
 // The registry with real clients: podman push/pull and skopeo copy/inspect/delete, over plain
-// HTTP on loopback, for a multi-layer image and a multi-arch index. Images are made offline: the
+// HTTP on loopback and logged in as admin (podman login), for a multi-layer image and a
+// multi-arch index. Images are made offline: the
 // busybox test image from the engine's storage, and OCI layouts built here.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { Registry, type RegistryEvent } from '../../src/registry/index.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { OCI_INDEX, OciLayout } from '../helpers/oci-layout.js';
+import { TEST_ADMIN_PASSWORD, registryAdmin, registryFetch } from '../helpers/registry-auth.js';
 
 const exec = promisify(execFile);
 
@@ -23,8 +25,9 @@ describe('registry with podman and skopeo', { timeout: 180_000 }, () => {
   let host: string;
   const events: RegistryEvent[] = [];
   const patches: Array<{ chunked: boolean; range?: string }> = [];
-  // podman's settings for this machine (runc, cgroupfs, ulimits), as the test engine uses them.
-  const env = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
+  // podman's settings for this machine (runc, cgroupfs, ulimits), as the test engine uses them;
+  // the login goes to an auth file of this test's own (REGISTRY_AUTH_FILE, read by podman and skopeo).
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
 
   const run = async (cmd: string, args: string[]): Promise<string> => {
     try {
@@ -38,13 +41,17 @@ describe('registry with podman and skopeo', { timeout: 180_000 }, () => {
   /** podman with a storage of its own, so pulls leave nothing in the shared engine. */
   const isolatedPodman = (...args: string[]): Promise<string> =>
     run('podman', ['--root', join(dir, 'podman', 'root'), '--runroot', join(dir, 'podman', 'run'), '--storage-driver', 'vfs', ...args]);
-  const http = (path: string, init?: RequestInit): Promise<Response> => fetch(`http://${host}${path}`, init);
+  const http = (path: string, init?: RequestInit): Promise<Response> => registryFetch(registry.url, 'admin', TEST_ADMIN_PASSWORD, path, init);
 
   before(async () => {
     await testEngine();
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-clients-'));
-    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger() });
+    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD });
     host = registry.address;
+    env.REGISTRY_AUTH_FILE = join(dir, 'auth.json');
+    await writeFile(env.REGISTRY_AUTH_FILE, '{}');
+    await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name: 'clients' });
+    await run('podman', ['login', '--tls-verify=false', '-u', 'admin', '-p', TEST_ADMIN_PASSWORD, host]);
     registry.events.on((e) => events.push(e));
     registry.app.server.on('request', (req: IncomingMessage) => {
       if (req.method === 'PATCH') patches.push({ chunked: req.headers['transfer-encoding'] === 'chunked', range: req.headers['content-range'] });

@@ -1,0 +1,15 @@
+// The registry's user commands: login/logout, users, projects and robot accounts, clients of
+// the registry's admin API (/berth/v1/registry) on the registry's own port.
+
+import type { Command } from 'commander';
+import { registerLoginCommands } from './login.js';
+import { registerProjectCommands } from './projects.js';
+import { registerRobotCommands } from './robots.js';
+import { registerUserCommands } from './users.js';
+
+export function registerRegistryCommands(program: Command): void {
+  registerLoginCommands(program);
+  registerUserCommands(program);
+  registerProjectCommands(program);
+  registerRobotCommands(program);
+}
