@@ -2,7 +2,7 @@
 # All benchmarks, each printing Berth's figures beside its peer's from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BERTH_SETUP_DOCKERD=1 bash scripts/setup.sh >/dev/null
+bash scripts/setup.sh >/dev/null
 node --import tsx bench/scheduler.ts "$@"
 node --import tsx bench/converge.ts
 node --import tsx bench/rolling-update.ts

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Berth and its tests need on Debian 12 with Node 20: the container engine
 # (Podman + runc, netavark and aardvark-dns for networks), busybox for offline test images,
-# skopeo, the docker CLI if absent (and, when asked, Docker Engine and Debian's docker-registry,
-# the benchmarks' Swarm and registry peers),
-# npm packages, and builds the TypeScript.
+# skopeo, Docker Engine (the docker CLI the end-to-end tests drive, dockerd for the registry's
+# Docker push/pull test and the Swarm peer of the benchmarks), Debian's docker-registry
+# (distribution 2.8: a real peer registry for tests and the benchmark), npm packages, and builds
+# the TypeScript.
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,9 @@ for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-regist
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
-# dockerd, the Swarm-mode peer the benchmarks start (BERTH_SETUP_DOCKERD=1, set by bench/run.sh).
-if ! command -v docker >/dev/null 2>&1 || { [ "${BERTH_SETUP_DOCKERD:-0}" = 1 ] && ! command -v dockerd >/dev/null 2>&1; }; then
+# dockerd: the registry's Docker Engine push/pull test and the benchmarks' Swarm-mode peer run
+# their own instances of it.
+if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
   need+=(docker.io)
 fi
 if [ ${#need[@]} -gt 0 ]; then
@@ -28,10 +30,14 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  if [[ " ${need[*]} " == *" docker-registry "* ]]; then
-    if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
-    else /etc/init.d/docker-registry stop >/dev/null 2>&1 || true; fi
-  fi
+  # Tests and benchmarks start their own registries and dockerd; the packages' services would
+  # take :5000 (Berth's registry port) and the default Docker socket.
+  stop_service() {
+    if [ -d /run/systemd/system ]; then systemctl disable --now "$1.service" >/dev/null 2>&1 || true
+    else "/etc/init.d/$1" stop >/dev/null 2>&1 || true; fi
+  }
+  if [[ " ${need[*]} " == *" docker-registry "* ]]; then stop_service docker-registry; fi
+  if [[ " ${need[*]} " == *" docker.io "* ]]; then stop_service docker; fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
