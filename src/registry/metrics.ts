@@ -27,6 +27,7 @@ export function operationOf(url: string): string {
   const path = url.split('?', 1)[0]!;
   if (path.startsWith('/v2')) return matchEndpoint(path)?.kind ?? 'unknown';
   if (path.startsWith(ADMIN_PREFIX)) return 'admin';
+  if (path === '/service/token') return 'token';
   return path === '/metrics' ? 'metrics' : 'unknown';
 }
 

@@ -5,7 +5,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
+import { isLoopback } from '../common/listen.js';
 import { silentLogger, type Logger } from '../common/log.js';
+import { BerthError } from '../types/index.js';
 import { allowAll, trustEveryone, type AccessScope, type Authorizer } from './access.js';
 import { registerAdmin, type AdminGuard, type AdminRoutes } from './admin.js';
 import { BlobStore } from './blob-store.js';
@@ -119,7 +121,21 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
 
   const metrics = opts.metrics;
   if (metrics) {
-    app.get('/metrics', async (_request, reply) => reply.header('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+    const guard = opts.guard ?? trustEveryone;
+    app.get('/metrics', async (request, reply) => {
+      // Storage per project names every project, private ones too: off loopback (a TLS listener)
+      // only a system administrator may scrape; Prometheus sends Basic credentials.
+      if (!isLoopback((request.socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) {
+        try {
+          await guard(request, { admin: true });
+        } catch (err) {
+          if (!(err instanceof BerthError)) throw err;
+          if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
+          return reply.code(err.code === 'UNAUTHORIZED' ? 401 : 403).send({ message: err.message });
+        }
+      }
+      return reply.header('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
   }
 
   if (opts.store) {

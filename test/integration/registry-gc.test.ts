@@ -1,5 +1,6 @@
 // A registry process killed (SIGKILL) in the middle of an upload: after a restart nothing of the
-// upload is visible, and the garbage collector leaves nothing of it in storage.
+// upload is visible, and the garbage collector leaves nothing of it in storage. The upload goes to
+// a project made for it, as admin with a token, as any client's would.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
+import { TEST_ADMIN_PASSWORD, registryAdmin, registryToken } from '../helpers/registry-auth.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let dir: string | undefined;
@@ -35,7 +37,7 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
   const script = `
     import { Registry } from './src/registry/index.js';
     import { silentLogger } from './src/common/log.js';
-    const r = await Registry.start({ dataDir: ${JSON.stringify(dataDir)}, listen: '127.0.0.1:0', log: silentLogger() });
+    const r = await Registry.start({ dataDir: ${JSON.stringify(dataDir)}, listen: '127.0.0.1:0', log: silentLogger(), adminPassword: ${JSON.stringify(TEST_ADMIN_PASSWORD)} });
     console.log('ADDRESS ' + r.address);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -48,8 +50,11 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
       });
       child.once('exit', (code) => reject(new Error(`the registry exited (${code}) before listening`)));
     });
+    const url = `http://${address}`;
+    await registryAdmin(url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name: 'crash' });
+    const auth = { Authorization: `Bearer ${await registryToken(url, 'admin', TEST_ADMIN_PASSWORD, ['repository:crash/app:pull,push'])}` };
     const blob = Buffer.alloc(4 * 1024 * 1024, 7);
-    const start = await fetch(`http://${address}/v2/crash/app/blobs/uploads/`, { method: 'POST' });
+    const start = await fetch(`${url}/v2/crash/app/blobs/uploads/`, { method: 'POST', headers: auth });
     assert.equal(start.status, 202);
     const location = start.headers.get('location')!;
     const id = location.split('/').pop()!;
@@ -59,7 +64,7 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
         controller.enqueue(blob.subarray(0, blob.length / 2));
       },
     });
-    const patch = fetch(`http://${address}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit).catch(() => undefined);
+    const patch = fetch(`${url}${location}`, { method: 'PATCH', headers: auth, body, duplex: 'half' } as RequestInit).catch(() => undefined);
     const data = join(dataDir, 'storage', 'uploads', id, 'data');
     for (let i = 0; ((await stat(data).catch(() => undefined))?.size ?? 0) < blob.length / 2; i++) {
       assert.ok(i < 200, 'the first half of the upload reached storage');
@@ -74,7 +79,8 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
   const registry = await Registry.start({ dataDir, listen: '127.0.0.1:0', log: silentLogger(), gc: { graceMs: 300 } });
   try {
     const digest = `sha256:${createHash('sha256').update(Buffer.alloc(4 * 1024 * 1024, 7)).digest('hex')}`;
-    assert.equal((await fetch(`http://${registry.address}/v2/crash/app/blobs/${digest}`, { method: 'HEAD' })).status, 404);
+    const token = await registryToken(registry.url, 'admin', TEST_ADMIN_PASSWORD, ['repository:crash/app:pull']);
+    assert.equal((await fetch(`${registry.url}/v2/crash/app/blobs/${digest}`, { method: 'HEAD', headers: { Authorization: `Bearer ${token}` } })).status, 404);
     assert.deepEqual(await files(join(dataDir, 'storage', 'blobs')), [], 'no content of the upload is in the blob store');
     assert.equal((await files(join(dataDir, 'storage', 'uploads'))).length, 2, 'the session (info and data) is left by the crash');
     await new Promise((r) => setTimeout(r, 400));

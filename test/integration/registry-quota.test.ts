@@ -1,11 +1,12 @@
 // Project quotas with real clients: podman's push over quota fails on the first blob and skopeo's
 // copy fails on the manifest, both with the registry's DENIED message; raising the quota lets the
-// same copy through.
+// same copy through. The clients log in as admin (podman login, into an auth file of the test's
+// own that podman and skopeo read), so only the quota can refuse them.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { Registry, type RegistryEvent } from '../../src/registry/index.js';
 import { Store } from '../../src/store/index.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
+import { TEST_ADMIN_PASSWORD, basicAuth } from '../helpers/registry-auth.js';
 
 const exec = promisify(execFile);
 
@@ -22,7 +24,7 @@ describe('registry quotas with podman and skopeo', { timeout: 180_000 }, () => {
   let registry: Registry;
   let store: Store;
   const events: RegistryEvent[] = [];
-  const env = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
 
   /** Runs a client; resolves with its exit code and output instead of throwing. */
   const run = async (cmd: string, args: string[]): Promise<{ ok: boolean; output: string }> => {
@@ -35,7 +37,7 @@ describe('registry quotas with podman and skopeo', { timeout: 180_000 }, () => {
     }
   };
   const admin = (path: string, init?: RequestInit): Promise<Response> =>
-    fetch(`http://${registry.address}/berth/v1/registry${path}`, { ...init, headers: { 'Content-Type': 'application/json' } });
+    fetch(`http://${registry.address}/berth/v1/registry${path}`, { ...init, headers: { Authorization: basicAuth('admin', TEST_ADMIN_PASSWORD), 'Content-Type': 'application/json' } });
   const setQuota = async (project: string, quotaBytes: number): Promise<void> => {
     const res = await admin(`/projects/${project}/quota`, { method: 'PUT', body: JSON.stringify({ quotaBytes }) });
     assert.equal(res.status, 200, await res.text());
@@ -51,8 +53,12 @@ describe('registry quotas with podman and skopeo', { timeout: 180_000 }, () => {
         tx.registryProjects.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Public: false, Members: [], QuotaBytes: -1 } }),
       );
     }
-    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), store });
+    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), store, adminPassword: TEST_ADMIN_PASSWORD });
     registry.events.on((e) => events.push(e));
+    env.REGISTRY_AUTH_FILE = join(dir, 'auth.json');
+    await writeFile(env.REGISTRY_AUTH_FILE, '{}');
+    const login = await run('podman', ['login', '--tls-verify=false', '-u', 'admin', '-p', TEST_ADMIN_PASSWORD, registry.address]);
+    assert.ok(login.ok, login.output);
   });
 
   after(async () => {
