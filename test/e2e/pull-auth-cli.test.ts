@@ -3,6 +3,8 @@
 // The registry is Debian's docker-registry (distribution 2.8) with htpasswd, plain HTTP on
 // loopback. `docker login` writes a temporary DOCKER_CONFIG; `--with-registry-auth` sends it.
 // Each pull test first removes the image from the engine, so the pull really happens.
+// The last case uses the registry `berth up` starts: Berth's own, with token auth always on; its
+// public `library` project lets the agent pull without a login.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import type Dockerode from 'dockerode';
 import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, freePort, managerApi, startAgent, startManager, tempDir, type DockerResult, type TaskJson } from '../helpers/berth.js';
 import { startAuthRegistry, type AuthRegistry } from '../helpers/auth-registry.js';
+import { TEST_ADMIN_PASSWORD } from '../helpers/registry-auth.js';
 import { until } from '../helpers/wait.js';
 
 const PASSWORD = 'e2e-Pull-Pa55word';
@@ -127,17 +130,22 @@ describe('pulling with registry logins through the docker CLI', { timeout: 300_0
 });
 
 describe('berth up: its agent pulls from its own plain-HTTP registry', { timeout: 180_000 }, () => {
-  test('an image pushed to the registry berth up started runs as a service', async () => {
+  test('an image the admin pushed to the public library project of the registry berth up started runs as a service, pulled without a login', async () => {
     const engine = await testEngine();
     const dir = tempDir('pull-up');
     const [apiPort, regPort] = [await freePort(), await freePort()];
-    const image = `127.0.0.1:${regPort}/pulls/up:1`;
-    const up = new BerthProcess(['up', '--data-dir', dir, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'pulls-up', '--registry', `127.0.0.1:${regPort}`]);
+    const image = `127.0.0.1:${regPort}/library/pulls-up:1`;
+    const up = new BerthProcess(['up', '--data-dir', dir, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'pulls-up', '--registry', `127.0.0.1:${regPort}`], {
+      BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    });
     const url = `http://127.0.0.1:${apiPort}`;
     try {
       await up.waitFor(/is up/);
+      // Pushing needs a login (auth is always on); pulling from the public project does not.
       await new Promise<void>((resolve, reject) =>
-        execFile('podman', ['push', '--quiet', '--tls-verify=false', TEST_IMAGE, image], (err) => (err ? reject(err) : resolve())),
+        execFile('podman', ['push', '--quiet', '--tls-verify=false', '--creds', `admin:${TEST_ADMIN_PASSWORD}`, TEST_IMAGE, image], (err, _out, stderr) =>
+          err ? reject(new Error(`podman push: ${stderr || err.message}`)) : resolve(),
+        ),
       );
       await assert.rejects(engine.docker.getImage(image).inspect(), 'the engine does not have the image yet');
       const created = await docker(url, ['service', 'create', '--detach', '--name', 'pulls-up', image, 'sleep', '600']);

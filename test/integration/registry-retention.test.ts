@@ -1,20 +1,20 @@
-// Tag retention and tag immutability with real clients: skopeo and podman push to the registry
-// (run as `berth registry` runs it, with its own store), the admin API sets the project's rules,
-// and the clients see immutable tags refused with the rule named.
+// Tag retention and tag immutability with real clients: skopeo and podman, logged in as admin,
+// push to the registry (run as `berth registry` runs it, with its own store), the admin API sets
+// the project's rules, and the clients see immutable tags refused with the rule named.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry, type RegistryEvent } from '../../src/registry/index.js';
 import type { RetentionRun } from '../../src/registry/retention.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { OciLayout } from '../helpers/oci-layout.js';
+import { TEST_ADMIN_PASSWORD, basicAuth, registryAdmin, registryFetch } from '../helpers/registry-auth.js';
 import { until } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
@@ -26,7 +26,8 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
   let host: string;
   const images: string[] = [];
   const events: RegistryEvent[] = [];
-  const env = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
+  // The login goes to an auth file of this test's own (REGISTRY_AUTH_FILE, read by podman and skopeo).
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
 
   const run = async (cmd: string, args: string[]): Promise<string> => {
     try {
@@ -43,28 +44,24 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
     const res = await fetch(`http://${host}/berth/v1/registry/projects/${path}`, {
       method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: { Authorization: basicAuth('admin', TEST_ADMIN_PASSWORD), ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, json: await res.json() };
   };
-  const tags = async (repository: string): Promise<string[]> => ((await (await fetch(`http://${host}/v2/${repository}/tags/list`)).json()) as { tags: string[] }).tags;
+  const http = (path: string, init?: RequestInit): Promise<Response> => registryFetch(registry.url, 'admin', TEST_ADMIN_PASSWORD, path, init);
+  const tags = async (repository: string): Promise<string[]> => ((await (await http(`/v2/${repository}/tags/list`)).json()) as { tags: string[] }).tags;
 
   before(async () => {
     await testEngine();
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-retention-'));
-    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger() });
+    registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD });
     host = registry.address;
     registry.events.on((e) => events.push(e));
-    registry.store.update((tx) =>
-      tx.registryProjects.create({
-        ID: newId(),
-        Version: { Index: 0 },
-        CreatedAt: '',
-        UpdatedAt: '',
-        Spec: { Name: PROJECT, Public: true, Members: [], QuotaBytes: -1 },
-      }),
-    );
+    await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name: PROJECT, Public: true });
+    env.REGISTRY_AUTH_FILE = join(dir, 'auth.json');
+    await writeFile(env.REGISTRY_AUTH_FILE, '{}');
+    await run('podman', ['login', '--tls-verify=false', '-u', 'admin', '-p', TEST_ADMIN_PASSWORD, host]);
     for (let i = 0; i < 3; i++) {
       const layout = new OciLayout(join(dir, `image-${i}`));
       await layout.finish('img', await layout.image('amd64', [{ hello: `image ${i}\n` }]));
@@ -93,7 +90,7 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     await assert.rejects(run('podman', ['push', '--tls-verify=false', TEST_IMAGE, `${host}/${PROJECT}/app:v1`]), /denied: tag retention-it\/app:v1 is immutable/i);
     // skopeo deletes by digest, which would remove the tag.
     await assert.rejects(run('skopeo', ['delete', '--tls-verify=false', `docker://${host}/${PROJECT}/app:v1`]), /tag retention-it\/app:v1 is immutable .* cannot be deleted/);
-    const untagged = await fetch(`http://${host}/v2/${PROJECT}/app/manifests/v1`, { method: 'DELETE' });
+    const untagged = await http(`/v2/${PROJECT}/app/manifests/v1`, { method: 'DELETE' });
     assert.equal(untagged.status, 403);
     assert.equal(((await untagged.json()) as { errors: { code: string }[] }).errors[0]!.code, 'DENIED');
 
@@ -142,7 +139,7 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     );
     // The manifests stay, reachable by digest, for the garbage collector.
     const gone = real.Deleted.find((d) => d.Tag === 't1')!;
-    assert.equal((await fetch(`http://${host}/v2/${gone.Repository}/manifests/${gone.Digest}`, { method: 'HEAD' })).status, 200);
+    assert.equal((await http(`/v2/${gone.Repository}/manifests/${gone.Digest}`, { method: 'HEAD' })).status, 200);
 
     const runs = (await api('GET', `${PROJECT}/retention/runs`)).json as RetentionRun[];
     assert.deepEqual(runs.map((r) => [r.Id, r.DryRun, r.Trigger]), [[real.Id, false, 'manual'], [dryRun.Id, true, 'manual']]);
@@ -162,6 +159,17 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     assert.deepEqual(scheduled.Deleted.map((d) => d.Tag), ['old']);
     assert.deepEqual(await tags(`${PROJECT}/ci`), ['fresh']);
     await api('PUT', `${PROJECT}/retention`, { Rules: [] });
+  });
+
+  test('only the project\'s admins change its rules: anonymous callers get 401, a guest 403', async () => {
+    const url = `http://${host}/berth/v1/registry/projects/${PROJECT}/retention`;
+    const rules = JSON.stringify({ Rules: [] });
+    const put = (headers: Record<string, string>): Promise<Response> => fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...headers }, body: rules });
+    assert.equal((await put({})).status, 401);
+    await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/users', { Name: 'retention-guest', Password: 'Guest-pass-1' });
+    const guest = await put({ Authorization: basicAuth('retention-guest', 'Guest-pass-1') });
+    assert.equal(guest.status, 403);
+    assert.match(((await guest.json()) as { message: string }).message, /needs the projectAdmin role/);
   });
 
   test('bad rules and unknown projects are refused with the field or project named', async () => {
