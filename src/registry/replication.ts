@@ -11,11 +11,12 @@ import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
 import { now } from '../common/time.js';
 import type { Store } from '../store/index.js';
-import { NotFoundError, UnavailableError, type ReplicationArtifactResult, type ReplicationPolicy, type ReplicationRun, type ReplicationTrigger } from '../types/index.js';
+import { ForbiddenError, NotFoundError, UnavailableError, type ReplicationArtifactResult, type ReplicationPolicy, type ReplicationRun, type ReplicationTrigger } from '../types/index.js';
 import type { RegistryEvent, RegistryEvents } from './events.js';
 import { copyArtifact } from './replication-copy.js';
 import type { StorageDriver } from './storage-driver.js';
 import { REPOSITORIES } from './paths.js';
+import { projectOf } from './projects.js';
 
 export interface ReplicatorOptions {
   store: Store;
@@ -165,6 +166,12 @@ export class Replicator {
     try {
       const copied = await this.#retry(() => {
         result.Attempts++;
+        // Tokens minted for this registry pass every scope, so the rule that nobody pushes into a
+        // project that does not exist is checked here.
+        const project = projectOf(destination);
+        if (policy.Spec.Direction === 'pull' && !this.#opts.store.view((tx) => tx.registryProjects.byName(project))) {
+          throw new ForbiddenError(`project ${project} does not exist in this registry: create it first (berth project create ${project})`);
+        }
         return copyArtifact({ src, srcRepo: a.repository, dst, dstRepo: destination, sent }, a.tag);
       });
       return { ...result, Digest: copied.digest, Bytes: copied.bytes, Status: copied.upToDate ? 'skipped' : 'succeeded' };

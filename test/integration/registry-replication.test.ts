@@ -1,6 +1,8 @@
 // Replication between real registries: two Berth registries and Debian's docker-registry
 // (distribution 2.8), images pushed with skopeo from OCI layouts (a multi-layer image and a
-// multi-arch index), copied by each trigger, checked with skopeo on the destination.
+// multi-arch index), copied by each trigger, checked with skopeo on the destination. Berth
+// registries have token auth: endpoints carry credentials (admin, or a project robot), and the
+// destination projects are created first, as for any push.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,12 +14,13 @@ import { promisify } from 'node:util';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
 import type { ReplicationRun } from '../../src/types/index.js';
-import { startFront } from '../helpers/auth-front.js';
 import { freePort } from '../helpers/berth.js';
+import { TEST_ADMIN_PASSWORD, basicAuth, registryAdmin, registryFetch } from '../helpers/registry-auth.js';
 import { OCI_INDEX, OciLayout } from '../helpers/oci-layout.js';
 import { until } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
+const CREDS = `admin:${TEST_ADMIN_PASSWORD}`;
 
 const skopeo = async (...args: string[]): Promise<string> => {
   try {
@@ -27,12 +30,16 @@ const skopeo = async (...args: string[]): Promise<string> => {
   }
 };
 /** The digest skopeo reads for a reference (the manifest or index as stored). */
-const digestOf = async (ref: string): Promise<string> => (JSON.parse(await skopeo('inspect', '--tls-verify=false', '--override-arch', 'amd64', ref)) as { Digest: string }).Digest;
-const rawDigest = async (host: string, repo: string, ref: string): Promise<string | null> => {
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${ref}`, {
+const digestOf = async (ref: string, ...opts: string[]): Promise<string> =>
+  (JSON.parse(await skopeo('inspect', '--tls-verify=false', '--override-arch', 'amd64', ...opts, ref)) as { Digest: string }).Digest;
+/** The digest a registry holds under repo:ref, read as admin (Berth) or anonymously (distribution), or null. */
+const rawDigest = async (host: string, repo: string, ref: string, anonymous = false): Promise<string | null> => {
+  const init: RequestInit = {
     method: 'HEAD',
     headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' },
-  });
+  };
+  const res = anonymous ? await fetch(`http://${host}/v2/${repo}/manifests/${ref}`, init) : await registryFetch(`http://${host}`, 'admin', TEST_ADMIN_PASSWORD, `/v2/${repo}/manifests/${ref}`, init);
+  if (res.status !== 200 && res.status !== 404) throw new Error(`HEAD ${host}/${repo}:${ref}: HTTP ${res.status}`);
   return res.status === 200 ? res.headers.get('docker-content-digest') : null;
 };
 
@@ -40,7 +47,7 @@ const rawDigest = async (host: string, repo: string, ref: string): Promise<strin
 async function admin(host: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://${host}/berth/v1/registry${path}`, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: { Authorization: basicAuth('admin', TEST_ADMIN_PASSWORD), ...(body !== undefined && { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -69,13 +76,25 @@ describe('registry replication', { timeout: 240_000 }, () => {
   let appLayout: string;
   let multiLayout: string;
   const start = (name: string, listen = '127.0.0.1:0'): Promise<Registry> =>
-    Registry.start({ dataDir: join(dir, name), listen, log: silentLogger(), replication: { attempts: 5, backoffMs: 250 } });
+    Registry.start({ dataDir: join(dir, name), listen, log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD, replication: { attempts: 5, backoffMs: 250 } });
   const push = (layout: string, ref: string, host: string, target: string): Promise<string> =>
-    skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${layout}:${ref}`, `docker://${host}/${target}`);
+    skopeo('copy', '--all', '--dest-tls-verify=false', '--dest-creds', CREDS, `oci:${layout}:${ref}`, `docker://${host}/${target}`);
+  const createProjects = async (registry: Registry, ...names: string[]): Promise<void> => {
+    for (const Name of names) await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name });
+  };
+  /** Scopes of the token requests b's token service received. */
+  const bTokenScopes: string[][] = [];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
     [a, b] = [await start('a'), await start('b')];
+    await createProjects(a, 'team', 'other', 'live', 'sched');
+    // Destinations of pushes to b; pull replication into b (pulled/, dist/) needs them too.
+    await createProjects(b, 'team', 'other', 'mirror', 'sched', 'pulled', 'dist');
+    b.app.server.on('request', (req: { url?: string }) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/service/token') bTokenScopes.push(url.searchParams.getAll('scope'));
+    });
     const app = new OciLayout(join(dir, 'app'));
     const image = await app.image('amd64', [{ hello: 'replicated\n' }, { 'etc/one': '1\n' }, { 'etc/two': '2\n' }]);
     await app.finish('app', image);
@@ -96,7 +115,7 @@ describe('registry replication', { timeout: 240_000 }, () => {
     ] as const) {
       await push(layout, ref, a.address, target);
     }
-    assert.equal((await admin(a.address, 'POST', '/registries', { Name: 'b', URL: `http://${b.address}` })).status, 201);
+    assert.equal((await admin(a.address, 'POST', '/registries', { Name: 'b', URL: `http://${b.address}`, Username: 'admin', Password: TEST_ADMIN_PASSWORD })).status, 201);
   });
 
   after(async () => {
@@ -129,8 +148,8 @@ describe('registry replication', { timeout: 240_000 }, () => {
 
     assert.equal(await rawDigest(b.address, 'team/app', '1'), amd64Digest);
     assert.equal(await rawDigest(b.address, 'team/multi', '1'), indexDigest);
-    assert.equal(await digestOf(`docker://${b.address}/team/app:1`), amd64Digest, 'skopeo reads the copy with the same digest');
-    const arm = JSON.parse(await skopeo('inspect', '--tls-verify=false', '--override-arch', 'arm64', `docker://${b.address}/team/multi:1`));
+    assert.equal(await digestOf(`docker://${b.address}/team/app:1`, '--creds', CREDS), amd64Digest, 'skopeo reads the copy with the same digest');
+    const arm = JSON.parse(await skopeo('inspect', '--tls-verify=false', '--creds', CREDS, '--override-arch', 'arm64', `docker://${b.address}/team/multi:1`));
     assert.equal(arm.Architecture, 'arm64', 'every platform of the index was copied');
     assert.equal(await rawDigest(b.address, 'team/app', '2'), null, 'the tag filter left tag 2 behind');
     assert.equal(await rawDigest(b.address, 'other/app', '1'), null, 'the repository filter left other/ behind');
@@ -176,7 +195,7 @@ describe('registry replication', { timeout: 240_000 }, () => {
   });
 
   test('a pull policy copies from the remote into this registry', async () => {
-    assert.equal((await admin(b.address, 'POST', '/registries', { Name: 'a', URL: `http://${a.address}` })).status, 201);
+    assert.equal((await admin(b.address, 'POST', '/registries', { Name: 'a', URL: `http://${a.address}`, Username: 'admin', Password: TEST_ADMIN_PASSWORD })).status, 201);
     await admin(b.address, 'POST', '/replications', { Name: 'from-a', Direction: 'pull', Endpoint: 'a', Repositories: ['team/app', 'other/app'], Tags: ['2', '1'], DestinationNamespace: 'pulled' });
     await admin(b.address, 'POST', '/replications/from-a/run');
     const [run] = await finishedRuns(b.address, 'from-a', 1);
@@ -191,13 +210,24 @@ describe('registry replication', { timeout: 240_000 }, () => {
       'blobs sent for other/app were mounted into team/app, not sent again',
     );
     assert.equal(await rawDigest(b.address, 'pulled/team/app', '2'), amd64Digest);
+
+    // Nobody pushes into a project that does not exist, replication included.
+    await admin(b.address, 'POST', '/replications', { Name: 'into-ghost', Direction: 'pull', Endpoint: 'a', Repositories: ['team/app'], Tags: ['1'], DestinationNamespace: 'ghost' });
+    await admin(b.address, 'POST', '/replications/into-ghost/run');
+    const [refused] = await finishedRuns(b.address, 'into-ghost', 1);
+    assert.equal(refused!.Status, 'failed');
+    assert.deepEqual(
+      refused!.Artifacts.map((x) => [x.Destination, x.Attempts, x.Error]),
+      [['ghost/team/app', 1, 'project ghost does not exist in this registry: create it first (berth project create ghost)']],
+    );
   });
 
   test('an artifact is retried with backoff while the destination is down and copied once it is back', async () => {
     const port = await freePort();
     let c = await start('c', `127.0.0.1:${port}`);
+    await createProjects(c, 'team');
     await c.stop();
-    await admin(a.address, 'POST', '/registries', { Name: 'c', URL: `http://127.0.0.1:${port}` });
+    await admin(a.address, 'POST', '/registries', { Name: 'c', URL: `http://127.0.0.1:${port}`, Username: 'admin', Password: TEST_ADMIN_PASSWORD });
     await admin(a.address, 'POST', '/replications', { Name: 'to-c', Direction: 'push', Endpoint: 'c', Repositories: ['team/app'], Tags: ['1'] });
     await admin(a.address, 'POST', '/replications/to-c/run');
     await new Promise((r) => setTimeout(r, 400));
@@ -219,32 +249,30 @@ describe('registry replication', { timeout: 240_000 }, () => {
     }
   });
 
-  test('an endpoint behind token auth is used with its credentials; a wrong password fails the ping and the run, naming the registry', async () => {
-    const front = await startFront(b.address, 'bearer');
-    try {
-      const host = new URL(front.url).host;
-      await admin(a.address, 'POST', '/registries', { Name: 'guarded', URL: front.url, Username: 'alice', Password: 'pw' });
-      assert.equal((await admin(a.address, 'POST', '/registries/guarded/ping')).status, 200);
-      await admin(a.address, 'POST', '/replications', { Name: 'to-guarded', Direction: 'push', Endpoint: 'guarded', Repositories: ['team/app'], Tags: ['2'], DestinationNamespace: 'guarded' });
-      await admin(a.address, 'POST', '/replications/to-guarded/run');
-      const [run] = await finishedRuns(a.address, 'to-guarded', 1);
-      assert.equal(run!.Status, 'succeeded', JSON.stringify(run));
-      assert.equal(await rawDigest(b.address, 'guarded/team/app', '2'), amd64Digest);
-      assert.ok(front.tokenRequests.some((r) => r.scopes.includes('repository:guarded/team/app:pull,push')), 'a push token was asked for');
+  test('an endpoint is used with the credentials of a project robot; a wrong secret fails the ping and the run, naming the registry', async () => {
+    await createProjects(b, 'guarded');
+    const robot = (await registryAdmin(b.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/robots', { Name: 'repl', Project: 'guarded', Actions: ['pull', 'push'] })) as { Name: string; Secret: string };
+    assert.equal(robot.Name, 'robot$guarded+repl');
+    bTokenScopes.length = 0;
+    await admin(a.address, 'POST', '/registries', { Name: 'guarded', URL: b.url, Username: robot.Name, Password: robot.Secret });
+    assert.equal((await admin(a.address, 'POST', '/registries/guarded/ping')).status, 200);
+    await admin(a.address, 'POST', '/replications', { Name: 'to-guarded', Direction: 'push', Endpoint: 'guarded', Repositories: ['team/app'], Tags: ['2'], DestinationNamespace: 'guarded' });
+    await admin(a.address, 'POST', '/replications/to-guarded/run');
+    const [run] = await finishedRuns(a.address, 'to-guarded', 1);
+    assert.equal(run!.Status, 'succeeded', JSON.stringify(run));
+    assert.equal(await rawDigest(b.address, 'guarded/team/app', '2'), amd64Digest);
+    assert.ok(bTokenScopes.some((scopes) => scopes.includes('repository:guarded/team/app:pull,push')), `a push token was asked for: ${JSON.stringify(bTokenScopes)}`);
 
-      await admin(a.address, 'PUT', '/registries/guarded', { Password: 'wrong' });
-      const ping = await admin(a.address, 'POST', '/registries/guarded/ping');
-      assert.equal(ping.status, 400);
-      assert.match(ping.body.message, /the registry guarded .* cannot be used: .*unauthorized/);
-      await admin(a.address, 'PUT', '/replications/to-guarded', { Tags: ['1'] });
-      await admin(a.address, 'POST', '/replications/to-guarded/run');
-      const [failed] = await finishedRuns(a.address, 'to-guarded', 2);
-      assert.equal(failed!.Status, 'failed');
-      assert.equal(failed!.Artifacts[0]!.Attempts, 1, 'a refusal is not retried');
-      assert.match(failed!.Artifacts[0]!.Error!, new RegExp(`^${host.replace(/\./g, '\\.')}: unauthorized for .*refused the credentials of alice`));
-    } finally {
-      await front.close();
-    }
+    await admin(a.address, 'PUT', '/registries/guarded', { Password: 'wrong' });
+    const ping = await admin(a.address, 'POST', '/registries/guarded/ping');
+    assert.equal(ping.status, 400);
+    assert.match(ping.body.message, /the registry guarded .* cannot be used: .*unauthorized/);
+    await admin(a.address, 'PUT', '/replications/to-guarded', { Tags: ['1'] });
+    await admin(a.address, 'POST', '/replications/to-guarded/run');
+    const [failed] = await finishedRuns(a.address, 'to-guarded', 2);
+    assert.equal(failed!.Status, 'failed');
+    assert.equal(failed!.Artifacts[0]!.Attempts, 1, 'a refusal is not retried');
+    assert.match(failed!.Artifacts[0]!.Error!, new RegExp(`^${b.address.replace(/\./g, '\\.')}: unauthorized for .*refused the credentials of robot\\$guarded\\+repl`));
   });
 
   test("Debian's docker-registry (distribution 2.8) receives a push replication and serves a pull one through its catalog", async () => {
@@ -262,7 +290,7 @@ describe('registry replication', { timeout: 240_000 }, () => {
       await admin(a.address, 'POST', '/replications/to-distribution/run');
       const [run] = await finishedRuns(a.address, 'to-distribution', 1);
       assert.equal(run!.Status, 'succeeded', JSON.stringify(run));
-      assert.equal(await rawDigest(`127.0.0.1:${port}`, 'team/multi', '1'), indexDigest);
+      assert.equal(await rawDigest(`127.0.0.1:${port}`, 'team/multi', '1', true), indexDigest);
       assert.equal(await digestOf(`docker://127.0.0.1:${port}/team/app:1`), amd64Digest);
 
       // Globs in a pull policy list the remote's repositories through /v2/_catalog.
