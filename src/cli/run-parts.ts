@@ -1,5 +1,6 @@
 // `berth up`, `berth manager`, `berth registry` and `berth agent`: start the long-running parts, in the
-// foreground, until SIGINT/SIGTERM, then stop them in order.
+// foreground, until SIGINT/SIGTERM, then stop them in order. Each part's code is loaded only by
+// the commands that run it, so `berth registry` does not carry the manager and agent in memory.
 
 import { hostname as osHostname, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +8,8 @@ import type { Logger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { normalizeRegistry } from '../common/pull-auth.js';
 import { InvalidArgumentError } from '../types/index.js';
-import { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } from '../agent/index.js';
-import { Manager } from '../manager/index.js';
 import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { parseLabels } from './labels.js';
-import { startDemo } from './demo.js';
 
 export interface UpOptions {
   dataDir?: string;
@@ -44,6 +42,8 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const registryTls = tlsFiles(opts.registryTlsCert, opts.registryTlsKey, '--registry-tls-cert', '--registry-tls-key');
   if (registryOn) checkRegistryListen(opts.registry, registryTls !== undefined);
   if (registryOn && registryTls) await loadTls(registryTls);
+  const { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } = await import('../agent/index.js');
+  const { Manager } = await import('../manager/index.js');
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
@@ -73,7 +73,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
       `Join more agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --hostname NAME\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
-  if (opts.demo) await startDemo(manager.url);
+  if (opts.demo) await (await import('./demo.js')).startDemo(manager.url);
   const sig = await untilSignal();
   process.stdout.write(`${sig}: stopping\n`);
   stopAgent.abort();
@@ -85,6 +85,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
 
 export async function runManager(opts: { dataDir?: string; listen: string; taskHistoryLimit?: number }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
+  const { Manager } = await import('../manager/index.js');
   const manager = await Manager.start({ dataDir, listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url}\n` +
@@ -151,6 +152,7 @@ export interface AgentCliOptions {
 export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void> {
   const name = opts.hostname ?? osHostname();
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'agents', name);
+  const { Agent, connectEngine, describeNode } = await import('../agent/index.js');
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: false });
   const description = await describeNode(engine.docker, { hostname: name });
   const agent = new Agent({
