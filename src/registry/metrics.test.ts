@@ -8,7 +8,6 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { Registry } from './registry.js';
-import { OCI_MANIFEST } from './manifests.js';
 import { RegistryMetrics, operationOf } from './metrics.js';
 import { closeGracefully } from '../common/http-close.js';
 import { UnauthorizedError } from '../types/index.js';
@@ -16,57 +15,26 @@ import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { createRegistryServer } from './server.js';
 import { UsageAccountant } from './usage.js';
-import { desc, req, sha256, withQuery, type Image, type TestRegistry } from './test-helpers.js';
+import { pushBlob, pushImage, req, sha256, type TestRegistry } from './test-helpers.js';
 import { TEST_ADMIN_PASSWORD, registryAdmin, registryToken } from '../../test/helpers/registry-auth.js';
 
 let dir: string;
 let registry: Registry;
 let reg: TestRegistry;
-/** admin's token for every repository the test pushes to and pulls from. */
-let auth: Record<string, string>;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-metrics-'));
   registry = await Registry.start({ dataDir: dir, listen: '127.0.0.1:0', log: silentLogger(), gc: { graceMs: 0 }, adminPassword: TEST_ADMIN_PASSWORD });
-  // The spec helpers only need the URL.
+  // The spec helpers need only the URL and admin's token (set below).
   reg = { url: registry.url } as TestRegistry;
   await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name: 'metrics' });
   const scopes = ['metrics/app', 'metrics/other', 'solo'].map((r) => `repository:${r}:pull,push`);
-  auth = { Authorization: `Bearer ${await registryToken(registry.url, 'admin', TEST_ADMIN_PASSWORD, scopes)}` };
+  reg.headers = { Authorization: `Bearer ${await registryToken(registry.url, 'admin', TEST_ADMIN_PASSWORD, scopes)}` };
 });
 after(async () => {
   await registry.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-// The spec helpers' pushBlob and pushImage send no credentials; these send admin's token.
-
-/** pushBlob uploads content monolithically (POST then PUT). */
-async function pushBlob(name: string, content: Buffer | string): Promise<void> {
-  const start = await req(reg, 'POST', `/v2/${name}/blobs/uploads/`, { headers: auth });
-  assert.equal(start.status, 202, start.body.toString());
-  const location = withQuery(start.headers.get('location')!, { digest: sha256(content) });
-  const put = await req(reg, 'PUT', location, { body: content, headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
-  assert.equal(put.status, 201, put.body.toString());
-}
-
-/** pushImage pushes a config, two layers and an OCI image manifest tagged v1, all made from `seed`. */
-async function pushImage(name: string, seed: string): Promise<Image> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
-  const layers = [Buffer.from(`layer one of ${seed}`), Buffer.from(`layer two of ${seed}`)];
-  for (const b of [config, ...layers]) await pushBlob(name, b);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: desc('application/vnd.oci.image.config.v1+json', config),
-      layers: layers.map((l) => desc('application/vnd.oci.image.layer.v1.tar', l)),
-    }),
-  );
-  const put = await req(reg, 'PUT', `/v2/${name}/manifests/v1`, { body: manifest, headers: { ...auth, 'Content-Type': OCI_MANIFEST } });
-  assert.equal(put.status, 201, put.body.toString());
-  return { manifest, digest: sha256(manifest), config, layers };
-}
 
 /** scrape reads /metrics into "name{labels}" → value. */
 async function scrape(): Promise<Map<string, number>> {
@@ -83,15 +51,15 @@ async function scrape(): Promise<Map<string, number>> {
 }
 
 test('/metrics counts bytes up and down, times requests by operation, and reports storage per project, GC and replication', async () => {
-  const a = await pushImage('metrics/app', 'a');
-  await pushImage('metrics/other', 'a'); // the same blobs: counted once for the project
-  const b = await pushImage('solo', 'b');
-  await pushBlob('metrics/app', 'garbage');
+  const a = await pushImage(reg, 'metrics/app', 'v1', { seed: 'a' });
+  await pushImage(reg, 'metrics/other', 'v1', { seed: 'a' }); // the same blobs: counted once for the project
+  const b = await pushImage(reg, 'solo', 'v1', { seed: 'b' });
+  await pushBlob(reg, 'metrics/app', 'garbage');
   const pushed = [a, a, b].reduce((n, i) => n + i.manifest.length + i.config.length + i.layers.reduce((m, l) => m + l.length, 0), 0) + 'garbage'.length;
   const layer = a.layers[0]!;
-  assert.equal((await req(reg, 'GET', `/v2/metrics/app/blobs/${sha256(layer)}`, { headers: auth })).status, 200);
-  assert.equal((await req(reg, 'GET', `/v2/metrics/app/blobs/${sha256(layer)}`, { headers: { ...auth, Range: 'bytes=0-3' } })).status, 206);
-  assert.equal((await req(reg, 'GET', '/v2/metrics/app/manifests/v1', { headers: auth })).status, 200);
+  assert.equal((await req(reg, 'GET', `/v2/metrics/app/blobs/${sha256(layer)}`)).status, 200);
+  assert.equal((await req(reg, 'GET', `/v2/metrics/app/blobs/${sha256(layer)}`, { headers: { Range: 'bytes=0-3' } })).status, 206);
+  assert.equal((await req(reg, 'GET', '/v2/metrics/app/manifests/v1')).status, 200);
   registry.events.emit({ action: 'replicate', target: 'manifest', repository: 'metrics/app', digest: a.digest, status: 'succeeded', remote: 'http://elsewhere/x' });
   registry.events.emit({ action: 'replicate', target: 'manifest', repository: 'metrics/app', digest: a.digest, status: 'failed', remote: 'http://elsewhere/x' });
   const run = await registry.gc.run();

@@ -20,6 +20,8 @@ export interface TestRegistry {
   app: FastifyInstance;
   events: RegistryEvent[];
   close(): Promise<void>;
+  /** Sent with every request (e.g. a bearer token for a registry with auth). */
+  headers?: Record<string, string>;
 }
 
 export async function startRegistry(extra: Partial<RegistryServerOptions> = {}, dir?: string): Promise<TestRegistry> {
@@ -62,7 +64,7 @@ export interface ReqOptions {
 
 /** req sends one request; a relative `path` (or a Location) is resolved against the registry. */
 export async function req(reg: TestRegistry, method: string, path: string, opts: ReqOptions = {}): Promise<Res> {
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: opts.headers, body: opts.body, redirect: 'manual' };
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: { ...reg.headers, ...opts.headers }, body: opts.body, redirect: 'manual' };
   if (opts.body instanceof ReadableStream) init.duplex = 'half';
   const res = await fetch(new URL(path, reg.url), init);
   const body = Buffer.from(await res.arrayBuffer());

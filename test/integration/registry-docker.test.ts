@@ -85,4 +85,26 @@ describe('registry token auth with Docker Engine', { timeout: 240_000 }, () => {
     await assert.rejects(docker(['push', `${host}/team/app:guest`]), /unauthorized|denied|visitor may not push/i);
     await docker(['pull', `${host}/team/app:1`]);
   });
+
+  test('the docker CLI pushes a manifest list (multi-arch index) and dockerd pulls the entry for its platform', async () => {
+    await docker(['login', host, '-u', 'dev', '--password-stdin'], 'Dev-pass-1');
+    await docker(['tag', IMAGE, `${host}/team/app:amd64`]);
+    await docker(['push', `${host}/team/app:amd64`]);
+    // A second entry: the same image listed as arm64, so the list has two platforms to choose from.
+    await docker(['tag', IMAGE, `${host}/team/app:arm64`]);
+    await docker(['push', `${host}/team/app:arm64`]);
+    const list = `${host}/team/app:multi`;
+    await docker(['manifest', 'create', '--insecure', list, `${host}/team/app:amd64`, `${host}/team/app:arm64`]);
+    await docker(['manifest', 'annotate', '--arch', 'arm64', list, `${host}/team/app:arm64`]);
+    const pushed = (await docker(['manifest', 'push', '--insecure', list])).trim();
+    assert.match(pushed, /^sha256:[0-9a-f]{64}$/m);
+
+    const inspected = JSON.parse(await docker(['manifest', 'inspect', '--insecure', list])) as { mediaType: string; manifests: { platform: { architecture: string } }[] };
+    assert.equal(inspected.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+    assert.deepEqual(inspected.manifests.map((m) => m.platform.architecture).sort(), ['amd64', 'arm64']);
+
+    await docker(['pull', list]);
+    const [id] = (await docker(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).trim().split('\n');
+    assert.equal((await docker(['image', 'inspect', '--format', '{{.Id}}', list])).trim(), id);
+  });
 });
