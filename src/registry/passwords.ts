@@ -1,7 +1,7 @@
 // Passwords and robot secrets. Users' passwords are hashed with scrypt (salted, slow on purpose);
 // robot secrets are 256 random bits, so one sha256 is enough. Comparisons are constant-time.
 
-import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { InvalidArgumentError } from '../types/index.js';
 
 const N = 16384;
@@ -19,12 +19,28 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
+// Clients log in for every token they fetch (podman, skopeo and docker once per scope set), and
+// scrypt costs about 45 ms of CPU each time. Pairs verified recently are remembered for a few
+// minutes, keyed by an HMAC under a key of this process (memory holds no password). A changed
+// password changes the stored hash, so it misses; failures are never remembered.
+const VERIFIED_TTL_MS = 5 * 60_000;
+const VERIFIED_MAX = 1024;
+const verifiedKey = randomBytes(32);
+const verified = new Map<string, number>();
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !hash) return false;
+  const pair = createHmac('sha256', verifiedKey).update(stored).update('\0').update(password).digest('base64');
+  if ((verified.get(pair) ?? 0) > Date.now()) return true;
   const expected = Buffer.from(hash, 'base64');
   const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  const ok = key.length === expected.length && timingSafeEqual(key, expected);
+  if (ok) {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(pair, Date.now() + VERIFIED_TTL_MS);
+  }
+  return ok;
 }
 
 /** Harbor's rule: 8 to 128 characters with at least one upper-case letter, one lower-case letter and one digit. */
