@@ -5,9 +5,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { createReadStream, open as openCallback, type WriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { PathNotFoundError, type FileInfo, type StorageDriver } from './storage-driver.js';
@@ -45,13 +45,14 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  async putContent(path: string, content: Buffer): Promise<void> {
+  async putContent(path: string, content: Buffer, opts: { durable?: boolean } = {}): Promise<void> {
+    const durable = opts.durable ?? true;
     const target = this.#abs(path);
     const tmp = join(this.root, TMP, randomUUID());
     const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(content);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -61,7 +62,7 @@ export class FilesystemDriver implements StorageDriver {
       await rm(tmp, { force: true });
       throw err;
     }
-    await syncDir(dirname(target));
+    if (durable) await syncDir(dirname(target));
   }
 
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
@@ -86,17 +87,17 @@ export class FilesystemDriver implements StorageDriver {
       early ??= err;
     };
     source.on('error', onError);
-    let out: WriteStream;
+    let file: { out: WriteStream; fh: FileHandle };
     try {
-      out = await this.#withParent(target, () => openAppend(target));
+      file = await this.#withParent(target, () => openAppend(target));
     } finally {
       source.off('error', onError);
     }
     if (early !== undefined || source.errored) {
-      out.destroy();
+      file.out.destroy();
       throw early ?? source.errored;
     }
-    await pipeline(source, out);
+    await pipeline(source, writeBehind(file.fh), file.out);
     return (await stat(target)).size;
   }
 
@@ -185,9 +186,38 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
-async function openAppend(path: string): Promise<WriteStream> {
+async function openAppend(path: string): Promise<{ out: WriteStream; fh: FileHandle }> {
   const fh = await open(path, 'a', 0o600);
-  return fh.createWriteStream({ highWaterMark: 256 * 1024 });
+  return { out: fh.createWriteStream({ highWaterMark: 256 * 1024 }), fh };
+}
+
+/** Bytes appended between two background flushes (see writeBehind). */
+const WRITE_BEHIND_BYTES = 16 * 1024 * 1024;
+
+/**
+ * writeBehind passes an upload's bytes through and, every WRITE_BEHIND_BYTES, starts flushing
+ * what the file holds so far to disk in the background (one flush at a time). The fsync that
+ * commits the finished upload (move) then finds little left to write, instead of the client
+ * waiting for the whole blob to reach the disk after its last byte (about 0.17 s per 256 MiB here).
+ */
+function writeBehind(fh: FileHandle): Transform {
+  let sinceFlush = 0;
+  let flushing = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sinceFlush += chunk.length;
+      if (sinceFlush >= WRITE_BEHIND_BYTES && !flushing) {
+        sinceFlush = 0;
+        flushing = true;
+        // Failures surface at the committing fsync; this one only gets ahead of it.
+        fh.datasync().then(
+          () => (flushing = false),
+          () => (flushing = false),
+        );
+      }
+      done(null, chunk);
+    },
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {

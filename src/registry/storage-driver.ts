@@ -24,8 +24,13 @@ export class PathNotFoundError extends Error {
 export interface StorageDriver {
   /** Reads a whole small object (metadata, manifests). */
   getContent(path: string): Promise<Buffer>;
-  /** Writes a whole small object atomically and durably: readers see the old content or the new, never part. */
-  putContent(path: string, content: Buffer): Promise<void>;
+  /**
+   * Writes a whole small object atomically and durably: readers see the old content or the new,
+   * never part. `durable: false` skips the flush to stable storage, for objects whose loss in a
+   * power failure loses nothing acknowledged (an upload session's info: its bytes are not flushed
+   * before the upload completes either).
+   */
+  putContent(path: string, content: Buffer, opts?: { durable?: boolean }): Promise<void>;
   /** Streams an object, or `length` bytes of it from `offset`. */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /**

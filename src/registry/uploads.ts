@@ -49,7 +49,8 @@ export class Uploads {
   async start(repository: string): Promise<UploadStatus> {
     const id = randomUUID();
     const info: UploadInfo = { repository, startedAt: new Date().toISOString() };
-    await this.driver.putContent(paths.uploadInfo(id), Buffer.from(JSON.stringify(info)));
+    // Not flushed to disk: the upload's bytes are not either until it completes.
+    await this.driver.putContent(paths.uploadInfo(id), Buffer.from(JSON.stringify(info)), { durable: false });
     return { id, size: 0 };
   }
 
