@@ -3,20 +3,9 @@
 // status, anything else as a logged 500 with a generic message.
 
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { BerthError, type ErrorCode } from '../types/index.js';
+import { HTTP_STATUS } from '../common/http-status.js';
+import { BerthError } from '../types/index.js';
 import { BODY_LIMIT } from './http.js';
-
-const STATUS: Record<ErrorCode, number> = {
-  NOT_FOUND: 404,
-  NAME_CONFLICT: 409,
-  VERSION_CONFLICT: 409,
-  INVALID_ARGUMENT: 400,
-  AMBIGUOUS: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNAVAILABLE: 503,
-  NOT_IMPLEMENTED: 501,
-};
 
 export interface HttpError {
   status: number;
@@ -25,7 +14,7 @@ export interface HttpError {
 
 /** httpError maps an error to a status and a message for the client; undefined for unexpected errors. */
 export function httpError(err: unknown): HttpError | undefined {
-  if (err instanceof BerthError) return { status: STATUS[err.code], message: err.message };
+  if (err instanceof BerthError) return { status: HTTP_STATUS[err.code], message: err.message };
   const fe = err as Partial<FastifyError>;
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, message: fastifyMessage(fe) };

@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
-import { BerthError, type ErrorCode, type ProjectRole } from '../types/index.js';
+import { HTTP_STATUS } from '../common/http-status.js';
+import { BerthError, type ProjectRole } from '../types/index.js';
 import type { RegistryEvents } from './events.js';
 import type { ManifestStore } from './manifest-store.js';
 import type { StorageDriver } from './storage-driver.js';
@@ -44,18 +45,6 @@ export interface AdminContext {
 /** One feature's admin routes, registered under ADMIN_PREFIX. */
 export type AdminRoutes = (app: FastifyInstance, ctx: AdminContext) => void;
 
-const STATUS: Record<ErrorCode, number> = {
-  NOT_FOUND: 404,
-  NAME_CONFLICT: 409,
-  VERSION_CONFLICT: 409,
-  INVALID_ARGUMENT: 400,
-  AMBIGUOUS: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNAVAILABLE: 503,
-  NOT_IMPLEMENTED: 501,
-};
-
 /** registerAdmin mounts every feature's routes in one scope with JSON bodies and Berth's error shape. */
 export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: AdminRoutes[]): void {
   void app.register(
@@ -71,7 +60,7 @@ export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: A
       scope.setErrorHandler((err, request, reply) => {
         if (err instanceof BerthError) {
           if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
-          return reply.code(STATUS[err.code]).send({ message: err.message });
+          return reply.code(HTTP_STATUS[err.code]).send({ message: err.message });
         }
         const status = (err as { statusCode?: number }).statusCode;
         if (typeof status === 'number' && status >= 400 && status < 500) return reply.code(status).send({ message: (err as Error).message });

@@ -5,6 +5,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
+import { HTTP_STATUS } from '../common/http-status.js';
 import { isLoopback } from '../common/listen.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { BerthError } from '../types/index.js';
@@ -131,7 +132,7 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
           if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
-          return reply.code(err.code === 'UNAUTHORIZED' ? 401 : 403).send({ message: err.message });
+          return reply.code(HTTP_STATUS[err.code]).send({ message: err.message });
         }
       }
       return reply.header('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
