@@ -4,17 +4,15 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
+import { commandRunner } from '../helpers/run.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { TEST_ADMIN_PASSWORD, registryAdmin } from '../helpers/registry-auth.js';
 
-const exec = promisify(execFile);
 
 describe('registry token auth with podman and skopeo', { timeout: 180_000 }, () => {
   let dir: string;
@@ -23,14 +21,7 @@ describe('registry token auth with podman and skopeo', { timeout: 180_000 }, () 
   let robotSecret: string;
   const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
 
-  const run = async (cmd: string, args: string[]): Promise<string> => {
-    try {
-      return (await exec(cmd, args, { env, timeout: 120_000, maxBuffer: 16 * 2 ** 20 })).stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.message}`);
-    }
-  };
+  const run = commandRunner(env);
   const podman = (...args: string[]): Promise<string> => run('podman', args);
   /** podman with a storage of its own, so pulls leave nothing in the shared engine. */
   const isolatedPodman = (...args: string[]): Promise<string> =>

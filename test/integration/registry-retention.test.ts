@@ -4,20 +4,18 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry, type RegistryEvent } from '../../src/registry/index.js';
 import type { RetentionRun } from '../../src/registry/retention.js';
+import { commandRunner } from '../helpers/run.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { OciLayout } from '../helpers/oci-layout.js';
 import { TEST_ADMIN_PASSWORD, basicAuth, registryAdmin, registryFetch } from '../helpers/registry-auth.js';
 import { until } from '../helpers/wait.js';
 
-const exec = promisify(execFile);
 const PROJECT = 'retention-it';
 
 describe('tag retention and immutability with skopeo and podman', { timeout: 180_000 }, () => {
@@ -29,14 +27,7 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
   // The login goes to an auth file of this test's own (REGISTRY_AUTH_FILE, read by podman and skopeo).
   const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') };
 
-  const run = async (cmd: string, args: string[]): Promise<string> => {
-    try {
-      return (await exec(cmd, args, { env, timeout: 120_000, maxBuffer: 16 * 2 ** 20 })).stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.message}`);
-    }
-  };
+  const run = commandRunner(env);
   /** push copies made-up image `i` (distinct digests) to repository:tag. */
   const push = (i: number, ref: string): Promise<string> => run('skopeo', ['copy', '--dest-tls-verify=false', images[i]!, `docker://${host}/${ref}`]);
   // Tests read the admin API's bodies field by field.
