@@ -7,7 +7,8 @@
 import { isLoopback } from '../common/listen.js';
 import { RegistryClient, type Manifest } from '../common/registry-client.js';
 import type { Credentials } from '../common/registry-auth.js';
-import { InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
+import { decodeAuth } from '../common/pull-auth.js';
+import { NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
 import { familiar, parseImageReference, registryHost, type ImageReference } from './image-reference.js';
 
 export interface DistributionInspect {
@@ -82,17 +83,12 @@ const platform = (p: Partial<Platform>): Platform => ({
   ...(p.variant && { variant: p.variant }),
 });
 
-/** decodeRegistryAuth reads X-Registry-Auth (base64url JSON; `auth` is base64 user:password). */
+/** decodeRegistryAuth gives the login an X-Registry-Auth header carries (`username`/`password`, or `auth` = base64 user:password). */
 export function decodeRegistryAuth(header: string): Credentials | undefined {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new InvalidArgumentError('invalid X-Registry-Auth header: it must be base64url-encoded JSON such as {"username","password","serveraddress"}; log in again with docker login');
-  }
-  if (typeof doc.username === 'string' && doc.username) return { username: doc.username, password: typeof doc.password === 'string' ? doc.password : '' };
-  if (typeof doc.auth === 'string' && doc.auth) {
-    const text = Buffer.from(doc.auth, 'base64').toString('utf8');
+  const config = decodeAuth(header);
+  if (config.username) return { username: config.username, password: config.password ?? '' };
+  if (config.auth) {
+    const text = Buffer.from(config.auth, 'base64').toString('utf8');
     const i = text.indexOf(':');
     if (i > 0) return { username: text.slice(0, i), password: text.slice(i + 1) };
   }

@@ -166,6 +166,14 @@ test('distribution inspect refuses a malformed reference in docker\'s words and 
   const down = await call(api.app, 'GET', '/v1.41/distribution/127.0.0.1:1/berth-demo:1/json');
   assert.equal(down.status, 503);
   assert.match(down.body.message, /^cannot reach the registry of 127\.0\.0\.1:1\/berth-demo:1: .*ECONNREFUSED/);
+  // JSON that is not an auth config (here `null`) is the client's error, not the server's.
+  const badAuth = await api.app.inject({
+    method: 'GET',
+    url: '/v1.41/distribution/127.0.0.1:1/berth-demo:1/json',
+    headers: { 'x-registry-auth': Buffer.from('null').toString('base64url') },
+  });
+  assert.equal(badAuth.statusCode, 400);
+  assert.match(badAuth.json<{ message: string }>().message, /^invalid X-Registry-Auth header/);
   await api.close();
 });
 
