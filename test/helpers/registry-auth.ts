@@ -35,3 +35,13 @@ export async function registryAdmin(url: string, user: string, password: string,
   if (!res.ok) throw new Error(`${method} ${path} as ${user}: HTTP ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
+
+/** seedTeam creates, as admin, project `team` with `dev` (developer, Dev-pass-1) and `visitor` (guest, Visitor-pass-1). */
+export async function seedTeam(url: string): Promise<void> {
+  const admin = (path: string, body: unknown): Promise<unknown> => registryAdmin(url, 'admin', TEST_ADMIN_PASSWORD, 'POST', path, body);
+  await admin('/projects', { Name: 'team' });
+  await admin('/users', { Name: 'dev', Password: 'Dev-pass-1' });
+  await admin('/users', { Name: 'visitor', Password: 'Visitor-pass-1' });
+  await admin('/projects/team/members', { User: 'dev', Role: 'developer' });
+  await admin('/projects/team/members', { User: 'visitor', Role: 'guest' });
+}

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
 import { commandRunner } from '../helpers/run.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
-import { TEST_ADMIN_PASSWORD, registryAdmin } from '../helpers/registry-auth.js';
+import { TEST_ADMIN_PASSWORD, registryAdmin, seedTeam } from '../helpers/registry-auth.js';
 
 
 describe('registry token auth with podman and skopeo', { timeout: 180_000 }, () => {
@@ -39,11 +39,7 @@ describe('registry token auth with podman and skopeo', { timeout: 180_000 }, () 
     await writeFile(env.REGISTRY_AUTH_FILE, '{}');
     registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD });
     host = registry.address;
-    await admin('POST', '/projects', { Name: 'team' });
-    await admin('POST', '/users', { Name: 'dev', Password: 'Dev-pass-1' });
-    await admin('POST', '/users', { Name: 'visitor', Password: 'Visitor-pass-1' });
-    await admin('POST', '/projects/team/members', { User: 'dev', Role: 'developer' });
-    await admin('POST', '/projects/team/members', { User: 'visitor', Role: 'guest' });
+    await seedTeam(registry.url);
     robotSecret = ((await admin('POST', '/robots', { Name: 'ci', Project: 'team', Actions: ['pull', 'push'] })) as { Secret: string }).Secret;
   });
 

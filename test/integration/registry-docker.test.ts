@@ -12,7 +12,7 @@ import Dockerode from 'dockerode';
 import { buildBusyboxImage } from '../../src/agent/index.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry } from '../../src/registry/index.js';
-import { TEST_ADMIN_PASSWORD, registryAdmin } from '../helpers/registry-auth.js';
+import { TEST_ADMIN_PASSWORD, seedTeam } from '../helpers/registry-auth.js';
 
 const IMAGE = 'localhost/auth-docker-busybox:1';
 
@@ -34,7 +34,6 @@ describe('registry token auth with Docker Engine', { timeout: 240_000 }, () => {
       child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`docker ${args.join(' ')} failed (${code}): ${err}`))));
       child.stdin.end(input ?? '');
     });
-  const admin = (method: string, path: string, body?: unknown): Promise<unknown> => registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, method, path, body);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-auth-dockerd-'));
@@ -52,11 +51,7 @@ describe('registry token auth with Docker Engine', { timeout: 240_000 }, () => {
     await buildBusyboxImage(engine, IMAGE);
     registry = await Registry.start({ dataDir: join(dir, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD });
     host = registry.address;
-    await admin('POST', '/projects', { Name: 'team' });
-    await admin('POST', '/users', { Name: 'dev', Password: 'Dev-pass-1' });
-    await admin('POST', '/users', { Name: 'visitor', Password: 'Visitor-pass-1' });
-    await admin('POST', '/projects/team/members', { User: 'dev', Role: 'developer' });
-    await admin('POST', '/projects/team/members', { User: 'visitor', Role: 'guest' });
+    await seedTeam(registry.url);
   });
 
   after(async () => {
