@@ -5,11 +5,10 @@
 // left for the garbage collector, which alone may decide that no repository needs it any more.
 
 import { Guards } from './guards.js';
-import type { Readable } from 'node:stream';
 import type { RegistryEvents } from './events.js';
 import type { Digest } from './names.js';
 import { paths } from './paths.js';
-import type { StorageDriver } from './storage-driver.js';
+import type { ObjectSource, StorageDriver } from './storage-driver.js';
 import { SweepFence } from './sweep-fence.js';
 
 export interface BlobRange {
@@ -31,8 +30,9 @@ export class BlobStore {
     return link && content && !content.isDirectory ? content.size : undefined;
   }
 
-  read(digest: Digest, range?: BlobRange): Promise<Readable> {
-    return this.driver.reader(paths.blobData(digest), range?.offset, range?.length);
+  /** Opens a blob's content (or a range of it) for sending. */
+  open(digest: Digest, range?: BlobRange): Promise<ObjectSource> {
+    return this.driver.source(paths.blobData(digest), range?.offset, range?.length);
   }
 
   /**

@@ -1,11 +1,13 @@
 // What every route handler gets, and the small HTTP pieces they share: empty replies with
 // headers, bounded body reads (manifests), Content-Range of chunks and Range of blob reads.
 
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BlobStore } from './blob-store.js';
 import { RegistryError } from './errors.js';
 import type { RegistryEvents } from './events.js';
 import type { ManifestStore } from './manifest-store.js';
+import type { ObjectSource } from './storage-driver.js';
 import type { ChunkRange, Uploads } from './uploads.js';
 
 export interface Services {
@@ -32,6 +34,28 @@ export type Handler = (call: Call) => Promise<unknown>;
 /** empty sends a status with headers and no body. */
 export function empty(reply: FastifyReply, status: number, headers: Record<string, string | number> = {}): FastifyReply {
   return reply.code(status).headers({ ...headers, 'Content-Length': 0 }).send();
+}
+
+/**
+ * sendSource answers with a stored object as the body. fastify's reply is hijacked so the storage
+ * driver writes straight to the response with buffers it reuses (see file-source.ts); the headers
+ * set on the reply so far go out with `headers`, and onResponse hooks still run (onSend hooks don't).
+ */
+export async function sendSource(reply: FastifyReply, status: number, headers: Record<string, string | number>, source: ObjectSource): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  try {
+    // Kept on the reply too: onResponse hooks read Content-Length from it.
+    reply.headers(headers);
+    res.writeHead(status, reply.getHeaders() as OutgoingHttpHeaders);
+    await source.sendTo(res);
+    res.end();
+  } catch (err) {
+    await source.close();
+    // The status line is out: cutting the connection is the one way left to tell the client.
+    reply.log.debug({ err }, 'registry: sending a blob failed');
+    res.destroy();
+  }
 }
 
 /** sendJson sends a JSON body with exactly `type` as Content-Type (fastify would add a charset to a string). */

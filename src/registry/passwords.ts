@@ -22,25 +22,35 @@ export async function hashPassword(password: string): Promise<string> {
 // Clients log in for every token they fetch (podman, skopeo and docker once per scope set), and
 // scrypt costs about 45 ms of CPU each time. Pairs verified recently are remembered for a few
 // minutes, keyed by an HMAC under a key of this process (memory holds no password). A changed
-// password changes the stored hash, so it misses; failures are never remembered.
+// password changes the stored hash, so it misses; failures are never remembered. Clients that
+// start together (a CI fleet, parallel pushes) log in together: they share one check in flight.
 const VERIFIED_TTL_MS = 5 * 60_000;
 const VERIFIED_MAX = 1024;
 const verifiedKey = randomBytes(32);
 const verified = new Map<string, number>();
+const checking = new Map<string, Promise<boolean>>();
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** verifyPassword checks a password against its stored hash; concurrent checks of one pair get the same promise. */
+export function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
+  if (alg !== 'scrypt' || !salt || !hash) return Promise.resolve(false);
   const pair = createHmac('sha256', verifiedKey).update(stored).update('\0').update(password).digest('base64');
-  if ((verified.get(pair) ?? 0) > Date.now()) return true;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
-  const ok = key.length === expected.length && timingSafeEqual(key, expected);
-  if (ok) {
-    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-    verified.set(pair, Date.now() + VERIFIED_TTL_MS);
+  if ((verified.get(pair) ?? 0) > Date.now()) return Promise.resolve(true);
+  let check = checking.get(pair);
+  if (!check) {
+    check = (async () => {
+      const expected = Buffer.from(hash, 'base64');
+      const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
+      const ok = key.length === expected.length && timingSafeEqual(key, expected);
+      if (ok) {
+        if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+        verified.set(pair, Date.now() + VERIFIED_TTL_MS);
+      }
+      return ok;
+    })().finally(() => checking.delete(pair));
+    checking.set(pair, check);
   }
-  return ok;
+  return check;
 }
 
 /** Harbor's rule: 8 to 128 characters with at least one upper-case letter, one lower-case letter and one digit. */

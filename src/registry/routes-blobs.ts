@@ -1,7 +1,7 @@
 // end-2 (GET/HEAD a blob, with Range) and end-10 (DELETE a blob from a repository).
 
 import { blobUnknown } from './errors.js';
-import { byteRange, empty, type Call } from './http.js';
+import { byteRange, empty, sendSource, type Call } from './http.js';
 import { parseDigest } from './names.js';
 
 export async function getBlob({ request, reply, name, ref, services }: Call): Promise<unknown> {
@@ -16,14 +16,11 @@ export async function getBlob({ request, reply, name, ref, services }: Call): Pr
   };
   if (request.method === 'HEAD') return reply.code(200).headers({ ...headers, 'Content-Length': size }).send();
   const range = byteRange(request.headers.range, size);
-  const body = await services.blobs.read(digest, range);
+  const source = await services.blobs.open(digest, range);
   services.events.emit({ action: 'pull', target: 'blob', repository: name, digest: digest.text, size });
-  if (!range) return reply.code(200).headers({ ...headers, 'Content-Length': size }).send(body);
+  if (!range) return sendSource(reply, 200, { ...headers, 'Content-Length': size }, source);
   const end = range.offset + range.length - 1;
-  return reply
-    .code(206)
-    .headers({ ...headers, 'Content-Length': range.length, 'Content-Range': `bytes ${range.offset}-${end}/${size}` })
-    .send(body);
+  return sendSource(reply, 206, { ...headers, 'Content-Length': range.length, 'Content-Range': `bytes ${range.offset}-${end}/${size}` }, source);
 }
 
 export async function deleteBlob({ reply, name, ref, services }: Call): Promise<unknown> {

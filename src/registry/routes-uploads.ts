@@ -26,7 +26,7 @@ export async function startUpload({ request, reply, name, query, services }: Cal
     const digest = parseDigest(single);
     const upload = await services.uploads.start(name);
     try {
-      await services.uploads.finish(name, upload.id, digest, request.raw);
+      await services.uploads.finish(name, upload.id, digest, hasBody(request) ? request.raw : undefined);
     } catch (err) {
       // The client got no Location, so nobody can resume this session.
       await services.uploads.cancel(name, upload.id).catch(() => undefined);
@@ -59,7 +59,7 @@ export async function putUpload({ request, reply, name, ref, query, services }: 
     throw new RegistryError('DIGEST_INVALID', 400, 'closing an upload needs ?digest=<digest of the whole blob>');
   }
   const digest = parseDigest(text);
-  await services.uploads.finish(name, ref, digest, request.raw, chunkRange(request));
+  await services.uploads.finish(name, ref, digest, hasBody(request) ? request.raw : undefined, chunkRange(request));
   return empty(reply, 201, blobLocation(name, digest.text));
 }
 

@@ -87,11 +87,12 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
   // Hand every body through untouched, whatever its Content-Type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  app.addHook('onSend', async (_request, reply) => {
+  // Set at the start, not onSend: blob bodies are sent outside fastify's reply (sendSource).
+  app.addHook('onRequest', async (_request, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'registry request');
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'registry request');
     opts.metrics?.request(request.url, request.method, reply.statusCode, reply.elapsedTime / 1000, Number(reply.getHeader('content-length')) || undefined);
   });
 

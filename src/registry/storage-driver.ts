@@ -4,7 +4,7 @@
 // an object store (an S3-compatible driver: append = multipart upload parts, move = server-side
 // copy + delete, list = ListObjectsV2 with a delimiter, putContent = a single PUT).
 
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface FileInfo {
   size: number;
@@ -21,6 +21,14 @@ export class PathNotFoundError extends Error {
   }
 }
 
+/** An object opened for sending to a client (see StorageDriver.source). */
+export interface ObjectSource {
+  /** Writes the bytes to `out`, without ending it, then releases the object; rejects if either side fails. */
+  sendTo(out: Writable): Promise<void>;
+  /** Releases the object without sending it (the response failed first). */
+  close(): Promise<void>;
+}
+
 export interface StorageDriver {
   /** Reads a whole small object (metadata, manifests). */
   getContent(path: string): Promise<Buffer>;
@@ -33,6 +41,12 @@ export interface StorageDriver {
   putContent(path: string, content: Buffer, opts?: { durable?: boolean }): Promise<void>;
   /** Streams an object, or `length` bytes of it from `offset`. */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /**
+   * Opens an object, or `length` bytes of it from `offset`, to send to a client: it fails here, before
+   * a response has begun, if the object is missing. Serving blobs goes through it rather than
+   * reader() so a driver can send from buffers it reuses.
+   */
+  source(path: string, offset?: number, length?: number): Promise<ObjectSource>;
   /**
    * Appends a stream to an object, creating it if absent, and resolves with the object's new size.
    * If the source fails, the bytes that landed stay (the caller decides what a partial append means).

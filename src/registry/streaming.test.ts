@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -138,5 +138,37 @@ test('an upload cut off midway is invisible, survives a registry restart, record
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** openFilesUnder lists this process's open file descriptors on files below `dir`. */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith(dir));
+}
+
+test('a client that hangs up mid-pull releases the blob, and the next pulls get every byte', async () => {
+  const reg = await startRegistry();
+  try {
+    const content = randomBytes(32 * MiB);
+    const digest = await pushBlob(reg, 'cut/pull', content);
+    await new Promise<void>((resolve, reject) => {
+      const r = request(`${reg.url}/v2/cut/pull/blobs/${digest}`, (res) => {
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    const deadline = Date.now() + 5000;
+    while ((await openFilesUnder(reg.dir)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await openFilesUnder(reg.dir), []);
+    const pulls = await Promise.all(Array.from({ length: 3 }, () => req(reg, 'GET', `/v2/cut/pull/blobs/${digest}`)));
+    for (const pull of pulls) assert.equal(sha256(pull.body), digest);
+  } finally {
+    await reg.close();
   }
 });

@@ -8,7 +8,7 @@
 // stored bytes, the stored upload is hashed again at the end.
 
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlobStore } from './blob-store.js';
 import { digestOf, newHashState, Tally, through, type HashState } from './digest-stream.js';
 import { RegistryError, uploadUnknown } from './errors.js';
@@ -68,15 +68,17 @@ export class Uploads {
   }
 
   /**
-   * finish appends the last chunk, if any (PUT), checks the whole upload against `digest` and
+   * finish appends the last chunk, if there is a body (PUT), checks the whole upload against `digest` and
    * commits it. On a mismatch the upload is discarded.
    */
-  finish(repository: string, id: string, digest: Digest, body: Readable, range?: ChunkRange): Promise<number> {
+  finish(repository: string, id: string, digest: Digest, body: Readable | undefined, range?: ChunkRange): Promise<number> {
     return this.#exclusive(id, async () => {
       await this.#info(repository, id);
+      const stored = await this.#size(id);
       // A one-request upload: hash with the algorithm the client names, as the bytes stream in.
-      if ((await this.#size(id)) === 0) this.#hashes.set(id, newHashState(digest.algorithm));
-      const size = await this.#append(repository, id, body, range);
+      if (stored === 0) this.#hashes.set(id, newHashState(digest.algorithm));
+      // The usual close after PATCHes has no body: nothing to append. An empty upload still gets its (empty) file.
+      const size = body === undefined && stored > 0 ? stored : await this.#append(repository, id, body ?? Readable.from([]), range);
       const actual = await this.#digest(id, digest, size);
       if (actual !== digest.text) {
         await this.#discard(id);
