@@ -146,6 +146,9 @@ describe('registry token auth and admin API', () => {
     const err = ((await denied.json()) as Body).errors[0]!;
     assert.equal(err.code, 'DENIED');
     assert.match(err.message, /project nowhere does not exist: create it first \(berth project create nowhere\)/);
+    // Clients check blobs with HEAD first: a 404 lets them go on to the POST, which carries the message.
+    const head = await fetch(`${url}/v2/nowhere/app/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD', headers: { Authorization: `Bearer ${admin}` } });
+    assert.equal(head.status, 404);
   });
 
   test('the admin API: 401 without credentials, 403 without the right, field errors naming the field', async () => {

@@ -2,7 +2,8 @@
 // token endpoint (signature, issuer, audience and time checked) whose `access` covers the request.
 // Refusals follow distribution: 401 UNAUTHORIZED with a Bearer challenge naming the realm, the
 // service and the scope, with error="invalid_token" or error="insufficient_scope" when a token was
-// sent. An authenticated push into a project that does not exist is DENIED, naming the fix.
+// sent. An authenticated push into a project that does not exist is DENIED, naming the fix (a
+// HEAD, which cannot carry the message, gets NAME_UNKNOWN's 404).
 
 import type { Store } from '../store/index.js';
 import type { AccessRequest, Authorizer } from './access.js';
@@ -36,7 +37,11 @@ export function tokenAuthorizer(opts: { store: Store; keys: TokenKeys; tls: bool
         throw refuse(`authentication required to ${missing.join(' and ')} ${scope.repository}: log in (berth login, podman login or docker login) as an account with access to project ${project}`, 'insufficient_scope');
       }
       if (!opts.store.view((tx) => tx.registryProjects.byName(project))) {
-        throw new RegistryError('DENIED', 403, `project ${project} does not exist: create it first (berth project create ${project})${missing.includes('push') ? ', then push again' : ''}`, { project });
+        const message = `project ${project} does not exist: create it first (berth project create ${project})${missing.includes('push') ? ', then push again' : ''}`;
+        // A HEAD answer has no body for the message. Clients push by asking HEAD for each blob and
+        // starting an upload on 404: the upload's DENIED then reaches the user with the message.
+        if (request.method === 'HEAD') throw new RegistryError('NAME_UNKNOWN', 404, message, { project });
+        throw new RegistryError('DENIED', 403, message, { project });
       }
       throw refuse(
         `${verified.subject} may not ${missing.join(' or ')} ${scope.repository}: ask an admin of project ${project} for a role that allows it (berth project member add)`,

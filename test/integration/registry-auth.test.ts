@@ -70,7 +70,7 @@ describe('registry token auth with podman and skopeo', { timeout: 180_000 }, () 
     const tags = JSON.parse(await skopeo('list-tags', '--tls-verify=false', '--creds', 'visitor:Visitor-pass-1', `docker://${host}/team/app`)) as { Tags: string[] };
     assert.deepEqual(tags.Tags.sort(), ['1', 'dev']);
     await assert.rejects(copyAs('visitor:Visitor-pass-1', 'team/app:guest'), /visitor may not push team\/app|unauthorized/);
-    await assert.rejects(copyAs('dev:Dev-pass-1', 'nowhere/app:1'), /403|denied/i);
+    await assert.rejects(copyAs('dev:Dev-pass-1', 'nowhere/app:1'), /denied: project nowhere does not exist: create it first \(berth project create nowhere\), then push again/);
     await assert.rejects(skopeo('inspect', '--tls-verify=false', '--creds', 'dev:Wrong-pass-1', `docker://${host}/team/app:1`), /invalid username or password/);
   });
 
