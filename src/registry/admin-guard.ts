@@ -4,11 +4,12 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/index.js';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../types/index.js';
+import { ForbiddenError, UnauthorizedError } from '../types/index.js';
 import type { AdminGuard, Need, Principal } from './admin.js';
 import { authenticate, basicCredentials, bearerToken, callerOf } from './credentials.js';
 import { allowedActions, callerName, memberRole, roleAtLeast, type Caller } from './permissions.js';
 import { InvalidTokenError, type TokenKeys } from './tokens.js';
+import { projectNotFound } from './projects.js';
 
 export function adminGuard(store: Store, keys: TokenKeys): AdminGuard {
   return async (request, need) => {
@@ -48,7 +49,7 @@ function check(store: Store, caller: Exclude<Caller, { kind: 'anonymous' }>, nee
   }
   if (admin) return;
   const project = store.view((tx) => tx.registryProjects.byName(need.project));
-  if (!project) throw new NotFoundError(`project ${need.project} does not exist: list projects with berth project ls`);
+  if (!project) throw projectNotFound(need.project);
   // Everyone signed in is at least a guest of a public project; a robot, of any project it may pull from.
   const role = memberRole(caller, project) ?? (project.Spec.Public || allowedActions(caller, project).includes('pull') ? 'guest' : undefined);
   if (!role || !roleAtLeast(role, need.role)) {

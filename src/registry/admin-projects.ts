@@ -9,6 +9,7 @@ import { body, checkProjectName, checkRole, checkUserName, optionalBoolean, proj
 import { allowedActions, robotProject } from './permissions.js';
 import { callerOf } from './credentials.js';
 import { repositoriesOf } from './repositories.js';
+import { projectNotFound } from './projects.js';
 
 type NameParams = { Params: { name: string } };
 type MemberParams = { Params: { name: string; user: string } };
@@ -16,14 +17,14 @@ type MemberParams = { Params: { name: string; user: string } };
 export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   const find = (name: string): RegistryProject => {
     const project = store.view((tx) => tx.registryProjects.byName(name));
-    if (!project) throw new NotFoundError(`project ${name} does not exist: list projects with berth project ls`);
+    if (!project) throw projectNotFound(name);
     return project;
   };
   /** change re-reads the project inside the write, so concurrent edits never lose each other's change. */
   const change = (name: string, edit: (p: RegistryProject) => RegistryProject['Spec']): RegistryProject =>
     store.update((tx) => {
       const current = tx.registryProjects.byName(name);
-      if (!current) throw new NotFoundError(`project ${name} does not exist: list projects with berth project ls`);
+      if (!current) throw projectNotFound(name);
       return tx.registryProjects.update({ ...current, Spec: edit(current) });
     });
 
@@ -83,7 +84,7 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
     }
     store.update((tx) => {
       const project = tx.registryProjects.byName(name);
-      if (!project) throw new NotFoundError(`project ${name} does not exist`);
+      if (!project) throw projectNotFound(name);
       tx.registryProjects.delete(project.ID);
       // Its robots go with it; system robots lose their permissions on it.
       for (const r of tx.registryRobots.list()) {

@@ -2,11 +2,12 @@
 // for the admin routes that manage them.
 
 import type { Store } from '../store/index.js';
-import { NotFoundError, type RegistryProject, type RegistryProjectSpec } from '../types/index.js';
+import type { RegistryProject, RegistryProjectSpec } from '../types/index.js';
+import { projectNotFound } from './projects.js';
 
 export function projectNamed(store: Store, name: string): RegistryProject {
   const project = store.view((tx) => tx.registryProjects.byName(name));
-  if (!project) throw new NotFoundError(`project ${name} does not exist; create it first`);
+  if (!project) throw projectNotFound(name);
   return project;
 }
 
@@ -14,7 +15,7 @@ export function projectNamed(store: Store, name: string): RegistryProject {
 export function setProjectPolicy<K extends 'Retention' | 'Immutability'>(store: Store, name: string, field: K, value: RegistryProjectSpec[K]): void {
   store.update((tx) => {
     const project = tx.registryProjects.byName(name);
-    if (!project) throw new NotFoundError(`project ${name} does not exist; create it first`);
+    if (!project) throw projectNotFound(name);
     tx.registryProjects.update({ ...project, Spec: { ...project.Spec, [field]: value } });
   });
 }

@@ -2,10 +2,11 @@
 // the quota and the usage; `PUT /projects/{name}/quota` `{"quotaBytes": N}` (administrators; -1 =
 // unlimited) sets it. Projects themselves are created and listed by the projects API.
 
-import { InvalidArgumentError, NotFoundError, type RegistryProject } from '../types/index.js';
+import { InvalidArgumentError, type RegistryProject } from '../types/index.js';
 import type { AdminRoutes } from './admin.js';
 import { UNLIMITED } from './quotas.js';
 import type { UsageAccountant } from './usage.js';
+import { projectNotFound } from './projects.js';
 
 interface QuotaView {
   project: string;
@@ -19,7 +20,7 @@ export function quotaRoutes(usage: UsageAccountant): AdminRoutes {
   return (app, ctx) => {
     const project = (name: string): RegistryProject => {
       const found = ctx.store.view((tx) => tx.registryProjects.byName(name));
-      if (!found) throw new NotFoundError(`project ${name} does not exist`);
+      if (!found) throw projectNotFound(name);
       return found;
     };
     const view = async (p: RegistryProject): Promise<QuotaView> => {
@@ -41,7 +42,7 @@ export function quotaRoutes(usage: UsageAccountant): AdminRoutes {
       }
       const updated = ctx.store.update((tx) => {
         const current = tx.registryProjects.byName(request.params.name);
-        if (!current) throw new NotFoundError(`project ${request.params.name} does not exist`);
+        if (!current) throw projectNotFound(request.params.name);
         return tx.registryProjects.update({ ...current, Spec: { ...current.Spec, QuotaBytes: quota } });
       });
       ctx.log.info({ project: updated.Spec.Name, quotaBytes: quota }, 'registry: project quota set');

@@ -7,6 +7,7 @@ import { newId } from '../common/ids.js';
 import { InvalidArgumentError, NotFoundError, VersionConflictError, type RegistryWebhook, type RegistryWebhookSpec, type WebhookEventType } from '../types/index.js';
 import type { AdminContext, AdminRoutes } from './admin.js';
 import type { WebhookNotifier } from './webhooks.js';
+import { projectNotFound } from './projects.js';
 
 const EVENT_TYPES: readonly WebhookEventType[] = ['push', 'pull', 'delete', 'quotaExceeded', 'replication'];
 
@@ -129,5 +130,5 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
 }
 
 function checkProject(ctx: AdminContext, name: string): void {
-  if (!ctx.store.view((tx) => tx.registryProjects.byName(name))) throw new NotFoundError(`project ${name} does not exist`);
+  if (!ctx.store.view((tx) => tx.registryProjects.byName(name))) throw projectNotFound(name);
 }

@@ -172,6 +172,6 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     assert.deepEqual((await api('GET', `${PROJECT}/immutability`)).json.Rules.length, 1, 'nothing was half-applied');
     assert.equal((await api('POST', `${PROJECT}/retention/run?dryRun=maybe`)).json.message, 'dryRun must be true or false, not "maybe"');
     const missing = await api('GET', 'no-such-project/retention');
-    assert.deepEqual(missing, { status: 404, json: { message: 'project no-such-project does not exist; create it first' } });
+    assert.deepEqual(missing, { status: 404, json: { message: 'project no-such-project does not exist: list projects with berth project ls, or create it with berth project create no-such-project' } });
   });
 });
