@@ -51,10 +51,10 @@ export async function sendSource(reply: FastifyReply, status: number, headers: R
     await source.sendTo(res);
     res.end();
   } catch (err) {
-    await source.close();
     // The status line is out: cutting the connection is the one way left to tell the client.
     reply.log.debug({ err }, 'registry: sending a blob failed');
     res.destroy();
+    await source.close().catch((closeErr: unknown) => reply.log.warn({ err: closeErr }, 'registry: closing a blob failed'));
   }
 }
 
