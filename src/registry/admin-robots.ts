@@ -9,6 +9,7 @@ import type { AdminRoutes, Need } from './admin.js';
 import { body, checkActions, checkProjectName, checkRobotName, optionalBoolean, optionalString, robotView } from './account-rules.js';
 import { hashSecret, randomSecret } from './passwords.js';
 import { robotProject } from './permissions.js';
+import { projectNotFound } from './projects.js';
 
 type NameParams = { Params: { name: string } };
 const MAX_DAYS = 36500;
@@ -51,7 +52,7 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
     }
     const name = project ? `robot$${project}+${short}` : `robot$${short}`;
     for (const p of permissions) {
-      if (p.Project !== '*' && !store.view((tx) => tx.registryProjects.byName(p.Project))) throw new NotFoundError(`project ${p.Project} does not exist: create it first (berth project create ${p.Project})`);
+      if (p.Project !== '*' && !store.view((tx) => tx.registryProjects.byName(p.Project))) throw new NotFoundError(`Permissions: ${projectNotFound(p.Project).message}`);
     }
     const secret = randomSecret();
     const robot = store.update((tx) =>

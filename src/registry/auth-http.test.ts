@@ -204,6 +204,9 @@ describe('registry token auth and admin API', () => {
     // A developer cannot make robots of the project; a robot needs a real action list.
     assert.equal((await api('POST', '/robots', basic('dev', 'Dev123456'), { Name: 'x', Project: 'team', Actions: ['pull'] })).status, 403);
     assert.match((await api('POST', '/robots', admin, { Name: 'y', Project: 'team', Actions: ['fly'] })).json.message, /^Actions: /);
+    const ghost = await api('POST', '/robots', admin, { Name: 'z', Permissions: [{ Project: 'ghost', Actions: ['pull'] }] });
+    assert.equal(ghost.status, 404);
+    assert.match(ghost.json.message, /^Permissions: project ghost does not exist: .*berth project create ghost$/);
 
     const expiring = await api('POST', '/robots', admin, { Name: 'old', Permissions: [{ Project: '*', Actions: ['pull'] }], ExpiresInDays: 1 });
     assert.equal(expiring.json.Name, 'robot$old');
