@@ -5,6 +5,9 @@ import Dockerode from 'dockerode';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 
 const PING_TIMEOUT_MS = 5_000;
+// Podman answers /version from a full runtime info (storage, cgroups, helper binaries' versions):
+// 0.4 s when idle, over 5 s on a busy 2-core machine. The ping already proved the peer is alive.
+const VERSION_TIMEOUT_MS = 30_000;
 
 /** normaliseUrl accepts unix:///path, a plain absolute path, tcp://host:port or http://host:port. */
 export function normaliseUrl(target: string): string {
@@ -58,7 +61,7 @@ export async function ping(docker: Dockerode): Promise<void> {
 export async function refuseBerth(docker: Dockerode, url: string, source: string): Promise<void> {
   let version: Dockerode.DockerVersion;
   try {
-    version = await (docker as unknown as Versionable).version({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    version = await (docker as unknown as Versionable).version({ abortSignal: AbortSignal.timeout(VERSION_TIMEOUT_MS) });
   } catch (err) {
     throw new UnavailableError(`the container engine at ${url} answers ping but not /version: ${(err as Error).message}`);
   }
