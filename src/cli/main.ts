@@ -52,6 +52,7 @@ program
   .option('--registry-tls-key <file>', "PEM private key for the registry's HTTPS")
   .option('--registry-gc-interval <duration>', 'run the registry garbage collector this often, e.g. 24h (default: only on request)', duration)
   .option('--registry-gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
+  .option('--registry-gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -71,6 +72,7 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--gc-interval <duration>', 'run the garbage collector this often, e.g. 24h (default: only on request)', duration)
   .option('--gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
+  .option('--gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
 program

@@ -22,6 +22,7 @@ export interface UpOptions {
   registry: string;
   registryGcInterval?: number;
   registryGcGrace?: number;
+  registryGcUntagged?: boolean;
   registryTlsCert?: string;
   registryTlsKey?: string;
 }
@@ -56,7 +57,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         store: manager.store,
         tls: registryTls,
         adminPassword: process.env.BERTH_ADMIN_PASSWORD,
-        gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace },
+        gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace, deleteUntagged: opts.registryGcUntagged },
       })
     : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
@@ -102,6 +103,7 @@ export interface RegistryCliOptions {
   tlsKey?: string;
   gcInterval?: number;
   gcGrace?: number;
+  gcUntagged?: boolean;
 }
 
 export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promise<void> {
@@ -114,7 +116,7 @@ export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promis
     log,
     tls,
     adminPassword: process.env.BERTH_ADMIN_PASSWORD,
-    gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace },
+    gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace, deleteUntagged: opts.gcUntagged },
   });
   process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.url} (data in ${dataDir})\n${registryHelp(registry)}`);
   await untilSignal();

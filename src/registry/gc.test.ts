@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { Store } from '../store/index.js';
+import { RegistryEvents, type RegistryEvent } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { GarbageCollector, type GcRun } from './gc.js';
 import { gcRoutes } from './gc-routes.js';
-import { OCI_MANIFEST } from './manifests.js';
+import { OCI_INDEX, OCI_MANIFEST } from './manifests.js';
 import type { StorageDriver } from './storage-driver.js';
 import { SweepFence } from './sweep-fence.js';
-import { desc, pushBlob, pushImage, req, sha256, startRegistry, type TestRegistry } from './test-helpers.js';
+import { desc, pushBlob, pushImage, req, sha256, startRegistry, type Image, type Res, type TestRegistry } from './test-helpers.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -78,14 +79,17 @@ describe('garbage collection', () => {
   let reg: TestRegistry;
   let fence: SweepFence;
   let gc: GarbageCollector;
+  const deletes: RegistryEvent[] = [];
 
   let dir: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-gc-'));
     fence = new SweepFence();
-    gc = new GarbageCollector(await FilesystemDriver.open(join(dir, 'storage')), fence, silentLogger());
-    reg = await startRegistry({ fence, store: new Store(), adminRoutes: [gcRoutes(gc)] }, dir);
+    const events = new RegistryEvents(silentLogger());
+    events.on((e) => e.action === 'delete' && deletes.push(e));
+    gc = new GarbageCollector(await FilesystemDriver.open(join(dir, 'storage')), fence, silentLogger(), {}, events);
+    reg = await startRegistry({ fence, store: new Store(), adminRoutes: [gcRoutes(gc)], events }, dir);
   });
   after(async () => {
     await reg.close();
@@ -272,5 +276,83 @@ describe('garbage collection', () => {
         assert.equal((await req(reg, 'GET', `/v2/${name}/blobs/${d.digest}`)).status, 200, `${name} ${d.digest}`);
       }
     }
+  });
+
+  test('deleteUntagged: old manifests no tag keeps go with their blobs; index entries, referrers of kept ones and young pushes stay', async () => {
+    const repo = 'untagged/app';
+    const gcPost = (body: unknown): Promise<Res> => req(reg, 'POST', '/berth/v1/registry/gc', { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const sig = (subject: Buffer, seed: string): Promise<Image> =>
+      pushImage(reg, repo, undefined, { seed, subject: desc(OCI_MANIFEST, subject), artifactType: 'application/example.signature' });
+    const pushIndex = async (ref: string | undefined, entries: Image[]): Promise<Buffer> => {
+      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries.map((e) => desc(OCI_MANIFEST, e.manifest)) }));
+      const put = await req(reg, 'PUT', `/v2/${repo}/manifests/${ref ?? sha256(index)}`, { body: index, headers: { 'Content-Type': OCI_INDEX } });
+      assert.equal(put.status, 201);
+      return index;
+    };
+    const replaced = await pushImage(reg, repo, 'v1', { seed: 'untagged v1' });
+    const current = await pushImage(reg, repo, 'v1', { seed: 'untagged v1, pushed again' });
+    const byDigest = await pushImage(reg, repo, undefined, { seed: 'untagged by digest' });
+    const oldSignature = await sig(replaced.manifest, 'signature of the replaced v1');
+    const keptSignature = await sig(current.manifest, 'signature of the current v1');
+    const [amd64, arm64, lone] = await Promise.all(['amd64', 'arm64', 'lone'].map((seed) => pushImage(reg, repo, undefined, { seed: `untagged ${seed}` })));
+    const multi = await pushIndex('multi', [amd64!, arm64!]);
+    const untaggedIndex = await pushIndex(undefined, [lone!]);
+    await ageStorage(reg, fence);
+    const young = await pushImage(reg, repo, undefined, { seed: 'untagged, just pushed' });
+    const gone = [replaced.manifest, byDigest.manifest, oldSignature.manifest, untaggedIndex, lone!.manifest].map((m) => sha256(m));
+    const stays = [current.manifest, keptSignature.manifest, amd64!.manifest, arm64!.manifest, multi, young.manifest].map((m) => sha256(m));
+    const status = async (digest: string): Promise<number> => (await req(reg, 'HEAD', `/v2/${repo}/manifests/${digest}`)).status;
+
+    const plain = await gc.run();
+    assert.equal(plain.manifestsDeleted, 0, 'off unless asked');
+    assert.equal(await status(gone[0]!), 200);
+
+    const dry = (await gcPost({ dryRun: true, deleteUntagged: true })).json() as GcRun;
+    assert.equal(dry.deleteUntagged, true);
+    assert.equal(dry.manifestsDeleted, gone.length);
+    for (const digest of gone) assert.equal(await status(digest), 200, 'a dry run deletes nothing');
+
+    deletes.length = 0;
+    const run = (await gcPost({ deleteUntagged: true })).json() as GcRun;
+    assert.equal(run.status, 'succeeded');
+    assert.equal(run.manifestsDeleted, gone.length);
+    assert.equal(run.bytesFreed, dry.bytesFreed, 'the dry run said what the run freed');
+    assert.deepEqual(deletes.map((e) => [e.target, e.repository, e.digest]).sort(), gone.map((d) => ['manifest', repo, d]).sort(), 'each deletion is announced');
+    for (const digest of gone) assert.equal(await status(digest), 404, digest);
+    for (const digest of stays) assert.equal(await status(digest), 200, digest);
+    // What only deleted manifests referenced is freed; what kept ones reference is whole.
+    for (const blob of [replaced.config, ...replaced.layers, ...lone!.layers]) assert.equal((await req(reg, 'HEAD', `/v2/${repo}/blobs/${sha256(blob)}`)).status, 404);
+    for (const blob of [current.config, ...current.layers, ...amd64!.layers]) assert.equal((await req(reg, 'HEAD', `/v2/${repo}/blobs/${sha256(blob)}`)).status, 200);
+    const referrers = (await req(reg, 'GET', `/v2/${repo}/referrers/${sha256(current.manifest)}`)).json() as { manifests: { digest: string }[] };
+    assert.deepEqual(referrers.manifests.map((m) => m.digest), [sha256(keptSignature.manifest)]);
+    assert.equal((await req(reg, 'GET', `/v2/${repo}/referrers/${sha256(replaced.manifest)}`)).json().manifests.length, 0);
+
+    const again = await gc.run({ deleteUntagged: true });
+    assert.equal(again.manifestsDeleted, 0, 'a second run finds nothing');
+    const typo = await gcPost({ untagged: true });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json().message, /unknown field "untagged": a run takes dryRun and deleteUntagged/);
+    const bad = await gcPost({ deleteUntagged: 'yes' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json().message, /deleteUntagged must be true or false/);
+  });
+
+  test('deleteUntagged: an untagged manifest tagged again while it is being deleted comes back whole, with its blobs', async () => {
+    const repo = 'untagged/race';
+    const image = await pushImage(reg, repo, undefined, { seed: 'tagged while deleted' });
+    await ageStorage(reg, fence);
+    const gate = pausing(reg.driver, (method, path) => method === 'delete' && path === `repositories/${repo}/_manifests/revisions/sha256/${image.digest.slice(7)}`);
+    const paused = new GarbageCollector(gate.driver, fence, silentLogger());
+    const running = paused.run({ deleteUntagged: true });
+    await gate.reached;
+    let answered = false;
+    const put = req(reg, 'PUT', `/v2/${repo}/manifests/v1`, { body: image.manifest, headers: { 'Content-Type': OCI_MANIFEST } }).finally(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(answered, false, 'the push waits for the deletion');
+    gate.release();
+    assert.equal((await running).status, 'succeeded');
+    assert.equal((await put).status, 201);
+    assert.equal((await req(reg, 'GET', `/v2/${repo}/manifests/v1`)).status, 200);
+    for (const blob of [image.config, ...image.layers]) assert.equal((await req(reg, 'GET', `/v2/${repo}/blobs/${sha256(blob)}`)).status, 200);
   });
 });

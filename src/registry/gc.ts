@@ -4,6 +4,7 @@
 // (config, layers, index entries). A blob link written within the grace period marks its blob too:
 // that is a blob pushed (or mounted, or re-linked by a new push of old content) whose manifest has
 // not arrived yet.
+// With deleteUntagged, a first pass deletes old manifests nothing keeps (untagged-sweep below).
 // Sweep, of things older than the grace period only: blobs nothing marked (with their links), blob
 // links that no manifest of their repository references, and upload sessions nobody finished.
 // A push that relies on a digest between mark and sweep records it in the SweepFence first, and
@@ -13,10 +14,12 @@
 
 import type { Logger } from '../common/log.js';
 import { UnavailableError } from '../types/index.js';
+import type { RegistryEvents } from './events.js';
+import { removeRevision } from './manifest-store.js';
 import type { Digest } from './names.js';
 import { paths, UPLOADS } from './paths.js';
 import type { StorageDriver } from './storage-driver.js';
-import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs } from './storage-walk.js';
+import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs, taggedDigests, type ManifestRefs } from './storage-walk.js';
 import type { SweepFence } from './sweep-fence.js';
 import type { UploadInfo } from './uploads.js';
 
@@ -32,10 +35,14 @@ export interface GcRun {
   error?: string;
   /** Nothing was deleted; the counts say what would have been. */
   dryRun: boolean;
+  /** Old untagged manifests were deleted too (#sweepUntagged). */
+  deleteUntagged: boolean;
   graceSeconds: number;
   /** Distinct blobs (manifests included) in use. */
   blobsMarked: number;
   blobsDeleted: number;
+  /** Untagged manifests deleted, per repository. */
+  manifestsDeleted: number;
   /** Bytes of deleted blobs and upload sessions. */
   bytesFreed: number;
   uploadsDeleted: number;
@@ -49,6 +56,8 @@ export interface GcOptions {
   graceMs?: number;
   /** Runs the collector every so often; off when absent or 0. */
   intervalMs?: number;
+  /** Scheduled runs also delete untagged manifests (off, as in Harbor and distribution). */
+  deleteUntagged?: boolean;
 }
 
 export type GcListener = (run: GcRun) => void;
@@ -56,6 +65,7 @@ export type GcListener = (run: GcRun) => void;
 export class GarbageCollector {
   readonly graceMs: number;
   readonly intervalMs: number;
+  readonly deleteUntagged: boolean;
   readonly #runs: GcRun[] = [];
   readonly #listeners = new Set<GcListener>();
   #current: Promise<GcRun> | undefined;
@@ -67,9 +77,12 @@ export class GarbageCollector {
     private readonly fence: SweepFence,
     private readonly log: Logger,
     opts: GcOptions = {},
+    /** Where deleted manifests are announced (webhooks, quotas' usage), as a DELETE would. */
+    private readonly events?: RegistryEvents,
   ) {
     this.graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
     this.intervalMs = opts.intervalMs ?? 0;
+    this.deleteUntagged = opts.deleteUntagged ?? false;
     fence.retainFor(this.graceMs);
   }
 
@@ -106,7 +119,7 @@ export class GarbageCollector {
   }
 
   /** run collects garbage now; one run at a time. A failed run is recorded and rethrown. */
-  async run(opts: { dryRun?: boolean } = {}): Promise<GcRun> {
+  async run(opts: { dryRun?: boolean; deleteUntagged?: boolean } = {}): Promise<GcRun> {
     const current = this.#runs.at(-1);
     if (this.#current && current) {
       throw new UnavailableError(`garbage collection run ${current.id} (started ${current.startedAt}) is still going: wait for it to finish`);
@@ -116,9 +129,11 @@ export class GarbageCollector {
       startedAt: new Date().toISOString(),
       status: 'running',
       dryRun: opts.dryRun ?? false,
+      deleteUntagged: opts.deleteUntagged ?? this.deleteUntagged,
       graceSeconds: this.graceMs / 1000,
       blobsMarked: 0,
       blobsDeleted: 0,
+      manifestsDeleted: 0,
       bytesFreed: 0,
       uploadsDeleted: 0,
       linksDeleted: 0,
@@ -134,7 +149,8 @@ export class GarbageCollector {
     const cutoff = Date.parse(run.startedAt) - this.graceMs;
     try {
       this.fence.beginSweep(cutoff);
-      const mark = await this.#mark(cutoff);
+      const untagged = run.deleteUntagged ? await this.#sweepUntagged(run, cutoff) : new Set<string>();
+      const mark = await this.#mark(cutoff, untagged);
       run.blobsMarked = mark.marked.size;
       await this.#sweepBlobs(run, mark, cutoff);
       await this.#sweepLinks(run, mark, cutoff);
@@ -161,13 +177,70 @@ export class GarbageCollector {
     return { ...run };
   }
 
-  async #mark(cutoff: number): Promise<Mark> {
+  /**
+   * #sweepUntagged deletes the manifests nothing keeps (#untagged) as a DELETE by digest would, unless
+   * a push relied on one since the cutoff. Returns `repository@digest` of each one gone, or that a
+   * dry run would delete, so the mark leaves out what they alone reference.
+   */
+  async #sweepUntagged(run: GcRun, cutoff: number): Promise<Set<string>> {
+    const gone = new Set<string>();
+    for await (const repository of repositories(this.driver)) {
+      for (const m of await this.#untagged(repository, cutoff)) {
+        const remove = async (): Promise<boolean> => {
+          // Every push of a manifest (a new tag for it included) rewrites its link first.
+          const link = await this.driver.stat(paths.revisionLink(repository, m.digest));
+          if (!link || link.modifiedAt.getTime() >= cutoff) return false;
+          await removeRevision(this.driver, repository, m.digest, m.subject?.text, []);
+          return true;
+        };
+        const deleted = run.dryRun ? !this.fence.usedSince(m.digest.text, cutoff) : await this.fence.deleteUnused(m.digest.text, cutoff, remove);
+        if (!deleted) continue;
+        gone.add(`${repository}@${m.digest.text}`);
+        run.manifestsDeleted++;
+        if (!run.dryRun) this.events?.emit({ action: 'delete', target: 'manifest', repository, digest: m.digest.text, mediaType: m.mediaType });
+      }
+    }
+    return gone;
+  }
+
+  /**
+   * #untagged lists a repository's manifests that nothing keeps. Kept are: manifests a tag points
+   * at, those pushed within the grace period (an index's entries arrive before the index), the
+   * entries of a kept index, and referrers (signatures, SBOMs) of a kept manifest.
+   */
+  async #untagged(repository: string, cutoff: number): Promise<ManifestRefs[]> {
+    const all: ManifestRefs[] = [];
+    const kept = await taggedDigests(this.driver, repository);
+    for (const digest of await manifestDigests(this.driver, repository)) {
+      const [refs, link] = await Promise.all([manifestRefs(this.driver, repository, digest), this.driver.stat(paths.revisionLink(repository, digest))]);
+      if (!refs || !link) continue; // deleted meanwhile
+      all.push(refs);
+      if (link.modifiedAt.getTime() >= cutoff) kept.add(digest.text);
+    }
+    // To a fixed point: an index's entry may have a signature, a signature may be signed.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const m of all) {
+        const adds = kept.has(m.digest.text) ? m.manifests.map((d) => d.text) : m.subject && kept.has(m.subject.text) ? [m.digest.text] : [];
+        for (const d of adds) {
+          if (kept.has(d)) continue;
+          kept.add(d);
+          grew = true;
+        }
+      }
+    }
+    return all.filter((m) => !kept.has(m.digest.text));
+  }
+
+  /** #mark: what every manifest references, leaving out `skip` (`repository@digest`: untagged ones a dry run would delete). */
+  async #mark(cutoff: number, skip: ReadonlySet<string>): Promise<Mark> {
     const marked = new Set<string>();
     /** Old links no manifest of their repository references, by digest. */
     const unreferenced = new Map<string, { repository: string; digest: Digest }[]>();
     for await (const repository of repositories(this.driver)) {
       const inRepository = new Set<string>();
       for (const digest of await manifestDigests(this.driver, repository)) {
+        if (skip.has(`${repository}@${digest.text}`)) continue;
         inRepository.add(digest.text);
         const refs = await manifestRefs(this.driver, repository, digest);
         for (const d of [...(refs?.blobs ?? []), ...(refs?.manifests ?? [])]) inRepository.add(d.text);

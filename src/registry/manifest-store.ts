@@ -115,9 +115,7 @@ export class ManifestStore {
       if ((await this.#tagged(repository, tag))?.text === digest.text) tags.push(tag);
     }
     await this.guards.delete({ repository, tags, digest });
-    for (const tag of tags) await this.driver.delete(paths.tag(repository, tag));
-    if (link.subject) await this.driver.delete(paths.referrer(repository, parseDigest(link.subject), digest));
-    await this.driver.delete(paths.revision(repository, digest));
+    await removeRevision(this.driver, repository, digest, link.subject, tags);
     this.events.emit({ action: 'delete', target: 'manifest', repository, digest: digest.text, mediaType: link.mediaType });
   }
 
@@ -194,6 +192,16 @@ export class ManifestStore {
       throw err;
     }
   }
+}
+
+/**
+ * removeRevision takes a manifest out of a repository: the tags given (those pointing at it), its
+ * referrers entry, and its revision with the tag hints. Its bytes are left to the collector.
+ */
+export async function removeRevision(driver: StorageDriver, repository: string, digest: Digest, subject: string | undefined, tags: readonly string[]): Promise<void> {
+  for (const tag of tags) await driver.delete(paths.tag(repository, tag));
+  if (subject) await driver.delete(paths.referrer(repository, parseDigest(subject), digest));
+  await driver.delete(paths.revision(repository, digest));
 }
 
 const blobUnknownInManifest = (digest: Digest, what: 'blob' | 'manifest'): ErrorEntry => ({

@@ -94,7 +94,7 @@ export class Registry {
       const driver = await FilesystemDriver.open(join(opts.dataDir, 'storage'));
       const events = new RegistryEvents(opts.log);
       const fence = new SweepFence();
-      const gc = new GarbageCollector(driver, fence, opts.log, opts.gc);
+      const gc = new GarbageCollector(driver, fence, opts.log, opts.gc, events);
       const usage = new UsageAccountant(driver, events);
       let address = '';
       webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);

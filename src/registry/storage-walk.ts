@@ -15,6 +15,9 @@ export interface ManifestRefs {
   blobs: Digest[];
   /** An index's entries. */
   manifests: Digest[];
+  mediaType: string;
+  /** The manifest this one refers to (a signature's image, say). */
+  subject?: Digest;
 }
 
 /** Thrown when a stored manifest cannot be read as one: the collector must not guess what it references. */
@@ -62,6 +65,19 @@ export const manifestDigests = (driver: StorageDriver, repository: string): Prom
 /** Digests of the blobs linked into a repository. */
 export const linkedBlobs = (driver: StorageDriver, repository: string): Promise<Digest[]> => digestsBelow(driver, paths.layersDir(repository));
 
+/** Digests the repository's tags point at (a tag deleted while listing is skipped). */
+export async function taggedDigests(driver: StorageDriver, repository: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const tag of await driver.list(paths.tags(repository))) {
+    try {
+      found.add((await driver.getContent(paths.tag(repository, tag))).toString());
+    } catch (err) {
+      if (!(err instanceof PathNotFoundError)) throw err;
+    }
+  }
+  return found;
+}
+
 /**
  * manifestRefs reads a stored manifest and what it references; undefined if its revision or its
  * bytes are gone (deleted meanwhile).
@@ -78,7 +94,7 @@ export async function manifestRefs(driver: StorageDriver, repository: string, di
   }
   try {
     const parsed = parseManifest(content, mediaType);
-    return { digest, size: content.length, blobs: parsed.blobs, manifests: parsed.manifests };
+    return { digest, size: content.length, blobs: parsed.blobs, manifests: parsed.manifests, mediaType, subject: parsed.subject };
   } catch (err) {
     throw new UnreadableManifestError(`manifest ${digest.text} in ${repository} cannot be read: ${(err as Error).message}`);
   }

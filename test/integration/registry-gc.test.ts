@@ -1,6 +1,7 @@
-// A registry process killed (SIGKILL) in the middle of an upload: after a restart nothing of the
-// upload is visible, and the garbage collector leaves nothing of it in storage. The upload goes to
-// a project made for it, as admin with a token, as any client's would.
+// The garbage collector on a real registry. A registry process killed (SIGKILL) in the middle of
+// an upload: after a restart nothing of the upload is visible, and the collector leaves nothing of
+// it in storage. And images skopeo pushed: with deleteUntagged, the ones whose tag moved or was
+// deleted go, and what tags keep (a multi-arch image's entries too) still pulls.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +11,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { silentLogger } from '../../src/common/log.js';
-import { Registry } from '../../src/registry/index.js';
-import { TEST_ADMIN_PASSWORD, registryAdmin, registryToken } from '../helpers/registry-auth.js';
+import { Registry, type GcRun } from '../../src/registry/index.js';
+import { OCI_INDEX, OciLayout } from '../helpers/oci-layout.js';
+import { TEST_ADMIN_PASSWORD, registryAdmin, registryFetch, registryToken } from '../helpers/registry-auth.js';
+import { commandRunner } from '../helpers/run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let dir: string | undefined;
@@ -90,5 +93,51 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
     assert.deepEqual(await files(join(dataDir, 'storage')), [], 'nothing of the upload is left');
   } finally {
     await registry.stop();
+  }
+});
+
+test('deleteUntagged with skopeo: images whose tag moved or was deleted are freed; tagged images and a multi-arch image\'s entries still pull', { timeout: 120_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-gc-untagged-'));
+  const registry = await Registry.start({ dataDir: join(root, 'registry'), listen: '127.0.0.1:0', log: silentLogger(), adminPassword: TEST_ADMIN_PASSWORD, gc: { graceMs: 500 } });
+  try {
+    const run = commandRunner(process.env);
+    const creds = `admin:${TEST_ADMIN_PASSWORD}`;
+    const repo = `${registry.address}/library/sweep`;
+    const layout = new OciLayout(join(root, 'layout'));
+    const [first, second, third] = await Promise.all(['first', 'second', 'third'].map((n) => layout.image('amd64', [{ hello: `${n}\n` }])));
+    const amd64 = await layout.image('amd64', [{ hello: 'multi amd64\n' }]);
+    const arm64 = await layout.image('arm64', [{ hello: 'multi arm64\n' }]);
+    const index = await layout.blob(OCI_INDEX, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [amd64, arm64] })));
+    await layout.finish('multi', index);
+    const push = async (top: typeof first, tag: string): Promise<void> => {
+      await layout.finish(tag, top!);
+      await run('skopeo', ['copy', '--all', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout.dir}:${tag}`, `docker://${repo}:${tag}`]);
+    };
+    await push(first, 'v1');
+    await push(second, 'v1'); // v1 moves: the first image is untagged
+    await push(third, 'v2');
+    await push(index, 'multi');
+    const untag = await registryFetch(registry.url, 'admin', TEST_ADMIN_PASSWORD, '/v2/library/sweep/manifests/v2', { method: 'DELETE' });
+    assert.equal(untag.status, 202, 'the tag v2 is deleted; the third image stays by digest');
+    const usage = async (): Promise<number> => ((await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'GET', '/projects/library/quota')) as { usedBytes: number }).usedBytes;
+    const before = await usage();
+    await new Promise((r) => setTimeout(r, 600)); // past the grace period
+
+    const gc = (body: unknown): Promise<GcRun> => registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/gc', body) as Promise<GcRun>;
+    const dry = await gc({ dryRun: true, deleteUntagged: true });
+    const done = await gc({ deleteUntagged: true });
+    assert.equal(done.manifestsDeleted, 2);
+    assert.ok(done.bytesFreed > 0);
+    assert.deepEqual([dry.manifestsDeleted, dry.bytesFreed], [done.manifestsDeleted, done.bytesFreed]);
+    for (const gone of [first!, third!]) {
+      await assert.rejects(run('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, `docker://${repo}@${gone.digest}`]), /manifest unknown/i);
+    }
+    await run('skopeo', ['copy', '--tls-verify=false', '--src-creds', creds, `docker://${repo}:v1`, `dir:${join(root, 'v1')}`]);
+    const arm = JSON.parse(await run('skopeo', ['inspect', '--tls-verify=false', '--creds', creds, '--override-arch', 'arm64', `docker://${repo}:multi`])) as { Architecture: string };
+    assert.equal(arm.Architecture, 'arm64', 'the untagged entries of a tagged index stay');
+    assert.ok((await usage()) < before, 'the project\'s usage drops by what was freed');
+  } finally {
+    await registry.stop();
+    await rm(root, { recursive: true, force: true });
   }
 });
