@@ -229,7 +229,7 @@ describe('garbage collection', () => {
     await writeFile(file, 'not a manifest');
     try {
       await assert.rejects(gc.run(), new RegExp(`manifest ${img.digest} in broken/app cannot be read`));
-      const [last] = gc.history();
+      const [last] = await gc.history();
       assert.equal(last!.status, 'failed');
       assert.match(last!.error!, /cannot be read/);
       assert.equal((await req(reg, 'HEAD', `/v2/broken/app/blobs/${orphan}`)).status, 200, 'nothing was deleted');
@@ -354,5 +354,23 @@ describe('garbage collection', () => {
     assert.equal((await put).status, 201);
     assert.equal((await req(reg, 'GET', `/v2/${repo}/manifests/v1`)).status, 200);
     for (const blob of [image.config, ...image.layers]) assert.equal((await req(reg, 'GET', `/v2/${repo}/blobs/${sha256(blob)}`)).status, 200);
+  });
+
+  test('the history outlives the process: runs are kept in storage, ids go on, and a run a crash interrupted shows as failed', async () => {
+    const done = await gc.run({ dryRun: true });
+    // A process killed during its run left the record it wrote at the start.
+    const crashed: GcRun = { ...done, id: done.id + 1, status: 'running', finishedAt: undefined };
+    await reg.driver.putContent(`gc-runs/${String(crashed.id).padStart(10, '0')}`, Buffer.from(JSON.stringify(crashed)));
+    const restarted = new GarbageCollector(reg.driver, new SweepFence(), silentLogger());
+    const [interrupted, previous] = await restarted.history();
+    assert.deepEqual([interrupted!.id, interrupted!.status, interrupted!.error], [crashed.id, 'failed', 'interrupted: the registry stopped during the run']);
+    assert.deepEqual(previous, done);
+    const next = await restarted.run({ dryRun: true });
+    assert.equal(next.id, crashed.id + 1);
+    let last = next;
+    for (let i = 0; i < 20; i++) last = await restarted.run({ dryRun: true });
+    const kept = await restarted.history();
+    assert.deepEqual(kept.map((r) => r.id), Array.from({ length: 20 }, (_, i) => last.id - i), 'the last 20 runs are kept');
+    assert.equal((await reg.driver.list('gc-runs')).length, 20, 'older records are deleted');
   });
 });

@@ -26,6 +26,9 @@ import type { UploadInfo } from './uploads.js';
 /** Harbor skips blobs younger than 2 h, zot's gcDelay is 1 h: long enough for any push to finish. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 const HISTORY = 20;
+/** Where the last runs are kept, one object per run named by its zero-padded id (so names sort by id). */
+const RUNS = 'gc-runs';
+const runPath = (id: number): string => `${RUNS}/${String(id).padStart(10, '0')}`;
 
 export interface GcRun {
   id: number;
@@ -66,9 +69,12 @@ export class GarbageCollector {
   readonly graceMs: number;
   readonly intervalMs: number;
   readonly deleteUntagged: boolean;
+  /** The last runs, oldest first, as stored (#load) and then kept up to date. */
   readonly #runs: GcRun[] = [];
   readonly #listeners = new Set<GcListener>();
+  #loaded: Promise<void> | undefined;
   #current: Promise<GcRun> | undefined;
+  #active: GcRun | undefined;
   #nextId = 1;
   #timer: NodeJS.Timeout | undefined;
 
@@ -113,17 +119,29 @@ export class GarbageCollector {
     return this.#current !== undefined;
   }
 
-  /** history lists the last runs, newest first. */
-  history(): GcRun[] {
+  /** history lists the last runs, newest first, those of earlier processes on this storage included. */
+  async history(): Promise<GcRun[]> {
+    await this.#load();
     return this.#runs.map((r) => ({ ...r })).reverse();
   }
 
   /** run collects garbage now; one run at a time. A failed run is recorded and rethrown. */
   async run(opts: { dryRun?: boolean; deleteUntagged?: boolean } = {}): Promise<GcRun> {
-    const current = this.#runs.at(-1);
-    if (this.#current && current) {
-      throw new UnavailableError(`garbage collection run ${current.id} (started ${current.startedAt}) is still going: wait for it to finish`);
+    if (this.#current) {
+      // The running one has its id once the history is loaded (its continuation comes before ours).
+      await this.#loaded?.catch(() => undefined);
+      const a = this.#active;
+      throw new UnavailableError(`garbage collection run ${a ? `${a.id} (started ${a.startedAt}) ` : ''}is still going: wait for it to finish`);
     }
+    this.#current = this.#start(opts).finally(() => {
+      this.#current = undefined;
+      this.#active = undefined;
+    });
+    return this.#current;
+  }
+
+  async #start(opts: { dryRun?: boolean; deleteUntagged?: boolean }): Promise<GcRun> {
+    await this.#load();
     const run: GcRun = {
       id: this.#nextId++,
       startedAt: new Date().toISOString(),
@@ -139,10 +157,51 @@ export class GarbageCollector {
       linksDeleted: 0,
       repositoriesRemoved: 0,
     };
+    this.#active = run;
     this.#runs.push(run);
     if (this.#runs.length > HISTORY) this.#runs.shift();
-    this.#current = this.#collect(run).finally(() => (this.#current = undefined));
-    return this.#current;
+    await this.#save(run);
+    return this.#collect(run);
+  }
+
+  /**
+   * #load reads the stored runs once. A run stored as running belongs to a process that stopped
+   * during it, and is recorded as failed.
+   */
+  #load(): Promise<void> {
+    this.#loaded ??= (async () => {
+      const names = (await this.driver.list(RUNS)).sort();
+      for (const name of names.slice(-HISTORY)) {
+        let run: GcRun;
+        try {
+          run = JSON.parse((await this.driver.getContent(`${RUNS}/${name}`)).toString()) as GcRun;
+        } catch (err) {
+          this.log.warn({ err, name }, 'registry gc: skipping an unreadable run record');
+          continue;
+        }
+        if (run.status === 'running') {
+          Object.assign(run, { status: 'failed', error: 'interrupted: the registry stopped during the run' });
+          await this.#save(run);
+        }
+        this.#runs.push(run);
+      }
+      this.#nextId = Math.max(0, ...this.#runs.map((r) => r.id)) + 1;
+    })().catch((err: unknown) => {
+      this.#loaded = undefined; // try again next time
+      throw err;
+    });
+    return this.#loaded;
+  }
+
+  /** #save writes a run's record and drops records beyond the history; a failure is logged, never fails the run. */
+  async #save(run: GcRun): Promise<void> {
+    try {
+      await this.driver.putContent(runPath(run.id), Buffer.from(JSON.stringify(run)));
+      const names = (await this.driver.list(RUNS)).sort();
+      for (const old of names.slice(0, Math.max(0, names.length - HISTORY))) await this.driver.delete(`${RUNS}/${old}`);
+    } catch (err) {
+      this.log.warn({ err, run: run.id }, 'registry gc: could not record the run');
+    }
   }
 
   async #collect(run: GcRun): Promise<GcRun> {
@@ -166,6 +225,7 @@ export class GarbageCollector {
       throw err;
     } finally {
       this.fence.endSweep();
+      await this.#save(run);
       for (const listener of this.#listeners) {
         try {
           listener({ ...run });

@@ -90,7 +90,7 @@ test('a registry killed mid-upload shows nothing of it after a restart, and GC l
     const run = await registry.gc.run();
     assert.equal(run.uploadsDeleted, 1);
     assert.equal(run.bytesFreed, 2 * 1024 * 1024);
-    assert.deepEqual(await files(join(dataDir, 'storage')), [], 'nothing of the upload is left');
+    assert.deepEqual(await files(join(dataDir, 'storage')), [`gc-runs/${String(run.id).padStart(10, '0')}`], 'nothing of the upload is left, only the record of the run');
   } finally {
     await registry.stop();
   }
