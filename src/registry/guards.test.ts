@@ -52,6 +52,16 @@ test('a manifest push is asked about with its tag, the tag current target and th
   assert.equal(asked.put.at(-1)!.currentTagDigest, first.digest);
 });
 
+test('two first pushes to one tag at once: the second is checked against the first, so a frozen tag is not moved', async () => {
+  const [a, b] = await Promise.all(['race a', 'race b'].map((seed) => pushImage(reg, 'guarded/race', undefined, { seed })));
+  const put = (img: { manifest: Buffer }): Promise<{ status: number }> =>
+    req(reg, 'PUT', '/v2/guarded/race/manifests/frozen', { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
+  const results = await Promise.all([put(a!), put(b!)]);
+  assert.deepEqual(results.map((r) => r.status).sort(), [201, 403]);
+  const winner = results[0]!.status === 201 ? a! : b!;
+  assert.equal((await req(reg, 'GET', '/v2/guarded/race/manifests/frozen')).headers.get('docker-content-digest'), winner.digest);
+});
+
 test('a delete is asked about with the tags it removes; a refusal keeps them', async () => {
   const img = await pushImage(reg, 'guarded/del', 'frozen');
   const byDigest = await req(reg, 'DELETE', `/v2/guarded/del/manifests/${img.digest}`);

@@ -11,7 +11,8 @@ import { manifestUnknown, RegistryError, type ErrorEntry } from './errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { RegistryEvents } from './events.js';
 import { Guards } from './guards.js';
-import { parseManifest, type Descriptor } from './manifests.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { parseManifest, type Descriptor, type ParsedManifest } from './manifests.js';
 import { parseDigest, type Digest, type Reference } from './names.js';
 import { paths } from './paths.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
@@ -35,6 +36,8 @@ export interface PushedManifest {
 }
 
 export class ManifestStore {
+  readonly #tagPushes = new KeyedQueue();
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
@@ -61,9 +64,18 @@ export class ManifestStore {
     }
   }
 
-  /** put stores a manifest (exact bytes) after checking it and everything it references. */
+  /**
+   * put stores a manifest (exact bytes) after checking it and everything it references. Pushes to
+   * one tag go one at a time, so each is checked against the tag as the one before left it (two
+   * first pushes to an immutable tag cannot both win).
+   */
   async put(repository: string, ref: Reference, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
     const parsed = parseManifest(content, contentType);
+    if (ref.kind === 'digest') return this.#put(repository, ref, content, parsed);
+    return this.#tagPushes.run(`${repository}:${ref.tag}`, () => this.#put(repository, ref, content, parsed));
+  }
+
+  async #put(repository: string, ref: Reference, content: Buffer, parsed: ParsedManifest): Promise<PushedManifest> {
     const algorithm = ref.kind === 'digest' ? ref.digest.algorithm : 'sha256';
     const digest = parseDigest(`${algorithm}:${createHash(algorithm).update(content).digest('hex')}`);
     if (ref.kind === 'digest' && ref.digest.text !== digest.text) {

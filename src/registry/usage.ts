@@ -7,6 +7,7 @@
 // neither changes usage. Everything for one project runs in order, so an update never races a walk.
 
 import type { RegistryEvents } from './events.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { DEFAULT_PROJECT, projectOf } from './projects.js';
 import { paths, REPOSITORIES } from './paths.js';
 import { parseDigest, type Digest } from './names.js';
@@ -29,7 +30,7 @@ interface Tally {
 
 export class UsageAccountant {
   readonly #tallies = new Map<string, Tally>();
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #queues = new KeyedQueue();
   readonly #sizes = new Map<string, number>();
 
   constructor(
@@ -60,14 +61,7 @@ export class UsageAccountant {
   }
 
   #inOrder<T>(project: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(project) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(project, settled);
-    void settled.then(() => {
-      if (this.#queues.get(project) === settled) this.#queues.delete(project);
-    });
-    return next;
+    return this.#queues.run(project, work);
   }
 
   async #walk(project: string): Promise<Tally> {
