@@ -15,6 +15,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifests.js';
 import { parseDigest, type Digest, type Reference } from './names.js';
 import { paths } from './paths.js';
+import { projectOf } from './projects.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
 import { SweepFence } from './sweep-fence.js';
 
@@ -36,7 +37,7 @@ export interface PushedManifest {
 }
 
 export class ManifestStore {
-  readonly #tagPushes = new KeyedQueue();
+  readonly #pushes = new KeyedQueue();
 
   constructor(
     private readonly driver: StorageDriver,
@@ -65,14 +66,15 @@ export class ManifestStore {
   }
 
   /**
-   * put stores a manifest (exact bytes) after checking it and everything it references. Pushes to
-   * one tag go one at a time, so each is checked against the tag as the one before left it (two
-   * first pushes to an immutable tag cannot both win).
+   * put stores a manifest (exact bytes) after checking it and everything it references. Manifest
+   * pushes within a project go one at a time, so guards see what the push before did: a tag as it
+   * left it (two first pushes to an immutable tag cannot both win), and the usage it added (two
+   * pushes that each fit the quota cannot together exceed it). A manifest push takes milliseconds;
+   * blobs, the bulk of a push, still go in parallel.
    */
   async put(repository: string, ref: Reference, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
     const parsed = parseManifest(content, contentType);
-    if (ref.kind === 'digest') return this.#put(repository, ref, content, parsed);
-    return this.#tagPushes.run(`${repository}:${ref.tag}`, () => this.#put(repository, ref, content, parsed));
+    return this.#pushes.run(projectOf(repository), () => this.#put(repository, ref, content, parsed));
   }
 
   async #put(repository: string, ref: Reference, content: Buffer, parsed: ParsedManifest): Promise<PushedManifest> {

@@ -130,6 +130,28 @@ describe('project quotas', () => {
     assert.equal((await quotaOf('tight')).usedBytes, size(manifest, config, layer));
   });
 
+  test('two pushes at once that each fit the quota but not together: one lands, the other is refused', async () => {
+    createProject('race', -1);
+    const images = ['race one', 'race two'].map((seed) => {
+      const config = Buffer.from(JSON.stringify({ seed }));
+      const layer = Buffer.from(`the one layer of ${seed}`);
+      const manifest = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: desc('application/vnd.oci.image.config.v1+json', config), layers: [desc('application/vnd.oci.image.layer.v1.tar', layer)] }),
+      );
+      return { config, layer, manifest, size: size(config, layer, manifest) };
+    });
+    for (const [i, img] of images.entries()) for (const b of [img.config, img.layer]) await pushBlob(reg, `race/app${i}`, b);
+    const quota = Math.max(...images.map((i) => i.size)) + 10;
+    assert.equal((await req(reg, 'PUT', '/berth/v1/registry/projects/race/quota', { body: JSON.stringify({ quotaBytes: quota }), headers: json })).status, 200);
+    const results = await Promise.all(
+      images.map((img, i) => req(reg, 'PUT', `/v2/race/app${i}/manifests/v1`, { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } })),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 403]);
+    const refused = results.find((r) => r.status === 403)!;
+    assert.match(refused.json().errors[0].message, /quota exceeded: project race uses/);
+    assert.ok((await quotaOf('race')).usedBytes <= quota, 'the quota holds');
+  });
+
   test('projects without a quota, or not in the store, take any push', async () => {
     createProject('free', -1);
     await pushImage(reg, 'free/app', 'v1');

@@ -1,9 +1,10 @@
 // Storage quotas per project (RegistryProject.Spec.QuotaBytes, -1 = unlimited), enforced as a
 // guard before anything is written: a blob commit that alone would exceed the quota, and a
 // manifest push whose new blobs (those the project does not hold yet, the manifest included)
-// would, are refused with DENIED and a message naming the project, the quota and the usage. As in
-// Harbor, pushes running at the same moment are each checked against the usage before either, so
-// together they can overshoot by one push. A refusal is also emitted as a quotaExceeded event.
+// would, are refused with DENIED and a message naming the project, the quota and the usage. The
+// manifest store runs a project's manifest pushes one at a time and usage counts each before the
+// next is checked, so concurrent pushes cannot together overshoot. A refusal is also emitted as a
+// quotaExceeded event.
 
 import type { Store } from '../store/index.js';
 import { RegistryError } from './errors.js';
