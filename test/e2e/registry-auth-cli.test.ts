@@ -116,6 +116,24 @@ describe('berth login, user, project and robot commands', { timeout: 120_000 }, 
     await fails(['robot', 'rm', 'robot$team+ci'], /does not exist/);
   });
 
+  test('gc run (dry, and with untagged manifests) prints what it freed; gc ls lists the runs; only administrators may run it', async () => {
+    assert.match(
+      await ok(['gc', 'run', '--dry-run']),
+      /^garbage collection run (\d+) \(dry run\) succeeded: would free 0 bytes in 0 blobs, 0 abandoned uploads, 0 unreferenced links\n$/,
+    );
+    const real = await ok(['gc', 'run', '--delete-untagged']);
+    assert.match(real, /^garbage collection run \d+ succeeded: freed 0 bytes in 0 blobs, 0 untagged manifests, 0 abandoned uploads, 0 unreferenced links\n$/);
+    const [header, newest, older] = (await ok(['gc', 'ls'])).split('\n');
+    assert.match(header!, /^ID\s+STARTED\s+STATUS\s+MODE\s+BLOBS\s+MANIFESTS\s+FREED BYTES\s+ERROR/);
+    assert.match(newest!, /^\d+\s+\S+\s+succeeded\s+untagged\s+0\s+0\s+0/);
+    assert.match(older!, /^\d+\s+\S+\s+succeeded\s+dry run\s+0\s+-\s+0/);
+    const aliceConfig = { BERTH_CONFIG_DIR: join(config, '..', 'alice-config') };
+    await ok(['login', registry, '-u', 'alice', '--password-stdin'], 'Alice-pass-1\n', aliceConfig);
+    const refused = await berth(['gc', 'run'], '', aliceConfig);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /alice is not a system administrator/);
+  });
+
   test('passwd changes your own password and keeps you logged in; logout forgets the login', async () => {
     await ok(['user', 'passwd', '--password-stdin'], 'Admin-pass-2\n');
     assert.match(await ok(['user', 'ls']), /admin\s+yes/);
