@@ -232,6 +232,11 @@ describe('garbage collection', () => {
       const [last] = await gc.history();
       assert.equal(last!.status, 'failed');
       assert.match(last!.error!, /cannot be read/);
+      // Through the API the failed run is the answer, with why it failed.
+      const res = await req(reg, 'POST', '/berth/v1/registry/gc');
+      assert.equal(res.status, 200);
+      assert.deepEqual([res.json().id, res.json().status], [last!.id + 1, 'failed']);
+      assert.match(res.json().error, /cannot be read/);
       assert.equal((await req(reg, 'HEAD', `/v2/broken/app/blobs/${orphan}`)).status, 200, 'nothing was deleted');
     } finally {
       await writeFile(file, img.manifest);
@@ -331,7 +336,7 @@ describe('garbage collection', () => {
     assert.equal(again.manifestsDeleted, 0, 'a second run finds nothing');
     const typo = await gcPost({ untagged: true });
     assert.equal(typo.status, 400);
-    assert.match(typo.json().message, /unknown field "untagged": a run takes dryRun and deleteUntagged/);
+    assert.match(typo.json().message, /unknown field "untagged": a run takes dryRun, deleteUntagged, wait/);
     const bad = await gcPost({ deleteUntagged: 'yes' });
     assert.equal(bad.status, 400);
     assert.match(bad.json().message, /deleteUntagged must be true or false/);
@@ -372,5 +377,23 @@ describe('garbage collection', () => {
     const kept = await restarted.history();
     assert.deepEqual(kept.map((r) => r.id), Array.from({ length: 20 }, (_, i) => last.id - i), 'the last 20 runs are kept');
     assert.equal((await reg.driver.list('gc-runs')).length, 20, 'older records are deleted');
+  });
+
+  test('wait: false answers 202 at once with the run and where to follow it; GET /gc/{id} shows it as it ends', async () => {
+    const res = await req(reg, 'POST', '/berth/v1/registry/gc', { body: '{"dryRun":true,"wait":false}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(res.status, 202);
+    const started = res.json() as GcRun;
+    assert.equal(started.status, 'running');
+    assert.equal(res.headers.get('location'), `/berth/v1/registry/gc/${started.id}`);
+    let current: GcRun = started;
+    for (let i = 0; current.status === 'running'; i++) {
+      assert.ok(i < 100, 'the run ends');
+      await new Promise((r) => setTimeout(r, 20));
+      current = (await req(reg, 'GET', res.headers.get('location')!)).json() as GcRun;
+    }
+    assert.deepEqual([current.id, current.status, current.dryRun], [started.id, 'succeeded', true]);
+    const missing = await req(reg, 'GET', '/berth/v1/registry/gc/999999');
+    assert.equal(missing.status, 404);
+    assert.match(missing.json().message, /no garbage collection run 999999 among the last ones/);
   });
 });

@@ -65,6 +65,12 @@ export interface GcOptions {
 
 export type GcListener = (run: GcRun) => void;
 
+export interface RunOptions {
+  dryRun?: boolean;
+  /** Defaults to GcOptions.deleteUntagged. */
+  deleteUntagged?: boolean;
+}
+
 export class GarbageCollector {
   readonly graceMs: number;
   readonly intervalMs: number;
@@ -125,22 +131,34 @@ export class GarbageCollector {
     return this.#runs.map((r) => ({ ...r })).reverse();
   }
 
-  /** run collects garbage now; one run at a time. A failed run is recorded and rethrown. */
-  async run(opts: { dryRun?: boolean; deleteUntagged?: boolean } = {}): Promise<GcRun> {
+  /** run collects garbage now and resolves with the finished run; a failed run is recorded and rethrown. */
+  async run(opts: RunOptions = {}): Promise<GcRun> {
+    return (await this.begin(opts)).done;
+  }
+
+  /**
+   * begin starts a run (one at a time) and resolves once it is recorded, with the run as it
+   * started; `done` settles when it ends, as run() would. The caller must handle `done`.
+   */
+  async begin(opts: RunOptions = {}): Promise<{ started: GcRun; done: Promise<GcRun> }> {
     if (this.#current) {
       // The running one has its id once the history is loaded (its continuation comes before ours).
       await this.#loaded?.catch(() => undefined);
       const a = this.#active;
       throw new UnavailableError(`garbage collection run ${a ? `${a.id} (started ${a.startedAt}) ` : ''}is still going: wait for it to finish`);
     }
-    this.#current = this.#start(opts).finally(() => {
+    let recorded!: (run: GcRun) => void;
+    const started = new Promise<GcRun>((resolve) => (recorded = resolve));
+    const done = this.#start(opts, recorded).finally(() => {
       this.#current = undefined;
       this.#active = undefined;
     });
-    return this.#current;
+    this.#current = done;
+    // Only loading the history can fail before the run is recorded; then `done` rejects first.
+    return { started: await Promise.race([started, done]), done };
   }
 
-  async #start(opts: { dryRun?: boolean; deleteUntagged?: boolean }): Promise<GcRun> {
+  async #start(opts: RunOptions, recorded: (run: GcRun) => void): Promise<GcRun> {
     await this.#load();
     const run: GcRun = {
       id: this.#nextId++,
@@ -161,6 +179,7 @@ export class GarbageCollector {
     this.#runs.push(run);
     if (this.#runs.length > HISTORY) this.#runs.shift();
     await this.#save(run);
+    recorded({ ...run });
     return this.#collect(run);
   }
 

@@ -1,10 +1,11 @@
 // `berth gc run [--dry-run] [--delete-untagged] | ls`: the registry's garbage collector, run now,
-// or its last runs. System administrators only (the registry refuses anyone else).
+// or its last runs. System administrators only (the registry refuses anyone else). A run is
+// started in the background and followed until it ends, so a long one outlasts no HTTP timeout.
 
 import type { Command } from 'commander';
 import type { GcRun } from '../../registry/index.js';
 import { bytes } from '../../registry/quotas.js';
-import { run } from '../user/context.js';
+import { CliError, run } from '../user/context.js';
 import { formatTable } from '../user/table.js';
 import { REGISTRY_OPTION, clientFor, output, type RegistryOpts } from './common.js';
 
@@ -12,6 +13,9 @@ interface GcRunOpts extends RegistryOpts {
   dryRun?: boolean;
   deleteUntagged?: boolean;
 }
+
+/** How often a running collection is asked about. */
+const POLL_MS = 500;
 
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
@@ -38,8 +42,15 @@ export function registerGcCommands(program: Command): void {
     .option(...REGISTRY_OPTION)
     .action((opts: GcRunOpts, cmd: Command) =>
       run(cmd, async () => {
-        const body = { dryRun: opts.dryRun ?? false, ...(opts.deleteUntagged && { deleteUntagged: true }) };
-        out(summary(await (await clientFor(opts)).post<GcRun>('/gc', body)));
+        const client = await clientFor(opts);
+        const body = { dryRun: opts.dryRun ?? false, wait: false, ...(opts.deleteUntagged && { deleteUntagged: true }) };
+        let current = await client.post<GcRun>('/gc', body);
+        while (current.status === 'running') {
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          current = await client.get<GcRun>(`/gc/${current.id}`);
+        }
+        if (current.status === 'failed') throw new CliError(`garbage collection run ${current.id} failed: ${current.error ?? 'see the registry log'}`);
+        out(summary(current));
       }),
     );
 
