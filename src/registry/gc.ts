@@ -4,7 +4,7 @@
 // (config, layers, index entries). A blob link written within the grace period marks its blob too:
 // that is a blob pushed (or mounted, or re-linked by a new push of old content) whose manifest has
 // not arrived yet.
-// With deleteUntagged, a first pass deletes old manifests nothing keeps (untagged-sweep below).
+// With deleteUntagged, a first pass deletes old manifests nothing keeps (gc-untagged.ts, #sweepUntagged); runs are recorded by gc-history.ts.
 // Sweep, of things older than the grace period only: blobs nothing marked (with their links), blob
 // links that no manifest of their repository references, and upload sessions nobody finished.
 // A push that relies on a digest between mark and sweep records it in the SweepFence first, and
@@ -15,20 +15,18 @@
 import type { Logger } from '../common/log.js';
 import { UnavailableError } from '../types/index.js';
 import type { RegistryEvents } from './events.js';
+import { GcHistory } from './gc-history.js';
+import { untaggedManifests } from './gc-untagged.js';
 import { removeRevision } from './manifest-store.js';
 import type { Digest } from './names.js';
 import { paths, UPLOADS } from './paths.js';
 import type { StorageDriver } from './storage-driver.js';
-import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs, taggedDigests, type ManifestRefs } from './storage-walk.js';
+import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs } from './storage-walk.js';
 import type { SweepFence } from './sweep-fence.js';
 import type { UploadInfo } from './uploads.js';
 
 /** Harbor skips blobs younger than 2 h, zot's gcDelay is 1 h: long enough for any push to finish. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
-const HISTORY = 20;
-/** Where the last runs are kept, one object per run named by its zero-padded id (so names sort by id). */
-const RUNS = 'gc-runs';
-const runPath = (id: number): string => `${RUNS}/${String(id).padStart(10, '0')}`;
 
 export interface GcRun {
   id: number;
@@ -75,13 +73,10 @@ export class GarbageCollector {
   readonly graceMs: number;
   readonly intervalMs: number;
   readonly deleteUntagged: boolean;
-  /** The last runs, oldest first, as stored (#load) and then kept up to date. */
-  readonly #runs: GcRun[] = [];
+  readonly #history: GcHistory;
   readonly #listeners = new Set<GcListener>();
-  #loaded: Promise<void> | undefined;
-  #current: Promise<GcRun> | undefined;
-  #active: GcRun | undefined;
-  #nextId = 1;
+  /** The run going on: once recorded, and once ended. */
+  #current: { started: Promise<GcRun>; done: Promise<GcRun> } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -95,6 +90,7 @@ export class GarbageCollector {
     this.graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
     this.intervalMs = opts.intervalMs ?? 0;
     this.deleteUntagged = opts.deleteUntagged ?? false;
+    this.#history = new GcHistory(driver, log);
     fence.retainFor(this.graceMs);
   }
 
@@ -112,7 +108,7 @@ export class GarbageCollector {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#current?.catch(() => undefined);
+    await this.#current?.done.catch(() => undefined);
   }
 
   /** onRun subscribes to finished runs; returns the unsubscribe function. */
@@ -126,9 +122,8 @@ export class GarbageCollector {
   }
 
   /** history lists the last runs, newest first, those of earlier processes on this storage included. */
-  async history(): Promise<GcRun[]> {
-    await this.#load();
-    return this.#runs.map((r) => ({ ...r })).reverse();
+  history(): Promise<GcRun[]> {
+    return this.#history.list();
   }
 
   /** run collects garbage now and resolves with the finished run; a failed run is recorded and rethrown. */
@@ -142,26 +137,20 @@ export class GarbageCollector {
    */
   async begin(opts: RunOptions = {}): Promise<{ started: GcRun; done: Promise<GcRun> }> {
     if (this.#current) {
-      // The running one has its id once the history is loaded (its continuation comes before ours).
-      await this.#loaded?.catch(() => undefined);
-      const a = this.#active;
-      throw new UnavailableError(`garbage collection run ${a ? `${a.id} (started ${a.startedAt}) ` : ''}is still going: wait for it to finish`);
+      const running = await this.#current.started.catch(() => undefined);
+      throw new UnavailableError(`garbage collection run ${running ? `${running.id} (started ${running.startedAt}) ` : ''}is still going: wait for it to finish`);
     }
     let recorded!: (run: GcRun) => void;
-    const started = new Promise<GcRun>((resolve) => (recorded = resolve));
-    const done = this.#start(opts, recorded).finally(() => {
-      this.#current = undefined;
-      this.#active = undefined;
-    });
-    this.#current = done;
-    // Only loading the history can fail before the run is recorded; then `done` rejects first.
-    return { started: await Promise.race([started, done]), done };
+    const recordedRun = new Promise<GcRun>((resolve) => (recorded = resolve));
+    const done = this.#start(opts, recorded).finally(() => (this.#current = undefined));
+    // Only reading the history can fail before the run is recorded; then `done` rejects first.
+    const started = Promise.race([recordedRun, done]);
+    this.#current = { started, done };
+    return { started: await started, done };
   }
 
   async #start(opts: RunOptions, recorded: (run: GcRun) => void): Promise<GcRun> {
-    await this.#load();
-    const run: GcRun = {
-      id: this.#nextId++,
+    const run = await this.#history.add({
       startedAt: new Date().toISOString(),
       status: 'running',
       dryRun: opts.dryRun ?? false,
@@ -174,53 +163,10 @@ export class GarbageCollector {
       uploadsDeleted: 0,
       linksDeleted: 0,
       repositoriesRemoved: 0,
-    };
-    this.#active = run;
-    this.#runs.push(run);
-    if (this.#runs.length > HISTORY) this.#runs.shift();
-    await this.#save(run);
+    });
+    await this.#history.save(run);
     recorded({ ...run });
     return this.#collect(run);
-  }
-
-  /**
-   * #load reads the stored runs once. A run stored as running belongs to a process that stopped
-   * during it, and is recorded as failed.
-   */
-  #load(): Promise<void> {
-    this.#loaded ??= (async () => {
-      const names = (await this.driver.list(RUNS)).sort();
-      for (const name of names.slice(-HISTORY)) {
-        let run: GcRun;
-        try {
-          run = JSON.parse((await this.driver.getContent(`${RUNS}/${name}`)).toString()) as GcRun;
-        } catch (err) {
-          this.log.warn({ err, name }, 'registry gc: skipping an unreadable run record');
-          continue;
-        }
-        if (run.status === 'running') {
-          Object.assign(run, { status: 'failed', error: 'interrupted: the registry stopped during the run' });
-          await this.#save(run);
-        }
-        this.#runs.push(run);
-      }
-      this.#nextId = Math.max(0, ...this.#runs.map((r) => r.id)) + 1;
-    })().catch((err: unknown) => {
-      this.#loaded = undefined; // try again next time
-      throw err;
-    });
-    return this.#loaded;
-  }
-
-  /** #save writes a run's record and drops records beyond the history; a failure is logged, never fails the run. */
-  async #save(run: GcRun): Promise<void> {
-    try {
-      await this.driver.putContent(runPath(run.id), Buffer.from(JSON.stringify(run)));
-      const names = (await this.driver.list(RUNS)).sort();
-      for (const old of names.slice(0, Math.max(0, names.length - HISTORY))) await this.driver.delete(`${RUNS}/${old}`);
-    } catch (err) {
-      this.log.warn({ err, run: run.id }, 'registry gc: could not record the run');
-    }
   }
 
   async #collect(run: GcRun): Promise<GcRun> {
@@ -244,7 +190,7 @@ export class GarbageCollector {
       throw err;
     } finally {
       this.fence.endSweep();
-      await this.#save(run);
+      await this.#history.save(run);
       for (const listener of this.#listeners) {
         try {
           listener({ ...run });
@@ -257,14 +203,14 @@ export class GarbageCollector {
   }
 
   /**
-   * #sweepUntagged deletes the manifests nothing keeps (#untagged) as a DELETE by digest would, unless
+   * #sweepUntagged deletes the manifests nothing keeps (untaggedManifests) as a DELETE by digest would, unless
    * a push relied on one since the cutoff. Returns `repository@digest` of each one gone, or that a
    * dry run would delete, so the mark leaves out what they alone reference.
    */
   async #sweepUntagged(run: GcRun, cutoff: number): Promise<Set<string>> {
     const gone = new Set<string>();
     for await (const repository of repositories(this.driver)) {
-      for (const m of await this.#untagged(repository, cutoff)) {
+      for (const m of await untaggedManifests(this.driver, repository, cutoff)) {
         const remove = async (): Promise<boolean> => {
           // Every push of a manifest (a new tag for it included) rewrites its link first.
           const link = await this.driver.stat(paths.revisionLink(repository, m.digest));
@@ -280,35 +226,6 @@ export class GarbageCollector {
       }
     }
     return gone;
-  }
-
-  /**
-   * #untagged lists a repository's manifests that nothing keeps. Kept are: manifests a tag points
-   * at, those pushed within the grace period (an index's entries arrive before the index), the
-   * entries of a kept index, and referrers (signatures, SBOMs) of a kept manifest.
-   */
-  async #untagged(repository: string, cutoff: number): Promise<ManifestRefs[]> {
-    const all: ManifestRefs[] = [];
-    const kept = await taggedDigests(this.driver, repository);
-    for (const digest of await manifestDigests(this.driver, repository)) {
-      const [refs, link] = await Promise.all([manifestRefs(this.driver, repository, digest), this.driver.stat(paths.revisionLink(repository, digest))]);
-      if (!refs || !link) continue; // deleted meanwhile
-      all.push(refs);
-      if (link.modifiedAt.getTime() >= cutoff) kept.add(digest.text);
-    }
-    // To a fixed point: an index's entry may have a signature, a signature may be signed.
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const m of all) {
-        const adds = kept.has(m.digest.text) ? m.manifests.map((d) => d.text) : m.subject && kept.has(m.subject.text) ? [m.digest.text] : [];
-        for (const d of adds) {
-          if (kept.has(d)) continue;
-          kept.add(d);
-          grew = true;
-        }
-      }
-    }
-    return all.filter((m) => !kept.has(m.digest.text));
   }
 
   /** #mark: what every manifest references, leaving out `skip` (`repository@digest`: untagged ones a dry run would delete). */
