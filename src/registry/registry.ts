@@ -34,6 +34,7 @@ import { registerTokenEndpoint } from './token-endpoint.js';
 import { TokenKeys, parseScopes } from './tokens.js';
 import { UsageAccountant } from './usage.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { DeliveryLog } from './webhook-log.js';
 import { WebhookNotifier, type WebhookOptions } from './webhooks.js';
 import { closeGracefully } from '../common/http-close.js';
 
@@ -97,7 +98,7 @@ export class Registry {
       const gc = new GarbageCollector(driver, fence, opts.log, opts.gc, events);
       const usage = new UsageAccountant(driver, events);
       let address = '';
-      webhooks = new WebhookNotifier(store, events, () => address, opts.log, opts.webhooks);
+      webhooks = new WebhookNotifier(store, events, () => address, opts.log, { ...opts.webhooks, deliveries: await DeliveryLog.open(driver, opts.log) });
       const metrics = new RegistryMetrics(driver, usage, events);
       gc.onRun((run) => metrics.gcRun(run));
       // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the
@@ -154,7 +155,7 @@ export class Registry {
       opts.log.info({ address: registry.address, tls: https !== undefined, dataDir: opts.dataDir }, 'registry listening');
       return registry;
     } catch (err) {
-      webhooks?.close();
+      await webhooks?.close();
       await app?.close();
       if (!opts.store) store.close();
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
@@ -165,7 +166,7 @@ export class Registry {
   async stop(): Promise<void> {
     await this.replicator.stop();
     await this.gc.stop();
-    this.webhooks.close();
+    await this.webhooks.close();
     await closeGracefully(this.app);
     if (this.ownStore) this.store.close();
     this.log.info('registry stopped');

@@ -1,6 +1,6 @@
 // Webhooks with a real local HTTP receiver: the policy API, Harbor-style payloads for pushes,
 // pulls, deletes and refused pushes, signatures the receiver can verify, retries with backoff
-// after 5xx answers, and the delivery log.
+// after 5xx answers, and the delivery log (kept in storage across restarts).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { FilesystemDriver } from './filesystem-driver.js';
 import { QuotaGuard } from './quotas.js';
 import { pushImage, req, startRegistry, type TestRegistry } from './test-helpers.js';
 import { UsageAccountant } from './usage.js';
+import { DeliveryLog } from './webhook-log.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { WebhookNotifier, type Delivery } from './webhooks.js';
 
@@ -33,6 +34,7 @@ describe('webhooks', () => {
   let reg: TestRegistry;
   let store: Store;
   let notifier: WebhookNotifier;
+  let driver: FilesystemDriver;
   let events: RegistryEvents;
   let dir: string;
   let receiver: Server;
@@ -79,12 +81,14 @@ describe('webhooks', () => {
     store = new Store();
     events = new RegistryEvents(silentLogger());
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-webhooks-'));
-    const usage = new UsageAccountant(await FilesystemDriver.open(join(dir, 'storage')), events);
-    notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000 });
+    driver = await FilesystemDriver.open(join(dir, 'storage'));
+    const usage = new UsageAccountant(driver, events);
+    const log = await DeliveryLog.open(driver, silentLogger());
+    notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000, deliveries: log });
     reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [webhookRoutes(notifier)] }, dir);
   });
   after(async () => {
-    notifier.close();
+    await notifier.close();
     await reg.close();
     store.close();
     await new Promise((r) => receiver.close(r));
@@ -215,5 +219,28 @@ describe('webhooks', () => {
     const img = await pushImage(reg, 'bydigest/app', undefined, { seed: 'no tag' });
     const got = await waitFor('the push', () => at('/bydigest')[0]);
     assert.equal(JSON.parse(got.body).event_data.resources[0].resource_url, `registry.test:5000/bydigest/app@${img.digest}`);
+  });
+
+  test('the delivery log outlives a restart: written by itself, read back, a delivery left pending shows as interrupted, a deleted policy\'s log goes', async () => {
+    createProject('persist');
+    const policy = await hook('persist', { url: `${receiverUrl}/persist`, events: ['push'] });
+    await pushImage(reg, 'persist/app', 'v1');
+    const stored = async (): Promise<Delivery[] | undefined> => {
+      const log = await DeliveryLog.open(driver, silentLogger());
+      return log.list(policy.id).some((d) => d.status === 'delivered') ? log.list(policy.id) : undefined;
+    };
+    // Nothing flushes it here: the log writes itself within a second of the change.
+    assert.deepEqual(await waitFor('the log in storage', stored), await deliveries('persist', policy.id));
+
+    const pending: Delivery = { ...notifier.deliveries(policy.id)[0]!, id: 'cut-short', status: 'pending', statusCode: undefined };
+    await driver.putContent(`webhook-deliveries/${policy.id}`, Buffer.from(JSON.stringify([pending])));
+    const reopened = await DeliveryLog.open(driver, silentLogger());
+    assert.deepEqual(
+      reopened.list(policy.id).map((d) => [d.id, d.status, d.error]),
+      [['cut-short', 'failed', 'interrupted: the registry stopped before the delivery finished']],
+    );
+
+    assert.equal((await req(reg, 'DELETE', `/berth/v1/registry/projects/persist/webhooks/${policy.id}`)).status, 204);
+    await waitFor('the stored log deleted', async () => ((await driver.list('webhook-deliveries')).includes(policy.id) ? undefined : true));
   });
 });

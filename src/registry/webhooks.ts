@@ -2,7 +2,7 @@
 // Harbor's default JSON payload, POSTed to their URL. With a secret, the body is signed:
 // `X-Berth-Signature: sha256=<hex HMAC-SHA256 of the body>`. A delivery that fails (no answer
 // within the timeout, a network error, 429 or 5xx) is retried with exponential backoff a bounded
-// number of times; every delivery is logged per policy (the last few, in memory).
+// number of times; every delivery is logged per policy (the last 50, see webhook-log.ts).
 
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../common/log.js';
@@ -10,6 +10,7 @@ import type { Store } from '../store/index.js';
 import type { RegistryWebhook, WebhookEventType } from '../types/index.js';
 import type { RegistryEvent, RegistryEvents } from './events.js';
 import { projectOf } from './projects.js';
+import { DeliveryLog } from './webhook-log.js';
 
 export interface WebhookOptions {
   /** Retries after the first attempt (Harbor's webhook_job_max_retry defaults to 3). */
@@ -19,6 +20,8 @@ export interface WebhookOptions {
   maxBackoffMs?: number;
   /** Per attempt (Harbor's webhook_job_http_client_timeout defaults to 3 s). */
   timeoutMs?: number;
+  /** Where deliveries are logged; in memory when absent. */
+  deliveries?: DeliveryLog;
 }
 
 export interface Delivery {
@@ -44,7 +47,6 @@ const TYPES: Record<WebhookEventType, string> = {
   quotaExceeded: 'QUOTA_EXCEED',
   replication: 'REPLICATION',
 };
-const LOG_SIZE = 50;
 /** Deliveries waiting per policy beyond which new ones are dropped (and logged as such). */
 const MAX_PENDING = 100;
 
@@ -63,7 +65,7 @@ export function webhookEventType(e: RegistryEvent): WebhookEventType | undefined
 }
 
 export class WebhookNotifier {
-  readonly #logs = new Map<string, Delivery[]>();
+  readonly #deliveries: DeliveryLog;
   readonly #pending = new Map<string, number>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #retries: number;
@@ -84,24 +86,26 @@ export class WebhookNotifier {
     this.#backoffMs = opts.backoffMs ?? 1000;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.#timeoutMs = opts.timeoutMs ?? 3000;
+    this.#deliveries = opts.deliveries ?? DeliveryLog.inMemory();
     events.on((e) => this.#notify(e));
   }
 
   /** deliveries lists a policy's latest deliveries, newest first. */
   deliveries(policyId: string): Delivery[] {
-    return (this.#logs.get(policyId) ?? []).map((d) => ({ ...d })).reverse();
+    return this.#deliveries.list(policyId);
   }
 
   /** forget drops a deleted policy's log. */
   forget(policyId: string): void {
-    this.#logs.delete(policyId);
+    this.#deliveries.forget(policyId);
   }
 
-  /** close cancels retries that are waiting; deliveries in flight finish on their own. */
-  close(): void {
+  /** close cancels retries that are waiting and writes the log; deliveries in flight finish on their own. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    await this.#deliveries.flush();
   }
 
   #notify(e: RegistryEvent): void {
@@ -132,13 +136,11 @@ export class WebhookNotifier {
 
   #deliver(policy: RegistryWebhook, type: WebhookEventType, body: string): void {
     const delivery: Delivery = { id: randomUUID(), event: type, url: policy.Spec.Url, status: 'pending', attempts: 0, startedAt: new Date().toISOString() };
-    const log = this.#logs.get(policy.ID) ?? [];
-    this.#logs.set(policy.ID, log);
-    log.push(delivery);
-    if (log.length > LOG_SIZE) log.shift();
+    this.#deliveries.add(policy.ID, delivery);
     const pending = this.#pending.get(policy.ID) ?? 0;
     if (pending >= MAX_PENDING) {
       Object.assign(delivery, { status: 'failed', error: `dropped: ${MAX_PENDING} deliveries to this endpoint are already waiting` });
+      this.#deliveries.changed(policy.ID);
       return;
     }
     this.#pending.set(policy.ID, pending + 1);
@@ -149,6 +151,7 @@ export class WebhookNotifier {
       delivery.status = status;
       delivery.durationMs = Date.now() - started;
       this.#pending.set(policy.ID, (this.#pending.get(policy.ID) ?? 1) - 1);
+      this.#deliveries.changed(policy.ID);
       if (status === 'failed') this.log.warn({ policy: policy.ID, url: policy.Spec.Url, error: delivery.error }, 'registry webhook: delivery failed');
     };
     const attempt = async (): Promise<void> => {
@@ -166,6 +169,7 @@ export class WebhookNotifier {
         delivery.error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : ((err as Error).cause as Error | undefined)?.message || (err as Error).message;
       }
       if (delivery.attempts > this.#retries || this.#closed) return finish('failed');
+      this.#deliveries.changed(policy.ID); // the failed attempt shows while the retry waits
       const wait = Math.min(this.#backoffMs * 2 ** (delivery.attempts - 1), this.#maxBackoffMs);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
