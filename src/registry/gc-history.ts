@@ -5,11 +5,11 @@
 
 import type { Logger } from '../common/log.js';
 import type { GcRun } from './gc.js';
+import { putRecord } from './run-records.js';
 import type { StorageDriver } from './storage-driver.js';
 
 const KEEP = 20;
 const RUNS = 'gc-runs';
-const runPath = (id: number): string => `${RUNS}/${String(id).padStart(10, '0')}`;
 
 export class GcHistory {
   /** Oldest first. */
@@ -49,9 +49,7 @@ export class GcHistory {
   /** save writes a run's record and drops records beyond the last ones; a failure is logged, never fails the run. */
   async save(run: GcRun): Promise<void> {
     try {
-      await this.driver.putContent(runPath(run.id), Buffer.from(JSON.stringify(run)));
-      const names = (await this.driver.list(RUNS)).sort();
-      for (const old of names.slice(0, Math.max(0, names.length - KEEP))) await this.driver.delete(`${RUNS}/${old}`);
+      await putRecord(this.driver, RUNS, String(run.id).padStart(10, '0'), run, KEEP);
     } catch (err) {
       this.log.warn({ err, run: run.id }, 'registry gc: could not record the run');
     }

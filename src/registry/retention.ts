@@ -14,6 +14,7 @@ import { paths, REPOSITORIES } from './paths.js';
 import { projectNamed } from './project-policies.js';
 import { DEFAULT_PROJECT } from './projects.js';
 import { appliesTo, planRetention, type TagState } from './retention-plan.js';
+import { putRecord } from './run-records.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
 
 const HISTORY = 'retention-runs';
@@ -203,9 +204,6 @@ export class Retention {
   }
 
   async #record(run: RetentionRun): Promise<void> {
-    const dir = `${HISTORY}/${run.Project}`;
-    await this.driver.putContent(`${dir}/${run.Id}`, Buffer.from(JSON.stringify(run)));
-    const ids = (await this.driver.list(dir)).sort();
-    for (const old of ids.slice(0, Math.max(0, ids.length - HISTORY_LIMIT))) await this.driver.delete(`${dir}/${old}`);
+    await putRecord(this.driver, `${HISTORY}/${run.Project}`, run.Id, run, HISTORY_LIMIT);
   }
 }
