@@ -8,7 +8,7 @@
 // blobs comes first, untimed. Every timed phase starts with no dirty pages (sync). Beside MiB/s,
 // each registry's CPU seconds per GiB moved; peak RSS is each process's VmHWM. With token auth
 // in Berth, BERTH_ADMIN_PASSWORD is its admin's password and skopeo passes it.
-// Usage: node --import tsx bench/registry.ts [--big-mib 256] [--layers 20] [--layer-mib 8] [--rounds 5] [--only big|multi] [--verbose]
+// Usage: node --import tsx bench/registry.ts [--big-mib 256] [--layers 20] [--layer-mib 8] [--rounds 5] [--only big|multi] [--clients N] [--verbose]
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
@@ -30,7 +30,7 @@ const BIG_MIB = arg('big-mib', 256);
 const LAYERS = arg('layers', 20);
 const LAYER_MIB = arg('layer-mib', 8);
 const ROUNDS = arg('rounds', 5);
-const CLIENTS = [1, 4];
+const CLIENTS = process.argv.includes('--clients') ? [arg('clients', 1)] : [1, 4];
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const VERBOSE = process.argv.includes('--verbose');
 const PASSWORD = process.env.BERTH_ADMIN_PASSWORD ?? `bench-${randomBytes(8).toString('hex')}`;

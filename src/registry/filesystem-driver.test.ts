@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import { FilesystemDriver } from './filesystem-driver.js';
 import { PathNotFoundError } from './storage-driver.js';
 
@@ -47,6 +48,33 @@ test('append streams in and returns the new size; reader serves ranges', () =>
     assert.equal(await text(await driver.reader('up/data', 3, 0)), '');
     assert.equal(await driver.append('empty', Readable.from([])), 0);
     assert.equal((await driver.stat('empty'))?.size, 0);
+  }));
+
+/** sent collects what a source writes, chunk by chunk. */
+async function sent(driver: FilesystemDriver, path: string, offset?: number, length?: number): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  await (await driver.source(path, offset, length)).sendTo(out);
+  return chunks;
+}
+
+test('a source sends the bytes asked for; a body over one piece starts with small writes, a short one goes whole', () =>
+  withDriver(async (driver, root) => {
+    const big = randomBytes(3 * 1024 * 1024 + 12345);
+    await writeFile(join(root, 'big'), big);
+    const whole = await sent(driver, 'big');
+    assert.deepEqual(Buffer.concat(whole), big);
+    // The receiver's window is fixed by the first segments (file-source.ts): 4 KiB, then 8 KiB ones.
+    assert.deepEqual(whole.slice(0, 10).map((c) => c.length), [4096, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 8192, 1024 * 1024 - 69632]);
+    assert.deepEqual(Buffer.concat(await sent(driver, 'big', 1000, 2 * 1024 * 1024)), big.subarray(1000, 1000 + 2 * 1024 * 1024));
+    const short = await sent(driver, 'big', 5, 1024 * 1024);
+    assert.deepEqual(short.map((c) => c.length), [1024 * 1024]);
+    assert.deepEqual(Buffer.concat(short), big.subarray(5, 5 + 1024 * 1024));
   }));
 
 test('a source that fails midway keeps the bytes that landed; one that fails at once writes nothing', () =>
