@@ -278,12 +278,14 @@ for (const image of images) {
       const d = median(samples.distribution.map((s) => s[op].rate));
       const b = median(samples.berth.map((s) => s[op].rate));
       const cpu = (kind: Kind): string => median(samples[kind].map((s) => s[op].cpuPerGiB)).toFixed(2);
-      rows.push([image.label, String(clients), op, d.toFixed(0), b.toFixed(0), (b / d).toFixed(2), cpu('distribution'), cpu('berth')]);
+      // Rounds in which Berth moved faster than distribution did in the same round: the machine's speed drifts between rounds.
+      const ahead = samples.berth.filter((s, i) => s[op].rate > samples.distribution[i]![op].rate).length;
+      rows.push([image.label, String(clients), op, d.toFixed(0), b.toFixed(0), (b / d).toFixed(2), `${ahead}/${ROUNDS}`, cpu('distribution'), cpu('berth')]);
     }
   }
 }
 
-const header = ['image', 'clients', 'op', 'distribution MiB/s', 'Berth MiB/s', 'Berth/distribution', 'CPU s/GiB distribution', 'Berth'];
+const header = ['image', 'clients', 'op', 'distribution MiB/s', 'Berth MiB/s', 'Berth/distribution', 'rounds Berth ahead', 'CPU s/GiB distribution', 'Berth'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(`registry push/pull with ${skopeoVersion.trim()}, ${distVersion.trim()} vs Berth, loopback HTTP, median of ${ROUNDS} round(s):`);
