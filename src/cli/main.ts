@@ -6,7 +6,7 @@ import { parseDuration } from '../common/time.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
 import { registerRegistryCommands } from './registry/index.js';
-import { DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
+import { checkCron, DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
 import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
 
 const program = new Command('berth')
@@ -32,6 +32,13 @@ const gcGrace = (value: string): number => {
   if (ms < 60_000) throw new InvalidArgumentError('use at least 1m, so pushes in progress keep their blobs');
   return ms;
 };
+const cronExpression = (value: string): string => {
+  try {
+    return checkCron(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
 const historyLimit = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('use a whole number from 0 to 1000');
@@ -51,6 +58,7 @@ program
   .option('--registry-tls-cert <file>', "PEM certificate for the registry's HTTPS")
   .option('--registry-tls-key <file>', "PEM private key for the registry's HTTPS")
   .option('--registry-gc-interval <duration>', 'run the registry garbage collector this often, e.g. 24h (default: only on request)', duration)
+  .option('--registry-gc-cron <expression>', 'run the registry garbage collector at these times (UTC), e.g. "0 0 3 * * *" for 03:00 daily', cronExpression)
   .option('--registry-gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .option('--registry-gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
   .action((opts) => runUp(opts, logger('berth', 'warn')));
@@ -71,6 +79,7 @@ program
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--gc-interval <duration>', 'run the garbage collector this often, e.g. 24h (default: only on request)', duration)
+  .option('--gc-cron <expression>', 'run the garbage collector at these times (UTC), e.g. "0 0 3 * * *" for 03:00 daily', cronExpression)
   .option('--gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .option('--gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));

@@ -21,6 +21,7 @@ export interface UpOptions {
   /** Registry HOST:PORT, or "off". */
   registry: string;
   registryGcInterval?: number;
+  registryGcCron?: string;
   registryGcGrace?: number;
   registryGcUntagged?: boolean;
   registryTlsCert?: string;
@@ -57,7 +58,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         store: manager.store,
         tls: registryTls,
         adminPassword: process.env.BERTH_ADMIN_PASSWORD,
-        gc: { intervalMs: opts.registryGcInterval, graceMs: opts.registryGcGrace, deleteUntagged: opts.registryGcUntagged },
+        gc: { ...gcSchedule(opts.registryGcInterval, opts.registryGcCron, '--registry-gc'), graceMs: opts.registryGcGrace, deleteUntagged: opts.registryGcUntagged },
       })
     : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
@@ -102,6 +103,7 @@ export interface RegistryCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   gcInterval?: number;
+  gcCron?: string;
   gcGrace?: number;
   gcUntagged?: boolean;
 }
@@ -116,11 +118,17 @@ export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promis
     log,
     tls,
     adminPassword: process.env.BERTH_ADMIN_PASSWORD,
-    gc: { intervalMs: opts.gcInterval, graceMs: opts.gcGrace, deleteUntagged: opts.gcUntagged },
+    gc: { ...gcSchedule(opts.gcInterval, opts.gcCron, '--gc'), graceMs: opts.gcGrace, deleteUntagged: opts.gcUntagged },
   });
   process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.url} (data in ${dataDir})\n${registryHelp(registry)}`);
   await untilSignal();
   await registry.stop();
+}
+
+/** gcSchedule picks the garbage collector's schedule from its two flags (`prefix`-interval, `prefix`-cron), which exclude each other. */
+function gcSchedule(intervalMs: number | undefined, cron: string | undefined, prefix: string): { intervalMs?: number; cron?: string } {
+  if (intervalMs !== undefined && cron !== undefined) throw new InvalidArgumentError(`give ${prefix}-interval or ${prefix}-cron, not both`);
+  return { intervalMs, cron };
 }
 
 function tlsFiles(cert: string | undefined, key: string | undefined, certFlag: string, keyFlag: string): { certFile: string; keyFile: string } | undefined {

@@ -36,7 +36,7 @@ export function gcRoutes(gc: GarbageCollector): AdminRoutes {
 
     app.get('/gc', async (request) => {
       await ctx.guard(request, { admin: true });
-      return { running: gc.running, graceSeconds: gc.graceMs / 1000, intervalSeconds: gc.intervalMs / 1000, deleteUntagged: gc.deleteUntagged, runs: await gc.history() };
+      return { running: gc.running, graceSeconds: gc.graceMs / 1000, intervalSeconds: gc.intervalMs / 1000, cron: gc.cron ?? null, deleteUntagged: gc.deleteUntagged, runs: await gc.history() };
     });
   };
 }

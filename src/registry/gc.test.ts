@@ -136,6 +136,7 @@ describe('garbage collection', () => {
 
     const history = (await req(reg, 'GET', '/berth/v1/registry/gc')).json();
     assert.equal(history.graceSeconds, 3600);
+    assert.deepEqual([history.intervalSeconds, history.cron], [0, null], 'no schedule');
     assert.equal(history.running, false);
     assert.deepEqual(
       history.runs.slice(0, 3).map((r: GcRun) => [r.id, r.dryRun, r.blobsDeleted]),
@@ -396,4 +397,26 @@ describe('garbage collection', () => {
     assert.equal(missing.status, 404);
     assert.match(missing.json().message, /no garbage collection run 999999 among the last ones/);
   });
+});
+
+test('a collector on a cron schedule runs at the times it names, and stops with its schedule', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-gc-cron-'));
+  const gc = new GarbageCollector(await FilesystemDriver.open(dir), new SweepFence(), silentLogger(), { cron: '* * * * * *' });
+  try {
+    gc.start();
+    let runs: GcRun[] = [];
+    for (let i = 0; runs.length < 2; i++) {
+      assert.ok(i < 100, 'two scheduled runs within 5 s');
+      await new Promise((r) => setTimeout(r, 50));
+      runs = (await gc.history()).filter((r) => r.status === 'succeeded');
+    }
+    assert.deepEqual(runs.map((r) => r.dryRun), [false, false]);
+    await gc.stop();
+    const count = (await gc.history()).length;
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal((await gc.history()).length, count, 'no runs after stop');
+  } finally {
+    await gc.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -20,6 +20,7 @@ import { untaggedManifests } from './gc-untagged.js';
 import { removeRevision } from './manifest-store.js';
 import type { Digest } from './names.js';
 import { paths, UPLOADS } from './paths.js';
+import { nextRun } from './schedule.js';
 import type { StorageDriver } from './storage-driver.js';
 import { linkedBlobs, manifestDigests, manifestRefs, repositories, storedBlobs } from './storage-walk.js';
 import type { SweepFence } from './sweep-fence.js';
@@ -27,6 +28,8 @@ import type { UploadInfo } from './uploads.js';
 
 /** Harbor skips blobs younger than 2 h, zot's gcDelay is 1 h: long enough for any push to finish. */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface GcRun {
   id: number;
@@ -57,6 +60,8 @@ export interface GcOptions {
   graceMs?: number;
   /** Runs the collector every so often; off when absent or 0. */
   intervalMs?: number;
+  /** Runs the collector at the times a cron expression names (schedule.ts), instead of an interval. */
+  cron?: string;
   /** Scheduled runs also delete untagged manifests (off, as in Harbor and distribution). */
   deleteUntagged?: boolean;
 }
@@ -72,6 +77,7 @@ export interface RunOptions {
 export class GarbageCollector {
   readonly graceMs: number;
   readonly intervalMs: number;
+  readonly cron: string | undefined;
   readonly deleteUntagged: boolean;
   readonly #history: GcHistory;
   readonly #listeners = new Set<GcListener>();
@@ -89,6 +95,7 @@ export class GarbageCollector {
   ) {
     this.graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
     this.intervalMs = opts.intervalMs ?? 0;
+    this.cron = opts.cron;
     this.deleteUntagged = opts.deleteUntagged ?? false;
     this.#history = new GcHistory(driver, log);
     fence.retainFor(this.graceMs);
@@ -96,17 +103,35 @@ export class GarbageCollector {
 
   /** start begins the schedule, if there is one. */
   start(): void {
-    if (this.intervalMs <= 0 || this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#current) return; // a manual run is going on; the next tick will do
-      this.run().catch((err: unknown) => this.log.error({ err }, 'registry gc: scheduled run failed'));
-    }, this.intervalMs);
+    if (this.#timer) return;
+    if (this.cron !== undefined) return this.#awaitCron(this.cron);
+    if (this.intervalMs <= 0) return;
+    this.#timer = setInterval(() => this.#scheduledRun(), this.intervalMs);
     this.#timer.unref();
+  }
+
+  /** #awaitCron sets a timer for the next time `cron` names; a timer waits at most 24.8 days, so a later one is reached in steps. */
+  #awaitCron(cron: string): void {
+    const at = nextRun({ Cron: cron }, Date.now());
+    if (at === Infinity) return;
+    this.#timer = setTimeout(
+      () => {
+        if (Date.now() >= at) this.#scheduledRun();
+        this.#awaitCron(cron);
+      },
+      Math.min(at - Date.now(), MAX_TIMER_MS),
+    );
+    this.#timer.unref();
+  }
+
+  #scheduledRun(): void {
+    if (this.#current) return; // a manual run is going on; the next time will do
+    this.run().catch((err: unknown) => this.log.error({ err }, 'registry gc: scheduled run failed'));
   }
 
   /** stop ends the schedule and waits for a run in progress. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#current?.done.catch(() => undefined);
   }

@@ -13,3 +13,4 @@ export { Replicator } from './replication.js';
 export type { ReplicationListener, ReplicatorOptions } from './replication.js';
 export { GarbageCollector, DEFAULT_GC_GRACE_MS } from './gc.js';
 export type { GcRun, GcOptions } from './gc.js';
+export { checkCron } from './schedule.js';

@@ -1,6 +1,7 @@
 // Checking the admin API's bodies for registry endpoints and replication policies: every
 // rejection names the field and says what would be accepted.
 
+import { checkSchedule } from './schedule.js';
 import { InvalidArgumentError, type RegistryEndpointSpec, type ReplicationPolicySpec, type ReplicationTrigger } from '../types/index.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -83,11 +84,7 @@ export function policySpec(b: Body, endpointExists: (name: string) => boolean, o
 function checkTrigger(value: unknown): ReplicationTrigger {
   const t = asBodyOr(value, 'Trigger must be an object such as {"Type":"onPush"}');
   if (t.Type === 'manual' || t.Type === 'onPush') return { Type: t.Type };
-  if (t.Type === 'schedule') {
-    const s = t.IntervalSeconds;
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 1) throw new InvalidArgumentError('Trigger.IntervalSeconds must be a whole number of seconds, at least 1');
-    return { Type: 'schedule', IntervalSeconds: s };
-  }
+  if (t.Type === 'schedule') return { Type: 'schedule', ...checkSchedule(t, 'Trigger') };
   throw new InvalidArgumentError(`Trigger.Type must be "manual", "onPush" or "schedule", got ${JSON.stringify(t.Type)}`);
 }
 

@@ -17,6 +17,7 @@ import { copyArtifact } from './replication-copy.js';
 import type { StorageDriver } from './storage-driver.js';
 import { REPOSITORIES } from './paths.js';
 import { projectOf } from './projects.js';
+import { nextRun } from './schedule.js';
 
 export interface ReplicatorOptions {
   store: Store;
@@ -233,7 +234,7 @@ export class Replicator {
       const trigger = p.Spec.Trigger;
       if (!p.Spec.Enabled || trigger.Type !== 'schedule' || this.#scheduledBusy.has(p.ID)) continue;
       const last = this.#lastScheduled.get(p.ID) ?? this.#lastScheduledRun(p);
-      if (at - last < trigger.IntervalSeconds * 1000) continue;
+      if (at < nextRun(trigger, last)) continue;
       this.#lastScheduled.set(p.ID, at);
       this.#scheduledBusy.add(p.ID);
       void this.run(p.ID, 'schedule').done.finally(() => this.#scheduledBusy.delete(p.ID));

@@ -1,13 +1,13 @@
 // Running a project's retention policy: find the project's repositories, plan each one
 // (retention-plan.ts), delete the tags that go through the ManifestStore (so guards are asked and
 // events fire; the manifests left untagged are the garbage collector's), and record the run.
-// Runs are manual (dry or real) or scheduled every Schedule.IntervalSeconds; one run per project
+// Runs are manual (dry or real) or on the project's Schedule (schedule.ts); one run per project
 // at a time. The run history lives in the storage driver, the newest HISTORY_LIMIT per project.
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
-import { NameConflictError, type RetentionPolicy } from '../types/index.js';
+import { NameConflictError, type RetentionPolicy, type Schedule } from '../types/index.js';
 import { RegistryError } from './errors.js';
 import type { ManifestStore } from './manifest-store.js';
 import { paths, REPOSITORIES } from './paths.js';
@@ -15,6 +15,7 @@ import { projectNamed } from './project-policies.js';
 import { DEFAULT_PROJECT } from './projects.js';
 import { appliesTo, planRetention, type TagState } from './retention-plan.js';
 import { putRecord } from './run-records.js';
+import { nextRun } from './schedule.js';
 import { PathNotFoundError, type StorageDriver } from './storage-driver.js';
 
 const HISTORY = 'retention-runs';
@@ -152,20 +153,20 @@ export class Retention {
     clearTimeout(this.#timer);
     const now = Date.now();
     let next = now + RECHECK_MS;
-    for (const { name, interval } of this.#scheduled()) next = Math.min(next, (this.#lastScheduled.get(name) ?? this.#startedAt) + interval);
+    for (const { name, schedule } of this.#scheduled()) next = Math.min(next, nextRun(schedule, this.#lastScheduled.get(name) ?? this.#startedAt));
     this.#timer = setTimeout(() => void this.#runDue(), Math.max(0, next - now));
     this.#timer.unref();
   }
 
-  #scheduled(): { name: string; interval: number }[] {
+  #scheduled(): { name: string; schedule: Schedule }[] {
     return this.store
       .view((tx) => tx.registryProjects.list())
-      .flatMap((p) => (p.Spec.Retention?.Schedule ? [{ name: p.Spec.Name, interval: p.Spec.Retention.Schedule.IntervalSeconds * 1000 }] : []));
+      .flatMap((p) => (p.Spec.Retention?.Schedule ? [{ name: p.Spec.Name, schedule: p.Spec.Retention.Schedule }] : []));
   }
 
   async #runDue(): Promise<void> {
     const now = Date.now();
-    const due = this.#scheduled().filter(({ name, interval }) => now >= (this.#lastScheduled.get(name) ?? this.#startedAt) + interval);
+    const due = this.#scheduled().filter(({ name, schedule }) => now >= nextRun(schedule, this.#lastScheduled.get(name) ?? this.#startedAt));
     // A project whose manual run is in progress skips this slot rather than being retried at once.
     for (const { name } of due) this.#lastScheduled.set(name, now);
     for (const { name } of due) {

@@ -34,6 +34,7 @@ test('a retention policy keeps only known fields, with its schedule', () => {
     Schedule: { IntervalSeconds: 3600 },
   });
   assert.deepEqual(parseRetentionPolicy({ Rules: [] }), { Rules: [] });
+  assert.deepEqual(parseRetentionPolicy({ Rules: [], Schedule: { Cron: '0 0 3 * * *' } }), { Rules: [], Schedule: { Cron: '0 0 3 * * *' } });
 });
 
 test('bad rules are refused with the field named', () => {
@@ -49,6 +50,7 @@ test('bad rules are refused with the field named', () => {
     [{ Rules: [{ Repositories: '**', Tags: '*', Keep: 'pushedWithinDays', Days: 1.5 }] }, /^Rules\[0\]\.Days must be a whole number/],
     [{ Rules: [], Schedule: { IntervalSeconds: -1 } }, /^Schedule\.IntervalSeconds must be a whole number/],
     [{ Rules: [], Schedule: 'daily' }, /^Schedule must be an object/],
+    [{ Rules: [], Schedule: { Cron: '0 25 * * *' } }, /^Schedule\.Cron "0 25 \* \* \*" is not a cron expression/],
     [{ Rules: Array.from({ length: 16 }, () => ({ Repositories: '**', Tags: '*', Keep: 'matching' })) }, /at most 15/],
   ];
   for (const [body, message] of cases) assert.throws(() => parseRetentionPolicy(body), (err: Error) => err instanceof InvalidArgumentError && message.test(err.message), JSON.stringify(body));

@@ -6,11 +6,11 @@
 
 import picomatch from 'picomatch';
 import { InvalidArgumentError, type ImmutabilityRule, type RetentionPolicy, type RetentionRule } from '../types/index.js';
+import { checkSchedule } from './schedule.js';
 
 const KEEPS = ['latestPushed', 'matching', 'pushedWithinDays'] as const;
 /** Harbor allows 15 rules per project; more is almost certainly a mistake. */
 const MAX_RULES = 15;
-const MAX_INTERVAL_SECONDS = 366 * 24 * 3600;
 
 /** pathInProject is the part of a repository name that rule patterns match. */
 export function pathInProject(repository: string): string {
@@ -97,8 +97,8 @@ export function parseRetentionPolicy(body: unknown): RetentionPolicy {
   const policy: RetentionPolicy = { Rules: rules };
   const schedule = (body as Record<string, unknown>).Schedule;
   if (schedule !== undefined && schedule !== null) {
-    if (!isObject(schedule)) throw new InvalidArgumentError('Schedule must be an object such as {"IntervalSeconds": 86400}, or absent for manual runs only');
-    policy.Schedule = { IntervalSeconds: positiveInteger(schedule.IntervalSeconds, 'Schedule.IntervalSeconds', MAX_INTERVAL_SECONDS, '86400 (daily)') };
+    if (!isObject(schedule)) throw new InvalidArgumentError('Schedule must be an object such as {"IntervalSeconds": 86400} or {"Cron": "0 0 3 * * *"}, or absent for manual runs only');
+    policy.Schedule = checkSchedule(schedule, 'Schedule');
   }
   return policy;
 }

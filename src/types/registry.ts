@@ -98,9 +98,15 @@ export type RetentionRule =
 export interface RetentionPolicy {
   /** A tag is kept if any rule keeps it; in repositories some rule matches, the other tags are deleted. */
   Rules: RetentionRule[];
-  /** Run on its own every IntervalSeconds; absent = manual runs only. */
-  Schedule?: { IntervalSeconds: number };
+  /** When to run on its own; absent = manual runs only. */
+  Schedule?: Schedule;
 }
+
+/**
+ * When a policy runs on its own: every IntervalSeconds after its last run, or at the times a cron
+ * expression names (UTC; five fields, or six with seconds first as in Harbor).
+ */
+export type Schedule = { IntervalSeconds: number } | { Cron: string };
 
 /** Tags matching both patterns (picomatch; repository paths relative to the project) are immutable. */
 export interface ImmutabilityRule {

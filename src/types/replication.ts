@@ -3,6 +3,7 @@
 // endpoint rows are sealed at rest because they hold passwords.
 
 import type { Meta } from './objects.js';
+import type { Schedule } from './registry.js';
 
 export interface RegistryEndpointSpec {
   /** Unique name policies refer to. */
@@ -19,7 +20,7 @@ export interface RegistryEndpoint extends Meta {
   Spec: RegistryEndpointSpec;
 }
 
-export type ReplicationTrigger = { Type: 'manual' } | { Type: 'onPush' } | { Type: 'schedule'; IntervalSeconds: number };
+export type ReplicationTrigger = { Type: 'manual' } | { Type: 'onPush' } | ({ Type: 'schedule' } & Schedule);
 
 export interface ReplicationPolicySpec {
   Name: string;

@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { testEngine } from '../helpers/engine.js';
 import { BerthProcess, freePort, tempDir } from '../helpers/berth.js';
-import { TEST_ADMIN_PASSWORD, registryFetch } from '../helpers/registry-auth.js';
+import { TEST_ADMIN_PASSWORD, registryAdmin, registryFetch } from '../helpers/registry-auth.js';
 
 const sha256 = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
@@ -70,6 +70,29 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     const open = start(['registry', '--data-dir', data, '--listen', `0.0.0.0:${port}`]);
     assert.equal(await exited(open), 1);
     assert.match(open.output, /refusing to serve the registry on 0\.0\.0\.0:\d+ without TLS: .*--tls-cert FILE --tls-key FILE/);
+  });
+
+  test('berth registry --gc-cron collects garbage at the times it names; a bad expression or both schedules are refused', async () => {
+    const data = join(dir(), 'data');
+    const port = await freePort();
+    const reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--gc-cron', '* * * * * *']);
+    await reg.waitFor(/listening on/);
+    type Status = { cron: string | null; runs: { status: string }[] };
+    let status: Status = { cron: null, runs: [] };
+    for (let i = 0; status.runs.filter((r) => r.status === 'succeeded').length < 2; i++) {
+      assert.ok(i < 100, `two scheduled runs within 10 s: ${JSON.stringify(status)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await registryAdmin(`http://127.0.0.1:${port}`, 'admin', TEST_ADMIN_PASSWORD, 'GET', '/gc')) as Status;
+    }
+    assert.equal(status.cron, '* * * * * *');
+    await reg.stop();
+
+    const bad = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--gc-cron', 'nightly']);
+    assert.notEqual(await exited(bad), 0);
+    assert.match(bad.output, /"nightly" is not a cron expression .*: write five fields \(minute hour day month weekday\) or six with seconds first/);
+    const both = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--gc-cron', '0 3 * * *', '--gc-interval', '24h']);
+    assert.equal(await exited(both), 1);
+    assert.match(both.output, /give --gc-interval or --gc-cron, not both/);
   });
 
   test('berth up refuses a non-loopback registry address without TLS, and half or unreadable TLS files, before starting anything', async () => {

@@ -88,9 +88,9 @@ describe('registry replication', { timeout: 240_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
     [a, b] = [await start('a'), await start('b')];
-    await createProjects(a, 'team', 'other', 'live', 'sched');
+    await createProjects(a, 'team', 'other', 'live', 'sched', 'cron');
     // Destinations of pushes to b; pull replication into b (pulled/, dist/) needs them too.
-    await createProjects(b, 'team', 'other', 'mirror', 'sched', 'pulled', 'dist');
+    await createProjects(b, 'team', 'other', 'mirror', 'sched', 'cron', 'pulled', 'dist');
     b.app.server.on('request', (req: { url?: string }) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/service/token') bTokenScopes.push(url.searchParams.getAll('scope'));
@@ -192,6 +192,16 @@ describe('registry replication', { timeout: 240_000 }, () => {
     const count = (await admin(a.address, 'GET', '/replications/sched/runs')).body.length;
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal((await admin(a.address, 'GET', '/replications/sched/runs')).body.length, count, 'no runs after disabling');
+  });
+
+  test('a policy on a cron schedule runs at the times it names', async () => {
+    await push(appLayout, 'app', a.address, 'cron/app:1');
+    const created = await admin(a.address, 'POST', '/replications', { Name: 'cron', Direction: 'push', Endpoint: 'b', Repositories: ['cron/**'], Trigger: { Type: 'schedule', Cron: '* * * * * *' } });
+    assert.deepEqual(created.body.Spec.Trigger, { Type: 'schedule', Cron: '* * * * * *' });
+    const runs = await finishedRuns(a.address, 'cron', 2);
+    assert.ok(runs.every((r) => r.Trigger === 'schedule' && r.Status === 'succeeded'), JSON.stringify(runs));
+    assert.equal(await rawDigest(b.address, 'cron/app', '1'), amd64Digest);
+    assert.equal((await admin(a.address, 'PUT', `/replications/${created.body.ID}`, { Enabled: false })).body.Spec.Enabled, false);
   });
 
   test('a pull policy copies from the remote into this registry', async () => {
@@ -331,7 +341,8 @@ describe('registry replication', { timeout: 240_000 }, () => {
       [{ Name: 'p', Direction: 'sideways', Endpoint: 'b' }, /Direction must be "push"/],
       [{ Name: 'p', Direction: 'push', Endpoint: 'nope' }, /Endpoint nope does not exist/],
       [{ Name: 'p', Direction: 'pull', Endpoint: 'b', Trigger: { Type: 'onPush' } }, /onPush is for push policies/],
-      [{ Name: 'p', Direction: 'push', Endpoint: 'b', Trigger: { Type: 'schedule' } }, /IntervalSeconds must be/],
+      [{ Name: 'p', Direction: 'push', Endpoint: 'b', Trigger: { Type: 'schedule' } }, /^Trigger must have one of IntervalSeconds .* or Cron /],
+      [{ Name: 'p', Direction: 'push', Endpoint: 'b', Trigger: { Type: 'schedule', Cron: 'nightly' } }, /^Trigger\.Cron "nightly" is not a cron expression/],
       [{ Name: 'p', Direction: 'push', Endpoint: 'b', Tags: 'v1' }, /Tags must be a list/],
     ] as const;
     for (const [body, message] of badPolicies) {

@@ -136,14 +136,14 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     assert.deepEqual(runs.map((r) => [r.Id, r.DryRun, r.Trigger]), [[real.Id, false, 'manual'], [dryRun.Id, true, 'manual']]);
   });
 
-  test('retention on a schedule keeps tags pushed within the last days (push time = the tag\'s last write)', async () => {
+  test('retention on a cron schedule keeps tags pushed within the last days (push time = the tag\'s last write)', async () => {
     await push(0, `${PROJECT}/ci:old`);
     await push(1, `${PROJECT}/ci:fresh`);
     const old = new Date(Date.now() - 10 * 24 * 3600 * 1000);
     await utimes(join(dir, 'registry', 'storage', 'repositories', PROJECT, 'ci', '_manifests', 'tags', 'old'), old, old);
     const put = await api('PUT', `${PROJECT}/retention`, {
       Rules: [{ Repositories: 'ci', Tags: '**', Keep: 'pushedWithinDays', Days: 7 }],
-      Schedule: { IntervalSeconds: 1 },
+      Schedule: { Cron: '* * * * * *' },
     });
     assert.equal(put.status, 200, JSON.stringify(put.json));
     const scheduled = await until(async () => ((await api('GET', `${PROJECT}/retention/runs`)).json as RetentionRun[]).find((r) => r.Trigger === 'schedule'), 15_000, 'a scheduled run');
