@@ -19,26 +19,24 @@ const program = new Command('berth')
 
 const logger = (name: string, fallback: string) => createLogger(name, program.opts().logLevel ?? process.env.BERTH_LOG_LEVEL ?? fallback);
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const duration = (value: string): number => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+/** optionValue turns a parser's error into commander's, which names the option in its message. */
+const optionValue =
+  <T>(parse: (value: string) => T) =>
+  (value: string): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+const duration = optionValue(parseDuration);
 /** A grace shorter than a push takes would sweep the blobs of pushes whose manifest has not arrived yet. */
 const gcGrace = (value: string): number => {
   const ms = duration(value);
   if (ms < 60_000) throw new InvalidArgumentError('use at least 1m, so pushes in progress keep their blobs');
   return ms;
 };
-const cronExpression = (value: string): string => {
-  try {
-    return checkCron(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+const cronExpression = optionValue(checkCron);
 const historyLimit = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('use a whole number from 0 to 1000');
