@@ -1,23 +1,28 @@
-// The agent's side of its session with the manager: join once with a token, then reconnect
-// with the node id and secret kept in the state dir; feed assignments to the Worker; send its
-// status transitions (batched) and heartbeats. Containers keep running while disconnected; on
-// reconnect the manager sends the complete task set again and the agent resends every status.
+// The agent's side of its session with the manager: join once with a token (the manager's CA
+// certifies the node's key), then connect with that certificate over mutual TLS to the
+// cluster port; feed assignments to the Worker; send its status transitions (batched) and
+// heartbeats; renew the certificate before it ends. Containers keep running while
+// disconnected; on reconnect the manager sends the complete task set again and the agent
+// resends every status.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import WebSocket from 'ws';
 import type { Logger } from '../common/log.js';
 import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
+import { renewalDelayMs } from '../common/pki.js';
 import { LABEL_NODE } from './container-config.js';
+import { loadIdentity, previousNodeId, saveIdentity, type Identity } from './identity.js';
+import { join as joinCluster, renew, tlsOptions } from './manager-client.js';
 import { Dependencies } from './dependencies.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskLogs } from './task-logs.js';
 import { Worker } from './worker.js';
 
 export interface AgentOptions {
-  /** Manager API base URL, e.g. http://127.0.0.1:7420. */
-  managerUrl: string;
+  /** HOST:PORT of a manager's cluster port; needed to join, else the one the node joined. */
+  manager?: string;
   joinToken?: string;
   /** Where the node identity is kept; one per agent. */
   stateDir: string;
@@ -35,15 +40,17 @@ export interface AgentOptions {
   insecureRegistries?: readonly string[];
 }
 
-interface Identity {
-  nodeId: string;
-  secret: string;
-}
-
 const MAX_BACKOFF_MS = 5_000;
+/** A manager that answers no ping for this many heartbeat periods is taken as gone: reconnect. */
+const PING_MISSES = 3;
+
+/** Why run() ended: stopped by its signal, or refused for good (the node was removed). */
+export type AgentEnd = { stopped: true } | { stopped: false; reason: string };
 
 export class Agent {
   #identity: Identity | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #removed: string | undefined;
   #worker: Worker | undefined;
   #logs: TaskLogs | undefined;
   #workerNode: string | undefined;
@@ -51,9 +58,13 @@ export class Agent {
   #pending = new Map<string, TaskStatusUpdate>();
   #flushTimer: NodeJS.Timeout | undefined;
 
+  /** The node an earlier agent in this state dir was, whose containers go if this one is another. */
+  readonly #previousNode: string | undefined;
+
   constructor(private readonly opts: AgentOptions) {
-    mkdirSync(opts.stateDir, { recursive: true });
-    this.#identity = this.#loadIdentity();
+    this.#previousNode = previousNodeId(opts.stateDir);
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    this.#identity = loadIdentity(opts.stateDir);
   }
 
   get #filesRoot(): string {
@@ -64,48 +75,92 @@ export class Agent {
     return this.#identity?.nodeId;
   }
 
-  /** run keeps a session open until signal aborts; it resolves after the worker has stopped. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * ensureJoined gives the node's identity, joining the cluster first when the state dir has
+   * none. It throws (JoinError) when the join is refused: the caller reports it and stops.
+   */
+  async ensureJoined(): Promise<Identity> {
+    const { manager, joinToken } = this.opts;
+    if (this.#identity && manager && manager !== this.#identity.manager) {
+      // The manager moved: same node, same certificate, new address.
+      this.#identity = { ...this.#identity, manager };
+      saveIdentity(this.opts.stateDir, this.#identity);
+    }
+    if (this.#identity) return this.#identity;
+    if (!manager || !joinToken) {
+      throw new Error(`this agent has not joined a cluster (no certificate in ${join(this.opts.stateDir, 'certificates')}): give --join HOST:PORT and --token TOKEN`);
+    }
+    const id = await joinCluster(manager, joinToken, this.opts.description.Hostname ?? '');
+    saveIdentity(this.opts.stateDir, id);
+    this.#identity = id;
+    this.opts.log.info({ node: id.nodeId, manager }, 'joined the cluster');
+    return id;
+  }
+
+  /** run joins if needed and keeps a session open until signal aborts or the node is removed; it resolves after the worker has stopped. */
+  async run(signal: AbortSignal): Promise<AgentEnd> {
+    await this.ensureJoined();
+    this.#scheduleRenewal(signal);
     let backoff = 250;
-    while (!signal.aborted) {
+    while (!signal.aborted && !this.#removed) {
       const outcome = await this.#session(signal);
-      if (signal.aborted) break;
-      if (outcome === 'rejoin') {
-        backoff = 250;
-        continue;
-      }
+      if (signal.aborted || this.#removed) break;
       if (outcome === 'connected') backoff = 250;
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
     clearTimeout(this.#flushTimer);
+    clearTimeout(this.#renewTimer);
     await Promise.all([this.#worker?.close(), this.#logs?.close()]);
+    return this.#removed ? { stopped: false, reason: this.#removed } : { stopped: true };
+  }
+
+  /** Renewal at 50–80% of the certificate's life; the session goes on, the next one uses the new certificate. */
+  #scheduleRenewal(signal: AbortSignal, retryMs?: number): void {
+    const id = this.#identity;
+    if (!id || signal.aborted) return;
+    const delay = retryMs ?? renewalDelayMs(id.cert);
+    this.#renewTimer = setTimeout(() => {
+      renew(this.#identity!).then(
+        (next) => {
+          saveIdentity(this.opts.stateDir, next);
+          this.#identity = next;
+          this.opts.log.info({ node: next.nodeId }, 'node certificate renewed');
+          this.#scheduleRenewal(signal);
+        },
+        (err: unknown) => {
+          this.opts.log.warn({ err: (err as Error).message }, 'renewing the node certificate failed; retrying');
+          this.#scheduleRenewal(signal, Math.min(60_000, Math.max(1000, renewalDelayMs(this.#identity!.cert) / 10)));
+        },
+      );
+    }, Math.min(delay, 2 ** 31 - 1));
   }
 
   /** One connection; resolves when it closes, saying whether it ever got through. */
-  #session(signal: AbortSignal): Promise<'connected' | 'failed' | 'rejoin'> {
+  #session(signal: AbortSignal): Promise<'connected' | 'failed'> {
     const { log } = this.opts;
-    const url = this.opts.managerUrl.replace(/^http/, 'ws').replace(/\/$/, '') + DISPATCHER_PATH;
+    const id = this.#identity!;
+    const url = `wss://${id.manager}${DISPATCHER_PATH}`;
     return new Promise((resolve) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, { ...tlsOptions({ ca: id.rootCA, cert: id.cert, key: id.key, clusterId: id.clusterId }), handshakeTimeout: 10_000 });
       this.#socket = ws;
       let welcomed = false;
-      let rejoin = false;
       let heartbeat: NodeJS.Timeout | undefined;
+      let pinger: NodeJS.Timeout | undefined;
+      let lastPong = Date.now();
       const onAbort = (): void => ws.close(1000, 'agent stopping');
       signal.addEventListener('abort', onAbort, { once: true });
+      // A manager host that vanished sends no FIN: unanswered pings tell.
+      const watchManager = (periodMs: number): void => {
+        clearInterval(pinger);
+        pinger = setInterval(() => {
+          if (Date.now() - lastPong > periodMs * PING_MISSES) return ws.terminate();
+          ws.ping();
+        }, periodMs);
+      };
+      ws.on('pong', () => (lastPong = Date.now()));
       ws.on('open', () => {
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            joinToken: this.opts.joinToken,
-            nodeId: this.#identity?.nodeId,
-            secret: this.#identity?.secret,
-            description: this.opts.description,
-            labels: this.opts.labels,
-            addr: this.opts.engineUrl,
-          }),
-        );
+        ws.send(JSON.stringify({ type: 'hello', description: this.opts.description, labels: this.opts.labels }));
       });
       ws.on('message', (data) => {
         let msg: ManagerMessage;
@@ -116,13 +171,16 @@ export class Agent {
         }
         if (msg?.type === 'welcome') {
           welcomed = true;
-          this.#adopt(msg.nodeId, msg.secret);
+          this.#adopt(msg.nodeId);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
+          lastPong = Date.now();
+          watchManager(msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
           log.info({ node: msg.nodeId }, 'session with manager established');
         } else if (msg?.type === 'config' && typeof msg.heartbeatPeriodMs === 'number' && msg.heartbeatPeriodMs > 0) {
           clearInterval(heartbeat);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
+          watchManager(msg.heartbeatPeriodMs);
           this.#send({ type: 'heartbeat' });
         } else if (msg?.type === 'assignments' && Array.isArray(msg.tasks)) {
           const objects = {
@@ -138,32 +196,26 @@ export class Agent {
           this.#logs?.handle(msg);
         } else if (msg?.type === 'error') {
           log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
-          // Only a node the cluster no longer knows joins again, as a new node, with the token.
-          if (msg.code === 'unknown-node' && this.#identity && this.opts.joinToken) {
-            this.#identity = undefined;
-            rejoin = true;
-          }
+          // A removed node stays out: joining again is the operator's decision, as in Swarm.
+          if (msg.code === 'unknown-node') this.#removed = msg.message;
         }
       });
       ws.on('close', () => {
         clearInterval(heartbeat);
+        clearInterval(pinger);
         // Log subscriptions belong to the session: the manager subscribes again after a reconnect.
         this.#logs?.cancelAll();
         signal.removeEventListener('abort', onAbort);
         if (this.#socket === ws) this.#socket = undefined;
-        resolve(rejoin ? 'rejoin' : welcomed ? 'connected' : 'failed');
+        resolve(welcomed ? 'connected' : 'failed');
       });
       ws.on('error', (err) => log.debug({ err: err.message }, 'manager connection error'));
     });
   }
 
-  /** #adopt records the node identity and makes the worker for it. */
-  #adopt(nodeId: string, secret: string | undefined): void {
-    const previous = this.#workerNode ?? this.#loadIdentity()?.nodeId;
-    if (secret) {
-      this.#identity = { nodeId, secret };
-      this.#saveIdentity(this.#identity);
-    }
+  /** #adopt makes the worker for the node. */
+  #adopt(nodeId: string): void {
+    const previous = this.#workerNode ?? this.#previousNode;
     // Joined again as a new node: the old node's tasks were replaced elsewhere, so its
     // containers here are orphans.
     if (previous && previous !== nodeId) void this.#removeContainersOf(previous);
@@ -200,25 +252,6 @@ export class Agent {
   #send(msg: object): void {
     const ws = this.#socket;
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
-  }
-
-  #loadIdentity(): Identity | undefined {
-    try {
-      const id = JSON.parse(readFileSync(join(this.opts.stateDir, 'node.json'), 'utf8')) as Identity;
-      return id.nodeId && id.secret ? id : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  #saveIdentity(id: Identity): void {
-    const file = join(this.opts.stateDir, 'node.json');
-    try {
-      writeFileSync(file + '.tmp', JSON.stringify(id), { mode: 0o600 });
-      renameSync(file + '.tmp', file);
-    } catch (err) {
-      this.opts.log.error({ err, file }, 'could not save the node identity: after a restart this agent will join as a new node');
-    }
   }
 
   async #removeContainersOf(nodeId: string): Promise<void> {

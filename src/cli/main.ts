@@ -48,6 +48,8 @@ program
   .description('run a manager and a local agent on this machine (foreground; Ctrl-C stops)')
   .option('--data-dir <dir>', 'state directory (default ~/.berth)')
   .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--cluster-listen <host:port>', 'cluster port where agents join and connect (mutual TLS)', '0.0.0.0:2377')
+  .option('--advertise-addr <addr>', 'address (IP or interface[:port]) other machines reach the cluster port at (default: the default route\'s interface)')
   .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
@@ -66,6 +68,8 @@ program
   .description('run a manager only (foreground)')
   .option('--data-dir <dir>', 'state directory (default ~/.berth/manager)')
   .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--cluster-listen <host:port>', 'cluster port where agents join and connect (mutual TLS)', '0.0.0.0:2377')
+  .option('--advertise-addr <addr>', 'address (IP or interface[:port]) other machines reach the cluster port at (default: the default route\'s interface)')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
   .action((opts) => runManager(opts, logger('berth-manager', 'info')));
 
@@ -82,17 +86,32 @@ program
   .option('--gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
-program
-  .command('agent')
-  .description('run an agent that joins a manager and runs its tasks on a container engine (foreground)')
-  .requiredOption('--manager <url>', 'manager API URL, e.g. http://127.0.0.1:7420')
-  .option('--join-token <token>', 'worker join token (needed the first time this agent joins)')
-  .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
-  .option('--hostname <name>', 'node name (several agents on one machine need distinct names)')
-  .option('--label <key=value>', 'node label set when the node first joins (repeatable)', collect)
-  .option('--data-dir <dir>', 'state directory (default ~/.berth/agents/<hostname>)')
-  .option('--insecure-registry <host:port>', 'registry that speaks plain HTTP, pulled from without TLS (repeatable)', collect)
-  .action((opts) => runAgent(opts, logger('berth-agent', 'info')));
+const agentOptions = (cmd: Command): Command =>
+  cmd
+    .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
+    .option('--hostname <name>', 'node name (several agents on one machine need distinct names)')
+    .option('--label <key=value>', 'engine label the node reports, for engine.labels constraints (repeatable)', collect)
+    .option('--data-dir <dir>', 'state directory: certificates and node identity (default ~/.berth/agents/<hostname>)')
+    .option('--insecure-registry <host:port>', 'registry that speaks plain HTTP, pulled from without TLS (repeatable)', collect);
+
+agentOptions(
+  program
+    .command('agent')
+    .description("run an agent that joins a manager's cluster port and runs its tasks on a container engine (foreground)")
+    .option('--join <host:port>', "the manager's cluster port (needed the first time; later the one joined is used)")
+    .option('--token <token>', 'worker join token (needed the first time this agent joins)'),
+).action((opts) => runAgent(opts, logger('berth-agent', 'info')));
+
+// `docker swarm join-token worker` prints Docker's own line, `docker swarm join --token T ADDR`:
+// the same line with `berth` in place of `docker` joins this machine.
+const swarm = program.command('swarm').description('join this machine to a cluster');
+agentOptions(
+  swarm
+    .command('join')
+    .description('run an agent that joins the manager at HOST:PORT (the same as berth agent --join HOST:PORT --token TOKEN)')
+    .argument('<host:port>', "the manager's cluster port")
+    .requiredOption('--token <token>', 'worker join token'),
+).action((join: string, opts) => runAgent({ ...opts, join }, logger('berth-agent', 'info')));
 
 registerUserCommands(program);
 registerRegistryCommands(program);

@@ -15,6 +15,8 @@ export interface UpOptions {
   dataDir?: string;
   taskHistoryLimit?: number;
   listen: string;
+  clusterListen: string;
+  advertiseAddr?: string;
   engine?: string;
   hostname?: string;
   demo?: boolean;
@@ -48,7 +50,15 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const { Manager } = await import('../manager/index.js');
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
-  const manager = await Manager.start({ dataDir: join(dataDir, 'manager'), listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
+  const manager = await Manager.start({
+    dataDir: join(dataDir, 'manager'),
+    listen: opts.listen,
+    clusterListen: opts.clusterListen,
+    advertiseAddr: opts.advertiseAddr,
+    log,
+    version: berthVersion(),
+    taskHistory: opts.taskHistoryLimit,
+  });
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
   const registry = registryOn
     ? await Registry.start({
@@ -64,7 +74,18 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   // The local agent pulls from the platform's own registry, plain HTTP on loopback.
   const insecureRegistries = registry ? loopbackNames(registry.address) : [];
-  const agent = new Agent({ managerUrl: manager.url, joinToken: manager.localToken, stateDir: join(dataDir, 'agent'), docker: engine.docker, engineUrl: engine.url, description, log, insecureRegistries });
+  // The local agent joins like any other, over the cluster port, with a token that never leaves this process.
+  const agent = new Agent({
+    manager: manager.clusterLocalAddr,
+    joinToken: manager.localToken,
+    stateDir: join(dataDir, 'agent'),
+    docker: engine.docker,
+    engineUrl: engine.url,
+    description,
+    log,
+    insecureRegistries,
+  });
+  await agent.ensureJoined();
   const stopAgent = new AbortController();
   const agentDone = agent.run(stopAgent.signal);
   const tcp = manager.url.replace(/^http:/, 'tcp:');
@@ -72,7 +93,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
     `Berth ${berthVersion()} is up: API ${manager.url}, engine ${engine.url}\n` +
       `Drive it with the docker CLI or berth:\n  export DOCKER_HOST=${tcp}\n  docker node ls\n` +
       (registry ? registryHelp(registry) : '') +
-      `Join more agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --hostname NAME\n` +
+      `Join other machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
   if (opts.demo) await (await import('./demo.js')).startDemo(manager.url);
@@ -85,13 +106,24 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   await engine.close();
 }
 
-export async function runManager(opts: { dataDir?: string; listen: string; taskHistoryLimit?: number }, log: Logger): Promise<void> {
+export async function runManager(
+  opts: { dataDir?: string; listen: string; clusterListen: string; advertiseAddr?: string; taskHistoryLimit?: number },
+  log: Logger,
+): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
   const { Manager } = await import('../manager/index.js');
-  const manager = await Manager.start({ dataDir, listen: opts.listen, log, version: berthVersion(), taskHistory: opts.taskHistoryLimit });
+  const manager = await Manager.start({
+    dataDir,
+    listen: opts.listen,
+    clusterListen: opts.clusterListen,
+    advertiseAddr: opts.advertiseAddr,
+    log,
+    version: berthVersion(),
+    taskHistory: opts.taskHistoryLimit,
+  });
   process.stdout.write(
-    `Berth manager ${berthVersion()} listening on ${manager.url}\n` +
-      `Join agents with:\n  berth agent --manager ${manager.url} --join-token ${manager.workerToken} --engine URL --hostname NAME\n`,
+    `Berth manager ${berthVersion()} listening on ${manager.url}, cluster port ${manager.clusterAddr}\n` +
+      `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
   await untilSignal();
   await manager.stop();
@@ -149,9 +181,14 @@ function registryHelp(registry: Registry): string {
   );
 }
 
+/** The line that joins another machine: runnable as printed. */
+function joinCommand(manager: { clusterAddr: string; workerToken: string }): string {
+  return `berth agent --join ${manager.clusterAddr} --token ${manager.workerToken}`;
+}
+
 export interface AgentCliOptions {
-  manager: string;
-  joinToken?: string;
+  join?: string;
+  token?: string;
   engine?: string;
   hostname?: string;
   label?: string[];
@@ -166,8 +203,8 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: false });
   const description = await describeNode(engine.docker, { hostname: name });
   const agent = new Agent({
-    managerUrl: opts.manager,
-    joinToken: opts.joinToken,
+    manager: opts.join,
+    joinToken: opts.token,
     stateDir: dataDir,
     docker: engine.docker,
     engineUrl: engine.url,
@@ -176,13 +213,15 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
     insecureRegistries: parseInsecureRegistries(opts.insecureRegistry ?? []),
     log,
   });
+  const id = await agent.ensureJoined();
   const stop = new AbortController();
   const done = agent.run(stop.signal);
-  process.stdout.write(`Berth agent ${name} on engine ${engine.url}, manager ${opts.manager}\n`);
-  await untilSignal();
+  process.stdout.write(`Berth agent ${name} (node ${id.nodeId}) on engine ${engine.url}, manager ${id.manager}\n`);
+  const end = await Promise.race([done, untilSignal().then(() => undefined)]);
   stop.abort();
-  await done;
+  const result = end ?? (await done);
   await engine.close();
+  if (!result.stopped) throw new Error(result.reason);
 }
 
 /** parseInsecureRegistries checks `--insecure-registry HOST:PORT` values and gives them as image names spell registries. */

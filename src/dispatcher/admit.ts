@@ -1,12 +1,12 @@
-// Admitting an agent's hello. A known node must present its secret (a wrong one is refused,
-// never re-minted as a new node: its containers would be orphaned). A new node presents the
-// worker join token, or — only for `berth up`'s own agent — the manager's per-process local
-// token, which makes it the manager's node.
+// Admitting an agent's session. The TLS layer has verified the agent's certificate against the
+// cluster's root CA; here the certificate's subject must name this cluster and a node that still
+// exists (a removed node is refused even while its certificate is valid). The hello then
+// refreshes what the node reports about itself: its description and engine labels, never its
+// spec (node labels are the managers' to set, as in Swarm).
 
-import { newId } from '../common/ids.js';
+import type { CertIdentity } from '../common/pki.js';
 import type { Store } from '../store/index.js';
 import type { Node, SessionErrorCode } from '../types/index.js';
-import { hashSecret, newSecret, sameSecret, sameToken } from './auth.js';
 import { description, labels } from './validate.js';
 
 export class SessionRefused extends Error {
@@ -18,47 +18,22 @@ export class SessionRefused extends Error {
   }
 }
 
-export interface Admitted {
-  node: Node;
-  /** Set when the node joined just now: the agent keeps it. */
-  secret?: string;
-}
-
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 4096 ? v : undefined);
-
-export function admit(store: Store, hello: Record<string, unknown>, remote: string, opts: { localToken?: string; managerAddr: string }): Admitted {
-  const nodeId = text(hello.nodeId);
-  const secret = text(hello.secret);
-  const token = text(hello.joinToken);
-  const status = { State: 'ready' as const, Message: '', Addr: text(hello.addr) || remote };
-  const desc = description(hello.description);
+export function admit(store: Store, peer: CertIdentity, hello: Record<string, unknown>, remote: string): Node {
+  const reported = description(hello.description);
+  // What an agent is started with (`--label`) describes its engine: it can't attract tasks
+  // pinned by node.labels, or their secrets.
+  const engineLabels = { ...reported.Engine?.Labels, ...labels(hello.labels) };
   return store.update((tx) => {
-    const known = nodeId ? tx.nodes.get(nodeId) : undefined;
-    if (known) {
-      if (secret && sameSecret(secret, known.BerthSecretHash)) return { node: tx.nodes.update({ ...known, Description: desc, Status: status }) };
-      throw new SessionRefused('unauthorized', `node ${nodeId} presented a wrong secret; restore the agent's state dir or remove the node and join again`);
-    }
     const cluster = tx.cluster();
-    const local = sameToken(token, opts.localToken);
-    if (!local && sameToken(token, cluster?.JoinTokens.Manager)) {
-      throw new SessionRefused('unauthorized', 'joining as a manager is not supported yet: Berth runs a single manager; join with the worker token');
+    if (!cluster || peer.cluster !== cluster.ID) throw new SessionRefused('unauthorized', `the node certificate is for cluster ${peer.cluster}, not this one`);
+    const known = tx.nodes.get(peer.commonName);
+    if (!known) {
+      throw new SessionRefused('unknown-node', `node ${peer.commonName} was removed from the cluster: its certificate is no longer accepted; to join again, delete the agent's certificates and run the join command`);
     }
-    if (!local && !sameToken(token, cluster?.JoinTokens.Worker)) {
-      if (nodeId) throw new SessionRefused('unknown-node', `node ${nodeId} is not part of this cluster (it was removed); join again with a join token`);
-      throw new SessionRefused('unauthorized', 'invalid join token');
-    }
-    const fresh = newSecret();
-    const node = tx.nodes.create({
-      ID: newId(),
-      Version: { Index: 0 },
-      CreatedAt: '',
-      UpdatedAt: '',
-      Spec: { Role: local ? 'manager' : 'worker', Availability: 'active', Labels: labels(hello.labels) },
-      Description: desc,
-      Status: status,
-      BerthSecretHash: hashSecret(fresh),
-      ...(local ? { ManagerStatus: { Leader: true, Reachability: 'reachable' as const, Addr: opts.managerAddr } } : {}),
+    return tx.nodes.update({
+      ...known,
+      Description: { ...reported, Engine: { ...reported.Engine, Labels: engineLabels }, TLSInfo: known.Description.TLSInfo },
+      Status: { State: 'ready', Message: '', Addr: remote },
     });
-    return { node, secret: fresh };
   });
 }

@@ -6,9 +6,12 @@
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_HEARTBEAT_MS, HEARTBEAT_GRACE_MULTIPLIER } from '../common/defaults.js';
 import { silentLogger, type Logger } from '../common/log.js';
+import { peerIdentity, remoteIp } from '../common/peer.js';
+import { OU_MANAGER, OU_WORKER, type CertIdentity } from '../common/pki.js';
 import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
 import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
 import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
@@ -19,10 +22,6 @@ import { isObj, logs as validLogs, status as validStatus } from './validate.js';
 
 export interface DispatcherOptions {
   log?: Logger;
-  /** Token the in-process agent of `berth up` joins with; its node becomes the manager's node. */
-  localToken?: string;
-  /** Address shown as the manager node's ManagerStatus.Addr (known once the server listens). */
-  managerAddr?: () => string;
   heartbeatMs?: number;
 }
 
@@ -32,6 +31,11 @@ const CLOSE_REMOVED = 4003;
 const CLOSE_EXPIRED = 4004;
 const CLOSE_RESYNC = 4005;
 const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * Frames from agents: status batches and log messages (a log window is 256 KiB). Only agents
+ * whose certificate the TLS layer verified get this far.
+ */
+const MAX_FRAME_BYTES = 8 * 2 ** 20;
 /** An expired heartbeat is confirmed once more this much later, after pending I/O has run. */
 const CONFIRM_DOWN_MS = 100;
 
@@ -43,11 +47,14 @@ export class Dispatcher {
   readonly #sockets = new Set<WebSocket>();
   readonly #lastSeen = new Map<string, number>();
   readonly #suspects = new Set<string>();
+  /** Nodes whose session closed, by when (monotonic): down unless they reconnect within a period. */
+  readonly #disconnected = new Map<string, number>();
   readonly #statusQueue: { nodeId: string; status: TaskStatus; taskId: string }[] = [];
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 2 ** 20 });
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
   #periodChanged = false;
+  #stopping = false;
   /** The log broker: what the API reads service and task logs through. */
   readonly logs: LogBroker;
 
@@ -71,12 +78,18 @@ export class Dispatcher {
     return this.opts.heartbeatMs ?? (ns ? ns / 1e6 : DEFAULT_HEARTBEAT_MS);
   }
 
-  /** attach takes over WebSocket upgrades on DISPATCHER_PATH of the manager's HTTP server. */
+  /**
+   * attach takes over WebSocket upgrades on DISPATCHER_PATH of the cluster port's TLS server.
+   * Only a peer whose node certificate the TLS layer verified is upgraded; anyone else gets a
+   * 401 before a single frame is read.
+   */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
-        if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return socket.destroy();
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req.socket.remoteAddress ?? ''));
+        if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return refuse(socket, 404, 'not found');
+        const peer = peerIdentity(req.socket as TLSSocket, [OU_WORKER, OU_MANAGER]);
+        if (!peer) return refuse(socket, 401, 'a node certificate from this cluster\'s CA is required');
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, peer, remoteIp(req.socket.remoteAddress)));
       } catch {
         socket.destroy(); // an unparseable request line: nothing to answer
       }
@@ -85,6 +98,7 @@ export class Dispatcher {
 
   run(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => {
+      this.#stopping = true;
       clearTimeout(this.#statusTimer);
       this.logs.closeAll(); // ends log responses, which would otherwise hold the API server open
       for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
@@ -116,7 +130,11 @@ export class Dispatcher {
         this.#periodChanged = true;
       } else if (c.kind === 'node' && c.action === 'delete') {
         this.#lastSeen.delete(c.object.ID);
+        this.#disconnected.delete(c.object.ID);
         this.#sessions.get(c.object.ID)?.close(CLOSE_REMOVED, 'node was removed from the cluster');
+      } else if (c.kind === 'node' && c.action === 'create' && !this.#lastSeen.has(c.object.ID)) {
+        // A node that joined must open its session within the grace, or it is down.
+        this.#lastSeen.set(c.object.ID, monotonic());
       }
     }
   }
@@ -135,36 +153,56 @@ export class Dispatcher {
     }
     const grace = this.heartbeatMs * HEARTBEAT_GRACE_MULTIPLIER;
     const t = monotonic();
+    // A closed session (the agent process died, or its host shut down cleanly) gets one period
+    // to come back: an agent restart rides it out, a dead agent's tasks move within seconds.
+    const reconnectGrace = this.heartbeatMs;
+    const gone = [...this.#disconnected].filter(([, at]) => t - at >= reconnectGrace).map(([id]) => id);
     const expired = [...this.#lastSeen].filter(([, seen]) => t - seen > grace).map(([id]) => id);
     // Mark down only what stayed expired across a second look: after a long stall of this
     // process, heartbeats already received are read in between.
     const confirmed = expired.filter((id) => this.#suspects.has(id));
     this.#suspects.clear();
     for (const id of expired) if (!confirmed.includes(id)) this.#suspects.add(id);
-    if (confirmed.length > 0) this.#markDown(confirmed);
+    if (confirmed.length + gone.length > 0) this.#markDown([...new Set([...confirmed, ...gone])], gone);
     if (this.#suspects.size > 0) return Date.now() + CONFIRM_DOWN_MS;
     let next: number | undefined;
     for (const seen of this.#lastSeen.values()) next = Math.min(next ?? Infinity, seen + grace + 1);
+    for (const at of this.#disconnected.values()) next = Math.min(next ?? Infinity, at + reconnectGrace);
     return next === undefined ? undefined : Date.now() + Math.max(0, next - t);
   }
 
-  #markDown(ids: string[]): void {
+  #markDown(ids: string[], disconnected: string[]): void {
     this.store.update((tx) => {
       for (const id of ids) {
         const node = tx.nodes.get(id);
         if (node && node.Status.State !== 'down') {
-          tx.nodes.update({ ...node, Status: { ...node.Status, State: 'down', Message: 'heartbeat failure' } });
-          this.#log.warn({ node: id, hostname: node.Description.Hostname }, 'node missed its heartbeats: marked down');
+          const why = disconnected.includes(id) ? 'agent disconnected' : 'heartbeat failure';
+          tx.nodes.update({ ...node, Status: { ...node.Status, State: 'down', Message: why } });
+          this.#log.warn({ node: id, hostname: node.Description.Hostname, why }, 'node marked down');
         }
       }
     });
     for (const id of ids) {
       this.#lastSeen.delete(id);
+      this.#disconnected.delete(id);
       this.#sessions.get(id)?.close(CLOSE_EXPIRED, 'heartbeat expired');
     }
   }
 
-  #accept(ws: WebSocket, remote: string): void {
+  /** #closed records that a node's session ended; a commit wakes the loop to time its grace. */
+  #closed(nodeId: string): void {
+    this.#disconnected.set(nodeId, monotonic());
+    try {
+      this.store.update((tx) => {
+        const node = tx.nodes.get(nodeId);
+        if (node && node.Status.State === 'ready') tx.nodes.update({ ...node, Status: { ...node.Status, State: 'disconnected', Message: 'agent disconnected' } });
+      });
+    } catch (err) {
+      this.#log.error({ err, node: nodeId }, 'recording a closed session failed');
+    }
+  }
+
+  #accept(ws: WebSocket, peer: CertIdentity, remote: string): void {
     this.#sockets.add(ws);
     const helloTimer = setTimeout(() => ws.close(CLOSE_AUTH, 'no hello received'), HELLO_TIMEOUT_MS);
     let session: AgentSession | undefined;
@@ -175,7 +213,7 @@ export class Dispatcher {
         if (!session) {
           clearTimeout(helloTimer);
           if (msg.type !== 'hello') return ws.close(CLOSE_AUTH, 'the first message must be hello');
-          session = this.#open(ws, msg, remote);
+          session = this.#open(ws, peer, msg, remote);
           return;
         }
         this.#lastSeen.set(session.nodeId, monotonic());
@@ -196,16 +234,17 @@ export class Dispatcher {
       if (session && this.#sessions.get(session.nodeId) === session) {
         this.#sessions.delete(session.nodeId);
         this.logs.nodeDown(session.nodeId);
+        if (!this.#stopping && this.#lastSeen.has(session.nodeId)) this.#closed(session.nodeId);
       }
     });
     ws.on('error', (err) => this.#log.debug({ err }, 'agent socket error'));
   }
 
   /** #open admits a hello and sends the node its complete task set; on refusal it says why and closes. */
-  #open(ws: WebSocket, hello: Record<string, unknown>, remote: string): AgentSession | undefined {
-    let admitted;
+  #open(ws: WebSocket, peer: CertIdentity, hello: Record<string, unknown>, remote: string): AgentSession | undefined {
+    let node;
     try {
-      admitted = admit(this.store, hello, remote, { localToken: this.opts.localToken, managerAddr: this.opts.managerAddr?.() ?? '' });
+      node = admit(this.store, peer, hello, remote);
     } catch (err) {
       const refused = err instanceof SessionRefused ? err : new SessionRefused('internal', 'join failed; retrying later');
       if (!(err instanceof SessionRefused)) this.#log.error({ err, remote }, 'admitting agent failed');
@@ -214,7 +253,6 @@ export class Dispatcher {
       ws.close(CLOSE_AUTH, refused.message.slice(0, 120));
       return undefined;
     }
-    const { node, secret } = admitted;
     const previous = this.#sessions.get(node.ID);
     if (previous) {
       previous.close(CLOSE_REPLACED, 'replaced by a newer session of the same node');
@@ -224,8 +262,9 @@ export class Dispatcher {
     const session = new AgentSession(node.ID, ws);
     this.#sessions.set(node.ID, session);
     this.#lastSeen.set(node.ID, monotonic());
-    this.#log.info({ node: node.ID, hostname: node.Description.Hostname, joined: !!secret }, 'agent session started');
-    session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(secret ? { secret } : {}) });
+    this.#disconnected.delete(node.ID);
+    this.#log.info({ node: node.ID, hostname: node.Description.Hostname }, 'agent session started');
+    session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs });
     const assignments = this.store.view((tx) => {
       const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
       return { tasks, ...dependenciesOf(tx, tasks) };
@@ -266,3 +305,9 @@ export class Dispatcher {
     }
   }
 }
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+

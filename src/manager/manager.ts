@@ -1,10 +1,10 @@
-// The manager process: one store, the loops around it, and the API + dispatcher on one port.
-// This is the composition root for the manager side; loops know only the store.
+// The manager process: one store, the loops around it, the API, and the cluster port where the
+// CA admits nodes and the dispatcher holds their sessions (mutual TLS). This is the composition
+// root for the manager side; loops know only the store.
 
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Allocator } from '../allocator/index.js';
 import { createApiServer } from '../api/index.js';
@@ -13,16 +13,26 @@ import { Dispatcher } from '../dispatcher/index.js';
 import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { closeGracefully } from '../common/http-close.js';
+import { hostPort } from '../common/listen.js';
+import { joinToken } from '../common/tokens.js';
 import { Store } from '../store/index.js';
+import { CertificateAuthority, loadOrCreateRoot } from '../ca/index.js';
+import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { loadStoreKey } from '../store/index.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
+import { advertiseAddress } from './advertise.js';
+import { startClusterPort, type ClusterPort } from './cluster-port.js';
 
 export interface ManagerOptions {
   dataDir: string;
   /** HOST:PORT; port 0 picks a free one. */
   listen: string;
+  /** The cluster port's HOST:PORT (default 0.0.0.0:2377); port 0 picks a free one. */
+  clusterListen?: string;
+  /** Address (IP or interface, optionally :PORT) other machines reach the cluster port at. */
+  advertiseAddr?: string;
   log: Logger;
   version: string;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
@@ -37,6 +47,10 @@ export class Manager {
     readonly store: Store,
     readonly app: FastifyInstance,
     readonly url: string,
+    private readonly cluster: ClusterPort,
+    /** HOST:PORT of the cluster port as other machines reach it: what agents join. */
+    readonly clusterAddr: string,
+    private readonly clusterListenHost: string,
     /** Token for the agent `berth up` runs in-process; it makes that agent the manager's own node. */
     readonly localToken: string,
     private readonly log: Logger,
@@ -47,20 +61,25 @@ export class Manager {
     assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
-    ensureCluster(store, opts.taskHistory);
+    const { root } = await loadOrCreateRoot(join(opts.dataDir, 'certificates'));
+    const cluster = ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
-    const localToken = randomBytes(32).toString('hex');
-    let managerAddr = '';
-    const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }), localToken, managerAddr: () => managerAddr });
+    // In the join token's shape, so the in-process agent pins the CA as any other node does.
+    const localToken = joinToken(root.certPem);
+    const clusterListen = parseListen(opts.clusterListen ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`, `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
+    let clusterAddr = '';
+    const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
+    const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
     const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId };
     const app = createApiServer({ store, log: opts.log, info, logs: dispatcher.logs });
-    // Attach before listening: an agent that connects early must find the dispatcher there.
-    dispatcher.attach(app.server);
     await app.listen({ host: addr.host, port: addr.port });
-    const port = (app.server.address() as { port: number }).port;
-    const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-    managerAddr = `${host}:${port}`;
-    const manager = new Manager(store, app, `http://${managerAddr}`, localToken, opts.log);
+    const apiPort = (app.server.address() as { port: number }).port;
+    // The certificate names the advertise address; with port 0 it is known only once listening,
+    // and agents check the swarm-manager name, not the address.
+    const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log });
+    clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
+    const manager = new Manager(store, app, `http://${hostPort(addr.host, apiPort)}`, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
     const signal = manager.#abort.signal;
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
@@ -83,12 +102,19 @@ export class Manager {
     return manager;
   }
 
+  /** Where a process on this machine reaches the cluster port (the in-process agent of `berth up`). */
+  get clusterLocalAddr(): string {
+    const host = this.clusterListenHost;
+    return hostPort(host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host, this.cluster.port);
+  }
+
   get workerToken(): string {
     return this.store.view((tx) => tx.cluster()!.JoinTokens.Worker);
   }
 
   async stop(): Promise<void> {
     this.#abort.abort();
+    await this.cluster.stop();
     await closeGracefully(this.app);
     await Promise.allSettled(this.#loops);
     this.store.close();

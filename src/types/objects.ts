@@ -63,13 +63,26 @@ export interface ManagerStatus {
   Addr?: string;
 }
 
+/**
+ * The node's current certificate from the cluster CA (Berth shows what Swarm keeps internal):
+ * `issued` while it chains to the current root, `rotate` while the node still has to move to a
+ * new root CA.
+ */
+export interface NodeCertificate {
+  Serial: string;
+  NotBefore: string;
+  NotAfter: string;
+  State: 'issued' | 'rotate';
+}
+
 export interface Node extends Meta {
   Spec: NodeSpec;
   Description: NodeDescription;
   Status: NodeStatus;
   ManagerStatus?: ManagerStatus;
-  /** Berth: sha256 (hex) of the secret this node's agent authenticates its session with. */
-  BerthSecretHash?: string;
+  Certificate?: NodeCertificate;
+  /** Berth: SHA-256 (hex) of the public key the node joined with; a second join with it is refused. */
+  BerthKeyDigest?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,4 +397,6 @@ export interface Cluster extends Meta {
     EncryptionConfig?: { AutoLockManagers: boolean };
   };
   JoinTokens: { Worker: string; Manager: string };
+  /** Berth: the cluster CA's root certificate (PEM). Its key stays in the first manager's data dir. */
+  BerthCA?: { RootCert: string };
 }

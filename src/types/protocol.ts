@@ -1,5 +1,7 @@
-// The manager <-> agent session protocol: JSON messages over one authenticated WebSocket per
-// agent (path DISPATCHER_PATH on the manager's API port). The manager streams the complete set
+// The manager <-> agent session protocol: JSON messages over one WebSocket per agent on the
+// manager's cluster port (default 2377), mutual TLS: the agent's node certificate is its
+// identity (path DISPATCHER_PATH). Before it has one, an agent joins over the same port
+// (CA_PATH, JOIN_PATH); it renews its certificate there too (RENEW_PATH). The manager streams the complete set
 // of tasks assigned to the node, then incremental changes; the agent streams status
 // transitions and heartbeats. See docs/dispatcher.md.
 
@@ -8,21 +10,43 @@ import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from '
 import type { TaskPullAuth } from './pull-auth.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
+/** GET: the cluster's root CA certificate(s), which a joining node checks against its token's digest. */
+export const CA_PATH = '/berth/v1/ca';
+/** POST JoinRequest → JoinResponse: a new node's certificate. */
+export const JOIN_PATH = '/berth/v1/join';
+/** POST {csr} with the node's current certificate → JoinResponse: a renewed certificate. */
+export const RENEW_PATH = '/berth/v1/renew';
+/** Swarm's cluster management port. */
+export const DEFAULT_CLUSTER_PORT = 2377;
+
+export interface CaResponse {
+  rootCA: string;
+}
+
+export interface JoinRequest {
+  token: string;
+  /** PEM PKCS#10 request for the node's ECDSA P-256 key. */
+  csr: string;
+  hostname?: string;
+}
+
+export interface JoinResponse {
+  nodeId: string;
+  /** The node's certificate (PEM). */
+  certificate: string;
+  /** The root certificates to trust (PEM bundle). */
+  rootCA: string;
+}
 
 /** How long either side gathers status updates or assignment changes before sending them. */
 export const STATUS_BATCH_MS = 20;
 
-/** First message from the agent. A new node presents the join token; a known one its id and secret. */
+/** First message from the agent, whose certificate already said which node it is. */
 export interface HelloMessage {
   type: 'hello';
-  joinToken?: string;
-  nodeId?: string;
-  secret?: string;
   description: NodeDescription;
-  /** Node labels to set when the node first joins (`berth agent --label k=v`). */
+  /** Engine labels the agent was started with (`berth agent --label k=v`), beside the engine's own. */
   labels?: Labels;
-  /** Engine endpoint the agent drives, shown in the node's status address. */
-  addr?: string;
 }
 
 export interface HeartbeatMessage {
@@ -68,11 +92,10 @@ export interface LogsMessage {
 
 export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage;
 
-/** Reply to hello. `secret` is sent once, when a node joins for the first time. */
+/** Reply to hello. */
 export interface WelcomeMessage {
   type: 'welcome';
   nodeId: string;
-  secret?: string;
   heartbeatPeriodMs: number;
 }
 
@@ -95,8 +118,8 @@ export interface AssignmentsMessage {
 }
 
 /**
- * Why a session was refused. Only `unknown-node` (the node was removed or never existed) tells
- * an agent to join again as a new node with its join token; anything else it retries as is.
+ * Why a session was refused. `unknown-node`: the node was removed, and its agent stops (joining
+ * again is the operator's decision, as in Swarm); anything else it retries as is.
  */
 export type SessionErrorCode = 'unknown-node' | 'unauthorized' | 'invalid' | 'internal';
 

@@ -11,7 +11,7 @@ import { boolParam, versionParam } from '../http.js';
 import { apiSwarm } from '../present.js';
 import { mergeSwarmSpec, validateSwarmSpec } from '../validate-swarm.js';
 
-const HOW_TO_JOIN = 'nodes join it with `berth agent --manager URL --join-token TOKEN` (`docker swarm join-token -q worker` prints the token)';
+const HOW_TO_JOIN = 'other machines join it with `berth swarm join --token TOKEN HOST:2377` (the line `docker swarm join-token worker` prints, with berth in place of docker)';
 
 export function swarmRoutes(app: FastifyInstance, store: Store): void {
   app.get('/swarm', () => apiSwarm(store.view(currentCluster)));
@@ -26,14 +26,16 @@ export function swarmRoutes(app: FastifyInstance, store: Store): void {
     const rotateManager = boolParam(request.query.rotateManagerToken);
     store.update((tx) => {
       const cluster = currentCluster(tx);
-      // A new token only gates new joins: nodes that joined keep authenticating with their own secret.
+      const root = cluster.BerthCA?.RootCert;
+      if ((rotateWorker || rotateManager) && !root) throw new UnavailableError('the cluster has no root CA yet: restart the manager to create it');
+      // A new token only gates new joins: nodes that joined keep authenticating with their certificates.
       tx.clusters.update({
         ...cluster,
         Version: { Index: version },
         Spec: mergeSwarmSpec(cluster.Spec, given),
         JoinTokens: {
-          Worker: rotateWorker ? joinToken() : cluster.JoinTokens.Worker,
-          Manager: rotateManager ? joinToken() : cluster.JoinTokens.Manager,
+          Worker: rotateWorker ? joinToken(root!) : cluster.JoinTokens.Worker,
+          Manager: rotateManager ? joinToken(root!) : cluster.JoinTokens.Manager,
         },
       });
     });

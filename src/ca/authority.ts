@@ -1,0 +1,154 @@
+// The cluster CA's service: admits joining nodes (join token + CSR → a node and its
+// certificate) and renews the certificates of nodes that prove who they are with their current
+// one. Like Swarm's CA server, joining is what creates the node object; the dispatcher then
+// only admits sessions whose certificate names a node that still exists.
+
+import { newId } from '../common/ids.js';
+import type { Logger } from '../common/log.js';
+import { certFacts, OU_MANAGER, OU_WORKER, rootDigest, type CertIdentity } from '../common/pki.js';
+import { parseJoinToken } from '../common/tokens.js';
+import { sameToken } from './token-compare.js';
+import type { Store } from '../store/index.js';
+import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type Node, type NodeRole } from '../types/index.js';
+import { checkRequest, issue } from './issue.js';
+import type { RootCA } from './root.js';
+
+export const DEFAULT_NODE_CERT_EXPIRY_MS = 90 * 24 * 3600_000;
+
+export interface AuthorityOptions {
+  root: RootCA;
+  /** Token the in-process agent of `berth up` joins with; its node becomes the manager's node. */
+  localToken?: string;
+  /** Address shown as the manager node's ManagerStatus.Addr. */
+  managerAddr?: () => string;
+  log: Logger;
+}
+
+/** What a node receives when it joins or renews. */
+export interface Issued {
+  nodeId: string;
+  certificate: string;
+  /** The root certificates the node trusts from now on (PEM bundle). */
+  rootCA: string;
+}
+
+const MAX_TOKEN = 256;
+const roleUnit = (role: NodeRole | undefined): string => (role === 'manager' ? OU_MANAGER : OU_WORKER);
+
+export class CertificateAuthority {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: AuthorityOptions,
+  ) {}
+
+  get rootPem(): string {
+    return this.opts.root.certPem;
+  }
+
+  get root(): RootCA {
+    return this.opts.root;
+  }
+
+  /** join admits a new node: the token decides its role, the CSR its key. */
+  async join(body: unknown, remoteAddr: string): Promise<Issued> {
+    const b = isObj(body) ? body : {};
+    const token = typeof b.token === 'string' && b.token.length <= MAX_TOKEN ? b.token : undefined;
+    const hostname = typeof b.hostname === 'string' ? b.hostname.slice(0, 253) : '';
+    if (!token) throw new InvalidArgumentError('invalid join request: send "token", the join token (`docker swarm join-token worker` prints it)');
+    const local = sameToken(token, this.opts.localToken);
+    const role = local ? 'manager' : this.#tokenRole(token);
+    const request = await checkRequest(b.csr);
+    const nodeId = newId();
+    const certificate = await issue(this.opts.root, request.publicKey, {
+      subject: { commonName: nodeId, role: roleUnit(role), cluster: this.#cluster().ID },
+      validityMs: this.#validityMs(),
+      names: [roleUnit(role), nodeId],
+    });
+    const facts = certFacts(certificate);
+    this.store.update((tx) => {
+      // The key decides, not the token: a join replayed with the same request makes no second node.
+      const holder = tx.nodes.list().find((n) => n.BerthKeyDigest === request.keyDigest);
+      if (holder) throw new NameConflictError(`this key has already joined the cluster as node ${holder.ID}: a join request is not replayed; a new node makes a new key`);
+      tx.nodes.create({
+        ID: nodeId,
+        Version: { Index: 0 },
+        CreatedAt: '',
+        UpdatedAt: '',
+        Spec: { Role: role, Availability: 'active', Labels: {} },
+        Description: { Hostname: hostname },
+        Status: { State: 'unknown', Message: 'joined; waiting for its agent to connect', Addr: remoteAddr },
+        Certificate: { Serial: facts.serial, NotBefore: facts.notBefore, NotAfter: facts.notAfter, State: 'issued' },
+        BerthKeyDigest: request.keyDigest,
+        ...(local ? { ManagerStatus: { Leader: true, Reachability: 'reachable' as const, Addr: this.opts.managerAddr?.() ?? '' } } : {}),
+      });
+    });
+    this.opts.log.info({ node: nodeId, hostname, role, remote: remoteAddr }, 'node joined');
+    return { nodeId, certificate, rootCA: this.rootPem };
+  }
+
+  /** renew signs a new key for a node that authenticated with its current certificate. */
+  async renew(peer: CertIdentity, body: unknown): Promise<Issued> {
+    const node = this.#certifiedNode(peer);
+    const request = await checkRequest(isObj(body) ? body.csr : undefined);
+    const certificate = await issue(this.opts.root, request.publicKey, {
+      subject: { commonName: node.ID, role: roleUnit(node.Spec.Role), cluster: peer.cluster },
+      validityMs: this.#validityMs(),
+      names: [roleUnit(node.Spec.Role), node.ID],
+    });
+    const facts = certFacts(certificate);
+    this.store.update((tx) => {
+      const current = tx.nodes.get(node.ID);
+      if (!current) throw removed(node.ID);
+      tx.nodes.update({
+        ...current,
+        Certificate: { Serial: facts.serial, NotBefore: facts.notBefore, NotAfter: facts.notAfter, State: 'issued' },
+        BerthKeyDigest: request.keyDigest,
+      });
+    });
+    this.opts.log.info({ node: node.ID, notAfter: facts.notAfter }, 'node certificate renewed');
+    return { nodeId: node.ID, certificate, rootCA: this.rootPem };
+  }
+
+  /** #certifiedNode is the node a verified certificate names, if it is still in this cluster. */
+  #certifiedNode(peer: CertIdentity): Node {
+    const cluster = this.#cluster();
+    if (peer.cluster !== cluster.ID) throw new UnauthorizedError(`the certificate is for cluster ${peer.cluster}, not this one (${cluster.ID})`);
+    const node = this.store.view((tx) => tx.nodes.get(peer.commonName));
+    if (!node) throw removed(peer.commonName);
+    return node;
+  }
+
+  #tokenRole(token: string): NodeRole {
+    const cluster = this.#cluster();
+    const parsed = parseJoinToken(token);
+    if (!parsed) throw new UnauthorizedError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` prints the current one');
+    if (parsed.digest !== rootDigest(this.rootPem)) {
+      throw new UnauthorizedError(
+        "invalid join token: its CA digest does not match this cluster's root CA (a token of another cluster, or from before a CA rotation); `docker swarm join-token worker` prints the current one",
+      );
+    }
+    if (sameToken(token, cluster.JoinTokens.Manager)) {
+      throw new UnauthorizedError('joining as a manager is not supported yet: Berth runs a single manager; join with the worker token');
+    }
+    if (!sameToken(token, cluster.JoinTokens.Worker)) {
+      throw new UnauthorizedError('invalid join token: it is not the current worker token (was it rotated?); `docker swarm join-token worker` on a manager prints the current one');
+    }
+    return 'worker';
+  }
+
+  #validityMs(): number {
+    const ns = Number(this.#cluster().Spec.CAConfig?.NodeCertExpiry ?? 0);
+    return ns > 0 ? ns / 1e6 : DEFAULT_NODE_CERT_EXPIRY_MS;
+  }
+
+  #cluster(): Cluster {
+    const cluster = this.store.view((tx) => tx.cluster());
+    if (!cluster) throw new Error('the manager has no cluster object');
+    return cluster;
+  }
+}
+
+const removed = (nodeId: string): UnauthorizedError =>
+  new UnauthorizedError(`node ${nodeId} was removed from the cluster: its certificate is no longer accepted; to join again, delete the agent's certificates and run the join command`);
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,6 @@
+// The cluster CA: root, signing, joining and renewal (see docs/security.md).
+
+export { CertificateAuthority, DEFAULT_NODE_CERT_EXPIRY_MS, type AuthorityOptions, type Issued } from './authority.js';
+export { caRoutes } from './routes.js';
+export { checkRequest, issue, issueWithKey, type Subject } from './issue.js';
+export { createRootCA, loadOrCreateRoot, writeAtomic, type RootCA } from './root.js';
