@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import type { EndpointPortConfig, Task } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSeconds } from './container-config.js';
+import { ownedBy, type Owner } from './ownership.js';
 import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
 import type { HealthPolicy } from './health-policy.js';
@@ -40,7 +41,7 @@ export class TaskController {
   constructor(
     private readonly docker: Dockerode,
     private readonly task: Task,
-    private readonly nodeId: string,
+    private readonly owner: Owner,
     private readonly log: Logger,
     private readonly files: TaskFiles,
     private readonly networks: EngineNetworks,
@@ -52,10 +53,11 @@ export class TaskController {
    * than one, the most advanced is kept and the others removed: never two containers per task.
    */
   async locate(): Promise<ContainerState | undefined> {
-    const found = await this.docker.listContainers({
+    const listed = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABEL_NODE}=${this.nodeId}`, `${LABEL_TASK}=${this.task.ID}`] },
+      filters: { label: [`${LABEL_NODE}=${this.owner.nodeId}`, `${LABEL_TASK}=${this.task.ID}`] },
     });
+    const found = listed.filter((c) => ownedBy(c.Labels, this.owner.clusterId));
     const rank = (c: Dockerode.ContainerInfo): number => {
       const i = STATUS_PREFERENCE.indexOf(c.State);
       return i < 0 ? STATUS_PREFERENCE.length : i;
@@ -87,7 +89,7 @@ export class TaskController {
     await this.ensureImage();
     const attachments = this.task.NetworksAttachments ?? [];
     const gateways = await this.networks.ensure(attachments);
-    const config = containerConfig(this.task, this.nodeId, {
+    const config = containerConfig(this.task, this.owner, {
       podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
       gateways,
       withAliases: attachments.length > 0 && !(await this.healthPolicy()),
@@ -258,8 +260,8 @@ export class TaskController {
       throw err;
     }
     const labels = info.Config.Labels ?? {};
-    if (labels[LABEL_TASK] !== this.task.ID || labels[LABEL_NODE] !== this.nodeId) {
-      throw new TaskError(`container name "${name}" is already in use by container ${info.Id.slice(0, 12)}, which Berth does not own`);
+    if (labels[LABEL_TASK] !== this.task.ID || labels[LABEL_NODE] !== this.owner.nodeId || !ownedBy(labels, this.owner.clusterId)) {
+      throw new TaskError(`container name "${name}" is already in use by container ${info.Id.slice(0, 12)}, which is not this node's`);
     }
     return info.Id;
   }

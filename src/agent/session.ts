@@ -116,7 +116,7 @@ export class Agent {
         }
         if (msg?.type === 'welcome') {
           welcomed = true;
-          this.#adopt(msg.nodeId, msg.secret);
+          this.#adopt(msg.nodeId, msg.secret, msg.clusterId);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
           log.info({ node: msg.nodeId }, 'session with manager established');
@@ -158,7 +158,7 @@ export class Agent {
   }
 
   /** #adopt records the node identity and makes the worker for it. */
-  #adopt(nodeId: string, secret: string | undefined): void {
+  #adopt(nodeId: string, secret: string | undefined, clusterId: string): void {
     const previous = this.#workerNode ?? this.#loadIdentity()?.nodeId;
     if (secret) {
       this.#identity = { nodeId, secret };
@@ -175,6 +175,7 @@ export class Agent {
     this.#logs = logs;
     this.#worker = new Worker({
       docker: this.opts.docker,
+      clusterId,
       nodeId,
       log: this.opts.log,
       report: (u) => {

@@ -225,7 +225,7 @@ export class Dispatcher {
     this.#sessions.set(node.ID, session);
     this.#lastSeen.set(node.ID, monotonic());
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname, joined: !!secret }, 'agent session started');
-    session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(secret ? { secret } : {}) });
+    session.send({ type: 'welcome', nodeId: node.ID, clusterId: this.store.view((tx) => tx.cluster()?.ID) ?? '', heartbeatPeriodMs: this.heartbeatMs, ...(secret ? { secret } : {}) });
     const assignments = this.store.view((tx) => {
       const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
       return { tasks, ...dependenciesOf(tx, tasks) };

@@ -72,6 +72,8 @@ export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | Log
 export interface WelcomeMessage {
   type: 'welcome';
   nodeId: string;
+  /** The cluster's ID: the agent labels what it makes on its engine with it, and touches nothing of another cluster's. */
+  clusterId: string;
   secret?: string;
   heartbeatPeriodMs: number;
 }
