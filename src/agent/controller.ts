@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import type { EndpointPortConfig, Task } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSeconds } from './container-config.js';
+import { checkBindSources, validateMounts } from './mounts.js';
 import { ownedBy, type Owner } from './ownership.js';
 import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
@@ -74,8 +75,9 @@ export class TaskController {
 
   /**
    * prepare makes sure the task's secret and config files and its container exist: reuse the
-   * task's own container, else pull if needed and create. Files are checked every time, so a
-   * container made before an agent restart (or a reboot, which empties the tmpfs) finds them.
+   * task's own container, else check its mounts (mounts.ts), pull if needed and create. Files
+   * are checked every time, so a container made before an agent restart (or a reboot, which
+   * empties the tmpfs) finds them.
    */
   async prepare(): Promise<void> {
     await this.files.write(this.task);
@@ -86,6 +88,7 @@ export class TaskController {
       this.containerId = existing;
       return;
     }
+    validateMounts(this.task.Spec.ContainerSpec?.Mounts ?? []);
     await this.ensureImage();
     const attachments = this.task.NetworksAttachments ?? [];
     const gateways = await this.networks.ensure(attachments);
@@ -95,6 +98,8 @@ export class TaskController {
       withAliases: attachments.length > 0 && !(await this.healthPolicy()),
       files: this.files.mounts(this.task),
     });
+    // Last before the create: Podman would make a missing source a directory on the host.
+    await checkBindSources(config.HostConfig?.Mounts ?? []);
     try {
       const created = await this.docker.createContainer(config);
       this.containerId = created.id;
