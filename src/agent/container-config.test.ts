@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { NetworkAttachment, Task } from '../types/index.js';
 import { containerConfig, containerName, stopGraceSeconds } from './container-config.js';
 
+const owner = { clusterId: 'cluster1', nodeId: 'node1' };
+
 function task(over: Partial<Task> = {}): Task {
   return {
     ID: 'task1',
@@ -23,12 +25,12 @@ function task(over: Partial<Task> = {}): Task {
 test('name follows Swarm: service.slot.task, node id for global tasks', () => {
   assert.equal(containerName(task()), 'web.2.task1');
   assert.equal(containerName(task({ Slot: 0 })), 'web.node1.task1');
-  assert.equal(containerConfig(task(), 'node1').name, 'web.2.task1');
+  assert.equal(containerConfig(task(), owner).name, 'web.2.task1');
 });
 
 test('labels: spec labels, Swarm mirror labels and Berth ownership labels', () => {
-  const t = task({ Spec: { ContainerSpec: { Image: 'x', Labels: { app: 'a', 'berth.node.id': 'spoofed' } } } });
-  assert.deepEqual(containerConfig(t, 'node1').Labels, {
+  const t = task({ Spec: { ContainerSpec: { Image: 'x', Labels: { app: 'a', 'berth.node.id': 'spoofed', 'berth.cluster.id': 'spoofed' } } } });
+  assert.deepEqual(containerConfig(t, owner).Labels, {
     app: 'a',
     'com.docker.swarm.task': '',
     'com.docker.swarm.task.id': 'task1',
@@ -36,6 +38,7 @@ test('labels: spec labels, Swarm mirror labels and Berth ownership labels', () =
     'com.docker.swarm.service.id': 'svc1',
     'com.docker.swarm.service.name': 'web',
     'com.docker.swarm.node.id': 'node1',
+    'berth.cluster.id': 'cluster1',
     'berth.node.id': 'node1',
     'berth.task.id': 'task1',
     'berth.service.id': 'svc1',
@@ -70,7 +73,7 @@ test('Command is the entrypoint and Args the command; plain fields map across', 
         },
       },
     }),
-    'node1',
+    owner,
   );
   assert.equal(c.Image, 'img');
   assert.deepEqual(c.Entrypoint, ['/bin/app']);
@@ -97,11 +100,11 @@ test('Command is the entrypoint and Args the command; plain fields map across', 
 });
 
 test('the engine never restarts a task container', () => {
-  assert.deepEqual(containerConfig(task(), 'n').HostConfig?.RestartPolicy, { Name: 'no' });
+  assert.deepEqual(containerConfig(task(), owner).HostConfig?.RestartPolicy, { Name: 'no' });
 });
 
 test('no Command/Args leaves the image defaults; Init null is not sent', () => {
-  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i', Init: null } } }), 'n');
+  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i', Init: null } } }), owner);
   assert.equal(c.Entrypoint, undefined);
   assert.equal(c.Cmd, undefined);
   assert.equal(c.HostConfig?.Init, undefined);
@@ -109,9 +112,9 @@ test('no Command/Args leaves the image defaults; Init null is not sent', () => {
 
 test('stop grace period in whole seconds, 10 s by default', () => {
   assert.equal(stopGraceSeconds(task()), 10);
-  assert.equal(containerConfig(task(), 'n').StopTimeout, 10);
+  assert.equal(containerConfig(task(), owner).StopTimeout, 10);
   const t = (ns: number): Task => task({ Spec: { ContainerSpec: { Image: 'i', StopGracePeriod: ns } } });
-  assert.equal(containerConfig(t(2e9), 'n').StopTimeout, 2);
+  assert.equal(containerConfig(t(2e9), owner).StopTimeout, 2);
   assert.equal(stopGraceSeconds(t(1.5e9)), 2, 'rounded up, never shorter than asked');
   assert.equal(stopGraceSeconds(t(0)), 0);
 });
@@ -124,7 +127,7 @@ test('resource limits and reservations', () => {
         Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 << 20, Pids: 100 }, Reservations: { MemoryBytes: 32 << 20 } },
       },
     }),
-    'n',
+    owner,
   );
   assert.equal(c.HostConfig?.NanoCpus, 5e8);
   assert.equal(c.HostConfig?.Memory, 64 << 20);
@@ -151,7 +154,7 @@ test('mounts: bind, volume with options, tmpfs', () => {
         },
       },
     }),
-    'n',
+    owner,
   );
   const mounts = c.HostConfig?.Mounts as unknown as Record<string, unknown>[];
   assert.equal(mounts.length, 3);
@@ -177,7 +180,7 @@ test('mounts: bind, volume with options, tmpfs', () => {
 });
 
 test('hosts: Swarm "IP name aliases" lines become name:IP per name', () => {
-  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i', Hosts: ['10.0.0.1 db db.local', '10.0.0.2  cache'] } } }), 'n');
+  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i', Hosts: ['10.0.0.1 db db.local', '10.0.0.2  cache'] } } }), owner);
   assert.deepEqual(c.HostConfig?.ExtraHosts, ['db:10.0.0.1', 'db.local:10.0.0.1', 'cache:10.0.0.2']);
 });
 
@@ -196,7 +199,7 @@ test('published ports bind on the node, host and ingress alike', () => {
         },
       },
     }),
-    'n',
+    owner,
   );
   assert.deepEqual(c.ExposedPorts, { '8080/tcp': {}, '53/udp': {}, '9000/tcp': {} });
   assert.deepEqual(c.HostConfig?.PortBindings, {
@@ -204,11 +207,11 @@ test('published ports bind on the node, host and ingress alike', () => {
     '53/udp': [{ HostPort: '1053' }],
     '9000/tcp': [{ HostPort: '' }],
   });
-  assert.equal(containerConfig(task(), 'n').ExposedPorts, undefined);
+  assert.equal(containerConfig(task(), owner).ExposedPorts, undefined);
 });
 
 test('log driver maps to the container log config', () => {
-  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i' }, LogDriver: { Name: 'json-file', Options: { 'max-size': '1m' } } } }), 'n');
+  const c = containerConfig(task({ Spec: { ContainerSpec: { Image: 'i' }, LogDriver: { Name: 'json-file', Options: { 'max-size': '1m' } } } }), owner);
   assert.deepEqual(c.HostConfig?.LogConfig, { Type: 'json-file', Config: { 'max-size': '1m' } });
 });
 
@@ -224,26 +227,26 @@ const attached = (): Partial<Task> => ({
 });
 
 test('networks: the first is joined at create, with the aliases only when asked; the engine name carries the ID', () => {
-  const c = containerConfig(task(attached()), 'n', { withAliases: true });
+  const c = containerConfig(task(attached()), owner, { withAliases: true });
   assert.equal(c.HostConfig?.NetworkMode, 'berth_backend_abcdefghijkl');
   assert.deepEqual(c.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: ['web', 'tasks.web', 'db'] } } });
-  const gated = containerConfig(task(attached()), 'n');
+  const gated = containerConfig(task(attached()), owner);
   assert.deepEqual(gated.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: [] } } }, 'published once healthy');
-  const none = containerConfig(task(), 'n', { withAliases: true, podman: true });
+  const none = containerConfig(task(), owner, { withAliases: true, podman: true });
   assert.equal(none.HostConfig?.NetworkMode, undefined, 'no networks: the engine default');
   assert.equal(none.NetworkingConfig, undefined);
   assert.equal(none.HostConfig?.Dns, undefined);
 });
 
 test('Podman: resolvers are the networks’ DNS servers (gateways), three entries, retried; a spec DNSConfig wins', () => {
-  const c = containerConfig(task(attached()), 'n', { podman: true });
+  const c = containerConfig(task(attached()), owner, { podman: true });
   assert.deepEqual(c.HostConfig?.Dns, ['10.0.3.1', '10.0.4.1', '10.0.3.1']);
   assert.deepEqual(c.HostConfig?.DnsOptions, ['attempts:5', 'timeout:1']);
-  const one = containerConfig(task({ NetworksAttachments: attached().NetworksAttachments!.slice(0, 1) }), 'n', { podman: true });
+  const one = containerConfig(task({ NetworksAttachments: attached().NetworksAttachments!.slice(0, 1) }), owner, { podman: true });
   assert.deepEqual(one.HostConfig?.Dns, ['10.0.3.1', '10.0.3.1', '10.0.3.1']);
   const own = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Nameservers: ['1.1.1.1'], Options: ['ndots:2'] } } } });
-  assert.deepEqual(containerConfig(own, 'n', { podman: true }).HostConfig?.Dns, ['1.1.1.1']);
+  assert.deepEqual(containerConfig(own, owner, { podman: true }).HostConfig?.Dns, ['1.1.1.1']);
   const options = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Options: ['ndots:2'] } } } });
-  assert.deepEqual(containerConfig(options, 'n', { podman: true }).HostConfig?.DnsOptions, ['ndots:2']);
-  assert.equal(containerConfig(task(attached()), 'n').HostConfig?.Dns, undefined, 'Docker Engine: its embedded DNS is left alone');
+  assert.deepEqual(containerConfig(options, owner, { podman: true }).HostConfig?.DnsOptions, ['ndots:2']);
+  assert.equal(containerConfig(task(attached()), owner).HostConfig?.Dns, undefined, 'Docker Engine: its embedded DNS is left alone');
 });

@@ -8,6 +8,7 @@ import { nsToMs } from '../common/time.js';
 import type { ContainerSpec, Mount, Task } from '../types/index.js';
 import { engineNetworkName, subnetOf } from './networks.js';
 import type { FileMount } from './task-files.js';
+import { LABEL_CLUSTER, type Owner } from './ownership.js';
 
 /** Labels Berth's ownership decisions key on; Swarm's com.docker.swarm.* labels are only mirrored. */
 export const LABEL_NODE = 'berth.node.id';
@@ -42,7 +43,7 @@ export interface CreateOptions {
   withAliases?: boolean;
 }
 
-export function containerConfig(task: Task, nodeId: string, opts: CreateOptions = {}): Dockerode.ContainerCreateOptions {
+export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = {}): Dockerode.ContainerCreateOptions {
   const spec: ContainerSpec = task.Spec.ContainerSpec ?? {};
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
@@ -83,7 +84,7 @@ export function containerConfig(task: Task, nodeId: string, opts: CreateOptions 
   return {
     name: containerName(task),
     Image: spec.Image,
-    Labels: containerLabels(task, nodeId),
+    Labels: containerLabels(task, owner),
     Entrypoint: spec.Command,
     Cmd: spec.Args,
     Env: spec.Env,
@@ -119,7 +120,7 @@ export function dnsForPodman(given: ContainerSpec['DNSConfig'], gateways: readon
   return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5', 'timeout:1'] };
 }
 
-export function containerLabels(task: Task, nodeId: string): Record<string, string> {
+export function containerLabels(task: Task, { clusterId, nodeId }: Owner): Record<string, string> {
   return {
     ...task.Spec.ContainerSpec?.Labels,
     'com.docker.swarm.task': '',
@@ -128,6 +129,7 @@ export function containerLabels(task: Task, nodeId: string): Record<string, stri
     'com.docker.swarm.service.id': task.ServiceID,
     'com.docker.swarm.service.name': task.BerthService.Name,
     'com.docker.swarm.node.id': nodeId,
+    [LABEL_CLUSTER]: clusterId,
     [LABEL_NODE]: nodeId,
     [LABEL_TASK]: task.ID,
     [LABEL_SERVICE]: task.ServiceID,

@@ -6,6 +6,8 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../common/log.js';
 import type { EndpointPortConfig, Task } from '../types/index.js';
 import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSeconds } from './container-config.js';
+import { checkBindSources, validateMounts } from './mounts.js';
+import { ownedBy, type Owner } from './ownership.js';
 import { TaskError, engineMessage, isGone, statusOf } from './engine-errors.js';
 import { healthPolicy } from './health-policy.js';
 import type { HealthPolicy } from './health-policy.js';
@@ -40,7 +42,7 @@ export class TaskController {
   constructor(
     private readonly docker: Dockerode,
     private readonly task: Task,
-    private readonly nodeId: string,
+    private readonly owner: Owner,
     private readonly log: Logger,
     private readonly files: TaskFiles,
     private readonly networks: EngineNetworks,
@@ -52,10 +54,11 @@ export class TaskController {
    * than one, the most advanced is kept and the others removed: never two containers per task.
    */
   async locate(): Promise<ContainerState | undefined> {
-    const found = await this.docker.listContainers({
+    const listed = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABEL_NODE}=${this.nodeId}`, `${LABEL_TASK}=${this.task.ID}`] },
+      filters: { label: [`${LABEL_NODE}=${this.owner.nodeId}`, `${LABEL_TASK}=${this.task.ID}`] },
     });
+    const found = listed.filter((c) => ownedBy(c.Labels, this.owner.clusterId));
     const rank = (c: Dockerode.ContainerInfo): number => {
       const i = STATUS_PREFERENCE.indexOf(c.State);
       return i < 0 ? STATUS_PREFERENCE.length : i;
@@ -72,8 +75,9 @@ export class TaskController {
 
   /**
    * prepare makes sure the task's secret and config files and its container exist: reuse the
-   * task's own container, else pull if needed and create. Files are checked every time, so a
-   * container made before an agent restart (or a reboot, which empties the tmpfs) finds them.
+   * task's own container, else check its mounts (mounts.ts), pull if needed and create. Files
+   * are checked every time, so a container made before an agent restart (or a reboot, which
+   * empties the tmpfs) finds them.
    */
   async prepare(): Promise<void> {
     await this.files.write(this.task);
@@ -84,15 +88,18 @@ export class TaskController {
       this.containerId = existing;
       return;
     }
+    validateMounts(this.task.Spec.ContainerSpec?.Mounts ?? []);
     await this.ensureImage();
     const attachments = this.task.NetworksAttachments ?? [];
     const gateways = await this.networks.ensure(attachments);
-    const config = containerConfig(this.task, this.nodeId, {
+    const config = containerConfig(this.task, this.owner, {
       podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
       gateways,
       withAliases: attachments.length > 0 && !(await this.healthPolicy()),
       files: this.files.mounts(this.task),
     });
+    // Last before the create: Podman would make a missing source a directory on the host.
+    await checkBindSources(config.HostConfig?.Mounts ?? []);
     try {
       const created = await this.docker.createContainer(config);
       this.containerId = created.id;
@@ -258,8 +265,8 @@ export class TaskController {
       throw err;
     }
     const labels = info.Config.Labels ?? {};
-    if (labels[LABEL_TASK] !== this.task.ID || labels[LABEL_NODE] !== this.nodeId) {
-      throw new TaskError(`container name "${name}" is already in use by container ${info.Id.slice(0, 12)}, which Berth does not own`);
+    if (labels[LABEL_TASK] !== this.task.ID || labels[LABEL_NODE] !== this.owner.nodeId || !ownedBy(labels, this.owner.clusterId)) {
+      throw new TaskError(`container name "${name}" is already in use by container ${info.Id.slice(0, 12)}, which is not this node's`);
     }
     return info.Id;
   }

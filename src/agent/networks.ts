@@ -1,8 +1,8 @@
 // Berth networks on one node: each becomes a bridge network on the node's engine, named after the
 // network and its ID and labelled with the ID, with the subnet the manager allocated and Internal
 // honoured. Containers on it reach each other by their task's aliases through the engine's DNS
-// (Podman: netavark + aardvark-dns). Only networks Berth made (the label) are ever removed, and
-// only once no container is attached.
+// (Podman: netavark + aardvark-dns). Only networks this cluster made (the labels) are ever
+// removed, and only once no container is attached: another cluster's agent may share the engine.
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -11,9 +11,9 @@ import type { Logger } from '../common/log.js';
 import { defaultGateway } from '../common/subnets.js';
 import type { Network, NetworkAttachment } from '../types/index.js';
 import { TaskError, engineMessage, isTemporary, statusOf } from './engine-errors.js';
+import { LABEL_CLUSTER, ownedBy } from './ownership.js';
 
 const run = promisify(execFile);
-
 
 /** How engines say a subnet is in use (Podman: "already used on the host"; Docker: "overlaps"). */
 const SUBNET_TAKEN = /already used|overlap/i;
@@ -33,8 +33,15 @@ export function subnetOf(n: Network): { subnet?: string; gateway?: string; ipRan
 }
 
 export class EngineNetworks {
+  /**
+   * Berth networks whose engine network an earlier Berth made, without the cluster label, and
+   * which this cluster's tasks use here: the manager sent their ids, so they may be pruned too.
+   */
+  readonly #unlabelled = new Set<string>();
+
   constructor(
     private readonly docker: Dockerode,
+    private readonly clusterId: string,
     private readonly log: Logger,
   ) {}
 
@@ -56,14 +63,17 @@ export class EngineNetworks {
   }
 
   /**
-   * prune removes the engine networks Berth made whose Berth network no held task uses and to
-   * which no container is attached (another node's agent may share this engine).
+   * prune removes the engine networks this cluster made whose Berth network no held task uses
+   * and to which no container is attached (another node's agent may share this engine). Those
+   * without the cluster label are left alone, unless one of this agent's tasks used them.
    */
   async prune(inUse: ReadonlySet<string>): Promise<void> {
     const networks = await this.docker.listNetworks({ filters: { label: [LABEL_NETWORK] } });
     for (const n of networks) {
       const id = n.Labels?.[LABEL_NETWORK];
       if (!id || inUse.has(id)) continue;
+      const cluster = n.Labels?.[LABEL_CLUSTER];
+      if (cluster === undefined ? !this.#unlabelled.has(id) : cluster !== this.clusterId) continue;
       let info: Dockerode.NetworkInspectInfo;
       try {
         info = await this.docker.getNetwork(n.Id).inspect();
@@ -74,6 +84,7 @@ export class EngineNetworks {
       if (Object.keys(info.Containers ?? {}).length > 0) continue;
       try {
         await this.docker.getNetwork(n.Id).remove();
+        this.#unlabelled.delete(id);
         this.log.info({ network: n.Name }, 'removed an engine network no task uses any more');
       } catch (err) {
         // Gone already, or a container joined meanwhile: both leave nothing to do.
@@ -151,12 +162,16 @@ export class EngineNetworks {
       Driver: 'bridge',
       CheckDuplicate: true,
       Internal: network.Spec.Internal ?? false,
-      Labels: { [LABEL_NETWORK]: network.ID, [LABEL_NETWORK_NAME]: network.Spec.Name },
+      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NETWORK]: network.ID, [LABEL_NETWORK_NAME]: network.Spec.Name },
       ...(ipam && { IPAM: { Driver: 'default', Config: [ipam] } }),
     });
   }
 
-  /** owned: the engine has the network and it is Berth's for this network; throws when the name is someone else's. */
+  /**
+   * owned: the engine has the network and this cluster made it for this network; throws when the
+   * name is someone else's. One without the cluster label (an earlier Berth's) is this network's
+   * by its id, which no other cluster's networks have.
+   */
   private async owned(name: string, network: Network): Promise<boolean> {
     let info: Dockerode.NetworkInspectInfo;
     try {
@@ -165,9 +180,10 @@ export class EngineNetworks {
       if (statusOf(err) === 404) return false;
       throw err;
     }
-    if (info.Labels?.[LABEL_NETWORK] !== network.ID) {
-      throw new TaskError(`network ${network.Spec.Name}: the engine already has a network named ${name} that Berth did not make; remove or rename it`);
+    if (info.Labels?.[LABEL_NETWORK] !== network.ID || !ownedBy(info.Labels, this.clusterId)) {
+      throw new TaskError(`network ${network.Spec.Name}: the engine already has a network named ${name} that this cluster did not make; remove or rename it`);
     }
+    if (info.Labels[LABEL_CLUSTER] === undefined) this.#unlabelled.add(network.ID);
     return true;
   }
 }

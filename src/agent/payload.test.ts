@@ -58,7 +58,7 @@ test('taskFiles: container paths, owners and modes as Swarm places them', () => 
     ],
   );
   const mounts = [{ source: '/run/berth/n/t/secret-0', target: '/run/secrets/db' }];
-  const created = containerConfig(task(1, { Spec: { ContainerSpec: { Image: 'i', Mounts: [{ Type: 'tmpfs', Target: '/tmp' }] } } }), 'n', { files: mounts });
+  const created = containerConfig(task(1, { Spec: { ContainerSpec: { Image: 'i', Mounts: [{ Type: 'tmpfs', Target: '/tmp' }] } } }), { clusterId: 'c', nodeId: 'n' }, { files: mounts });
   const bound = (created.HostConfig?.Mounts as unknown as Record<string, unknown>[]).map((m) => [m.Type, m.Source, m.Target, m.ReadOnly]);
   assert.deepEqual(bound, [['tmpfs', '', '/tmp', undefined], ['bind', '/run/berth/n/t/secret-0', '/run/secrets/db', true]], 'files are bound read-only after the spec’s mounts');
 });

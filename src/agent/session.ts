@@ -227,6 +227,7 @@ export class Agent {
     this.#logs = logs;
     this.#worker = new Worker({
       docker: this.opts.docker,
+      clusterId: this.#identity!.clusterId,
       nodeId,
       log: this.opts.log,
       report: (u) => {

@@ -19,10 +19,12 @@ import type { TaskFiles } from './task-files.js';
 import { Wakeup } from './wakeup.js';
 import type { EngineNetworks } from './networks.js';
 import type { ImagePuller } from './image-pull.js';
+import type { Owner } from './ownership.js';
 
 export interface TaskRunnerOptions {
   docker: Dockerode;
-  nodeId: string;
+  /** The cluster and node whose containers these are. */
+  owner: Owner;
   log: Logger;
   networks: EngineNetworks;
   report(update: TaskStatusUpdate): void;
@@ -76,7 +78,7 @@ export class TaskRunner {
     this.task = task;
     this.current = task.Status;
     this.log = opts.log.child({ task: task.ID });
-    this.ctl = new TaskController(opts.docker, task, opts.nodeId, this.log, opts.files, opts.networks, opts.images);
+    this.ctl = new TaskController(opts.docker, task, opts.owner, this.log, opts.files, opts.networks, opts.images);
     this.done = this.loop().catch((err: unknown) => this.log.error({ err }, 'task loop ended by a bug'));
   }
 

@@ -1,7 +1,8 @@
 // The node's reconciler: holds one TaskRunner per assigned task and makes the engine match the
 // assignment set. A full assignment also sweeps the engine for containers this node made for
 // tasks it no longer holds (after an agent restart, or a removal that failed), so nothing is
-// orphaned. Ownership is decided by Berth's labels only, never by Swarm's.
+// orphaned. Ownership is decided by Berth's labels only, never by Swarm's, and within this
+// node's cluster (ownership.ts): another cluster's agent may share the engine.
 
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
@@ -13,11 +14,14 @@ import { Dependencies } from './dependencies.js';
 import { engineMessage, isGone, isTemporary, statusOf } from './engine-errors.js';
 import { ImagePuller } from './image-pull.js';
 import { EngineNetworks } from './networks.js';
+import { ownedBy } from './ownership.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 
 export interface WorkerOptions {
   docker: Dockerode;
+  /** The cluster the node belongs to (the manager's welcome): every object the worker makes is labelled with it. */
+  clusterId: string;
   nodeId: string;
   log: Logger;
   report(update: TaskStatusUpdate): void;
@@ -61,10 +65,10 @@ export class Worker {
       deps: this.deps,
       log: opts.log,
     });
-    this.networks = new EngineNetworks(opts.docker, opts.log);
-    const { docker, nodeId, log, report } = opts;
+    this.networks = new EngineNetworks(opts.docker, opts.clusterId, opts.log);
+    const { docker, clusterId, nodeId, log, report } = opts;
     const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id));
-    this.runnerOpts = { docker, nodeId, log, report, files: this.files, networks: this.networks, images };
+    this.runnerOpts = { docker, owner: { clusterId, nodeId }, log, report, files: this.files, networks: this.networks, images };
   }
 
   /** assign sets the complete set of tasks assigned to this node, with the objects they reference. */
@@ -154,8 +158,10 @@ export class Worker {
   }
 
   private async sweepOnce(): Promise<void> {
-    const { docker, nodeId, log } = this.opts;
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+    const { docker, clusterId, nodeId, log } = this.opts;
+    const listed = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${nodeId}`] } });
+    // Unlabelled ones (an earlier Berth's) are this node's by its id, which no other node has.
+    const containers = listed.filter((c) => ownedBy(c.Labels, clusterId));
     for (const c of containers) {
       const taskId = c.Labels[LABEL_TASK];
       // Checked per container: the set may have changed while earlier ones were stopping.

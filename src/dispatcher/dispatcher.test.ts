@@ -53,6 +53,8 @@ test('join with the worker token: node created, secret issued once, complete the
   const a = new Client(url, { joinToken: WORKER_TOKEN, labels: { zone: 'a' } });
   const welcome = await a.next('welcome');
   assert.ok(welcome.secret, 'a joining node gets its secret');
+  assert.equal(welcome.clusterId, store.view((tx) => tx.cluster()?.ID), 'the agent learns its cluster, to label what it makes');
+  assert.ok(welcome.clusterId);
   const node = store.view((tx) => tx.nodes.get(welcome.nodeId))!;
   assert.equal(node.Spec.Role, 'worker');
   assert.equal(node.Spec.Labels?.zone, 'a');

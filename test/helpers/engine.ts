@@ -8,10 +8,13 @@ import type Dockerode from 'dockerode';
 import { connectEngine, connectPodman } from '../../src/agent/engine.js';
 import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/image-build.js';
 import { LABEL_NODE } from '../../src/agent/container-config.js';
+import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 
 export const TEST_ENGINE_DIR = '/tmp/berth-test-engine';
 export const TEST_IMAGE = DEMO_IMAGE;
+/** The cluster a test process's workers belong to: each process its own, as separate clusters on one engine. */
+export const TEST_CLUSTER = newId();
 
 export interface TestEngine {
   docker: Dockerode;

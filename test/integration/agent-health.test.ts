@@ -10,7 +10,7 @@ import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';
 import type { HealthConfig, Task, TaskState, TaskStatus, TaskStatusUpdate } from '../../src/types/index.js';
-import { TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
+import { TEST_CLUSTER, TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { until } from '../helpers/wait.js';
 
 function makeTask(nodeId: string, args: string[], health: HealthConfig): Task {
@@ -60,7 +60,7 @@ describe('agent health gating on the engine', { concurrency: true, timeout: 60_0
   const run = (args: string[], health: HealthConfig): { rec: Recorder; task: Task } => {
     const nodeId = newId();
     const rec = new Recorder();
-    const worker = new Worker({ docker, nodeId, log: silentLogger(), report: rec.report });
+    const worker = new Worker({ docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: rec.report });
     nodes.push(nodeId);
     workers.push(worker);
     const task = makeTask(nodeId, args, health);

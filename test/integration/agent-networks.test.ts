@@ -15,7 +15,7 @@ import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';
 import type { Network, Task, TaskStatusUpdate } from '../../src/types/index.js';
-import { TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
+import { TEST_CLUSTER, TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { docker as dockerCli } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
@@ -63,7 +63,7 @@ describe('agent networks on the engine', { timeout: 180_000 }, () => {
   const foreign = `itest-foreign-${nodeId.slice(0, 6)}`;
 
   const startWorker = (): Worker => {
-    const w = new Worker({ docker, nodeId, log: silentLogger(), report: (u) => void updates.push(u) });
+    const w = new Worker({ docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: (u) => void updates.push(u) });
     workers.push(w);
     return w;
   };

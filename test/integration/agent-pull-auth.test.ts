@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';
 import { encodeAuth } from '../../src/common/pull-auth.js';
 import type { Task, TaskPullAuth, TaskState, TaskStatus, TaskStatusUpdate } from '../../src/types/index.js';
-import { TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
+import { TEST_CLUSTER, TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { startAuthRegistry, type AuthRegistry } from '../helpers/auth-registry.js';
 import { until } from '../helpers/wait.js';
 
@@ -61,7 +61,7 @@ describe('agent pulls with registry logins', { timeout: 120_000 }, () => {
     ({ docker } = await testEngine());
     registry = await startAuthRegistry('alice', PASSWORD);
     image = await registry.push(TEST_IMAGE, `pulls/auth-${nodeId.slice(0, 8)}:1`);
-    worker = new Worker({ docker, nodeId, log: silentLogger(), report: (u) => void updates.push(u), insecureRegistries: [registry.address] });
+    worker = new Worker({ docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: (u) => void updates.push(u), insecureRegistries: [registry.address] });
   });
 
   after(async () => {

@@ -15,7 +15,7 @@ import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';
 import type { Config, ConfigReference, Secret, SecretReference, Task, TaskState, TaskStatus, TaskStatusUpdate } from '../../src/types/index.js';
-import { TEST_IMAGE, execIn, nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
+import { TEST_CLUSTER, TEST_IMAGE, execIn, nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { until } from '../helpers/wait.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -75,7 +75,7 @@ describe('secret and config files on the engine', { concurrency: true, timeout: 
 
   const setup = (nodeId = newId()): { nodeId: string; rec: Recorder; worker: Worker } => {
     const rec = new Recorder();
-    const worker = new Worker({ docker, nodeId, log: silentLogger(), report: rec.report, node: { Hostname: 'files-host' }, filesRoot: root });
+    const worker = new Worker({ docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: rec.report, node: { Hostname: 'files-host' }, filesRoot: root });
     if (!nodes.includes(nodeId)) nodes.push(nodeId);
     workers.push(worker);
     return { nodeId, rec, worker };

@@ -13,7 +13,7 @@ import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';
 import type { Task, TaskState, TaskStatus, TaskStatusUpdate } from '../../src/types/index.js';
-import { TEST_IMAGE, nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
+import { TEST_CLUSTER, TEST_IMAGE, nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { until } from '../helpers/wait.js';
 
 interface TaskOptions {
@@ -74,7 +74,7 @@ describe('agent worker on the engine', { concurrency: true, timeout: 120_000 }, 
 
   const setup = (nodeId = newId()): { nodeId: string; rec: Recorder; worker: Worker } => {
     const rec = new Recorder();
-    const worker = new Worker({ docker, nodeId, log: silentLogger(), report: rec.report });
+    const worker = new Worker({ docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: rec.report });
     nodes.push(nodeId);
     workers.push(worker);
     return { nodeId, rec, worker };
@@ -267,7 +267,7 @@ describe('agent worker on the engine', { concurrency: true, timeout: 120_000 }, 
     const nodeId = newId();
     nodes.push(nodeId);
     const rec = new Recorder();
-    const worker = new Worker({ docker: conn.docker, nodeId, log: silentLogger(), report: rec.report });
+    const worker = new Worker({ docker: conn.docker, clusterId: TEST_CLUSTER, nodeId, log: silentLogger(), report: rec.report });
     workers.push(worker);
     try {
       const task = makeTask(nodeId, { args: ['sleep', '1000'] });
