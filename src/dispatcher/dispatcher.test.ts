@@ -1,4 +1,5 @@
-// The dispatcher over a real HTTP server and real WebSocket clients, on a real store.
+// The dispatcher over a real TLS server (client certificates from a real cluster CA) and real
+// WebSocket clients, on a real store.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,18 +9,16 @@ import { Store } from '../store/index.js';
 import { type ManagerMessage, type Task } from '../types/index.js';
 import { addService, replicated } from '../../test/helpers/objects.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { LOCAL_TOKEN, MANAGER_TOKEN, WORKER_TOKEN, startDispatcher } from './test-harness.js';
+import { startDispatcher, type Harness, type NodeCreds } from '../../test/helpers/dispatcher.js';
 import { newId } from '../common/ids.js';
-
-
 
 /** An agent-side client that records what the manager sends. */
 class Client {
   readonly messages: ManagerMessage[] = [];
   readonly ws: WebSocket;
   closed: { code: number; reason: string } | undefined;
-  constructor(url: string, hello: object) {
-    this.ws = new WebSocket(url);
+  constructor(h: Harness, creds: NodeCreds, hello: object = {}) {
+    this.ws = new WebSocket(h.url, h.tls(creds));
     this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', description: { Hostname: 'h1' }, ...hello })));
     this.ws.on('message', (d) => this.messages.push(JSON.parse(d.toString()) as ManagerMessage));
     this.ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
@@ -48,18 +47,20 @@ function placeTask(store: Store, serviceId: string, nodeId: string): Task {
   });
 }
 
-test('join with the worker token: node created, secret issued once, complete then incremental assignments', async (t) => {
-  const { store, url } = await startDispatcher(t);
-  const a = new Client(url, { joinToken: WORKER_TOKEN, labels: { zone: 'a' } });
+test('a joined node opens its session with its certificate: complete then incremental assignments; agent labels are engine labels', async (t) => {
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const creds = await h.join('h1');
+  assert.equal(store.view((tx) => tx.nodes.get(creds.nodeId))?.Status.State, 'unknown', 'joined, no session yet');
+  const a = new Client(h, creds, { labels: { zone: 'a' } });
   const welcome = await a.next('welcome');
-  assert.ok(welcome.secret, 'a joining node gets its secret');
-  assert.equal(welcome.clusterId, store.view((tx) => tx.cluster()?.ID), 'the agent learns its cluster, to label what it makes');
-  assert.ok(welcome.clusterId);
+  assert.equal(welcome.nodeId, creds.nodeId, 'the certificate says which node it is');
   const node = store.view((tx) => tx.nodes.get(welcome.nodeId))!;
   assert.equal(node.Spec.Role, 'worker');
-  assert.equal(node.Spec.Labels?.zone, 'a');
+  assert.deepEqual(node.Spec.Labels, {}, 'node labels are the managers\' to set');
+  assert.equal(node.Description.Engine?.Labels?.zone, 'a', 'what the agent says goes to engine labels');
   assert.equal(node.Status.State, 'ready');
-  assert.notEqual(node.BerthSecretHash, welcome.secret, 'only a hash is stored');
+  assert.equal(node.Status.Addr, '127.0.0.1', 'the address the session came from');
   assert.deepEqual((await a.next('assignments')).tasks, []);
 
   const svc = addService(store, replicated('web', 1));
@@ -82,9 +83,10 @@ test('join with the worker token: node created, secret issued once, complete the
 });
 
 test('statuses only move forward and only for the sender’s own tasks', async (t) => {
-  const { store, url } = await startDispatcher(t);
-  const a = new Client(url, { joinToken: WORKER_TOKEN });
-  const b = new Client(url, { joinToken: WORKER_TOKEN, description: { Hostname: 'h2' } });
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const a = new Client(h, await h.join('h1'));
+  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' } });
   const [wa, wb] = [await a.next('welcome'), await b.next('welcome')];
   const svc = addService(store, replicated('web', 1));
   const task = placeTask(store, svc.ID, wa.nodeId);
@@ -101,42 +103,72 @@ test('statuses only move forward and only for the sender’s own tasks', async (
   b.ws.close();
 });
 
-test('reconnect with id and secret keeps the node; bad tokens and manager joins are refused', async (t) => {
-  const { store, url } = await startDispatcher(t);
-  const a = new Client(url, { joinToken: WORKER_TOKEN });
+test('a reconnect keeps the node; no certificate, another CA\'s or a removed node\'s certificate is refused', async (t) => {
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const creds = await h.join('h1');
+  const a = new Client(h, creds);
   const w = await a.next('welcome');
   a.ws.close();
-  const again = new Client(url, { nodeId: w.nodeId, secret: w.secret });
-  const w2 = await again.next('welcome');
-  assert.equal(w2.nodeId, w.nodeId);
-  assert.equal(w2.secret, undefined, 'the secret is not sent again');
+  const again = new Client(h, creds);
+  assert.equal((await again.next('welcome')).nodeId, w.nodeId);
   assert.equal(store.view((tx) => tx.nodes.count()), 1);
   again.ws.close();
 
-  for (const [hello, text] of [
-    [{ joinToken: 'SWMTKN-1-wrong' }, /invalid join token/],
-    [{ nodeId: w.nodeId, secret: 'guess', joinToken: WORKER_TOKEN }, /wrong secret/],
-    [{ nodeId: 'removed-node-id', secret: 'x' }, /not part of this cluster/],
-    [{ joinToken: MANAGER_TOKEN }, /single manager/],
-  ] as const) {
-    const c = new Client(url, hello);
-    const err = await c.next('error');
-    assert.match(err.message, text);
-    assert.equal(err.code, /not part/.test(err.message) ? 'unknown-node' : 'unauthorized');
-  }
-  assert.equal(store.view((tx) => tx.nodes.count()), 1, 'nothing was created by refused sessions');
+  // No certificate: a 401 before any frame is read.
+  const bare = new WebSocket(h.url, h.tls());
+  const status = await new Promise<number | undefined>((resolve) => {
+    bare.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    bare.on('error', () => resolve(undefined));
+  });
+  assert.equal(status, 401);
 
-  const local = new Client(url, { joinToken: LOCAL_TOKEN });
-  const lw = await local.next('welcome');
-  const mgr = store.view((tx) => tx.nodes.get(lw.nodeId))!;
+  // A certificate from another CA fails verification: the same 401.
+  const other = await startDispatcher(t, 5000, true);
+  const foreign = await other.join('intruder');
+  const stranger = new WebSocket(h.url, { ...h.tls(), cert: foreign.cert, key: foreign.key });
+  assert.equal(await new Promise<number | undefined>((resolve) => {
+    stranger.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    stranger.on('error', () => resolve(undefined));
+  }), 401);
+
+  // A removed node is refused at once, though its certificate is valid.
+  store.update((tx) => tx.nodes.delete(creds.nodeId));
+  const removed = new Client(h, creds);
+  const err = await removed.next('error');
+  assert.equal(err.code, 'unknown-node');
+  assert.match(err.message, /was removed from the cluster/);
+  assert.equal(store.view((tx) => tx.nodes.count()), 0, 'nothing was recreated');
+});
+
+test('the local token makes the manager\'s node; a closed session is down after one period unless it comes back', async (t) => {
+  const h = await startDispatcher(t, 300);
+  const { store } = h;
+  const local = await h.join('mgr', h.localToken);
+  const mgr = store.view((tx) => tx.nodes.get(local.nodeId))!;
   assert.equal(mgr.Spec.Role, 'manager');
   assert.equal(mgr.ManagerStatus?.Leader, true);
-  local.ws.close();
+
+  const creds = await h.join('h1');
+  const a = new Client(h, creds);
+  await a.next('welcome');
+  a.ws.close();
+  await waitFor(store, (tx) => tx.nodes.get(creds.nodeId)?.Status.State === 'disconnected', 2000, 'disconnected at once');
+  const back = new Client(h, creds);
+  await back.next('welcome');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(store.view((tx) => tx.nodes.get(creds.nodeId)!.Status.State), 'ready', 'a reconnect within the period keeps it up');
+  const beat = setInterval(() => back.send({ type: 'heartbeat' }), 100);
+  back.ws.close();
+  clearInterval(beat);
+  const down = await waitFor(store, (tx) => tx.nodes.get(creds.nodeId)?.Status.State === 'down' && tx.nodes.get(creds.nodeId), 2000, 'down after one period');
+  assert.equal(down.Status.Message, 'agent disconnected');
 });
 
 test('a node whose heartbeats stop is marked down after three periods', async (t) => {
-  const { store, url } = await startDispatcher(t, 100);
-  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const h = await startDispatcher(t, 100);
+  const { store } = h;
+  const a = new Client(h, await h.join());
   const w = await a.next('welcome');
   assert.equal(w.heartbeatPeriodMs, 100);
   const beat = setInterval(() => a.send({ type: 'heartbeat' }), 50);
@@ -149,11 +181,12 @@ test('a node whose heartbeats stop is marked down after three periods', async (t
 });
 
 test('hostile input neither crashes the manager nor stores malformed objects', async (t) => {
-  const { store, url } = await startDispatcher(t);
-  const { port } = new URL(url.replace('ws:', 'http:'));
-  // An unparseable request line on an upgrade.
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const creds = await h.join();
+  // Not TLS at all, then an unparseable request line on an upgrade.
   await new Promise<void>((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port: Number(port) }, () => {
+    const sock = createConnection({ host: '127.0.0.1', port: h.port }, () => {
       sock.write('GET http://[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     });
     sock.on('close', () => resolve());
@@ -162,17 +195,17 @@ test('hostile input neither crashes the manager nor stores malformed objects', a
   });
   // Frames that are JSON but not messages, before and after hello.
   for (const frame of ['null', '[]', '"x"', '{"type": 1}', 'not json']) {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(h.url, h.tls(creds));
     await new Promise((r) => ws.on('open', r));
     ws.send(frame);
     await new Promise((r) => ws.on('close', r));
   }
   // A hello without a description and with junk labels still makes a well-formed node.
-  const a = new Client(url, { joinToken: WORKER_TOKEN, description: null, labels: { ok: 'yes', bad: 1 } });
+  const a = new Client(h, creds, { description: null, labels: { ok: 'yes', bad: 1 } });
   const w = await a.next('welcome');
   const node = store.view((tx) => tx.nodes.get(w.nodeId))!;
   assert.equal(node.Description.Resources?.MemoryBytes, 0);
-  assert.deepEqual(node.Spec.Labels, { ok: 'yes' });
+  assert.deepEqual(node.Description.Engine?.Labels, { ok: 'yes' });
   // Statuses the agent does not own, or with junk fields, are ignored or cleaned.
   const svc = addService(store, replicated('web', 1));
   const task = placeTask(store, svc.ID, w.nodeId);
@@ -182,15 +215,16 @@ test('hostile input neither crashes the manager nor stores malformed objects', a
   assert.equal(running.Status.Message, '');
   a.send(null as unknown as object);
   await new Promise((r) => setTimeout(r, 100));
-  const ping = new Client(url, { joinToken: WORKER_TOKEN });
+  const ping = new Client(h, await h.join('h2'));
   await ping.next('welcome');
   ping.ws.close();
   a.ws.close();
 });
 
 test('a shorter heartbeat period reaches connected agents and does not mark them down', async (t) => {
-  const { store, url } = await startDispatcher(t, 400);
-  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const h = await startDispatcher(t, 400);
+  const { store } = h;
+  const a = new Client(h, await h.join());
   const w = await a.next('welcome');
   let period = w.heartbeatPeriodMs;
   let beat = setInterval(() => a.send({ type: 'heartbeat' }), period);
@@ -212,14 +246,16 @@ test('a shorter heartbeat period reaches connected agents and does not mark them
 });
 
 test('assignments carry the secrets and configs (with data) that their runnable tasks reference', async (t) => {
-  const { store, url } = await startDispatcher(t);
+  const h = await startDispatcher(t);
+  const { store } = h;
   const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
   const [secret, config, unused] = store.update((tx) => [
     tx.secrets.create({ ID: 'sec1', ...meta, Spec: { Name: 'db_password', Data: Buffer.from('hunter2').toString('base64') } }),
     tx.configs.create({ ID: 'cfg1', ...meta, Spec: { Name: 'app.conf', Data: Buffer.from('{{.Task.Slot}}').toString('base64'), Templating: { Name: 'golang' } } }),
     tx.secrets.create({ ID: 'sec2', ...meta, Spec: { Name: 'unused', Data: Buffer.from('x').toString('base64') } }),
   ]);
-  const a = new Client(url, { joinToken: WORKER_TOKEN });
+  const creds = await h.join();
+  const a = new Client(h, creds);
   const w = await a.next('welcome');
   const first = await a.next('assignments');
   assert.equal(first.secrets, undefined, 'no tasks, nothing referenced');
@@ -247,7 +283,7 @@ test('assignments carry the secrets and configs (with data) that their runnable 
 
   // A reconnect gets the complete set again, with what it references.
   a.ws.close();
-  const again = new Client(url, { nodeId: w.nodeId, secret: w.secret });
+  const again = new Client(h, creds);
   await again.next('welcome');
   const full = await again.next('assignments');
   assert.equal(full.full, true);

@@ -28,7 +28,7 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     const ours = new Set(nodeIds.values());
     return all.filter((c) => ours.has(c.Labels['berth.node.id']!) && (!service || c.Labels['com.docker.swarm.service.name'] === service));
   };
-  const agentOpts = (hostname: string, labels?: string[]) => ({ url: manager.url, token: manager.token, engine: engine.url, hostname, dataDir: join(dir, hostname), labels });
+  const agentOpts = (hostname: string, labels?: string[]) => ({ join: manager.join, token: manager.token, engine: engine.url, hostname, dataDir: join(dir, hostname), labels });
 
   before(async () => {
     engine = await testEngine();
@@ -145,8 +145,12 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     assert.deepEqual(tasks.map((t) => t.NodeID).sort(), [...nodeIds.values()].sort());
   });
 
-  test('a constraint on a node label places on that node; an impossible one stays pending with the reason', async () => {
-    let r = await docker(manager.url, ['service', 'create', '--name', 'edge', '--replicas', '2', '--constraint', 'node.labels.zone==edge', IMAGE, 'sleep', '1000']);
+  test('a constraint on an engine label places on that node; an impossible one stays pending with the reason', async () => {
+    // The agent's --label is an engine label: only managers set node labels.
+    const c = await api<{ Spec: { Labels?: Record<string, string> }; Description: { Engine: { Labels: Record<string, string> } } }>(`/nodes/${nodeIds.get('e2e-c')}`);
+    assert.deepEqual(c.Spec.Labels ?? {}, {}, 'an agent cannot set its node labels');
+    assert.equal(c.Description.Engine.Labels.zone, 'edge');
+    let r = await docker(manager.url, ['service', 'create', '--name', 'edge', '--replicas', '2', '--constraint', 'engine.labels.zone==edge', IMAGE, 'sleep', '1000']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.deepEqual((await running('edge')).map((t) => t.NodeID), [nodeIds.get('e2e-c'), nodeIds.get('e2e-c')]);
     r = await docker(manager.url, ['service', 'create', '-d', '--name', 'nowhere', '--constraint', 'node.labels.zone==moon', IMAGE, 'sleep', '1000']);
@@ -189,7 +193,7 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     const r = await docker(manager.url, ['service', 'scale', '-d', 'web=6']);
     assert.equal(r.code, 0, r.stderr);
     await manager.proc.stop('SIGKILL');
-    manager = await startManager(join(dir, 'manager'), port);
+    manager = await startManager(join(dir, 'manager'), port, {}, { clusterPort: manager.clusterPort });
     await until(async () => (await running('web')).length === 6, 90_000, 'six running after manager restart');
     const webContainers = (await containers('web')).filter((c) => c.State === 'running');
     assert.equal(webContainers.length, 6, 'no duplicate containers');

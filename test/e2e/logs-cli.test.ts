@@ -47,7 +47,7 @@ describe('docker service logs through the CLI', { timeout: 240_000 }, () => {
   const cli = (...args: string[]): ReturnType<typeof docker> => docker(manager.url, args, 60_000);
   const { api, tasksOf } = managerApi(() => manager.url);
   const startLogsAgent = (): BerthProcess =>
-    startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: NODE, dataDir: join(dir, NODE), env: { BERTH_LOG_LEVEL: 'debug' } });
+    startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: NODE, dataDir: join(dir, NODE), env: { BERTH_LOG_LEVEL: 'debug' } });
 
   before(async () => {
     engine = await testEngine();

@@ -82,7 +82,7 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     dir = tempDir('e2e-net');
     const port = await freePort();
     manager = await startManager(join(dir, 'manager'), port);
-    agent = startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: 'e2e-net-a', dataDir: join(dir, 'agent') });
+    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'e2e-net-a', dataDir: join(dir, 'agent') });
     nodeId = await until(async () => {
       const nodes = (await (await fetch(`${manager.url}/nodes`)).json()) as { ID: string; Status: { State: string } }[];
       return nodes.find((n) => n.Status.State === 'ready')?.ID;

@@ -54,7 +54,7 @@ describe('pulling with registry logins through the docker CLI', { timeout: 300_0
     registry = await startAuthRegistry('alice', PASSWORD);
     image = await registry.push(TEST_IMAGE, 'pulls/e2e:1');
     manager = await startManager(join(dir, 'manager'), await freePort(), DEBUG);
-    agent = startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: 'pulls-a', dataDir: join(dir, 'agent'), insecureRegistries: [registry.address], env: DEBUG });
+    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'pulls-a', dataDir: join(dir, 'agent'), insecureRegistries: [registry.address], env: DEBUG });
     nodeId = await until(async () => (await api<{ ID: string; Status: { State: string } }[]>('/nodes')).find((n) => n.Status.State === 'ready')?.ID, 60_000, 'a ready node');
     const login = await new Promise<DockerResult>((resolve) => {
       const child = execFile('docker', ['login', '--username', 'alice', '--password-stdin', registry.address], { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env() } }, (err, stdout, stderr) =>

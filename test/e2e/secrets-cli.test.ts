@@ -52,7 +52,7 @@ describe('secrets and configs through the docker CLI', { timeout: 300_000 }, () 
     dir = tempDir('secrets');
     manager = await startManager(join(dir, 'manager'), await freePort(), DEBUG);
     for (const h of ['sec-a', 'sec-b']) {
-      agents.push(startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: h, dataDir: join(dir, h), env: DEBUG }));
+      agents.push(startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: h, dataDir: join(dir, h), env: DEBUG }));
     }
     const nodes = await until(async () => {
       const list = await api<{ ID: string; Status: { State: string } }[]>('/nodes');

@@ -55,7 +55,7 @@ describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
     for (const f of ['db_password.txt', 'app.conf']) copyFileSync(join(FIXTURE, f), join(dir, f));
     webPort = await freePort();
     manager = await startManager(join(dir, 'manager'), await freePort());
-    agent = startAgent({ url: manager.url, token: manager.token, engine: engine.url, hostname: 'stack-a', dataDir: join(dir, 'stack-a') });
+    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'stack-a', dataDir: join(dir, 'stack-a') });
     const [node] = await until(async () => {
       const list = await api<{ ID: string; Status: { State: string } }[]>('/nodes');
       return list.filter((n) => n.Status.State === 'ready').length === 1 && list;

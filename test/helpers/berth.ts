@@ -5,7 +5,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, join as joinPath, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -120,16 +120,31 @@ export async function dockerOk(apiUrl: string, args: string[], home?: string): P
   return r.stdout;
 }
 
-/** startManager runs `berth manager` and returns it with its URL and worker token. */
-export async function startManager(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<{ proc: BerthProcess; url: string; token: string }> {
-  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], env);
-  await proc.waitFor(/listening on (http:\/\/\S+)/);
-  const token = readFileSync(join(dataDir, 'worker-token'), 'utf8').trim();
-  return { proc, url: `http://127.0.0.1:${port}`, token };
+export interface ManagerProcess {
+  proc: BerthProcess;
+  /** The API's URL. */
+  url: string;
+  /** The cluster port's HOST:PORT, which agents join. */
+  join: string;
+  clusterPort: number;
+  token: string;
 }
 
-export function startAgent(opts: { url: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; insecureRegistries?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
-  const args = ['agent', '--manager', opts.url, '--join-token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
+/**
+ * startManager runs `berth manager` and returns it with its URL, cluster port and worker token.
+ * The cluster port is a free loopback port unless given (a restarted manager keeps its own:
+ * its agents know it).
+ */
+export async function startManager(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, opts: { clusterPort?: number; args?: string[] } = {}): Promise<ManagerProcess> {
+  const clusterPort = opts.clusterPort ?? (await freePort());
+  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--cluster-listen', `127.0.0.1:${clusterPort}`, ...(opts.args ?? [])], env);
+  const [, join] = await proc.waitFor(/cluster port (\S+)\n/);
+  const token = readFileSync(joinPath(dataDir, 'worker-token'), 'utf8').trim();
+  return { proc, url: `http://127.0.0.1:${port}`, join: join!, clusterPort, token };
+}
+
+export function startAgent(opts: { join: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; insecureRegistries?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
+  const args = ['agent', '--join', opts.join, '--token', opts.token, '--engine', opts.engine, '--hostname', opts.hostname, '--data-dir', opts.dataDir];
   for (const l of opts.labels ?? []) args.push('--label', l);
   for (const r of opts.insecureRegistries ?? []) args.push('--insecure-registry', r);
   return new BerthProcess(args, opts.env);
