@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../common/log.js';
+import { parseRange } from '../common/outbound.js';
 import { parseDuration } from '../common/time.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
@@ -37,6 +38,15 @@ const gcGrace = (value: string): number => {
   return ms;
 };
 const cronExpression = optionValue(checkCron);
+/** --allow-outbound CIDR, repeatable: checked here, parsed again by the registry. */
+const outboundRange = (value: string, previous: string[] = []): string[] => {
+  optionValue(parseRange)(value);
+  return [...previous, value];
+};
+const ALLOW_OUTBOUND = [
+  '--allow-outbound <cidr>',
+  'let registry webhooks and replication reach this otherwise refused range, e.g. 127.0.0.0/8 for receivers on this host (repeatable; see docs/outbound.md)',
+] as const;
 const historyLimit = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('use a whole number from 0 to 1000');
@@ -61,6 +71,7 @@ program
   .option('--registry-gc-cron <expression>', 'run the registry garbage collector at these times (UTC), e.g. "0 0 3 * * *" for 03:00 daily', cronExpression)
   .option('--registry-gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .option('--registry-gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
+  .option(...ALLOW_OUTBOUND, outboundRange)
   .action((opts) => runUp(opts, logger('berth', 'warn')));
 
 program
@@ -84,6 +95,7 @@ program
   .option('--gc-cron <expression>', 'run the garbage collector at these times (UTC), e.g. "0 0 3 * * *" for 03:00 daily', cronExpression)
   .option('--gc-grace <duration>', 'the garbage collector leaves content younger than this (default 1h)', gcGrace)
   .option('--gc-untagged', 'scheduled garbage collection also deletes manifests no tag keeps')
+  .option(...ALLOW_OUTBOUND, outboundRange)
   .action((opts) => runRegistry(opts, logger('berth-registry', 'info')));
 
 const agentOptions = (cmd: Command): Command =>

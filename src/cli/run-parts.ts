@@ -28,6 +28,8 @@ export interface UpOptions {
   registryGcUntagged?: boolean;
   registryTlsCert?: string;
   registryTlsKey?: string;
+  /** Ranges the registry's webhooks and replication may reach despite the outbound guard. */
+  allowOutbound?: string[];
 }
 
 export const defaultDataDir = (): string => join(homedir(), '.berth');
@@ -69,6 +71,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         tls: registryTls,
         adminPassword: process.env.BERTH_ADMIN_PASSWORD,
         gc: { ...gcSchedule(opts.registryGcInterval, opts.registryGcCron, '--registry-gc'), graceMs: opts.registryGcGrace, deleteUntagged: opts.registryGcUntagged },
+        allowOutbound: opts.allowOutbound,
+        // Never a webhook or replication target, even inside an allowed range.
+        managerUrl: manager.url,
       })
     : undefined;
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
@@ -138,6 +143,7 @@ export interface RegistryCliOptions {
   gcCron?: string;
   gcGrace?: number;
   gcUntagged?: boolean;
+  allowOutbound?: string[];
 }
 
 export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promise<void> {
@@ -151,6 +157,7 @@ export async function runRegistry(opts: RegistryCliOptions, log: Logger): Promis
     tls,
     adminPassword: process.env.BERTH_ADMIN_PASSWORD,
     gc: { ...gcSchedule(opts.gcInterval, opts.gcCron, '--gc'), graceMs: opts.gcGrace, deleteUntagged: opts.gcUntagged },
+    allowOutbound: opts.allowOutbound,
   });
   process.stdout.write(`Berth registry ${berthVersion()} listening on ${registry.url} (data in ${dataDir})\n${registryHelp(registry)}`);
   await untilSignal();

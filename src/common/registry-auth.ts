@@ -49,7 +49,8 @@ export class TokenCache {
    */
   async fetch(challenge: Challenge, scopes: string[], creds: Credentials | undefined, get: TokenGet): Promise<string> {
     if (!challenge.realm) throw new Error('the registry asked for a Bearer token without naming a realm');
-    const url = new URL(challenge.realm);
+    const url = URL.canParse(challenge.realm) ? new URL(challenge.realm) : undefined;
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`the registry named a token realm that is not an http(s) URL: ${challenge.realm.slice(0, 200)}`);
     if (challenge.service) url.searchParams.set('service', challenge.service);
     const all = [...new Set([...scopes, ...(challenge.scope?.split(' ').filter(Boolean) ?? [])])];
     for (const s of all) url.searchParams.append('scope', s);

@@ -5,12 +5,16 @@
 //
 // It speaks node:http/https rather than fetch: Node 20's fetch cannot skip TLS verification per
 // request (that needs undici's Agent, which Node does not expose), and self-signed registries are
-// common. Errors are Berth's typed errors, naming the registry and the repository.
+// common. Errors are Berth's typed errors, naming the registry and the repository. With an
+// outbound guard (a registry a user named), every request it makes — redirects and token realms
+// included — goes only to addresses the guard allows, and a failure to connect says no more than
+// that (the detail is the error's cause, for the operator's log).
 
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
+import { CONNECTION_FAILED, OutboundRefusedError, type OutboundGuard } from './outbound.js';
 import { basicAuth, parseChallenge, TokenCache, TokenRefusedError, type Challenge, type Credentials } from './registry-auth.js';
 import { chunks, drain, errorText, header, MANIFEST_TYPES, mediaTypeOf, readAll, refSep, sha256 } from './registry-wire.js';
 
@@ -25,6 +29,8 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   /** Mints Bearer tokens for the scopes a request needs, instead of asking a realm (a registry calling itself). */
   bearer?: (scopes: string[]) => Promise<string>;
+  /** Checks every request's target (a URL a user set); without it any target is spoken to. */
+  outbound?: OutboundGuard;
 }
 
 export interface ManifestRef {
@@ -60,6 +66,7 @@ export class RegistryClient {
   readonly #insecure: boolean;
   readonly #tokens = new TokenCache();
   readonly #bearer: ((scopes: string[]) => Promise<string>) | undefined;
+  readonly #outbound: OutboundGuard | undefined;
   /** The registry's challenge, once seen: later requests authenticate up front. */
   #challenge: Challenge | undefined;
 
@@ -77,6 +84,7 @@ export class RegistryClient {
     this.#creds = opts.credentials?.username ? opts.credentials : undefined;
     this.#insecure = opts.insecure ?? false;
     this.#bearer = opts.bearer;
+    this.#outbound = opts.outbound;
     this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, rejectUnauthorized: !opts.insecure }) : new http.Agent({ keepAlive: true });
   }
 
@@ -86,8 +94,8 @@ export class RegistryClient {
 
   /** ping checks that the registry answers /v2/ and accepts the credentials (or anonymous access). */
   async ping(): Promise<void> {
-    const res = await this.#call({ method: 'GET', url: this.#url('/v2/'), scopes: [], what: 'the API root /v2/' });
-    await this.#expect(res, [200], 'the API root /v2/');
+    const res = await this.#call({ method: 'GET', url: this.#url('/v2/'), scopes: [], what: 'API root /v2/' });
+    await this.#expect(res, [200], 'API root /v2/');
   }
 
   /** headManifest resolves a tag or digest; undefined when the repository has no such manifest. */
@@ -263,6 +271,7 @@ export class RegistryClient {
         auth = `Bearer ${await this.#tokens.fetch(challenge, call.scopes, this.#creds, (url, headers) => this.#getText(url, headers))}`;
       } catch (err) {
         if (err instanceof TokenRefusedError) throw this.#unauthorized(call.what, err.message);
+        if (err instanceof ForbiddenError) throw err; // the guard refused the realm
         throw new UnavailableError(`${this.host}: cannot get a token for the ${call.what}: ${(err as Error).message}`);
       }
     }
@@ -295,12 +304,14 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'User-Agent': 'berth-registry-client', ...call.headers };
     if (authorization) headers.Authorization = authorization;
     const transport = call.url.protocol === 'https:' ? https : http;
+    const pinned = await this.#pin(call);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       // Another origin (a token realm, redirected blob storage) gets a one-off connection, with the same TLS leniency.
       const own = call.url.origin === this.base.origin;
-      const req = transport.request(call.url, { method: call.method, headers, agent: own ? this.#agent : undefined, ...(!own && { rejectUnauthorized: !this.#insecure }) }, resolve);
+      const options = { method: call.method, headers, agent: own ? this.#agent : undefined, ...(!own && { rejectUnauthorized: !this.#insecure }), ...pinned };
+      const req = transport.request(call.url, options, resolve);
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (err) => reject(new UnavailableError(`${this.host}: the ${call.what} failed: ${(err as Error).message}`)));
+      req.on('error', (err) => reject(this.#failed(call, err)));
       const body = call.body;
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
@@ -316,6 +327,25 @@ export class RegistryClient {
       return this.#send({ ...call, url }, url.origin === this.base.origin ? authorization : undefined, hops + 1);
     }
     return res;
+  }
+
+  /** #pin checks the request's target with the guard, if any, and gives the options that connect only to the checked addresses. */
+  async #pin(call: Call): Promise<object | undefined> {
+    if (!this.#outbound) return undefined;
+    try {
+      return await this.#outbound.pin(call.url);
+    } catch (err) {
+      if (err instanceof OutboundRefusedError) throw new ForbiddenError(`${this.host}: the ${call.what} was refused: ${err.message}`);
+      throw this.#failed(call, err as Error);
+    }
+  }
+
+  /** #failed describes a request that got no answer: fully, or with a guard only generically (closed, filtered and not-HTTP ports look alike). */
+  #failed(call: Call, err: Error): UnavailableError {
+    if (!this.#outbound) return new UnavailableError(`${this.host}: the ${call.what} failed: ${err.message}`);
+    const failed = new UnavailableError(`${this.host}: the ${call.what} failed: ${CONNECTION_FAILED}`);
+    failed.cause = err;
+    return failed;
   }
 
   /** #expect passes a response with one of `ok` statuses and turns any other into a typed error. */

@@ -13,15 +13,33 @@ export const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ];
 
-/** The spec's error body as "CODE: message; ...", or the start of any other body. */
+/**
+ * Error codes of the distribution spec, of distribution itself and of Harbor (NOT_FOUND,
+ * FORBIDDEN): a body is shown only when it is a registry's error, so a request that reached some
+ * other service echoes none of its answer.
+ */
+const REGISTRY_ERROR_CODES = new Set(
+  (
+    'BLOB_UNKNOWN BLOB_UPLOAD_INVALID BLOB_UPLOAD_UNKNOWN DIGEST_INVALID MANIFEST_BLOB_UNKNOWN MANIFEST_INVALID MANIFEST_UNKNOWN ' +
+    'MANIFEST_UNVERIFIED NAME_INVALID NAME_UNKNOWN SIZE_INVALID TAG_INVALID UNAUTHORIZED DENIED UNSUPPORTED TOOMANYREQUESTS ' +
+    'PAGINATION_NUMBER_INVALID RANGE_INVALID UNKNOWN UNAVAILABLE NOT_FOUND FORBIDDEN'
+  ).split(' '),
+);
+
+/** The spec's error body as "CODE: message; ...", or "" for any other body. */
 export function errorText(text: string): string {
+  let doc: { errors?: Array<{ code?: unknown; message?: unknown }> };
   try {
-    const doc = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    if (Array.isArray(doc.errors)) return doc.errors.map((e) => `${e.code ?? 'ERROR'}: ${e.message ?? ''}`.trim()).join('; ');
+    doc = JSON.parse(text) as typeof doc;
   } catch {
-    // not JSON: show the text itself
+    return '';
   }
-  return text.trim().slice(0, 200);
+  if (!Array.isArray(doc?.errors) || doc.errors.length === 0) return '';
+  if (!doc.errors.every((e) => typeof e?.code === 'string' && REGISTRY_ERROR_CODES.has(e.code))) return '';
+  return doc.errors
+    .map((e) => `${e.code as string}: ${typeof e.message === 'string' ? e.message : ''}`.trim())
+    .join('; ')
+    .slice(0, 500);
 }
 
 export const refSep = (ref: string): string => (ref.includes(':') ? '@' : ':');

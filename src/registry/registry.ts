@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
+import { OutboundGuard, type OwnListener } from '../common/outbound.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 import { Store, loadStoreKey } from '../store/index.js';
 import { adminGuard } from './admin-guard.js';
@@ -56,7 +57,14 @@ export interface RegistryOptions {
   /** Garbage collection: grace period and schedule (default: 1 h grace, no schedule). */
   gc?: GcOptions;
   /** Webhook delivery: retries, backoff and timeout (default: 3 retries from 1 s, 3 s per attempt). */
-  webhooks?: WebhookOptions;
+  webhooks?: Omit<WebhookOptions, 'deliveries' | 'outbound'>;
+  /**
+   * Address ranges (CIDR) that webhooks and replication may reach although the outbound guard
+   * refuses them, e.g. 127.0.0.0/8 for receivers on this host (`--allow-outbound`, docs/outbound.md).
+   */
+  allowOutbound?: string[];
+  /** The manager API's URL under `berth up`: never a webhook or replication target, allowed range or not. */
+  managerUrl?: string;
 }
 
 export class Registry {
@@ -84,6 +92,8 @@ export class Registry {
 
   static async start(opts: RegistryOptions): Promise<Registry> {
     const addr = checkRegistryListen(opts.listen, opts.tls !== undefined);
+    const own: OwnListener[] = opts.managerUrl ? [managerListener(opts.managerUrl)] : [];
+    const outbound = new OutboundGuard({ allow: opts.allowOutbound, listeners: () => own });
     const https = opts.tls && (await loadTls(opts.tls));
     await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
@@ -98,7 +108,7 @@ export class Registry {
       const gc = new GarbageCollector(driver, fence, opts.log, opts.gc, events);
       const usage = new UsageAccountant(driver, events);
       let address = '';
-      webhooks = new WebhookNotifier(store, events, () => address, opts.log, { ...opts.webhooks, deliveries: await DeliveryLog.open(driver, opts.log) });
+      webhooks = new WebhookNotifier(store, events, () => address, opts.log, { ...opts.webhooks, deliveries: await DeliveryLog.open(driver, opts.log), outbound });
       const metrics = new RegistryMetrics(driver, usage, events);
       gc.onRun((run) => metrics.gcRun(run));
       // Replication speaks to this registry over HTTP like any client, so pushes it makes pass the
@@ -113,6 +123,7 @@ export class Registry {
           insecure: true,
           bearer: async (scopes) => (await keys.issue('', parseScopes(scopes, () => true).map((s) => ({ type: 'repository', name: s.repository, actions: s.actions })))).token,
         }),
+        outbound,
         ...opts.replication,
       });
       // Each replicated (or failed) artifact reaches webhooks and metrics as a `replicate` event.
@@ -149,6 +160,7 @@ export class Registry {
       await app.listen({ host: addr.host, port: addr.port });
       const port = (app.server.address() as { port: number }).port;
       address = hostPort(addr.host, port);
+      own.push({ name: 'this registry', host: addr.host, port });
       const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store, https ? 'https' : 'http', initialAdminPassword);
       replicator.start();
       gc.start();
@@ -186,6 +198,12 @@ export function checkRegistryListen(text: string, tls = false): { host: string; 
     );
   }
   return addr;
+}
+
+function managerListener(url: string): OwnListener {
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  if (!u) throw new InvalidArgumentError(`invalid manager URL "${url}": use http://HOST:PORT`);
+  return { name: 'the manager API', host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) };
 }
 
 /** loadTls reads the PEM certificate and key, failing with a message naming the file and the fix. */

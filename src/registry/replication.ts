@@ -3,15 +3,27 @@
 // (there → here), when asked, on every push of a matching tag, or every N seconds. Each artifact
 // is retried with exponential backoff; each run is recorded with per-artifact results, and only
 // the last runs of a policy are kept. Both sides are spoken to as registry clients over HTTP, so
-// what lands here passes the same checks, guards and events as any push.
+// what lands here passes the same checks, guards and events as any push. The remote side goes
+// through the outbound guard (docs/outbound.md): its endpoint URL, and any realm or redirect it
+// names, may not be loopback, link-local or one of the cluster's own listeners.
 
 import picomatch from 'picomatch';
 import { RegistryClient, type RegistryClientOptions } from '../common/registry-client.js';
 import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
+import { OutboundGuard } from '../common/outbound.js';
 import { now } from '../common/time.js';
 import type { Store } from '../store/index.js';
-import { ForbiddenError, NotFoundError, UnavailableError, type ReplicationArtifactResult, type ReplicationPolicy, type ReplicationRun, type ReplicationTrigger } from '../types/index.js';
+import {
+  ForbiddenError,
+  NotFoundError,
+  UnavailableError,
+  type RegistryEndpointSpec,
+  type ReplicationArtifactResult,
+  type ReplicationPolicy,
+  type ReplicationRun,
+  type ReplicationTrigger,
+} from '../types/index.js';
 import type { RegistryEvent, RegistryEvents } from './events.js';
 import { copyArtifact } from './replication-copy.js';
 import type { StorageDriver } from './storage-driver.js';
@@ -26,6 +38,8 @@ export interface ReplicatorOptions {
   log: Logger;
   /** How to reach this registry over HTTP (known once it listens). */
   local: () => RegistryClientOptions;
+  /** Checks the remote registries' targets; the default refuses loopback, link-local and the like. */
+  outbound?: OutboundGuard;
   /** Runs kept per policy (oldest dropped first). */
   keepRuns?: number;
   /** Attempts per artifact, and the first backoff delay (doubled each retry). */
@@ -55,7 +69,18 @@ export class Replicator {
   #stopping = false;
 
   constructor(opts: ReplicatorOptions) {
-    this.#opts = { keepRuns: 20, attempts: 4, backoffMs: 1000, ...opts };
+    this.#opts = { keepRuns: 20, attempts: 4, backoffMs: 1000, outbound: new OutboundGuard(), ...opts };
+  }
+
+  /** remote is a client of a registry endpoint, every request checked by the outbound guard. */
+  remote(spec: RegistryEndpointSpec): RegistryClient {
+    const credentials = spec.Username ? { username: spec.Username, password: spec.Password ?? '' } : undefined;
+    return new RegistryClient({ url: spec.URL, insecure: spec.Insecure, credentials, outbound: this.#opts.outbound });
+  }
+
+  /** checkUrl refuses, when an endpoint is set, a URL the guard would refuse (a 400 naming `URL`). */
+  checkUrl(url: string): Promise<void> {
+    return this.#opts.outbound.check(url, 'URL');
   }
 
   /** start listens for pushes and starts the schedule; runs a crash interrupted are marked failed. */
@@ -109,11 +134,7 @@ export class Replicator {
     if (!endpoint) {
       error = `the registry endpoint ${policy.Spec.Endpoint} no longer exists`;
     } else {
-      const remote = new RegistryClient({
-        url: endpoint.Spec.URL,
-        insecure: endpoint.Spec.Insecure,
-        credentials: endpoint.Spec.Username ? { username: endpoint.Spec.Username, password: endpoint.Spec.Password ?? '' } : undefined,
-      });
+      const remote = this.remote(endpoint.Spec);
       const local = new RegistryClient(this.#opts.local());
       const [src, dst] = policy.Spec.Direction === 'push' ? [local, remote] : [remote, local];
       try {
@@ -128,6 +149,7 @@ export class Replicator {
         }
       } catch (err) {
         error = `listing the artifacts to copy failed: ${(err as Error).message}`;
+        this.#opts.log.warn({ policy: policy.Spec.Name, err: (err as Error).message, detail: causeOf(err) }, 'replication: listing failed');
       } finally {
         local.close();
         remote.close();
@@ -177,7 +199,7 @@ export class Replicator {
       });
       return { ...result, Digest: copied.digest, Bytes: copied.bytes, Status: copied.upToDate ? 'skipped' : 'succeeded' };
     } catch (err) {
-      this.#opts.log.warn({ policy: policy.Spec.Name, repository: a.repository, tag: a.tag, err: (err as Error).message }, 'replication: artifact failed');
+      this.#opts.log.warn({ policy: policy.Spec.Name, repository: a.repository, tag: a.tag, err: (err as Error).message, detail: causeOf(err) }, 'replication: artifact failed');
       return { ...result, Error: (err as Error).message };
     }
   }
@@ -247,6 +269,9 @@ export class Replicator {
     return Math.max(Date.parse(p.UpdatedAt), ...runs.map((r) => Date.parse(r.StartedAt)));
   }
 }
+
+/** causeOf: what a generic connection failure hides from the run record, for the operator's log. */
+const causeOf = (err: unknown): string | undefined => ((err as Error).cause as Error | undefined)?.message;
 
 /** matcher: true for names matching any glob; an empty list matches everything. */
 export function matcher(globs: string[]): (name: string) => boolean {

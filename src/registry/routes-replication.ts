@@ -1,8 +1,9 @@
 // /berth/v1/registry/registries and /replications: remote registry endpoints (passwords never
 // returned), a ping that checks reachability and credentials, replication policies, manual runs
-// and run history. System administrators only.
+// and run history. System administrators only. An endpoint URL the outbound guard refuses
+// (loopback, link-local, the cluster's own listeners) is a 400.
 
-import { RegistryClient } from '../common/registry-client.js';
+import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
 import { BerthError, InvalidArgumentError, NotFoundError, type RegistryEndpoint, type RegistryEndpointSpec, type ReplicationPolicy } from '../types/index.js';
 import type { Store } from '../store/index.js';
@@ -30,12 +31,15 @@ const findPolicy = (store: Store, ref: string): ReplicationPolicy => {
 };
 
 /** ping reaches /v2/ with the endpoint's credentials; any failure is a 400 that says why. */
-async function ping(spec: RegistryEndpointSpec): Promise<void> {
-  const client = new RegistryClient({ url: spec.URL, insecure: spec.Insecure, credentials: spec.Username ? { username: spec.Username, password: spec.Password ?? '' } : undefined });
+async function ping(replicator: Replicator, spec: RegistryEndpointSpec, log: Logger): Promise<void> {
+  const client = replicator.remote(spec);
   try {
     await client.ping();
   } catch (err) {
-    if (err instanceof BerthError) throw new InvalidArgumentError(`the registry ${spec.Name} (${spec.URL}) cannot be used: ${err.message}`);
+    if (err instanceof BerthError) {
+      if (err.cause) log.info({ registry: spec.Name, detail: (err.cause as Error).message }, 'replication: ping failed');
+      throw new InvalidArgumentError(`the registry ${spec.Name} (${spec.URL}) cannot be used: ${err.message}`);
+    }
     throw err;
   } finally {
     client.close();
@@ -43,7 +47,7 @@ async function ping(spec: RegistryEndpointSpec): Promise<void> {
 }
 
 export function replicationRoutes(replicator: Replicator): AdminRoutes {
-  return (app, { store, guard }) => {
+  return (app, { store, guard, log }) => {
     app.get('/registries', async (request) => {
       await guard(request, { admin: true });
       return store.view((tx) => tx.registryEndpoints.list()).sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name)).map(endpointView);
@@ -51,13 +55,16 @@ export function replicationRoutes(replicator: Replicator): AdminRoutes {
     app.post('/registries', async (request, reply) => {
       await guard(request, { admin: true });
       const spec = endpointSpec(asBody(request.body));
+      await replicator.checkUrl(spec.URL);
       const e = store.update((tx) => tx.registryEndpoints.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec }));
       return reply.code(201).send(endpointView(e));
     });
     // Checks an endpoint before it is saved (Harbor's "test connection").
     app.post('/registries/ping', async (request, reply) => {
       await guard(request, { admin: true });
-      await ping(endpointSpec(asBody(request.body)));
+      const spec = endpointSpec(asBody(request.body));
+      await replicator.checkUrl(spec.URL);
+      await ping(replicator, spec, log);
       return reply.code(200).send({ Status: 'ok' });
     });
     app.get<IdParams>('/registries/:id', async (request) => {
@@ -66,13 +73,14 @@ export function replicationRoutes(replicator: Replicator): AdminRoutes {
     });
     app.post<IdParams>('/registries/:id/ping', async (request, reply) => {
       await guard(request, { admin: true });
-      await ping(findEndpoint(store, request.params.id).Spec);
+      await ping(replicator, findEndpoint(store, request.params.id).Spec, log);
       return reply.code(200).send({ Status: 'ok' });
     });
     app.put<IdParams>('/registries/:id', async (request) => {
       await guard(request, { admin: true });
       const old = findEndpoint(store, request.params.id);
       const spec = endpointSpec(asBody(request.body), old.Spec);
+      await replicator.checkUrl(spec.URL);
       return endpointView(
         store.update((tx) => {
           // Policies refer to endpoints by name: a rename carries them along.

@@ -2,6 +2,7 @@
 // `/projects/{name}/webhooks/{id}` show, replace (PUT, optimistic on `version` when given) and
 // delete, `/projects/{name}/webhooks/{id}/deliveries` the latest deliveries. Project
 // maintainers may read them, project administrators change them. The secret is never returned.
+// A URL the outbound guard refuses (loopback, link-local, the cluster's own listeners) is a 400.
 
 import { newId } from '../common/ids.js';
 import { InvalidArgumentError, NotFoundError, VersionConflictError, type RegistryWebhook, type RegistryWebhookSpec, type WebhookEventType } from '../types/index.js';
@@ -90,6 +91,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
       await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
       checkProject(ctx, request.params.name);
       const spec = specFrom(request.params.name, request.body);
+      await notifier.checkUrl(spec.Url);
       const created = ctx.store.update((tx) => tx.registryWebhooks.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec }));
       return reply.code(201).send(view(created));
     });
@@ -104,6 +106,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
       const { name, id } = request.params;
       const version = (request.body as { version?: unknown } | undefined)?.version;
       if (version !== undefined && typeof version !== 'number') throw new InvalidArgumentError('version must be the number a read returned');
+      await notifier.checkUrl(specFrom(name, request.body, policy(name, id).Spec).Url);
       const updated = ctx.store.update((tx) => {
         const current = policy(name, id);
         if (version !== undefined && version !== current.Version.Index) {

@@ -1,16 +1,20 @@
 // Webhooks with a real local HTTP receiver: the policy API, Harbor-style payloads for pushes,
 // pulls, deletes and refused pushes, signatures the receiver can verify, retries with backoff
-// after 5xx answers, and the delivery log (kept in storage across restarts).
+// after 5xx answers, and the delivery log (kept in storage across restarts). The receiver is on
+// loopback, which the outbound guard refuses: these tests allow 127.0.0.0/8 as an administrator
+// would (--allow-outbound), and check what stays refused and what a failed delivery shows.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId } from '../common/ids.js';
 import { silentLogger } from '../common/log.js';
+import { CONNECTION_FAILED, OutboundGuard } from '../common/outbound.js';
 import { Store } from '../store/index.js';
 import { RegistryEvents } from './events.js';
 import { FilesystemDriver } from './filesystem-driver.js';
@@ -72,7 +76,8 @@ describe('webhooks', () => {
         received.push({ path: request.url!, headers: request.headers, body, at: Date.now() });
         const queue = answers.get(request.url!) ?? [];
         response.statusCode = queue.shift() ?? 200;
-        response.end();
+        // What an internal service might answer: it must never reach the delivery log.
+        response.end(request.url === '/leaky' ? 'root:x:0:0:root:/root:/bin/bash' : undefined);
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -84,7 +89,8 @@ describe('webhooks', () => {
     driver = await FilesystemDriver.open(join(dir, 'storage'));
     const usage = new UsageAccountant(driver, events);
     const log = await DeliveryLog.open(driver, silentLogger());
-    notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000, deliveries: log });
+    const outbound = new OutboundGuard({ allow: ['127.0.0.0/8'], listeners: () => [{ name: 'this registry', host: '127.0.0.1', port: Number(new URL(reg.url).port) }] });
+    notifier = new WebhookNotifier(store, events, () => 'registry.test:5000', silentLogger(), { retries: 3, backoffMs: 100, timeoutMs: 1000, deliveries: log, outbound });
     reg = await startRegistry({ events, store, guards: [new QuotaGuard(store, usage, events)], adminRoutes: [webhookRoutes(notifier)] }, dir);
   });
   after(async () => {
@@ -242,5 +248,99 @@ describe('webhooks', () => {
 
     assert.equal((await req(reg, 'DELETE', `/berth/v1/registry/projects/persist/webhooks/${policy.id}`)).status, 204);
     await waitFor('the stored log deleted', async () => ((await driver.list('webhook-deliveries')).includes(policy.id) ? undefined : true));
+  });
+
+  test('a URL the guard refuses is a 400 naming url, at create and at replace: the registry itself, ::1 outside the allowance, link-local', async () => {
+    createProject('refused');
+    const base = '/berth/v1/registry/projects/refused/webhooks';
+    const port = new URL(reg.url).port;
+    const refused: Array<[string, RegExp]> = [
+      [`${reg.url}/berth/v1/registry/users`, new RegExp(`^url http://127\\.0\\.0\\.1:${port}/berth/v1/registry/users is refused: 127\\.0\\.0\\.1:${port} is this registry, which outbound requests never reach$`)],
+      [`http://localhost:${port}/v2/`, /is refused: 127\.0\.0\.1:\d+ is this registry/],
+      ['http://[::1]:7420/swarm/join', /^url http:\/\/\[::1\]:7420\/swarm\/join is refused: ::1 is a loopback address; an administrator can allow it with --allow-outbound ::1\/128/],
+      ['http://169.254.169.254/latest/meta-data/', /is refused: 169\.254\.169\.254 is a link-local address; .*--allow-outbound 169\.254\.169\.254\/32/],
+      ['http://[::ffff:a9fe:a9fe]/', /is refused: ::ffff:a9fe:a9fe is a link-local address/],
+    ];
+    for (const [url, message] of refused) {
+      const res = await req(reg, 'POST', base, { body: JSON.stringify({ url, events: ['push'] }), headers: json });
+      assert.equal(res.status, 400, url);
+      assert.match(res.json().message, message);
+    }
+    assert.deepEqual((await req(reg, 'GET', base)).json(), [], 'nothing was created');
+    const created = await hook('refused', { url: `${receiverUrl}/ok`, events: ['push'] });
+    const put = await req(reg, 'PUT', `${base}/${created.id}`, { body: JSON.stringify({ url: 'http://[fe80::1]/', events: ['push'] }), headers: json });
+    assert.equal(put.status, 400);
+    assert.match(put.json().message, /^url http:\/\/\[fe80::1\]\/ is refused: fe80::1 is a link-local address/);
+    assert.equal((await req(reg, 'GET', `${base}/${created.id}`)).json().url, `${receiverUrl}/ok`, 'the policy is unchanged');
+  });
+
+  test('a stored policy whose target is refused now (set before, or under a wider allowance) sends nothing: the log says why', async () => {
+    createProject('stored');
+    const loopback6: string[] = [];
+    const v6 = createServer((request, response) => {
+      loopback6.push(request.url!);
+      response.end();
+    });
+    await new Promise<void>((r) => v6.listen(0, '::1', r));
+    const ownHits: string[] = [];
+    const onRequest = (request: { url?: string }): void => {
+      if (request.url === '/v2/own-hook') ownHits.push(request.url);
+    };
+    reg.app.server.on('request', onRequest);
+    try {
+      const stored = (url: string): string =>
+        store.update((tx) =>
+          tx.registryWebhooks.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Project: 'stored', Name: url, Url: url, Events: ['push'], Enabled: true } }),
+        ).ID;
+      const v6Policy = stored(`http://[::1]:${(v6.address() as { port: number }).port}/hook`);
+      const ownPolicy = stored(`${reg.url}/v2/own-hook`);
+      await pushImage(reg, 'stored/app', 'v1');
+      const ended = async (id: string): Promise<Delivery | undefined> => (await deliveries('stored', id)).find((d) => d.status !== 'pending');
+      const v6Delivery = await waitFor('the [::1] delivery', () => ended(v6Policy));
+      assert.deepEqual([v6Delivery.status, v6Delivery.attempts, v6Delivery.statusCode], ['failed', 1, undefined], 'a refusal is final');
+      assert.match(v6Delivery.error!, /^refused: ::1 is a loopback address; an administrator can allow it with --allow-outbound ::1\/128/);
+      const ownDelivery = await waitFor('the delivery to the registry itself', () => ended(ownPolicy));
+      assert.match(ownDelivery.error!, /^refused: 127\.0\.0\.1:\d+ is this registry/);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(loopback6, [], 'the [::1] server received nothing');
+      assert.deepEqual(ownHits, [], 'the registry received nothing');
+    } finally {
+      reg.app.server.off('request', onRequest);
+      await new Promise((r) => v6.close(r));
+    }
+  });
+
+  test('a delivery that gets no HTTP answer shows one reason whether the port is closed, speaks something else or stays silent; an answer\'s body is never shown', async () => {
+    createProject('probe');
+    const listen = async (server: TcpServer): Promise<number> => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return (server.address() as { port: number }).port;
+    };
+    const closed = createTcpServer();
+    const closedPort = await listen(closed);
+    await new Promise((r) => closed.close(r));
+    const banner = createTcpServer((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    const silent = createTcpServer((socket) => socket.on('error', () => undefined));
+    try {
+      const targets = { closed: closedPort, banner: await listen(banner), silent: await listen(silent) };
+      const ids = new Map<string, string>();
+      for (const [name, port] of Object.entries(targets)) ids.set(name, (await hook('probe', { url: `http://127.0.0.1:${port}/`, events: ['push'] })).id);
+      const leaky = await hook('probe', { url: `${receiverUrl}/leaky`, events: ['push'] });
+      answers.set('/leaky', [403]);
+      await pushImage(reg, 'probe/app', 'v1');
+      const shown: Record<string, unknown> = {};
+      for (const [name, id] of ids) {
+        const d = await waitFor(`the ${name} delivery`, async () => (await deliveries('probe', id)).find((x) => x.status !== 'pending'));
+        shown[name] = { status: d.status, attempts: d.attempts, error: d.error, statusCode: d.statusCode, durationMs: d.durationMs };
+      }
+      const same = { status: 'failed', attempts: 4, error: CONNECTION_FAILED, statusCode: undefined, durationMs: undefined };
+      assert.deepEqual(shown, { closed: same, banner: same, silent: same });
+      const answered = await waitFor('the leaky delivery', async () => (await deliveries('probe', leaky.id)).find((x) => x.status !== 'pending'));
+      assert.deepEqual([answered.status, answered.statusCode, answered.error], ['failed', 403, 'the endpoint answered 403']);
+      assert.ok(!JSON.stringify(await deliveries('probe', leaky.id)).includes('root:'), 'the body is not in the log');
+    } finally {
+      banner.close();
+      silent.close();
+    }
   });
 });

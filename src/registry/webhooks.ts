@@ -3,9 +3,15 @@
 // `X-Berth-Signature: sha256=<hex HMAC-SHA256 of the body>`. A delivery that fails (no answer
 // within the timeout, a network error, 429 or 5xx) is retried with exponential backoff a bounded
 // number of times; every delivery is logged per policy (the last 50, see webhook-log.ts).
+// Every attempt goes through the outbound guard (docs/outbound.md): a refused target is final,
+// and an attempt that got no HTTP answer is logged only as "connection failed", so the log cannot
+// tell a closed port from a filtered one or from one that does not speak HTTP.
 
 import { createHmac, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from '../common/log.js';
+import { CONNECTION_FAILED, OutboundGuard, OutboundRefusedError } from '../common/outbound.js';
 import type { Store } from '../store/index.js';
 import type { RegistryWebhook, WebhookEventType } from '../types/index.js';
 import type { RegistryEvent, RegistryEvents } from './events.js';
@@ -22,6 +28,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** Where deliveries are logged; in memory when absent. */
   deliveries?: DeliveryLog;
+  /** Checks each delivery's target; the default refuses loopback, link-local and the like. */
+  outbound?: OutboundGuard;
 }
 
 export interface Delivery {
@@ -35,7 +43,7 @@ export interface Delivery {
   /** Why the last attempt failed. */
   error?: string;
   startedAt: string;
-  /** From the first attempt to the last answer. */
+  /** From the first attempt to the last answer; absent when the last attempt got none. */
   durationMs?: number;
 }
 
@@ -72,6 +80,7 @@ export class WebhookNotifier {
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #timeoutMs: number;
+  readonly #outbound: OutboundGuard;
   #closed = false;
 
   constructor(
@@ -87,7 +96,13 @@ export class WebhookNotifier {
     this.#maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.#timeoutMs = opts.timeoutMs ?? 3000;
     this.#deliveries = opts.deliveries ?? DeliveryLog.inMemory();
+    this.#outbound = opts.outbound ?? new OutboundGuard();
     events.on((e) => this.#notify(e));
+  }
+
+  /** checkUrl refuses, when a policy is set, a URL its deliveries would be refused at (a 400 naming `url`). */
+  checkUrl(url: string): Promise<void> {
+    return this.#outbound.check(url, 'url');
   }
 
   /** deliveries lists a policy's latest deliveries, newest first. */
@@ -147,26 +162,32 @@ export class WebhookNotifier {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'berth-registry', 'X-Berth-Event': TYPES[type], 'X-Berth-Delivery': delivery.id };
     if (policy.Spec.Secret) headers[SIGNATURE_HEADER] = signature(policy.Spec.Secret, body);
     const started = Date.now();
+    let detail: string | undefined;
     const finish = (status: 'delivered' | 'failed'): void => {
       delivery.status = status;
-      delivery.durationMs = Date.now() - started;
+      if (delivery.statusCode !== undefined) delivery.durationMs = Date.now() - started;
       this.#pending.set(policy.ID, (this.#pending.get(policy.ID) ?? 1) - 1);
       this.#deliveries.changed(policy.ID);
-      if (status === 'failed') this.log.warn({ policy: policy.ID, url: policy.Spec.Url, error: delivery.error }, 'registry webhook: delivery failed');
+      if (status === 'failed') this.log.warn({ policy: policy.ID, url: policy.Spec.Url, error: delivery.error, detail }, 'registry webhook: delivery failed');
     };
     const attempt = async (): Promise<void> => {
       delivery.attempts++;
       delivery.statusCode = undefined;
       delivery.error = undefined;
+      detail = undefined;
       try {
-        const res = await fetch(policy.Spec.Url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.#timeoutMs), redirect: 'manual' });
-        await res.arrayBuffer().catch(() => undefined);
-        delivery.statusCode = res.status;
-        if (res.status >= 200 && res.status < 300) return finish('delivered');
-        delivery.error = `the endpoint answered ${res.status}`;
-        if (res.status !== 429 && res.status < 500) return finish('failed'); // the receiver refused it: retrying will not help
+        const status = await this.#post(new URL(policy.Spec.Url), headers, body);
+        delivery.statusCode = status;
+        if (status >= 200 && status < 300) return finish('delivered');
+        delivery.error = `the endpoint answered ${status}`;
+        if (status !== 429 && status < 500) return finish('failed'); // the receiver refused it: retrying will not help
       } catch (err) {
-        delivery.error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : ((err as Error).cause as Error | undefined)?.message || (err as Error).message;
+        if (err instanceof OutboundRefusedError) {
+          delivery.error = `refused: ${err.message}`;
+          return finish('failed');
+        }
+        delivery.error = CONNECTION_FAILED;
+        detail = (err as Error).name === 'AbortError' ? `no answer within ${this.#timeoutMs} ms` : (err as Error).message;
       }
       if (delivery.attempts > this.#retries || this.#closed) return finish('failed');
       this.#deliveries.changed(policy.ID); // the failed attempt shows while the retry waits
@@ -178,5 +199,20 @@ export class WebhookNotifier {
       this.#timers.add(timer);
     };
     void attempt();
+  }
+
+  /** #post sends one attempt to a checked address and gives the answer's status; redirects are not followed. */
+  async #post(url: URL, headers: Record<string, string>, body: string): Promise<number> {
+    const pinned = await this.#outbound.pin(url);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(this.#timeoutMs), ...pinned }, (res) => {
+        // The answer's body is never read, let alone shown.
+        res.on('error', () => undefined).resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 }

@@ -95,6 +95,31 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     assert.match(both.output, /give --gc-interval or --gc-cron, not both/);
   });
 
+  test('berth registry --allow-outbound lets webhooks reach a refused range (repeatable), never the registry itself; a bad range stops the start', async () => {
+    const data = join(dir(), 'data');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const hook = async (target: string): Promise<number> =>
+      (await fetch(`${url}/berth/v1/registry/projects/library/webhooks`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`admin:${TEST_ADMIN_PASSWORD}`).toString('base64')}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url: target, events: ['push'] }),
+      })).status;
+    let reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`]);
+    await reg.waitFor(/listening on/);
+    assert.equal(await hook('http://127.0.0.1:9/hook'), 400, 'loopback is refused by default');
+    await reg.stop();
+    reg = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--allow-outbound', '127.0.0.0/8', '--allow-outbound', '::1']);
+    await reg.waitFor(/listening on/);
+    assert.equal(await hook('http://127.0.0.1:9/hook'), 201);
+    assert.equal(await hook('http://[::1]:9/hook'), 201);
+    assert.equal(await hook(`${url}/hook`), 400, 'the registry itself stays refused');
+    await reg.stop();
+    const bad = start(['registry', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--allow-outbound', 'localhost']);
+    assert.equal(await exited(bad), 1);
+    assert.match(bad.output, /--allow-outbound <cidr>.*invalid --allow-outbound "localhost": give an address range such as 127\.0\.0\.1\/32/);
+  });
+
   test('berth up refuses a non-loopback registry address without TLS, and half or unreadable TLS files, before starting anything', async () => {
     const data = dir();
     const up = start(['up', '--data-dir', data, '--listen', '127.0.0.1:0', '--registry', '10.1.2.3:5000']);
@@ -114,13 +139,17 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     const engine = await testEngine();
     const [apiPort, regPort] = [await freePort(), await freePort()];
     const data = dir();
-    const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`]);
+    const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`, '--allow-outbound', '127.0.0.0/8']);
     await up.waitFor(/is up/);
     assert.match(up.output, new RegExp(`berth login 127\\.0\\.0\\.1:${regPort} -u admin`));
     assert.match(up.output, new RegExp(`podman login --tls-verify=false 127\\.0\\.0\\.1:${regPort} -u admin`));
     assert.equal((await fetch(`http://127.0.0.1:${regPort}/v2/`)).status, 401);
     assert.equal((await registryFetch(`http://127.0.0.1:${regPort}`, 'admin', TEST_ADMIN_PASSWORD, '/v2/library/up/tags/list')).status, 404, 'admin signs in with BERTH_ADMIN_PASSWORD');
     assert.ok(existsSync(join(data, 'registry', 'storage')), 'the registry keeps its data under the data dir');
+    // Loopback is allowed, the manager API is not: berth up tells the registry where it is.
+    const hook = (url: string): Promise<unknown> => registryAdmin(`http://127.0.0.1:${regPort}`, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects/library/webhooks', { url, events: ['push'] });
+    await hook('http://127.0.0.1:9/hook');
+    await assert.rejects(hook(`http://127.0.0.1:${apiPort}/swarm/update?rotateWorkerToken=true`), /HTTP 400 .*127\.0\.0\.1:\d+ is the manager API/);
     assert.equal(await up.stop(), 0);
 
     const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);
