@@ -25,7 +25,7 @@ test('node list shows what docker node ls needs and hides Berth fields', async (
   assert.deepEqual(m.ManagerStatus, { Leader: true, Reachability: 'reachable', Addr: '10.0.0.2' });
   const w = res.body.find((n: { ID: string }) => n.ID !== mgr.ID);
   assert.equal(w.ManagerStatus, undefined, 'workers have no manager status');
-  assert.ok(!JSON.stringify(res.body).includes('BerthSecretHash'), 'the agent secret hash must not be served');
+  assert.ok(!JSON.stringify(res.body).includes('BerthKeyDigest'), 'the key digest is Berth-internal');
   await api.close();
 });
 
@@ -85,7 +85,7 @@ test('node update writes the spec at the given version', async () => {
   const stored = api.store.view((tx) => tx.nodes.get(w1.ID)!);
   assert.deepEqual(stored.Spec, { Labels: { zone: 'eu', a: 'b' }, Role: 'worker', Availability: 'drain' });
   assert.deepEqual(stored.Status, w1.Status, 'only the spec changes');
-  assert.equal(stored.BerthSecretHash, w1.BerthSecretHash);
+  assert.equal(stored.BerthKeyDigest, w1.BerthKeyDigest);
 
   const stale = await call(api.app, 'POST', url, { Availability: 'active' });
   assert.equal(stale.status, 409);

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Cluster } from '../types/index.js';
 import { ensureCluster } from '../manager/bootstrap.js';
+import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
 import { call, testApi, type TestApi } from './test-helpers.js';
 
 /** An API over a store holding the cluster object a manager creates on its first start. */
 function withCluster(): TestApi & { cluster: () => Cluster } {
   const api = testApi();
-  ensureCluster(api.store);
+  ensureCluster(api.store, { rootCert: TEST_ROOT_CERT });
   return { ...api, cluster: () => api.store.view((tx) => tx.cluster()!) };
 }
 
@@ -25,7 +26,7 @@ test('GET /swarm is the Engine Swarm object: ClusterInfo plus the join tokens; /
   assert.ok(res.body.CreatedAt && res.body.UpdatedAt);
   assert.deepEqual(res.body.Spec, stored.Spec);
   assert.equal(res.body.Spec.Orchestration.TaskHistoryRetentionLimit, 5);
-  assert.equal(res.body.Spec.Dispatcher.HeartbeatPeriod, 5e9);
+  assert.equal(res.body.Spec.Dispatcher.HeartbeatPeriod, 2e9);
   assert.deepEqual(res.body.JoinTokens, stored.JoinTokens);
   assert.match(res.body.JoinTokens.Worker, /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
   assert.deepEqual(res.body.TLSInfo, { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' });
@@ -165,7 +166,7 @@ test('unlock key, init, join and leave answer as a manager without autolock that
 
   const init = await call(api.app, 'POST', '/v1.41/swarm/init', { ListenAddr: '0.0.0.0:2377' });
   assert.equal(init.status, 503);
-  assert.match(init.body.message, /^This node is already part of a swarm: .*berth agent --manager URL --join-token TOKEN/);
+  assert.match(init.body.message, /^This node is already part of a swarm: .*berth swarm join --token TOKEN HOST:2377/);
   const join = await call(api.app, 'POST', '/v1.41/swarm/join', { RemoteAddrs: ['x:2377'], JoinToken: 't' });
   assert.equal(join.status, 503);
   assert.match(join.body.message, /^This node is already part of a swarm: it is the Berth manager/);

@@ -72,7 +72,7 @@ export function seedNode(store: Store, f: NodeFields): Node {
       Spec: { Role: f.role ?? 'worker', Availability: f.availability ?? 'active', ...(f.labels && { Labels: f.labels }) },
       Description: { Hostname: f.hostname, Platform: { OS: 'linux', Architecture: 'x86_64' }, Engine: { EngineVersion: '5.0.0', ...(f.engineLabels && { Labels: f.engineLabels }) } },
       Status: { State: f.state ?? 'ready', Addr: '10.0.0.2' },
-      BerthSecretHash: 'deadbeef',
+      BerthKeyDigest: 'deadbeef',
     }),
   );
 }

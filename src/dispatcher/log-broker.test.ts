@@ -9,7 +9,7 @@ import { Store } from '../store/index.js';
 import { LOG_WINDOW_BYTES, logLineCost } from '../types/index.js';
 import type { LogEvent, LogLineEvent, LogWireLine, ManagerMessage, Task, TaskState } from '../types/index.js';
 import { addNode, addService, replicated } from '../../test/helpers/objects.js';
-import { WORKER_TOKEN, startDispatcher } from './test-harness.js';
+import { startDispatcher, type Harness, type NodeCreds } from '../../test/helpers/dispatcher.js';
 
 
 
@@ -18,25 +18,25 @@ class Agent {
   readonly messages: ManagerMessage[] = [];
   ws!: WebSocket;
   nodeId = '';
-  secret = '';
+  #creds: NodeCreds | undefined;
   closed: number | undefined;
 
-  constructor(private readonly url: string) {}
+  constructor(private readonly h: Harness) {}
 
-  async connect(hello: object = { joinToken: WORKER_TOKEN }): Promise<this> {
+  async connect(): Promise<this> {
     this.closed = undefined;
-    this.ws = new WebSocket(this.url);
-    this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', description: { Hostname: 'h' }, ...hello })));
+    this.#creds ??= await this.h.join('h');
+    this.ws = new WebSocket(this.h.url, this.h.tls(this.#creds));
+    this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', description: { Hostname: 'h' } })));
     this.ws.on('message', (d) => this.messages.push(JSON.parse(d.toString()) as ManagerMessage));
     this.ws.on('close', (code) => (this.closed = code));
     const w = await this.next('welcome');
     this.nodeId = w.nodeId;
-    this.secret ||= w.secret ?? '';
     return this;
   }
 
   reconnect(): Promise<this> {
-    return this.connect({ nodeId: this.nodeId, secret: this.secret });
+    return this.connect();
   }
 
   async next<T extends ManagerMessage['type']>(type: T, timeoutMs = 3000): Promise<Extract<ManagerMessage, { type: T }>> {
@@ -87,8 +87,9 @@ async function pull(it: AsyncIterator<LogEvent[]>, want = Infinity, timeoutMs = 
 }
 
 test('a service\'s logs: each node is asked for its tasks, the history merged by time; a down node is reported at the end as Swarm does', async (t) => {
-  const { store, url, dispatcher } = await startDispatcher(t);
-  const a = await new Agent(url).connect();
+  const h = await startDispatcher(t);
+  const { store, dispatcher } = h;
+  const a = await new Agent(h).connect();
   const b = addNode(store, { hostname: 'away' }); // known, but its agent is not connected
   const svc = addService(store, replicated('web', 3));
   const ta = place(store, svc.ID, a.nodeId, 1);
@@ -116,8 +117,9 @@ test('a service\'s logs: each node is asked for its tasks, the history merged by
 });
 
 test('agents send at most a window ahead; pulling acknowledges what went out; closing cancels on the agent', async (t) => {
-  const { store, url, dispatcher } = await startDispatcher(t);
-  const a = await new Agent(url).connect();
+  const h = await startDispatcher(t);
+  const { store, dispatcher } = h;
+  const a = await new Agent(h).connect();
   const svc = addService(store, replicated('web', 1));
   const task = place(store, svc.ID, a.nodeId, 1);
   const sub = dispatcher.logs.subscribe({ taskId: task.ID, follow: true, stdout: true, stderr: true });
@@ -149,8 +151,9 @@ test('agents send at most a window ahead; pulling acknowledges what went out; cl
 });
 
 test('following: a node that drops out is announced in its tasks\' streams and resumed after the last line received', async (t) => {
-  const { store, url, dispatcher } = await startDispatcher(t);
-  const a = await new Agent(url).connect();
+  const h = await startDispatcher(t);
+  const { store, dispatcher } = h;
+  const a = await new Agent(h).connect();
   const svc = addService(store, replicated('web', 2));
   const task = place(store, svc.ID, a.nodeId, 1);
   const sub = dispatcher.logs.subscribe({ serviceId: svc.ID, follow: true, stdout: true, stderr: false, since: ts(1) });
@@ -161,7 +164,7 @@ test('following: a node that drops out is announced in its tasks\' streams and r
   assert.deepEqual(lines(await pull(it, 2)).map((l) => l.slice(4)), ['a\n', 'b\n']);
 
   // Another node sending for a task it does not hold is ignored.
-  const intruder = await new Agent(url).connect();
+  const intruder = await new Agent(h).connect();
   intruder.logs({ sub: req.sub, taskId: task.ID, lines: [wire(3, 1, 'forged\n')] });
 
   await a.close();
@@ -191,13 +194,14 @@ test('following: a node that drops out is announced in its tasks\' streams and r
 });
 
 test('a task not scheduled yet, and a malformed logs message', async (t) => {
-  const { store, url, dispatcher } = await startDispatcher(t);
+  const h = await startDispatcher(t);
+  const { store, dispatcher } = h;
   const svc = addService(store, replicated('web', 1));
   const pending = place(store, svc.ID, undefined, 1, 'pending');
   const events = await pull(dispatcher.logs.subscribe({ taskId: pending.ID, follow: false, stdout: true, stderr: true })[Symbol.asyncIterator]());
   assert.deepEqual(lines(events), [`error:warning: incomplete log stream. some logs could not be retrieved for the following reasons: task ${pending.ID} has not been scheduled`]);
 
-  const a = await new Agent(url).connect();
+  const a = await new Agent(h).connect();
   a.logs({ sub: 'x', taskId: 'y', lines: [{ seq: 1, ts: 'yesterday', stream: 1, data: 'x' }] });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(a.closed, 1007, 'the session is closed');

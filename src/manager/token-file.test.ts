@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
 import { Store } from '../store/index.js';
 import { silentLogger } from '../common/log.js';
 import { ensureCluster } from './bootstrap.js';
@@ -12,7 +13,7 @@ import { until } from '../../test/helpers/wait.js';
 test('the worker token file is written at start and follows a rotation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-token-'));
   const store = new Store();
-  const cluster = ensureCluster(store);
+  const cluster = ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   const ac = new AbortController();
   const file = join(dir, 'worker-token');
   const done = new TokenFile(store, file, silentLogger()).run(ac.signal);

@@ -35,7 +35,7 @@ function node(id: string, hostname: string, role: 'manager' | 'worker'): Node {
     Spec: { Role: role, Availability: 'active' },
     Description: { Hostname: hostname, Platform: { OS: 'linux', Architecture: 'x86_64' }, Engine: { EngineVersion: '5.4.2' } },
     Status: { State: 'ready', Addr: '127.0.0.1' },
-    BerthSecretHash: 'not-for-the-cli',
+    BerthKeyDigest: 'not-for-the-cli',
   };
 }
 
@@ -82,7 +82,7 @@ test('docker node inspect shows the node as stored, without Berth fields', async
   assert.equal(n.ID, WORKER_ID);
   assert.equal(n.Description.Hostname, 'worker-1');
   assert.equal(n.Spec.Role, 'worker');
-  assert.equal(n.BerthSecretHash, undefined);
+  assert.equal(n.BerthKeyDigest, undefined);
   const [self] = JSON.parse(await ok('node', 'inspect', 'self'));
   assert.equal(self.ID, MANAGER_ID);
   assert.equal(self.ManagerStatus.Leader, true);
@@ -93,7 +93,7 @@ test('docker node update changes labels and availability', async () => {
   const stored = store.view((tx) => tx.nodes.get(WORKER_ID)!);
   assert.deepEqual(stored.Spec.Labels, { a: 'b' });
   assert.equal(stored.Spec.Availability, 'drain');
-  assert.equal(stored.BerthSecretHash, 'not-for-the-cli', 'the update writes the spec only');
+  assert.equal(stored.BerthKeyDigest, 'not-for-the-cli', 'the update writes the spec only');
   assert.match(await ok('node', 'ls'), /worker-1\s+Ready\s+Drain/);
   const promote = await docker('node', 'promote', 'worker-1');
   assert.equal(promote.code, 1);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, managerApi } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -17,7 +18,7 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
   let engine: { docker: Dockerode; url: string };
   let dir: string;
   let port: number;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   const agents = new Map<string, BerthProcess>();
   const nodeIds = new Map<string, string>();
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, managerApi } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -40,7 +41,7 @@ function parse(out: string): Pretty[] {
 describe('docker service logs through the CLI', { timeout: 240_000 }, () => {
   let engine: { docker: Dockerode; url: string };
   let dir: string;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   let agent: BerthProcess;
   let nodeId = '';
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -30,7 +31,7 @@ interface NetworkJson {
 describe('networks and published ports through the docker CLI', { timeout: 600_000 }, () => {
   let engine: { docker: Dockerode; url: string };
   let dir: string;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   let agent: BerthProcess;
   let nodeId: string;
   let networkId: string;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, freePort, managerApi, startAgent, startManager, tempDir, type DockerResult, type TaskJson } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { startAuthRegistry, type AuthRegistry } from '../helpers/auth-registry.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/registry-auth.js';
 import { until } from '../helpers/wait.js';
@@ -27,7 +28,7 @@ describe('pulling with registry logins through the docker CLI', { timeout: 300_0
   let dir: string;
   let registry: AuthRegistry;
   let image: string;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   let agent: BerthProcess;
   let nodeId: string;
 

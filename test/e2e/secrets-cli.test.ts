@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { execIn, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, dockerOk, freePort, startAgent, startManager, tempDir, type DockerResult, type TaskJson, managerApi } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const IMAGE = 'localhost/berth-demo:1';
@@ -24,7 +25,7 @@ const DEBUG = { BERTH_LOG_LEVEL: 'debug' };
 describe('secrets and configs through the docker CLI', { timeout: 300_000 }, () => {
   let engine: { docker: Dockerode; url: string };
   let dir: string;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   const agents: BerthProcess[] = [];
   const nodeIds: string[] = [];
 

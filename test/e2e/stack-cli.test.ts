@@ -12,6 +12,7 @@ import type Dockerode from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { execIn, testEngine } from '../helpers/engine.js';
 import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type TaskJson, managerApi } from '../helpers/berth.js';
+import type { ManagerProcess } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/stack');
@@ -21,7 +22,7 @@ const STACK = 'app';
 describe('docker stack through the docker CLI', { timeout: 600_000 }, () => {
   let engine: { docker: Dockerode; url: string };
   let dir: string;
-  let manager: { proc: BerthProcess; url: string; token: string };
+  let manager: ManagerProcess;
   let agent: BerthProcess;
   let nodeId: string;
   let webPort: number;

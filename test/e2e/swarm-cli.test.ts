@@ -1,7 +1,7 @@
 // The stock docker CLI's swarm commands (join-token, update, unlock-key, init/join/leave) and the
 // swarm side of `docker info` and `docker node` against Berth's API. The manager's node and a
-// worker join through the real dispatcher, as agents do, so addresses and tokens are the ones a
-// running manager shows; no containers run.
+// worker join through the real CA and dispatcher (mutual TLS), as agents do, so addresses and
+// tokens are the ones a running manager shows; no containers run.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,27 +11,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import { createApiServer } from '../../src/api/index.js';
-import { Dispatcher } from '../../src/dispatcher/index.js';
-import { ensureCluster } from '../../src/manager/bootstrap.js';
-import { DISPATCHER_PATH, type ManagerMessage, type WelcomeMessage } from '../../src/types/index.js';
+import type { ManagerMessage, WelcomeMessage } from '../../src/types/index.js';
+import { startDispatcher, type Harness, type NodeCreds } from '../helpers/dispatcher.js';
 import { seedTask } from '../../src/api/test-helpers.js';
 import { addService, replicated } from '../helpers/objects.js';
 import { docker as runDocker, dockerOk, type DockerResult } from '../helpers/berth.js';
 
-const LOCAL_TOKEN = 'token-of-the-managers-own-agent';
-
+let h: Harness;
+const cleanups: (() => void | Promise<void>)[] = [];
 let store: Store;
 let app: FastifyInstance;
-let stopDispatcher: AbortController;
 let home: string;
 let dockerHost: string;
 let managerAddr: string;
-let sessionUrl: string;
 const sessions: Session[] = [];
 let managerNode: WelcomeMessage;
 let workerNode: WelcomeMessage;
+let workerCreds: NodeCreds;
 
 /** The agent's side of a dispatcher session, reduced to hello, the first answer and heartbeats. */
 class Session {
@@ -39,8 +37,8 @@ class Session {
   readonly first: Promise<ManagerMessage>;
   #heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(hello: Record<string, unknown>) {
-    this.ws = new WebSocket(sessionUrl);
+  constructor(creds: NodeCreds, hello: Record<string, unknown>) {
+    this.ws = new WebSocket(h.url, h.tls(creds));
     this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', ...hello })));
     this.first = new Promise((resolve, reject) => {
       this.ws.once('message', (data) => {
@@ -59,8 +57,8 @@ class Session {
   }
 }
 
-async function connect(hello: Record<string, unknown>): Promise<WelcomeMessage> {
-  const msg = await new Session(hello).first;
+async function connect(creds: NodeCreds, hello: Record<string, unknown>): Promise<WelcomeMessage> {
+  const msg = await new Session(creds, hello).first;
   assert.equal(msg.type, 'welcome', JSON.stringify(msg));
   return msg as WelcomeMessage;
 }
@@ -78,33 +76,28 @@ async function fails(...args: string[]): Promise<string> {
 const cluster = () => store.view((tx) => tx.cluster()!);
 
 before(async () => {
-  store = new Store();
-  ensureCluster(store);
-  // Wired as src/manager/manager.ts does: the API and the dispatcher share one server.
+  h = await startDispatcher({ after: (fn) => cleanups.push(fn) }, 5000);
+  store = h.store;
+  // Wired as src/manager/manager.ts does: the API beside the cluster port's CA and dispatcher.
   const leader = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
   app = createApiServer({ store, info: { version: '0.1.0', hostname: 'berth-mgr', nodeId: leader } });
-  const dispatcher = new Dispatcher(store, { localToken: LOCAL_TOKEN, managerAddr: () => managerAddr });
-  dispatcher.attach(app.server);
   await app.listen({ host: '127.0.0.1', port: 0 });
-  managerAddr = `127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  dockerHost = `tcp://${managerAddr}`;
-  sessionUrl = `ws://${managerAddr}${DISPATCHER_PATH}`;
-  stopDispatcher = new AbortController();
-  void dispatcher.run(stopDispatcher.signal);
+  dockerHost = `tcp://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  managerAddr = h.addr;
   home = mkdtempSync(join(tmpdir(), 'berth-swarm-cli-home-'));
-  managerNode = await connect({ joinToken: LOCAL_TOKEN, description: { Hostname: 'berth-mgr' }, addr: 'unix:///run/engine.sock' });
-  workerNode = await connect({ joinToken: cluster().JoinTokens.Worker, description: { Hostname: 'worker-1' } });
+  managerNode = await connect(await h.join('berth-mgr', h.localToken), { description: { Hostname: 'berth-mgr' } });
+  workerCreds = await h.join('worker-1');
+  workerNode = await connect(workerCreds, { description: { Hostname: 'worker-1' } });
 });
 
 after(async () => {
   for (const s of sessions) s.close();
-  stopDispatcher.abort();
   await app.close();
-  store.close();
+  for (const fn of cleanups) await fn();
   rmSync(home, { recursive: true, force: true });
 });
 
-test('docker swarm join-token worker prints the join line with the token and the manager API address', async () => {
+test('docker swarm join-token worker prints the join line with the token and the cluster port address', async () => {
   const out = await ok('swarm', 'join-token', 'worker');
   const token = cluster().JoinTokens.Worker;
   assert.equal(out, `To add a worker to this swarm, run the following command:\n\n    docker swarm join --token ${token} ${managerAddr}\n\n`);
@@ -112,7 +105,7 @@ test('docker swarm join-token worker prints the join line with the token and the
   assert.equal((await ok('swarm', 'join-token', '-q', 'manager')).trim(), cluster().JoinTokens.Manager);
 });
 
-test('docker swarm join-token --rotate worker: a new token for new joins; joined nodes keep their secrets', async () => {
+test('docker swarm join-token --rotate worker: a new token for new joins; joined nodes keep their certificates', async () => {
   const old = cluster().JoinTokens.Worker;
   const out = await ok('swarm', 'join-token', '--rotate', 'worker');
   const rotated = cluster().JoinTokens.Worker;
@@ -123,9 +116,8 @@ test('docker swarm join-token --rotate worker: a new token for new joins; joined
   assert.equal((await ok('swarm', 'join-token', '--rotate', '-q', 'worker')).trim(), cluster().JoinTokens.Worker);
   assert.notEqual(cluster().JoinTokens.Worker, rotated);
 
-  const refused = await new Session({ joinToken: old, description: { Hostname: 'late' } }).first;
-  assert.deepEqual(refused, { type: 'error', code: 'unauthorized', message: 'invalid join token' });
-  const again = await connect({ nodeId: workerNode.nodeId, secret: workerNode.secret, description: { Hostname: 'worker-1' } });
+  await assert.rejects(h.join('late', old), /invalid join token: it is not the current worker token \(was it rotated\?\)/);
+  const again = await connect(workerCreds, { description: { Hostname: 'worker-1' } });
   assert.equal(again.nodeId, workerNode.nodeId);
   assert.equal(store.view((tx) => tx.nodes.list().length), 2);
 });
@@ -138,7 +130,7 @@ test('docker swarm update --task-history-limit and --dispatcher-heartbeat change
   assert.equal((await ok('swarm', 'update', '--dispatcher-heartbeat', '10s')).trim(), 'Swarm updated.');
   assert.equal(cluster().Spec.Dispatcher.HeartbeatPeriod, 10e9);
   assert.equal(cluster().Spec.Orchestration.TaskHistoryRetentionLimit, 2);
-  const session = await connect({ nodeId: workerNode.nodeId, secret: workerNode.secret, description: { Hostname: 'worker-1' } });
+  const session = await connect(workerCreds, { description: { Hostname: 'worker-1' } });
   assert.equal(session.heartbeatPeriodMs, 10_000, 'agents are told the new period when they connect');
 });
 
@@ -155,7 +147,7 @@ test('docker swarm unlock-key, init, join and leave say what is true of a Berth 
   assert.match(await fails('swarm', 'unlock-key'), /no unlock key is set/);
   assert.match(
     await fails('swarm', 'init'),
-    /^Error response from daemon: This node is already part of a swarm: a Berth manager creates its swarm when it first starts.*berth agent --manager URL --join-token TOKEN/,
+    /^Error response from daemon: This node is already part of a swarm: a Berth manager creates its swarm when it first starts.*berth swarm join --token TOKEN HOST:2377/,
   );
   assert.match(await fails('swarm', 'join', '--token', cluster().JoinTokens.Worker, managerAddr), /This node is already part of a swarm: it is the Berth manager/);
   assert.match(await fails('swarm', 'leave', '--force'), /stop it with Ctrl-C/);

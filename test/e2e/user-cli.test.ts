@@ -136,7 +136,7 @@ test('node inspect prints a JSON array, "self" is the local node, --pretty a sum
   const nodes = JSON.parse(await ok('node', 'inspect', 'self', 'worker-1')) as Node[];
   assert.deepEqual(nodes.map((n) => n.ID), [manager.ID, worker.ID]);
   assert.equal(nodes[0]!.ManagerStatus?.Leader, true);
-  assert.equal('BerthSecretHash' in nodes[1]!, false);
+  assert.equal('BerthKeyDigest' in nodes[1]!, false);
   const pretty = await ok('node', 'inspect', '--pretty', 'worker-1');
   assert.match(pretty, /^ID: +\w{25}\n/);
   assert.match(pretty, /\nHostname: +worker-1\n/);

@@ -24,6 +24,8 @@ export interface Harness {
   /** The WebSocket URL agents connect to. */
   url: string;
   port: number;
+  /** The cluster port's HOST:PORT (the manager node's ManagerStatus.Addr). */
+  addr: string;
   dispatcher: Dispatcher;
   ca: CertificateAuthority;
   root: RootCA;
@@ -48,7 +50,8 @@ export async function startDispatcher(t: { after: (fn: () => void | Promise<void
   const cluster = ensureCluster(store, { rootCert: root.certPem });
   store.update((tx) => tx.clusters.update({ ...tx.cluster()!, Spec: { ...cluster.Spec, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } } }));
   const localToken = joinToken(root.certPem);
-  const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => '127.0.0.1:1', log: silentLogger() });
+  let addr = '';
+  const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => addr, log: silentLogger() });
   const dispatcher = new Dispatcher(store);
   const serving = await issueWithKey(root, { subject: { commonName: 'm', role: OU_MANAGER, cluster: cluster.ID }, validityMs: 3600_000, names: [MANAGER_SERVER_NAME] });
   const server: Server = createServer({ key: serving.key, cert: serving.cert, ca: root.certPem, requestCert: true, rejectUnauthorized: false });
@@ -63,11 +66,13 @@ export async function startDispatcher(t: { after: (fn: () => void | Promise<void
     store.close();
   });
   const port = (server.address() as { port: number }).port;
+  addr = `127.0.0.1:${port}`;
   const tokens = () => store.view((tx) => tx.cluster()!.JoinTokens);
   return {
     store,
     url: `wss://127.0.0.1:${port}${DISPATCHER_PATH}`,
     port,
+    addr,
     dispatcher,
     ca,
     root,

@@ -1,4 +1,5 @@
 // Builders for store objects in unit tests.
+import { readFileSync } from 'node:fs';
 import { newId } from '../../src/common/ids.js';
 import { now } from '../../src/common/time.js';
 import type { Node, Service, ServiceSpec, Task, TaskState } from '../../src/types/index.js';
@@ -44,3 +45,9 @@ export function report(store: Store, taskId: string, state: TaskState, extra: Pa
 export function replicated(name: string, replicas: number, extra: Partial<ServiceSpec['TaskTemplate']> = {}): ServiceSpec {
   return { Name: name, Mode: { Replicated: { Replicas: replicas } }, TaskTemplate: { ContainerSpec: { Image: 'localhost/berth-demo:1' }, ...extra } };
 }
+
+/**
+ * A real root CA certificate (its key was thrown away) for tests that need a cluster object and
+ * its join tokens but sign nothing; test/helpers/dispatcher.ts makes working CAs.
+ */
+export const TEST_ROOT_CERT = readFileSync(new URL('../fixtures/swarm-root-ca.crt', import.meta.url), 'utf8');

@@ -3,7 +3,7 @@
 
 import type { Node, Service, Task } from '../../types/index.js';
 
-export type ApiNode = Omit<Node, 'BerthSecretHash'>;
+export type ApiNode = Omit<Node, 'BerthKeyDigest'>;
 
 export interface ServiceStatus {
   RunningTasks: number;
