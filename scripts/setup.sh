@@ -16,7 +16,9 @@ need=()
 # replication tests a real registry that requires a login, and the registry benchmark its peer.
 # They run their own instances, so the package's service (on :5000, Berth's registry port) is
 # switched off.
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils; do
+# iproute2 and nftables (Debian "important", absent from minimal images) make the test hosts'
+# namespaces, bridge and rules (test/helpers/hosts, docs/testing.md).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

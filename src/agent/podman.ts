@@ -1,6 +1,8 @@
 // Provisions the Podman API service Berth uses when no engine is running: installs podman if
 // asked to, writes the containers.conf this kind of machine needs (runc + cgroupfs, file
 // events, ulimits within the hard limits, or no container starts), and starts `podman system service` detached, so a crashed Berth can find and reuse it.
+// Isolated services (the test harness's hosts) keep all their state in their data dir and may
+// run in a network namespace of their own.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -19,6 +21,13 @@ export interface StartPodmanOptions {
   socket: string;
   log: Logger;
   install: boolean;
+  /**
+   * Keep this engine's images, containers, run state, locks and network definitions in dataDir
+   * instead of the machine's, so several engines run side by side (see isolatedPodmanEnv).
+   */
+  isolated?: boolean;
+  /** A network namespace (/run/netns/NAME) to run the service in, entered with nsenter. */
+  netns?: string;
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -38,7 +47,9 @@ export async function startPodman(opts: StartPodmanOptions): Promise<PodmanServi
   await mkdir(dataDir, { recursive: true });
   const podman = await ensurePodman(log, opts.install);
   const conf = join(dataDir, 'containers.conf');
-  await writeFile(conf, await containersConf());
+  await writeFile(conf, await containersConf(opts.isolated ? dataDir : undefined));
+  const env = opts.isolated ? isolatedPodmanEnv(dataDir) : { CONTAINERS_CONF: conf };
+  if ('CONTAINERS_STORAGE_CONF' in env) await writeFile(env.CONTAINERS_STORAGE_CONF, storageConf(dataDir));
   const docker = dockerFor(`unix://${socket}`);
   const lock = join(dataDir, 'podman.lock');
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -64,8 +75,11 @@ export async function startPodman(opts: StartPodmanOptions): Promise<PodmanServi
     const out = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], {
-        env: { ...process.env, CONTAINERS_CONF: conf },
+      const service = [podman, 'system', 'service', '--time=0', `unix://${socket}`];
+      // nsenter execs podman, so the child (and the pid file) is the service itself.
+      const [cmd, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', ...service] : service;
+      child = spawn(cmd!, args, {
+        env: { ...process.env, ...env },
         // The service outlives whoever started it; conmon fails in a working directory that was removed.
         cwd: dataDir,
         detached: true,
@@ -191,8 +205,23 @@ function alive(pid: number): boolean {
   }
 }
 
-/** containersConf renders the engine settings; ulimits come from this process's hard limits. */
-export async function containersConf(): Promise<string> {
+/** The environment that points the podman CLI at an isolated engine's configuration in dataDir. */
+export function isolatedPodmanEnv(dataDir: string): { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string } {
+  return { CONTAINERS_CONF: join(dataDir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dataDir, 'storage.conf') };
+}
+
+function storageConf(dataDir: string): string {
+  return ['[storage]', 'driver = "overlay"', `graphroot = "${join(dataDir, 'root')}"`, `runroot = "${join(dataDir, 'run')}"`, ''].join('\n');
+}
+
+/**
+ * containersConf renders the engine settings; ulimits come from this process's hard limits.
+ * With isolatedIn, libpod's own state goes there too: its tmp dir; file locks, because the
+ * default shared-memory locks are one set for the whole machine, and the locks of containers
+ * in a storage that is deleted without removing them would stay taken until a reboot; and
+ * network definitions, which default to /etc/containers/networks.
+ */
+export async function containersConf(isolatedIn?: string): Promise<string> {
   // The same numbers as `ulimit -Hn` / `ulimit -Hu`, which the podman child inherits.
   const limits = await readFile('/proc/self/limits', 'utf8');
   const hard = (name: string, fallback: number): number => {
@@ -210,8 +239,10 @@ export async function containersConf(): Promise<string> {
     'runtime = "runc"',
     'cgroup_manager = "cgroupfs"',
     'events_logger = "file"',
+    ...(isolatedIn ? [`tmp_dir = "${join(isolatedIn, 'tmp')}"`, 'lock_type = "file"'] : []),
     '[containers]',
     `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
+    ...(isolatedIn ? ['[network]', `network_config_dir = "${join(isolatedIn, 'networks')}"`] : []),
     '',
   ].join('\n');
 }

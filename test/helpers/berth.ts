@@ -1,12 +1,13 @@
 // Runs real Berth processes (bin/berth.js, built by `npm test`'s set-up) and the real docker CLI
 // against them, for end-to-end tests.
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, join as joinPath, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { CapturedProcess } from './process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/berth.js');
@@ -52,37 +53,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** A Berth process started from the built executable, with its output captured. */
-export class BerthProcess {
-  output = '';
-  readonly child: ChildProcess;
-
+export class BerthProcess extends CapturedProcess {
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+    super('berth', process.execPath, [BIN, ...args], {
       env: { ...process.env, DOCKER_HOST: '', BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-  }
-
-  /** waitFor resolves once the output matches, or fails with the output so far. */
-  async waitFor(re: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.output.match(re);
-      if (m) return m;
-      if (this.child.exitCode !== null) throw new Error(`berth exited (${this.child.exitCode}) before printing ${re}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; output:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** stop sends a signal and waits for the process to exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
-    this.child.kill(signal);
-    return exited;
   }
 }
 
