@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { CapturedProcess } from './process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/berth.js');
+export const BIN = join(ROOT, 'bin/berth.js');
 const run = promisify(execFile);
 
 /** A task as the e2e tests read it from the API's JSON. */
