@@ -1,9 +1,9 @@
 // The node's identity on disk: its key and certificate from the cluster CA, the roots it trusts,
 // and the manager it talks to. Written at join and at each renewal, atomically, key mode 0600.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certFacts, identityOf } from '../common/pki.js';
+import { identityOf } from '../common/pki.js';
 import { X509Certificate } from 'node:crypto';
 
 export interface Identity {
@@ -57,12 +57,9 @@ export function saveIdentity(stateDir: string, id: Identity): void {
   write(join(stateDir, 'node.json'), JSON.stringify({ nodeId: id.nodeId, manager: id.manager }), 0o600);
 }
 
-export function hasCertificate(stateDir: string): boolean {
-  return existsSync(join(dirOf(stateDir), 'node.crt'));
-}
-
-export function certificateExpiry(id: Identity): string {
-  return certFacts(id.cert).notAfter;
+/** forgetIdentity drops the certificate and key of a node that left the cluster; node.json keeps its id for the next agent. */
+export function forgetIdentity(stateDir: string): void {
+  rmSync(dirOf(stateDir), { recursive: true, force: true });
 }
 
 function write(file: string, data: string, mode: number): void {

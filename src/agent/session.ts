@@ -13,7 +13,7 @@ import type { Logger } from '../common/log.js';
 import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../types/index.js';
 import { renewalDelayMs } from '../common/pki.js';
 import { LABEL_NODE } from './container-config.js';
-import { loadIdentity, previousNodeId, saveIdentity, type Identity } from './identity.js';
+import { forgetIdentity, loadIdentity, previousNodeId, saveIdentity, type Identity } from './identity.js';
 import { join as joinCluster, renew, tlsOptions } from './manager-client.js';
 import { Dependencies } from './dependencies.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
@@ -112,7 +112,13 @@ export class Agent {
     clearTimeout(this.#flushTimer);
     clearTimeout(this.#renewTimer);
     await Promise.all([this.#worker?.close(), this.#logs?.close()]);
-    return this.#removed ? { stopped: false, reason: this.#removed } : { stopped: true };
+    if (!this.#removed) return { stopped: true };
+    // The node left the cluster, as a Swarm node does: its tasks run elsewhere now, so its
+    // containers go, and so does its certificate (joining again makes a new node).
+    const id = this.#identity!;
+    await this.#removeContainersOf(id.nodeId);
+    forgetIdentity(this.opts.stateDir);
+    return { stopped: false, reason: `${this.#removed}. Its containers were removed; to join again, run the join command (berth agent --join HOST:PORT --token TOKEN)` };
   }
 
   /** Renewal at 50–80% of the certificate's life; the session goes on, the next one uses the new certificate. */

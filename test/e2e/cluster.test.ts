@@ -215,10 +215,15 @@ describe('cluster through the docker CLI', { timeout: 600_000 }, () => {
     }, 60_000, 'web tasks replaced on live nodes');
   });
 
-  test('a removed node whose agent still runs joins again as a new node, leaving no orphans', async () => {
+  test('a removed node whose agent still runs leaves, with its containers; joined again it is a new node', async () => {
     const oldId = nodeIds.get('e2e-b')!;
     const r = await docker(manager.url, ['node', 'rm', '--force', 'e2e-b']);
     assert.equal(r.code, 0, r.stderr);
+    const old = agents.get('e2e-b')!;
+    await old.waitFor(/was removed from the cluster.*Its containers were removed/, 30_000);
+    await until(() => old.child.exitCode !== null, 30_000, 'the agent stopped');
+    await until(async () => (await containers()).every((c) => c.Labels['berth.node.id'] !== oldId), 30_000, 'old node containers removed');
+    agents.set('e2e-b', startAgent(agentOpts('e2e-b')));
     const fresh = await until(async () => {
       const list = await api<{ ID: string; Description: { Hostname: string }; Status: { State: string } }[]>('/nodes');
       return list.find((n) => n.Description.Hostname === 'e2e-b' && n.ID !== oldId && n.Status.State === 'ready');
