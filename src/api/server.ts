@@ -3,7 +3,8 @@
 // endpoint) through `plugins`, which share the headers and error handling below.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Store } from '../store/index.js';
 import type { LogSource } from '../types/index.js';
 import { silentLogger, type Logger } from '../common/log.js';
@@ -33,11 +34,16 @@ export interface ApiServerOptions {
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
   /** Where service and task logs come from (the dispatcher's log broker). */
   logs?: LogSource;
+  /** TLS for the TCP listener (the manager asks for and verifies client certificates). */
+  https?: HttpsServerOptions;
+  /** authenticate runs before every request and throws a domain error to refuse it. */
+  authenticate?: (request: FastifyRequest) => void;
 }
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   // The logger type parameter is widened so that routes and plugins take a plain FastifyInstance.
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    ...(opts.https && { https: opts.https }),
     loggerInstance: opts.log ?? silentLogger(),
     // The CLI polls several times a second while it follows an update: log requests at debug only.
     logController: new LogController({ disableRequestLogging: true }),
@@ -47,6 +53,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
 
   const serverHeader = `Berth/${opts.info.version} (linux)`;
   app.addHook('onRequest', async (request) => {
+    opts.authenticate?.(request);
     checkVersion(request.originalUrl);
   });
   app.addHook('onSend', async (_request, reply) => {

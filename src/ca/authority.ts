@@ -10,6 +10,7 @@ import { parseJoinToken } from '../common/tokens.js';
 import { sameToken } from './token-compare.js';
 import type { Store } from '../store/index.js';
 import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type Node, type NodeRole } from '../types/index.js';
+import { isObj } from './body.js';
 import { checkRequest, issue } from './issue.js';
 import type { RootCA } from './root.js';
 
@@ -151,4 +152,3 @@ export class CertificateAuthority {
 const removed = (nodeId: string): UnauthorizedError =>
   new UnauthorizedError(`node ${nodeId} was removed from the cluster: its certificate is no longer accepted; to join again, delete the agent's certificates and run the join command`);
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -5,9 +5,8 @@ import Dockerode from 'dockerode';
 import { DEMO_IMAGE } from '../agent/index.js';
 const DEMO_SERVICE = 'web';
 
-export async function startDemo(managerUrl: string): Promise<void> {
-  const u = new URL(managerUrl);
-  const docker = new Dockerode({ host: u.hostname, port: Number(u.port), protocol: 'http' });
+export async function startDemo(socketPath: string): Promise<void> {
+  const docker = new Dockerode({ socketPath });
   const existing = await docker.listServices({ filters: JSON.stringify({ name: [DEMO_SERVICE] }) });
   if (!existing.some((s) => s.Spec?.Name === DEMO_SERVICE)) {
     await docker.createService({

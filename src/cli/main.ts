@@ -15,7 +15,7 @@ const program = new Command('berth')
   .version(berthVersion())
   // Options after a subcommand belong to it (e.g. a container's own --version).
   .enablePositionalOptions()
-  .option('--host <url>', 'manager API URL for user commands (default $BERTH_HOST, a tcp:// $DOCKER_HOST, or http://127.0.0.1:7420)')
+  .option('--host <url>', 'manager API for user commands: unix:///path, tcp://HOST:PORT (TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) or https://HOST:PORT (default $BERTH_HOST, $DOCKER_HOST, else the unix socket of a local berth up or berth manager)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']));
 
 const logger = (name: string, fallback: string) => createLogger(name, program.opts().logLevel ?? process.env.BERTH_LOG_LEVEL ?? fallback);
@@ -57,7 +57,8 @@ program
   .command('up')
   .description('run a manager and a local agent on this machine (foreground; Ctrl-C stops)')
   .option('--data-dir <dir>', 'state directory (default ~/.berth)')
-  .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--listen <host:port>', 'API address: TLS with client certificates from the cluster CA', '127.0.0.1:7420')
+  .option('--insecure-api', 'DANGEROUS: serve the TCP API in plain HTTP with no authentication (loopback only); any local user can then run containers as root')
   .option('--cluster-listen <host:port>', 'cluster port where agents join and connect (mutual TLS)', '0.0.0.0:2377')
   .option('--advertise-addr <addr>', 'address (IP or interface[:port]) other machines reach the cluster port at (default: the default route\'s interface)')
   .option('--engine <url>', 'container engine (default $DOCKER_HOST, /var/run/docker.sock, else a Podman Berth starts)')
@@ -78,7 +79,8 @@ program
   .command('manager')
   .description('run a manager only (foreground)')
   .option('--data-dir <dir>', 'state directory (default ~/.berth/manager)')
-  .option('--listen <host:port>', 'API address (loopback only until TLS)', '127.0.0.1:7420')
+  .option('--listen <host:port>', 'API address: TLS with client certificates from the cluster CA', '127.0.0.1:7420')
+  .option('--insecure-api', 'DANGEROUS: serve the TCP API in plain HTTP with no authentication (loopback only); any local user can then run containers as root')
   .option('--cluster-listen <host:port>', 'cluster port where agents join and connect (mutual TLS)', '0.0.0.0:2377')
   .option('--advertise-addr <addr>', 'address (IP or interface[:port]) other machines reach the cluster port at (default: the default route\'s interface)')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)

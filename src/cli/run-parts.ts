@@ -15,6 +15,7 @@ export interface UpOptions {
   dataDir?: string;
   taskHistoryLimit?: number;
   listen: string;
+  insecureApi?: boolean;
   clusterListen: string;
   advertiseAddr?: string;
   engine?: string;
@@ -55,6 +56,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const manager = await Manager.start({
     dataDir: join(dataDir, 'manager'),
     listen: opts.listen,
+    insecureApi: opts.insecureApi,
+    socketPath: join(dataDir, 'berth.sock'),
+    clientDir: join(dataDir, 'client'),
     clusterListen: opts.clusterListen,
     advertiseAddr: opts.advertiseAddr,
     log,
@@ -93,15 +97,14 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   await agent.ensureJoined();
   const stopAgent = new AbortController();
   const agentDone = agent.run(stopAgent.signal);
-  const tcp = manager.url.replace(/^http:/, 'tcp:');
   process.stdout.write(
-    `Berth ${berthVersion()} is up: API ${manager.url}, engine ${engine.url}\n` +
-      `Drive it with the docker CLI or berth:\n  export DOCKER_HOST=${tcp}\n  docker node ls\n` +
+    `Berth ${berthVersion()} is up: API ${manager.url} and unix://${manager.socketPath}, engine ${engine.url}\n` +
+      apiHelp(manager, join(dataDir, 'client')) +
       (registry ? registryHelp(registry) : '') +
       `Join other machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
-  if (opts.demo) await (await import('./demo.js')).startDemo(manager.url);
+  if (opts.demo) await (await import('./demo.js')).startDemo(manager.socketPath);
   const sig = await untilSignal();
   process.stdout.write(`${sig}: stopping\n`);
   stopAgent.abort();
@@ -112,7 +115,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
 }
 
 export async function runManager(
-  opts: { dataDir?: string; listen: string; clusterListen: string; advertiseAddr?: string; taskHistoryLimit?: number },
+  opts: { dataDir?: string; listen: string; insecureApi?: boolean; clusterListen: string; advertiseAddr?: string; taskHistoryLimit?: number },
   log: Logger,
 ): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
@@ -120,6 +123,7 @@ export async function runManager(
   const manager = await Manager.start({
     dataDir,
     listen: opts.listen,
+    insecureApi: opts.insecureApi,
     clusterListen: opts.clusterListen,
     advertiseAddr: opts.advertiseAddr,
     log,
@@ -127,7 +131,8 @@ export async function runManager(
     taskHistory: opts.taskHistoryLimit,
   });
   process.stdout.write(
-    `Berth manager ${berthVersion()} listening on ${manager.url}, cluster port ${manager.clusterAddr}\n` +
+    `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
+      apiHelp(manager, join(dataDir, 'client')) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
   await untilSignal();
@@ -185,6 +190,17 @@ function registryHelp(registry: Registry): string {
     `  berth login ${registry.address} -u admin --password-stdin\n` +
     `  podman login${insecure} ${registry.address} -u admin\n` +
     `  podman push${insecure} IMAGE ${registry.address}/library/NAME:TAG\n`
+  );
+}
+
+/** How to drive the API: the root-only socket here, TLS with the admin bundle from anywhere. */
+function apiHelp(manager: { url: string; socketPath: string }, clientDir: string): string {
+  const tcp = manager.url.replace(/^https?:/, 'tcp:');
+  if (manager.url.startsWith('http:')) return `Drive it with the docker CLI or berth (plain HTTP, no authentication: --insecure-api):\n  export DOCKER_HOST=${tcp}\n  docker node ls\n`;
+  return (
+    `Drive it with the docker CLI or berth, as root on this machine:\n  export DOCKER_HOST=unix://${manager.socketPath}\n  docker node ls\n` +
+    `or from anywhere with the admin's client certificate (copy ${clientDir}; berth cert client NAME --out DIR makes more):\n` +
+    `  export DOCKER_HOST=${tcp} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${clientDir}\n`
   );
 }
 

@@ -3,6 +3,7 @@
 // root for the manager side; loops know only the store.
 
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +17,7 @@ import { closeGracefully } from '../common/http-close.js';
 import { hostPort } from '../common/listen.js';
 import { joinToken } from '../common/tokens.js';
 import { Store } from '../store/index.js';
-import { CertificateAuthority, loadOrCreateRoot } from '../ca/index.js';
+import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, loadOrCreateRoot } from '../ca/index.js';
 import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { loadStoreKey } from '../store/index.js';
@@ -24,11 +25,21 @@ import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
+import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix } from './api-access.js';
 
 export interface ManagerOptions {
   dataDir: string;
   /** HOST:PORT; port 0 picks a free one. */
   listen: string;
+  /**
+   * Serve the TCP API in plain HTTP with no authentication (loopback only). Dangerous: any local
+   * user can then run containers as root on every node.
+   */
+  insecureApi?: boolean;
+  /** The API's unix socket (default <dataDir>/berth.sock). */
+  socketPath?: string;
+  /** Where the admin's client bundle is written (default <dataDir>/client). */
+  clientDir?: string;
   /** The cluster port's HOST:PORT (default 0.0.0.0:2377); port 0 picks a free one. */
   clusterListen?: string;
   /** Address (IP or interface, optionally :PORT) other machines reach the cluster port at. */
@@ -47,6 +58,9 @@ export class Manager {
     readonly store: Store,
     readonly app: FastifyInstance,
     readonly url: string,
+    private readonly unix: Server,
+    /** The unix socket the API also listens on (root only, mode 0660). */
+    readonly socketPath: string,
     private readonly cluster: ClusterPort,
     /** HOST:PORT of the cluster port as other machines reach it: what agents join. */
     readonly clusterAddr: string,
@@ -58,7 +72,7 @@ export class Manager {
 
   static async start(opts: ManagerOptions): Promise<Manager> {
     const addr = parseListen(opts.listen);
-    assertLoopback(addr);
+    if (opts.insecureApi) assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
     const { root } = await loadOrCreateRoot(join(opts.dataDir, 'certificates'));
@@ -71,15 +85,30 @@ export class Manager {
     const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
     const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId };
-    const app = createApiServer({ store, log: opts.log, info, logs: dispatcher.logs });
-    await app.listen({ host: addr.host, port: addr.port });
-    const apiPort = (app.server.address() as { port: number }).port;
-    // The certificate names the advertise address; with port 0 it is known only once listening,
+    const clients = new ClientCertificates(store, ca);
+    // The certificates name the advertise address; with port 0 it is known only once listening,
     // and agents check the swarm-manager name, not the address.
     const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    const guard = clientGuard(clients);
+    const tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
+    const app = createApiServer({
+      store,
+      log: opts.log,
+      info,
+      logs: dispatcher.logs,
+      ...(tls && { https: { ...tls, ca: root.certPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
+      plugins: [(scope) => clientCertificateRoutes(scope, clients)],
+    });
+    if (tls) guard.attach(app);
+    await app.listen({ host: addr.host, port: addr.port });
+    const apiPort = (app.server.address() as { port: number }).port;
+    const socketPath = opts.socketPath ?? join(opts.dataDir, 'berth.sock');
+    const unix = await listenUnix(app, socketPath, opts.log);
+    await ensureAdminBundle(opts.clientDir ?? join(opts.dataDir, 'client'), clients, root.certPem);
     const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log });
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
-    const manager = new Manager(store, app, `http://${hostPort(addr.host, apiPort)}`, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
+    const scheme = tls ? 'https' : 'http';
+    const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
     const signal = manager.#abort.signal;
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
@@ -115,6 +144,8 @@ export class Manager {
   async stop(): Promise<void> {
     this.#abort.abort();
     await this.cluster.stop();
+    this.unix.closeAllConnections();
+    await new Promise((resolve) => this.unix.close(resolve));
     await closeGracefully(this.app);
     await Promise.allSettled(this.#loops);
     this.store.close();

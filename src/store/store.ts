@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
 import type {
+  ClientCertificate,
   Cluster,
   Config,
   Meta,
@@ -85,6 +86,7 @@ export interface ReadTx {
   readonly replicationPolicies: NamedReader<ReplicationPolicy>;
   readonly replicationRuns: TableReader<ReplicationRun>;
   readonly registryWebhooks: TableReader<RegistryWebhook>;
+  readonly clientCertificates: TableReader<ClientCertificate>;
   cluster(): Cluster | undefined;
 }
 
@@ -105,6 +107,7 @@ export interface Tx extends ReadTx {
   readonly replicationPolicies: NamedReader<ReplicationPolicy> & TableWriter<ReplicationPolicy>;
   readonly replicationRuns: TableWriter<ReplicationRun>;
   readonly registryWebhooks: TableWriter<RegistryWebhook>;
+  readonly clientCertificates: TableWriter<ClientCertificate>;
 }
 
 /** Kinds whose Spec.Name is unique within the kind. */
@@ -173,6 +176,7 @@ export class Store {
       replicationPolicy: new Table<ReplicationPolicy>({ name: byName }),
       replicationRun: new Table<ReplicationRun>({}),
       registryWebhook: new Table<RegistryWebhook>({}),
+      clientCertificate: new Table<ClientCertificate>({}),
     };
     this.#load();
   }
@@ -296,6 +300,7 @@ export class Store {
       replicationPolicies: named('replicationPolicy'),
       replicationRuns: this.#reader('replicationRun'),
       registryWebhooks: this.#reader('registryWebhook'),
+      clientCertificates: this.#reader('clientCertificate'),
       tasks: {
         ...this.#reader('task'),
         byService: (id) => pick(tasks.ids('service', id)),
@@ -367,6 +372,7 @@ export class Store {
       replicationPolicies: { ...read.replicationPolicies, ...writer('replicationPolicy') },
       replicationRuns: writer('replicationRun'),
       registryWebhooks: writer('registryWebhook'),
+      clientCertificates: writer('clientCertificate'),
     };
   }
 

@@ -1,7 +1,7 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { Cluster, Config, Network, Node, RegistryCredential, RegistryEndpoint, RegistryProject, RegistryRobot, RegistryUser, RegistryWebhook, ReplicationPolicy, ReplicationRun, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
+import type { ClientCertificate, Cluster, Config, Network, Node, RegistryCredential, RegistryEndpoint, RegistryProject, RegistryRobot, RegistryUser, RegistryWebhook, ReplicationPolicy, ReplicationRun, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
 
 export interface Kinds {
   node: Node;
@@ -20,6 +20,7 @@ export interface Kinds {
   replicationPolicy: ReplicationPolicy;
   replicationRun: ReplicationRun;
   registryWebhook: RegistryWebhook;
+  clientCertificate: ClientCertificate;
 }
 export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';

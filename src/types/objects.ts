@@ -400,3 +400,18 @@ export interface Cluster extends Meta {
   /** Berth: the cluster CA's root certificate (PEM). Its key stays in the first manager's data dir. */
   BerthCA?: { RootCert: string };
 }
+
+// ---------------------------------------------------------------------------------------------
+// API client certificates (Berth)
+
+/**
+ * A client certificate the cluster CA issued for the API (`berth cert client NAME`): its ID is
+ * the certificate's serial. Only the record is kept, never the key; a revoked one is refused on
+ * every connection and request.
+ */
+export interface ClientCertificate extends Meta {
+  Spec: { Name: string };
+  NotAfter: string;
+  /** When it was revoked (RFC 3339), if it was. */
+  Revoked?: string;
+}

@@ -34,7 +34,7 @@ describe('docker service create pins the image digest through /distribution', { 
     const [apiPort, regPort] = [await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${apiPort}`;
     registry = `127.0.0.1:${regPort}`;
-    up = new BerthProcess(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'repl-distribution', '--registry', registry], { BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD });
+    up = new BerthProcess(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--insecure-api', '--cluster-listen', '127.0.0.1:0', '--engine', engine.url, '--hostname', 'repl-distribution', '--registry', registry], { BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD });
     await up.waitFor(/is up/);
     nodeId = (await api<Array<{ ID: string }>>('/nodes'))[0]?.ID;
     await registryAdmin(`http://${registry}`, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects', { Name: 'repl' });

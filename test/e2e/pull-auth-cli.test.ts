@@ -136,7 +136,7 @@ describe('berth up: its agent pulls from its own plain-HTTP registry', { timeout
     const dir = tempDir('pull-up');
     const [apiPort, regPort] = [await freePort(), await freePort()];
     const image = `127.0.0.1:${regPort}/library/pulls-up:1`;
-    const up = new BerthProcess(['up', '--data-dir', dir, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'pulls-up', '--registry', `127.0.0.1:${regPort}`], {
+    const up = new BerthProcess(['up', '--data-dir', dir, '--listen', `127.0.0.1:${apiPort}`, '--insecure-api', '--cluster-listen', '127.0.0.1:0', '--engine', engine.url, '--hostname', 'pulls-up', '--registry', `127.0.0.1:${regPort}`], {
       BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     });
     const url = `http://127.0.0.1:${apiPort}`;

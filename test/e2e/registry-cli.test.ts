@@ -139,7 +139,7 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     const engine = await testEngine();
     const [apiPort, regPort] = [await freePort(), await freePort()];
     const data = dir();
-    const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`, '--allow-outbound', '127.0.0.0/8']);
+    const up = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--insecure-api', '--cluster-listen', '127.0.0.1:0', '--engine', engine.url, '--hostname', 'registry-up', '--registry', `127.0.0.1:${regPort}`, '--allow-outbound', '127.0.0.0/8']);
     await up.waitFor(/is up/);
     assert.match(up.output, new RegExp(`berth login 127\\.0\\.0\\.1:${regPort} -u admin`));
     assert.match(up.output, new RegExp(`podman login --tls-verify=false 127\\.0\\.0\\.1:${regPort} -u admin`));
@@ -152,7 +152,7 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     await assert.rejects(hook(`http://127.0.0.1:${apiPort}/swarm/update?rotateWorkerToken=true`), /HTTP 400 .*127\.0\.0\.1:\d+ is the manager API/);
     assert.equal(await up.stop(), 0);
 
-    const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);
+    const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--insecure-api', '--cluster-listen', '127.0.0.1:0', '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);
     await off.waitFor(/is up/);
     assert.doesNotMatch(off.output, /Log in to its registry/);
     await assert.rejects(fetch(`http://127.0.0.1:${regPort}/v2/`));

@@ -112,7 +112,8 @@ export interface ManagerProcess {
  */
 export async function startManager(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, opts: { clusterPort?: number; args?: string[] } = {}): Promise<ManagerProcess> {
   const clusterPort = opts.clusterPort ?? (await freePort());
-  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--cluster-listen', `127.0.0.1:${clusterPort}`, ...(opts.args ?? [])], env);
+  // Plain HTTP (--insecure-api): these tests are about workloads; test/e2e/api-tls.test.ts drives the TLS API.
+  const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${clusterPort}`, ...(opts.args ?? [])], env);
   const [, join] = await proc.waitFor(/cluster port (\S+)\n/);
   const token = readFileSync(joinPath(dataDir, 'worker-token'), 'utf8').trim();
   return { proc, url: `http://127.0.0.1:${port}`, join: join!, clusterPort, token };

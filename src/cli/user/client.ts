@@ -2,24 +2,46 @@
 // Server errors ({"message": ...}) become ApiError and an unreachable manager UnavailableError,
 // so commands print the message and nothing else.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
-import type { NodeSpec, ServiceSpec } from '../../types/index.js';
+import type { ClientCertificate, NodeSpec, ServiceSpec } from '../../types/index.js';
 import type { ApiFilters, ApiNode, ApiService, ApiTask, CreateServiceResult, SystemInfo } from './api-types.js';
 
-export const DEFAULT_HOST = 'http://127.0.0.1:7420';
 const API_VERSION = 'v1.41';
 
-/** resolveHost picks the manager URL: --host, then BERTH_HOST, then a tcp:// DOCKER_HOST. */
+/** The unix sockets `berth up` and `berth manager` listen on with their default data dirs. */
+const localSockets = (): string[] => [join(homedir(), '.berth', 'berth.sock'), join(homedir(), '.berth', 'manager', 'berth.sock')];
+
+/**
+ * resolveHost picks the manager: --host, then BERTH_HOST, then a tcp:// or unix:// DOCKER_HOST,
+ * then the unix socket of a local `berth up` or `berth manager`.
+ */
 export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   if (flag) return flag;
   if (env.BERTH_HOST) return env.BERTH_HOST;
-  if (env.DOCKER_HOST?.startsWith('tcp://')) return env.DOCKER_HOST;
-  return DEFAULT_HOST;
+  if (env.DOCKER_HOST?.startsWith('tcp://') || env.DOCKER_HOST?.startsWith('unix://')) return env.DOCKER_HOST;
+  const socket = localSockets().find((p) => existsSync(p));
+  return socket ? `unix://${socket}` : 'https://127.0.0.1:7420';
+}
+
+/**
+ * tlsFiles reads the client bundle as the docker CLI does: with DOCKER_TLS_VERIFY set (or an
+ * https:// host), ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker).
+ */
+function tlsFiles(env: NodeJS.ProcessEnv): { ca: Buffer; cert: Buffer; key: Buffer } {
+  const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  try {
+    return { ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+  } catch {
+    throw new InvalidArgumentError(`no client certificate in ${dir}: set DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem (the manager writes the admin's to <data dir>/client)`);
+  }
 }
 
 /** dockerOptions turns http(s)://, tcp:// or unix:// URLs into dockerode connection options. */
-export function dockerOptions(host: string): Docker.DockerOptions {
+export function dockerOptions(host: string, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
   let url: URL;
   try {
     url = new URL(host);
@@ -33,7 +55,9 @@ export function dockerOptions(host: string): Docker.DockerOptions {
     throw new InvalidArgumentError(`invalid host "${host}": use http://, https://, tcp:// or unix://, e.g. http://127.0.0.1:7420`);
   }
   const port = url.port || (protocol === 'https' ? '443' : '7420');
-  return { protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port, version: API_VERSION };
+  const base = { host: url.hostname.replace(/^\[|\]$/g, ''), port, version: API_VERSION };
+  const tls = protocol === 'https' || (url.protocol === 'tcp:' && !!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0');
+  return tls ? { ...base, protocol: 'https', ...tlsFiles(env) } : { ...base, protocol: 'http' };
 }
 
 type Query = Record<string, string | number | boolean | ApiFilters>;
@@ -83,6 +107,18 @@ export class ApiClient {
 
   listTasks(filters?: ApiFilters): Promise<ApiTask[]> {
     return this.request('GET', '/tasks', withFilters({}, filters));
+  }
+
+  issueClientCertificate(name: string, csr: string): Promise<{ ID: string; Certificate: string; RootCA: string }> {
+    return this.request('POST', '/berth/v1/client-certificates', {}, { Name: name, CSR: csr });
+  }
+
+  listClientCertificates(): Promise<ClientCertificate[]> {
+    return this.request('GET', '/berth/v1/client-certificates');
+  }
+
+  revokeClientCertificate(ref: string): Promise<ClientCertificate> {
+    return this.request('POST', `/berth/v1/client-certificates/${encodeURIComponent(ref)}/revoke`);
   }
 
   private request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<T> {

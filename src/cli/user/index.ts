@@ -2,10 +2,12 @@
 // Engine-API-compatible HTTP API. The root program defines --host; see client.ts resolveHost.
 
 import type { Command } from 'commander';
+import { registerCertCommands } from './cert.js';
 import { registerNodeCommands } from './node.js';
 import { registerServiceCommands } from './service.js';
 
 export function registerUserCommands(program: Command): void {
   registerNodeCommands(program);
   registerServiceCommands(program);
+  registerCertCommands(program);
 }

@@ -1,0 +1,90 @@
+// How the API is reached. Locally through a unix socket guarded as Docker's own (owned by root,
+// mode 0660): whoever may open it is root on every node, as with /var/run/docker.sock. Over
+// TCP — loopback included — only with TLS and a client certificate from the cluster CA that
+// was not revoked (Docker's DOCKER_TLS_VERIFY model); a client without one fails the handshake
+// and gets no data. `--insecure-api` turns that off, on loopback only.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { issueWithKey, writeAtomic, type CertificateAuthority, type ClientCertificates } from '../ca/index.js';
+import { peerIdentity } from '../common/peer.js';
+import { certificateRequest, keyPem, newKeyPair, OU_CLIENT, OU_MANAGER } from '../common/pki.js';
+import type { Logger } from '../common/log.js';
+import { UnauthorizedError } from '../types/index.js';
+
+const SERVER_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
+/** The admin bundle is made again when it has less than this left. */
+const BUNDLE_RENEW_MS = 30 * 24 * 3600_000;
+
+/** apiServerTls gives the TCP listener's certificate: every name a client may use for this machine. */
+export async function apiServerTls(ca: CertificateAuthority, clusterId: string, extraNames: string[]): Promise<{ key: string; cert: string }> {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.replace(/%.*$/, '')));
+  const names = [...new Set(['localhost', hostname(), '127.0.0.1', '::1', ...addresses, ...extraNames].filter((n) => n && n !== '0.0.0.0' && n !== '::'))];
+  return issueWithKey(ca.root, { subject: { commonName: `api.${clusterId}`, role: OU_MANAGER, cluster: clusterId }, validityMs: SERVER_CERT_VALIDITY_MS, names });
+}
+
+/**
+ * clientGuard admits TLS connections and requests only with a live client certificate
+ * (OU berth-client; a node's certificate chains to the same root and is refused), checked at the
+ * handshake's end and again on every request, so a revocation also closes kept-alive connections.
+ */
+export function clientGuard(clients: ClientCertificates): { authenticate(request: FastifyRequest): void; attach(app: FastifyInstance): void } {
+  const live = (socket: TLSSocket): boolean => {
+    const peer = peerIdentity(socket, [OU_CLIENT]);
+    const serial = peer && socket.getPeerX509Certificate()?.serialNumber;
+    return !!serial && clients.allowed(serial);
+  };
+  return {
+    authenticate(request) {
+      const socket = request.raw.socket as TLSSocket;
+      if (socket.encrypted && !live(socket)) {
+        socket.destroy();
+        throw new UnauthorizedError('a client certificate from this cluster\'s CA that was not revoked is required');
+      }
+    },
+    attach(app) {
+      app.server.on('secureConnection', (socket: TLSSocket) => {
+        if (!live(socket)) socket.destroy();
+      });
+    },
+  };
+}
+
+/** listenUnix serves the API on a unix socket only root (and root's group) may open. */
+export async function listenUnix(app: FastifyInstance, path: string, log: Logger): Promise<Server> {
+  rmSync(path, { force: true });
+  const server = createServer((req, res) => app.routing(req, res));
+  // Created with no permission for others from the start: there is no window to connect through.
+  const mask = process.umask(0o117);
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  } finally {
+    process.umask(mask);
+  }
+  chmodSync(path, 0o660);
+  log.info({ path }, 'API listening on the unix socket');
+  return server;
+}
+
+/**
+ * ensureAdminBundle writes the admin's client bundle (ca.pem, cert.pem, key.pem: what
+ * DOCKER_CERT_PATH holds) on first start, and again when it nears its end or was revoked.
+ */
+export async function ensureAdminBundle(dir: string, clients: ClientCertificates, rootPem: string): Promise<void> {
+  const certFile = join(dir, 'cert.pem');
+  if (existsSync(certFile)) {
+    const cert = new X509Certificate(readFileSync(certFile, 'utf8'));
+    if (Date.parse(cert.validTo) - Date.now() > BUNDLE_RENEW_MS && clients.allowed(cert.serialNumber) && existsSync(join(dir, 'key.pem'))) return;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keys = await newKeyPair();
+  const issued = await clients.issue('admin', await certificateRequest(keys, 'admin'));
+  writeAtomic(join(dir, 'key.pem'), await keyPem(keys.privateKey), 0o600);
+  writeAtomic(join(dir, 'cert.pem'), issued.Certificate, 0o644);
+  writeAtomic(join(dir, 'ca.pem'), rootPem, 0o644);
+}
