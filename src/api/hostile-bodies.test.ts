@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BODY_LIMIT, MAX_JSON_DEPTH } from './http.js';
+import { MAX_JSON_DEPTH } from '../common/json-body.js';
+import { SPEC_BODY_LIMIT } from './http.js';
 import { call, createService, seedNode, spec, testApi, type Reply } from './test-helpers.js';
 
 const LONG = 'x'.repeat(1_000_000);
@@ -24,7 +25,7 @@ const HOSTILE_ANY: string[] = [
   `[${nested(200_000)}]`,
   '['.repeat(1_000_000) + ']'.repeat(1_000_000),
   JSON.stringify({ Labels: { [LONG]: 1 } }),
-  'x'.repeat(BODY_LIMIT + 1),
+  'x'.repeat(SPEC_BODY_LIMIT + 1),
 ];
 
 /** Bodies that are not a creatable ServiceSpec. */
@@ -123,10 +124,14 @@ test('node update refuses every hostile body with a 4xx {message}; the node is u
   }
   assert.deepEqual(api.store.view((tx) => tx.nodes.list()), [node]);
 
-  // Dropped, not followed: the availability under __proto__ is not applied.
-  const proto = await call(api.app, 'POST', `/v1.41/nodes/${node.ID}/update?version=${node.Version.Index}`, '{"__proto__":{"Availability":"drain"},"Labels":{"k":"v"}}');
-  assert.equal(proto.status, 200);
-  assert.deepEqual(api.store.view((tx) => tx.nodes.get(node.ID)!.Spec), { Labels: { k: 'v' }, Role: 'worker', Availability: 'active' });
+  // Dropped, not followed: the availability under __proto__ is not applied, however it is spelled.
+  for (const key of ['__proto__', '\\u005f_proto__', '__pr\\u006fto__', '\\u005F\\u005Fproto\\u005f\\u005f']) {
+    const current = api.store.view((tx) => tx.nodes.get(node.ID)!);
+    const body = `{"${key}":{"Availability":"drain"},"Labels":{"k":"v"}}`;
+    const proto = await call(api.app, 'POST', `/v1.41/nodes/${node.ID}/update?version=${current.Version.Index}`, body);
+    assert.equal(proto.status, 200, body);
+    assert.deepEqual(api.store.view((tx) => tx.nodes.get(node.ID)!.Spec), { Labels: { k: 'v' }, Role: 'worker', Availability: 'active' }, body);
+  }
   await api.close();
 });
 
@@ -152,6 +157,25 @@ test('the messages name the field and its limit; nesting is checked outside stri
   // The deepest body allowed goes through.
   const deep = await create(`{"TaskTemplate":{"ContainerSpec":{"Image":"busybox"},"PluginSpec":${nested(MAX_JSON_DEPTH - 2)}}}`);
   assert.equal(deep.status, 201, JSON.stringify(deep.body));
+  await api.close();
+});
+
+test('checks of body fields take linear time: names, aliases and constraints built to make a regex backtrack', async () => {
+  // Before: exponential in the name's length (30 letters took seconds, these would take years),
+  // quadratic in a constraint's (minutes for this one).
+  const api = testApi();
+  const name = 'a'.repeat(60) + '!';
+  const cases: Array<[string, string, unknown, RegExp]> = [
+    ['POST', '/v1.41/services/create', { ...spec('x'), Name: name }, /^invalid name "a+!": only/],
+    ['POST', '/v1.41/networks/create', { Name: name, Driver: 'overlay' }, /a+!/],
+    ['POST', '/v1.41/services/create', { ...spec('x'), TaskTemplate: { ...image, Networks: [{ Target: 'n', Aliases: [name] }] } }, /Aliases: "a+!" is not a valid DNS name/],
+    ['POST', '/v1.41/services/create', { ...spec('x'), TaskTemplate: { ...image, Placement: { Constraints: ['=='.repeat(400_000) + '\n'] } } }, /^invalid constraint "====/],
+  ];
+  for (const [method, url, body, message] of cases) {
+    const res = await call(api.app, method, url, body);
+    assert.equal(res.status, 400, `${url}: ${JSON.stringify(res.body).slice(0, 200)}`);
+    assert.match(res.body.message, message);
+  }
   await api.close();
 });
 

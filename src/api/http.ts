@@ -1,16 +1,38 @@
 // Request decoding shared by the routes: the JSON body parser and query parameters.
 
 import type { FastifyInstance } from 'fastify';
+import { decodeJsonBody } from '../common/json-body.js';
 import { InvalidArgumentError } from '../types/index.js';
 
-export const BODY_LIMIT = 10 * 1024 * 1024;
-/** Far deeper than any Engine API body (a ServiceSpec nests about 8 levels), far shallower than the stack. */
-export const MAX_JSON_DEPTH = 64;
+/**
+ * The most a JSON spec body may weigh (services, nodes, networks, the swarm, registry logins), the
+ * limit of every route that sets none. Real specs are a few KiB, a large ServiceSpec tens of KiB;
+ * Swarm could not store an object of more than 1.5 MiB anyway (swarmkit's raft
+ * MaxTransactionBytes). 1 MiB takes any real spec and keeps one body to milliseconds of work.
+ * Secrets and configs carry their payload and set their own (validate-data-object.ts).
+ */
+export const SPEC_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * How long a client may take to send a request's headers, and the whole request (checked every
+ * few seconds). Every API request is small, the largest a 1.5 MiB config: a client that dribbles
+ * one byte at a time must not hold its connection and buffer for ever. The streams the API keeps
+ * open on purpose are not requests still arriving: a log follow is the answer to a request read
+ * long before, and the dispatcher's WebSocket leaves HTTP at its upgrade.
+ */
+export const SERVER_TIMEOUTS = { headersTimeout: 20_000, requestTimeout: 60_000, connectionsCheckingInterval: 5_000 };
 
 /** Route types for /{kind}/{id}...: the path names an object, the query holds flags. */
 export interface ById {
   Params: { id: string };
   Querystring: Record<string, string | undefined>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The error for a body over the route's limit, where the route has its own words for it. */
+    bodyTooLarge?: (limit: number) => Error;
+  }
 }
 
 /**
@@ -19,41 +41,7 @@ export interface ById {
  */
 export function installJsonParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    // Parsing and every later walk of the body recurse: a deeper body would overflow the stack.
-    if (nestingDepth(text) > MAX_JSON_DEPTH) {
-      return done(new InvalidArgumentError(`request body is nested too deeply: JSON objects and arrays may nest at most ${MAX_JSON_DEPTH} levels`), undefined);
-    }
-    try {
-      // Dropping __proto__ keys keeps a body from reaching object prototypes later.
-      done(null, JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value)));
-    } catch (err) {
-      done(new InvalidArgumentError(`invalid JSON in request body: ${(err as Error).message}`), undefined);
-    }
-  });
-}
-
-/** nestingDepth gives the deepest nesting of objects and arrays in a JSON text, ignoring brackets inside strings. */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character, quote included
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b || c === 0x5b) {
-      deepest = Math.max(deepest, ++depth);
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-  return deepest;
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => decodeJsonBody(body as string, done));
 }
 
 /** boolParam reads a query flag as the Engine does: absent, "", 0, no, false and none are false. */

@@ -27,19 +27,45 @@ export function schemaChecker<T>(what: string, schema: SchemaObject): (body: unk
   };
 }
 
-/** Go's decoder treats a JSON null like an absent field; dropping them up front keeps the schema simple. */
+/**
+ * Go's decoder treats a JSON null like an absent field; dropping them up front keeps the schema
+ * simple. Only objects and arrays that hold a null are copied: a body is walked once, and a large
+ * map without nulls (a secret's labels) is not rebuilt key by key.
+ */
 function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
-  return out;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = withoutNulls(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const v = obj[keys[i]!];
+    const clean = withoutNulls(v);
+    if (clean === v && v !== null) {
+      if (out) out[keys[i]!] = v;
+      continue;
+    }
+    if (!out) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+    }
+    if (v !== null) out[keys[i]!] = clean;
+  }
+  return out ?? value;
 }
 
 /**
  * matchCase renames struct fields to the schema's spelling when they differ only in case, as Go's
  * JSON decoder matches them (the docker CLI sends ContainerSpec.Healthcheck, the API documents
- * HealthCheck). Map keys (additionalProperties) are left alone.
+ * HealthCheck), and leaves out the fields a struct does not have (ajv would drop them). Map keys
+ * (additionalProperties) are left alone.
  */
 function matchCase(value: unknown, schema: SchemaObject | undefined): unknown {
   if (!schema || value === null || typeof value !== 'object') return value;
@@ -49,7 +75,11 @@ function matchCase(value: unknown, schema: SchemaObject | undefined): unknown {
   const byLower = new Map(Object.keys(props).map((k) => [k.toLowerCase(), k]));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const name = Object.hasOwn(props, k) ? k : (byLower.get(k.toLowerCase()) ?? k);
+    const name = Object.hasOwn(props, k) ? k : byLower.get(k.toLowerCase());
+    if (name === undefined) {
+      if (schema.additionalProperties !== false) out[k] = v;
+      continue;
+    }
     // An exact spelling wins over a case-insensitive match of the same field.
     if (name !== k && Object.hasOwn(value, name)) continue;
     out[name] = matchCase(v, props[name]);

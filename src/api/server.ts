@@ -9,7 +9,7 @@ import type { Store } from '../store/index.js';
 import type { LogSource } from '../types/index.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { installErrorHandlers } from './errors.js';
-import { BODY_LIMIT, installJsonParser } from './http.js';
+import { SERVER_TIMEOUTS, SPEC_BODY_LIMIT, installJsonParser } from './http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
@@ -47,7 +47,10 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     loggerInstance: opts.log ?? silentLogger(),
     // The CLI polls several times a second while it follows an update: log requests at debug only.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: SPEC_BODY_LIMIT,
+    // fastify sets requestTimeout on the server itself (0, no limit, unless given).
+    requestTimeout: SERVER_TIMEOUTS.requestTimeout,
+    http: SERVER_TIMEOUTS,
     rewriteUrl: (req) => stripVersion(req.url ?? '/'),
   });
 

@@ -4,6 +4,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { formatLimit } from '../common/json-body.js';
 import { InvalidArgumentError } from '../types/index.js';
 import type { ConfigSpec, Driver, SecretSpec } from '../types/index.js';
 import { schemaChecker } from './schema-check.js';
@@ -16,16 +17,19 @@ export interface DataKind {
   kind: DataKindName;
   /** Swarm's payload limits: data must be shorter than this many bytes. */
   maxBytes: number;
+  /**
+   * The largest create or update body: the payload's base64 (4/3 of it, 5% more with line
+   * breaks) and some 60 KiB or more for the name, labels and templating.
+   */
+  bodyLimit: number;
 }
 
-export const SECRET_KIND: DataKind = { kind: 'secret', maxBytes: 500 * 1024 };
-export const CONFIG_KIND: DataKind = { kind: 'config', maxBytes: 1000 * 1024 };
+export const SECRET_KIND: DataKind = { kind: 'secret', maxBytes: 500 * 1024, bodyLimit: 768 * 1024 };
+export const CONFIG_KIND: DataKind = { kind: 'config', maxBytes: 1000 * 1024, bodyLimit: 1536 * 1024 };
 
 /** Swarm's rule for secret and config names (controlapi isValidConfigOrSecretName). */
 const NAME_RE = /^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/;
 const MAX_NAME = 64;
-/** Go's encoding/json reads []byte as standard base64 with padding; it skips line breaks. */
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** The only template driver Swarm has, and the one Berth's agents render. */
 export const TEMPLATE_DRIVER = 'golang';
 
@@ -91,16 +95,40 @@ function checkCommon(k: DataKind, spec: SecretSpec | ConfigSpec): void {
  */
 function checkData(k: DataKind, data: string | undefined): string {
   const text = (data ?? '').replace(/[\r\n]/g, '');
-  if (!BASE64_RE.test(text)) {
+  if (!isBase64(text)) {
     throw new InvalidArgumentError(
       `invalid ${k.kind === 'secret' ? 'SecretSpec' : 'ConfigSpec'}: Data must be base64-encoded (standard alphabet, with padding), as the docker CLI sends it`,
     );
   }
   const bytes = (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
-  if (bytes < 1 || bytes >= k.maxBytes) {
-    throw new InvalidArgumentError(`${k.kind} data must be larger than 0 and less than ${k.maxBytes} bytes`);
-  }
+  if (bytes < 1 || bytes >= k.maxBytes) throw dataSizeError(k);
   return text;
+}
+
+/** Swarm's words for data of the wrong size (controlapi validateSecretSpec, validateConfigSpec). */
+function dataSizeError(k: DataKind): InvalidArgumentError {
+  return new InvalidArgumentError(`${k.kind} data must be larger than 0 and less than ${k.maxBytes} bytes`);
+}
+
+/** A body over the kind's limit can only be data too large for Swarm: its error, and the limit. */
+export function dataBodyTooLarge(k: DataKind): InvalidArgumentError {
+  return new InvalidArgumentError(`${dataSizeError(k).message}: the request body is over ${formatLimit(k.bodyLimit)}, the most a ${k.kind} create or update takes`);
+}
+
+/**
+ * isBase64: standard base64 with padding, as Go's encoding/json reads []byte (line breaks already
+ * removed). A loop, not a regular expression: a regex over a payload of megabytes overflows the
+ * stack with its backtracking.
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < text.length - pad; i++) {
+    const c = text.charCodeAt(i);
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** Compares payloads in constant time (for equal lengths), as Swarm does for secrets. */

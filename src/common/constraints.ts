@@ -21,9 +21,9 @@ const quote = (text: string): string => JSON.stringify(text.length > 200 ? text.
 
 /** parseConstraint parses one expression; throws InvalidArgumentError naming the problem. */
 export function parseConstraint(expr: string): Constraint {
-  const m = /^(.*?)(==|!=)(.*)$/.exec(expr);
-  const key = m?.[1]?.trim() ?? '';
-  const value = m?.[3]?.trim() ?? '';
+  const m = splitOperator(expr);
+  const key = m?.key.trim() ?? '';
+  const value = m?.value.trim() ?? '';
   if (!m || !key || !value || !KEY_RE.test(key) || /[=!]=/.test(value)) {
     throw new InvalidArgumentError(
       `invalid constraint ${quote(expr)}: use <key>==<value> or <key>!=<value>, e.g. node.labels.zone==eu-1`,
@@ -41,7 +41,21 @@ export function parseConstraint(expr: string): Constraint {
   }
   // Label names keep their case; fixed keys are normalised.
   const normKey = isLabel ? lower.slice(0, lower.indexOf('.labels.') + 8) + key.slice(lower.indexOf('.labels.') + 8) : lower;
-  return { key: normKey, op: m[2] as Constraint['op'], value };
+  return { key: normKey, op: m.op, value };
+}
+
+/**
+ * splitOperator splits at the first == or != an expression that has no line break (which the
+ * syntax does not allow). Searched for, not matched by a regular expression: a lazy group would
+ * backtrack quadratically over a long constraint, seconds for a hundred KiB of "==".
+ */
+function splitOperator(expr: string): Constraint | undefined {
+  if (/[\n\r\u2028\u2029]/.test(expr)) return undefined;
+  const eq = expr.indexOf('==');
+  const ne = expr.indexOf('!=');
+  const at = eq < 0 ? ne : ne < 0 ? eq : Math.min(eq, ne);
+  if (at < 0) return undefined;
+  return { key: expr.slice(0, at), op: expr.slice(at, at + 2) as Constraint['op'], value: expr.slice(at + 2) };
 }
 
 export function parseConstraints(exprs: readonly string[] | undefined): Constraint[] {

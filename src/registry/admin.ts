@@ -7,12 +7,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import { HTTP_STATUS } from '../common/http-status.js';
+import { decodeJsonBody, drainRefusedBody, formatLimit } from '../common/json-body.js';
 import { BerthError, type ProjectRole } from '../types/index.js';
 import type { RegistryEvents } from './events.js';
 import type { ManifestStore } from './manifest-store.js';
 import type { StorageDriver } from './storage-driver.js';
 
 export const ADMIN_PREFIX = '/berth/v1/registry';
+
+/** Admin bodies are small settings objects (a user, a policy, a webhook); 1 MiB is far beyond any. */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
 
 /** Who made a request, once authenticated. */
 export interface Principal {
@@ -45,22 +49,26 @@ export interface AdminContext {
 /** One feature's admin routes, registered under ADMIN_PREFIX. */
 export type AdminRoutes = (app: FastifyInstance, ctx: AdminContext) => void;
 
-/** registerAdmin mounts every feature's routes in one scope with JSON bodies and Berth's error shape. */
+/**
+ * registerAdmin mounts every feature's routes in one scope with JSON bodies (depth-limited, large
+ * ones parsed in their turn: see json-body.ts) and Berth's error shape.
+ */
 export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: AdminRoutes[]): void {
   void app.register(
     async (scope) => {
-      scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => {
-        if (body === '') return done(null, undefined);
-        try {
-          done(null, JSON.parse(body as string));
-        } catch {
-          done(Object.assign(new Error('the request body is not valid JSON'), { statusCode: 400 }), undefined);
-        }
-      });
+      scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, (_request, body, done) =>
+        decodeJsonBody(body as string, done),
+      );
       scope.setErrorHandler((err, request, reply) => {
         if (err instanceof BerthError) {
           if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
           return reply.code(HTTP_STATUS[err.code]).send({ message: err.message });
+        }
+        if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+          // Answered before the body was read: keep reading it, so that the client gets to read this.
+          reply.removeHeader('connection');
+          drainRefusedBody(request.raw);
+          return reply.code(413).send({ message: `request body is too large: the admin API takes at most ${formatLimit(ADMIN_BODY_LIMIT)}` });
         }
         const status = (err as { statusCode?: number }).statusCode;
         if (typeof status === 'number' && status >= 400 && status < 500) return reply.code(status).send({ message: (err as Error).message });

@@ -18,6 +18,7 @@ import {
   SECRET_KIND,
   checkConfig,
   checkSecret,
+  dataBodyTooLarge,
   labelsOnlyUpdate,
   validateConfigSpec,
   validateSecretSpec,
@@ -66,13 +67,15 @@ export function configRoutes(app: FastifyInstance, store: Store): void {
 function dataObjectRoutes<T extends Secret | Config>(app: FastifyInstance, store: Store, r: Routes<T>): void {
   const { kind } = r.k;
   const base = `/${kind}s`;
+  // Bodies carry the payload: the kind's own limit, and Swarm's words past it.
+  const withData = { bodyLimit: r.k.bodyLimit, config: { bodyTooLarge: () => dataBodyTooLarge(r.k) } };
 
   app.get<{ Querystring: { filters?: string } }>(base, (request) => {
     const f = parseFilters(request.query.filters, r.filters);
     return store.view((tx) => r.read(tx).list().filter((o) => matches(f, o)).map(r.present));
   });
 
-  app.post(`${base}/create`, (request, reply) => {
+  app.post(`${base}/create`, withData, (request, reply) => {
     const spec = r.validate(request.body);
     const created = store.update((tx) => r.write(tx).create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec } as T));
     return reply.code(201).send({ ID: created.ID });
@@ -80,7 +83,7 @@ function dataObjectRoutes<T extends Secret | Config>(app: FastifyInstance, store
 
   app.get<ById>(`${base}/:id`, (request) => store.view((tx) => r.present(r.find(tx, request.params.id))));
 
-  app.post<ById>(`${base}/:id/update`, (request, reply) => {
+  app.post<ById>(`${base}/:id/update`, withData, (request, reply) => {
     const version = versionParam(request.query.version, kind);
     const requested = r.shape(request.body);
     store.update((tx) => {
