@@ -2,6 +2,7 @@
 // fields (everything named Berth*), plus what Swarm derives on read.
 
 import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../types/index.js';
+import { tlsInfo } from '../common/pki.js';
 import type { ServiceStatus } from './service-status.js';
 import { serviceWarnings } from './service-warnings.js';
 import { hidePullAuth } from './service-pull-auth.js';
@@ -14,9 +15,13 @@ function withoutBerth<T extends object>(obj: T): Public<T> {
   return out as Public<T>;
 }
 
-/** Berth has one manager, so a node in the manager role is the reachable leader. */
-export function apiNode(n: Node): Public<Node> {
+/**
+ * A node as the API shows it: its TLSInfo is the cluster root it was certified by (Swarm shows
+ * the same). Berth has one manager, so a node in the manager role is the reachable leader.
+ */
+export function apiNode(n: Node, rootPem?: string): Public<Node> {
   const node = withoutBerth(n);
+  if (rootPem) node.Description = { ...node.Description, TLSInfo: tlsInfo(rootPem) };
   if (n.Spec.Role !== 'manager') return node;
   return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
 }
@@ -88,8 +93,9 @@ export function apiConfig(c: Config): Public<Config> {
 }
 
 /**
- * The cluster as /info shows it (Engine ClusterInfo): no join tokens. Berth has no TLS, overlay
- * data path or address pools yet; those fields carry Swarm's defaults so the CLI prints them.
+ * The cluster as /info shows it (Engine ClusterInfo): no join tokens; TLSInfo is the root CA's
+ * (`docker swarm ca` prints its TrustRoot). Berth has no overlay data path or address pools yet;
+ * those fields carry Swarm's defaults so the CLI prints them.
  */
 export function apiClusterInfo(c: Cluster): Record<string, unknown> {
   return {
@@ -98,7 +104,7 @@ export function apiClusterInfo(c: Cluster): Record<string, unknown> {
     CreatedAt: c.CreatedAt,
     UpdatedAt: c.UpdatedAt,
     Spec: c.Spec,
-    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    TLSInfo: c.BerthCA ? tlsInfo(c.BerthCA.RootCert) : { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
     RootRotationInProgress: false,
     DataPathPort: 4789,
     DefaultAddrPool: ['10.0.0.0/8'],

@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   logs?: LogSource;
   /** TLS for the TCP listener (the manager asks for and verifies client certificates). */
   https?: HttpsServerOptions;
+  /** Shortest node certificate expiry `docker swarm update --cert-expiry` may set (ns; default Swarm's 1h). */
+  minCertExpiryNs?: number;
   /** authenticate runs before every request and throws a domain error to refuse it. */
   authenticate?: (request: FastifyRequest) => void;
 }
@@ -78,7 +80,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   systemRoutes(app, opts);
   nodeRoutes(app, opts.store);
   serviceRoutes(app, opts.store);
-  swarmRoutes(app, opts.store);
+  swarmRoutes(app, opts.store, opts.minCertExpiryNs);
   taskRoutes(app, opts.store);
   secretRoutes(app, opts.store);
   configRoutes(app, opts.store);

@@ -31,15 +31,18 @@ const MAX_TASK_HISTORY = 1000;
  * would wait hours to be replaced.
  */
 const MIN_HEARTBEAT_NS = 1e9;
+/** Swarm's ca.MinNodeCertExpiration. */
+export const MIN_CERT_EXPIRY_NS = 3600e9;
 const MAX_HEARTBEAT_NS = 3600e9;
 
 /**
  * mergeSwarmSpec gives the cluster spec after an update. As the Engine merges one (moby
  * convert.MergeSwarmSpecToGRPC), an absent field, an empty Name and a zero HeartbeatPeriod or
- * NodeCertExpiry keep the current value. Raft and NodeCertExpiry are kept as given and shown
- * back: Berth has no Raft log and no certificates yet, so they have nothing to act on.
+ * NodeCertExpiry keep the current value. Raft is kept as given and shown back: Berth has no Raft
+ * log. NodeCertExpiry is what the CA signs node certificates for, at least an hour as in Swarm
+ * (`minCertExpiryNs` lowers that floor for tests: BERTH_MIN_CERT_EXPIRY).
  */
-export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody): ClusterSpec {
+export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody, minCertExpiryNs = MIN_CERT_EXPIRY_NS): ClusterSpec {
   refuseUnsupported(current, given);
   if (given.Name && given.Name !== current.Name) {
     throw new InvalidArgumentError(`invalid SwarmSpec: the swarm is named "${current.Name}" and can't be renamed to "${given.Name}"`);
@@ -54,6 +57,9 @@ export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody): Clus
     throw new InvalidArgumentError(`invalid SwarmSpec: Dispatcher.HeartbeatPeriod must be between 1s and 1h (got ${formatNs(heartbeat)})`);
   }
   const certExpiry = given.CAConfig?.NodeCertExpiry || undefined;
+  if (certExpiry !== undefined && certExpiry < minCertExpiryNs) {
+    throw new InvalidArgumentError(`minimum certificate expiry time is: ${goDuration(minCertExpiryNs)}`);
+  }
   return {
     ...current,
     ...(given.Labels && { Labels: given.Labels }),
@@ -71,11 +77,11 @@ function refuseUnsupported(current: ClusterSpec, given: SwarmSpecBody): void {
     );
   }
   const ca = given.CAConfig ?? {};
-  const noCa = 'Berth has no certificate authority until TLS support lands';
-  if (ca.ExternalCAs?.length) throw new NotImplementedError(`external CAs are not supported yet: ${noCa}`);
-  if (ca.SigningCACert || ca.SigningCAKey) throw new NotImplementedError(`a signing CA certificate or key can't be set yet: ${noCa}`);
+  const ownCa = "Berth's cluster CA signs with its own root";
+  if (ca.ExternalCAs?.length) throw new NotImplementedError(`external CAs are not supported yet: ${ownCa}`);
+  if (ca.SigningCACert || ca.SigningCAKey) throw new NotImplementedError(`a signing CA certificate or key can't be set yet: ${ownCa}`);
   if (ca.ForceRotate !== undefined && ca.ForceRotate !== (current.CAConfig?.ForceRotate ?? 0)) {
-    throw new NotImplementedError(`CA rotation is not supported yet: ${noCa}`);
+    throw new NotImplementedError('CA rotation is not supported yet: the root CA is the one the first manager created');
   }
   if (given.TaskDefaults?.LogDriver?.Name) {
     throw new NotImplementedError('a cluster-wide default log driver is not supported yet: set the log driver on each service (--log-driver)');
@@ -90,4 +96,13 @@ function formatNs(ns: number): string {
   if (ns % 1e6 === 0) return `${ns / 1e6}ms`;
   if (ns % 1e3 === 0) return `${ns / 1e3}µs`;
   return `${ns}ns`;
+}
+
+/** goDuration writes a duration as Go's time.Duration.String does (1h0m0s, 10s), for Swarm's messages. */
+function goDuration(ns: number): string {
+  const total = Math.round(ns / 1e9);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
 }

@@ -66,7 +66,9 @@ export async function issue(root: RootCA, publicKey: x509.PublicKey, opts: Issue
     serialNumber: randomSerial(),
     subject: [{ CN: [commonName] }, { OU: [role] }, { O: [cluster] }],
     issuer: rootCert.subjectName,
-    notBefore: new Date(now - BACKDATE_MS),
+    // Backdated for clock skew, but never by more than a quarter of the validity: renewal at
+    // 50-80% of the life must fall after the issue time, or short-lived certificates would renew in a loop.
+    notBefore: new Date(now - Math.min(BACKDATE_MS, opts.validityMs / 4)),
     notAfter: new Date(now + opts.validityMs),
     signingAlgorithm: SIGNING_ALGORITHM,
     publicKey,

@@ -108,3 +108,13 @@ export function renewalDelayMs(certPem: string, nowMs = Date.now(), random = Mat
   const life = Date.parse(c.validTo) - from;
   return Math.max(0, from + life * (0.5 + 0.3 * random()) - nowMs);
 }
+
+/** The Engine API's TLSInfo of a root CA: its PEM, and its raw subject and public key (base64, as Go encodes bytes). */
+export function tlsInfo(rootPem: string): { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string } {
+  const cert = new x509.X509Certificate(rootPem);
+  return {
+    TrustRoot: rootPem,
+    CertIssuerSubject: Buffer.from(cert.subjectName.toArrayBuffer()).toString('base64'),
+    CertIssuerPublicKey: Buffer.from(cert.publicKey.rawData).toString('base64'),
+  };
+}

@@ -15,6 +15,7 @@ import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReape
 import { Scheduler } from '../scheduler/index.js';
 import { closeGracefully } from '../common/http-close.js';
 import { hostPort } from '../common/listen.js';
+import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store } from '../store/index.js';
 import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, loadOrCreateRoot } from '../ca/index.js';
@@ -48,6 +49,15 @@ export interface ManagerOptions {
   version: string;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
   taskHistory?: number;
+}
+
+/**
+ * BERTH_MIN_CERT_EXPIRY (a duration such as 20s) lowers the 1h floor of node certificate expiry,
+ * so tests can watch renewals happen; documented as for tests only.
+ */
+function minCertExpiryNs(): number | undefined {
+  const text = process.env.BERTH_MIN_CERT_EXPIRY;
+  return text ? parseDuration(text) * 1e6 : undefined;
 }
 
 export class Manager {
@@ -96,6 +106,7 @@ export class Manager {
       log: opts.log,
       info,
       logs: dispatcher.logs,
+      minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: root.certPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
     });

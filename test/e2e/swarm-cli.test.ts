@@ -5,6 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,20 @@ test('docker swarm update --task-history-limit and --dispatcher-heartbeat change
   assert.equal(cluster().Spec.Orchestration.TaskHistoryRetentionLimit, 2);
   const session = await connect(workerCreds, { description: { Hostname: 'worker-1' } });
   assert.equal(session.heartbeatPeriodMs, 10_000, 'agents are told the new period when they connect');
+});
+
+test('docker swarm ca prints the root; nodes show it as their TLSInfo; --cert-expiry has Swarm\'s floor', async () => {
+  const root = h.root.certPem;
+  assert.equal((await ok('swarm', 'ca')).trim(), root.trim());
+  assert.equal((await ok('node', 'inspect', 'worker-1', '--format', '{{.Description.TLSInfo.TrustRoot}}')).trim(), root.trim());
+  assert.match(await ok('info', '--format', '{{json .Swarm.Cluster.TLSInfo}}'), /"CertIssuerSubject":"[A-Za-z0-9+/=]{20,}"/);
+  assert.match(await fails('swarm', 'update', '--cert-expiry', '30m'), /minimum certificate expiry time is: 1h0m0s/);
+  assert.equal((await ok('swarm', 'update', '--cert-expiry', '48h')).trim(), 'Swarm updated.');
+  assert.equal(cluster().Spec.CAConfig?.NodeCertExpiry, 48 * 3600e9);
+  const joined = await h.join('after-update');
+  const days = (Date.parse(new X509Certificate(joined.cert).validTo) - Date.now()) / 86_400_000;
+  assert.ok(days > 1.9 && days <= 2, `a node joining now gets a 48h certificate (${days} days)`);
+  store.update((tx) => tx.nodes.delete(joined.nodeId));
 });
 
 test('docker swarm update refuses what Berth cannot honour, and leaves the spec as it was', async () => {

@@ -86,7 +86,8 @@ function addTask(
 before(async () => {
   store = new Store();
   manager = addNode(store, { hostname: 'mgr-1', Spec: { Role: 'manager', Availability: 'active' }, Description: { Hostname: 'mgr-1', Engine: { EngineVersion: '5.4.2' } } });
-  worker = addNode(store, { hostname: 'worker-1' });
+  const certificate = { Serial: 'ab', NotBefore: now(), NotAfter: new Date(Date.now() + 89.6 * 86_400_000).toISOString(), State: 'issued' as const };
+  worker = addNode(store, { hostname: 'worker-1', Certificate: certificate });
   app = createApiServer({ store, info: { version: '0.0.0-test', hostname: 'mgr-1', nodeId: () => manager.ID } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   host = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -97,17 +98,17 @@ after(async () => {
   store.close();
 });
 
-test('node ls: a docker-like table, the local node starred, the leader marked', async () => {
+test('node ls: a docker-like table, the local node starred, the leader marked, certificates\' expiry', async () => {
   const out = await ok('node', 'ls');
   const lines = out.trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID {2,}HOSTNAME {2,}STATUS {2,}AVAILABILITY {2,}MANAGER STATUS {2,}ENGINE VERSION$/);
+  assert.match(lines[0]!, /^ID {2,}HOSTNAME {2,}STATUS {2,}AVAILABILITY {2,}MANAGER STATUS {2,}ENGINE VERSION {2,}CERTIFICATE$/);
   assert.equal(lines.length, 3);
   // Sorted by hostname; columns aligned: every row's HOSTNAME starts where the header's does.
   const col = lines[0]!.indexOf('HOSTNAME');
   assert.equal(lines[1]!.slice(0, col).trimEnd(), `${manager.ID} *`);
   assert.match(lines[1]!.slice(col), /^mgr-1 +Ready +Active +Leader +5\.4\.2$/);
   assert.equal(lines[2]!.slice(0, col).trimEnd(), worker.ID);
-  assert.match(lines[2]!.slice(col), /^worker-1 +Ready +Active$/);
+  assert.match(lines[2]!.slice(col), /^worker-1 +Ready +Active +expires in 90d$/);
   assert.equal(await ok('node', 'ls', '-q'), `${manager.ID}\n${worker.ID}\n`);
   assert.equal(await ok('node', 'ls', '-q', '--filter', 'name=worker'), `${worker.ID}\n`);
 });

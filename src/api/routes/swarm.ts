@@ -13,7 +13,7 @@ import { mergeSwarmSpec, validateSwarmSpec } from '../validate-swarm.js';
 
 const HOW_TO_JOIN = 'other machines join it with `berth swarm join --token TOKEN HOST:2377` (the line `docker swarm join-token worker` prints, with berth in place of docker)';
 
-export function swarmRoutes(app: FastifyInstance, store: Store): void {
+export function swarmRoutes(app: FastifyInstance, store: Store, minCertExpiryNs?: number): void {
   app.get('/swarm', () => apiSwarm(store.view(currentCluster)));
 
   app.post<{ Querystring: Record<string, string | undefined> }>('/swarm/update', (request, reply) => {
@@ -32,7 +32,7 @@ export function swarmRoutes(app: FastifyInstance, store: Store): void {
       tx.clusters.update({
         ...cluster,
         Version: { Index: version },
-        Spec: mergeSwarmSpec(cluster.Spec, given),
+        Spec: mergeSwarmSpec(cluster.Spec, given, minCertExpiryNs),
         JoinTokens: {
           Worker: rotateWorker ? joinToken(root!) : cluster.JoinTokens.Worker,
           Manager: rotateManager ? joinToken(root!) : cluster.JoinTokens.Manager,

@@ -57,8 +57,18 @@ async function listNodes(ctx: Context, opts: { quiet?: boolean; filter: string[]
     capitalize(n.Spec.Availability),
     managerStatus(n),
     n.Description.Engine?.EngineVersion ?? '',
+    certificate(n),
   ]);
-  ctx.out(formatTable(['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION'], rows));
+  ctx.out(formatTable(['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION', 'CERTIFICATE'], rows));
+}
+
+/** The node certificate's state and expiry, which Swarm keeps to itself. */
+function certificate(n: ApiNode, now = Date.now()): string {
+  const c = n.Certificate;
+  if (!c) return '';
+  const left = Date.parse(c.NotAfter) - now;
+  const when = left <= 0 ? 'expired' : left < 2 * 86_400_000 ? `expires in ${Math.max(1, Math.round(left / 3_600_000))}h` : `expires in ${Math.round(left / 86_400_000)}d`;
+  return c.State === 'rotate' ? `${when}, moving to the new root CA` : when;
 }
 
 function managerStatus(n: ApiNode): string {
