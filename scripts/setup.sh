@@ -17,8 +17,9 @@ need=()
 # They run their own instances, so the package's service (on :5000, Berth's registry port) is
 # switched off.
 # iproute2 and nftables (Debian "important", absent from minimal images) make the test hosts'
-# namespaces, bridge and rules (test/helpers/hosts, docs/testing.md).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables; do
+# namespaces, bridge and rules (test/helpers/hosts, docs/testing.md); tcpdump captures what
+# crosses between them (the secret-on-the-wire test).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

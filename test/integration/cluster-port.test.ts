@@ -12,12 +12,15 @@ import { Manager } from '../../src/manager/index.js';
 import { silentLogger } from '../../src/common/log.js';
 import { CA_PATH, JOIN_PATH, RENEW_PATH } from '../../src/types/index.js';
 import { tempDir } from '../helpers/berth.js';
+import { createRootCA } from '../../src/ca/index.js';
+import { joinToken } from '../../src/common/tokens.js';
+import { join as joinCluster } from '../../src/agent/manager-client.js';
 
 let manager: Manager;
 let port: number;
 
 before(async () => {
-  manager = await Manager.start({ dataDir: join(tempDir('cluster-port'), 'manager'), listen: '127.0.0.1:0', clusterListen: '127.0.0.1:0', log: silentLogger(), version: 'test' });
+  manager = await Manager.start({ dataDir: join(tempDir('cluster-port'), 'manager'), listen: '127.0.0.1:0', insecureApi: true, clusterListen: '127.0.0.1:0', log: silentLogger(), version: 'test' });
   port = Number(manager.clusterAddr.split(':')[1]);
 });
 
@@ -36,6 +39,7 @@ function post(path: string, body: string): Promise<{ status: number; body: strin
 }
 
 const nodes = () => manager.store.view((tx) => tx.nodes.count());
+// The pinning test joins one node at the end; the counts above run before it.
 
 test('garbage, plain HTTP and TLS without HTTP are dropped; the port keeps serving', async () => {
   for (const bytes of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.alloc(64 * 1024, 0x16), Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff])]) {
@@ -93,4 +97,16 @@ test('1,000 concurrent joins with bad tokens are each refused; the API answers m
   for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
   assert.deepEqual([...statuses], [[401, 1000]], 'every attempt refused, none dropped');
   assert.equal(nodes(), 0, 'nothing half-registered');
+});
+
+test('a joining agent pins the root by its token: a manager of another CA is refused before the token is sent', async () => {
+  const other = await createRootCA();
+  const tokenForOther = joinToken(other.certPem);
+  await assert.rejects(joinCluster(manager.clusterAddr, tokenForOther, 'pinned'), /presented a root CA \(digest \w{50}\) that does not match the join token's \(\w{50}\)/);
+  await assert.rejects(joinCluster(manager.clusterAddr, 'SWMTKN-1-bad', 'pinned'), /invalid join token: it is not in the form/);
+  const rotated = manager.workerToken;
+  manager.store.update((tx) => tx.clusters.update({ ...tx.cluster()!, JoinTokens: { ...tx.cluster()!.JoinTokens, Worker: joinToken(tx.cluster()!.BerthCA!.RootCert) } }));
+  await assert.rejects(joinCluster(manager.clusterAddr, rotated, 'late'), /refused: invalid join token: it is not the current worker token \(was it rotated\?\)/);
+  const joined = await joinCluster(manager.clusterAddr, manager.workerToken, 'on-time');
+  assert.equal(manager.store.view((tx) => tx.nodes.get(joined.nodeId)?.Description.Hostname), 'on-time');
 });
