@@ -50,6 +50,8 @@ export type AgentEnd = { stopped: true } | { stopped: false; reason: string };
 export class Agent {
   #identity: Identity | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
+  #renewing = false;
+  #signal: AbortSignal | undefined;
   #removed: string | undefined;
   #worker: Worker | undefined;
   #logs: TaskLogs | undefined;
@@ -100,6 +102,7 @@ export class Agent {
   /** run joins if needed and keeps a session open until signal aborts or the node is removed; it resolves after the worker has stopped. */
   async run(signal: AbortSignal): Promise<AgentEnd> {
     await this.ensureJoined();
+    this.#signal = signal;
     this.#scheduleRenewal(signal);
     let backoff = 250;
     while (!signal.aborted && !this.#removed) {
@@ -122,12 +125,20 @@ export class Agent {
   }
 
   /** Renewal at 50–80% of the certificate's life; the session goes on, the next one uses the new certificate. */
-  #scheduleRenewal(signal: AbortSignal, retryMs?: number): void {
+  #scheduleRenewal(signal: AbortSignal, delayMs?: number): void {
     const id = this.#identity;
     if (!id || signal.aborted) return;
-    const delay = retryMs ?? renewalDelayMs(id.cert);
-    this.#renewTimer = setTimeout(() => {
-      renew(this.#identity!).then(
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = setTimeout(() => this.#renew(signal), Math.min(delayMs ?? renewalDelayMs(id.cert), 2 ** 31 - 1));
+  }
+
+  /** #renew renews now (also when the manager asks, during a root rotation); a failure is retried soon. */
+  #renew(signal: AbortSignal): void {
+    if (this.#renewing || signal.aborted) return;
+    clearTimeout(this.#renewTimer);
+    this.#renewing = true;
+    renew(this.#identity!)
+      .then(
         (next) => {
           saveIdentity(this.opts.stateDir, next);
           this.#identity = next;
@@ -138,8 +149,8 @@ export class Agent {
           this.opts.log.warn({ err: (err as Error).message }, 'renewing the node certificate failed; retrying');
           this.#scheduleRenewal(signal, Math.min(60_000, Math.max(1000, renewalDelayMs(this.#identity!.cert) / 10)));
         },
-      );
-    }, Math.min(delay, 2 ** 31 - 1));
+      )
+      .finally(() => (this.#renewing = false));
   }
 
   /** One connection; resolves when it closes, saying whether it ever got through. */
@@ -198,6 +209,8 @@ export class Agent {
           if (msg.full) this.#worker?.assign(msg.tasks, objects);
           else this.#worker?.update(msg.tasks, removed, objects);
           this.#logs?.assigned(msg.full, msg.tasks, removed);
+        } else if (msg?.type === 'renew') {
+          this.#renew(this.#signal!);
         } else if (msg?.type === 'logs-subscribe' || msg?.type === 'logs-ack' || msg?.type === 'logs-cancel') {
           this.#logs?.handle(msg);
         } else if (msg?.type === 'error') {

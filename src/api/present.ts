@@ -16,12 +16,12 @@ function withoutBerth<T extends object>(obj: T): Public<T> {
 }
 
 /**
- * A node as the API shows it: its TLSInfo is the cluster root it was certified by (Swarm shows
- * the same). Berth has one manager, so a node in the manager role is the reachable leader.
+ * A node as the API shows it; its TLSInfo is what the CA gave it last (the roots it trusts and
+ * who signed its certificate). Berth has one manager, so a node in the manager role is the
+ * reachable leader.
  */
-export function apiNode(n: Node, rootPem?: string): Public<Node> {
+export function apiNode(n: Node): Public<Node> {
   const node = withoutBerth(n);
-  if (rootPem) node.Description = { ...node.Description, TLSInfo: tlsInfo(rootPem) };
   if (n.Spec.Role !== 'manager') return node;
   return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
 }
@@ -104,8 +104,12 @@ export function apiClusterInfo(c: Cluster): Record<string, unknown> {
     CreatedAt: c.CreatedAt,
     UpdatedAt: c.UpdatedAt,
     Spec: c.Spec,
-    TLSInfo: c.BerthCA ? tlsInfo(c.BerthCA.RootCert) : { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
-    RootRotationInProgress: false,
+    // During a rotation Swarm shows the root nodes are moving to; `docker swarm ca --rotate` follows it.
+    TLSInfo: c.BerthCA ? tlsInfo(c.BerthCA.Rotation?.NewRootCert ?? c.BerthCA.RootCert) : { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    // Requested (ForceRotate raised, the new root not made yet) counts as in progress, so a client
+    // that follows the rotation does not see it as done before it began.
+    RootRotationInProgress:
+      c.BerthCA?.Rotation?.Phase === 'certs' || (!c.BerthCA?.Rotation && Number(c.Spec.CAConfig?.ForceRotate ?? 0) !== (c.BerthCA?.ForceRotate ?? 0)),
     DataPathPort: 4789,
     DefaultAddrPool: ['10.0.0.0/8'],
     SubnetSize: 24,

@@ -29,7 +29,8 @@ test('GET /swarm is the Engine Swarm object: ClusterInfo plus the join tokens; /
   assert.equal(res.body.Spec.Dispatcher.HeartbeatPeriod, 2e9);
   assert.deepEqual(res.body.JoinTokens, stored.JoinTokens);
   assert.match(res.body.JoinTokens.Worker, /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
-  assert.deepEqual(res.body.TLSInfo, { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' });
+  assert.equal(res.body.TLSInfo.TrustRoot, TEST_ROOT_CERT, 'the root CA, as `docker swarm ca` prints it');
+  assert.equal(Buffer.from(res.body.TLSInfo.CertIssuerSubject, 'base64').includes('swarm-ca'), true);
   assert.equal(res.body.RootRotationInProgress, false);
   assert.equal(res.body.DataPathPort, 4789);
   assert.deepEqual(res.body.DefaultAddrPool, ['10.0.0.0/8']);
@@ -143,7 +144,6 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
     [before.Spec, '&rotateManagerUnlockKey=true', /no manager unlock key to rotate/],
     [{ CAConfig: { ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca.example' }] } }, '', /^external CAs are not supported yet/],
     [{ CAConfig: { SigningCACert: 'PEM' } }, '', /signing CA certificate or key can't be set yet/],
-    [{ CAConfig: { ForceRotate: 1 } }, '', /^CA rotation is not supported yet/],
     [{ TaskDefaults: { LogDriver: { Name: 'journald' } } }, '', /default log driver is not supported yet: set the log driver on each service/],
   ];
   for (const [body, flags, message] of cases) {
@@ -155,6 +155,9 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
   const defaults = { EncryptionConfig: { AutoLockManagers: false }, CAConfig: { ForceRotate: 0, ExternalCAs: [] }, TaskDefaults: {} };
   assert.equal((await update(api, before.Version.Index, defaults)).status, 200);
   assert.deepEqual(api.cluster().Spec, before.Spec);
+  const negative = await update(api, api.cluster().Version.Index, { CAConfig: { ForceRotate: -1 } });
+  assert.equal(negative.status, 400);
+  assert.match(negative.body.message, /CAConfig\.ForceRotate must be at least 0/);
   await api.close();
 });
 

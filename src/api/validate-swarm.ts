@@ -57,6 +57,9 @@ export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody, minCe
     throw new InvalidArgumentError(`invalid SwarmSpec: Dispatcher.HeartbeatPeriod must be between 1s and 1h (got ${formatNs(heartbeat)})`);
   }
   const certExpiry = given.CAConfig?.NodeCertExpiry || undefined;
+  // `docker swarm ca --rotate` raises ForceRotate (the schema keeps it a whole number, 0 or
+  // more); the CA's rotation loop acts on the change.
+  const forceRotate = given.CAConfig?.ForceRotate;
   if (certExpiry !== undefined && certExpiry < minCertExpiryNs) {
     throw new InvalidArgumentError(`minimum certificate expiry time is: ${goDuration(minCertExpiryNs)}`);
   }
@@ -66,7 +69,7 @@ export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody, minCe
     Orchestration: { ...current.Orchestration, TaskHistoryRetentionLimit: history ?? current.Orchestration.TaskHistoryRetentionLimit },
     Dispatcher: { ...current.Dispatcher, HeartbeatPeriod: heartbeat ?? current.Dispatcher.HeartbeatPeriod },
     ...(given.Raft && { Raft: { ...current.Raft, ...given.Raft } }),
-    ...(certExpiry && { CAConfig: { ...current.CAConfig, NodeCertExpiry: certExpiry } }),
+    CAConfig: { ...current.CAConfig, ...(certExpiry && { NodeCertExpiry: certExpiry }), ...(forceRotate !== undefined && forceRotate !== (current.CAConfig?.ForceRotate ?? 0) && { ForceRotate: forceRotate }) },
   };
 }
 
@@ -80,9 +83,6 @@ function refuseUnsupported(current: ClusterSpec, given: SwarmSpecBody): void {
   const ownCa = "Berth's cluster CA signs with its own root";
   if (ca.ExternalCAs?.length) throw new NotImplementedError(`external CAs are not supported yet: ${ownCa}`);
   if (ca.SigningCACert || ca.SigningCAKey) throw new NotImplementedError(`a signing CA certificate or key can't be set yet: ${ownCa}`);
-  if (ca.ForceRotate !== undefined && ca.ForceRotate !== (current.CAConfig?.ForceRotate ?? 0)) {
-    throw new NotImplementedError('CA rotation is not supported yet: the root CA is the one the first manager created');
-  }
   if (given.TaskDefaults?.LogDriver?.Name) {
     throw new NotImplementedError('a cluster-wide default log driver is not supported yet: set the log driver on each service (--log-driver)');
   }

@@ -5,7 +5,7 @@
 
 import { newId } from '../common/ids.js';
 import type { Logger } from '../common/log.js';
-import { certFacts, OU_MANAGER, OU_WORKER, rootDigest, type CertIdentity } from '../common/pki.js';
+import { certFacts, OU_MANAGER, OU_WORKER, rootDigest, tlsInfo, type CertIdentity } from '../common/pki.js';
 import { parseJoinToken } from '../common/tokens.js';
 import { sameToken } from './token-compare.js';
 import type { Store } from '../store/index.js';
@@ -13,11 +13,13 @@ import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluste
 import { isObj } from './body.js';
 import { checkRequest, issue } from './issue.js';
 import type { RootCA } from './root.js';
+import type { Trust } from './trust.js';
 
 export const DEFAULT_NODE_CERT_EXPIRY_MS = 90 * 24 * 3600_000;
 
 export interface AuthorityOptions {
-  root: RootCA;
+  /** What the CA signs with and hands out; changes during a root rotation (setTrust). */
+  trust: Trust;
   /** Token the in-process agent of `berth up` joins with; its node becomes the manager's node. */
   localToken?: string;
   /** Address shown as the manager node's ManagerStatus.Addr. */
@@ -37,17 +39,36 @@ const MAX_TOKEN = 256;
 const roleUnit = (role: NodeRole | undefined): string => (role === 'manager' ? OU_MANAGER : OU_WORKER);
 
 export class CertificateAuthority {
+  #trust: Trust;
+
   constructor(
     private readonly store: Store,
     private readonly opts: AuthorityOptions,
-  ) {}
-
-  get rootPem(): string {
-    return this.opts.root.certPem;
+  ) {
+    this.#trust = opts.trust;
   }
 
+  get trust(): Trust {
+    return this.#trust;
+  }
+
+  setTrust(trust: Trust): void {
+    this.#trust = trust;
+  }
+
+  /** The roots a node is to trust now (PEM bundle): what joining and renewing nodes receive. */
+  get rootPem(): string {
+    return this.#trust.bundle;
+  }
+
+  /** What signs new certificates: the current root, or the new one during a rotation. */
   get root(): RootCA {
-    return this.opts.root;
+    return this.#trust.signer;
+  }
+
+  /** The node's TLSInfo as Swarm shows it: the roots it was given and who signed its certificate. */
+  #tlsInfo(): NonNullable<Node['Description']['TLSInfo']> {
+    return { ...tlsInfo(this.#trust.signer.certPem), TrustRoot: this.#trust.bundle };
   }
 
   /** join admits a new node: the token decides its role, the CSR its key. */
@@ -60,7 +81,8 @@ export class CertificateAuthority {
     const role = local ? 'manager' : this.#tokenRole(token);
     const request = await checkRequest(b.csr);
     const nodeId = newId();
-    const certificate = await issue(this.opts.root, request.publicKey, {
+    const tls = this.#tlsInfo();
+    const certificate = await issue(this.root, request.publicKey, {
       subject: { commonName: nodeId, role: roleUnit(role), cluster: this.#cluster().ID },
       validityMs: this.#validityMs(),
       names: [roleUnit(role), nodeId],
@@ -76,7 +98,7 @@ export class CertificateAuthority {
         CreatedAt: '',
         UpdatedAt: '',
         Spec: { Role: role, Availability: 'active', Labels: {} },
-        Description: { Hostname: hostname },
+        Description: { Hostname: hostname, TLSInfo: tls },
         Status: { State: 'unknown', Message: 'joined; waiting for its agent to connect', Addr: remoteAddr },
         Certificate: { Serial: facts.serial, NotBefore: facts.notBefore, NotAfter: facts.notAfter, State: 'issued' },
         BerthKeyDigest: request.keyDigest,
@@ -91,7 +113,8 @@ export class CertificateAuthority {
   async renew(peer: CertIdentity, body: unknown): Promise<Issued> {
     const node = this.#certifiedNode(peer);
     const request = await checkRequest(isObj(body) ? body.csr : undefined);
-    const certificate = await issue(this.opts.root, request.publicKey, {
+    const tls = this.#tlsInfo();
+    const certificate = await issue(this.root, request.publicKey, {
       subject: { commonName: node.ID, role: roleUnit(node.Spec.Role), cluster: peer.cluster },
       validityMs: this.#validityMs(),
       names: [roleUnit(node.Spec.Role), node.ID],
@@ -102,6 +125,7 @@ export class CertificateAuthority {
       if (!current) throw removed(node.ID);
       tx.nodes.update({
         ...current,
+        Description: { ...current.Description, TLSInfo: tls },
         Certificate: { Serial: facts.serial, NotBefore: facts.notBefore, NotAfter: facts.notAfter, State: 'issued' },
         BerthKeyDigest: request.keyDigest,
       });
@@ -123,7 +147,7 @@ export class CertificateAuthority {
     const cluster = this.#cluster();
     const parsed = parseJoinToken(token);
     if (!parsed) throw new UnauthorizedError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` prints the current one');
-    if (parsed.digest !== rootDigest(this.rootPem)) {
+    if (parsed.digest !== rootDigest(this.#trust.current)) {
       throw new UnauthorizedError(
         "invalid join token: its CA digest does not match this cluster's root CA (a token of another cluster, or from before a CA rotation); `docker swarm join-token worker` prints the current one",
       );

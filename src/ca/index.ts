@@ -6,3 +6,5 @@ export { checkRequest, issue, issueWithKey, type Subject } from './issue.js';
 export { createRootCA, loadOrCreateRoot, writeAtomic, type RootCA } from './root.js';
 export { ClientCertificates, CLIENT_CERT_VALIDITY_MS, type IssuedClient } from './clients.js';
 export { clientCertificateRoutes } from './client-routes.js';
+export { RootRotation, type RotationOptions } from './rotation.js';
+export { finishPromotion, loadTrust, steadyTrust, type Trust } from './trust.js';

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_HEARTBEAT_MS, HEARTBEAT_GRACE_MULTIPLIER } from '../common/defaults.js';
@@ -30,6 +31,7 @@ const CLOSE_REPLACED = 4002;
 const CLOSE_REMOVED = 4003;
 const CLOSE_EXPIRED = 4004;
 const CLOSE_RESYNC = 4005;
+const CLOSE_OLD_ROOT = 4006;
 const HELLO_TIMEOUT_MS = 10_000;
 /**
  * Frames from agents: status batches and log messages (a log window is 256 KiB). Only agents
@@ -89,7 +91,8 @@ export class Dispatcher {
         if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return refuse(socket, 404, 'not found');
         const peer = peerIdentity(req.socket as TLSSocket, [OU_WORKER, OU_MANAGER]);
         if (!peer) return refuse(socket, 401, 'a node certificate from this cluster\'s CA is required');
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, peer, remoteIp(req.socket.remoteAddress)));
+        const cert = (req.socket as TLSSocket).getPeerX509Certificate();
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, peer, remoteIp(req.socket.remoteAddress), cert));
       } catch {
         socket.destroy(); // an unparseable request line: nothing to answer
       }
@@ -126,8 +129,12 @@ export class Dispatcher {
           else if (d?.kind === 'remove') session.queueRemove(d.id);
         }
         if (after) this.logs.taskChanged(after);
-      } else if (c.kind === 'cluster' && c.old && c.old.Spec.Dispatcher.HeartbeatPeriod !== c.object.Spec.Dispatcher.HeartbeatPeriod) {
-        this.#periodChanged = true;
+      } else if (c.kind === 'cluster' && c.old) {
+        if (c.old.Spec.Dispatcher.HeartbeatPeriod !== c.object.Spec.Dispatcher.HeartbeatPeriod) this.#periodChanged = true;
+        const root = c.object.BerthCA?.RootCert;
+        if (root && root !== c.old.BerthCA?.RootCert) this.#closeOldRootSessions(root);
+      } else if (c.kind === 'node' && c.action === 'update' && c.object.Certificate?.State === 'rotate' && c.old?.Certificate?.State !== 'rotate') {
+        this.#sessions.get(c.object.ID)?.send({ type: 'renew' });
       } else if (c.kind === 'node' && c.action === 'delete') {
         this.#lastSeen.delete(c.object.ID);
         this.#disconnected.delete(c.object.ID);
@@ -189,6 +196,14 @@ export class Dispatcher {
     }
   }
 
+  /** After a root rotation, sessions opened with an old-root certificate end: their agents reconnect with their new one. */
+  #closeOldRootSessions(rootPem: string): void {
+    const key = new X509Certificate(rootPem).publicKey;
+    for (const s of this.#sessions.values()) {
+      if (s.peerCert && !s.peerCert.verify(key)) s.close(CLOSE_OLD_ROOT, 'certificate from a root CA the cluster no longer trusts');
+    }
+  }
+
   /** #closed records that a node's session ended; a commit wakes the loop to time its grace. */
   #closed(nodeId: string): void {
     this.#disconnected.set(nodeId, monotonic());
@@ -202,7 +217,7 @@ export class Dispatcher {
     }
   }
 
-  #accept(ws: WebSocket, peer: CertIdentity, remote: string): void {
+  #accept(ws: WebSocket, peer: CertIdentity, remote: string, cert: X509Certificate | undefined): void {
     this.#sockets.add(ws);
     const helloTimer = setTimeout(() => ws.close(CLOSE_AUTH, 'no hello received'), HELLO_TIMEOUT_MS);
     let session: AgentSession | undefined;
@@ -213,7 +228,7 @@ export class Dispatcher {
         if (!session) {
           clearTimeout(helloTimer);
           if (msg.type !== 'hello') return ws.close(CLOSE_AUTH, 'the first message must be hello');
-          session = this.#open(ws, peer, msg, remote);
+          session = this.#open(ws, peer, msg, remote, cert);
           return;
         }
         this.#lastSeen.set(session.nodeId, monotonic());
@@ -241,7 +256,7 @@ export class Dispatcher {
   }
 
   /** #open admits a hello and sends the node its complete task set; on refusal it says why and closes. */
-  #open(ws: WebSocket, peer: CertIdentity, hello: Record<string, unknown>, remote: string): AgentSession | undefined {
+  #open(ws: WebSocket, peer: CertIdentity, hello: Record<string, unknown>, remote: string, cert: X509Certificate | undefined): AgentSession | undefined {
     let node;
     try {
       node = admit(this.store, peer, hello, remote);
@@ -259,7 +274,7 @@ export class Dispatcher {
       this.#sessions.delete(node.ID);
       this.logs.nodeDown(node.ID); // what the old session's agent was reading is lost with it
     }
-    const session = new AgentSession(node.ID, ws);
+    const session = new AgentSession(node.ID, ws, cert);
     this.#sessions.set(node.ID, session);
     this.#lastSeen.set(node.ID, monotonic());
     this.#disconnected.delete(node.ID);
@@ -270,6 +285,7 @@ export class Dispatcher {
       return { tasks, ...dependenciesOf(tx, tasks) };
     });
     session.send({ type: 'assignments', full: true, removed: [], ...assignments });
+    if (node.Certificate?.State === 'rotate') session.send({ type: 'renew' });
     this.logs.nodeUp(node.ID);
     return session;
   }

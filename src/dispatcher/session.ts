@@ -1,5 +1,6 @@
 // One agent's session: the socket, its node, and the assignment messages queued for it.
 
+import type { X509Certificate } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ManagerMessage, Task } from '../types/index.js';
 import type { Dependencies } from './assignments.js';
@@ -11,6 +12,8 @@ export class AgentSession {
   constructor(
     readonly nodeId: string,
     private readonly socket: WebSocket,
+    /** The certificate the session was opened with: after a root rotation, one from the old root ends it. */
+    readonly peerCert?: X509Certificate,
   ) {}
 
   send(msg: ManagerMessage): void {

@@ -25,7 +25,9 @@ const BUNDLE_RENEW_MS = 30 * 24 * 3600_000;
 export async function apiServerTls(ca: CertificateAuthority, clusterId: string, extraNames: string[]): Promise<{ key: string; cert: string }> {
   const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.replace(/%.*$/, '')));
   const names = [...new Set(['localhost', hostname(), '127.0.0.1', '::1', ...addresses, ...extraNames].filter((n) => n && n !== '0.0.0.0' && n !== '::'))];
-  return issueWithKey(ca.root, { subject: { commonName: `api.${clusterId}`, role: OU_MANAGER, cluster: clusterId }, validityMs: SERVER_CERT_VALIDITY_MS, names });
+  const issued = await issueWithKey(ca.root, { subject: { commonName: `api.${clusterId}`, role: OU_MANAGER, cluster: clusterId }, validityMs: SERVER_CERT_VALIDITY_MS, names });
+  // During a root rotation the new root, cross-signed by the old, lets clients that trust only the old one verify it.
+  return { key: issued.key, cert: issued.cert + (ca.trust.chain ?? '') };
 }
 
 /**
@@ -73,18 +75,25 @@ export async function listenUnix(app: FastifyInstance, path: string, log: Logger
 
 /**
  * ensureAdminBundle writes the admin's client bundle (ca.pem, cert.pem, key.pem: what
- * DOCKER_CERT_PATH holds) on first start, and again when it nears its end or was revoked.
+ * DOCKER_CERT_PATH holds) on first start, and again when it nears its end, was revoked, or a
+ * root rotation made its issuer a root the API no longer trusts; ca.pem follows the trusted roots.
  */
-export async function ensureAdminBundle(dir: string, clients: ClientCertificates, rootPem: string): Promise<void> {
+export async function ensureAdminBundle(dir: string, clients: ClientCertificates, ca: CertificateAuthority): Promise<void> {
   const certFile = join(dir, 'cert.pem');
-  if (existsSync(certFile)) {
+  const caFile = join(dir, 'ca.pem');
+  if (existsSync(certFile) && existsSync(join(dir, 'key.pem'))) {
     const cert = new X509Certificate(readFileSync(certFile, 'utf8'));
-    if (Date.parse(cert.validTo) - Date.now() > BUNDLE_RENEW_MS && clients.allowed(cert.serialNumber) && existsSync(join(dir, 'key.pem'))) return;
+    const trusted = new X509Certificate(ca.trust.current).publicKey;
+    if (Date.parse(cert.validTo) - Date.now() > BUNDLE_RENEW_MS && clients.allowed(cert.serialNumber) && cert.verify(trusted)) {
+      if (!existsSync(caFile) || readFileSync(caFile, 'utf8') !== ca.rootPem) writeAtomic(caFile, ca.rootPem, 0o644);
+      return;
+    }
   }
+  const rootPem = ca.rootPem;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = await newKeyPair();
   const issued = await clients.issue('admin', await certificateRequest(keys, 'admin'));
   writeAtomic(join(dir, 'key.pem'), await keyPem(keys.privateKey), 0o600);
   writeAtomic(join(dir, 'cert.pem'), issued.Certificate, 0o644);
-  writeAtomic(join(dir, 'ca.pem'), rootPem, 0o644);
+  writeAtomic(caFile, rootPem, 0o644);
 }

@@ -50,7 +50,7 @@ export function ensureCluster(store: Store, setup: ClusterSetup): Cluster {
       ...existing,
       Spec: { ...existing.Spec, Orchestration: { ...existing.Spec.Orchestration, TaskHistoryRetentionLimit: history } },
       JoinTokens: known ? existing.JoinTokens : { Worker: withRoot(existing.JoinTokens.Worker, rootCert), Manager: withRoot(existing.JoinTokens.Manager, rootCert) },
-      BerthCA: { RootCert: rootCert },
+      BerthCA: { ...existing.BerthCA, RootCert: rootCert },
     });
   });
 }

@@ -22,6 +22,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export interface ClusterPort {
   app: FastifyInstance;
   port: number;
+  /** refresh serves a new certificate from the CA's current signer and trusts its current roots (root rotation). */
+  refresh(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,12 +38,18 @@ export async function startClusterPort(opts: {
   log: Logger;
 }): Promise<ClusterPort> {
   const commonName = newId();
-  const serverCert = () =>
-    issueWithKey(opts.ca.root, {
+  // During a root rotation the chain carries the new root cross-signed by the old, so agents
+  // that trust only the old root accept a certificate from the new one.
+  const serverCert = async () => {
+    const issued = await issueWithKey(opts.ca.root, {
       subject: { commonName, role: OU_MANAGER, cluster: opts.clusterId },
       validityMs: SERVER_CERT_VALIDITY_MS,
       names: [MANAGER_SERVER_NAME, ...opts.names],
     });
+    return { key: issued.key, cert: issued.cert + (opts.ca.trust.chain ?? '') };
+  };
+  const setContext = (c: { key: string; cert: string }): void =>
+    (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ key: c.key, cert: c.cert, ca: opts.ca.rootPem });
   const first = await serverCert();
   // The logger type parameter is widened so the shared error handlers and routes take it.
   const app = Fastify({
@@ -66,7 +74,7 @@ export async function startClusterPort(opts: {
     timer = setTimeout(() => {
       serverCert().then(
         (next) => {
-          (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ key: next.key, cert: next.cert, ca: opts.ca.rootPem });
+          setContext(next);
           scheduleRenewal(next.cert);
         },
         (err: unknown) => {
@@ -81,6 +89,12 @@ export async function startClusterPort(opts: {
   return {
     app,
     port,
+    refresh: async () => {
+      const next = await serverCert();
+      setContext(next);
+      clearTimeout(timer);
+      scheduleRenewal(next.cert);
+    },
     stop: async () => {
       clearTimeout(timer);
       await app.close();

@@ -4,6 +4,7 @@
 
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Server as TlsServer } from 'node:tls';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,7 @@ import { hostPort } from '../common/listen.js';
 import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store } from '../store/index.js';
-import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, loadOrCreateRoot } from '../ca/index.js';
+import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadOrCreateRoot, loadTrust, RootRotation } from '../ca/index.js';
 import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { loadStoreKey } from '../store/index.js';
@@ -85,14 +86,17 @@ export class Manager {
     if (opts.insecureApi) assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
-    const { root } = await loadOrCreateRoot(join(opts.dataDir, 'certificates'));
+    const certDir = join(opts.dataDir, 'certificates');
+    finishPromotion(certDir, store.view((tx) => tx.cluster()?.BerthCA?.RootCert));
+    const { root } = await loadOrCreateRoot(certDir);
     const cluster = ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
+    const trust = await loadTrust(certDir, cluster, root);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     // In the join token's shape, so the in-process agent pins the CA as any other node does.
     const localToken = joinToken(root.certPem);
     const clusterListen = parseListen(opts.clusterListen ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`, `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
     let clusterAddr = '';
-    const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
+    const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
     const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId };
     const clients = new ClientCertificates(store, ca);
@@ -107,7 +111,7 @@ export class Manager {
       info,
       logs: dispatcher.logs,
       minCertExpiryNs: minCertExpiryNs(),
-      ...(tls && { https: { ...tls, ca: root.certPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
+      ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
     });
     if (tls) guard.attach(app);
@@ -115,12 +119,19 @@ export class Manager {
     const apiPort = (app.server.address() as { port: number }).port;
     const socketPath = opts.socketPath ?? join(opts.dataDir, 'berth.sock');
     const unix = await listenUnix(app, socketPath, opts.log);
-    await ensureAdminBundle(opts.clientDir ?? join(opts.dataDir, 'client'), clients, root.certPem);
+    const clientDir = opts.clientDir ?? join(opts.dataDir, 'client');
+    await ensureAdminBundle(clientDir, clients, ca);
     const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log });
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
     const signal = manager.#abort.signal;
+    // A root rotation re-keys both TLS listeners and the admin's bundle before nodes act on it.
+    const onTrust = async (): Promise<void> => {
+      await clusterPort.refresh();
+      if (tls) (app.server as unknown as TlsServer).setSecureContext({ ...(await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost])), ca: ca.rootPem });
+      await ensureAdminBundle(clientDir, clients, ca);
+    };
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
       new Allocator(store, child('allocator')).run(signal),
@@ -130,6 +141,7 @@ export class Manager {
       new Scheduler(store, { log: child('scheduler') }).run(signal),
       new TaskReaper(store, child('reaper')).run(signal),
       dispatcher.run(signal),
+      new RootRotation(store, ca, { dir: certDir, onTrust, log: child('root-rotation') }).run(signal),
       new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
     ].map((loop) =>
       // A loop that dies would leave the cluster unconverged in silence: exit, and let the

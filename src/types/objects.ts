@@ -397,8 +397,19 @@ export interface Cluster extends Meta {
     EncryptionConfig?: { AutoLockManagers: boolean };
   };
   JoinTokens: { Worker: string; Manager: string };
-  /** Berth: the cluster CA's root certificate (PEM). Its key stays in the first manager's data dir. */
-  BerthCA?: { RootCert: string };
+  /** Berth: the cluster CA (its keys stay in the first manager's data dir; see docs/security.md). */
+  BerthCA?: {
+    /** The current root certificate (PEM): the one join tokens name. */
+    RootCert: string;
+    /** The Spec.CAConfig.ForceRotate the current root answers. */
+    ForceRotate?: number;
+    /**
+     * A root rotation in progress: in `certs` nodes move to certificates from NewRootCert (they
+     * trust both roots; CrossSigned bridges the old trust to the new root); in `trust` the new
+     * root is current and nodes drop the old one from what they trust.
+     */
+    Rotation?: { Phase: 'certs' | 'trust'; NewRootCert?: string; CrossSigned?: string };
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -163,8 +163,14 @@ export interface LogsCancelMessage {
   sub: string;
 }
 
+/** Renew the node certificate now (a root CA rotation asks every node to). */
+export interface RenewMessage {
+  type: 'renew';
+}
+
 export type ManagerMessage =
   | WelcomeMessage
+  | RenewMessage
   | AssignmentsMessage
   | ConfigMessage
   | SessionErrorMessage

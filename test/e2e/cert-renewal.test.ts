@@ -28,7 +28,8 @@ describe('certificate renewal', { timeout: 180_000 }, () => {
     manager = await startManager(join(dir, 'manager'), await freePort(), { BERTH_MIN_CERT_EXPIRY: '10s' });
     const r = await docker(manager.url, ['swarm', 'update', '--cert-expiry', '16s']);
     assert.equal(r.code, 0, r.stderr);
-    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'renewing', dataDir: join(dir, 'agent') });
+    // At info level the agent says when it renews.
+    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'renewing', dataDir: join(dir, 'agent'), env: { BERTH_LOG_LEVEL: 'info' } });
     nodeId = (await agent.waitFor(/\(node (\w+)\)/))[1]!;
   });
 

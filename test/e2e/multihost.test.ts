@@ -11,6 +11,8 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBusyboxImage } from '../../src/agent/image-build.js';
+import { loadIdentity } from '../../src/agent/identity.js';
+import { join as joinCluster, renew } from '../../src/agent/manager-client.js';
 import { LABEL_SERVICE } from '../../src/agent/container-config.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
 import { createTestNetwork, saveImage, type TestNetwork } from '../helpers/hosts/index.js';
@@ -140,6 +142,32 @@ describe('a secure cluster on three real hosts', { timeout: 300_000 }, () => {
     for (const form of [Buffer.from(value).toString('base64'), Buffer.from(value).toString('hex')]) {
       assert.equal(count(form), 0, `nor encoded (${form.slice(0, 12)}…)`);
     }
+  });
+
+  test('docker swarm ca --rotate moves every host to a new root with no task restart; old-root certificates are refused after', async () => {
+    const before = await running('web');
+    const oldRoot = (await docker(url, ['swarm', 'ca'])).stdout.trim();
+    const oldToken = (await docker(url, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+    const h1 = net!.host('h1');
+    const oldIdentity = loadIdentity(join(h1.dir, 'agent'))!;
+    const r = await docker(url, ['swarm', 'ca', '--rotate'], 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    const newRoot = (await docker(url, ['swarm', 'ca'])).stdout.trim();
+    assert.notEqual(newRoot, oldRoot);
+    assert.ok(r.stdout.trim().endsWith(newRoot), 'the CLI followed the rotation to its end and printed the new root');
+    const nodes = await api<{ Description: { TLSInfo: { TrustRoot: string } }; Certificate: { State: string } }[]>('/nodes');
+    for (const n of nodes) {
+      assert.equal(n.Description.TLSInfo.TrustRoot.trim(), newRoot, 'every node trusts only the new root');
+      assert.equal(n.Certificate.State, 'issued');
+    }
+    const after = await running('web');
+    assert.deepEqual(after.map((t) => `${t.ID}/${t.Status.ContainerStatus?.ContainerID}`).sort(), before.map((t) => `${t.ID}/${t.Status.ContainerStatus?.ContainerID}`).sort(), 'no task restarted');
+    const info = await api<{ Swarm: { Cluster: { RootRotationInProgress: boolean } } }>('/info');
+    assert.equal(info.Swarm.Cluster.RootRotationInProgress, false);
+    // h1's certificate from before the rotation opens nothing now.
+    await assert.rejects(renew(oldIdentity), /refused|socket|certificate|ECONNRESET|handshake/i);
+    await assert.rejects(joinCluster(joinLine[2]!, oldToken, 'late'), /does not match the join token/);
+    await until(async () => (await api<{ Status: { State: string } }[]>('/nodes')).every((n) => n.Status.State === 'ready'), 30_000, 'every host connected with its new certificate');
   });
 
   test('a removed node is refused at once: its agent stops and says why', async () => {

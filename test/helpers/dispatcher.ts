@@ -4,7 +4,7 @@
 
 import { createServer, type Server } from 'node:https';
 import type { ClientOptions } from 'ws';
-import { CertificateAuthority, createRootCA, issueWithKey, type RootCA } from '../../src/ca/index.js';
+import { CertificateAuthority, createRootCA, issueWithKey, steadyTrust, type RootCA } from '../../src/ca/index.js';
 import { silentLogger } from '../../src/common/log.js';
 import { certificateRequest, keyPem, MANAGER_SERVER_NAME, newKeyPair, OU_MANAGER } from '../../src/common/pki.js';
 import { joinToken } from '../../src/common/tokens.js';
@@ -51,7 +51,7 @@ export async function startDispatcher(t: { after: (fn: () => void | Promise<void
   store.update((tx) => tx.clusters.update({ ...tx.cluster()!, Spec: { ...cluster.Spec, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } } }));
   const localToken = joinToken(root.certPem);
   let addr = '';
-  const ca = new CertificateAuthority(store, { root, localToken, managerAddr: () => addr, log: silentLogger() });
+  const ca = new CertificateAuthority(store, { trust: steadyTrust(root), localToken, managerAddr: () => addr, log: silentLogger() });
   const dispatcher = new Dispatcher(store);
   const serving = await issueWithKey(root, { subject: { commonName: 'm', role: OU_MANAGER, cluster: cluster.ID }, validityMs: 3600_000, names: [MANAGER_SERVER_NAME] });
   const server: Server = createServer({ key: serving.key, cert: serving.cert, ca: root.certPem, requestCert: true, rejectUnauthorized: false });

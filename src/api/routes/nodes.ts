@@ -31,11 +31,11 @@ export function nodeRoutes(app: FastifyInstance, store: Store): void {
             // Every node the dispatcher admits is accepted; Berth has no pending membership.
             anyExact(f.get('membership'), 'accepted'),
         )
-        .map((n) => apiNode(n, tx.cluster()?.BerthCA?.RootCert)),
+        .map(apiNode),
     );
   });
 
-  app.get<ById>('/nodes/:id', (request) => store.view((tx) => apiNode(findNode(tx, request.params.id), tx.cluster()?.BerthCA?.RootCert)));
+  app.get<ById>('/nodes/:id', (request) => store.view((tx) => apiNode(findNode(tx, request.params.id))));
 
   app.post<ById>('/nodes/:id/update', (request, reply) => {
     const version = versionParam(request.query.version, 'node');
