@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { newId } from '../../src/common/ids.js';
 import { now } from '../../src/common/time.js';
-import type { Node, Service, ServiceSpec, Task, TaskState } from '../../src/types/index.js';
+import type { Network, Node, Service, ServiceSpec, Task, TaskState } from '../../src/types/index.js';
 import type { Store } from '../../src/store/index.js';
 
 export function addNode(store: Store, over: Partial<Node> & { hostname?: string; labels?: Record<string, string> } = {}): Node {
@@ -51,3 +51,17 @@ export function replicated(name: string, replicas: number, extra: Partial<Servic
  * its join tokens but sign nothing; test/helpers/dispatcher.ts makes working CAs.
  */
 export const TEST_ROOT_CERT = readFileSync(new URL('../fixtures/swarm-root-ca.crt', import.meta.url), 'utf8');
+
+/** An overlay network object as the allocator leaves it, with its own subnet, for agent tests. */
+export function testNetwork(opts: { subnet: string; gateway?: string; internal: boolean }): Network {
+  const id = newId();
+  return {
+    ID: id,
+    Version: { Index: 1 },
+    CreatedAt: now(),
+    UpdatedAt: now(),
+    Spec: { Name: `itest-${id.slice(0, 6)}`, DriverConfiguration: { Name: 'overlay' }, Internal: opts.internal },
+    DriverState: { Name: 'overlay' },
+    IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: opts.subnet, ...(opts.gateway && { Gateway: opts.gateway }) }] },
+  };
+}

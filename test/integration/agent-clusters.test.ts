@@ -14,19 +14,9 @@ import { msToNs, now } from '../../src/common/time.js';
 import type { Network, Task, TaskStatusUpdate } from '../../src/types/index.js';
 import { TEST_IMAGE, nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { until } from '../helpers/wait.js';
+import { testNetwork } from '../helpers/objects.js';
 
-function makeNetwork(subnet: string): Network {
-  const id = newId();
-  return {
-    ID: id,
-    Version: { Index: 1 },
-    CreatedAt: now(),
-    UpdatedAt: now(),
-    Spec: { Name: `itest-${id.slice(0, 6)}`, DriverConfiguration: { Name: 'overlay' }, Internal: true },
-    DriverState: { Name: 'overlay' },
-    IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: subnet }] },
-  };
-}
+const makeNetwork = (subnet: string): Network => testNetwork({ subnet, internal: true });
 
 function makeTask(nodeId: string, slot: number, network: Network): Task {
   return {

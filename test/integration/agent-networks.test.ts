@@ -18,23 +18,13 @@ import type { Network, Task, TaskStatusUpdate } from '../../src/types/index.js';
 import { TEST_CLUSTER, TEST_IMAGE, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { docker as dockerCli } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
+import { testNetwork } from '../helpers/objects.js';
 
 const run = promisify(execFile);
 // A subnet of its own, so this test never collides with a cluster's allocations (10.0.x.0/24 first).
 const SUBNET = '10.213.7.0/24';
 
-function makeNetwork(internal: boolean): Network {
-  const id = newId();
-  return {
-    ID: id,
-    Version: { Index: 1 },
-    CreatedAt: now(),
-    UpdatedAt: now(),
-    Spec: { Name: `itest-${id.slice(0, 6)}`, DriverConfiguration: { Name: 'overlay' }, Internal: internal },
-    DriverState: { Name: 'overlay' },
-    IPAMOptions: { Driver: { Name: 'default' }, Configs: [{ Subnet: SUBNET, Gateway: '10.213.7.1' }] },
-  };
-}
+const makeNetwork = (internal: boolean): Network => testNetwork({ subnet: SUBNET, gateway: '10.213.7.1', internal });
 
 function makeTask(nodeId: string, service: string, network: Network, args: string[], aliases: string[] = []): Task {
   return {
