@@ -15,6 +15,7 @@ import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
 import { registryCredentialRoutes } from './routes/registry-credentials.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
@@ -88,6 +89,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   networkRoutes(app, opts.store);
   distributionRoutes(app);
   registryCredentialRoutes(app, opts.store);
+  openApiRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));
   }

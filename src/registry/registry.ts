@@ -13,6 +13,7 @@ import { OutboundGuard, type OwnListener } from '../common/outbound.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 import { Store, loadStoreKey } from '../store/index.js';
 import { adminGuard } from './admin-guard.js';
+import { openApiRoutes } from './admin-openapi.js';
 import { projectRoutes } from './admin-projects.js';
 import { robotRoutes } from './admin-robots.js';
 import { userRoutes } from './admin-users.js';
@@ -154,6 +155,7 @@ export class Registry {
           gcRoutes(gc),
           quotaRoutes(usage),
           webhookRoutes(webhooks),
+          openApiRoutes,
         ],
       });
       registerTokenEndpoint(app, store, keys);
