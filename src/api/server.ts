@@ -19,6 +19,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
+import { autolockRoutes, type AutolockControl } from './routes/autolock.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { API_VERSION, checkVersion, stripVersion } from './version.js';
@@ -41,9 +42,37 @@ export interface ApiServerOptions {
   minCertExpiryNs?: number;
   /** authenticate runs before every request and throws a domain error to refuse it. */
   authenticate?: (request: FastifyRequest) => void;
+  /** The manager's autolock (`docker swarm update --autolock`, `docker swarm unlock-key`); without it autolock is a 501. */
+  autolock?: AutolockControl;
 }
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
+  const app = engineServer({ log: opts.log, version: opts.info.version, https: opts.https, authenticate: opts.authenticate });
+  systemRoutes(app, opts);
+  nodeRoutes(app, opts.store);
+  serviceRoutes(app, opts.store);
+  swarmRoutes(app, opts.store, { autolock: opts.autolock, minCertExpiryNs: opts.minCertExpiryNs });
+  autolockRoutes(app);
+  taskRoutes(app, opts.store);
+  secretRoutes(app, opts.store);
+  configRoutes(app, opts.store);
+  logRoutes(app, opts.store, opts.logs);
+  networkRoutes(app, opts.store);
+  distributionRoutes(app);
+  registryCredentialRoutes(app, opts.store);
+  openApiRoutes(app);
+  for (const plugin of opts.plugins ?? []) {
+    void app.register(async (scope) => plugin(scope));
+  }
+  return app;
+}
+
+/**
+ * engineServer gives a server with the Engine API's conventions and no routes: versioned paths,
+ * its response headers, JSON bodies and Docker's error shape. The full API and the API of a
+ * locked manager (locked.ts) are built on it.
+ */
+export function engineServer(opts: { log?: Logger; version: string; https?: HttpsServerOptions; authenticate?: (request: FastifyRequest) => void }): FastifyInstance {
   // The logger type parameter is widened so that routes and plugins take a plain FastifyInstance.
   const app: FastifyInstance = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     ...(opts.https && { https: opts.https }),
@@ -57,7 +86,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     rewriteUrl: (req) => stripVersion(req.url ?? '/'),
   });
 
-  const serverHeader = `Berth/${opts.info.version} (linux)`;
+  const serverHeader = `Berth/${opts.version} (linux)`;
   app.addHook('onRequest', async (request) => {
     opts.authenticate?.(request);
     checkVersion(request.originalUrl);
@@ -78,20 +107,5 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
 
   installJsonParser(app);
   installErrorHandlers(app);
-  systemRoutes(app, opts);
-  nodeRoutes(app, opts.store);
-  serviceRoutes(app, opts.store);
-  swarmRoutes(app, opts.store, opts.minCertExpiryNs);
-  taskRoutes(app, opts.store);
-  secretRoutes(app, opts.store);
-  configRoutes(app, opts.store);
-  logRoutes(app, opts.store, opts.logs);
-  networkRoutes(app, opts.store);
-  distributionRoutes(app);
-  registryCredentialRoutes(app, opts.store);
-  openApiRoutes(app);
-  for (const plugin of opts.plugins ?? []) {
-    void app.register(async (scope) => plugin(scope));
-  }
   return app;
 }

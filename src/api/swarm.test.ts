@@ -1,13 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cluster } from '../types/index.js';
 import { ensureCluster } from '../manager/bootstrap.js';
+import { Autolock } from '../manager/autolock.js';
+import { loadOrCreateRoot } from '../ca/index.js';
+import { loadStoreKey } from '../store/index.js';
+import type { ApiServerOptions } from './server.js';
 import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
 import { call, testApi, type TestApi } from './test-helpers.js';
 
 /** An API over a store holding the cluster object a manager creates on its first start. */
-function withCluster(): TestApi & { cluster: () => Cluster } {
-  const api = testApi();
+function withCluster(extra: Partial<ApiServerOptions> = {}): TestApi & { cluster: () => Cluster } {
+  const api = testApi(extra);
   ensureCluster(api.store, { rootCert: TEST_ROOT_CERT });
   return { ...api, cluster: () => api.store.view((tx) => tx.cluster()!) };
 }
@@ -140,8 +147,8 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
   const api = withCluster();
   const before = api.cluster();
   const cases: Array<[unknown, string, RegExp]> = [
-    [{ EncryptionConfig: { AutoLockManagers: true } }, '', /^autolock is not supported yet/],
-    [before.Spec, '&rotateManagerUnlockKey=true', /no manager unlock key to rotate/],
+    // An API without a manager's data dir (as here) has no keys to seal.
+    [{ EncryptionConfig: { AutoLockManagers: true } }, '', /^autolock needs the keys of a manager started from a data dir/],
     [{ CAConfig: { ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca.example' }] } }, '', /^external CAs are not supported yet/],
     [{ CAConfig: { SigningCACert: 'PEM' } }, '', /signing CA certificate or key can't be set yet/],
     [{ TaskDefaults: { LogDriver: { Name: 'journald' } } }, '', /default log driver is not supported yet: set the log driver on each service/],
@@ -161,11 +168,56 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
   await api.close();
 });
 
-test('unlock key, init, join and leave answer as a manager without autolock that always is in its swarm', async () => {
+test('autolock: on seals the keys under a key GET /swarm/unlockkey shows, rotation replaces it, off unseals; refused updates touch no file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-api-autolock-'));
+  loadStoreKey(dir);
+  await loadOrCreateRoot(join(dir, 'certificates'));
+  const autolock = Autolock.off(dir);
+  const api = withCluster({ autolock });
+  const key = async (): Promise<string> => (await call(api.app, 'GET', '/v1.41/swarm/unlockkey')).body.UnlockKey;
+  const plainFiles = () => ['store.key', 'certificates/swarm-root-ca.key'].filter((f) => existsSync(join(dir, f)));
+  try {
+    assert.equal(await key(), '');
+    const stale = await update(api, api.cluster().Version.Index - 1, { EncryptionConfig: { AutoLockManagers: true } });
+    assert.equal(stale.status, 409);
+    assert.equal(autolock.on, false, 'a refused update seals nothing');
+    const noRotation = await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true');
+    assert.equal(noRotation.status, 400);
+    assert.match(noRotation.body.message, /^cannot rotate the manager unlock key because autolock is not turned on/);
+
+    assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, EncryptionConfig: { AutoLockManagers: true } })).status, 200);
+    const first = await key();
+    assert.match(first, /^SWMKEY-1-[A-Za-z0-9+/]{43}$/);
+    assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, true);
+    assert.deepEqual(plainFiles(), [], 'the keys are sealed');
+    // The CLI sends the whole spec back on every update: that seals nothing again.
+    assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, Labels: { a: 'b' } })).status, 200);
+    assert.equal(await key(), first);
+
+    assert.equal((await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true')).status, 200);
+    const second = await key();
+    assert.notEqual(second, first);
+    assert.throws(() => Autolock.unseal(dir, first), /invalid key provided/);
+    Autolock.unseal(dir, second);
+
+    assert.equal((await update(api, api.cluster().Version.Index, { EncryptionConfig: { AutoLockManagers: false } })).status, 200);
+    assert.equal(await key(), '');
+    assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, false);
+    assert.deepEqual(plainFiles(), ['store.key', 'certificates/swarm-root-ca.key']);
+  } finally {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unlock key, unlock, init, join and leave answer as a manager without autolock that always is in its swarm', async () => {
   const api = withCluster();
   const key = await call(api.app, 'GET', '/v1.41/swarm/unlockkey');
   assert.equal(key.status, 200);
   assert.deepEqual(key.body, { UnlockKey: '' });
+  const unlock = await call(api.app, 'POST', '/v1.41/swarm/unlock', { UnlockKey: 'SWMKEY-1-AAAA' });
+  assert.equal(unlock.status, 409);
+  assert.deepEqual(unlock.body, { message: 'swarm is not locked' });
 
   const init = await call(api.app, 'POST', '/v1.41/swarm/init', { ListenAddr: '0.0.0.0:2377' });
   assert.equal(init.status, 503);

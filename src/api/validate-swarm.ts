@@ -1,6 +1,6 @@
 // SwarmSpec updates (POST /swarm/update): the body's types, the settings Berth acts on (task
-// history, heartbeat period) within bounds it can honour, and a 501 for what it cannot do yet
-// (autolock, its own CA, a cluster-wide log driver) instead of accepting and ignoring it.
+// history, heartbeat period, autolock) within bounds it can honour, and a 501 for what it cannot
+// do yet (its own CA, a cluster-wide log driver) instead of accepting and ignoring it.
 
 import { InvalidArgumentError, NotImplementedError } from '../types/index.js';
 import type { Cluster, Labels } from '../types/index.js';
@@ -70,15 +70,11 @@ export function mergeSwarmSpec(current: ClusterSpec, given: SwarmSpecBody, minCe
     Dispatcher: { ...current.Dispatcher, HeartbeatPeriod: heartbeat ?? current.Dispatcher.HeartbeatPeriod },
     ...(given.Raft && { Raft: { ...current.Raft, ...given.Raft } }),
     CAConfig: { ...current.CAConfig, ...(certExpiry && { NodeCertExpiry: certExpiry }), ...(forceRotate !== undefined && forceRotate !== (current.CAConfig?.ForceRotate ?? 0) && { ForceRotate: forceRotate }) },
+    ...(given.EncryptionConfig?.AutoLockManagers !== undefined && { EncryptionConfig: { AutoLockManagers: given.EncryptionConfig.AutoLockManagers } }),
   };
 }
 
 function refuseUnsupported(current: ClusterSpec, given: SwarmSpecBody): void {
-  if (given.EncryptionConfig?.AutoLockManagers) {
-    throw new NotImplementedError(
-      "autolock is not supported yet: Berth does not encrypt the manager's state at rest, so there is no unlock key; leave --autolock off",
-    );
-  }
   const ca = given.CAConfig ?? {};
   const ownCa = "Berth's cluster CA signs with its own root";
   if (ca.ExternalCAs?.length) throw new NotImplementedError(`external CAs are not supported yet: ${ownCa}`);

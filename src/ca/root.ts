@@ -41,7 +41,8 @@ export function randomSerial(): string {
 }
 
 const CERT_FILE = 'swarm-root-ca.crt';
-const KEY_FILE = 'swarm-root-ca.key';
+/** The root CA key's file in the certificates dir (autolock seals it). */
+export const KEY_FILE = 'swarm-root-ca.key';
 
 /** loadOrCreateRoot reads the root CA from `dir`, creating it (and `dir`, mode 0700) on first start. */
 export async function loadOrCreateRoot(dir: string): Promise<{ root: RootCA; created: boolean }> {
@@ -55,6 +56,11 @@ export async function loadOrCreateRoot(dir: string): Promise<{ root: RootCA; cre
   writeAtomic(certFile, root.certPem, 0o644);
   writeAtomic(keyFile, await keyPem(root.key), 0o600);
   return { root, created: true };
+}
+
+/** rootWithKey reads the root certificate from `dir` with a key kept elsewhere (unsealed by autolock). */
+export async function rootWithKey(dir: string, keyPemText: string): Promise<RootCA> {
+  return { certPem: readFileSync(join(dir, CERT_FILE), 'utf8'), key: await signingKey(keyPemText) };
 }
 
 export function writeAtomic(file: string, data: string, mode: number): void {

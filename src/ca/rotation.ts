@@ -8,19 +8,21 @@
 //   3. once every node has, the rotation is over.
 // A node that never renews (down) holds the rotation, as in Swarm: remove it to go on.
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyPem } from '../common/pki.js';
 import type { Logger } from '../common/log.js';
 import { withRoot } from '../common/tokens.js';
 import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
 import type { CertificateAuthority } from './authority.js';
+import type { RootKeyStore } from './key-store.js';
 import { createRootCA, writeAtomic } from './root.js';
 import { crossSign, NEXT_CERT, NEXT_KEY, promoteNext, rotatingTrust, steadyTrust, type Trust } from './trust.js';
 
 export interface RotationOptions {
   /** The manager's certificates directory. */
   dir: string;
+  /** Where the root keys live (autolock seals them). */
+  keys: RootKeyStore;
   /** Called after the CA's trust changed and before nodes are asked to act on it: re-key the listeners. */
   onTrust: (trust: Trust) => Promise<void>;
   log: Logger;
@@ -75,8 +77,8 @@ export class RootRotation {
     const old = this.ca.trust.signer;
     const next = await createRootCA();
     const crossSigned = await crossSign(old, next);
-    writeAtomic(join(this.opts.dir, NEXT_KEY), await keyPem(next.key), 0o600);
-    writeFileSync(join(this.opts.dir, NEXT_CERT), next.certPem, { mode: 0o644 });
+    this.opts.keys.write(NEXT_KEY, await keyPem(next.key));
+    writeAtomic(join(this.opts.dir, NEXT_CERT), next.certPem, 0o644);
     this.ca.setTrust(rotatingTrust(old, next, crossSigned));
     await this.opts.onTrust(this.ca.trust);
     this.store.update((tx) => {
@@ -89,7 +91,7 @@ export class RootRotation {
 
   async #switch(): Promise<void> {
     const next = this.ca.trust.signer;
-    promoteNext(this.opts.dir);
+    promoteNext(this.opts.dir, this.opts.keys);
     this.ca.setTrust(steadyTrust(next));
     await this.opts.onTrust(this.ca.trust);
     this.store.update((tx) => {

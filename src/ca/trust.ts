@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIGNING_ALGORITHM, signingKey } from '../common/pki.js';
+import type { RootKeyStore } from './key-store.js';
 import { x509 } from '../common/x509.js';
 import type { Cluster } from '../types/index.js';
 import { randomSerial, type RootCA } from './root.js';
@@ -38,29 +39,31 @@ export function rotatingTrust(old: RootCA, next: RootCA, crossSigned: string): T
 }
 
 /**
- * promoteNext makes the next root the current one on disk, once the cluster names it. A rename
- * each, the key first: a crash in between is finished by the next start (the cluster's root says
- * which files are current).
+ * promoteNext makes the next root the current one, once the cluster names it: its key replaces
+ * the current key, then its certificate the current certificate. A stop in between is finished
+ * by the next start (finishPromotion: the cluster's root says which files are current).
  */
-export function promoteNext(dir: string): void {
-  renameSync(join(dir, NEXT_KEY), join(dir, KEY));
+export function promoteNext(dir: string, keys: RootKeyStore): void {
+  const next = keys.read(NEXT_KEY);
+  if (next !== undefined) {
+    keys.write(KEY, next);
+    keys.remove(NEXT_KEY);
+  }
   renameSync(join(dir, NEXT_CERT), join(dir, CERT));
 }
 
 /** finishPromotion completes a promotion a stop interrupted: the cluster already names the next root. */
-export function finishPromotion(dir: string, clusterRoot: string | undefined): void {
+export function finishPromotion(dir: string, clusterRoot: string | undefined, keys: RootKeyStore): void {
   const nextCert = join(dir, NEXT_CERT);
-  if (clusterRoot && existsSync(nextCert) && readFileSync(nextCert, 'utf8') === clusterRoot) {
-    if (existsSync(join(dir, NEXT_KEY))) renameSync(join(dir, NEXT_KEY), join(dir, KEY));
-    renameSync(nextCert, join(dir, CERT));
-  }
+  if (clusterRoot && existsSync(nextCert) && readFileSync(nextCert, 'utf8') === clusterRoot) promoteNext(dir, keys);
 }
 
 /** loadTrust rebuilds the trust of a cluster, in or out of a rotation, from its state and the data dir. */
-export async function loadTrust(dir: string, cluster: Cluster, current: RootCA): Promise<Trust> {
+export async function loadTrust(cluster: Cluster, current: RootCA, keys: RootKeyStore): Promise<Trust> {
   const rotation = cluster.BerthCA?.Rotation;
-  if (rotation?.Phase !== 'certs' || !rotation.NewRootCert || !rotation.CrossSigned) return steadyTrust(current);
-  const next = { certPem: rotation.NewRootCert, key: await signingKey(readFileSync(join(dir, NEXT_KEY), 'utf8')) };
+  const nextKey = keys.read(NEXT_KEY);
+  if (rotation?.Phase !== 'certs' || !rotation.NewRootCert || !rotation.CrossSigned || !nextKey) return steadyTrust(current);
+  const next = { certPem: rotation.NewRootCert, key: await signingKey(nextKey) };
   return rotatingTrust(current, next, rotation.CrossSigned);
 }
 

@@ -64,6 +64,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
     log,
     version: berthVersion(),
     taskHistory: opts.taskHistoryLimit,
+    onLocked: printLocked,
   });
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
   const registry = registryOn
@@ -129,6 +130,7 @@ export async function runManager(
     log,
     version: berthVersion(),
     taskHistory: opts.taskHistoryLimit,
+    onLocked: printLocked,
   });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
@@ -201,6 +203,14 @@ function apiHelp(manager: { url: string; socketPath: string }, clientDir: string
     `Drive it with the docker CLI or berth, as root on this machine:\n  export DOCKER_HOST=unix://${manager.socketPath}\n  docker node ls\n` +
     `or from anywhere with the admin's client certificate (copy ${clientDir}; berth cert client NAME --out DIR makes more):\n` +
     `  export DOCKER_HOST=${tcp} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${clientDir}\n`
+  );
+}
+
+/** How to unlock a manager that started locked (autolock): through its root-only socket, with the key the operator kept. */
+function printLocked(socketPath: string): void {
+  process.stdout.write(
+    `Berth manager ${berthVersion()} is locked (autolock): its keys are sealed. Unlock it as root on this machine with the unlock key:\n` +
+      `  DOCKER_HOST=unix://${socketPath} docker swarm unlock\n`,
   );
 }
 

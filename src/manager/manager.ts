@@ -1,6 +1,7 @@
 // The manager process: one store, the loops around it, the API, and the cluster port where the
 // CA admits nodes and the dispatcher holds their sessions (mutual TLS). This is the composition
-// root for the manager side; loops know only the store.
+// root for the manager side; loops know only the store. With autolock on, all of that waits
+// behind the unlock gate (locked.ts): the store key and the CA key are sealed until then.
 
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -19,15 +20,16 @@ import { hostPort } from '../common/listen.js';
 import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store } from '../store/index.js';
-import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadOrCreateRoot, loadTrust, RootRotation } from '../ca/index.js';
+import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation } from '../ca/index.js';
 import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
-import { loadStoreKey } from '../store/index.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
 import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix } from './api-access.js';
+import { Autolock, recordAutolock } from './autolock.js';
+import { serveLocked } from './locked.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -50,6 +52,8 @@ export interface ManagerOptions {
   version: string;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
   taskHistory?: number;
+  /** Called when the manager starts locked (autolock), with the unix socket that takes `docker swarm unlock`. */
+  onLocked?: (socketPath: string) => void;
 }
 
 /**
@@ -81,16 +85,45 @@ export class Manager {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * start starts the manager. When its keys are sealed (autolock) it is locked: it serves only
+   * the locked API, and start resolves once an operator has unlocked it and the rest has started.
+   */
   static async start(opts: ManagerOptions): Promise<Manager> {
     const addr = parseListen(opts.listen);
     if (opts.insecureApi) assertLoopback(addr);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const store = new Store({ path: join(opts.dataDir, 'state.db'), key: loadStoreKey(opts.dataDir) });
+    const socketPath = opts.socketPath ?? join(opts.dataDir, 'berth.sock');
+    if (!Autolock.locked(opts.dataDir)) return Manager.#start(opts, addr, socketPath, Autolock.off(opts.dataDir));
+    const gate = await serveLocked({
+      dataDir: opts.dataDir,
+      socketPath,
+      tcp: opts.insecureApi ? addr : undefined,
+      info: { version: opts.version, hostname: hostname() },
+      log: opts.log,
+    });
+    opts.log.warn({ socket: socketPath }, 'the manager is locked (autolock): it starts once unlocked with `docker swarm unlock`');
+    opts.onLocked?.(socketPath);
+    const autolock = await gate.unlocked;
+    try {
+      const manager = await Manager.#start(opts, { ...addr, port: gate.tcpPort ?? addr.port }, socketPath, autolock);
+      gate.started();
+      return manager;
+    } catch (err) {
+      gate.failed(err);
+      throw err;
+    }
+  }
+
+  static async #start(opts: ManagerOptions, addr: { host: string; port: number }, socketPath: string, autolock: Autolock): Promise<Manager> {
+    const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey() });
     const certDir = join(opts.dataDir, 'certificates');
-    finishPromotion(certDir, store.view((tx) => tx.cluster()?.BerthCA?.RootCert));
-    const { root } = await loadOrCreateRoot(certDir);
+    // The autolock object keeps the root keys: sealed while it is on, plain files otherwise.
+    finishPromotion(certDir, store.view((tx) => tx.cluster()?.BerthCA?.RootCert), autolock);
+    const root = await autolock.root();
     const cluster = ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
-    const trust = await loadTrust(certDir, cluster, root);
+    recordAutolock(store, autolock.on);
+    const trust = await loadTrust(cluster, root, autolock);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     // In the join token's shape, so the in-process agent pins the CA as any other node does.
     const localToken = joinToken(root.certPem);
@@ -113,11 +146,11 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
+      autolock,
     });
     if (tls) guard.attach(app);
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
-    const socketPath = opts.socketPath ?? join(opts.dataDir, 'berth.sock');
     const unix = await listenUnix(app, socketPath, opts.log);
     const clientDir = opts.clientDir ?? join(opts.dataDir, 'client');
     await ensureAdminBundle(clientDir, clients, ca);
@@ -141,7 +174,7 @@ export class Manager {
       new Scheduler(store, { log: child('scheduler') }).run(signal),
       new TaskReaper(store, child('reaper')).run(signal),
       dispatcher.run(signal),
-      new RootRotation(store, ca, { dir: certDir, onTrust, log: child('root-rotation') }).run(signal),
+      new RootRotation(store, ca, { dir: certDir, keys: autolock, onTrust, log: child('root-rotation') }).run(signal),
       new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
     ].map((loop) =>
       // A loop that dies would leave the cluster unconverged in silence: exit, and let the

@@ -4,4 +4,5 @@ export { Watcher } from './watch.js';
 export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
 export { driveLoop } from './loop.js';
 export type { ReconcileLoop, DriveOptions } from './loop.js';
-export { loadStoreKey, STORE_KEY_FILE } from './key.js';
+export { loadStoreKey, parseStoreKey, STORE_KEY_FILE } from './key.js';
+export { newUnlockKey, parseUnlockKey, seal, shredFile, unseal, writeFileAtomic, WrongUnlockKeyError } from './sealed.js';

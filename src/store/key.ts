@@ -14,7 +14,12 @@ export function loadStoreKey(dataDir: string): Buffer {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
-  if (key.length !== 32) throw new Error(`${path} must hold 64 hex digits (a 256-bit key); it was changed by hand?`);
+  return parseStoreKey(readFileSync(path, 'utf8'), path);
+}
+
+/** parseStoreKey reads the text of a store key file (64 hex digits); `where` names it in the error. */
+export function parseStoreKey(text: string, where: string): Buffer {
+  const key = Buffer.from(text.trim(), 'hex');
+  if (key.length !== 32) throw new Error(`${where} must hold 64 hex digits (a 256-bit key); it was changed by hand?`);
   return key;
 }

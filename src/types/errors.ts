@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'NAME_CONFLICT'
   | 'VERSION_CONFLICT'
+  | 'CONFLICT'
   | 'INVALID_ARGUMENT'
   | 'AMBIGUOUS'
   | 'UNAUTHORIZED'
@@ -41,6 +42,13 @@ export class NameConflictError extends BerthError {
 export class VersionConflictError extends BerthError {
   constructor(message: string) {
     super('VERSION_CONFLICT', message);
+  }
+}
+
+/** Thrown when a request does not fit the current state (Docker's 409), e.g. unlocking a manager that is not locked. */
+export class ConflictError extends BerthError {
+  constructor(message: string) {
+    super('CONFLICT', message);
   }
 }
 

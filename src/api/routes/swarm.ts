@@ -3,41 +3,41 @@
 // always is one and agents join through the dispatcher, so those routes say what to do instead.
 
 import type { FastifyInstance } from 'fastify';
-import { InvalidArgumentError, NotImplementedError, UnavailableError } from '../../types/index.js';
+import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { Cluster } from '../../types/index.js';
 import type { ReadTx, Store } from '../../store/index.js';
 import { joinToken } from '../../common/tokens.js';
 import { boolParam, versionParam } from '../http.js';
 import { apiSwarm } from '../present.js';
 import { mergeSwarmSpec, validateSwarmSpec } from '../validate-swarm.js';
+import { applyAutolock, type AutolockControl } from './autolock.js';
 
 const HOW_TO_JOIN = 'other machines join it with `berth swarm join --token TOKEN HOST:2377` (the line `docker swarm join-token worker` prints, with berth in place of docker)';
 
-export function swarmRoutes(app: FastifyInstance, store: Store, minCertExpiryNs?: number): void {
+export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock?: AutolockControl; minCertExpiryNs?: number } = {}): void {
   app.get('/swarm', () => apiSwarm(store.view(currentCluster)));
 
   app.post<{ Querystring: Record<string, string | undefined> }>('/swarm/update', (request, reply) => {
     const version = versionParam(request.query.version, 'swarm');
-    if (boolParam(request.query.rotateManagerUnlockKey)) {
-      throw new NotImplementedError('autolock is not supported yet, so there is no manager unlock key to rotate');
-    }
     const given = validateSwarmSpec(request.body);
     const rotateWorker = boolParam(request.query.rotateWorkerToken);
     const rotateManager = boolParam(request.query.rotateManagerToken);
+    const rotateUnlockKey = boolParam(request.query.rotateManagerUnlockKey);
     store.update((tx) => {
       const cluster = currentCluster(tx);
       const root = cluster.BerthCA?.RootCert;
       if ((rotateWorker || rotateManager) && !root) throw new UnavailableError('the cluster has no root CA yet: restart the manager to create it');
       // A new token only gates new joins: nodes that joined keep authenticating with their certificates.
-      tx.clusters.update({
+      const updated = tx.clusters.update({
         ...cluster,
         Version: { Index: version },
-        Spec: mergeSwarmSpec(cluster.Spec, given, minCertExpiryNs),
+        Spec: mergeSwarmSpec(cluster.Spec, given, opts.minCertExpiryNs),
         JoinTokens: {
           Worker: rotateWorker ? joinToken(root!) : cluster.JoinTokens.Worker,
           Manager: rotateManager ? joinToken(root!) : cluster.JoinTokens.Manager,
         },
       });
+      applyAutolock(opts.autolock, updated.Spec, rotateUnlockKey);
     });
     return reply.code(200).send();
   });
@@ -45,7 +45,7 @@ export function swarmRoutes(app: FastifyInstance, store: Store, minCertExpiryNs?
   // Without autolock the Engine answers an empty key, and the CLI says "no unlock key is set".
   app.get('/swarm/unlockkey', () => {
     store.view(currentCluster);
-    return { UnlockKey: '' };
+    return { UnlockKey: opts.autolock?.unlockKey ?? '' };
   });
 
   app.post('/swarm/init', () => {

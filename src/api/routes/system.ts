@@ -16,27 +16,7 @@ const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm6
 export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { store, info } = opts;
 
-  app.get('/_ping', (_request, reply) => {
-    reply.header('Swarm', 'active/manager');
-    reply.header('Cache-Control', 'no-cache, no-store, must-revalidate');
-    reply.header('Pragma', 'no-cache');
-    reply.type('text/plain; charset=utf-8');
-    return reply.send('OK');
-  });
-
-  app.get('/version', () => {
-    const arch = GOARCH[process.arch] ?? process.arch;
-    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: arch, KernelVersion: os.release() };
-    return {
-      Platform: { Name: 'Berth' },
-      Components: [{ Name: 'Berth', Version: info.version, Details: details }],
-      Version: info.version,
-      ...details,
-      GitCommit: '',
-      GoVersion: `node ${process.version}`,
-      BuildTime: '',
-    };
-  });
+  pingAndVersionRoutes(app, info.version, 'active/manager');
 
   app.get('/info', () =>
     store.view((tx) => {
@@ -65,6 +45,31 @@ export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void
   );
 }
 
+/** GET /_ping and /version. `swarm` is ping's Swarm header: the node's state, and its role when active (moby Cluster.Status). */
+export function pingAndVersionRoutes(app: FastifyInstance, version: string, swarm: string): void {
+  app.get('/_ping', (_request, reply) => {
+    reply.header('Swarm', swarm);
+    reply.header('Cache-Control', 'no-cache, no-store, must-revalidate');
+    reply.header('Pragma', 'no-cache');
+    reply.type('text/plain; charset=utf-8');
+    return reply.send('OK');
+  });
+
+  app.get('/version', () => {
+    const arch = GOARCH[process.arch] ?? process.arch;
+    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: arch, KernelVersion: os.release() };
+    return {
+      Platform: { Name: 'Berth' },
+      Components: [{ Name: 'Berth', Version: version, Details: details }],
+      Version: version,
+      ...details,
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      BuildTime: '',
+    };
+  });
+}
+
 /**
  * Swarm's NodeAddr is the address other nodes reach this one at, without a port. The manager's
  * node is reached at the manager's API address; its Status.Addr names the engine its agent drives.
@@ -76,7 +81,7 @@ function nodeAddr(n: Node): string {
 }
 
 /** The host part of /info: a manager runs no containers itself, so the engine counters are zero. */
-function hostInfo(hostname: string, version: string): Record<string, unknown> {
+export function hostInfo(hostname: string, version: string): Record<string, unknown> {
   return {
     Containers: 0,
     ContainersRunning: 0,
