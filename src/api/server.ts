@@ -38,6 +38,8 @@ export interface ApiServerOptions {
   https?: HttpsServerOptions;
   /** authenticate runs before every request and throws a domain error to refuse it. */
   authenticate?: (request: FastifyRequest) => void;
+  /** A root CA to verify a registry (HOST:PORT) with beside the system's: the cluster root for the cluster's own registry. */
+  registryRoot?: (registry: string) => string | undefined;
 }
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
@@ -81,7 +83,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   configRoutes(app, opts.store);
   logRoutes(app, opts.store, opts.logs);
   networkRoutes(app, opts.store);
-  distributionRoutes(app);
+  distributionRoutes(app, opts.registryRoot);
   registryCredentialRoutes(app, opts.store);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

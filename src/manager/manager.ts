@@ -25,7 +25,8 @@ import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
-import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix } from './api-access.js';
+import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames } from './api-access.js';
+import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -53,6 +54,8 @@ export interface ManagerOptions {
 export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
+  /** What registryCertificate and announceRegistry need, set once started. */
+  #registryParts: { ca: CertificateAuthority; clusterId: string; advertisedHost: string; dispatcher: Dispatcher; addresses: Set<string> } | undefined;
 
   private constructor(
     readonly store: Store,
@@ -91,6 +94,7 @@ export class Manager {
     const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     const guard = clientGuard(clients);
     const tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
+    const clusterRegistries = new Set<string>();
     const app = createApiServer({
       store,
       log: opts.log,
@@ -98,6 +102,7 @@ export class Manager {
       logs: dispatcher.logs,
       ...(tls && { https: { ...tls, ca: root.certPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
+      registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
     await app.listen({ host: addr.host, port: addr.port });
@@ -109,6 +114,7 @@ export class Manager {
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
+    manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
     const signal = manager.#abort.signal;
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
@@ -135,6 +141,26 @@ export class Manager {
   get clusterLocalAddr(): string {
     const host = this.clusterListenHost;
     return hostPort(host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host, this.cluster.port);
+  }
+
+  /**
+   * registryCertificate issues the built-in registry's serving certificate from the cluster CA,
+   * naming `listenHost` and every name of this machine, and renews it (registry-tls.ts).
+   */
+  registryCertificate(listenHost: string): Promise<RenewingCertificate> {
+    const { ca, clusterId, advertisedHost } = this.#registryParts!;
+    return registryCertificate({ ca, clusterId, names: machineNames([listenHost, advertisedHost]), log: this.log.child({ part: 'registry-tls' }) });
+  }
+
+  /**
+   * announceRegistry tells every agent, now and at each session, the HOST:PORTs of the registry
+   * whose certificate the cluster CA issued; the API verifies it with the cluster root too.
+   */
+  announceRegistry(addresses: string[]): void {
+    const parts = this.#registryParts!;
+    parts.addresses.clear();
+    for (const a of addresses) parts.addresses.add(a);
+    parts.dispatcher.setRegistries(addresses);
   }
 
   get workerToken(): string {
