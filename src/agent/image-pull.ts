@@ -1,5 +1,6 @@
 // Pulling a task's image: with the login the manager sent for the task, if any (kept on the node
-// while the task is held, so every retry uses it), and without TLS for the registries the agent
+// while the task is held, so every retry uses it), with the engine trusting the cluster root for
+// the cluster's own registry (registry-trust.ts), and without TLS for the registries the agent
 // was told are plain HTTP (--insecure-registry). Docker Engine decides that itself (127.0.0.0/8
 // and its own insecure-registries); Podman's Docker-compatible pull ignores tlsVerify and reads
 // registries.conf only when its service starts, so for those registries the agent uses Podman's
@@ -22,6 +23,8 @@ export class ImagePuller {
     private readonly insecure: ReadonlySet<string>,
     /** The login for a task, as last sent by the manager. */
     private readonly authFor: (taskId: string) => TaskPullAuth | undefined,
+    /** Called before a pull over TLS: makes the engine trust the registry if it is the cluster's. */
+    private readonly trust: (registry: string) => Promise<void> = async () => {},
   ) {}
 
   /** pull fetches `image` for task `taskId`; a refusal by the registry is a TaskError naming the registry and why. */
@@ -30,6 +33,7 @@ export class ImagePuller {
     const auth = this.authFor(taskId);
     const plainHttp = this.insecure.has(registry);
     log.info({ task: taskId, image, registry, withLogin: !!auth, plainHttp }, 'pulling image');
+    if (!plainHttp) await this.trust(registry);
     try {
       if (plainHttp && (await engineIsPodman(this.docker))) await followProgress(await this.podmanPull(image, auth));
       else await followProgress(await this.docker.pull(image, auth ? { authconfig: { base64: auth.auth } } : {}));

@@ -48,7 +48,9 @@ export async function startPodman(opts: StartPodmanOptions): Promise<PodmanServi
   const podman = await ensurePodman(log, opts.install);
   const conf = join(dataDir, 'containers.conf');
   await writeFile(conf, await containersConf(opts.isolated ? dataDir : undefined));
-  const env = opts.isolated ? isolatedPodmanEnv(dataDir) : { CONTAINERS_CONF: conf };
+  // An isolated service's HOME is its own: Podman reads registry certificates from
+  // $HOME/.config/containers/certs.d first (isolatedCertsDir), before the machine's /etc.
+  const env = opts.isolated ? { ...isolatedPodmanEnv(dataDir), HOME: join(dataDir, 'home') } : { CONTAINERS_CONF: conf };
   if ('CONTAINERS_STORAGE_CONF' in env) await writeFile(env.CONTAINERS_STORAGE_CONF, storageConf(dataDir));
   const docker = dockerFor(`unix://${socket}`);
   const lock = join(dataDir, 'podman.lock');
@@ -208,6 +210,11 @@ function alive(pid: number): boolean {
 /** The environment that points the podman CLI at an isolated engine's configuration in dataDir. */
 export function isolatedPodmanEnv(dataDir: string): { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string } {
   return { CONTAINERS_CONF: join(dataDir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dataDir, 'storage.conf') };
+}
+
+/** Where an isolated service reads per-registry certificates (certs.d): under its own HOME, so several on one machine differ. */
+export function isolatedCertsDir(dataDir: string): string {
+  return join(dataDir, 'home', '.config', 'containers', 'certs.d');
 }
 
 function storageConf(dataDir: string): string {

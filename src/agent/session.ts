@@ -16,6 +16,7 @@ import { LABEL_NODE } from './container-config.js';
 import { forgetIdentity, loadIdentity, previousNodeId, saveIdentity, type Identity } from './identity.js';
 import { join as joinCluster, renew, tlsOptions } from './manager-client.js';
 import { Dependencies } from './dependencies.js';
+import { RegistryTrust } from './registry-trust.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskLogs } from './task-logs.js';
 import { Worker } from './worker.js';
@@ -38,9 +39,13 @@ export interface AgentOptions {
   filesRoot?: string;
   /** Registries (host:port) that speak plain HTTP, pulled from without TLS. */
   insecureRegistries?: readonly string[];
+  /** Where the engine reads per-registry CA certificates (certs.d); default by engine (registry-trust.ts). */
+  registryCertsDir?: string;
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** A registry's HOST:PORT as image references name it: a DNS name or IPv4 address, or a bracketed IPv6 address. */
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]):\d{1,5}$/i;
 /** A manager that answers no ping for this many heartbeat periods is taken as gone: reconnect. */
 const PING_MISSES = 3;
 
@@ -59,6 +64,8 @@ export class Agent {
   #socket: WebSocket | undefined;
   #pending = new Map<string, TaskStatusUpdate>();
   #flushTimer: NodeJS.Timeout | undefined;
+  /** The engine's trust in the cluster's registry, as the manager names it. */
+  readonly #trust: RegistryTrust;
 
   /** The node an earlier agent in this state dir was, whose containers go if this one is another. */
   readonly #previousNode: string | undefined;
@@ -67,6 +74,7 @@ export class Agent {
     this.#previousNode = previousNodeId(opts.stateDir);
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     this.#identity = loadIdentity(opts.stateDir);
+    this.#trust = new RegistryTrust({ docker: opts.docker, certsDir: opts.registryCertsDir, identity: () => this.#identity, log: opts.log });
   }
 
   get #filesRoot(): string {
@@ -115,6 +123,8 @@ export class Agent {
     clearTimeout(this.#flushTimer);
     clearTimeout(this.#renewTimer);
     await Promise.all([this.#worker?.close(), this.#logs?.close()]);
+    // Nothing pulls until the next start, which is told the registry again.
+    await this.#trust.clear().catch((err: unknown) => this.opts.log.warn({ err }, "removing the cluster registry's root from the engine's certificates failed"));
     if (!this.#removed) return { stopped: true };
     // The node left the cluster, as a Swarm node does: its tasks run elsewhere now, so its
     // containers go, and so does its certificate (joining again makes a new node).
@@ -189,12 +199,14 @@ export class Agent {
         if (msg?.type === 'welcome') {
           welcomed = true;
           this.#adopt(msg.nodeId);
+          this.#announce(msg.registries ?? []);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           lastPong = Date.now();
           watchManager(msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
           log.info({ node: msg.nodeId }, 'session with manager established');
         } else if (msg?.type === 'config' && typeof msg.heartbeatPeriodMs === 'number' && msg.heartbeatPeriodMs > 0) {
+          if (msg.registries) this.#announce(msg.registries);
           clearInterval(heartbeat);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
           watchManager(msg.heartbeatPeriodMs);
@@ -232,6 +244,12 @@ export class Agent {
     });
   }
 
+  /** #announce takes the manager's names of the cluster's registry: HOST:PORTs only, as they become directory names. */
+  #announce(names: unknown): void {
+    const valid = Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && HOST_PORT.test(n)) : [];
+    this.#trust.announce(valid).catch((err: unknown) => this.opts.log.warn({ err }, "updating the engine's trust in the cluster's registry failed"));
+  }
+
   /** #adopt makes the worker for the node. */
   #adopt(nodeId: string): void {
     const previous = this.#workerNode ?? this.#previousNode;
@@ -256,6 +274,7 @@ export class Agent {
       node: this.opts.description,
       filesRoot: this.#filesRoot,
       insecureRegistries: this.opts.insecureRegistries,
+      trustRegistry: (registry) => this.#trust.beforePull(registry),
     });
   }
 

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   filesRoot?: string;
   /** Registries (host:port) that speak plain HTTP (`berth agent --insecure-registry`). */
   insecureRegistries?: readonly string[];
+  /** Called before a pull over TLS from `registry` (the agent's RegistryTrust.beforePull). */
+  trustRegistry?: (registry: string) => Promise<void>;
 }
 
 /** The secrets, configs and registry logins an assignments message carries for its tasks. */
@@ -67,7 +69,7 @@ export class Worker {
     });
     this.networks = new EngineNetworks(opts.docker, opts.clusterId, opts.log);
     const { docker, clusterId, nodeId, log, report } = opts;
-    const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id));
+    const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id), opts.trustRegistry);
     this.runnerOpts = { docker, owner: { clusterId, nodeId }, log, report, files: this.files, networks: this.networks, images };
   }
 

@@ -2,7 +2,7 @@
 // the caller's X-Registry-Auth. `docker service create` uses it to pin the service's image to a
 // digest (name:tag@sha256:...) and to set the placement platforms, so every node runs the same
 // image. Like dockerd, loopback registries count as insecure: HTTPS without verifying the
-// certificate, then plain HTTP.
+// certificate, then plain HTTP. The cluster's own registry is verified against the cluster root.
 
 import { isLoopback } from '../common/listen.js';
 import { RegistryClient, type Manifest } from '../common/registry-client.js';
@@ -24,7 +24,7 @@ interface Platform {
 
 const CONFIG_LIMIT = 1024 * 1024;
 
-export async function inspectDistribution(image: string, authHeader: string | undefined): Promise<DistributionInspect> {
+export async function inspectDistribution(image: string, authHeader: string | undefined, rootFor?: (registry: string) => string | undefined): Promise<DistributionInspect> {
   const ref = parseImageReference(image);
   const credentials = authHeader ? decodeRegistryAuth(authHeader) : undefined;
   const host = registryHost(ref);
@@ -33,7 +33,7 @@ export async function inspectDistribution(image: string, authHeader: string | un
   const schemes = insecure ? ['https', 'http'] : ['https'];
   let last: unknown;
   for (const scheme of schemes) {
-    const client = new RegistryClient({ url: `${scheme}://${host}`, credentials, insecure });
+    const client = new RegistryClient({ url: `${scheme}://${host}`, credentials, insecure, ca: rootFor?.(host) });
     try {
       return await inspectWith(client, ref);
     } catch (err) {

@@ -44,6 +44,8 @@ export interface ApiServerOptions {
   authenticate?: (request: FastifyRequest) => void;
   /** The manager's autolock (`docker swarm update --autolock`, `docker swarm unlock-key`); without it autolock is a 501. */
   autolock?: AutolockControl;
+  /** A root CA to verify a registry (HOST:PORT) with beside the system's: the cluster root for the cluster's own registry. */
+  registryRoot?: (registry: string) => string | undefined;
 }
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
@@ -58,7 +60,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   configRoutes(app, opts.store);
   logRoutes(app, opts.store, opts.logs);
   networkRoutes(app, opts.store);
-  distributionRoutes(app);
+  distributionRoutes(app, opts.registryRoot);
   registryCredentialRoutes(app, opts.store);
   openApiRoutes(app);
   for (const plugin of opts.plugins ?? []) {

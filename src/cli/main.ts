@@ -65,8 +65,8 @@ program
   .option('--hostname <name>', 'name of the local node')
   .option('--demo', 'build the demo image and create a 3-replica demo web service')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
-  .option('--registry <host:port|off>', 'OCI registry address (off loopback only with TLS), or "off"', DEFAULT_REGISTRY_LISTEN)
-  .option('--registry-tls-cert <file>', "PEM certificate for the registry's HTTPS")
+  .option('--registry <host:port|off>', 'OCI registry address (off loopback: TLS, with a certificate from the cluster CA unless --registry-tls-cert), or "off"', DEFAULT_REGISTRY_LISTEN)
+  .option('--registry-tls-cert <file>', "PEM certificate for the registry's HTTPS (default off loopback: one from the cluster CA)")
   .option('--registry-tls-key <file>', "PEM private key for the registry's HTTPS")
   .option('--registry-gc-interval <duration>', 'run the registry garbage collector this often, e.g. 24h (default: only on request)', duration)
   .option('--registry-gc-cron <expression>', 'run the registry garbage collector at these times (UTC), e.g. "0 0 3 * * *" for 03:00 daily', cronExpression)
@@ -106,7 +106,11 @@ const agentOptions = (cmd: Command): Command =>
     .option('--hostname <name>', 'node name (several agents on one machine need distinct names)')
     .option('--label <key=value>', 'engine label the node reports, for engine.labels constraints (repeatable)', collect)
     .option('--data-dir <dir>', 'state directory: certificates and node identity (default ~/.berth/agents/<hostname>)')
-    .option('--insecure-registry <host:port>', 'registry that speaks plain HTTP, pulled from without TLS (repeatable)', collect);
+    .option('--insecure-registry <host:port>', 'registry that speaks plain HTTP, pulled from without TLS (repeatable)', collect)
+    .option(
+      '--registry-certs-dir <dir>',
+      "where the engine reads per-registry CA certificates, for the cluster registry's root (default /etc/containers/certs.d for Podman, /etc/docker/certs.d for Docker Engine)",
+    );
 
 agentOptions(
   program

@@ -2,11 +2,13 @@
 // foreground, until SIGINT/SIGTERM, then stop them in order. Each part's code is loaded only by
 // the commands that run it, so `berth registry` does not carry the manager and agent in memory.
 
-import { hostname as osHostname, homedir } from 'node:os';
+import { isIP } from 'node:net';
+import { hostname as osHostname, homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import { berthVersion } from '../common/version.js';
 import { normalizeRegistry } from '../common/pull-auth.js';
+import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import { InvalidArgumentError } from '../types/index.js';
 import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { parseLabels } from './labels.js';
@@ -45,12 +47,14 @@ function untilSignal(): Promise<string> {
 export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? defaultDataDir();
   // Refuse a bad registry address before starting anything.
-  const registryOn = opts.registry !== 'off';
   const registryTls = tlsFiles(opts.registryTlsCert, opts.registryTlsKey, '--registry-tls-cert', '--registry-tls-key');
-  if (registryOn) checkRegistryListen(opts.registry, registryTls !== undefined);
-  if (registryOn && registryTls) await loadTls(registryTls);
+  // Off loopback without a certificate of the operator's, the registry gets one from the cluster CA.
+  const registryListen = opts.registry === 'off' ? undefined : checkRegistryListen(opts.registry, true);
+  const registryFromCa = registryListen !== undefined && !registryTls && !isLoopback(registryListen.host);
+  if (registryListen && registryTls) await loadTls(registryTls);
+  if (registryListen) assertOwnAddress(registryListen);
   const { Agent, DEMO_IMAGE, buildBusyboxImage, connectEngine, describeNode } = await import('../agent/index.js');
-  const { Manager } = await import('../manager/index.js');
+  const { Manager, registryAddresses } = await import('../manager/index.js');
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({
@@ -66,14 +70,15 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
     taskHistory: opts.taskHistoryLimit,
     onLocked: printLocked,
   });
+  const registryCert = registryFromCa ? await manager.registryCertificate(registryListen.host) : undefined;
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
-  const registry = registryOn
+  const registry = registryListen
     ? await Registry.start({
         dataDir: join(dataDir, 'registry'),
         listen: opts.registry,
         log,
         store: manager.store,
-        tls: registryTls,
+        tls: registryCert?.first ?? registryTls,
         adminPassword: process.env.BERTH_ADMIN_PASSWORD,
         gc: { ...gcSchedule(opts.registryGcInterval, opts.registryGcCron, '--registry-gc'), graceMs: opts.registryGcGrace, deleteUntagged: opts.registryGcUntagged },
         allowOutbound: opts.allowOutbound,
@@ -81,9 +86,16 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         managerUrl: manager.url,
       })
     : undefined;
+  const registryPort = registry ? parseListen(registry.address).port : 0;
+  if (registry && registryCert) {
+    registryCert.renewals((next) => registry.setCertificate(next));
+    // Every agent, this one included, has its engine trust the cluster root for these names.
+    manager.announceRegistry(registryAddresses(registryCert.names, registryPort));
+  }
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
-  // The local agent pulls from the platform's own registry, plain HTTP on loopback.
-  const insecureRegistries = registry ? loopbackNames(registry.address) : [];
+  // The local agent pulls from the platform's own registry without verifying TLS only on
+  // loopback: plain HTTP there, or the loopback names of a registry listening everywhere.
+  const insecureRegistries = !registry ? [] : registryCert ? wildcardLoopbackNames(registryListen!.host, registryPort) : loopbackNames(registry.address);
   // The local agent joins like any other, over the cluster port, with a token that never leaves this process.
   const agent = new Agent({
     manager: manager.clusterLocalAddr,
@@ -101,7 +113,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(
     `Berth ${berthVersion()} is up: API ${manager.url} and unix://${manager.socketPath}, engine ${engine.url}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
-      (registry ? registryHelp(registry) : '') +
+      (registry ? registryHelp(registry, registryCert && { caFile: join(dataDir, 'client', 'ca.pem'), address: advertisedRegistry(registryListen!.host, registryPort, manager.clusterAddr) }) : '') +
       `Join other machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
   );
@@ -110,6 +122,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(`${sig}: stopping\n`);
   stopAgent.abort();
   await agentDone;
+  registryCert?.stop();
   await registry?.stop();
   await manager.stop();
   await engine.close();
@@ -183,16 +196,45 @@ function tlsFiles(cert: string | undefined, key: string | undefined, certFlag: s
   return { certFile: cert, keyFile: key };
 }
 
-/** How to log in and push; the first admin's random password is shown here, once. */
-function registryHelp(registry: Registry): string {
+/**
+ * How to log in and push; the first admin's random password is shown here, once. A registry whose
+ * certificate the cluster CA issued is named by its advertised address, with how to trust the root.
+ */
+function registryHelp(registry: Registry, fromCa?: { caFile: string; address: string }): string {
   const insecure = registry.scheme === 'http' ? ' --tls-verify=false' : '';
+  const address = fromCa?.address ?? registry.address;
+  const how = registry.scheme === 'http' ? 'plain HTTP on loopback' : fromCa ? `TLS with a certificate from the cluster CA, whose root is ${fromCa.caFile}; agents trust it by themselves` : 'TLS';
   return (
     (registry.initialAdminPassword ? `Registry admin password (shown once, change it with berth user passwd): ${registry.initialAdminPassword}\n` : '') +
-    `Log in to its registry, then push (${registry.scheme === 'http' ? 'plain HTTP on loopback' : 'TLS'}):\n` +
-    `  berth login ${registry.address} -u admin --password-stdin\n` +
-    `  podman login${insecure} ${registry.address} -u admin\n` +
-    `  podman push${insecure} IMAGE ${registry.address}/library/NAME:TAG\n`
+    `Log in to its registry, then push (${how}):\n` +
+    (fromCa ? `  mkdir -p /etc/containers/certs.d/${address} && cp ${fromCa.caFile} /etc/containers/certs.d/${address}/ca.crt\n` : '') +
+    `  ${fromCa ? `NODE_EXTRA_CA_CERTS=${fromCa.caFile} ` : ''}berth login ${address} -u admin --password-stdin\n` +
+    `  podman login${insecure} ${address} -u admin\n` +
+    `  podman push${insecure} IMAGE ${address}/library/NAME:TAG\n`
   );
+}
+
+/** advertisedRegistry: how other machines name a registry listening on `host` (on every address: by the manager's advertised host). */
+function advertisedRegistry(host: string, port: number, clusterAddr: string): string {
+  return isWildcard(host) ? hostPort(parseListen(clusterAddr).host, port) : hostPort(host, port);
+}
+
+/** assertOwnAddress refuses a listen address no interface of this machine has (before anything starts). */
+function assertOwnAddress(addr: { host: string; port: number }): void {
+  if (isIP(addr.host) === 0 || isWildcard(addr.host) || isLoopback(addr.host)) return;
+  const own = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+  if (!own.includes(addr.host)) {
+    throw new InvalidArgumentError(
+      `the registry cannot listen on ${hostPort(addr.host, addr.port)}: no interface of this machine has the address ${addr.host}. Give one of its addresses, or 0.0.0.0, with --registry HOST:PORT`,
+    );
+  }
+}
+
+const isWildcard = (host: string): boolean => host === '' || host === '0.0.0.0' || host === '::';
+
+/** wildcardLoopbackNames: a registry listening on every address is also reached on loopback, by these names. */
+function wildcardLoopbackNames(host: string, port: number): string[] {
+  return isWildcard(host) ? [`127.0.0.1:${port}`, `localhost:${port}`] : [];
 }
 
 /** How to drive the API: the root-only socket here, TLS with the admin bundle from anywhere. */
@@ -227,6 +269,7 @@ export interface AgentCliOptions {
   label?: string[];
   dataDir?: string;
   insecureRegistry?: string[];
+  registryCertsDir?: string;
 }
 
 export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void> {
@@ -244,6 +287,7 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
     description,
     labels: parseLabels(opts.label ?? []),
     insecureRegistries: parseInsecureRegistries(opts.insecureRegistry ?? []),
+    registryCertsDir: opts.registryCertsDir,
     log,
   });
   const id = await agent.ensureJoined();

@@ -12,6 +12,7 @@
 
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError } from '../types/index.js';
 import { CONNECTION_FAILED, OutboundRefusedError, type OutboundGuard } from './outbound.js';
@@ -27,6 +28,8 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Skip TLS certificate verification (self-signed registries). */
   insecure?: boolean;
+  /** A root CA (PEM) to verify this registry with beside the system's: the cluster root, for the cluster's own registry. */
+  ca?: string;
   /** Mints Bearer tokens for the scopes a request needs, instead of asking a realm (a registry calling itself). */
   bearer?: (scopes: string[]) => Promise<string>;
   /** Checks every request's target (a URL a user set); without it any target is spoken to. */
@@ -85,7 +88,8 @@ export class RegistryClient {
     this.#insecure = opts.insecure ?? false;
     this.#bearer = opts.bearer;
     this.#outbound = opts.outbound;
-    this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, rejectUnauthorized: !opts.insecure }) : new http.Agent({ keepAlive: true });
+    const ca = opts.ca ? [...rootCertificates, opts.ca] : undefined;
+    this.#agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, rejectUnauthorized: !opts.insecure, ...(ca && { ca }) }) : new http.Agent({ keepAlive: true });
   }
 
   close(): void {

@@ -298,3 +298,17 @@ test('assignments carry the secrets and configs (with data) that their runnable 
   assert.equal(down.secrets, undefined);
   again.ws.close();
 });
+
+test("agents learn the cluster registry's names: none until set, then at once and in every welcome", async (t) => {
+  const h = await startDispatcher(t);
+  const a = new Client(h, await h.join());
+  assert.equal((await a.next('welcome')).registries, undefined);
+  h.dispatcher.setRegistries(['10.0.0.1:5000', 'mgr:5000']);
+  const cfg = await a.next('config');
+  assert.deepEqual(cfg.registries, ['10.0.0.1:5000', 'mgr:5000']);
+  assert.equal(cfg.heartbeatPeriodMs, 5000, 'the period stays as it is');
+  const b = new Client(h, await h.join());
+  assert.deepEqual((await b.next('welcome')).registries, ['10.0.0.1:5000', 'mgr:5000']);
+  a.ws.close();
+  b.ws.close();
+});

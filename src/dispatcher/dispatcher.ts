@@ -57,6 +57,7 @@ export class Dispatcher {
   #statusTimer: NodeJS.Timeout | undefined;
   #periodChanged = false;
   #stopping = false;
+  #registries: string[] = [];
   /** The log broker: what the API reads service and task logs through. */
   readonly logs: LogBroker;
 
@@ -78,6 +79,15 @@ export class Dispatcher {
   get heartbeatMs(): number {
     const ns = this.store.view((tx) => tx.cluster()?.Spec.Dispatcher.HeartbeatPeriod);
     return this.opts.heartbeatMs ?? (ns ? ns / 1e6 : DEFAULT_HEARTBEAT_MS);
+  }
+
+  /**
+   * setRegistries names the HOST:PORTs of the cluster's registry, whose certificate the cluster CA
+   * issued: every welcome carries them, and agents already connected get them now.
+   */
+  setRegistries(addresses: string[]): void {
+    this.#registries = [...addresses];
+    for (const s of this.#sessions.values()) s.send({ type: 'config', heartbeatPeriodMs: this.heartbeatMs, registries: this.#registries });
   }
 
   /**
@@ -279,7 +289,7 @@ export class Dispatcher {
     this.#lastSeen.set(node.ID, monotonic());
     this.#disconnected.delete(node.ID);
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname }, 'agent session started');
-    session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs });
+    session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(this.#registries.length > 0 && { registries: this.#registries }) });
     const assignments = this.store.view((tx) => {
       const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
       return { tasks, ...dependenciesOf(tx, tasks) };

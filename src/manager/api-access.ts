@@ -23,11 +23,15 @@ const BUNDLE_RENEW_MS = 30 * 24 * 3600_000;
 
 /** apiServerTls gives the TCP listener's certificate: every name a client may use for this machine. */
 export async function apiServerTls(ca: CertificateAuthority, clusterId: string, extraNames: string[]): Promise<{ key: string; cert: string }> {
-  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.replace(/%.*$/, '')));
-  const names = [...new Set(['localhost', hostname(), '127.0.0.1', '::1', ...addresses, ...extraNames].filter((n) => n && n !== '0.0.0.0' && n !== '::'))];
-  const issued = await issueWithKey(ca.root, { subject: { commonName: `api.${clusterId}`, role: OU_MANAGER, cluster: clusterId }, validityMs: SERVER_CERT_VALIDITY_MS, names });
+  const issued = await issueWithKey(ca.root, { subject: { commonName: `api.${clusterId}`, role: OU_MANAGER, cluster: clusterId }, validityMs: SERVER_CERT_VALIDITY_MS, names: machineNames(extraNames) });
   // During a root rotation the new root, cross-signed by the old, lets clients that trust only the old one verify it.
   return { key: issued.key, cert: issued.cert + (ca.trust.chain ?? '') };
+}
+
+/** machineNames: every name and address a client may use for this machine (loopback included), and `extraNames`. */
+export function machineNames(extraNames: string[]): string[] {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.replace(/%.*$/, '')));
+  return [...new Set(['localhost', hostname(), '127.0.0.1', '::1', ...addresses, ...extraNames].filter((n) => n && n !== '0.0.0.0' && n !== '::'))];
 }
 
 /**

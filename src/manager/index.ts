@@ -1,3 +1,4 @@
 export { Manager } from './manager.js';
 export type { ManagerOptions } from './manager.js';
 export { parseListen, assertLoopback } from './listen.js';
+export { registryAddresses } from './registry-tls.js';

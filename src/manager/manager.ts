@@ -27,9 +27,10 @@ import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
-import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix } from './api-access.js';
+import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames } from './api-access.js';
 import { Autolock, recordAutolock } from './autolock.js';
 import { serveLocked } from './locked.js';
+import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -68,6 +69,10 @@ function minCertExpiryNs(): number | undefined {
 export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
+  /** The registry certificates issued here: a root rotation renews them at once. */
+  readonly #registryCerts = new Set<RenewingCertificate>();
+  /** What registryCertificate and announceRegistry need, set once started. */
+  #registryParts: { ca: CertificateAuthority; clusterId: string; advertisedHost: string; dispatcher: Dispatcher; addresses: Set<string> } | undefined;
 
   private constructor(
     readonly store: Store,
@@ -138,6 +143,7 @@ export class Manager {
     const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     const guard = clientGuard(clients);
     const tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
+    const clusterRegistries = new Set<string>();
     const app = createApiServer({
       store,
       log: opts.log,
@@ -147,6 +153,7 @@ export class Manager {
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
       autolock,
+      registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
     await app.listen({ host: addr.host, port: addr.port });
@@ -158,12 +165,14 @@ export class Manager {
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
+    manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
     const signal = manager.#abort.signal;
     // A root rotation re-keys both TLS listeners and the admin's bundle before nodes act on it.
     const onTrust = async (): Promise<void> => {
       await clusterPort.refresh();
       if (tls) (app.server as unknown as TlsServer).setSecureContext({ ...(await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost])), ca: ca.rootPem });
       await ensureAdminBundle(clientDir, clients, ca);
+      for (const cert of manager.#registryCerts) cert.renewNow();
     };
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
@@ -191,6 +200,28 @@ export class Manager {
   get clusterLocalAddr(): string {
     const host = this.clusterListenHost;
     return hostPort(host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host, this.cluster.port);
+  }
+
+  /**
+   * registryCertificate issues the built-in registry's serving certificate from the cluster CA,
+   * naming `listenHost` and every name of this machine, and renews it (registry-tls.ts).
+   */
+  async registryCertificate(listenHost: string): Promise<RenewingCertificate> {
+    const { ca, clusterId, advertisedHost } = this.#registryParts!;
+    const cert = await registryCertificate({ ca, clusterId, names: machineNames([listenHost, advertisedHost]), log: this.log.child({ part: 'registry-tls' }) });
+    this.#registryCerts.add(cert);
+    return cert;
+  }
+
+  /**
+   * announceRegistry tells every agent, now and at each session, the HOST:PORTs of the registry
+   * whose certificate the cluster CA issued; the API verifies it with the cluster root too.
+   */
+  announceRegistry(addresses: string[]): void {
+    const parts = this.#registryParts!;
+    parts.addresses.clear();
+    for (const a of addresses) parts.addresses.add(a);
+    parts.dispatcher.setRegistries(addresses);
   }
 
   get workerToken(): string {

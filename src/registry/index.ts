@@ -1,5 +1,5 @@
 export { Registry, DEFAULT_REGISTRY_LISTEN, checkRegistryListen, loadTls } from './registry.js';
-export type { RegistryOptions } from './registry.js';
+export type { RegistryOptions, ServingCertificate, TlsFiles } from './registry.js';
 export { createRegistryServer, DEFAULT_MAX_MANIFEST_BYTES } from './server.js';
 export type { RegistryServerOptions } from './server.js';
 export { RegistryEvents } from './events.js';

@@ -6,6 +6,7 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
@@ -42,6 +43,17 @@ import { closeGracefully } from '../common/http-close.js';
 
 export const DEFAULT_REGISTRY_LISTEN = '127.0.0.1:5000';
 
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/** A PEM certificate (chain) and its private key. */
+export interface ServingCertificate {
+  cert: string;
+  key: string;
+}
+
 export interface RegistryOptions {
   dataDir: string;
   /** HOST:PORT; port 0 picks a free one. */
@@ -49,8 +61,12 @@ export interface RegistryOptions {
   log: Logger;
   /** The first admin's password (BERTH_ADMIN_PASSWORD); without it a random one is made and returned once. */
   adminPassword?: string;
-  /** PEM certificate and key files; required to listen on anything but loopback. */
-  tls?: { certFile: string; keyFile: string };
+  /**
+   * HTTPS, required to listen on anything but loopback: PEM certificate and key files, or the PEM
+   * texts themselves (`berth up` issues them from the cluster CA and swaps in renewed ones with
+   * setCertificate).
+   */
+  tls?: TlsFiles | ServingCertificate;
   /** Berth's store for the registry's metadata; without it the registry opens `<dataDir>/registry.db`. */
   store?: Store;
   /** Replication's retry and history settings (tests shorten the backoff). */
@@ -95,7 +111,7 @@ export class Registry {
     const addr = checkRegistryListen(opts.listen, opts.tls !== undefined);
     const own: OwnListener[] = opts.managerUrl ? [managerListener(opts.managerUrl)] : [];
     const outbound = new OutboundGuard({ allow: opts.allowOutbound, listeners: () => own });
-    const https = opts.tls && (await loadTls(opts.tls));
+    const https = opts.tls && ('certFile' in opts.tls ? await loadTls(opts.tls) : opts.tls);
     await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const store = opts.store ?? new Store({ path: join(opts.dataDir, 'registry.db'), key: loadStoreKey(opts.dataDir) });
     let app: FastifyInstance | undefined;
@@ -177,6 +193,15 @@ export class Registry {
     }
   }
 
+  /**
+   * setCertificate serves a new certificate from the next TLS handshake on (a renewal); open
+   * connections keep the one they started with.
+   */
+  setCertificate(next: ServingCertificate): void {
+    if (this.scheme !== 'https') throw new InvalidArgumentError('the registry serves plain HTTP: it has no certificate to replace');
+    (this.app.server as unknown as TlsServer).setSecureContext({ cert: next.cert, key: next.key });
+  }
+
   async stop(): Promise<void> {
     await this.replicator.stop();
     await this.gc.stop();
@@ -209,7 +234,7 @@ function managerListener(url: string): OwnListener {
 }
 
 /** loadTls reads the PEM certificate and key, failing with a message naming the file and the fix. */
-export async function loadTls(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+export async function loadTls(files: TlsFiles): Promise<{ cert: Buffer; key: Buffer }> {
   return { cert: await readPem(files.certFile, 'certificate'), key: await readPem(files.keyFile, 'key') };
 }
 

@@ -49,7 +49,7 @@ export interface RegistryServerOptions {
   /** With metrics, every request is measured and `/metrics` serves them. */
   metrics?: RegistryMetrics;
   /** PEM certificate and key: serve HTTPS. */
-  https?: { cert: Buffer; key: Buffer };
+  https?: { cert: Buffer | string; key: Buffer | string };
 }
 
 const HANDLERS: Record<EndpointKind, Partial<Record<string, Handler>>> = {

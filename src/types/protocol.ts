@@ -97,6 +97,11 @@ export interface WelcomeMessage {
   type: 'welcome';
   nodeId: string;
   heartbeatPeriodMs: number;
+  /**
+   * HOST:PORT names of the cluster's registry, whose serving certificate the cluster CA issued:
+   * before pulling from one, the agent has its engine trust the cluster root for it. Absent: none.
+   */
+  registries?: string[];
 }
 
 /**
@@ -123,10 +128,14 @@ export interface AssignmentsMessage {
  */
 export type SessionErrorCode = 'unknown-node' | 'unauthorized' | 'invalid' | 'internal';
 
-/** Sent when the cluster's heartbeat period changes: the agent heartbeats at the new period. */
+/**
+ * Sent when the cluster's heartbeat period changes (the agent heartbeats at the new period) or
+ * its registry names do (when present, they replace the welcome's).
+ */
 export interface ConfigMessage {
   type: 'config';
   heartbeatPeriodMs: number;
+  registries?: string[];
 }
 
 export interface SessionErrorMessage {

@@ -1,57 +1,82 @@
 // A cluster across real hosts (network namespaces on a test bridge, each with its own Podman,
-// address and agent; docs/testing.md): the manager prints the join line, each host runs it,
-// the docker CLI sees them Ready and spreads a service over them; a host whose link is cut
-// loses its tasks to the others and, back, rejoins with no duplicate; a removed node's agent is
-// refused and stops.
+// address and agent; docs/testing.md). `berth up` runs the manager and Berth's registry in the
+// root namespace, on the bridge's address, and prints the join line each host runs. The service's
+// image is pushed to that registry, and each host's engine pulls it over TLS verified against the
+// cluster root, which the host's agent gave its engine (no --insecure-registry anywhere), as in
+// production. The docker CLI sees the hosts Ready and spreads a service over them; a host whose
+// link is cut loses its tasks to the others and, back, rejoins with no duplicate; a removed node's
+// agent is refused, stops and takes the registry's root out of its engine's certificates.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
-import { buildBusyboxImage } from '../../src/agent/image-build.js';
+import { connect, type PeerCertificate } from 'node:tls';
 import { loadIdentity } from '../../src/agent/identity.js';
 import { join as joinCluster, renew } from '../../src/agent/manager-client.js';
 import { LABEL_SERVICE } from '../../src/agent/container-config.js';
-import { TEST_IMAGE } from '../helpers/engine.js';
-import { createTestNetwork, saveImage, type TestNetwork } from '../helpers/hosts/index.js';
+import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
+import { createTestNetwork, type TestNetwork } from '../helpers/hosts/index.js';
 import type { CapturedProcess } from '../helpers/process.js';
 import { BIN, BerthProcess, docker, freePort, managerApi, tempDir, type TaskJson } from '../helpers/berth.js';
+import { TEST_ADMIN_PASSWORD } from '../helpers/registry-auth.js';
+import { commandRunner } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
 
-describe('a secure cluster on three real hosts', { timeout: 300_000 }, () => {
+describe('a secure cluster on three real hosts, pulling from Berth\'s registry over TLS', { timeout: 300_000 }, () => {
   let net: TestNetwork | undefined;
   let manager: BerthProcess;
   let url = '';
   let joinLine: string[] = [];
+  /** HOST:PORT of the registry, on the bridge's address. */
+  let registry = '';
+  let image = '';
+  let rootCA = '';
   const agents = new Map<string, CapturedProcess>();
   const dir = tempDir('multihost');
   const { api, running } = managerApi(() => url);
   const nodeOf = new Map<string, string>();
+  const trustFile = (host: string): string => join(net!.host(host).certsDir, registry, `berth-${nodeOf.get(host)}.crt`);
 
   const startAgent = (host: string): CapturedProcess => {
-    // The printed line as is; only --hostname and --data-dir added.
-    const agent = net!.host(host).spawn(process.execPath, [BIN, ...joinLine, '--hostname', host, '--data-dir', join(net!.host(host).dir, 'agent')], { BERTH_LOG_LEVEL: 'info' });
+    // The printed line as is; --hostname and --data-dir added, and where this host's engine reads
+    // registry certificates (its own directory: the hosts share one filesystem).
+    const h = net!.host(host);
+    const agent = h.spawn(process.execPath, [BIN, ...joinLine, '--hostname', host, '--data-dir', join(h.dir, 'agent'), '--registry-certs-dir', h.certsDir], { BERTH_LOG_LEVEL: 'info' });
     agents.set(host, agent);
     return agent;
   };
 
   before(async () => {
     net = await createTestNetwork({ name: 'multihost', hosts: 3 });
-    await net.startEngines();
-    // Images reach the hosts from a file here; pulling from Berth's registry over TLS needs its certificate from the cluster CA.
-    const [h1, ...rest] = net.hosts;
-    await buildBusyboxImage(h1!.engine.docker, TEST_IMAGE);
-    const image = join(net.dir, 'image.tar');
-    await saveImage(h1!.engine.docker, TEST_IMAGE, image);
-    await Promise.all(rest.map((h) => h.loadImage(image)));
+    // The test image is in the shared engine (root namespace), where it is pushed from; the hosts' engines start empty.
+    const [engine] = await Promise.all([testEngine(), net.startEngines()]);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    manager = new BerthProcess(['manager', '--data-dir', join(dir, 'manager'), '--listen', `127.0.0.1:${port}`, '--insecure-api', '--cluster-listen', `${net.gateway}:0`]);
+    // The manager's own node runs on the shared engine and is drained below: the hosts run the tasks.
+    manager = new BerthProcess(
+      ['up', '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--insecure-api', '--cluster-listen', `${net.gateway}:0`, '--registry', `${net.gateway}:0`, '--engine', engine.url, '--hostname', 'manager'],
+      { BERTH_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+    );
     const [, line] = await manager.waitFor(/^\s+(berth agent --join \S+ --token \S+)$/m);
     joinLine = line!.split(' ').slice(1);
     assert.equal(joinLine[2], `${net.gateway}:${joinLine[2]!.split(':')[1]}`, 'the advertised address is the one the manager listens on');
+    [, registry] = (await manager.waitFor(/podman login (\S+) -u admin/)) as [string, string];
+    assert.match(registry, new RegExp(`^${net.gateway.replace(/\./g, '\\.')}:\\d+$`));
+    image = `${registry}/library/busybox:1`;
+    rootCA = readFileSync(join(dir, 'client', 'ca.pem'), 'utf8');
+    assert.equal((await docker(url, ['node', 'update', '--availability', 'drain', 'manager'])).code, 0);
+
+    // Pushed as an operator would: podman trusting the cluster root (the printed ca.pem) for the registry.
+    const certs = join(dir, 'push-certs');
+    mkdirSync(certs);
+    writeFileSync(join(certs, 'ca.crt'), rootCA);
+    const run = commandRunner({ ...process.env, CONTAINERS_CONF: join(TEST_ENGINE_DIR, 'containers.conf') });
+    await run('podman', ['push', '--quiet', '--cert-dir', certs, '--creds', `admin:${TEST_ADMIN_PASSWORD}`, TEST_IMAGE, image]);
+
     for (const h of net.hosts) startAgent(h.name);
     for (const [name, agent] of agents) {
       const [, id] = await agent.waitFor(/\(node (\w+)\)/);
@@ -63,12 +88,13 @@ describe('a secure cluster on three real hosts', { timeout: 300_000 }, () => {
     await Promise.all([...agents.values()].map((a) => a.stop()));
     await manager?.stop();
     await net?.destroy();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('every host joined with the printed line and is Ready, at its own address, with a certificate', async () => {
-    await until(async () => (await api<{ Status: { State: string } }[]>('/nodes')).filter((n) => n.Status.State === 'ready').length === 3, 30_000, 'three ready');
-    const ls = await docker(url, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}']);
-    assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['h1 Ready', 'h2 Ready', 'h3 Ready']);
+    await until(async () => (await api<{ Status: { State: string } }[]>('/nodes')).filter((n) => n.Status.State === 'ready').length === 4, 30_000, 'three hosts and the manager ready');
+    const ls = await docker(url, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}}']);
+    assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['h1 Ready Active', 'h2 Ready Active', 'h3 Ready Active', 'manager Ready Drain']);
     for (const h of net!.hosts) {
       const node = await api<{ Status: { Addr: string }; Certificate?: { NotAfter: string } }>(`/nodes/${nodeOf.get(h.name)}`);
       assert.equal(node.Status.Addr, h.ip);
@@ -76,12 +102,51 @@ describe('a secure cluster on three real hosts', { timeout: 300_000 }, () => {
     }
   });
 
-  test('a 6-replica service spreads over the hosts; a host whose link is cut loses its tasks to the others, and rejoins without duplicates', async () => {
-    const r = await docker(url, ['service', 'create', '-d', '--name', 'web', '--replicas', '6', TEST_IMAGE, 'sleep', '100000']);
+  test('the registry serves TLS with a certificate from the cluster CA, its token realm too; nothing on a host trusts it before its agent pulls', async () => {
+    const [host, port] = [registry.split(':')[0]!, Number(registry.split(':')[1])];
+    const peer = await new Promise<PeerCertificate>((resolve, reject) => {
+      const socket = connect({ host, port, ca: rootCA }, () => {
+        resolve(socket.getPeerCertificate());
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(peer.issuer.CN, 'swarm-ca');
+    assert.match(peer.subjectaltname ?? '', new RegExp(`IP Address:${host.replace(/\./g, '\\.')}(,|$)`));
+    const challenge = await new Promise<{ status?: number; auth?: string }>((resolve, reject) =>
+      request({ host, port, path: '/v2/', ca: rootCA }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode, auth: res.headers['www-authenticate'] });
+      })
+        .on('error', reject)
+        .end(),
+    );
+    assert.equal(challenge.status, 401);
+    assert.match(challenge.auth ?? '', new RegExp(`^Bearer realm="https://${registry.replace(/\./g, '\\.')}/service/token"`));
+    // TLS verification is on: without the cluster root a client on a host refuses the registry.
+    const refused = await net!.host('h1').exec('skopeo', ['inspect', `docker://${image}`]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /x509: certificate signed by unknown authority/);
+    for (const h of net!.hosts) assert.equal(existsSync(join(h.certsDir, registry)), false, `${h.name}: nothing written before a pull`);
+  });
+
+  test('a 6-replica service of the registry\'s image spreads over the hosts, each pulling over verified TLS; a host whose link is cut loses its tasks to the others, and rejoins without duplicates', async () => {
+    const r = await docker(url, ['service', 'create', '-d', '--name', 'web', '--replicas', '6', image, 'sleep', '100000']);
     assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /could not be accessed on a registry/, 'the manager verified its registry and pinned the digest');
+    const spec = await api<{ Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } }>('/services/web');
+    assert.match(spec.Spec.TaskTemplate.ContainerSpec.Image, new RegExp(`^${image.replace(/\./g, '\\.')}@sha256:[0-9a-f]{64}$`));
     await until(async () => (await running('web')).length === 6, 60_000, 'six running');
     const perNode = (tasks: TaskJson[]) => [...nodeOf.values()].map((id) => tasks.filter((t) => t.NodeID === id).length);
     assert.deepEqual(perNode(await running('web')), [2, 2, 2]);
+    for (const h of net!.hosts) {
+      const pulled = await h.engine.docker.listImages();
+      assert.ok(pulled.some((i) => (i.RepoDigests ?? []).some((d) => d.startsWith(`${registry}/library/busybox@sha256:`))), `${h.name} pulled the image from the registry`);
+      assert.equal(readFileSync(trustFile(h.name), 'utf8'), rootCA, `${h.name}: its engine trusts the cluster root for the registry`);
+      assert.match(agents.get(h.name)!.output, /"plainHttp":false/);
+      assert.doesNotMatch(agents.get(h.name)!.output, /"plainHttp":true/);
+    }
+    assert.ok(joinLine.every((a) => !a.includes('insecure')));
 
     const h3 = net!.host('h3');
     const cutAt = Date.now();
@@ -170,12 +235,14 @@ describe('a secure cluster on three real hosts', { timeout: 300_000 }, () => {
     await until(async () => (await api<{ Status: { State: string } }[]>('/nodes')).every((n) => n.Status.State === 'ready'), 30_000, 'every host connected with its new certificate');
   });
 
-  test('a removed node is refused at once: its agent stops and says why', async () => {
+  test('a removed node is refused at once: its agent stops, says why and removes the registry\'s root from its engine', async () => {
     const h2 = agents.get('h2')!;
     const r = await docker(url, ['node', 'rm', '--force', 'h2']);
     assert.equal(r.code, 0, r.stderr);
     await h2.waitFor(/was removed from the cluster/, 20_000);
     await until(() => h2.child.exitCode !== null, 20_000, 'agent exited');
     assert.equal(h2.child.exitCode, 1);
+    assert.equal(existsSync(join(net!.host('h2').certsDir, registry)), false, "h2's engine no longer trusts the cluster root for the registry");
+    assert.ok(existsSync(trustFile('h1')), 'the other hosts still do');
   });
 });

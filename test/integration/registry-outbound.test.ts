@@ -100,7 +100,7 @@ describe('registry outbound guard', { timeout: 120_000 }, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-outbound-'));
-    manager = await Manager.start({ dataDir: join(dir, 'manager'), listen: '127.0.0.1:0', log: silentLogger(), version: 'test' });
+    manager = await Manager.start({ dataDir: join(dir, 'manager'), listen: '127.0.0.1:0', insecureApi: true, clusterListen: '127.0.0.1:0', log: silentLogger(), version: 'test' });
     manager.app.server.on('request', (req: IncomingMessage) => managerHits.push(`${req.method} ${req.url}`));
     receiver = await recorder();
   });

@@ -5,11 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../types/index.js';
 import { inspectDistribution } from '../distribution-inspect.js';
 
-export function distributionRoutes(app: FastifyInstance): void {
+/** `rootFor` gives a root CA to verify a registry (HOST:PORT) with beside the system's, if any. */
+export function distributionRoutes(app: FastifyInstance, rootFor?: (registry: string) => string | undefined): void {
   app.get<{ Params: { '*': string } }>('/distribution/*', async (request) => {
     const path = request.params['*'];
     if (!path.endsWith('/json')) throw new NotFoundError('page not found');
     const auth = request.headers['x-registry-auth'];
-    return inspectDistribution(path.slice(0, -'/json'.length), typeof auth === 'string' && auth !== '' ? auth : undefined);
+    return inspectDistribution(path.slice(0, -'/json'.length), typeof auth === 'string' && auth !== '' ? auth : undefined, rootFor);
   });
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { dockerFor } from '../../../src/agent/engine-client.js';
-import { isolatedPodmanEnv, startPodman } from '../../../src/agent/podman.js';
+import { isolatedCertsDir, isolatedPodmanEnv, startPodman } from '../../../src/agent/podman.js';
 import { silentLogger } from '../../../src/common/log.js';
 import { CapturedProcess } from '../process.js';
 import { loadImage } from './images.js';
@@ -47,6 +47,14 @@ export class TestHost {
     this.link = hostName(networkId, name);
     this.netns = netnsPath(this.link);
     this.dir = join(networkDir(networkId), name);
+  }
+
+  /**
+   * Where the host's engine reads per-registry CA certificates (its own, where a real host's
+   * Podman reads /etc/containers/certs.d): give it to the host's agent as --registry-certs-dir.
+   */
+  get certsDir(): string {
+    return isolatedCertsDir(engineDir(this.networkId, this.name));
   }
 
   /** The host's engine; startEngine must have finished. */
