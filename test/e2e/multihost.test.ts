@@ -182,7 +182,7 @@ describe('a secure cluster on three real hosts, pulling from Berth\'s registry o
       writeFileSync(file, value);
       const secret = await docker(url, ['secret', 'create', 'wire', file]);
       assert.equal(secret.code, 0, secret.stderr);
-      const r = await docker(url, ['service', 'create', '-d', '--name', 'uses-secret', '--replicas', '2', '--secret', 'wire', TEST_IMAGE, 'sleep', '100000']);
+      const r = await docker(url, ['service', 'create', '-d', '--name', 'uses-secret', '--replicas', '2', '--secret', 'wire', image, 'sleep', '100000']);
       assert.equal(r.code, 0, r.stderr);
       await until(async () => (await running('uses-secret')).length === 2, 60_000, 'two running with the secret');
       // The control: the same value sent in the clear across the bridge must show in the capture.
@@ -229,6 +229,20 @@ describe('a secure cluster on three real hosts, pulling from Berth\'s registry o
     assert.deepEqual(after.map((t) => `${t.ID}/${t.Status.ContainerStatus?.ContainerID}`).sort(), before.map((t) => `${t.ID}/${t.Status.ContainerStatus?.ContainerID}`).sort(), 'no task restarted');
     const info = await api<{ Swarm: { Cluster: { RootRotationInProgress: boolean } } }>('/info');
     assert.equal(info.Swarm.Cluster.RootRotationInProgress, false);
+    // The registry now serves a certificate from the new root: a client trusting only it connects.
+    const [rhost, rport] = [registry.split(':')[0]!, Number(registry.split(':')[1])];
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect({ host: rhost, port: rport, ca: newRoot }, () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }),
+      10_000,
+      'the registry re-keyed to the new root',
+    );
     // h1's certificate from before the rotation opens nothing now.
     await assert.rejects(renew(oldIdentity), /refused|socket|certificate|ECONNRESET|handshake/i);
     await assert.rejects(joinCluster(joinLine[2]!, oldToken, 'late'), /does not match the join token/);
