@@ -5,6 +5,7 @@
 // thread (dispatch-agents.ts): the other core, as agents are other machines.
 //
 // Each measure is a median of rounds:
+// 0. the scheduler alone (as bench/scheduler.ts, at this size): pending tasks to one commit.
 // 1. scheduling only: a service of N replicas on a store with the same number of ready nodes and
 //    no sessions; the real allocator, replicated orchestrator and scheduler; until all N are assigned.
 // 2. service to agents: the same with the dispatcher and live sessions; until all are assigned
@@ -51,8 +52,6 @@ const ROUNDS = Number(values.rounds);
 const REPLAYS = 10;
 /** As the dispatcher's limit on agents' frames. */
 const MAX_FRAME_BYTES = 8 * 2 ** 20;
-/** The figure of bench/scheduler.ts in docs/benchmarks.md (100,000 tasks, 10,000 nodes). */
-const SCHEDULER_BENCH_RATE = 34_584;
 
 /** Wall time both threads can compare. */
 const wall = (): number => performance.timeOrigin + performance.now();
@@ -165,15 +164,40 @@ class Agents {
   }
 }
 
-/** 1: a store of its own with ready nodes and no sessions, its loops running. */
-function bareStore(path: string): { store: Store; loops: AbortController } {
+/** 0 and 1: a store of its own with ready nodes and no sessions. */
+function bareStore(path: string): Store {
   const store = new Store({ path });
   ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   for (let i = 0; i < AGENTS; i++) addNode(store, { hostname: `sim${i}` });
-  return { store, loops: runLoops(store) };
+  return store;
 }
 
-/** 1: a service to all its tasks assigned, on a store with no sessions. */
+/**
+ * 0: the scheduler alone, as bench/scheduler.ts measures it at this size: TASKS pending tasks on
+ * the bare store's nodes, from a scheduler's start until its commit holds them all.
+ */
+async function schedulerOnly(store: Store, name: string): Promise<number> {
+  const nodeIds = store.view((tx) => tx.nodes.list().map((n) => n.ID));
+  const svc = addService(store, replicated(name, TASKS));
+  const tasks = assignedTasks(svc, nodeIds, 1, TASKS).map((t) => ({ ...t, NodeID: '', Status: { ...t.Status, State: 'pending' as const, Message: 'pending task scheduling' } }));
+  store.update((tx) => tasks.forEach((t) => tx.tasks.create(t)));
+  const watcher = store.watch();
+  const ac = new AbortController();
+  const start = performance.now();
+  const running = new Scheduler(store).run(ac.signal);
+  for (let n = 0; n < TASKS; ) {
+    const c = await watcher.next();
+    for (const ch of c!.changes) if (ch.kind === 'task' && ch.object.ServiceID === svc.ID && ch.object.Status.State === 'assigned') n++;
+  }
+  const ms = performance.now() - start;
+  watcher.close();
+  ac.abort();
+  await running;
+  removeService(store, svc.ID);
+  return ms;
+}
+
+/** 1: a service, to all its tasks assigned, on a store with no sessions. */
 async function serviceOnly(store: Store, name: string): Promise<Stages> {
   const id = newId();
   const stages = await createAndAssign(store, name, id).stages;
@@ -231,6 +255,7 @@ interface Replay {
 }
 
 interface Figures {
+  scheduler: number[];
   only: Stages[];
   svc: Stages[];
   svcReceived: number[];
@@ -247,15 +272,19 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-dispatch-'));
   const cleanups: (() => void | Promise<void>)[] = [];
   let agents: Agents | undefined;
-  let bare: { store: Store; loops: AbortController } | undefined;
+  let bare: Store | undefined;
   try {
     const replay = (): Replay => ({ ms: [], busy: [] });
     const f: Figures = {
-      only: [], svc: [], svcReceived: [], bulk: [], bulkBusy: [], bulkTotal: [], trickle: [],
+      scheduler: [], only: [], svc: [], svcReceived: [], bulk: [], bulkBusy: [], bulkTotal: [], trickle: [],
       replay: { bulkTls: replay(), bulkPlain: replay(), trickleTls: replay(), tricklePlain: replay() },
       wire: { bulk: { bytes: 0, messages: 0 }, trickle: { bytes: 0, messages: 0 } },
     };
     bare = bareStore(join(dir, 'bare.db'));
+    const store = bare;
+    await schedulerOnly(store, 'warm-up');
+    for (let r = 0; r < ROUNDS; r++) f.scheduler.push(await schedulerOnly(store, `sched${r}`));
+    const bareLoops = runLoops(store);
     const h = await startDispatcher({ after: (fn) => cleanups.push(fn) }, DEFAULT_HEARTBEAT_MS, false, join(dir, 'state.db'));
     const creds = [];
     for (let i = 0; i < AGENTS; i++) creds.push(await h.join(`sim${i}`));
@@ -269,7 +298,6 @@ async function main(): Promise<void> {
     // 1 and 2, alternating which goes first, after a round of each that warms the code up.
     const loops = runLoops(h.store);
     const a = agents;
-    const store = bare.store;
     await serviceOnly(store, 'warm-up');
     await serviceToAgents(h.store, a, 'warm-up');
     for (let r = 0; r < ROUNDS; r++) {
@@ -282,7 +310,7 @@ async function main(): Promise<void> {
       for (const measure of r % 2 === 0 ? [only, svc] : [svc, only]) await measure();
     }
     loops.abort();
-    bare.loops.abort();
+    bareLoops.abort();
     await turn();
 
     // 3 and 4: the dispatcher alone.
@@ -329,8 +357,7 @@ async function main(): Promise<void> {
     report(f);
   } finally {
     await agents?.close();
-    bare?.loops.abort();
-    bare?.store.close();
+    bare?.close();
     for (const fn of cleanups.reverse()) await fn();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -348,6 +375,7 @@ function report(f: Figures): void {
   console.log(`dispatch: ${fmt(TASKS)} tasks to ${AGENTS} agents (${fmt(TASKS / AGENTS)} each), median of ${ROUNDS} rounds`);
   console.log('| measure | time | tasks/s | rounds (ms) | notes |');
   console.log('| --- | --- | --- | --- | --- |');
+  console.log(row(`0. the scheduler alone: ${fmt(TASKS)} pending tasks placed and committed`, f.scheduler));
   console.log(row('1. a service, to all its tasks assigned; no sessions', f.only.map((x) => x.assigned), stages(f.only)));
   console.log(row(`2a. the same with ${AGENTS} live sessions`, f.svc.map((x) => x.assigned), stages(f.svc)));
   console.log(row('2b. a service, to every agent holding its tasks', f.svcReceived));
@@ -360,10 +388,10 @@ function report(f: Figures): void {
   console.log(row('5c. the frames of 4 again, over TLS', f.replay.trickleTls.ms, busy(f.replay.trickleTls)));
   console.log(row('5d. the frames of 4 again, over plain WebSocket', f.replay.tricklePlain.ms, `${busy(f.replay.tricklePlain)}; ${tlsOverPlain(f.replay.trickleTls.ms, f.replay.tricklePlain.ms)}`));
   const channel = rate(median(f.bulk));
-  const scheduling = rate(median(f.only.map((x) => x.assigned)));
+  const scheduler = rate(median(f.scheduler));
   console.log(
-    `dispatch: channel ${fmt(channel)} tasks/s after a commit; a service's tasks assigned at ${fmt(scheduling)} tasks/s here, ` +
-      `and bench/scheduler.ts places and commits ${fmt(SCHEDULER_BENCH_RATE)} tasks/s (docs/benchmarks.md)`,
+    `dispatch: the channel delivers ${fmt(channel)} tasks/s after a commit; the scheduler places and commits ${fmt(scheduler)} tasks/s ` +
+      `(channel/scheduler ${(channel / scheduler).toFixed(1)}); a service's tasks are assigned at ${fmt(rate(median(f.only.map((x) => x.assigned))))} tasks/s`,
   );
 }
 
