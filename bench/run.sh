@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 node --import tsx bench/scheduler.ts "$@"
+node --import tsx bench/dispatch.ts
 node --import tsx bench/converge.ts
 node --import tsx bench/rolling-update.ts
 node --import tsx bench/registry.ts
+# Test hosts (network namespaces, root): a cluster of each kind on the same hosts and engines.
+node --import tsx bench/node-loss.ts
+node --import tsx bench/join.ts

@@ -42,11 +42,12 @@ let sharedRoot: Promise<RootCA> | undefined;
 
 /**
  * startDispatcher runs a dispatcher until the test ends; the cluster's heartbeat period is
- * heartbeatMs. Clusters share one root CA (making one costs time) unless ownRoot is set.
+ * heartbeatMs. Clusters share one root CA (making one costs time) unless ownRoot is set. The
+ * store is in memory unless storePath names its SQLite file (as a manager's is).
  */
-export async function startDispatcher(t: { after: (fn: () => void | Promise<void>) => void }, heartbeatMs = 5000, ownRoot = false): Promise<Harness> {
+export async function startDispatcher(t: { after: (fn: () => void | Promise<void>) => void }, heartbeatMs = 5000, ownRoot = false, storePath?: string): Promise<Harness> {
   const root = await (ownRoot ? createRootCA() : (sharedRoot ??= createRootCA()));
-  const store = new Store();
+  const store = new Store(storePath ? { path: storePath } : {});
   const cluster = ensureCluster(store, { rootCert: root.certPem });
   store.update((tx) => tx.clusters.update({ ...tx.cluster()!, Spec: { ...cluster.Spec, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } } }));
   const localToken = joinToken(root.certPem);

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'n
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type Dockerode from 'dockerode';
+import Dockerode from 'dockerode';
 import { buildBusyboxImage } from '../../src/agent/image-build.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
 import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
@@ -294,6 +294,32 @@ describe('a network is removed when the file that made it fails', { timeout: 240
       assert.deepEqual(await remains(trace), []);
     } finally {
       await next.destroy();
+    }
+  });
+});
+
+describe('a host that runs a Docker Engine of its own', { timeout: 120_000 }, () => {
+  test("destroy leaves none of its containers: their processes (children of containerd's shims) and cgroups go too", async () => {
+    const net = await createTestNetwork({ name: 'hosts-dockerd', hosts: 1 });
+    try {
+      const h1 = net.hosts[0]!;
+      const dir = join(h1.dir, 'dockerd');
+      const socket = join(dir, 'docker.sock');
+      const dockerd = h1.spawn('dockerd', ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(dir, 'pid'), '--bridge', 'none', '--iptables=false']);
+      const docker = new Dockerode({ socketPath: socket });
+      await until(() => docker.ping().then(() => true, () => false), 60_000, 'dockerd in h1');
+      await buildBusyboxImage(docker, TEST_IMAGE);
+      const container = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ['sleep', '600'] });
+      await container.start();
+      const { State } = await container.inspect();
+      const cgroup = readFileSync(`/proc/${State.Pid}/cgroup`, 'utf8').match(/^\d+:pids:(\/.+)$/m)?.[1];
+      assert.ok(cgroup && existsSync(`/sys/fs/cgroup/pids${cgroup}`), `the container has a cgroup of its own (${cgroup})`);
+      const trace: Trace = { id: net.id, dir: net.dir, inodes: [statSync(h1.netns).ino], pids: [dockerd.child.pid!, State.Pid], sandboxes: [] };
+      await net.destroy();
+      assert.deepEqual(await remains(trace), []);
+      assert.equal(existsSync(`/sys/fs/cgroup/pids${cgroup}`), false, 'its cgroup is removed');
+    } finally {
+      await net.destroy();
     }
   });
 });

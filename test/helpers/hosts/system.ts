@@ -1,7 +1,8 @@
 // What the machine holds: processes and the network namespace each is in, mounts, and the
 // names of network namespaces, links and nftables tables (parsed from the listing commands).
 
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from './script.js';
 
 interface ProcessInfo {
@@ -60,6 +61,45 @@ export function kill(pids: number[]): number {
     }
   }
   return n;
+}
+
+/** The cgroup paths a process is in (one per hierarchy, as /proc/PID/cgroup lists them), but the root. */
+export function cgroupsOf(pid: number): string[] {
+  try {
+    const paths = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .map((line) => line.split(':').slice(2).join(':'))
+      .filter((p) => p.length > 1);
+    return [...new Set(paths)];
+  } catch {
+    return []; // exited while we looked
+  }
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * removeCgroups removes the given cgroups, which must be empty, from every hierarchy that has
+ * them (v1 mounts one per controller under /sys/fs/cgroup; v2 is /sys/fs/cgroup itself). It
+ * forgets those removed and gives how many are left: a process killed a moment ago may not have
+ * left its cgroup yet.
+ */
+export function removeCgroups(paths: Set<string>): number {
+  const roots = [CGROUP_ROOT, ...readdirSync(CGROUP_ROOT).map((d) => join(CGROUP_ROOT, d))];
+  for (const path of paths) {
+    let busy = false;
+    for (const root of roots) {
+      const dir = join(root, path);
+      if (!existsSync(join(dir, 'cgroup.procs'))) continue;
+      try {
+        rmdirSync(dir);
+      } catch {
+        busy = true;
+      }
+    }
+    if (!busy) paths.delete(path);
+  }
+  return paths.size;
 }
 
 /** Mount points the predicate picks, deepest first (so each can be unmounted in turn). */

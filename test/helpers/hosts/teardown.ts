@@ -7,10 +7,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { isolatedPodmanEnv } from '../../../src/agent/podman.js';
 import { bridgeName, engineDir, netnsPath, networkDir, parseName } from './names.js';
 import type { Command, Script } from './script.js';
-import { inetTables, kill, LIST_LINKS, LIST_NETNS, LIST_TABLES, linkNames, mounts, netnsInode, netnsNames, processes, within } from './system.js';
+import { cgroupsOf, inetTables, kill, LIST_LINKS, LIST_NETNS, LIST_TABLES, linkNames, mounts, netnsInode, netnsNames, processes, removeCgroups, within } from './system.js';
 
-/** Left running until the engines have removed their containers (which conmon watches). */
-const ENGINE_COMMANDS = new Set(['podman', 'conmon']);
+/**
+ * Left running until the engines have removed their containers (which conmon watches), and
+ * containerd's shims (a host may run a dockerd of its own): a container's first process is a
+ * shim's child, found through it, and re-parented out of reach once the shim is gone.
+ */
+const ENGINE_COMMANDS = new Set(['podman', 'conmon', 'containerd-shim']);
 const KILL_ROUNDS = 100;
 
 /** teardown removes whatever exists of network `id`; it gives what it could not remove (then the directory stays). */
@@ -28,19 +32,24 @@ export function* teardown(id: number): Script<string[]> {
   if (engines.length > 0) yield { run: engines.map((n) => removeContainers(n, engineDir(id, parseName(n)!.host!))) };
 
   // Then everything left in the hosts, with their children: a container's first process is a
-  // child of conmon, in the container's own namespace.
+  // child of conmon or of a shim, in the container's own namespace.
   let survivors: number[] = [];
+  // A container no engine removed (a dockerd's, killed above) leaves its cgroups behind.
+  const cgroups = new Set<string>();
   for (let round = 0; ; round++) {
     const all = processes().filter((p) => p.state !== 'Z');
-    const inHosts = new Set(all.filter((p) => inodes.has(p.netns)).map((p) => p.pid));
-    const doomed = all.filter((p) => inHosts.has(p.pid) || inHosts.has(p.ppid)).map((p) => p.pid);
-    if (kill(doomed) === 0) break;
+    const inHosts = new Map(all.filter((p) => inodes.has(p.netns)).map((p) => [p.pid, p.comm]));
+    const doomed = all.filter((p) => inHosts.has(p.pid) || inHosts.has(p.ppid));
+    for (const p of doomed) if (!inHosts.has(p.pid) && ENGINE_COMMANDS.has(inHosts.get(p.ppid)!)) cgroupsOf(p.pid).forEach((c) => cgroups.add(c));
+    if (kill(doomed.map((p) => p.pid)) === 0) break;
     if (round === KILL_ROUNDS) {
-      survivors = doomed;
+      survivors = doomed.map((p) => p.pid);
       break;
     }
     yield { sleepMs: 20 };
   }
+  // Its processes may take a moment to leave them.
+  for (let round = 0; removeCgroups(cgroups) > 0 && round < KILL_ROUNDS; round++) yield { sleepMs: 20 };
 
   // Storage leaves overlay and shm mounts behind when an engine dies with containers.
   const stuck = mounts(within(dir));
@@ -57,7 +66,7 @@ export function* teardown(id: number): Script<string[]> {
   if (lines.length > 0) network.push({ cmd: 'ip', args: ['-force', '-batch', '-'], input: `${lines.join('\n')}\n` });
   if (network.length > 0) yield { run: network };
 
-  const left = [...(yield* leftovers(id)), ...survivors.map((pid) => `process ${pid}`)];
+  const left = [...(yield* leftovers(id)), ...survivors.map((pid) => `process ${pid}`), ...[...cgroups].map((c) => `cgroup ${c}`)];
   if (left.length === 0) rmSync(dir, { recursive: true, force: true });
   return left;
 }
