@@ -28,6 +28,8 @@ const graphRules = Object.entries(ALLOWED).map(([folder, allowed]) => {
     rules: {
       'no-restricted-imports': forbidden.length === 0 ? 'off' : ['error', {
         patterns: [{
+          // Any depth: src/registry/auth/x.ts importing `../../agent/` is refused as a top-level file's
+          // `../agent/` is. So a subsystem's own subfolders must not take a subsystem's name.
           regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`,
           message: `src/${folder} may import only ${['its own folder', ...allowed].join(', ')} (see docs/architecture.md).`,
         }],

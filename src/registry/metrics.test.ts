@@ -12,10 +12,10 @@ import { RegistryMetrics, operationOf } from './metrics.js';
 import { closeGracefully } from '../common/http-close.js';
 import { UnauthorizedError } from '../types/index.js';
 import { RegistryEvents } from './events.js';
-import { FilesystemDriver } from './filesystem-driver.js';
-import { createRegistryServer } from './server.js';
-import { UsageAccountant } from './usage.js';
-import { pushBlob, pushImage, req, sha256, type TestRegistry } from './test-helpers.js';
+import { FilesystemDriver } from './storage/filesystem-driver.js';
+import { createRegistryServer } from './distribution/server.js';
+import { UsageAccountant } from './policies/usage.js';
+import { pushBlob, pushImage, req, sha256, type TestRegistry } from './distribution/test-helpers.js';
 import { TEST_ADMIN_PASSWORD, registryAdmin, registryToken } from '../../test/helpers/registry-auth.js';
 
 let dir: string;

@@ -6,14 +6,14 @@
 // counted here (and sent to webhooks).
 
 import { Counter, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
-import { matchEndpoint } from './endpoints.js';
+import { matchEndpoint } from './distribution/endpoints.js';
 import type { RegistryEvents } from './events.js';
-import type { GcRun } from './gc.js';
-import { projectOf } from './projects.js';
-import { ADMIN_PREFIX } from './admin.js';
-import type { StorageDriver } from './storage-driver.js';
-import { storedBlobs } from './storage-walk.js';
-import type { UsageAccountant } from './usage.js';
+import type { GcRun } from './gc/gc.js';
+import { projectOf } from './admin/projects.js';
+import { ADMIN_PREFIX } from './admin/admin.js';
+import type { StorageDriver } from './storage/storage-driver.js';
+import { storedBlobs } from './storage/storage-walk.js';
+import type { UsageAccountant } from './policies/usage.js';
 
 const CENSUS_TTL_MS = 10_000;
 

@@ -3,8 +3,7 @@
 // started in the background and followed until it ends, so a long one outlasts no HTTP timeout.
 
 import type { Command } from 'commander';
-import type { GcRun } from '../../registry/index.js';
-import { bytes } from '../../registry/quotas.js';
+import { bytes, type GcRun } from '../../registry/index.js';
 import { CliError, run } from '../user/context.js';
 import { formatTable } from '../user/table.js';
 import { REGISTRY_OPTION, clientFor, output, type RegistryOpts } from './common.js';

@@ -1,0 +1,88 @@
+// Field rules of the admin API (Harbor's), each failing with a message that names the field and
+// the fix, and the shapes the API returns (never a password hash or a robot's secret hash).
+
+import type { FastifyRequest } from 'fastify';
+import { InvalidArgumentError, type ProjectRole, type RegistryProject, type RegistryRobot, type RegistryUser } from '../../types/index.js';
+import type { Action } from '../auth/access.js';
+import { ALL_ACTIONS, ROLES } from '../auth/permissions.js';
+
+const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,254}$/;
+/** Harbor's project name rule, which is also a valid first component of a repository name. */
+const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** body returns the request's JSON object, or fails saying one is needed. */
+export function body(request: FastifyRequest): Record<string, unknown> {
+  const value = request.body;
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError('the request body must be a JSON object (Content-Type: application/json)');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function checkUserName(value: unknown, field = 'Name'): string {
+  if (typeof value !== 'string' || !USER_NAME.test(value)) {
+    throw new InvalidArgumentError(`${field}: a user name is 1 to 255 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. alice)`);
+  }
+  return value;
+}
+
+export function checkProjectName(value: unknown, field = 'Name'): string {
+  if (typeof value !== 'string' || value.length > 255 || !PROJECT_NAME.test(value)) {
+    throw new InvalidArgumentError(`${field}: a project name is 1 to 255 lower-case letters and digits, separated by single '.', '_' or '-' (e.g. team-a)`);
+  }
+  return value;
+}
+
+export function checkRobotName(value: unknown, field = 'Name'): string {
+  if (typeof value !== 'string' || value.length > 255 || !PROJECT_NAME.test(value)) {
+    throw new InvalidArgumentError(`${field}: a robot name is lower-case letters and digits, separated by single '.', '_' or '-' (e.g. ci); Berth adds the robot$ prefix`);
+  }
+  return value;
+}
+
+export function checkRole(value: unknown, field = 'Role'): ProjectRole {
+  if (typeof value !== 'string' || !ROLES.includes(value as ProjectRole)) throw new InvalidArgumentError(`${field}: use one of ${ROLES.join(', ')}`);
+  return value as ProjectRole;
+}
+
+export function checkActions(value: unknown, field: string): Action[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((a) => !ALL_ACTIONS.includes(a as Action))) {
+    throw new InvalidArgumentError(`${field}: give a non-empty list of ${ALL_ACTIONS.join(', ')}`);
+  }
+  return ALL_ACTIONS.filter((a) => value.includes(a));
+}
+
+export function optionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${field}: use true or false`);
+  return value;
+}
+
+export function optionalString(value: unknown, field: string, max = 1024): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > max) throw new InvalidArgumentError(`${field}: use a string of at most ${max} characters`);
+  return value;
+}
+
+export const userView = (u: RegistryUser) => ({ ID: u.ID, Name: u.Spec.Name, Email: u.Spec.Email ?? '', Admin: u.Spec.Admin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt });
+
+export const projectView = (p: RegistryProject) => ({
+  ID: p.ID,
+  Name: p.Spec.Name,
+  Public: p.Spec.Public,
+  QuotaBytes: p.Spec.QuotaBytes,
+  Members: p.Spec.Members,
+  CreatedAt: p.CreatedAt,
+  UpdatedAt: p.UpdatedAt,
+});
+
+export const robotView = (r: RegistryRobot) => ({
+  ID: r.ID,
+  Name: r.Spec.Name,
+  Description: r.Spec.Description ?? '',
+  ExpiresAt: r.Spec.ExpiresAt ?? '',
+  Disabled: r.Spec.Disabled,
+  Permissions: r.Spec.Permissions,
+  CreatedAt: r.CreatedAt,
+  UpdatedAt: r.UpdatedAt,
+});

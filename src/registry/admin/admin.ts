@@ -1,0 +1,82 @@
+// Berth's registry administration API, `/berth/v1/registry/...` on the registry's own port (so a
+// registry running alone has it too). Every feature (users and projects, policies, replication,
+// webhooks, GC) adds its routes through `AdminRoutes`; each route asks the one `AdminGuard` who
+// the caller is and whether they may act. Bodies are JSON; errors are Berth's `{"message"}`.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../../common/log.js';
+import type { Store } from '../../store/index.js';
+import { HTTP_STATUS } from '../../common/http-status.js';
+import { decodeJsonBody, drainRefusedBody, formatLimit } from '../../common/json-body.js';
+import { BerthError, type ProjectRole } from '../../types/index.js';
+import type { RegistryEvents } from '../events.js';
+import type { ManifestStore } from '../storage/manifest-store.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
+
+export const ADMIN_PREFIX = '/berth/v1/registry';
+
+/** Admin bodies are small settings objects (a user, a policy, a webhook); 1 MiB is far beyond any. */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
+
+/** Who made a request, once authenticated. */
+export interface Principal {
+  /** A user's name, a robot's full name (`robot$...`), or "" for anonymous. */
+  name: string;
+  /** System administrator (every permission). */
+  admin: boolean;
+  robot: boolean;
+}
+
+/** What a route needs: a system administrator, or at least `role` in `project`. */
+export type Need = { admin: true } | { project: string; role: ProjectRole } | { authenticated: true };
+
+/**
+ * AdminGuard authenticates the request and checks `need`; it resolves with the caller, or throws
+ * a BerthError (UNAUTHORIZED when unauthenticated, FORBIDDEN when not allowed).
+ */
+export type AdminGuard = (request: FastifyRequest, need: Need) => Promise<Principal>;
+
+export interface AdminContext {
+  store: Store;
+  guard: AdminGuard;
+  driver: StorageDriver;
+  events: RegistryEvents;
+  /** Changes to tags and manifests go through it, so guards are asked and events fire. */
+  manifests: ManifestStore;
+  log: Logger;
+}
+
+/** One feature's admin routes, registered under ADMIN_PREFIX. */
+export type AdminRoutes = (app: FastifyInstance, ctx: AdminContext) => void;
+
+/**
+ * registerAdmin mounts every feature's routes in one scope with JSON bodies (depth-limited, large
+ * ones parsed in their turn: see json-body.ts) and Berth's error shape.
+ */
+export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: AdminRoutes[]): void {
+  void app.register(
+    async (scope) => {
+      scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, (_request, body, done) =>
+        decodeJsonBody(body as string, done),
+      );
+      scope.setErrorHandler((err, request, reply) => {
+        if (err instanceof BerthError) {
+          if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="berth-registry"');
+          return reply.code(HTTP_STATUS[err.code]).send({ message: err.message });
+        }
+        if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+          // Answered before the body was read: keep reading it, so that the client gets to read this.
+          reply.removeHeader('connection');
+          drainRefusedBody(request.raw);
+          return reply.code(413).send({ message: `request body is too large: the admin API takes at most ${formatLimit(ADMIN_BODY_LIMIT)}` });
+        }
+        const status = (err as { statusCode?: number }).statusCode;
+        if (typeof status === 'number' && status >= 400 && status < 500) return reply.code(status).send({ message: (err as Error).message });
+        ctx.log.error({ err, method: request.method, url: request.url }, 'registry admin: unexpected error');
+        return reply.code(500).send({ message: 'internal error; the registry log has the details' });
+      });
+      for (const add of routes) add(scope, ctx);
+    },
+    { prefix: ADMIN_PREFIX },
+  );
+}

@@ -1,0 +1,60 @@
+// Harbor's permission model for repositories: what a caller may do in a project. System
+// administrators may do everything; members act by role; anyone (even anonymous) may pull from a
+// public project; robots have the actions their permissions list for the project.
+
+import type { ProjectRole, RegistryProject, RegistryRobot, RegistryUser } from '../../types/index.js';
+import type { Action } from './access.js';
+
+export const ALL_ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
+
+/** Harbor's roles on artifacts: guest pulls, developer pushes, maintainer and project admin also delete. */
+export const ROLE_ACTIONS: Readonly<Record<ProjectRole, readonly Action[]>> = {
+  projectAdmin: ['pull', 'push', 'delete'],
+  maintainer: ['pull', 'push', 'delete'],
+  developer: ['pull', 'push'],
+  guest: ['pull'],
+};
+
+export const ROLES: readonly ProjectRole[] = ['projectAdmin', 'maintainer', 'developer', 'guest'];
+
+/** roleAtLeast says whether `have` includes every power of `need` (projectAdmin > maintainer > developer > guest). */
+export function roleAtLeast(have: ProjectRole, need: ProjectRole): boolean {
+  return ROLES.indexOf(have) <= ROLES.indexOf(need);
+}
+
+/** Who is asking, once authenticated. */
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: RegistryUser } | { kind: 'robot'; robot: RegistryRobot };
+
+export const ANONYMOUS: Caller = { kind: 'anonymous' };
+
+export function callerName(caller: Caller): string {
+  return caller.kind === 'user' ? caller.user.Spec.Name : caller.kind === 'robot' ? caller.robot.Spec.Name : '';
+}
+
+/** The project a project robot (`robot$<project>+<name>`) belongs to; undefined for a system robot. */
+export function robotProject(name: string): string | undefined {
+  const m = /^robot\$([^+]+)\+/.exec(name);
+  return m?.[1];
+}
+
+/** memberRole is the caller's role in the project, if it is a member. */
+export function memberRole(caller: Caller, project: RegistryProject): ProjectRole | undefined {
+  if (caller.kind !== 'user') return undefined;
+  return project.Spec.Members.find((m) => m.User === caller.user.Spec.Name)?.Role;
+}
+
+/** allowedActions is what the caller may do on the repositories of `project` (none when it does not exist). */
+export function allowedActions(caller: Caller, project: RegistryProject | undefined): Action[] {
+  if (!project) return [];
+  const allowed = new Set<Action>(project.Spec.Public ? ['pull'] : []);
+  if (caller.kind === 'user') {
+    if (caller.user.Spec.Admin) return [...ALL_ACTIONS];
+    const role = memberRole(caller, project);
+    for (const a of role ? ROLE_ACTIONS[role] : []) allowed.add(a);
+  } else if (caller.kind === 'robot') {
+    for (const p of caller.robot.Spec.Permissions) {
+      if (p.Project === project.Spec.Name || p.Project === '*') for (const a of p.Actions) allowed.add(a);
+    }
+  }
+  return ALL_ACTIONS.filter((a) => allowed.has(a));
+}

@@ -1,0 +1,52 @@
+// Admin API of project quotas: `GET /projects/{name}/quota` (members and administrators) shows
+// the quota and the usage; `PUT /projects/{name}/quota` `{"quotaBytes": N}` (administrators; -1 =
+// unlimited) sets it. Projects themselves are created and listed by the projects API.
+
+import { InvalidArgumentError, type RegistryProject } from '../../types/index.js';
+import type { AdminRoutes } from '../admin/admin.js';
+import { UNLIMITED } from './quotas.js';
+import type { UsageAccountant } from './usage.js';
+import { projectNotFound } from '../admin/projects.js';
+
+interface QuotaView {
+  project: string;
+  quotaBytes: number;
+  usedBytes: number;
+  blobs: number;
+  manifests: number;
+}
+
+export function quotaRoutes(usage: UsageAccountant): AdminRoutes {
+  return (app, ctx) => {
+    const project = (name: string): RegistryProject => {
+      const found = ctx.store.view((tx) => tx.registryProjects.byName(name));
+      if (!found) throw projectNotFound(name);
+      return found;
+    };
+    const view = async (p: RegistryProject): Promise<QuotaView> => {
+      const used = await usage.usage(p.Spec.Name);
+      return { project: p.Spec.Name, quotaBytes: p.Spec.QuotaBytes, usedBytes: used.bytes, blobs: used.blobs.size, manifests: used.manifests };
+    };
+
+    app.get<{ Params: { name: string } }>('/projects/:name/quota', async (request) => {
+      await ctx.guard(request, { project: request.params.name, role: 'guest' });
+      return view(project(request.params.name));
+    });
+
+    app.put<{ Params: { name: string } }>('/projects/:name/quota', async (request) => {
+      await ctx.guard(request, { admin: true });
+      const body = request.body as { quotaBytes?: unknown } | undefined;
+      const quota = body?.quotaBytes;
+      if (typeof quota !== 'number' || !Number.isSafeInteger(quota) || quota < UNLIMITED) {
+        throw new InvalidArgumentError('quotaBytes must be a whole number of bytes, or -1 for no quota: send {"quotaBytes": 1073741824}');
+      }
+      const updated = ctx.store.update((tx) => {
+        const current = tx.registryProjects.byName(request.params.name);
+        if (!current) throw projectNotFound(request.params.name);
+        return tx.registryProjects.update({ ...current, Spec: { ...current.Spec, QuotaBytes: quota } });
+      });
+      ctx.log.info({ project: updated.Spec.Name, quotaBytes: quota }, 'registry: project quota set');
+      return view(updated);
+    });
+  };
+}
