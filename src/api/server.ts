@@ -32,6 +32,8 @@ export interface ApiServerOptions {
     hostname: string;
     /** The node this manager runs on, if it has one: /info reports it as the local node. */
     nodeId?: () => string | undefined;
+    /** HOST:PORT of the cluster port as other machines reach it (once it listens). */
+    clusterAddr?: () => string;
   };
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
   /** Where service and task logs come from (the dispatcher's log broker). */

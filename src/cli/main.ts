@@ -6,6 +6,7 @@ import { parseRange } from '../common/outbound.js';
 import { parseDuration } from '../common/time.js';
 import { berthVersion } from '../common/version.js';
 import { registerUserCommands } from './user/index.js';
+import { registerSwarmCommands } from './user/swarm.js';
 import { registerRegistryCommands } from './registry/index.js';
 import { checkCron, DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
 import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
@@ -122,7 +123,8 @@ agentOptions(
 
 // `docker swarm join-token worker` prints Docker's own line, `docker swarm join --token T ADDR`:
 // the same line with `berth` in place of `docker` joins this machine.
-const swarm = program.command('swarm').description('join this machine to a cluster');
+const swarm = program.command('swarm').description('join this machine to a cluster, or print the line that joins one');
+registerSwarmCommands(swarm, program);
 agentOptions(
   swarm
     .command('join')

@@ -136,7 +136,7 @@ export class Manager {
     let clusterAddr = '';
     const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
-    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId };
+    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr };
     const clients = new ClientCertificates(store, ca);
     // The certificates name the advertise address; with port 0 it is known only once listening,
     // and agents check the swarm-manager name, not the address.

@@ -103,6 +103,21 @@ describe('the API over TLS and the unix socket', () => {
     assert.doesNotMatch(raw.stdout, /SWMTKN/);
   });
 
+  test('berth swarm join-token prints the line the manager printed at start; --rotate replaces the token', async () => {
+    const printed = /^\s+(berth agent --join \S+ --token \S+)$/m.exec(manager.output)![1]!;
+    const { stdout } = await berth('swarm', 'join-token');
+    assert.match(stdout, /^To add a worker to this cluster, run the following command on it/);
+    assert.equal(/^\s+(berth agent --join \S+ --token \S+)$/m.exec(stdout)?.[1], printed);
+    const old = (await berth('swarm', 'join-token', '-q')).stdout.trim();
+    assert.ok(printed.endsWith(old));
+    const rotated = await berth('swarm', 'join-token', '--rotate');
+    assert.match(rotated.stdout, /^Successfully rotated worker join token\./);
+    const fresh = (await berth('swarm', 'join-token', '-q')).stdout.trim();
+    assert.notEqual(fresh, old);
+    assert.match(fresh, /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
+    await assert.rejects(berth('swarm', 'join-token', 'manager'), /Berth runs a single manager/);
+  });
+
   test('--insecure-api is refused off loopback; TLS listens anywhere', async () => {
     const bad = new BerthProcess(['manager', '--data-dir', join(dir, 'bad'), '--listen', '0.0.0.0:0', '--insecure-api', '--cluster-listen', '127.0.0.1:0']);
     await bad.waitFor(/refusing to listen on 0\.0\.0\.0:0 without TLS/);

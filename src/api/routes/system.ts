@@ -34,7 +34,11 @@ export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void
           LocalNodeState: 'active',
           ControlAvailable: true,
           Error: '',
-          RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? n.Status.Addr ?? '' })),
+          // A manager without a local agent has no node of its own; its cluster port is still where machines join.
+          RemoteManagers:
+            managers.length > 0 || !info.clusterAddr?.()
+              ? managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? n.Status.Addr ?? '' }))
+              : [{ NodeID: '', Addr: info.clusterAddr() }],
           Nodes: nodes.length,
           // Berth runs one manager (see POST /nodes/{id}/update).
           Managers: 1,

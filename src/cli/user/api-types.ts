@@ -18,7 +18,14 @@ export type ApiTask = Omit<Task, 'BerthService' | 'BerthRestartAt' | 'Name'>;
 export interface SystemInfo {
   Name?: string;
   ServerVersion?: string;
-  Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean };
+  Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean; RemoteManagers?: { NodeID: string; Addr: string }[] };
+}
+
+/** GET /swarm, as far as the CLI reads it. */
+export interface SwarmInfo {
+  Version: { Index: number };
+  Spec: Record<string, unknown>;
+  JoinTokens: { Worker: string; Manager: string };
 }
 
 /** `filters` query value: key → set of values, as the docker CLI sends it. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { ClientCertificate, NodeSpec, ServiceSpec } from '../../types/index.js';
-import type { ApiFilters, ApiNode, ApiService, ApiTask, CreateServiceResult, SystemInfo } from './api-types.js';
+import type { ApiFilters, ApiNode, ApiService, ApiTask, CreateServiceResult, SwarmInfo, SystemInfo } from './api-types.js';
 
 const API_VERSION = 'v1.41';
 
@@ -71,6 +71,16 @@ export class ApiClient {
 
   info(): Promise<SystemInfo> {
     return this.request('GET', '/info');
+  }
+
+  swarm(): Promise<SwarmInfo> {
+    return this.request('GET', '/swarm');
+  }
+
+  /** rotateWorkerToken is `docker swarm join-token --rotate worker`: the current spec back, with the flag. */
+  async rotateWorkerToken(): Promise<void> {
+    const current = await this.swarm();
+    await this.request('POST', '/swarm/update', { version: current.Version.Index, rotateWorkerToken: true }, current.Spec);
   }
 
   listNodes(filters?: ApiFilters): Promise<ApiNode[]> {
