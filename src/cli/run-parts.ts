@@ -58,17 +58,10 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   const engine = await connectEngine({ engine: opts.engine, dataDir: join(dataDir, 'engine'), log, install: true });
   if (opts.demo) await buildBusyboxImage(engine.docker, DEMO_IMAGE);
   const manager = await Manager.start({
+    ...managerOptions(opts, log),
     dataDir: join(dataDir, 'manager'),
-    listen: opts.listen,
-    insecureApi: opts.insecureApi,
     socketPath: join(dataDir, 'berth.sock'),
     clientDir: join(dataDir, 'client'),
-    clusterListen: opts.clusterListen,
-    advertiseAddr: opts.advertiseAddr,
-    log,
-    version: berthVersion(),
-    taskHistory: opts.taskHistoryLimit,
-    onLocked: printLocked,
   });
   const registryCert = registryFromCa ? await manager.registryCertificate(registryListen.host) : undefined;
   // One store for the whole platform: the registry keeps its users, projects and policies in the manager's.
@@ -128,14 +121,17 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   await engine.close();
 }
 
-export async function runManager(
-  opts: { dataDir?: string; listen: string; insecureApi?: boolean; clusterListen: string; advertiseAddr?: string; taskHistoryLimit?: number },
-  log: Logger,
-): Promise<void> {
-  const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
-  const { Manager } = await import('../manager/index.js');
-  const manager = await Manager.start({
-    dataDir,
+/** What `berth up` and `berth manager` both take for their manager. */
+interface ManagerCliOptions {
+  listen: string;
+  insecureApi?: boolean;
+  clusterListen: string;
+  advertiseAddr?: string;
+  taskHistoryLimit?: number;
+}
+
+function managerOptions(opts: ManagerCliOptions, log: Logger) {
+  return {
     listen: opts.listen,
     insecureApi: opts.insecureApi,
     clusterListen: opts.clusterListen,
@@ -144,7 +140,13 @@ export async function runManager(
     version: berthVersion(),
     taskHistory: opts.taskHistoryLimit,
     onLocked: printLocked,
-  });
+  };
+}
+
+export async function runManager(opts: ManagerCliOptions & { dataDir?: string }, log: Logger): Promise<void> {
+  const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
+  const { Manager } = await import('../manager/index.js');
+  const manager = await Manager.start({ ...managerOptions(opts, log), dataDir });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
