@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
-import { buildBusyboxImage } from '../src/agent/image-build.js';
+import { buildBusyboxImage } from '../src/agent/engine/image-build.js';
 import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../test/helpers/hosts/index.js';
 import { loadImage } from '../test/helpers/hosts/images.js';
 import type { CapturedProcess } from '../test/helpers/process.js';

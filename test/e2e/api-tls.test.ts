@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { join as joinCluster } from '../../src/agent/manager-client.js';
+import { join as joinCluster } from '../../src/agent/session/manager-client.js';
 import { BerthProcess, docker, freePort, tempDir, type DockerResult } from '../helpers/berth.js';
 
 const run = promisify(execFile);

@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
-import { loadIdentity } from '../../src/agent/identity.js';
-import { join as joinCluster, renew } from '../../src/agent/manager-client.js';
-import { LABEL_SERVICE } from '../../src/agent/container-config.js';
+import { loadIdentity } from '../../src/agent/session/identity.js';
+import { join as joinCluster, renew } from '../../src/agent/session/manager-client.js';
+import { LABEL_SERVICE } from '../../src/agent/tasks/container-config.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { createTestNetwork, type TestNetwork } from '../helpers/hosts/index.js';
 import type { CapturedProcess } from '../helpers/process.js';

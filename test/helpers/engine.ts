@@ -5,9 +5,9 @@
 
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { connectEngine, connectPodman } from '../../src/agent/engine.js';
-import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/image-build.js';
-import { LABEL_NODE } from '../../src/agent/container-config.js';
+import { connectEngine, connectPodman } from '../../src/agent/engine/engine.js';
+import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/engine/image-build.js';
+import { LABEL_NODE } from '../../src/agent/tasks/container-config.js';
 import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 

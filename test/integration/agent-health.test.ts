@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Dockerode from 'dockerode';
-import { Worker } from '../../src/agent/worker.js';
+import { Worker } from '../../src/agent/tasks/worker.js';
 import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { msToNs, now } from '../../src/common/time.js';

@@ -14,7 +14,7 @@ import { CA_PATH, JOIN_PATH, RENEW_PATH } from '../../src/types/index.js';
 import { tempDir } from '../helpers/berth.js';
 import { createRootCA } from '../../src/ca/index.js';
 import { joinToken } from '../../src/common/tokens.js';
-import { join as joinCluster } from '../../src/agent/manager-client.js';
+import { join as joinCluster } from '../../src/agent/session/manager-client.js';
 
 let manager: Manager;
 let port: number;

@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
-import { buildBusyboxImage } from '../../src/agent/image-build.js';
+import { buildBusyboxImage } from '../../src/agent/engine/image-build.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
 import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
 import { until } from '../helpers/wait.js';

@@ -5,8 +5,8 @@
 
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { dockerFor } from '../../../src/agent/engine-client.js';
-import { isolatedCertsDir, isolatedPodmanEnv, startPodman } from '../../../src/agent/podman.js';
+import { dockerFor } from '../../../src/agent/engine/engine-client.js';
+import { isolatedCertsDir, isolatedPodmanEnv, startPodman } from '../../../src/agent/engine/podman.js';
 import { silentLogger } from '../../../src/common/log.js';
 import { CapturedProcess } from '../process.js';
 import { loadImage } from './images.js';

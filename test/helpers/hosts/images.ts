@@ -4,7 +4,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import { followProgress } from '../../../src/agent/progress.js';
+import { followProgress } from '../../../src/agent/engine/progress.js';
 
 /** saveImage writes an image from an engine to a file (a docker-archive tar). */
 export async function saveImage(docker: Dockerode, tag: string, file: string): Promise<void> {

@@ -4,7 +4,7 @@
 // left at exit, and one a crashed run left behind.
 
 import { existsSync, rmSync } from 'node:fs';
-import { isolatedPodmanEnv } from '../../../src/agent/podman.js';
+import { isolatedPodmanEnv } from '../../../src/agent/engine/podman.js';
 import { bridgeName, engineDir, netnsPath, networkDir, parseName } from './names.js';
 import type { Command, Script } from './script.js';
 import { cgroupsOf, inetTables, kill, LIST_LINKS, LIST_NETNS, LIST_TABLES, linkNames, mounts, netnsInode, netnsNames, processes, removeCgroups, within } from './system.js';

@@ -1,0 +1,68 @@
+// The node's identity on disk: its key and certificate from the cluster CA, the roots it trusts,
+// and the manager it talks to. Written at join and at each renewal, atomically, key mode 0600.
+
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { identityOf } from '../../common/pki.js';
+import { X509Certificate } from 'node:crypto';
+
+export interface Identity {
+  nodeId: string;
+  clusterId: string;
+  /** HOST:PORT of the manager's cluster port. */
+  manager: string;
+  cert: string;
+  key: string;
+  /** Root CA certificates to trust (PEM bundle). */
+  rootCA: string;
+}
+
+const dirOf = (stateDir: string): string => join(stateDir, 'certificates');
+
+export function loadIdentity(stateDir: string): Identity | undefined {
+  const dir = dirOf(stateDir);
+  try {
+    const { manager } = JSON.parse(readFileSync(join(stateDir, 'node.json'), 'utf8')) as { manager?: string };
+    const cert = readFileSync(join(dir, 'node.crt'), 'utf8');
+    const subject = identityOf(new X509Certificate(cert).subject);
+    return {
+      nodeId: subject.commonName,
+      clusterId: subject.cluster,
+      manager: manager ?? '',
+      cert,
+      key: readFileSync(join(dir, 'node.key'), 'utf8'),
+      rootCA: readFileSync(join(dir, 'swarm-root-ca.crt'), 'utf8'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The node id an earlier agent (of any version) left in the state dir, if any. */
+export function previousNodeId(stateDir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(stateDir, 'node.json'), 'utf8')) as { nodeId?: string }).nodeId || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveIdentity(stateDir: string, id: Identity): void {
+  const dir = dirOf(stateDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The key first: a certificate on disk always has its key beside it.
+  write(join(dir, 'node.key'), id.key, 0o600);
+  write(join(dir, 'node.crt'), id.cert, 0o644);
+  write(join(dir, 'swarm-root-ca.crt'), id.rootCA, 0o644);
+  write(join(stateDir, 'node.json'), JSON.stringify({ nodeId: id.nodeId, manager: id.manager }), 0o600);
+}
+
+/** forgetIdentity drops the certificate and key of a node that left the cluster; node.json keeps its id for the next agent. */
+export function forgetIdentity(stateDir: string): void {
+  rmSync(dirOf(stateDir), { recursive: true, force: true });
+}
+
+function write(file: string, data: string, mode: number): void {
+  writeFileSync(file + '.tmp', data, { mode });
+  renameSync(file + '.tmp', file);
+}
