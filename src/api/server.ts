@@ -8,8 +8,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Store } from '../store/index.js';
 import type { LogSource } from '../types/index.js';
 import { silentLogger, type Logger } from '../common/log.js';
-import { installErrorHandlers } from './errors.js';
-import { SERVER_TIMEOUTS, SPEC_BODY_LIMIT, installJsonParser } from './http.js';
+import { installErrorHandlers } from './http/errors.js';
+import { SERVER_TIMEOUTS, SPEC_BODY_LIMIT, installJsonParser } from './http/http.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
@@ -22,7 +22,7 @@ import { swarmRoutes } from './routes/swarm.js';
 import { autolockRoutes, type AutolockControl } from './routes/autolock.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
-import { API_VERSION, checkVersion, stripVersion } from './version.js';
+import { API_VERSION, checkVersion, stripVersion } from './http/version.js';
 
 export interface ApiServerOptions {
   store: Store;

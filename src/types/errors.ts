@@ -1,5 +1,5 @@
 // Typed domain errors with stable codes. Subsystems throw these; only the API edge maps a code
-// to an HTTP status (src/api/errors.ts). Messages are written for users: they name the object or
+// to an HTTP status (src/api/http/errors.ts). Messages are written for users: they name the object or
 // field and, where there is one, the fix.
 
 export type ErrorCode =

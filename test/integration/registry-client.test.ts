@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { silentLogger } from '../../src/common/log.js';
 import { RegistryClient } from '../../src/common/registry-client.js';
 import { Registry } from '../../src/registry/index.js';
-import { inspectDistribution } from '../../src/api/distribution-inspect.js';
+import { inspectDistribution } from '../../src/api/services/distribution-inspect.js';
 import { NotFoundError, UnauthorizedError, UnavailableError } from '../../src/types/index.js';
 import { startFront, type Front } from '../helpers/auth-front.js';
 import { TEST_ADMIN_PASSWORD, basicAuth, registryAdmin, registryToken } from '../helpers/registry-auth.js';

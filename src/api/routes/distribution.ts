@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../types/index.js';
-import { inspectDistribution } from '../distribution-inspect.js';
+import { inspectDistribution } from '../services/distribution-inspect.js';
 
 /** `rootFor` gives a root CA to verify a registry (HOST:PORT) with beside the system's, if any. */
 export function distributionRoutes(app: FastifyInstance, rootFor?: (registry: string) => string | undefined): void {

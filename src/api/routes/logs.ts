@@ -8,9 +8,9 @@ import { parseUnixTimestamp } from '../../common/log-time.js';
 import type { Store } from '../../store/index.js';
 import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { LogRequest, LogSource, LogSubscription } from '../../types/index.js';
-import { boolParam, type ById } from '../http.js';
-import { encodeEvent, type LogFormat } from '../log-format.js';
-import { findService, findTask } from '../lookup.js';
+import { boolParam, type ById } from '../http/http.js';
+import { encodeEvent, type LogFormat } from '../present/log-format.js';
+import { findService, findTask } from '../http/lookup.js';
 
 /** The Engine API's content type for log streams before API 1.42, multiplexed or not. */
 const RAW_STREAM = 'application/vnd.docker.raw-stream';

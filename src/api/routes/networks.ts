@@ -8,11 +8,11 @@ import type { IPAMConfig, Network, NetworkSpec, Task } from '../../types/index.j
 import type { ReadTx, Store } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
 import { allocateSubnet, defaultGateway, overlaps, parseCidr } from '../../common/subnets.js';
-import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
-import type { ById } from '../http.js';
-import { findNetwork } from '../lookup.js';
-import { apiNetwork } from '../present.js';
-import { inForce, validateNetworkCreate } from '../validate-network.js';
+import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
+import type { ById } from '../http/http.js';
+import { findNetwork } from '../http/lookup.js';
+import { apiNetwork } from '../present/present.js';
+import { inForce, validateNetworkCreate } from '../validate/validate-network.js';
 
 const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
 

@@ -5,11 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../../types/index.js';
 import type { Node } from '../../types/index.js';
 import type { Store } from '../../store/index.js';
-import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
-import { boolParam, versionParam, type ById } from '../http.js';
-import { findNode, nodeNames } from '../lookup.js';
-import { apiNode } from '../present.js';
-import { validateNodeSpec } from '../validate-node.js';
+import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
+import { boolParam, versionParam, type ById } from '../http/http.js';
+import { findNode, nodeNames } from '../http/lookup.js';
+import { apiNode } from '../present/present.js';
+import { validateNodeSpec } from '../validate/validate-node.js';
 
 const NODE_FILTERS = ['id', 'label', 'name', 'role', 'membership', 'node.label'];
 

@@ -10,8 +10,8 @@ import type { RegistryCredential, RegistryCredentialSpec } from '../../types/ind
 import type { ReadTx, Store } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
 import { choosePullAuth, normalizeRegistry } from '../../common/pull-auth.js';
-import { versionParam, type ById } from '../http.js';
-import { schemaChecker } from '../schema-check.js';
+import { versionParam, type ById } from '../http/http.js';
+import { schemaChecker } from '../validate/schema-check.js';
 
 export const REGISTRY_CREDENTIALS_PATH = '/berth/v1/registry-credentials';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;

@@ -8,11 +8,11 @@ import { InvalidArgumentError } from '../../types/index.js';
 import type { Config, ConfigSpec, Secret, SecretSpec } from '../../types/index.js';
 import type { NamedReader, ReadTx, Store, TableWriter, Tx } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
-import { allLabels, parseFilters, type Filters } from '../filters.js';
-import { versionParam, type ById } from '../http.js';
-import { findConfig, findSecret } from '../lookup.js';
-import { apiConfig, apiSecret } from '../present.js';
-import { referencedIds } from '../service-refs.js';
+import { allLabels, parseFilters, type Filters } from '../http/filters.js';
+import { versionParam, type ById } from '../http/http.js';
+import { findConfig, findSecret } from '../http/lookup.js';
+import { apiConfig, apiSecret } from '../present/present.js';
+import { referencedIds } from '../services/service-refs.js';
 import {
   CONFIG_KIND,
   SECRET_KIND,
@@ -23,7 +23,7 @@ import {
   validateConfigSpec,
   validateSecretSpec,
   type DataKind,
-} from '../validate-data-object.js';
+} from '../validate/validate-data-object.js';
 
 interface Routes<T extends Secret | Config> {
   k: DataKind;

@@ -7,9 +7,9 @@ import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { Cluster } from '../../types/index.js';
 import type { ReadTx, Store } from '../../store/index.js';
 import { joinToken } from '../../common/tokens.js';
-import { boolParam, versionParam } from '../http.js';
-import { apiSwarm } from '../present.js';
-import { mergeSwarmSpec, validateSwarmSpec } from '../validate-swarm.js';
+import { boolParam, versionParam } from '../http/http.js';
+import { apiSwarm } from '../present/present.js';
+import { mergeSwarmSpec, validateSwarmSpec } from '../validate/validate-swarm.js';
 import { applyAutolock, type AutolockControl } from './autolock.js';
 
 const HOW_TO_JOIN = 'other machines join it with `berth swarm join --token TOKEN HOST:2377` (the line `docker swarm join-token worker` prints, with berth in place of docker)';

@@ -6,9 +6,9 @@ import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Node } from '../../types/index.js';
 import { now } from '../../common/time.js';
-import { apiClusterInfo } from '../present.js';
+import { apiClusterInfo } from '../present/present.js';
 import type { ApiServerOptions } from '../server.js';
-import { API_VERSION, MIN_API_VERSION } from '../version.js';
+import { API_VERSION, MIN_API_VERSION } from '../http/version.js';
 
 /** Go's GOARCH names, which /version reports. */
 const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };

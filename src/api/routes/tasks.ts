@@ -4,10 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { TASK_STATES } from '../../types/index.js';
 import type { Store } from '../../store/index.js';
-import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../filters.js';
-import { findNode, findService, findTask, taskName } from '../lookup.js';
-import type { ById } from '../http.js';
-import { apiTask } from '../present.js';
+import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
+import { findNode, findService, findTask, taskName } from '../http/lookup.js';
+import type { ById } from '../http/http.js';
+import { apiTask } from '../present/present.js';
 
 const TASK_FILTERS = ['id', 'name', 'label', 'service', 'node', 'desired-state', 'runtime', '_up-to-date'];
 

@@ -1,0 +1,122 @@
+// What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
+// fields (everything named Berth*), plus what Swarm derives on read.
+
+import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../../types/index.js';
+import { tlsInfo } from '../../common/pki.js';
+import type { ServiceStatus } from '../services/service-status.js';
+import { serviceWarnings } from '../services/service-warnings.js';
+import { hidePullAuth } from '../services/service-pull-auth.js';
+
+type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
+
+function withoutBerth<T extends object>(obj: T): Public<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!k.startsWith('Berth')) out[k] = v;
+  return out as Public<T>;
+}
+
+/**
+ * A node as the API shows it; its TLSInfo is what the CA gave it last (the roots it trusts and
+ * who signed its certificate). Berth has one manager, so a node in the manager role is the
+ * reachable leader.
+ */
+export function apiNode(n: Node): Public<Node> {
+  const node = withoutBerth(n);
+  if (n.Spec.Role !== 'manager') return node;
+  return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
+}
+
+/**
+ * A service as the API shows it. What Berth does differently from what the spec asks (see
+ * service-warnings.ts) is appended to UpdateStatus.Message, the one free-text field the docker
+ * CLI keeps in `docker service inspect`. Without an update the status has a Message and no
+ * State, which the CLI's progress display ignores.
+ */
+export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
+  const warnings = serviceWarnings(s.Spec);
+  const shown = withoutBerth(s);
+  if (s.Spec.TaskTemplate) shown.Spec = { ...s.Spec, TaskTemplate: hidePullAuth(s.Spec.TaskTemplate) };
+  if (s.PreviousSpec?.TaskTemplate) shown.PreviousSpec = { ...s.PreviousSpec, TaskTemplate: hidePullAuth(s.PreviousSpec.TaskTemplate) };
+  if (warnings.length > 0) {
+    const message = [s.UpdateStatus?.Message, ...warnings].filter(Boolean).join('; ');
+    shown.UpdateStatus = { ...s.UpdateStatus, Message: message };
+  }
+  return status ? { ...shown, ServiceStatus: status } : shown;
+}
+
+/**
+ * A network in the Engine's shape for a swarm-scoped one (moby convert BasicNetworkFromGRPC):
+ * Scope swarm, the IPAM config in force (with the subnet Berth allocated), and no containers —
+ * a manager does not see them; `docker network inspect` on a node's engine does.
+ */
+export function apiNetwork(n: Network): Record<string, unknown> {
+  const ipam = n.IPAMOptions ?? n.Spec.IPAMOptions;
+  return {
+    Name: n.Spec.Name,
+    Id: n.ID,
+    Created: n.CreatedAt,
+    Scope: 'swarm',
+    Driver: n.DriverState?.Name ?? n.Spec.DriverConfiguration?.Name ?? 'overlay',
+    EnableIPv6: n.Spec.IPv6Enabled ?? false,
+    IPAM: {
+      Driver: ipam?.Driver?.Name ?? 'default',
+      Options: ipam?.Driver?.Options ?? null,
+      Config: (ipam?.Configs ?? []).map((c) => ({ Subnet: c.Subnet, ...(c.IPRange && { IPRange: c.IPRange }), Gateway: c.Gateway, ...(c.AuxiliaryAddresses && { AuxiliaryAddresses: c.AuxiliaryAddresses }) })),
+    },
+    Internal: n.Spec.Internal ?? false,
+    Attachable: n.Spec.Attachable ?? false,
+    Ingress: n.Spec.Ingress ?? false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: {},
+    Options: n.DriverState?.Options ?? n.Spec.DriverConfiguration?.Options ?? {},
+    Labels: n.Spec.Labels ?? {},
+  };
+}
+
+/** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
+export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
+  const { Name: _name, ...rest } = { ...withoutBerth(t), Spec: hidePullAuth(t.Spec) };
+  if (!t.NetworksAttachments) return rest;
+  return { ...rest, NetworksAttachments: t.NetworksAttachments.map((a) => ({ Network: a.Network, ...(a.Addresses && { Addresses: a.Addresses }) })) };
+}
+
+/** A secret as every endpoint shows it: never with its data (Swarm clears Spec.Data on every read). */
+export function apiSecret(s: Secret): Public<Secret> {
+  const { Data: _data, ...spec } = s.Spec;
+  return { ...withoutBerth(s), Spec: spec };
+}
+
+/** Configs are not secret: their data is shown, as in Swarm. */
+export function apiConfig(c: Config): Public<Config> {
+  return withoutBerth(c);
+}
+
+/**
+ * The cluster as /info shows it (Engine ClusterInfo): no join tokens; TLSInfo is the root CA's
+ * (`docker swarm ca` prints its TrustRoot). Berth has no overlay data path or address pools yet;
+ * those fields carry Swarm's defaults so the CLI prints them.
+ */
+export function apiClusterInfo(c: Cluster): Record<string, unknown> {
+  return {
+    ID: c.ID,
+    Version: c.Version,
+    CreatedAt: c.CreatedAt,
+    UpdatedAt: c.UpdatedAt,
+    Spec: c.Spec,
+    // During a rotation Swarm shows the root nodes are moving to; `docker swarm ca --rotate` follows it.
+    TLSInfo: c.BerthCA ? tlsInfo(c.BerthCA.Rotation?.NewRootCert ?? c.BerthCA.RootCert) : { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    // Requested (ForceRotate raised, the new root not made yet) counts as in progress, so a client
+    // that follows the rotation does not see it as done before it began.
+    RootRotationInProgress:
+      c.BerthCA?.Rotation?.Phase === 'certs' || (!c.BerthCA?.Rotation && Number(c.Spec.CAConfig?.ForceRotate ?? 0) !== (c.BerthCA?.ForceRotate ?? 0)),
+    DataPathPort: 4789,
+    DefaultAddrPool: ['10.0.0.0/8'],
+    SubnetSize: 24,
+  };
+}
+
+/** The cluster as GET /swarm shows it (Engine Swarm): ClusterInfo plus the join tokens. */
+export function apiSwarm(c: Cluster): Record<string, unknown> {
+  return { ...apiClusterInfo(c), JoinTokens: c.JoinTokens };
+}

@@ -1,0 +1,314 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, createService, filters, seedNode, seedTask, spec, testApi } from '../test-helpers.js';
+
+test('create: 201 with the ID; the stored service carries its spec version and endpoint', async () => {
+  const api = testApi();
+  const res = await call(api.app, 'POST', '/v1.41/services/create', {
+    ...spec('web'),
+    Mode: { Replicated: { Replicas: 3 } },
+    EndpointSpec: { Mode: 'vip', Ports: [{ TargetPort: 80, PublishedPort: 8080 }, { TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host', Protocol: 'udp' }] },
+  });
+  assert.equal(res.status, 201);
+  assert.deepEqual(Object.keys(res.body).sort(), ['ID', 'Warnings']);
+  // 8080 is published in ingress mode (the default), which Berth binds like host mode: said, not hidden.
+  assert.equal(res.body.Warnings.length, 1);
+  assert.match(res.body.Warnings[0], /^ingress ports 8080:80\/tcp: Berth has no routing mesh yet, so they are published like mode=host/);
+  assert.match(res.body.ID, /^[0-9a-z]{25}$/);
+  const svc = api.store.view((tx) => tx.services.get(res.body.ID)!);
+  assert.equal(svc.Spec.Name, 'web');
+  assert.equal(svc.BerthSpecVersion, svc.Version.Index, 'the spec version is the commit that wrote it');
+  assert.deepEqual(svc.Endpoint, {
+    Spec: { Mode: 'vip', Ports: [{ TargetPort: 80, PublishedPort: 8080 }, { TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host', Protocol: 'udp' }] },
+    Ports: [
+      { Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' },
+      { Protocol: 'udp', TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host' },
+    ],
+  });
+  await api.close();
+});
+
+test('create: a nameless service gets a Docker-style name; the mode defaults to one replica', async () => {
+  const api = testApi();
+  const svc = await createService(api, { TaskTemplate: { ContainerSpec: { Image: 'busybox' } } });
+  assert.match(svc.Spec.Name!, /^[a-z]+_[a-z]+$/);
+  assert.deepEqual(svc.Spec.Mode, { Replicated: { Replicas: 1 } });
+  await api.close();
+});
+
+test('create: duplicate name is a 409; validation errors are 400 and nothing is stored', async () => {
+  const api = testApi();
+  await createService(api, spec('web'));
+  const dup = await call(api.app, 'POST', '/v1.41/services/create', spec('web'));
+  assert.equal(dup.status, 409);
+  assert.equal(dup.body.message, 'service web already exists');
+  const bad = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('api'), Mode: { Replicated: { Replicas: 'three' } } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.message, 'invalid ServiceSpec: Mode.Replicated.Replicas must be an integer between 0 and 100000 (got "three")');
+  assert.equal(api.store.view((tx) => tx.services.count()), 1);
+  await api.close();
+});
+
+test('published ports: an ingress port is unique in the cluster; host ports may share a number; 0 is left to the engine', async () => {
+  const api = testApi();
+  await createService(api, { ...spec('a'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
+  const clash = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('b'), EndpointSpec: { Ports: [{ TargetPort: 81, PublishedPort: 8080, PublishMode: 'host' }] } });
+  assert.equal(clash.status, 400);
+  assert.match(clash.body.message, /^port 8080 is already in use by service a \(/);
+  // Another protocol is another port.
+  await createService(api, { ...spec('u'), EndpointSpec: { Ports: [{ TargetPort: 81, PublishedPort: 8080, Protocol: 'udp' }] } });
+  await createService(api, { ...spec('h1'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090, PublishMode: 'host' }] } });
+  await createService(api, { ...spec('h2'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090, PublishMode: 'host' }] } });
+
+  // Port 0 is left for each node's engine to choose; it never conflicts.
+  const dyn = await createService(api, { ...spec('dyn'), EndpointSpec: { Ports: [{ TargetPort: 80 }] } });
+  assert.deepEqual(dyn.Endpoint?.Ports, [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 0, PublishMode: 'ingress' }]);
+  await createService(api, { ...spec('dyn2'), EndpointSpec: { Ports: [{ TargetPort: 80 }] } });
+  // An update may keep its own ports, and may not take another service's.
+  const a = api.store.view((tx) => tx.services.byName('a')!);
+  const own = await call(api.app, 'POST', `/v1.41/services/a/update?version=${a.Version.Index}`, { ...a.Spec, Labels: { v: '2' } });
+  assert.equal(own.status, 200);
+  const taken = await call(api.app, 'POST', `/v1.41/services/dyn/update?version=${dyn.Version.Index}`, {
+    ...dyn.Spec,
+    EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090 }] },
+  });
+  assert.equal(taken.status, 400);
+  assert.match(taken.body.message, /port 9090 is already in use by service h[12]/);
+  await api.close();
+});
+
+test('list: filters by id and name prefix, label, mode; unknown filter is a 400', async () => {
+  const api = testApi();
+  const web = await createService(api, { ...spec('web'), Labels: { tier: 'front', 'com.docker.stack.namespace': 'shop' } });
+  const webapi = await createService(api, { ...spec('webapi'), Labels: { tier: 'back' } });
+  const mon = await createService(api, { ...spec('monitor'), Mode: { Global: {} } });
+  const list = async (f: Record<string, string[]>) => {
+    const res = await call(api.app, 'GET', `/v1.41/services?filters=${filters(f)}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.map((s: { Spec: { Name: string } }) => s.Spec.Name).sort();
+  };
+  assert.deepEqual(await list({}), ['monitor', 'web', 'webapi']);
+  assert.deepEqual(await list({ name: ['web'] }), ['web', 'webapi']);
+  assert.deepEqual(await list({ name: ['webapi', 'mon'] }), ['monitor', 'webapi']);
+  assert.deepEqual(await list({ id: [web.ID.slice(0, 8)] }), ['web']);
+  assert.deepEqual(await list({ id: [webapi.ID, mon.ID] }), ['monitor', 'webapi']);
+  assert.deepEqual(await list({ label: ['tier'] }), ['web', 'webapi']);
+  assert.deepEqual(await list({ label: ['tier=back'] }), ['webapi']);
+  assert.deepEqual(await list({ label: ['tier=front', 'com.docker.stack.namespace=shop'] }), ['web']);
+  assert.deepEqual(await list({ label: ['tier=back', 'com.docker.stack.namespace=shop'] }), [], 'every label must match');
+  assert.deepEqual(await list({ mode: ['global'] }), ['monitor']);
+  assert.deepEqual(await list({ mode: ['replicated'], name: ['web'] }), ['web', 'webapi']);
+  assert.deepEqual(await list({ runtime: ['container'] }), ['monitor', 'web', 'webapi']);
+  const bad = await call(api.app, 'GET', `/v1.41/services?filters=${filters({ image: ['x'] })}`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.message, "invalid filter 'image'");
+  const badMode = await call(api.app, 'GET', `/v1.41/services?filters=${filters({ mode: ['daemon'] })}`);
+  assert.equal(badMode.status, 400);
+  const listed = (await call(api.app, 'GET', '/v1.41/services')).body;
+  assert.ok(!JSON.stringify(listed).includes('Berth'), 'no Berth field is served');
+  assert.equal(listed[0].ServiceStatus, undefined, 'status only when asked');
+  await api.close();
+});
+
+test('list ?status=true counts running, desired and completed tasks as Swarm does', async () => {
+  const api = testApi();
+  const up = seedNode(api.store, { hostname: 'n1' });
+  const down = seedNode(api.store, { hostname: 'n2', state: 'down' });
+  const web = await createService(api, { ...spec('web'), Mode: { Replicated: { Replicas: 3 } } });
+  seedTask(api.store, web, { slot: 1, nodeId: up.ID });
+  seedTask(api.store, web, { slot: 2, nodeId: up.ID, state: 'starting' });
+  seedTask(api.store, web, { slot: 3, nodeId: up.ID, desired: 'shutdown' }); // running but being stopped
+  seedTask(api.store, web, { slot: 3, nodeId: up.ID, state: 'failed', desired: 'shutdown' });
+  const mon = await createService(api, { ...spec('mon'), Mode: { Global: {} } });
+  seedTask(api.store, mon, { slot: 0, nodeId: up.ID });
+  seedTask(api.store, mon, { slot: 0, nodeId: down.ID, state: 'pending' });
+  seedTask(api.store, mon, { slot: 0, nodeId: up.ID, state: 'shutdown', desired: 'shutdown' });
+  // A replicated service that ran to completion (--restart-condition none) counts as completed.
+  const once = await createService(api, { ...spec('once'), Mode: { Replicated: { Replicas: 2 } } });
+  seedTask(api.store, once, { slot: 1, state: 'complete', desired: 'shutdown' });
+  seedTask(api.store, once, { slot: 2, nodeId: up.ID });
+
+  const res = await call(api.app, 'GET', '/v1.41/services?status=true');
+  const status = Object.fromEntries(res.body.map((s: { Spec: { Name: string }; ServiceStatus: unknown }) => [s.Spec.Name, s.ServiceStatus]));
+  assert.deepEqual(status.web, { RunningTasks: 1, DesiredTasks: 3, CompletedTasks: 0 });
+  assert.deepEqual(status.mon, { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 0 });
+  assert.deepEqual(status.once, { RunningTasks: 1, DesiredTasks: 2, CompletedTasks: 1 });
+  await api.close();
+});
+
+test('inspect: by ID, name and unique prefix; ambiguous prefix is a 400; unknown a 404', async () => {
+  const api = testApi();
+  const seed = (id: string, name: string) =>
+    api.store.update((tx) => tx.services.create({ ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec(name), BerthSpecVersion: 0 }));
+  seed('abc1xxxxxxxxxxxxxxxxxxxxx', 'alpha');
+  seed('abc2xxxxxxxxxxxxxxxxxxxxx', 'beta');
+  // A service named like another's ID prefix: the name wins, as in the Engine.
+  seed('zzz9xxxxxxxxxxxxxxxxxxxxx', 'abc');
+  assert.equal((await call(api.app, 'GET', '/v1.41/services/abc1xxxxxxxxxxxxxxxxxxxxx')).body.Spec.Name, 'alpha');
+  assert.equal((await call(api.app, 'GET', '/v1.41/services/beta')).body.ID, 'abc2xxxxxxxxxxxxxxxxxxxxx');
+  assert.equal((await call(api.app, 'GET', '/services/abc2')).body.Spec.Name, 'beta');
+  assert.equal((await call(api.app, 'GET', '/v1.41/services/abc')).body.Spec.Name, 'abc');
+  const amb = await call(api.app, 'GET', '/v1.41/services/ab');
+  assert.equal(amb.status, 400);
+  assert.equal(amb.body.message, 'service ab is ambiguous (2 matches found)');
+  const missing = await call(api.app, 'GET', '/v1.41/services/nope');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.message, 'service nope not found');
+  await api.close();
+});
+
+test('inspect ?insertDefaults=true fills Swarm defaults without changing the stored spec', async () => {
+  const api = testApi();
+  const svc = await createService(api, { ...spec('web'), TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'on-failure' } } });
+  const plain = await call(api.app, 'GET', '/v1.41/services/web');
+  assert.equal(plain.body.Spec.UpdateConfig, undefined);
+  assert.equal(plain.body.BerthSpecVersion, undefined);
+  const res = await call(api.app, 'GET', '/v1.41/services/web?insertDefaults=true');
+  const s = res.body.Spec;
+  assert.deepEqual(s.TaskTemplate.RestartPolicy, { Condition: 'on-failure', Delay: 5e9, MaxAttempts: 0 }, 'the given condition is kept');
+  assert.equal(s.TaskTemplate.ContainerSpec.StopGracePeriod, 10e9);
+  const update = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first' };
+  assert.deepEqual(s.UpdateConfig, update);
+  assert.deepEqual(s.RollbackConfig, update);
+  assert.equal(s.EndpointSpec.Mode, 'vip');
+  assert.deepEqual(s.TaskTemplate.Placement, {});
+  assert.deepEqual(api.store.view((tx) => tx.services.get(svc.ID)!.Spec), svc.Spec);
+  const none = await createService(api, spec('bare'));
+  const bare = await call(api.app, 'GET', `/v1.41/services/${none.ID}?insertDefaults=1`);
+  assert.deepEqual(bare.body.Spec.TaskTemplate.RestartPolicy, { Condition: 'any', Delay: 5e9, MaxAttempts: 0 });
+  await api.close();
+});
+
+test('update: version required and checked; the old spec becomes PreviousSpec; the spec version moves', async () => {
+  const api = testApi();
+  const svc = await createService(api, { ...spec('web'), Mode: { Replicated: { Replicas: 3 } } });
+  const body = { ...svc.Spec, Mode: { Replicated: { Replicas: 5 } } };
+  const noVersion = await call(api.app, 'POST', '/v1.41/services/web/update', body);
+  assert.equal(noVersion.status, 400);
+  assert.match(noVersion.body.message, /^missing version/);
+
+  const res = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, body);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { Warnings: [] });
+  const after = api.store.view((tx) => tx.services.get(svc.ID)!);
+  assert.deepEqual(after.Spec.Mode, { Replicated: { Replicas: 5 } });
+  assert.deepEqual(after.PreviousSpec, svc.Spec);
+  assert.equal(after.BerthSpecVersion, after.Version.Index);
+  assert.ok(after.BerthSpecVersion > svc.BerthSpecVersion);
+
+  const stale = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, { ...body, Labels: { x: 'y' } });
+  assert.equal(stale.status, 409);
+  assert.match(stale.body.message, /update out of sequence: service .* is at version \d+, the update was made from version \d+/);
+
+  // An update that changes nothing keeps the spec version (no task is replaced) and the rollback target.
+  const same = await call(api.app, 'POST', `/v1.41/services/web/update?version=${after.Version.Index}`, after.Spec);
+  assert.equal(same.status, 200);
+  const unchanged = api.store.view((tx) => tx.services.get(svc.ID)!);
+  assert.equal(unchanged.BerthSpecVersion, after.BerthSpecVersion);
+  assert.deepEqual(unchanged.PreviousSpec, svc.Spec);
+  await api.close();
+});
+
+test('update: no rename, no mode change, the body is validated', async () => {
+  const api = testApi();
+  const svc = await createService(api, spec('web'));
+  const at = `/v1.41/services/${svc.ID}/update?version=${svc.Version.Index}`;
+  const rename = await call(api.app, 'POST', at, { ...svc.Spec, Name: 'web2' });
+  assert.equal(rename.status, 400);
+  assert.match(rename.body.message, /renaming services is not supported/);
+  const mode = await call(api.app, 'POST', at, { ...svc.Spec, Mode: { Global: {} } });
+  assert.equal(mode.status, 400);
+  assert.match(mode.body.message, /can't change mode from replicated to global/);
+  const invalid = await call(api.app, 'POST', at, { ...svc.Spec, TaskTemplate: { ContainerSpec: { Image: 'busybox', Mounts: [{ Type: 'bind', Source: 'x', Target: '/x' }] } } });
+  assert.equal(invalid.status, 400);
+  assert.match(invalid.body.message, /Mounts\[0\]\.Source of a bind mount must be an absolute host path/);
+  const missing = await call(api.app, 'POST', `/v1.41/services/nope/update?version=1`, svc.Spec);
+  assert.equal(missing.status, 404);
+  // A body without a name keeps the service's name.
+  const { Name: _n, ...nameless } = svc.Spec;
+  assert.equal((await call(api.app, 'POST', at, { ...nameless, Labels: { a: 'b' } })).status, 200);
+  assert.equal(api.store.view((tx) => tx.services.get(svc.ID)!.Spec.Name), 'web');
+  await api.close();
+});
+
+test('update ?rollback=previous swaps PreviousSpec in; without one it is a 400', async () => {
+  const api = testApi();
+  const svc = await createService(api, spec('web'));
+  const none = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}&rollback=previous`, svc.Spec);
+  assert.equal(none.status, 400);
+  assert.equal(none.body.message, 'service web does not have a previous spec');
+
+  await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, { ...svc.Spec, Labels: { v: '2' } });
+  const v2 = api.store.view((tx) => tx.services.get(svc.ID)!);
+  const res = await call(api.app, 'POST', `/v1.41/services/web/update?version=${v2.Version.Index}&rollback=previous`, v2.Spec);
+  assert.equal(res.status, 200);
+  const rolled = api.store.view((tx) => tx.services.get(svc.ID)!);
+  assert.deepEqual(rolled.Spec, svc.Spec);
+  assert.deepEqual(rolled.PreviousSpec, v2.Spec);
+  assert.equal(rolled.UpdateStatus?.State, 'rollback_started', 'the rollback request starts the rollback status, as in Swarm');
+  assert.equal(rolled.UpdateStatus?.Message, 'manually requested rollback');
+  assert.equal(rolled.BerthSpecVersion, rolled.Version.Index);
+  assert.ok(rolled.BerthSpecVersion > v2.BerthSpecVersion, 'a rollback is a spec change');
+  const bad = await call(api.app, 'POST', `/v1.41/services/web/update?version=${rolled.Version.Index}&rollback=yes`, v2.Spec);
+  assert.equal(bad.status, 400);
+  await api.close();
+});
+
+test('an update resets UpdateStatus and a rollback starts its own, as Swarm’s control API does', async () => {
+  const api = testApi();
+  await createService(api, spec('web'));
+  // As the updater would: an update paused by a failure.
+  const paused = { State: 'paused', StartedAt: '2024-01-01T00:00:00.000000000Z', Message: 'update paused due to failure' } as const;
+  const v1 = api.store.update((tx) => tx.services.update({ ...tx.services.byName('web')!, UpdateStatus: paused }));
+
+  const res = await call(api.app, 'POST', `/v1.41/services/web/update?version=${v1.Version.Index}`, { ...v1.Spec, Labels: { v: '2' } });
+  assert.equal(res.status, 200);
+  const v2 = api.store.view((tx) => tx.services.byName('web')!);
+  assert.deepEqual(v2.Spec.Labels, { v: '2' });
+  assert.equal(v2.UpdateStatus, undefined, 'a new update clears the paused state, or the CLI would fail on it at once');
+
+  const back = await call(api.app, 'POST', `/v1.41/services/web/update?version=${v2.Version.Index}&rollback=previous`, {});
+  assert.equal(back.status, 200);
+  const v3 = api.store.view((tx) => tx.services.byName('web')!);
+  assert.deepEqual(v3.Spec, v1.Spec);
+  assert.deepEqual(v3.PreviousSpec, v2.Spec);
+  assert.ok(v3.BerthSpecVersion > v2.BerthSpecVersion);
+  assert.equal(v3.UpdateStatus?.State, 'rollback_started');
+  await api.close();
+});
+
+test('job services get a job iteration with every spec change; modes never change; start-first is accepted', async () => {
+  const api = testApi();
+  await createService(api, { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } });
+  const job = api.store.view((tx) => tx.services.byName('job')!);
+  assert.equal(job.JobStatus?.JobIteration?.Index, job.Version.Index);
+  const again = await call(api.app, 'POST', `/v1.41/services/job/update?version=${job.Version.Index}`, { ...job.Spec, Labels: { run: '2' } });
+  assert.equal(again.status, 200);
+  const job2 = api.store.view((tx) => tx.services.byName('job')!);
+  assert.ok(job2.JobStatus!.JobIteration!.Index > job.JobStatus!.JobIteration!.Index, 'an update runs the job again');
+  const listed = await call(api.app, 'GET', '/v1.41/services?filters=' + encodeURIComponent(JSON.stringify({ mode: { 'replicated-job': true } })));
+  assert.deepEqual(listed.body.map((s: { Spec: { Name: string } }) => s.Spec.Name), ['job']);
+
+  const svc = await createService(api, spec('web'));
+  const at = `/v1.41/services/web/update?version=${svc.Version.Index}`;
+  const toJob = await call(api.app, 'POST', at, { ...svc.Spec, Mode: { GlobalJob: {} } });
+  assert.equal(toJob.status, 400);
+  assert.match(toJob.body.message, /can't change mode from replicated to global-job/);
+  assert.deepEqual(api.store.view((tx) => tx.services.get(svc.ID)), svc, 'the service is untouched');
+  const startFirst = await call(api.app, 'POST', at, { ...svc.Spec, UpdateConfig: { Parallelism: 1, Order: 'start-first' } });
+  assert.equal(startFirst.status, 200);
+  await api.close();
+});
+
+test('delete removes only the service object', async () => {
+  const api = testApi();
+  const svc = await createService(api, spec('web'));
+  const task = seedTask(api.store, svc);
+  assert.equal((await call(api.app, 'DELETE', '/v1.41/services/web')).status, 200);
+  assert.equal(api.store.view((tx) => tx.services.get(svc.ID)), undefined);
+  assert.ok(api.store.view((tx) => tx.tasks.get(task.ID)), 'tasks are the orchestrator’s to shut down');
+  const again = await call(api.app, 'DELETE', '/v1.41/services/web');
+  assert.equal(again.status, 404);
+  assert.equal(again.body.message, 'service web not found');
+  await api.close();
+});
