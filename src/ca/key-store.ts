@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic } from './root.js';
+import { writeFileAtomic } from '../common/files.js';
 
 export interface RootKeyStore {
   /** The PEM of the key `name` (a file name in the certificates dir), if there is one. */
@@ -17,7 +17,7 @@ export interface RootKeyStore {
 export function plainKeys(dir: string): RootKeyStore {
   return {
     read: (name) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined),
-    write: (name, pem) => writeAtomic(join(dir, name), pem, 0o600),
+    write: (name, pem) => writeFileAtomic(join(dir, name), pem, 0o600),
     remove: (name) => rmSync(join(dir, name), { force: true }),
   };
 }

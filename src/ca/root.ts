@@ -1,7 +1,8 @@
 // The cluster's root CA: created by the first manager (ECDSA P-256, CN swarm-ca, 20 years, as
 // Swarm's), its key kept in the manager's data dir, mode 0600, never in the store.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/files.js';
 import { join } from 'node:path';
 import { x509 } from '../common/x509.js';
 import { keyPem, newKeyPair, signingKey, SIGNING_ALGORITHM, type Key } from '../common/pki.js';
@@ -53,17 +54,12 @@ export async function loadOrCreateRoot(dir: string): Promise<{ root: RootCA; cre
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const root = await createRootCA();
-  writeAtomic(certFile, root.certPem, 0o644);
-  writeAtomic(keyFile, await keyPem(root.key), 0o600);
+  writeFileAtomic(certFile, root.certPem, 0o644);
+  writeFileAtomic(keyFile, await keyPem(root.key), 0o600);
   return { root, created: true };
 }
 
 /** rootWithKey reads the root certificate from `dir` with a key kept elsewhere (unsealed by autolock). */
 export async function rootWithKey(dir: string, keyPemText: string): Promise<RootCA> {
   return { certPem: readFileSync(join(dir, CERT_FILE), 'utf8'), key: await signingKey(keyPemText) };
-}
-
-export function writeAtomic(file: string, data: string, mode: number): void {
-  writeFileSync(file + '.tmp', data, { mode });
-  renameSync(file + '.tmp', file);
 }

@@ -15,7 +15,8 @@ import { withRoot } from '../common/tokens.js';
 import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
 import type { CertificateAuthority } from './authority.js';
 import type { RootKeyStore } from './key-store.js';
-import { createRootCA, writeAtomic } from './root.js';
+import { writeFileAtomic } from '../common/files.js';
+import { createRootCA } from './root.js';
 import { crossSign, NEXT_CERT, NEXT_KEY, promoteNext, rotatingTrust, steadyTrust, type Trust } from './trust.js';
 
 export interface RotationOptions {
@@ -78,7 +79,7 @@ export class RootRotation {
     const next = await createRootCA();
     const crossSigned = await crossSign(old, next);
     this.opts.keys.write(NEXT_KEY, await keyPem(next.key));
-    writeAtomic(join(this.opts.dir, NEXT_CERT), next.certPem, 0o644);
+    writeFileAtomic(join(this.opts.dir, NEXT_CERT), next.certPem, 0o644);
     this.ca.setTrust(rotatingTrust(old, next, crossSigned));
     await this.opts.onTrust(this.ca.trust);
     this.store.update((tx) => {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { issueWithKey, writeAtomic, type CertificateAuthority, type ClientCertificates } from '../ca/index.js';
+import { writeFileAtomic } from '../common/files.js';
+import { issueWithKey, type CertificateAuthority, type ClientCertificates } from '../ca/index.js';
 import { peerIdentity } from '../common/peer.js';
 import { certificateRequest, keyPem, newKeyPair, OU_CLIENT, OU_MANAGER } from '../common/pki.js';
 import type { Logger } from '../common/log.js';
@@ -89,7 +90,7 @@ export async function ensureAdminBundle(dir: string, clients: ClientCertificates
     const cert = new X509Certificate(readFileSync(certFile, 'utf8'));
     const trusted = new X509Certificate(ca.trust.current).publicKey;
     if (Date.parse(cert.validTo) - Date.now() > BUNDLE_RENEW_MS && clients.allowed(cert.serialNumber) && cert.verify(trusted)) {
-      if (!existsSync(caFile) || readFileSync(caFile, 'utf8') !== ca.rootPem) writeAtomic(caFile, ca.rootPem, 0o644);
+      if (!existsSync(caFile) || readFileSync(caFile, 'utf8') !== ca.rootPem) writeFileAtomic(caFile, ca.rootPem, 0o644);
       return;
     }
   }
@@ -97,7 +98,7 @@ export async function ensureAdminBundle(dir: string, clients: ClientCertificates
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = await newKeyPair();
   const issued = await clients.issue('admin', await certificateRequest(keys, 'admin'));
-  writeAtomic(join(dir, 'key.pem'), await keyPem(keys.privateKey), 0o600);
-  writeAtomic(join(dir, 'cert.pem'), issued.Certificate, 0o644);
-  writeAtomic(caFile, rootPem, 0o644);
+  writeFileAtomic(join(dir, 'key.pem'), await keyPem(keys.privateKey), 0o600);
+  writeFileAtomic(join(dir, 'cert.pem'), issued.Certificate, 0o644);
+  writeFileAtomic(caFile, rootPem, 0o644);
 }

@@ -12,7 +12,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootWithKey, loadOrCreateRoot, NEXT_ROOT_KEY_FILE, plainKeys, ROOT_KEY_FILE, type RootCA, type RootKeyStore } from '../ca/index.js';
-import { loadStoreKey, newUnlockKey, parseStoreKey, seal, shredFile, STORE_KEY_FILE, unseal, writeFileAtomic, type Store } from '../store/index.js';
+import { loadStoreKey, newUnlockKey, parseStoreKey, seal, shredFile, STORE_KEY_FILE, unseal, type Store } from '../store/index.js';
+import { writeFileAtomic } from '../common/files.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 
 const CERT_DIR = 'certificates';

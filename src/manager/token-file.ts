@@ -1,7 +1,7 @@
 // Keeps <data-dir>/worker-token equal to the cluster's worker join token, also after
 // `docker swarm join-token --rotate worker`, for scripts that start agents.
 
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeFileAtomic } from '../common/files.js';
 import type { Logger } from '../common/log.js';
 import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
 
@@ -29,8 +29,7 @@ export class TokenFile {
 
   reconcile(): undefined {
     if (!this.#wanted || this.#wanted === this.#written) return;
-    writeFileSync(this.file + '.tmp', this.#wanted + '\n', { mode: 0o600 });
-    renameSync(this.file + '.tmp', this.file);
+    writeFileAtomic(this.file, this.#wanted + '\n', 0o600);
     this.#written = this.#wanted;
   }
 }

@@ -5,4 +5,4 @@ export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
 export { driveLoop } from './loop.js';
 export type { ReconcileLoop, DriveOptions } from './loop.js';
 export { loadStoreKey, parseStoreKey, STORE_KEY_FILE } from './key.js';
-export { newUnlockKey, parseUnlockKey, seal, shredFile, unseal, writeFileAtomic, WrongUnlockKeyError } from './sealed.js';
+export { newUnlockKey, parseUnlockKey, seal, shredFile, unseal, WrongUnlockKeyError } from './sealed.js';

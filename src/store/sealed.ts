@@ -4,7 +4,8 @@
 // seal, and seals with AES-256-GCM. A key id (another HKDF output) tells a wrong key from a
 // damaged file. Files are written atomically and plain copies overwritten before removal.
 
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { syncDir } from '../common/files.js';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { InvalidArgumentError, UnauthorizedError, UnavailableError } from '../types/index.js';
@@ -92,28 +93,6 @@ export function unseal(text: string, unlockKey: string, what: string): Buffer {
 }
 
 /**
- * writeFileAtomic replaces `path` with `data`: a reader (or a crash) sees the old file or the new
- * one, never a part. The data is on disk (fsync of the file and of its directory) before it returns.
- */
-export function writeFileAtomic(path: string, data: string | Buffer, mode: number): void {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx', mode);
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDir(dirname(path));
-}
-
-/**
  * shredFile removes a file that held a key, overwriting its bytes first so that they do not stay
  * in the freed blocks of an ordinary filesystem (copy-on-write filesystems, journals and SSDs may
  * still keep old copies: see docs/security.md). A missing file is fine.
@@ -137,11 +116,3 @@ export function shredFile(path: string): void {
   syncDir(dirname(path));
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

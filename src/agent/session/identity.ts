@@ -1,8 +1,9 @@
 // The node's identity on disk: its key and certificate from the cluster CA, the roots it trusts,
 // and the manager it talks to. Written at join and at each renewal, atomically, key mode 0600.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/files.js';
 import { identityOf } from '../../common/pki.js';
 import { X509Certificate } from 'node:crypto';
 
@@ -51,18 +52,13 @@ export function saveIdentity(stateDir: string, id: Identity): void {
   const dir = dirOf(stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The key first: a certificate on disk always has its key beside it.
-  write(join(dir, 'node.key'), id.key, 0o600);
-  write(join(dir, 'node.crt'), id.cert, 0o644);
-  write(join(dir, 'swarm-root-ca.crt'), id.rootCA, 0o644);
-  write(join(stateDir, 'node.json'), JSON.stringify({ nodeId: id.nodeId, manager: id.manager }), 0o600);
+  writeFileAtomic(join(dir, 'node.key'), id.key, 0o600);
+  writeFileAtomic(join(dir, 'node.crt'), id.cert, 0o644);
+  writeFileAtomic(join(dir, 'swarm-root-ca.crt'), id.rootCA, 0o644);
+  writeFileAtomic(join(stateDir, 'node.json'), JSON.stringify({ nodeId: id.nodeId, manager: id.manager }), 0o600);
 }
 
 /** forgetIdentity drops the certificate and key of a node that left the cluster; node.json keeps its id for the next agent. */
 export function forgetIdentity(stateDir: string): void {
   rmSync(dirOf(stateDir), { recursive: true, force: true });
-}
-
-function write(file: string, data: string, mode: number): void {
-  writeFileSync(file + '.tmp', data, { mode });
-  renameSync(file + '.tmp', file);
 }

@@ -2,9 +2,10 @@
 // the layout the docker CLI reads with DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). The key is
 // made here and never leaves this machine: the manager signs a CSR.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../common/files.js';
 import { certificateRequest, keyPem, newKeyPair } from '../../common/pki.js';
 import { contextOf, run, type Context } from './context.js';
 import { formatTable } from './table.js';
@@ -33,9 +34,9 @@ async function issueBundle(ctx: Context, name: string, out: string): Promise<voi
   const keys = await newKeyPair();
   const issued = await ctx.client.issueClientCertificate(name, await certificateRequest(keys, name));
   mkdirSync(out, { recursive: true, mode: 0o700 });
-  write(join(out, 'key.pem'), await keyPem(keys.privateKey), 0o600);
-  write(join(out, 'cert.pem'), issued.Certificate, 0o644);
-  write(join(out, 'ca.pem'), issued.RootCA, 0o644);
+  writeFileAtomic(join(out, 'key.pem'), await keyPem(keys.privateKey), 0o600);
+  writeFileAtomic(join(out, 'cert.pem'), issued.Certificate, 0o644);
+  writeFileAtomic(join(out, 'ca.pem'), issued.RootCA, 0o644);
   ctx.out(`${issued.ID}\nWrote ${out}/{ca,cert,key}.pem; use it with DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${out}\n`);
 }
 
@@ -48,9 +49,4 @@ async function listCerts(ctx: Context): Promise<void> {
 async function revoke(ctx: Context, ref: string): Promise<void> {
   const c = await ctx.client.revokeClientCertificate(ref);
   ctx.out(`${c.ID}\n`);
-}
-
-function write(file: string, data: string, mode: number): void {
-  writeFileSync(file + '.tmp', data, { mode });
-  renameSync(file + '.tmp', file);
 }
