@@ -10,7 +10,7 @@ import { parseJoinToken } from '../common/tokens.js';
 import { sameToken } from './token-compare.js';
 import type { Store } from '../store/index.js';
 import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type Node, type NodeRole } from '../types/index.js';
-import { isObj } from './body.js';
+import { isObj } from '../common/is-object.js';
 import { checkRequest, issue } from './issue.js';
 import type { RootCA } from './root.js';
 import type { Trust } from './trust.js';

@@ -2,7 +2,7 @@
 // it), list and revoke the certificates that open the API.
 
 import type { FastifyInstance } from 'fastify';
-import { isObj } from './body.js';
+import { isObj } from '../common/is-object.js';
 import type { ClientCertificates } from './clients.js';
 
 const PATH = '/berth/v1/client-certificates';

@@ -4,9 +4,9 @@
 import { now } from '../common/time.js';
 import { LOG_MAX_BATCH_LINES, LOG_MAX_LINE_BYTES, isTaskState, stateRank } from '../types/index.js';
 import type { Labels, LogWireLine, LogsMessage, NodeDescription, TaskState, TaskStatus } from '../types/index.js';
+import { isObj } from '../common/is-object.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown, max = 1024): string | undefined => (typeof v === 'string' ? v.slice(0, max) : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 

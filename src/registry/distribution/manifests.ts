@@ -4,6 +4,7 @@
 
 import { RegistryError } from './errors.js';
 import { parseDigest, type Digest } from './names.js';
+import { isObj } from '../../common/is-object.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -56,7 +57,7 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
   } catch (err) {
     throw invalid(`the manifest is not valid JSON: ${(err as Error).message}`);
   }
-  if (!isObject(doc)) throw invalid('the manifest must be a JSON object');
+  if (!isObj(doc)) throw invalid('the manifest must be a JSON object');
   const mediaType = resolveMediaType(doc, bareMediaType(contentType));
   if (doc.schemaVersion !== 2) throw invalid(`schemaVersion must be 2, not ${JSON.stringify(doc.schemaVersion)}`);
   const annotations = optionalAnnotations(doc.annotations, 'annotations');
@@ -99,7 +100,7 @@ function resolveMediaType(doc: Record<string, unknown>, header: string): string 
 }
 
 function descriptor(value: unknown, where: string): Descriptor {
-  if (!isObject(value)) throw invalid(`${where} must be a descriptor object`);
+  if (!isObj(value)) throw invalid(`${where} must be a descriptor object`);
   if (typeof value.mediaType !== 'string' || value.mediaType === '') throw invalid(`${where}.mediaType must be a non-empty string`);
   if (typeof value.digest !== 'string') throw invalid(`${where}.digest must be a string`);
   if (typeof value.size !== 'number' || !Number.isSafeInteger(value.size) || value.size < 0) {
@@ -132,8 +133,7 @@ function optionalString(value: unknown, where: string): string | undefined {
 
 function optionalAnnotations(value: unknown, where: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) throw invalid(`${where} must map strings to strings`);
+  if (!isObj(value) || !Object.values(value).every((v) => typeof v === 'string')) throw invalid(`${where} must map strings to strings`);
   return value as Record<string, string>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -7,6 +7,7 @@
 import picomatch from 'picomatch';
 import { InvalidArgumentError, type ImmutabilityRule, type RetentionPolicy, type RetentionRule } from '../../types/index.js';
 import { checkSchedule } from './schedule.js';
+import { isObj } from '../../common/is-object.js';
 
 const KEEPS = ['latestPushed', 'matching', 'pushedWithinDays'] as const;
 /** Harbor allows 15 rules per project; more is almost certainly a mistake. */
@@ -46,7 +47,6 @@ export function describeRetentionRule(rule: RetentionRule, index: number): strin
   return `retention rule ${index + 1} (${what}; repositories "${rule.Repositories}", tags "${rule.Tags}")`;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function pattern(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
@@ -69,7 +69,7 @@ function positiveInteger(value: unknown, field: string, max: number, example: st
 }
 
 function rulesArray(body: unknown, what: string): unknown[] {
-  if (!isObject(body)) throw new InvalidArgumentError(`the body must be a JSON object with a Rules array of ${what}`);
+  if (!isObj(body)) throw new InvalidArgumentError(`the body must be a JSON object with a Rules array of ${what}`);
   const rules = body.Rules;
   if (!Array.isArray(rules)) throw new InvalidArgumentError(`Rules must be an array of ${what} ([] for none)`);
   if (rules.length > MAX_RULES) throw new InvalidArgumentError(`Rules has ${rules.length} rules; a project may have at most ${MAX_RULES}`);
@@ -80,7 +80,7 @@ function rulesArray(body: unknown, what: string): unknown[] {
 export function parseRetentionPolicy(body: unknown): RetentionPolicy {
   const rules = rulesArray(body, 'retention rules').map((raw, i): RetentionRule => {
     const at = `Rules[${i}]`;
-    if (!isObject(raw)) throw new InvalidArgumentError(`${at} must be an object with Repositories, Tags and Keep`);
+    if (!isObj(raw)) throw new InvalidArgumentError(`${at} must be an object with Repositories, Tags and Keep`);
     const Repositories = pattern(raw.Repositories, `${at}.Repositories`);
     const Tags = pattern(raw.Tags, `${at}.Tags`);
     switch (raw.Keep) {
@@ -97,7 +97,7 @@ export function parseRetentionPolicy(body: unknown): RetentionPolicy {
   const policy: RetentionPolicy = { Rules: rules };
   const schedule = (body as Record<string, unknown>).Schedule;
   if (schedule !== undefined && schedule !== null) {
-    if (!isObject(schedule)) throw new InvalidArgumentError('Schedule must be an object such as {"IntervalSeconds": 86400} or {"Cron": "0 0 3 * * *"}, or absent for manual runs only');
+    if (!isObj(schedule)) throw new InvalidArgumentError('Schedule must be an object such as {"IntervalSeconds": 86400} or {"Cron": "0 0 3 * * *"}, or absent for manual runs only');
     policy.Schedule = checkSchedule(schedule, 'Schedule');
   }
   return policy;
@@ -107,7 +107,7 @@ export function parseRetentionPolicy(body: unknown): RetentionPolicy {
 export function parseImmutabilityRules(body: unknown): ImmutabilityRule[] {
   return rulesArray(body, 'immutability rules').map((raw, i) => {
     const at = `Rules[${i}]`;
-    if (!isObject(raw)) throw new InvalidArgumentError(`${at} must be an object with Repositories and Tags`);
+    if (!isObj(raw)) throw new InvalidArgumentError(`${at} must be an object with Repositories and Tags`);
     return { Repositories: pattern(raw.Repositories, `${at}.Repositories`), Tags: pattern(raw.Tags, `${at}.Tags`) };
   });
 }
