@@ -6,3 +6,4 @@ export * from './logs.js';
 export * from './registry.js';
 export * from './pull-auth.js';
 export * from './replication.js';
+export * from './network-view.js';

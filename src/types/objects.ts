@@ -83,6 +83,12 @@ export interface Node extends Meta {
   Certificate?: NodeCertificate;
   /** Berth: SHA-256 (hex) of the public key the node joined with; a second join with it is refused. */
   BerthKeyDigest?: string;
+  /**
+   * Berth: the node's own address on each overlay network it takes part in (network ID → CIDR
+   * address, e.g. 10.0.0.3/24), as Swarm's per-node load-balancer endpoints; written by the
+   * allocator only.
+   */
+  BerthNetworkAddresses?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------

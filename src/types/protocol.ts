@@ -7,6 +7,7 @@
 
 import type { LogRequest } from './logs.js';
 import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from './objects.js';
+import type { NetworkViewMessage } from './network-view.js';
 import type { TaskPullAuth } from './pull-auth.js';
 
 export const DISPATCHER_PATH = '/berth/v1/dispatcher/session';
@@ -181,6 +182,7 @@ export type ManagerMessage =
   | WelcomeMessage
   | RenewMessage
   | AssignmentsMessage
+  | NetworkViewMessage
   | ConfigMessage
   | SessionErrorMessage
   | LogsSubscribeMessage
