@@ -18,8 +18,9 @@ need=()
 # switched off.
 # iproute2 and nftables (Debian "important", absent from minimal images) make the test hosts'
 # namespaces, bridge and rules (test/helpers/hosts, docs/testing.md); tcpdump captures what
-# crosses between them (the secret-on-the-wire test).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump; do
+# crosses between them (the secret-on-the-wire and encrypted-overlay tests); wrk drives the
+# overlay benchmark (bench/overlay.ts).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkAttachment, Task } from '../../types/index.js';
-import { containerConfig, containerName, stopGraceSeconds } from './container-config.js';
+import { containerConfig, containerName, endpointConfig, stopGraceSeconds } from './container-config.js';
 
 const owner = { clusterId: 'cluster1', nodeId: 'node1' };
 
@@ -184,7 +184,7 @@ test('hosts: Swarm "IP name aliases" lines become name:IP per name', () => {
   assert.deepEqual(c.HostConfig?.ExtraHosts, ['db:10.0.0.1', 'db.local:10.0.0.1', 'cache:10.0.0.2']);
 });
 
-test('published ports bind on the node, host and ingress alike', () => {
+test('host-mode ports bind on the node; ingress ports are the load balancer\'s, not the engine\'s', () => {
   const c = containerConfig(
     task({
       BerthService: {
@@ -201,10 +201,9 @@ test('published ports bind on the node, host and ingress alike', () => {
     }),
     owner,
   );
-  assert.deepEqual(c.ExposedPorts, { '8080/tcp': {}, '53/udp': {}, '9000/tcp': {} });
+  assert.deepEqual(c.ExposedPorts, { '8080/tcp': {}, '9000/tcp': {} });
   assert.deepEqual(c.HostConfig?.PortBindings, {
     '8080/tcp': [{ HostPort: '18080' }],
-    '53/udp': [{ HostPort: '1053' }],
     '9000/tcp': [{ HostPort: '' }],
   });
   assert.equal(containerConfig(task(), owner).ExposedPorts, undefined);
@@ -221,32 +220,29 @@ function network(name: string, id: string, subnet: string): NetworkAttachment['N
 
 const attached = (): Partial<Task> => ({
   NetworksAttachments: [
-    { Network: network('backend', 'abcdefghijklmnop', '10.0.3.0/24'), BerthAliases: ['web', 'tasks.web', 'db'] },
-    { Network: network('frontend', 'qrstuvwxyz012345', '10.0.4.0/24'), BerthAliases: ['web', 'tasks.web'] },
+    { Network: network('backend', 'abcdefghijklmnop', '10.0.3.0/24'), Addresses: ['10.0.3.7/24'], BerthAliases: ['web', 'tasks.web', 'db'] },
+    { Network: network('frontend', 'qrstuvwxyz012345', '10.0.4.0/24'), Addresses: ['10.0.4.9/24'], BerthAliases: ['web', 'tasks.web'] },
   ],
 });
 
-test('networks: the first is joined at create, with the aliases only when asked; the engine name carries the ID', () => {
-  const c = containerConfig(task(attached()), owner, { withAliases: true });
+test('networks: the first is joined at create at the allocated address and its derived MAC; the engine name carries the ID', () => {
+  const c = containerConfig(task(attached()), owner);
   assert.equal(c.HostConfig?.NetworkMode, 'berth_backend_abcdefghijkl');
-  assert.deepEqual(c.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: ['web', 'tasks.web', 'db'] } } });
-  const gated = containerConfig(task(attached()), owner);
-  assert.deepEqual(gated.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { Aliases: [] } } }, 'published once healthy');
-  const none = containerConfig(task(), owner, { withAliases: true, podman: true });
+  assert.deepEqual(c.NetworkingConfig, { EndpointsConfig: { berth_backend_abcdefghijkl: { IPAMConfig: { IPv4Address: '10.0.3.7' }, MacAddress: '02:42:0a:00:03:07' } } });
+  assert.deepEqual(endpointConfig(attached().NetworksAttachments![1]!), { IPAMConfig: { IPv4Address: '10.0.4.9' }, MacAddress: '02:42:0a:00:04:09' });
+  const none = containerConfig(task(), owner);
   assert.equal(none.HostConfig?.NetworkMode, undefined, 'no networks: the engine default');
   assert.equal(none.NetworkingConfig, undefined);
   assert.equal(none.HostConfig?.Dns, undefined);
 });
 
-test('Podman: resolvers are the networks’ DNS servers (gateways), three entries, retried; a spec DNSConfig wins', () => {
-  const c = containerConfig(task(attached()), owner, { podman: true });
-  assert.deepEqual(c.HostConfig?.Dns, ['10.0.3.1', '10.0.4.1', '10.0.3.1']);
-  assert.deepEqual(c.HostConfig?.DnsOptions, ['attempts:5', 'timeout:1']);
-  const one = containerConfig(task({ NetworksAttachments: attached().NetworksAttachments!.slice(0, 1) }), owner, { podman: true });
-  assert.deepEqual(one.HostConfig?.Dns, ['10.0.3.1', '10.0.3.1', '10.0.3.1']);
+test('resolver: the first network\'s gateway with ndots:0, as Swarm; a spec DNSConfig wins field by field', () => {
+  const c = containerConfig(task(attached()), owner);
+  assert.deepEqual(c.HostConfig?.Dns, ['10.0.3.1']);
+  assert.deepEqual(c.HostConfig?.DnsOptions, ['ndots:0']);
   const own = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Nameservers: ['1.1.1.1'], Options: ['ndots:2'] } } } });
-  assert.deepEqual(containerConfig(own, owner, { podman: true }).HostConfig?.Dns, ['1.1.1.1']);
+  assert.deepEqual(containerConfig(own, owner).HostConfig?.Dns, ['1.1.1.1']);
   const options = task({ ...attached(), Spec: { ContainerSpec: { Image: 'i', DNSConfig: { Options: ['ndots:2'] } } } });
-  assert.deepEqual(containerConfig(options, owner, { podman: true }).HostConfig?.DnsOptions, ['ndots:2']);
-  assert.equal(containerConfig(task(attached()), owner).HostConfig?.Dns, undefined, 'Docker Engine: its embedded DNS is left alone');
+  assert.deepEqual(containerConfig(options, owner).HostConfig?.DnsOptions, ['ndots:2']);
+  assert.deepEqual(containerConfig(options, owner).HostConfig?.Dns, ['10.0.3.1']);
 });

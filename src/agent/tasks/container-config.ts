@@ -5,7 +5,8 @@
 import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../../common/defaults.js';
 import { nsToMs } from '../../common/time.js';
-import type { ContainerSpec, Mount, Task } from '../../types/index.js';
+import { macForAddress } from '../../common/overlay-mac.js';
+import type { ContainerSpec, Mount, NetworkAttachment, Task } from '../../types/index.js';
 import { engineNetworkName, subnetOf } from './networks.js';
 import type { FileMount } from './task-files.js';
 import { LABEL_CLUSTER, type Owner } from './ownership.js';
@@ -31,16 +32,6 @@ export function stopGraceSeconds(task: Task): number {
 export interface CreateOptions {
   /** The task's secret and config files on this host (task-files.ts), bound read-only at their targets. */
   files?: readonly FileMount[];
-  /** The engine is Podman: its DNS server needs the resolver settings of dnsForPodman. */
-  podman?: boolean;
-  /** The gateways of the task's engine networks, in attachment order (default: from the allocated subnets). */
-  gateways?: readonly string[];
-  /**
-   * Join the first network with the task's aliases already: right for a task without a
-   * healthcheck, which is RUNNING as soon as it starts. A task with one joins without them and
-   * is published once healthy (TaskController.setAliases).
-   */
-  withAliases?: boolean;
 }
 
 export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = {}): Dockerode.ContainerCreateOptions {
@@ -48,8 +39,7 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
   const limits = task.Spec.Resources?.Limits;
   const ports = publishedPorts(task);
   const attachments = task.NetworksAttachments ?? [];
-  const gateways = opts.gateways ?? attachments.map((a) => subnetOf(a.Network).gateway).filter((g): g is string => !!g);
-  const dns = opts.podman && attachments.length > 0 ? dnsForPodman(spec.DNSConfig, gateways) : spec.DNSConfig;
+  const dns = attachments.length > 0 ? overlayDns(spec.DNSConfig, subnetOf(attachments[0]!.Network).gateway) : spec.DNSConfig;
   // The first network is joined at create, the others before start (the Engine API takes one).
   const first = attachments[0] && engineNetworkName(attachments[0].Network);
   const hostConfig: Dockerode.HostConfig = {
@@ -98,26 +88,32 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,
     HostConfig: hostConfig,
-    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: opts.withAliases ? (attachments[0]!.BerthAliases ?? []) : [] } } } }),
+    ...(first && { NetworkingConfig: { EndpointsConfig: { [first]: endpointConfig(attachments[0]!) } } }),
   };
 }
 
 /**
- * dnsForPodman: Podman's DNS server (aardvark-dns before 1.11) restarts its listeners on every
- * network change on the node — a container starting or stopping, a task's aliases changing — and
- * for a few milliseconds refuses queries, or drops one. glibc's resolver moves on at once after a
- * refusal, and would fall through to the host's nameserver, which does not know service names.
- * So the container asks only its networks' DNS servers (they forward other names to the host's),
- * listed three times, with five attempts and a 1 s timeout: fifteen quick tries outlast the
- * restart, and a dropped query is asked again after 1 s instead of 5. Podman collapses the list
- * to one entry when it reconnects the container (publishing a health-checked task's aliases),
- * which leaves five tries. A DNSConfig given in the spec is kept.
+ * endpointConfig: the task's address on a network, as the manager allocated it, with the MAC
+ * every node derives from it (so peers need no word from this node to forward to it). No
+ * aliases: Berth's resolver answers the task's names (src/agent/dns/).
  */
-export function dnsForPodman(given: ContainerSpec['DNSConfig'], gateways: readonly string[]): ContainerSpec['DNSConfig'] {
-  if (given?.Nameservers?.length) return given;
-  if (gateways.length === 0) return given;
-  const servers = Array.from({ length: 3 }, (_, i) => gateways[i % gateways.length]!);
-  return { ...given, Nameservers: servers, Options: given?.Options?.length ? given.Options : ['attempts:5', 'timeout:1'] };
+export function endpointConfig(a: NetworkAttachment): { IPAMConfig?: { IPv4Address: string }; MacAddress?: string } {
+  const ip = a.Addresses?.[0]?.split('/')[0];
+  return ip ? { IPAMConfig: { IPv4Address: ip }, MacAddress: macForAddress(ip) } : {};
+}
+
+/**
+ * overlayDns points the task at Berth's resolver, which listens on its first network's gateway
+ * on this node and forwards names it does not own to the host's nameservers; `ndots:0` as
+ * Swarm's containers have. A DNSConfig given in the spec wins, field by field.
+ */
+export function overlayDns(given: ContainerSpec['DNSConfig'], gateway: string | undefined): ContainerSpec['DNSConfig'] {
+  if (!gateway) return given;
+  return {
+    Nameservers: given?.Nameservers?.length ? given.Nameservers : [gateway],
+    ...(given?.Search?.length && { Search: given.Search }),
+    Options: given?.Options?.length ? given.Options : ['ndots:0'],
+  };
 }
 
 export function containerLabels(task: Task, { clusterId, nodeId }: Owner): Record<string, string> {
@@ -167,11 +163,11 @@ function extraHosts(hosts: string[] | undefined): string[] | undefined {
 }
 
 /**
- * Published ports bind on this node's engine. Ingress ports are bound like host-mode ones: Berth
- * has no routing mesh, so the task's own node is where the port answers.
+ * Host-mode ports bind on this node's engine. Ingress ports are not the engine's: every node's
+ * load balancer answers them (src/agent/overlay/).
  */
 function publishedPorts(task: Task): { exposed?: Record<string, object>; bindings?: Dockerode.PortMap } {
-  const ports = (task.BerthService.Endpoint?.Ports ?? []).filter((p) => p.TargetPort);
+  const ports = (task.BerthService.Endpoint?.Ports ?? []).filter((p) => p.TargetPort && p.PublishMode === 'host');
   if (ports.length === 0) return {};
   const exposed: Record<string, object> = {};
   const bindings: Dockerode.PortMap = {};

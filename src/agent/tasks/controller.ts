@@ -5,7 +5,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import type { EndpointPortConfig, Task } from '../../types/index.js';
-import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, stopGraceSeconds } from './container-config.js';
+import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, endpointConfig, stopGraceSeconds } from './container-config.js';
 import { checkBindSources, validateMounts } from './mounts.js';
 import { ownedBy, type Owner } from './ownership.js';
 import { TaskError, engineMessage, isGone, statusOf } from '../engine/engine-errors.js';
@@ -13,7 +13,6 @@ import { healthPolicy } from '../health/health-policy.js';
 import type { HealthPolicy } from '../health/health-policy.js';
 import { readAll } from '../engine/progress.js';
 import type { ImagePuller } from '../engine/image-pull.js';
-import { engineIsPodman } from '../engine/engine-kind.js';
 import { EngineNetworks, engineNetworkName, isNetworkMissing } from './networks.js';
 import type { TaskFiles } from './task-files.js';
 
@@ -90,14 +89,8 @@ export class TaskController {
     }
     validateMounts(this.task.Spec.ContainerSpec?.Mounts ?? []);
     await this.ensureImage();
-    const attachments = this.task.NetworksAttachments ?? [];
-    const gateways = await this.networks.ensure(attachments);
-    const config = containerConfig(this.task, this.owner, {
-      podman: attachments.length > 0 && (await engineIsPodman(this.docker)),
-      gateways,
-      withAliases: attachments.length > 0 && !(await this.healthPolicy()),
-      files: this.files.mounts(this.task),
-    });
+    await this.networks.ensure(this.task.NetworksAttachments ?? []);
+    const config = containerConfig(this.task, this.owner, { files: this.files.mounts(this.task) });
     // Last before the create: Podman would make a missing source a directory on the host.
     await checkBindSources(config.HostConfig?.Mounts ?? []);
     try {
@@ -124,8 +117,6 @@ export class TaskController {
       if (statusOf(err) !== 304) throw err; // 304: already started
     }
     const info = await this.docker.getContainer(id).inspect();
-    // The bridge exists once a container is on it (Podman makes it lazily).
-    if (await engineIsPodman(this.docker)) for (const a of this.task.NetworksAttachments ?? []) await this.networks.pinBridgeMac(a.Network);
     return { id, pid: info.State.Pid, ports: publishedPorts(info) };
   }
 
@@ -188,7 +179,7 @@ export class TaskController {
 
   /**
    * attachNetworks joins the task's networks the container is not on yet (all but the first,
-   * joined at create) before it starts, with the aliases when the first has them.
+   * joined at create) before it starts, each at the task's allocated address.
    */
   private async attachNetworks(): Promise<void> {
     const attachments = this.task.NetworksAttachments ?? [];
@@ -196,48 +187,16 @@ export class TaskController {
     await this.networks.ensure(attachments);
     const info = await this.docker.getContainer(this.requireContainer()).inspect();
     const joined = info.NetworkSettings?.Networks ?? {};
-    const first = attachments[0]!;
-    const withAliases = (first.BerthAliases ?? []).some((a) => joined[engineNetworkName(first.Network)]?.Aliases?.includes(a));
     for (const a of attachments) {
       const name = engineNetworkName(a.Network);
       if (joined[name]) continue;
-      await this.docker.getNetwork(name).connect({ Container: info.Id, EndpointConfig: { Aliases: withAliases ? (a.BerthAliases ?? []) : [] } });
+      await this.docker.getNetwork(name).connect({ Container: info.Id, EndpointConfig: endpointConfig(a) });
     }
   }
 
-  /**
-   * setAliases makes the running container answer to its task's aliases (service name,
-   * tasks.<service>, the spec's) on each network, or to none of them, and tells whether it
-   * changed anything. Engines fix an endpoint's aliases when it connects, so the container is
-   * reconnected with the same address and MAC: its open connections survive the blink (TCP
-   * retransmits), and the engine's DNS starts or stops answering the aliases with its address.
-   */
-  async setAliases(publish: boolean): Promise<boolean> {
-    const attachments = this.task.NetworksAttachments ?? [];
-    if (attachments.length === 0 || !this.containerId) return false;
-    const info = await this.docker.getContainer(this.containerId).inspect();
-    if (!info.State.Running) return false;
-    let changed = false;
-    for (const a of attachments) {
-      const name = engineNetworkName(a.Network);
-      const aliases = a.BerthAliases ?? [];
-      const want = publish ? aliases : [];
-      const ep = info.NetworkSettings?.Networks?.[name];
-      const network = this.docker.getNetwork(name);
-      if (!ep && !publish) continue; // not on it: nothing to withdraw
-      if (ep) {
-        const have = new Set(ep.Aliases ?? []);
-        const done = publish ? aliases.every((x) => have.has(x)) : !aliases.some((x) => have.has(x));
-        if (done) continue;
-        await network.disconnect({ Container: info.Id });
-      }
-      // After a failed reconnect (no endpoint left), the engine picks a new address.
-      const endpoint = ep?.IPAddress ? { IPAMConfig: { IPv4Address: ep.IPAddress }, MacAddress: ep.MacAddress } : {};
-      await network.connect({ Container: info.Id, EndpointConfig: { Aliases: want, ...endpoint } });
-      changed = true;
-    }
-    if (changed) this.log.debug({ task: this.task.ID, publish }, publish ? 'aliases published' : 'aliases withdrawn');
-    return changed;
+  /** hasNetworks: the task is on overlay networks, where load balancers and resolvers must let go of it before it stops. */
+  get hasNetworks(): boolean {
+    return (this.task.NetworksAttachments ?? []).length > 0;
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {

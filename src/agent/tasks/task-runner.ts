@@ -160,9 +160,10 @@ export class TaskRunner {
     const state = this.current.State;
     const desired = this.task.DesiredState;
     if (stateRank(desired) >= stateRank('shutdown') && stateRank(state) < stateRank('complete')) {
-      // Out of name resolution first, then a drain, then the stop signal: no client is sent to a
-      // task that is going away (as Swarm removes it from the load balancer before shutdown).
-      if (await this.ctl.setAliases(false)) await delay(DRAIN_MS, undefined, { signal: this.waitAbort.signal }).catch(() => {});
+      // The manager took the task out of every node's load balancer and resolver when it asked for
+      // the stop; a drain lets that reach them before the stop signal, so no new connection is
+      // sent to a task going away (Swarm waits the same 2 s before shutdown).
+      if (this.ctl.hasNetworks && state === 'running') await delay(DRAIN_MS, undefined, { signal: this.waitAbort.signal }).catch(() => {});
       if (this.stopping) return false;
       const exitCode = await this.ctl.shutdown();
       this.transition('shutdown', 'shutdown', { exitCode });
@@ -191,9 +192,8 @@ export class TaskRunner {
       }
       case 'running':
         if (this.health === undefined) {
-          // First step after adopting a running container: its names may not be published yet.
+          // First step after adopting a running container: watch its health again.
           this.health = await this.watchHealth();
-          await this.ctl.setAliases(true);
         }
         return (await this.checkHealth()) || this.watchExit();
       default: // new, pending, assigned
@@ -235,8 +235,8 @@ export class TaskRunner {
   }
 
   /**
-   * afterStart: STARTING until the healthcheck passes, if there is one; then (or at once) the
-   * task's names are published on its networks, and only then is it RUNNING — what a
+   * afterStart: STARTING until the healthcheck passes, if there is one; then (or at once)
+   * RUNNING — what puts it behind its service's names and virtual IPs on every node, and what a
    * start-first update waits for before it stops the task being replaced.
    */
   private async afterStart(pid: number, ports?: EndpointPortConfig[]): Promise<void> {
@@ -247,7 +247,6 @@ export class TaskRunner {
   }
 
   private async becomeRunning(): Promise<void> {
-    await this.ctl.setAliases(true);
     this.transition('running', 'started', { pid: this.started?.pid ?? this.current.ContainerStatus?.PID, ports: this.started?.ports });
   }
 
