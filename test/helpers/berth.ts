@@ -20,7 +20,8 @@ export interface TaskJson {
   NodeID?: string;
   Slot?: number;
   DesiredState: string;
-  Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  Status: { State: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  NetworksAttachments?: { Network: { ID: string }; Addresses?: string[] }[];
 }
 
 /** Reads a Berth manager's API for e2e tests; `url` is read at each call (the manager starts in before()). */
