@@ -19,8 +19,9 @@ need=()
 # iproute2 and nftables (Debian "important", absent from minimal images) make the test hosts'
 # namespaces, bridge and rules (test/helpers/hosts, docs/testing.md); tcpdump captures what
 # crosses between them (the secret-on-the-wire and encrypted-overlay tests); wrk drives the
-# overlay benchmark (bench/overlay.ts).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk; do
+# overlay benchmark (bench/overlay.ts); wireguard-go and wireguard-tools make the tunnel encrypted
+# overlays run in where the kernel has no WireGuard (docs/networking.md).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

@@ -5,22 +5,49 @@
 
 /** Swarm's option naming a network's VXLAN ID (Network.DriverState.Options, `docker network inspect`). */
 export const VXLAN_ID_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
-/** The overlay driver option that asks for IPsec between hosts (`docker network create --opt encrypted`). */
+/** The overlay driver option that asks for encryption between hosts (`docker network create --opt encrypted`). */
 export const ENCRYPTED_OPTION = 'encrypted';
 /** VXLAN's IANA port, as Swarm's default data path port. */
 export const VXLAN_PORT = 4789;
 /** Inside VXLAN over a 1500-byte underlay: 50 bytes of outer Ethernet, IP, UDP and VXLAN headers. */
 export const OVERLAY_MTU = 1450;
-/** An encrypted overlay also carries ESP (header, IV, padding, trailer, ICV: at most 42 bytes for AES-GCM), rounded down. */
-export const ENCRYPTED_OVERLAY_MTU = 1400;
+/**
+ * An encrypted overlay's VXLAN runs inside the nodes' WireGuard tunnel, which adds 60 bytes
+ * (outer IPv4 20, UDP 8, WireGuard 32) under VXLAN's 50.
+ */
+export const ENCRYPTED_OVERLAY_MTU = 1390;
+/** The tunnel interface's MTU: a 1500-byte underlay less WireGuard's 60 bytes. */
+export const TUNNEL_MTU = 1440;
+/** WireGuard's customary port, where every node's tunnel listens. */
+export const TUNNEL_PORT = 51820;
+/** Where nodes' tunnel addresses come from (never an overlay subnet: src/common/subnets.ts reserves it). */
+export const TUNNEL_SUBNET = '10.255.0.0/16';
 /** Service label: `local` keeps the client's source address for ingress connections landing on a node with a task (docs/networking.md). */
 export const INGRESS_POLICY_LABEL = 'berth.ingress.policy';
 
 export interface NetworkViewMessage {
   type: 'network-view';
   networks: NodeNetworkView[];
-  /** IPsec keys for encrypted networks, newest first; absent when no network is encrypted. */
-  keys?: OverlayKey[];
+  /**
+   * The encrypted tunnel between this node and the nodes it shares an encrypted network with;
+   * absent when it shares none. Encrypted networks' VXLAN runs between tunnel addresses.
+   */
+  tunnel?: TunnelView;
+}
+
+export interface TunnelView {
+  /** This node's address inside the tunnel, no prefix (from TUNNEL_SUBNET). */
+  address: string;
+  peers: TunnelPeer[];
+}
+
+export interface TunnelPeer {
+  /** The peer's underlay address (its advertise address), where its tunnel listens on TUNNEL_PORT. */
+  node: string;
+  /** The peer's address inside the tunnel, no prefix. */
+  address: string;
+  /** The peer's WireGuard public key (base64 of 32 bytes), which it sent in its hello. */
+  publicKey: string;
 }
 
 /** One overlay network as one node sees it. */
@@ -80,12 +107,4 @@ export interface TaskEndpointView {
   /** Overlay address, no prefix. */
   ip: string;
   nodeId: string;
-}
-
-/** An IPsec key the manager generated for encrypted overlays; the agent derives per-peer SAs from it. */
-export interface OverlayKey {
-  /** Hex, 36 bytes: a 32-byte AES-256 key and a 4-byte salt, for rfc4106(gcm(aes)). */
-  key: string;
-  /** Which key this is (numbers only grow), from which the SPI is derived. */
-  serial: number;
 }

@@ -48,6 +48,8 @@ export interface HelloMessage {
   description: NodeDescription;
   /** Engine labels the agent was started with (`berth agent --label k=v`), beside the engine's own. */
   labels?: Labels;
+  /** The node's WireGuard public key (base64), for the tunnel encrypted overlays run in; its private key never leaves the node. */
+  tunnelKey?: string;
 }
 
 export interface HeartbeatMessage {
