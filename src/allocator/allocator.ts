@@ -1,17 +1,34 @@
-// The allocator moves new tasks to pending once what they need outside any node is allocated:
-// their network attachments (swarmkit's network allocator votes the same way). A task attached
-// to networks gets NetworksAttachments — each Network object as it stands, with the names the
-// task answers to on it — which its agent turns into engine networks and DNS aliases. Subnets are
-// not allocated here: the API gives every network its subnet when it creates it.
+// The allocator gives tasks, services and nodes what they need from networks before anything
+// runs, and records it in the objects themselves, as swarmkit's allocator does: each task's
+// address on each network it attaches to (NetworksAttachments[i].Addresses, when it goes
+// new → pending), each vip-mode service's virtual IP per network (Endpoint.VirtualIPs, its only
+// writer), and each node's own address on the networks it takes part in
+// (Node.BerthNetworkAddresses: the ingress network always, others once it holds a task on them).
+// Which address is taken lives in the objects; the in-memory pools are rebuilt from them at
+// every start, so a pass is idempotent. Subnets are the API's: it gives every network its own.
 
 import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
+import { ingressNetwork, needsIngress, networkIpam } from '../common/networks.js';
 import { now } from '../common/time.js';
-import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
-import type { NetworkAttachment, Task } from '../types/index.js';
+import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
+import { isTerminal, type Network, type NetworkAttachment, type Node, type Service, type Task } from '../types/index.js';
+import { AddressPool } from './address-pool.js';
+
+/** Addresses one object holds: network ID → CIDR address. */
+type Held = Map<string, string>;
 
 export class Allocator {
-  readonly #fresh = new Set<string>();
+  readonly #pools = new Map<string, AddressPool>();
+  readonly #tasks = new Map<string, Held>();
+  readonly #services = new Map<string, Held>();
+  readonly #nodes = new Map<string, Held>();
+  readonly #dirtyTasks = new Set<string>();
+  readonly #dirtyServices = new Set<string>();
+  readonly #dirtyNodes = new Set<string>();
+  /** Tasks and services that wait for an address: tried again on every pass (a pass follows every commit, releases included). */
+  readonly #waiting = { tasks: new Set<string>(), services: new Set<string>() };
+  #networksChanged = false;
 
   constructor(
     private readonly store: Store,
@@ -23,55 +40,256 @@ export class Allocator {
   }
 
   init(tx: ReadTx): void {
-    this.#fresh.clear();
-    for (const t of tx.tasks.list()) if (t.Status.State === 'new') this.#fresh.add(t.ID);
+    for (const m of [this.#pools, this.#tasks, this.#services, this.#nodes]) m.clear();
+    for (const n of tx.networks.list()) this.#addPool(n);
+    for (const t of tx.tasks.list()) {
+      if (isTerminal(t.Status.State)) continue;
+      for (const a of t.NetworksAttachments ?? []) for (const addr of a.Addresses ?? []) this.#hold(this.#tasks, t.ID, a.Network.ID, addr);
+      if (t.Status.State === 'new') this.#dirtyTasks.add(t.ID);
+      else if (t.NodeID) this.#dirtyTasks.add(t.ID);
+    }
+    for (const s of tx.services.list()) {
+      for (const v of s.Endpoint?.VirtualIPs ?? []) if (v.NetworkID && v.Addr) this.#hold(this.#services, s.ID, v.NetworkID, v.Addr);
+      this.#dirtyServices.add(s.ID);
+    }
+    for (const n of tx.nodes.list()) {
+      for (const [net, addr] of Object.entries(n.BerthNetworkAddresses ?? {})) this.#hold(this.#nodes, n.ID, net, addr);
+      this.#dirtyNodes.add(n.ID);
+    }
   }
 
   observe(commit: Commit): void {
     for (const c of commit.changes) {
-      if (c.kind !== 'task') continue;
-      if (c.action !== 'delete' && c.object.Status.State === 'new') this.#fresh.add(c.object.ID);
-      else this.#fresh.delete(c.object.ID);
+      if (c.kind === 'task') this.#dirtyTasks.add(c.object.ID);
+      else if (c.kind === 'service') this.#dirtyServices.add(c.object.ID);
+      else if (c.kind === 'node') this.#dirtyNodes.add(c.object.ID);
+      else if (c.kind === 'network' && c.action !== 'update') this.#networksChanged = true;
     }
   }
 
   reconcile(): undefined {
-    if (this.#fresh.size === 0) return;
-    const waiting: string[] = [];
-    this.store.update((tx) => {
-      for (const id of this.#fresh) {
-        const t = tx.tasks.get(id);
-        if (!t || t.Status.State !== 'new') continue;
-        const attachments = attachmentsFor(tx, t);
-        if (typeof attachments === 'string') {
-          // Only a network removed between the service's update and this pass: the task waits
-          // (as Swarm's allocator retries), and says why.
-          waiting.push(id);
-          if (t.Status.Message !== attachments) tx.tasks.update({ ...t, Status: { ...t.Status, Message: attachments, Timestamp: now() } });
-          continue;
-        }
-        tx.tasks.update({
-          ...t,
-          ...(attachments.length > 0 && { NetworksAttachments: attachments }),
-          Status: { ...t.Status, State: 'pending', Message: 'pending task scheduling', Timestamp: now() },
-        });
+    for (const id of this.#waiting.tasks) this.#dirtyTasks.add(id);
+    for (const id of this.#waiting.services) this.#dirtyServices.add(id);
+    if (this.#dirtyTasks.size + this.#dirtyServices.size + this.#dirtyNodes.size === 0 && !this.#networksChanged) return;
+    try {
+      this.store.update((tx) => this.#pass(tx));
+    } catch (err) {
+      // What this pass allocated in memory was not stored: start again from the store.
+      this.store.view((tx) => this.init(tx));
+      throw err;
+    }
+  }
+
+  #pass(tx: Tx): void {
+    if (this.#networksChanged) this.#syncNetworks(tx);
+    this.#waiting.services.clear();
+    this.#waiting.tasks.clear();
+    const services = [...this.#dirtyServices];
+    const tasks = [...this.#dirtyTasks];
+    this.#dirtyServices.clear();
+    this.#dirtyTasks.clear();
+    for (const id of services) this.#service(tx, id);
+    // Node addresses are wanted for the networks of tasks placed on the node.
+    const nodeNeeds = new Map<string, Set<string>>();
+    for (const id of tasks) {
+      const t = this.#task(tx, id);
+      if (!t?.NodeID) continue;
+      const needs = nodeNeeds.get(t.NodeID) ?? new Set<string>();
+      for (const a of t.NetworksAttachments ?? []) needs.add(a.Network.ID);
+      nodeNeeds.set(t.NodeID, needs);
+    }
+    for (const id of this.#dirtyNodes) nodeNeeds.set(id, new Set([...(nodeNeeds.get(id) ?? []), ...networksOfNode(tx, id)]));
+    this.#dirtyNodes.clear();
+    for (const [id, needs] of nodeNeeds) this.#node(tx, id, needs);
+  }
+
+  /** A network created or removed: pools follow, and every service and node is looked at again. */
+  #syncNetworks(tx: ReadTx): void {
+    this.#networksChanged = false;
+    const live = new Set(tx.networks.list().map((n) => n.ID));
+    for (const n of tx.networks.list()) if (!this.#pools.has(n.ID)) this.#addPool(n);
+    for (const id of [...this.#pools.keys()]) {
+      if (live.has(id)) continue;
+      this.#pools.delete(id);
+      for (const m of [this.#tasks, this.#services, this.#nodes]) for (const held of m.values()) held.delete(id);
+    }
+    for (const s of tx.services.list()) this.#dirtyServices.add(s.ID);
+    for (const n of tx.nodes.list()) this.#dirtyNodes.add(n.ID);
+  }
+
+  #addPool(n: Network): void {
+    const ipam = networkIpam(n);
+    if (ipam?.Subnet) this.#pools.set(n.ID, new AddressPool(ipam));
+  }
+
+  #hold(m: Map<string, Held>, owner: string, network: string, addr: string): void {
+    const pool = this.#pools.get(network);
+    if (!pool?.take(addr)) return;
+    const held = m.get(owner) ?? new Map<string, string>();
+    held.set(network, addr);
+    m.set(owner, held);
+  }
+
+  #releaseAll(m: Map<string, Held>, owner: string): void {
+    for (const [net, addr] of m.get(owner) ?? []) this.#pools.get(net)?.release(addr);
+    m.delete(owner);
+  }
+
+  /** #allocate gives `owner` an address on `network`, or says why it cannot. */
+  #allocate(m: Map<string, Held>, owner: string, network: Network): string | { error: string } {
+    const held = m.get(owner)?.get(network.ID);
+    if (held) return held;
+    const pool = this.#pools.get(network.ID);
+    const addr = pool?.allocate();
+    if (!pool || !addr) return { error: exhausted(network, pool) };
+    const map = m.get(owner) ?? new Map<string, string>();
+    map.set(network.ID, addr);
+    m.set(owner, map);
+    return addr;
+  }
+
+  #release(m: Map<string, Held>, owner: string, network: string): void {
+    const addr = m.get(owner)?.get(network);
+    if (!addr) return;
+    this.#pools.get(network)?.release(addr);
+    m.get(owner)!.delete(network);
+  }
+
+  /** A service's virtual IPs: one per network it is attached to (the ingress network first) in vip mode, none in dnsrr mode. */
+  #service(tx: Tx, id: string): void {
+    const s = tx.services.get(id);
+    if (!s) return this.#releaseAll(this.#services, id);
+    const wanted = vipNetworks(tx, s);
+    const ids = new Set(wanted.map((n) => n.ID));
+    for (const net of [...(this.#services.get(id)?.keys() ?? [])]) if (!ids.has(net)) this.#release(this.#services, id, net);
+    const vips: { NetworkID: string; Addr: string }[] = [];
+    for (const n of wanted) {
+      const addr = this.#allocate(this.#services, id, n);
+      if (typeof addr !== 'string') {
+        this.#waiting.services.add(id);
+        this.log.warn({ service: s.Spec.Name, network: n.Spec.Name }, addr.error);
+        continue;
       }
+      vips.push({ NetworkID: n.ID, Addr: addr });
+    }
+    const current = s.Endpoint?.VirtualIPs ?? [];
+    if (JSON.stringify(current) === JSON.stringify(vips)) return;
+    const { VirtualIPs: _old, ...endpoint } = s.Endpoint ?? {};
+    tx.services.update({ ...s, Endpoint: { ...endpoint, ...(vips.length > 0 && { VirtualIPs: vips }) } });
+  }
+
+  /** A task: addresses when it is new, released once it has ended. Returns the task when it holds its addresses. */
+  #task(tx: Tx, id: string): Task | undefined {
+    const t = tx.tasks.get(id);
+    if (!t || isTerminal(t.Status.State)) {
+      this.#releaseAll(this.#tasks, id);
+      return undefined;
+    }
+    if (t.Status.State !== 'new') return t;
+    const attachments = this.#attach(tx, t);
+    if (typeof attachments === 'string') {
+      this.#waiting.tasks.add(id);
+      // As Swarm's allocator retries, the task waits (docker service ps shows why in its ERROR column).
+      if (t.Status.Err !== attachments) tx.tasks.update({ ...t, Status: { ...t.Status, Message: attachments, Err: attachments, Timestamp: now() } });
+      return undefined;
+    }
+    const { Err: _err, ...status } = t.Status;
+    return tx.tasks.update({
+      ...t,
+      ...(attachments.length > 0 && { NetworksAttachments: attachments }),
+      Status: { ...status, State: 'pending', Message: 'pending task scheduling', Timestamp: now() },
     });
-    this.#fresh.clear();
-    if (waiting.length > 0) this.log.warn({ tasks: waiting }, 'tasks wait for networks that no longer exist');
+  }
+
+  #attach(tx: ReadTx, t: Task): NetworkAttachment[] | string {
+    const wanted = attachmentsFor(tx, t);
+    if (typeof wanted === 'string') return wanted;
+    const service = tx.services.get(t.ServiceID);
+    if (service && this.#waiting.services.has(service.ID)) {
+      const missing = vipNetworks(tx, service).find((n) => !this.#services.get(service.ID)?.has(n.ID));
+      if (missing) return `${exhausted(missing, this.#pools.get(missing.ID))} (for the virtual IP of service ${service.Spec.Name})`;
+    }
+    const out: NetworkAttachment[] = [];
+    for (const a of wanted) {
+      const addr = this.#allocate(this.#tasks, t.ID, a.Network);
+      if (typeof addr !== 'string') {
+        this.#releaseAll(this.#tasks, t.ID);
+        return addr.error;
+      }
+      out.push({ ...a, Addresses: [addr] });
+    }
+    return out;
+  }
+
+  /** A node's own address on each network it needs one on; kept until the node or the network is removed. */
+  #node(tx: Tx, id: string, needs: Set<string>): void {
+    const node = tx.nodes.get(id);
+    if (!node) return this.#releaseAll(this.#nodes, id);
+    const ingress = ingressNetwork(tx.networks.list());
+    if (ingress) needs.add(ingress.ID);
+    const addresses: Record<string, string> = {};
+    for (const [net, addr] of this.#nodes.get(id) ?? []) addresses[net] = addr;
+    for (const net of needs) {
+      const network = tx.networks.get(net);
+      if (!network || addresses[net]) continue;
+      const addr = this.#allocate(this.#nodes, id, network);
+      if (typeof addr === 'string') addresses[net] = addr;
+      else this.log.warn({ node: id, network: network.Spec.Name }, addr.error);
+    }
+    if (sameAddresses(node, addresses)) return;
+    tx.nodes.update({ ...node, BerthNetworkAddresses: addresses });
   }
 }
 
+function sameAddresses(node: Node, addresses: Record<string, string>): boolean {
+  const current = node.BerthNetworkAddresses ?? {};
+  const keys = Object.keys(addresses);
+  return keys.length === Object.keys(current).length && keys.every((k) => current[k] === addresses[k]);
+}
+
+/** The networks of the node's tasks that may still run. */
+function networksOfNode(tx: ReadTx, nodeId: string): string[] {
+  const out = new Set<string>();
+  for (const t of tx.tasks.byNode(nodeId)) {
+    if (isTerminal(t.Status.State)) continue;
+    for (const a of t.NetworksAttachments ?? []) out.add(a.Network.ID);
+  }
+  return [...out];
+}
+
+/** The networks a service has a virtual IP on: none in dnsrr mode; the ingress network first when it publishes ingress ports. */
+function vipNetworks(tx: ReadTx, s: Service): Network[] {
+  if (s.Spec.EndpointSpec?.Mode === 'dnsrr') return [];
+  const out: Network[] = [];
+  const ingress = needsIngress(s.Spec.EndpointSpec) ? ingressNetwork(tx.networks.list()) : undefined;
+  if (ingress) out.push(ingress);
+  for (const config of s.Spec.TaskTemplate?.Networks ?? []) {
+    const n = tx.networks.get(config.Target ?? '');
+    if (n && n.ID !== ingress?.ID) out.push(n);
+  }
+  return out;
+}
+
+function exhausted(n: Network, pool: AddressPool | undefined): string {
+  const subnet = pool?.cidr ?? networkIpam(n)?.Subnet ?? 'none';
+  return `no IP address left on network ${n.Spec.Name} (subnet ${subnet}): remove tasks or create the network with a larger --subnet`;
+}
+
 /**
- * attachmentsFor gives the task's network attachments, or why they cannot be made. A task
- * answers on each network to its service's name, `tasks.<service>` and the spec's aliases.
+ * attachmentsFor gives the networks a task attaches to, or why they cannot be made: the
+ * ingress network first when its service publishes ports in ingress mode (no names there, as
+ * in Swarm), then its own, where it answers to its service's name, `tasks.<service>` and the
+ * spec's aliases.
  */
 export function attachmentsFor(tx: ReadTx, t: Task): NetworkAttachment[] | string {
   const service = t.BerthService.Name;
   const out: NetworkAttachment[] = [];
+  const ingress = needsIngress(t.BerthService.Endpoint) ? ingressNetwork(tx.networks.list()) : undefined;
+  if (ingress) out.push({ Network: ingress, BerthAliases: [] });
   for (const config of t.Spec.Networks ?? []) {
     const network = tx.networks.get(config.Target ?? '');
     if (!network) return `pending network allocation: network ${config.Target} not found`;
+    if (network.ID === ingress?.ID) continue;
     const aliases = [service, `tasks.${service}`, ...(config.Aliases ?? [])].filter((a, i, all) => a && all.indexOf(a) === i);
     out.push({ Network: network, BerthAliases: aliases });
   }

@@ -1,1 +1,2 @@
 export { Allocator } from './allocator.js';
+export { NetworkKeys } from './network-keys.js';

@@ -3,3 +3,4 @@ export type { ApiServerOptions } from './server.js';
 export { installErrorHandlers } from './http/errors.js';
 export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './locked.js';
 export type { AutolockControl } from './routes/autolock.js';
+export { ensureNetworks } from './routes/networks.js';

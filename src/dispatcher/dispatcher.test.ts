@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { Store } from '../store/index.js';
-import { type ManagerMessage, type Task } from '../types/index.js';
+import { VXLAN_ID_OPTION, type ManagerMessage, type Network, type Task } from '../types/index.js';
+import { Allocator, NetworkKeys } from '../allocator/index.js';
 import { addService, replicated } from '../../test/helpers/objects.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { startDispatcher, type Harness, type NodeCreds } from '../../test/helpers/dispatcher.js';
@@ -309,6 +310,77 @@ test("agents learn the cluster registry's names: none until set, then at once an
   assert.equal(cfg.heartbeatPeriodMs, 5000, 'the period stays as it is');
   const b = new Client(h, await h.join());
   assert.deepEqual((await b.next('welcome')).registries, ['10.0.0.1:5000', 'mgr:5000']);
+  a.ws.close();
+  b.ws.close();
+});
+
+test('network views: sent after welcome and before the tasks, again when a node\'s view changes, never twice the same; keys only with an encrypted network', async (t) => {
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  void new Allocator(store).run(stop.signal);
+  void new NetworkKeys(store).run(stop.signal);
+  const network = (name: string, subnet: string, vni: number, spec: Partial<Network['Spec']>): Network =>
+    store.update((tx) =>
+      tx.networks.create({
+        ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
+        Spec: { Name: name, DriverConfiguration: { Name: 'overlay' }, ...spec },
+        DriverState: { Name: 'overlay', Options: { [VXLAN_ID_OPTION]: String(vni) } },
+        IPAMOptions: { Configs: [{ Subnet: subnet, Gateway: subnet.replace(/0\/24$/, '1') }] },
+      }),
+    );
+  const ingress = network('ingress', '10.0.0.0/24', 4097, { Ingress: true });
+  const a = new Client(h, await h.join('h1'));
+  const wa = await a.next('welcome');
+  await waitFor(store, (tx) => !!tx.nodes.get(wa.nodeId)?.BerthNetworkAddresses?.[ingress.ID], 2000, 'the node has its ingress address');
+  const types = a.messages.map((m) => m.type);
+  assert.ok(types.indexOf('network-view') < types.indexOf('assignments'), `the view comes before the tasks: ${types.join(', ')}`);
+  // The node joined (and got its address) before its session opened: its first view has the network.
+  const first = await a.next('network-view');
+  assert.deepEqual(first.networks.map((n) => [n.name, n.vni, n.localAddress, n.peers]), [['ingress', 4097, '10.0.0.2', []]]);
+  assert.equal(first.keys, undefined);
+
+  // Another node joins: the first one learns of it as a peer.
+  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' } });
+  const wb = await b.next('welcome');
+  const withPeer = await a.next('network-view');
+  assert.deepEqual(withPeer.networks[0]!.peers, [{ ip: '10.0.0.3', mac: '02:42:0a:00:00:03', node: '127.0.0.1' }]);
+
+  // A task on an encrypted network on node b: b gets the network and the keys; a, without a task there, neither.
+  const secret = network('secret', '10.0.9.0/24', 4098, { DriverConfiguration: { Name: 'overlay', Options: { encrypted: '' } } });
+  const svc = addService(store, { ...replicated('db', 1, { Networks: [{ Target: secret.ID }] }) });
+  const task = store.update((tx) =>
+    tx.tasks.create({
+      ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: svc.Spec.TaskTemplate ?? {}, ServiceID: svc.ID, Slot: 1, NodeID: wb.nodeId,
+      Status: { Timestamp: '', State: 'new', Message: 'created' }, DesiredState: 'running', BerthService: { Name: 'db', Labels: {} },
+    }),
+  );
+  const deadline = Date.now() + 3000;
+  let view = await b.next('network-view');
+  while (!view.networks.some((n) => n.name === 'secret') && Date.now() < deadline) view = await b.next('network-view');
+  const s = view.networks.find((n) => n.name === 'secret')!;
+  assert.ok(s, 'b takes part in the encrypted network');
+  assert.equal(s.mtu, 1400);
+  assert.deepEqual(s.tasks.map((x) => x.id), [task.ID]);
+  await waitFor(store, (tx) => (tx.cluster()?.BerthNetworkKeys?.length ?? 0) > 0, 2000, 'a key exists');
+  while (!view.keys && Date.now() < deadline) view = await b.next('network-view');
+  assert.equal(view.keys?.length, 1);
+  assert.match(view.keys![0]!.key, /^[0-9a-f]{72}$/);
+
+  // Steps that do not change what a node sees send nothing.
+  await new Promise((r) => setTimeout(r, 200));
+  a.messages.length = 0;
+  b.messages.length = 0;
+  store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, Status: { Timestamp: '', State: 'assigned', Message: 'assigned' } }));
+  store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, Status: { Timestamp: '', State: 'preparing', Message: 'preparing' } }));
+  await b.next('assignments');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual([...a.messages, ...b.messages].filter((m) => m.type === 'network-view'), []);
+  // Running is what makes it a backend: that is sent.
+  store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, Status: { Timestamp: '', State: 'running', Message: 'running' } }));
+  const running = await b.next('network-view');
+  assert.deepEqual(running.networks.find((n) => n.name === 'secret')!.services[0]!.backends, [store.view((tx) => tx.tasks.get(task.ID)!.NetworksAttachments![0]!.Addresses![0]!.split('/')[0])]);
   a.ws.close();
   b.ws.close();
 });

@@ -18,6 +18,7 @@ import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, typ
 import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
 import { admit, SessionRefused } from './admit.js';
 import { LogBroker } from './log-broker.js';
+import { NetworkIndex, viewChanged } from './network-view.js';
 import { AgentSession } from './session.js';
 import { isObj, logs as validLogs, status as validStatus } from './validate.js';
 
@@ -58,6 +59,8 @@ export class Dispatcher {
   #periodChanged = false;
   #stopping = false;
   #registries: string[] = [];
+  /** A commit touched what network views are made of: recompute them in the next pass. */
+  #viewsDirty = false;
   /** The log broker: what the API reads service and task logs through. */
   readonly logs: LogBroker;
 
@@ -128,6 +131,7 @@ export class Dispatcher {
 
   observe(commit: Commit): void {
     for (const c of commit.changes) {
+      if (!this.#viewsDirty && viewChanged(c)) this.#viewsDirty = true;
       if (c.kind === 'task') {
         const after = c.action === 'delete' ? undefined : c.object;
         const before = c.action === 'delete' ? c.object : c.old;
@@ -157,6 +161,8 @@ export class Dispatcher {
   }
 
   reconcile(): number | undefined {
+    // Views first: a node builds the data path for a task before it starts the task's container.
+    if (this.#viewsDirty) this.#sendViews();
     const dependencies = (tasks: Task[]) => this.store.view((tx) => dependenciesOf(tx, tasks));
     for (const s of this.#sessions.values()) s.flush(dependencies);
     if (this.#periodChanged) {
@@ -186,6 +192,14 @@ export class Dispatcher {
     for (const seen of this.#lastSeen.values()) next = Math.min(next ?? Infinity, seen + grace + 1);
     for (const at of this.#disconnected.values()) next = Math.min(next ?? Infinity, at + reconnectGrace);
     return next === undefined ? undefined : Date.now() + Math.max(0, next - t);
+  }
+
+  /** Sends every connected node its network view, where it differs from the one it has. */
+  #sendViews(): void {
+    this.#viewsDirty = false;
+    if (this.#sessions.size === 0) return;
+    const index = this.store.view((tx) => new NetworkIndex(tx));
+    for (const s of this.#sessions.values()) s.sendView(index.viewFor(s.nodeId));
   }
 
   #markDown(ids: string[], disconnected: string[]): void {
@@ -290,10 +304,12 @@ export class Dispatcher {
     this.#disconnected.delete(node.ID);
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname }, 'agent session started');
     session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(this.#registries.length > 0 && { registries: this.#registries }) });
-    const assignments = this.store.view((tx) => {
+    // The network view before the tasks: the data path exists before their containers start.
+    const [view, assignments] = this.store.view((tx) => {
       const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
-      return { tasks, ...dependenciesOf(tx, tasks) };
+      return [new NetworkIndex(tx).viewFor(node.ID), { tasks, ...dependenciesOf(tx, tasks) }] as const;
     });
+    session.sendView(view);
     session.send({ type: 'assignments', full: true, removed: [], ...assignments });
     if (node.Certificate?.State === 'rotate') session.send({ type: 'renew' });
     this.logs.nodeUp(node.ID);

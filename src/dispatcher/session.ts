@@ -2,12 +2,14 @@
 
 import type { X509Certificate } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { ManagerMessage, Task } from '../types/index.js';
+import type { ManagerMessage, NetworkViewMessage, Task } from '../types/index.js';
 import type { Dependencies } from './assignments.js';
 
 export class AgentSession {
   readonly #upserts = new Map<string, Task>();
   readonly #removed = new Set<string>();
+  /** The JSON of the last network view sent: an unchanged view is not sent again. */
+  #lastView: string | undefined;
 
   constructor(
     readonly nodeId: string,
@@ -18,6 +20,13 @@ export class AgentSession {
 
   send(msg: ManagerMessage): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(msg));
+  }
+
+  sendView(view: NetworkViewMessage): void {
+    const json = JSON.stringify(view);
+    if (json === this.#lastView || this.socket.readyState !== this.socket.OPEN) return;
+    this.#lastView = json;
+    this.socket.send(json);
   }
 
   queueUpsert(task: Task): void {

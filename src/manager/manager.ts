@@ -9,8 +9,8 @@ import type { Server as TlsServer } from 'node:tls';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Allocator } from '../allocator/index.js';
-import { createApiServer } from '../api/index.js';
+import { Allocator, NetworkKeys } from '../allocator/index.js';
+import { createApiServer, ensureNetworks } from '../api/index.js';
 import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
 import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
@@ -128,6 +128,7 @@ export class Manager {
     const root = await autolock.root();
     const cluster = ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
     recordAutolock(store, autolock.on);
+    ensureNetworks(store);
     const trust = await loadTrust(cluster, root, autolock);
     const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     // In the join token's shape, so the in-process agent pins the CA as any other node does.
@@ -177,6 +178,7 @@ export class Manager {
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
       new Allocator(store, child('allocator')).run(signal),
+      new NetworkKeys(store, child('network-keys')).run(signal),
       new ReplicatedOrchestrator(store, child('replicated')).run(signal),
       new GlobalOrchestrator(store, child('global')).run(signal),
       new JobsOrchestrator(store, child('jobs')).run(signal),

@@ -3,6 +3,7 @@
 // the mutable accumulator the scheduler loop keeps current from watch events; NodeInfo is the
 // read-only snapshot the pure placement function takes.
 
+import { publishMode } from '../common/networks.js';
 import { stateRank, type Node, type Task } from '../types/index.js';
 
 /** A host-mode published port as `${protocol}/${port}`, e.g. `tcp/8080`. */
@@ -40,15 +41,13 @@ export function isSchedulable(t: Task): boolean {
 }
 
 /**
- * taskHostPorts lists the published ports a task binds on its node: host-mode ones, and ingress
- * ones too, which Berth binds on the task's node as long as it has no routing mesh.
+ * taskHostPorts lists the ports a task binds on its node: those published in host mode. Ingress
+ * ports belong to the routing mesh, which answers them on every node whatever runs there.
  */
 export function taskHostPorts(t: Task): HostPort[] {
-  const ports = t.BerthService.Endpoint?.Ports;
-  if (!ports) return [];
   const out: HostPort[] = [];
-  for (const p of ports) {
-    if (p.PublishedPort) out.push(`${p.Protocol ?? 'tcp'}/${p.PublishedPort}`);
+  for (const p of t.BerthService.Endpoint?.Ports ?? []) {
+    if (p.PublishedPort && publishMode(p) === 'host') out.push(`${p.Protocol ?? 'tcp'}/${p.PublishedPort}`);
   }
   return out;
 }

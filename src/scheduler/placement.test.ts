@@ -120,10 +120,13 @@ test('host-mode port conflicts: with running tasks and within a batch', () => {
   const udp = [{ ...ports[0]!, Protocol: 'udp' as const }];
   const r2 = placeTasks(infos([makeNode('n3')], [holder]), [makeTask('u', 'su', { ports: udp })]);
   assert.equal(r2.assignments.size, 1);
-  // Ingress ports are bound on the task's node (no routing mesh): they conflict like host ports.
+  // Ingress ports belong to the routing mesh, not to a node: any number of replicas share one node,
+  // beside a host-mode holder of the same number too (the API keeps the two apart cluster-wide).
   const ingress = [{ ...ports[0]!, PublishMode: 'ingress' as const }];
-  const r3 = placeTasks(infos([makeNode('n3')], [holder]), [makeTask('i', 'si', { ports: ingress })]);
-  assert.equal(r3.unplaced.get('i'), 'no suitable node (host-mode port already in use on 1 node)');
+  const r3 = placeTasks(infos([makeNode('n3')], [holder]), makeTasks(3, 'i', 'si', { ports: ingress }));
+  assert.deepEqual(countByNode(r3.assignments), new Map([['n3', 3]]));
+  const unset = [{ Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080 }];
+  assert.equal(placeTasks(infos([makeNode('n3')], [holder]), [makeTask('d', 'sd', { ports: unset })]).assignments.get('d'), 'n3', 'ingress is the default mode');
 });
 
 test('max replicas per node', () => {

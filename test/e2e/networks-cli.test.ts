@@ -177,14 +177,20 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     assert.match(await ok(['service', 'ps', 'hostweb', '--format', '{{.Ports}}']), new RegExp(`\\*:${port}->80/tcp`));
   });
 
-  test('an ingress publish works on the task node and says so: create warning, inspect Warnings, ls PORTS', async () => {
+  test('an ingress publish goes through the routing mesh: no warning, VIP on the ingress network, ls PORTS', async () => {
     const port = await freePort();
     const r = await cli(['service', 'create', '--name', 'ingressweb', '--publish', `published=${port},target=80`, IMAGE, ...WEB]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`ingress ports ${port}:80/tcp: Berth has no routing mesh yet`));
-    const [svc] = JSON.parse(await ok(['service', 'inspect', 'ingressweb'])) as { UpdateStatus?: { State?: string; Message?: string } }[];
-    assert.match(svc!.UpdateStatus?.Message ?? '', /^ingress ports .*no routing mesh/);
-    assert.equal(svc!.UpdateStatus?.State, undefined, 'no update state, which the CLI would act on');
+    assert.doesNotMatch(r.stderr, /routing mesh/);
+    type Inspected = { UpdateStatus?: unknown; Endpoint: { VirtualIPs?: { NetworkID: string; Addr: string }[] } };
+    // The allocator gives the VIP just after the create.
+    const svc = await until(async () => {
+      const [s] = JSON.parse(await ok(['service', 'inspect', 'ingressweb'])) as Inspected[];
+      return s?.Endpoint.VirtualIPs && s;
+    }, 10_000, 'the virtual IP');
+    assert.equal(svc.UpdateStatus, undefined);
+    const ingressId = (await ok(['network', 'inspect', 'ingress', '--format', '{{.Id}}'])).trim();
+    assert.deepEqual(svc.Endpoint.VirtualIPs?.map((v) => v.NetworkID), [ingressId]);
     assert.match(await ok(['service', 'ls', '--filter', 'name=ingressweb', '--format', '{{.Ports}}']), new RegExp(`\\*:${port}->80/tcp`));
     const res = await until(() => fetch(`http://127.0.0.1:${port}/`).catch(() => undefined), 30_000, 'the ingress port to answer');
     assert.equal(res.status, 200);

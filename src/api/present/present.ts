@@ -4,7 +4,6 @@
 import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../../types/index.js';
 import { tlsInfo } from '../../common/pki.js';
 import type { ServiceStatus } from '../services/service-status.js';
-import { serviceWarnings } from '../services/service-warnings.js';
 import { hidePullAuth } from '../services/service-pull-auth.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
@@ -26,21 +25,11 @@ export function apiNode(n: Node): Public<Node> {
   return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
 }
 
-/**
- * A service as the API shows it. What Berth does differently from what the spec asks (see
- * service-warnings.ts) is appended to UpdateStatus.Message, the one free-text field the docker
- * CLI keeps in `docker service inspect`. Without an update the status has a Message and no
- * State, which the CLI's progress display ignores.
- */
+/** A service as the API shows it: its registry logins hidden. */
 export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
-  const warnings = serviceWarnings(s.Spec);
   const shown = withoutBerth(s);
   if (s.Spec.TaskTemplate) shown.Spec = { ...s.Spec, TaskTemplate: hidePullAuth(s.Spec.TaskTemplate) };
   if (s.PreviousSpec?.TaskTemplate) shown.PreviousSpec = { ...s.PreviousSpec, TaskTemplate: hidePullAuth(s.PreviousSpec.TaskTemplate) };
-  if (warnings.length > 0) {
-    const message = [s.UpdateStatus?.Message, ...warnings].filter(Boolean).join('; ');
-    shown.UpdateStatus = { ...s.UpdateStatus, Message: message };
-  }
   return status ? { ...shown, ServiceStatus: status } : shown;
 }
 
@@ -94,8 +83,8 @@ export function apiConfig(c: Config): Public<Config> {
 
 /**
  * The cluster as /info shows it (Engine ClusterInfo): no join tokens; TLSInfo is the root CA's
- * (`docker swarm ca` prints its TrustRoot). Berth has no overlay data path or address pools yet;
- * those fields carry Swarm's defaults so the CLI prints them.
+ * (`docker swarm ca` prints its TrustRoot). The data path port and the address pool are Swarm's
+ * defaults, which Berth uses.
  */
 export function apiClusterInfo(c: Cluster): Record<string, unknown> {
   return {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createService, filters, seedTask, spec, testApi, type TestApi } from '../test-helpers.js';
+import { ensureNetworks } from './networks.js';
 
 async function createNetwork(api: TestApi, body: Record<string, unknown>): Promise<string> {
   const res = await call(api.app, 'POST', '/v1.41/networks/create', { Driver: 'overlay', ...body });
@@ -60,7 +61,8 @@ test('create: drivers, scopes and features Berth cannot provide are refused, say
     [{ Name: 'n', Driver: 'bridge' }, 400, /^network driver "bridge" is not available on a Berth swarm: .*create it with -d overlay \(docker network create -d overlay n\)$/],
     [{ Name: 'n', Driver: 'macvlan' }, 400, /-d overlay/],
     [{ Name: 'n', Driver: 'overlay', Scope: 'local' }, 400, /^invalid scope "local"/],
-    [{ Name: 'n', Driver: 'overlay', Ingress: true }, 501, /no routing mesh/],
+    [{ Name: 'n', Driver: 'overlay', Options: { 'com.docker.network.driver.mtu': 'big' } }, 400, /^invalid option com.docker.network.driver.mtu=big: the MTU of an overlay network is a number from 68 to 1450/],
+    [{ Name: 'n', Driver: 'overlay', Options: { 'com.docker.network.driver.overlay.vxlanid_list': '0' } }, 400, /^invalid option com.docker.network.driver.overlay.vxlanid_list=0: give one VXLAN ID from 1 to 16777215/],
     [{ Name: 'n', Driver: 'overlay', Ingress: true, Attachable: true }, 400, /^ingress network cannot be attachable$/],
     [{ Name: 'n', Driver: 'overlay', EnableIPv6: true }, 501, /IPv6/],
     [{ Name: 'n', Driver: 'overlay', ConfigOnly: true }, 501, /config-only/],
@@ -112,7 +114,7 @@ test('inspect: by ID, name or unique ID prefix, in the Engine’s network shape;
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: {},
-    Options: {},
+    Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' },
     Labels: { a: 'b' },
   });
   const missing = await call(api.app, 'GET', '/v1.41/networks/nope');
@@ -251,30 +253,61 @@ test('services: the deprecated Spec.Networks moves to TaskTemplate.Networks; a n
   await api.close();
 });
 
-test('services: ingress ports are accepted with a warning, in the answer and in UpdateStatus.Message', async () => {
+test('ingress: made once by the manager (ingress, 10.0.0.0/24 unless taken); --ingress only when none exists; not removable while a service publishes an ingress port', async () => {
   const api = testApi();
-  const res = await call(api.app, 'POST', '/v1.41/services/create', {
-    ...spec('web'),
-    EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }, { TargetPort: 81, PublishedPort: 8081, PublishMode: 'host' }] },
-  });
-  assert.equal(res.status, 201);
-  assert.deepEqual(res.body.Warnings, [
-    'ingress ports 8080:80/tcp: Berth has no routing mesh yet, so they are published like mode=host, only on the nodes that run a task of this service (at most one task per node)',
-  ]);
-  const shown = await call(api.app, 'GET', '/v1.41/services/web?insertDefaults=true');
-  assert.deepEqual(shown.body.UpdateStatus, { Message: res.body.Warnings[0] }, 'no State: the CLI’s progress display ignores it');
-  assert.deepEqual(shown.body.Endpoint.Ports, [
-    { Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' },
-    { Protocol: 'tcp', TargetPort: 81, PublishedPort: 8081, PublishMode: 'host' },
-  ]);
-  // An update's own status comes first.
-  api.store.update((tx) => tx.services.update({ ...tx.services.byName('web')!, UpdateStatus: { State: 'completed', Message: 'update completed' } }));
-  const listed = await call(api.app, 'GET', '/v1.41/services');
-  assert.equal(listed.body[0].UpdateStatus.State, 'completed');
-  assert.match(listed.body[0].UpdateStatus.Message, /^update completed; ingress ports 8080:80\/tcp/);
+  // The manager makes it when the cluster has none; 10.0.0.0/24 is taken here, so it gets the next /24.
+  await createNetwork(api, { Name: 'first' });
+  ensureNetworks(api.store);
+  ensureNetworks(api.store);
+  const all = (await call(api.app, 'GET', '/v1.41/networks')).body as { Name: string; Id: string; Ingress: boolean; Driver: string; Scope: string; IPAM: { Config: { Subnet: string }[] }; Options: Record<string, string>; Labels: Record<string, string> }[];
+  assert.deepEqual(all.map((n) => n.Name), ['first', 'ingress'], 'made once');
+  const ingress = all.find((n) => n.Name === 'ingress')!;
+  assert.equal(ingress.Ingress, true);
+  assert.equal(ingress.Driver, 'overlay');
+  assert.equal(ingress.Scope, 'swarm');
+  assert.deepEqual(ingress.IPAM.Config, [{ Subnet: '10.0.1.0/24', Gateway: '10.0.1.1' }]);
+  assert.deepEqual(ingress.Labels, { 'com.docker.swarm.internal': 'true' });
+  assert.deepEqual(all.map((n) => n.Options['com.docker.network.driver.overlay.vxlanid_list']), ['4097', '4098'], 'VXLAN IDs from 4097, unique');
+  const builtin = await call(api.app, 'GET', `/v1.41/networks?filters=${filters({ type: ['builtin'] })}`);
+  assert.deepEqual(builtin.body.map((n: { Name: string }) => n.Name), ['ingress'], 'Docker counts ingress as pre-defined');
+
+  const again = await call(api.app, 'POST', '/v1.41/networks/create', { Name: 'ingress2', Driver: 'overlay', Ingress: true });
+  assert.equal(again.status, 409);
+  assert.match(again.body.message, new RegExp(`^ingress network \\(${ingress.Id}\\) is already present`));
+
+  const svc = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('web'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
+  assert.equal(svc.status, 201, svc.body.message);
+  const refused = await call(api.app, 'DELETE', '/v1.41/networks/ingress');
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.message, new RegExp(`^ingress network cannot be removed because service ${svc.body.ID} depends on it`));
+  const dangling = await call(api.app, 'GET', `/v1.41/networks?filters=${filters({ dangling: ['true'] })}`);
+  assert.deepEqual(dangling.body.map((n: { Name: string }) => n.Name), ['first'], 'the ingress network is in use');
+  await call(api.app, 'DELETE', `/v1.41/services/${svc.body.ID}`);
+  assert.equal((await call(api.app, 'DELETE', '/v1.41/networks/ingress')).status, 204);
+
+  // With none, a service publishing an ingress port is refused in Swarm's words; --ingress makes one.
+  const none = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('web'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
+  assert.equal(none.status, 400);
+  assert.match(none.body.message, /^service needs ingress network, but no ingress network is present/);
   const hostOnly = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('h'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090, PublishMode: 'host' }] } });
-  assert.deepEqual(hostOnly.body.Warnings, []);
-  assert.equal((await call(api.app, 'GET', '/v1.41/services/h')).body.UpdateStatus, undefined);
+  assert.equal(hostOnly.status, 201);
+  const mine = await call(api.app, 'POST', '/v1.41/networks/create', { Name: 'mesh', Driver: 'overlay', Ingress: true, IPAM: { Config: [{ Subnet: '10.200.0.0/16' }] } });
+  assert.equal(mine.status, 201, mine.body.message);
+  assert.equal((await call(api.app, 'GET', '/v1.41/networks/mesh')).body.Ingress, true);
+  await api.close();
+});
+
+test('create: --opt encrypted is kept, and shown beside the VXLAN ID; a VXLAN ID asked for must be free', async () => {
+  const api = testApi();
+  const id = await createNetwork(api, { Name: 'secret', Options: { encrypted: '' } });
+  const shown = await call(api.app, 'GET', `/v1.41/networks/${id}`);
+  assert.deepEqual(shown.body.Options, { encrypted: '', 'com.docker.network.driver.overlay.vxlanid_list': '4097' });
+  assert.deepEqual(api.store.view((tx) => tx.networks.get(id)!.Spec.DriverConfiguration), { Name: 'overlay', Options: { encrypted: '' } });
+  const own = await createNetwork(api, { Name: 'own', Options: { 'com.docker.network.driver.overlay.vxlanid_list': '5000' } });
+  assert.equal((await call(api.app, 'GET', `/v1.41/networks/${own}`)).body.Options['com.docker.network.driver.overlay.vxlanid_list'], '5000');
+  const clash = await call(api.app, 'POST', '/v1.41/networks/create', { Name: 'dup', Driver: 'overlay', Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' } });
+  assert.equal(clash.status, 400);
+  assert.match(clash.body.message, /^invalid option com.docker.network.driver.overlay.vxlanid_list=4097: network secret has that VXLAN ID/);
   await api.close();
 });
 

@@ -1,18 +1,20 @@
 // /networks: create, list, inspect, remove swarm-scoped networks (driver overlay). The API is the
-// only writer of Network objects, and it allocates a network's subnet once, at create, from
-// Swarm's default pool when none is given. Agents turn each into a bridge network on their engine.
+// only writer of Network objects, and it allocates a network's subnet (from Swarm's default pool
+// when none is given) and its VXLAN ID once, at create. The ingress network (the routing mesh's)
+// is made by the manager when the cluster has none (ensureNetworks), or by the user with --ingress.
 
 import type { FastifyInstance } from 'fastify';
-import { InvalidArgumentError, NameConflictError, NotFoundError, UnavailableError, stateRank } from '../../types/index.js';
+import { ConflictError, InvalidArgumentError, NameConflictError, NotFoundError, UnavailableError, VXLAN_ID_OPTION, stateRank } from '../../types/index.js';
 import type { IPAMConfig, Network, NetworkSpec, Task } from '../../types/index.js';
-import type { ReadTx, Store } from '../../store/index.js';
+import type { ReadTx, Store, Tx } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
-import { allocateSubnet, defaultGateway, overlaps, parseCidr } from '../../common/subnets.js';
+import { INGRESS_LABEL, INGRESS_NAME, ingressNetwork, isIngress, needsIngress } from '../../common/networks.js';
+import { allocateSubnet, defaultGateway, overlaps, parseCidr, type Cidr } from '../../common/subnets.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
 import type { ById } from '../http/http.js';
 import { findNetwork } from '../http/lookup.js';
 import { apiNetwork } from '../present/present.js';
-import { inForce, validateNetworkCreate } from '../validate/validate-network.js';
+import { MAX_VNI, inForce, parseVni, validateNetworkCreate } from '../validate/validate-network.js';
 
 const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
 
@@ -34,8 +36,8 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
             allLabels(f.get('label'), n.Spec.Labels) &&
             anyExact(f.get('driver'), n.DriverState?.Name ?? 'overlay') &&
             anyExact(f.get('scope'), 'swarm') &&
-            // Every network on a Berth swarm is a user's: none is built in.
-            anyExact(f.get('type'), 'custom') &&
+            // Docker counts `ingress` as pre-defined (moby IsPreDefinedNetwork); every other network is a user's.
+            anyExact(f.get('type'), n.Spec.Name === INGRESS_NAME ? 'builtin' : 'custom') &&
             (!dangling || dangling.includes(!used.has(n.ID))),
         )
         .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name))
@@ -48,16 +50,13 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
     const created = store.update((tx) => {
       // The Engine checks names before anything else, with this wording (libnetwork NetworkNameError).
       if (tx.networks.byName(spec.Name)) throw new NameConflictError(`network with name ${spec.Name} already exists`);
-      const configs = ipamInForce(tx, spec);
-      return tx.networks.create({
-        ID: newId(),
-        Version: { Index: 0 },
-        CreatedAt: '',
-        UpdatedAt: '',
-        Spec: spec,
-        DriverState: { Name: 'overlay', ...(spec.DriverConfiguration?.Options && { Options: spec.DriverConfiguration.Options }) },
-        IPAMOptions: { Driver: spec.IPAMOptions?.Driver ?? { Name: 'default' }, Configs: configs },
-      });
+      const ingress = spec.Ingress ? ingressNetwork(tx.networks.list()) : undefined;
+      if (ingress) {
+        throw new ConflictError(
+          `ingress network (${ingress.ID}) is already present: a swarm has one ingress network; remove ${ingress.Spec.Name} first (no service may publish a port in ingress mode meanwhile)`,
+        );
+      }
+      return createNetwork(tx, spec, ipamInForce(tx, spec));
     });
     return reply.code(201).send({ Id: created.ID, Warning: '' });
   });
@@ -80,20 +79,88 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
 }
 
 /**
+ * ensureNetworks runs at every manager start: it makes the ingress network when the cluster has
+ * none (as Swarm does: `ingress`, 10.0.0.0/24 unless another network holds it), and gives a
+ * VXLAN ID to every network made before Berth had overlays.
+ */
+export function ensureNetworks(store: Store): void {
+  store.update((tx) => {
+    for (const n of tx.networks.list()) {
+      if (n.DriverState?.Options?.[VXLAN_ID_OPTION]) continue;
+      const vni = allocateVni(tx, undefined);
+      tx.networks.update({ ...n, DriverState: { Name: 'overlay', Options: { ...n.DriverState?.Options, [VXLAN_ID_OPTION]: String(vni) } } });
+    }
+    if (ingressNetwork(tx.networks.list()) || tx.networks.byName(INGRESS_NAME)) return;
+    const spec: NetworkSpec = {
+      Name: INGRESS_NAME,
+      Labels: { [INGRESS_LABEL]: 'true' },
+      DriverConfiguration: { Name: 'overlay' },
+      Ingress: true,
+      IPAMOptions: { Driver: { Name: 'default' } },
+    };
+    const free = !takenSubnets(tx).some((t) => overlaps(parseCidr(DEFAULT_INGRESS_SUBNET)!, t.cidr));
+    const configs = free ? [{ Subnet: DEFAULT_INGRESS_SUBNET, Gateway: defaultGateway(DEFAULT_INGRESS_SUBNET) }] : ipamInForce(tx, spec);
+    createNetwork(tx, spec, configs);
+  });
+}
+
+const DEFAULT_INGRESS_SUBNET = '10.0.0.0/24';
+/** Swarm's first VXLAN ID: 1–4096 are left to VLAN-style uses. */
+const FIRST_VNI = 4097;
+
+function createNetwork(tx: Tx, spec: NetworkSpec, configs: IPAMConfig[]): Network {
+  const options = spec.DriverConfiguration?.Options ?? {};
+  const vni = allocateVni(tx, options[VXLAN_ID_OPTION]);
+  return tx.networks.create({
+    ID: newId(),
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Spec: spec,
+    // What `docker network inspect` shows as Options, as Swarm's overlay driver state: the spec's options and the VXLAN ID.
+    DriverState: { Name: 'overlay', Options: { ...options, [VXLAN_ID_OPTION]: String(vni) } },
+    IPAMOptions: { Driver: spec.IPAMOptions?.Driver ?? { Name: 'default' }, Configs: configs },
+  });
+}
+
+/** allocateVni gives the VXLAN ID asked for (refused when another network has it), else the first free one from 4097. */
+function allocateVni(tx: ReadTx, asked: string | undefined): number {
+  const used = new Map<number, Network>();
+  for (const n of tx.networks.list()) {
+    const v = Number(n.DriverState?.Options?.[VXLAN_ID_OPTION]);
+    if (v) used.set(v, n);
+  }
+  if (asked !== undefined) {
+    const vni = parseVni(asked)!;
+    const holder = used.get(vni);
+    if (holder) throw new InvalidArgumentError(`invalid option ${VXLAN_ID_OPTION}=${asked}: network ${holder.Spec.Name} has that VXLAN ID; leave the option out and Berth chooses a free one`);
+    return vni;
+  }
+  for (let v = FIRST_VNI; v <= MAX_VNI; v++) if (!used.has(v)) return v;
+  throw new UnavailableError('no free VXLAN ID left: remove unused networks');
+}
+
+function takenSubnets(tx: ReadTx): { network: Network; subnet: string; cidr: Cidr }[] {
+  return tx.networks.list().flatMap((n) =>
+    (n.IPAMOptions?.Configs ?? []).flatMap((c) => {
+      const cidr = parseCidr(c.Subnet ?? '');
+      return cidr ? [{ network: n, subnet: c.Subnet ?? '', cidr }] : [];
+    }),
+  );
+}
+
+/**
  * ipamInForce gives the subnet a new network runs on: the one asked for (refused when it
  * overlaps another Berth network: on one node both are bridges of the same host), else the
  * first free /24 of the default pool.
  */
 function ipamInForce(tx: ReadTx, spec: NetworkSpec): IPAMConfig[] {
-  const taken = tx.networks.list().flatMap((n) => (n.IPAMOptions?.Configs ?? []).map((c) => ({ network: n, subnet: c.Subnet ?? '' })));
+  const taken = takenSubnets(tx);
   const asked = spec.IPAMOptions?.Configs ?? [];
   if (asked.length > 0) {
     for (const c of asked) {
       const mine = parseCidr(c.Subnet ?? '')!;
-      const clash = taken.find((t) => {
-        const theirs = parseCidr(t.subnet);
-        return theirs !== undefined && overlaps(mine, theirs);
-      });
+      const clash = taken.find((t) => overlaps(mine, t.cidr));
       if (clash) {
         throw new InvalidArgumentError(
           `ipam configuration: subnet ${c.Subnet} overlaps subnet ${clash.subnet} of network ${clash.network.Spec.Name}: choose a subnet no other network uses`,
@@ -107,10 +174,14 @@ function ipamInForce(tx: ReadTx, spec: NetworkSpec): IPAMConfig[] {
   return [{ Subnet: subnet, Gateway: defaultGateway(subnet) }];
 }
 
-/** Networks that a service or a still-running task is attached to. */
+/** Networks that a service or a still-running task is attached to; the ingress network while a service publishes a port in ingress mode. */
 function usedNetworks(tx: ReadTx): Set<string> {
   const used = new Set<string>();
-  for (const s of tx.services.list()) for (const n of s.Spec.TaskTemplate?.Networks ?? []) if (n.Target) used.add(n.Target);
+  const ingress = ingressNetwork(tx.networks.list());
+  for (const s of tx.services.list()) {
+    for (const n of s.Spec.TaskTemplate?.Networks ?? []) if (n.Target) used.add(n.Target);
+    if (ingress && needsIngress(s.Spec.EndpointSpec)) used.add(ingress.ID);
+  }
   for (const t of tx.tasks.list()) {
     if (!stillRuns(tx, t)) continue;
     for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
@@ -124,6 +195,14 @@ function usedNetworks(tx: ReadTx): Set<string> {
  */
 function checkUnused(tx: ReadTx, network: Network): void {
   const name = network.Spec.Name;
+  if (isIngress(network)) {
+    const user = tx.services.list().find((s) => needsIngress(s.Spec.EndpointSpec));
+    if (user) {
+      throw new InvalidArgumentError(
+        `ingress network cannot be removed because service ${user.ID} depends on it: service ${user.Spec.Name} publishes a port in ingress mode; remove the port (docker service update --publish-rm) or the service first`,
+      );
+    }
+  }
   const service = tx.services.list().find((s) => (s.Spec.TaskTemplate?.Networks ?? []).some((n) => n.Target === network.ID));
   if (service) {
     throw new InvalidArgumentError(

@@ -1,19 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createService, filters, seedNode, seedTask, spec, testApi } from '../test-helpers.js';
+import { ensureNetworks } from './networks.js';
 
 test('create: 201 with the ID; the stored service carries its spec version and endpoint', async () => {
   const api = testApi();
+  ensureNetworks(api.store);
   const res = await call(api.app, 'POST', '/v1.41/services/create', {
     ...spec('web'),
     Mode: { Replicated: { Replicas: 3 } },
     EndpointSpec: { Mode: 'vip', Ports: [{ TargetPort: 80, PublishedPort: 8080 }, { TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host', Protocol: 'udp' }] },
   });
   assert.equal(res.status, 201);
-  assert.deepEqual(Object.keys(res.body).sort(), ['ID', 'Warnings']);
-  // 8080 is published in ingress mode (the default), which Berth binds like host mode: said, not hidden.
-  assert.equal(res.body.Warnings.length, 1);
-  assert.match(res.body.Warnings[0], /^ingress ports 8080:80\/tcp: Berth has no routing mesh yet, so they are published like mode=host/);
+  assert.deepEqual(res.body.Warnings, [], 'ingress ports go through the routing mesh: nothing to warn of');
   assert.match(res.body.ID, /^[0-9a-z]{25}$/);
   const svc = api.store.view((tx) => tx.services.get(res.body.ID)!);
   assert.equal(svc.Spec.Name, 'web');
@@ -49,8 +48,9 @@ test('create: duplicate name is a 409; validation errors are 400 and nothing is 
   await api.close();
 });
 
-test('published ports: an ingress port is unique in the cluster; host ports may share a number; 0 is left to the engine', async () => {
+test('published ports: an ingress port is unique in the cluster; host ports may share a number; ingress 0 gets a port from 30000 up', async () => {
   const api = testApi();
+  ensureNetworks(api.store);
   await createService(api, { ...spec('a'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
   const clash = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('b'), EndpointSpec: { Ports: [{ TargetPort: 81, PublishedPort: 8080, PublishMode: 'host' }] } });
   assert.equal(clash.status, 400);
@@ -60,10 +60,23 @@ test('published ports: an ingress port is unique in the cluster; host ports may 
   await createService(api, { ...spec('h1'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090, PublishMode: 'host' }] } });
   await createService(api, { ...spec('h2'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 9090, PublishMode: 'host' }] } });
 
-  // Port 0 is left for each node's engine to choose; it never conflicts.
+  // An ingress port published as 0 gets the first free port of Swarm's dynamic range, kept by
+  // updates; a host-mode 0 is left for each node's engine to choose and never conflicts.
   const dyn = await createService(api, { ...spec('dyn'), EndpointSpec: { Ports: [{ TargetPort: 80 }] } });
-  assert.deepEqual(dyn.Endpoint?.Ports, [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 0, PublishMode: 'ingress' }]);
-  await createService(api, { ...spec('dyn2'), EndpointSpec: { Ports: [{ TargetPort: 80 }] } });
+  assert.deepEqual(dyn.Endpoint?.Ports, [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 30000, PublishMode: 'ingress' }]);
+  const dyn2 = await createService(api, { ...spec('dyn2'), EndpointSpec: { Ports: [{ TargetPort: 80 }, { TargetPort: 81, PublishMode: 'host' }] } });
+  assert.deepEqual(dyn2.Endpoint?.Ports?.map((p) => p.PublishedPort), [30001, 0]);
+  // The allocator writes the virtual IPs: an update carries them over untouched.
+  const vips = [{ NetworkID: 'n1', Addr: '10.0.0.2/24' }];
+  const withVips = api.store.update((tx) => tx.services.update({ ...dyn2, Endpoint: { ...dyn2.Endpoint, VirtualIPs: vips } }));
+  const relabel = await call(api.app, 'POST', `/v1.41/services/dyn2/update?version=${withVips.Version.Index}`, { ...dyn2.Spec, Labels: { v: '2' } });
+  assert.equal(relabel.status, 200, relabel.body.message);
+  const relabelled = api.store.view((tx) => tx.services.byName('dyn2')!);
+  assert.deepEqual(relabelled.Endpoint?.Ports?.map((p) => p.PublishedPort), [30001, 0]);
+  assert.deepEqual(relabelled.Endpoint?.VirtualIPs, vips);
+  const explicit = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('e'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 30000 }] } });
+  assert.equal(explicit.status, 400, 'an allocated port is taken');
+  assert.match(explicit.body.message, /^port 30000 is already in use by service dyn \(/);
   // An update may keep its own ports, and may not take another service's.
   const a = api.store.view((tx) => tx.services.byName('a')!);
   const own = await call(api.app, 'POST', `/v1.41/services/a/update?version=${a.Version.Index}`, { ...a.Spec, Labels: { v: '2' } });

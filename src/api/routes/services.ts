@@ -19,7 +19,6 @@ import { withDefaults } from '../services/service-defaults.js';
 import { randomServiceName } from '../services/service-names.js';
 import { resolveReferences } from '../services/service-refs.js';
 import { serviceStatus } from '../services/service-status.js';
-import { serviceWarnings } from '../services/service-warnings.js';
 import { checkCredentialLabel, pruneServiceAuths, registryAuthFrom, registryAuthHeader, withPullAuth } from '../services/service-pull-auth.js';
 import { modeKind, validateServiceSpec } from '../validate/validate-service.js';
 
@@ -60,12 +59,12 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
         CreatedAt: '',
         UpdatedAt: '',
         Spec: named,
-        Endpoint: endpointFor(named),
+        Endpoint: endpointFor(tx, named),
         BerthSpecVersion: tx.index,
         ...jobStatus(named, tx.index),
       });
     });
-    return reply.code(201).send({ ID: created.ID, Warnings: serviceWarnings(created.Spec) });
+    return reply.code(201).send({ ID: created.ID, Warnings: [] });
   });
 
   app.get<ById>('/services/:id', (request) => {
@@ -83,7 +82,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
     const spec = rollback === 'previous' ? undefined : validateServiceSpec(request.body);
     const auth = spec && registryAuthHeader(request.headers);
     const authFrom = registryAuthFrom(request.query.registryAuthFrom);
-    const saved = store.update((tx) => {
+    store.update((tx) => {
       const current = findService(tx, request.params.id);
       if (spec && authFrom === 'previous-spec' && !current.PreviousSpec) throw new InvalidArgumentError(`service ${current.Spec.Name} does not have a previous spec`);
       const carried = authFrom === 'previous-spec' ? current.PreviousSpec : current.Spec;
@@ -91,9 +90,8 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
       if (spec) checkCredentialLabel(tx, next.Spec);
       const stored = tx.services.update({ ...next, Version: { Index: version } });
       pruneServiceAuths(tx, current.ID, stored);
-      return stored;
     });
-    return { Warnings: serviceWarnings(saved.Spec) };
+    return { Warnings: [] };
   });
 
   app.delete<ById>('/services/:id', (request, reply) => {
@@ -142,7 +140,7 @@ function updated(tx: Tx, current: Service, spec: ServiceSpec | undefined): Servi
     ...current,
     Spec: next,
     PreviousSpec: current.Spec,
-    Endpoint: endpointFor(next),
+    Endpoint: endpointFor(tx, next, current),
     BerthSpecVersion: tx.index,
     BerthUpdateKind: rollback ? 'rollback' : 'update',
     UpdateStatus: rollback ? { State: 'rollback_started', StartedAt: now(), Message: 'manually requested rollback' } : undefined,

@@ -3,8 +3,9 @@
 // provide: swarm-scoped `overlay` networks, one IPv4 subnet each. What it cannot provide is
 // refused with a message that says what to do instead, never accepted and ignored.
 
-import { BerthError, InvalidArgumentError, NotImplementedError } from '../../types/index.js';
+import { BerthError, InvalidArgumentError, NotImplementedError, OVERLAY_MTU, VXLAN_ID_OPTION } from '../../types/index.js';
 import type { IPAMConfig, Labels, NetworkSpec } from '../../types/index.js';
+import { MTU_OPTION } from '../../common/networks.js';
 import { contains, defaultGateway, parseCidr, parseIPv4 } from '../../common/subnets.js';
 import { schemaChecker } from './schema-check.js';
 import { networkCreateSchema } from './spec-schemas.js';
@@ -30,6 +31,9 @@ const checkStructure = schemaChecker<NetworkCreateBody>('network create request'
 
 /** The Engine's pre-defined local networks (moby IsPredefined): their names are not for users. */
 const PREDEFINED = ['bridge', 'host', 'none', 'default'];
+/** IPv4's minimum MTU. */
+const MIN_MTU = 68;
+export const MAX_VNI = 2 ** 24 - 1;
 /** The smallest subnet with room for a gateway and tasks. */
 const MAX_PREFIX = 29;
 
@@ -57,12 +61,7 @@ export function validateNetworkCreate(body: unknown): NetworkSpec {
   if (req.Scope && req.Scope !== 'swarm') {
     throw new InvalidArgumentError(`invalid scope "${req.Scope}": networks on a Berth swarm are swarm-scoped; leave --scope out or use --scope swarm`);
   }
-  if (req.Ingress) {
-    if (req.Attachable) throw new InvalidArgumentError('ingress network cannot be attachable');
-    throw new NotImplementedError(
-      'Berth has no routing mesh yet, so it has no ingress network: ports published in ingress mode are bound on the nodes that run the tasks, like mode=host',
-    );
-  }
+  if (req.Ingress && req.Attachable) throw new InvalidArgumentError('ingress network cannot be attachable');
   if (req.ConfigOnly || req.ConfigFrom?.Network) {
     throw new NotImplementedError('config-only networks (--config-only, --config-from) are not supported on a Berth swarm: give the settings to the network itself');
   }
@@ -75,17 +74,42 @@ export function validateNetworkCreate(body: unknown): NetworkSpec {
   if (configs.length > 1) {
     throw new InvalidArgumentError('ipam configuration: a Berth network has one subnet: give --subnet (with --gateway and --ip-range) once');
   }
+  if (req.Options) checkDriverOptions(req.Options);
   return {
     Name: name,
     ...(req.Labels && { Labels: req.Labels }),
     DriverConfiguration: { Name: 'overlay', ...(req.Options && { Options: req.Options }) },
     ...(req.Internal && { Internal: true }),
     ...(req.Attachable && { Attachable: true }),
+    ...(req.Ingress && { Ingress: true }),
     IPAMOptions: {
       Driver: { Name: 'default', ...(req.IPAM?.Options && { Options: req.IPAM.Options }) },
       ...(configs.length > 0 && { Configs: configs }),
     },
   };
+}
+
+/**
+ * checkDriverOptions checks the overlay driver's options whose values it reads (others are kept,
+ * as Docker's driver ignores what it does not know): `encrypted` takes any value; an MTU and a
+ * VXLAN ID must be numbers in range.
+ */
+function checkDriverOptions(options: Record<string, string>): void {
+  const mtu = options[MTU_OPTION];
+  if (mtu !== undefined && !(/^\d{1,5}$/.test(mtu) && Number(mtu) >= MIN_MTU && Number(mtu) <= OVERLAY_MTU)) {
+    throw new InvalidArgumentError(`invalid option ${MTU_OPTION}=${mtu}: the MTU of an overlay network is a number from ${MIN_MTU} to ${OVERLAY_MTU} (1500 less the VXLAN headers); leave it out for the default`);
+  }
+  const vni = options[VXLAN_ID_OPTION];
+  if (vni !== undefined && parseVni(vni) === undefined) {
+    throw new InvalidArgumentError(`invalid option ${VXLAN_ID_OPTION}=${vni}: give one VXLAN ID from 1 to ${MAX_VNI}, or leave it out and Berth chooses one`);
+  }
+}
+
+/** parseVni reads one VXLAN network identifier (24 bits, 0 excluded). */
+export function parseVni(text: string): number | undefined {
+  if (!/^\d{1,8}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= MAX_VNI ? n : undefined;
 }
 
 /** checkIpamConfig applies swarmkit's validateIPAMConfiguration, worded the same; IPv4 only. */

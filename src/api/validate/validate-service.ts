@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { InvalidArgumentError } from '../../types/index.js';
 import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../../types/index.js';
 import { parseConstraints } from '../../common/constraints.js';
+import { publishMode } from '../../common/networks.js';
 import { schemaChecker } from './schema-check.js';
 import { serviceSpecSchema } from './spec-schemas.js';
 
@@ -159,9 +160,6 @@ function checkPorts(spec: ServiceSpec): void {
   });
 }
 
-export function publishMode(p: EndpointPortConfig): 'ingress' | 'host' {
-  return p.PublishMode ?? 'ingress';
-}
 
 /** "8080/tcp": a published port is unique per protocol. */
 export function portKey(p: EndpointPortConfig): string {
