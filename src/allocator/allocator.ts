@@ -3,7 +3,9 @@
 // address on each network it attaches to (NetworksAttachments[i].Addresses, when it goes
 // new → pending), each vip-mode service's virtual IP per network (Endpoint.VirtualIPs, its only
 // writer), and each node's own address on the networks it takes part in
-// (Node.BerthNetworkAddresses: the ingress network always, others once it holds a task on them).
+// (Node.BerthNetworkAddresses: the ingress network always, others once it holds a task on them),
+// and each node that sent a tunnel key its address inside the encrypted overlays' tunnel
+// (Node.BerthTunnelAddress, from TUNNEL_SUBNET).
 // Which address is taken lives in the objects; the in-memory pools are rebuilt from them at
 // every start, so a pass is idempotent. Subnets are the API's: it gives every network its own.
 
@@ -12,7 +14,7 @@ import { silentLogger } from '../common/log.js';
 import { ingressNetwork, needsIngress, networkIpam } from '../common/networks.js';
 import { now } from '../common/time.js';
 import { driveLoop, type Commit, type ReadTx, type Store, type Tx } from '../store/index.js';
-import { isTerminal, type Network, type NetworkAttachment, type Node, type Service, type Task } from '../types/index.js';
+import { isTerminal, TUNNEL_SUBNET, type Network, type NetworkAttachment, type Node, type Service, type Task } from '../types/index.js';
 import { AddressPool } from './address-pool.js';
 
 /** Addresses one object holds: network ID → CIDR address. */
@@ -23,6 +25,9 @@ export class Allocator {
   readonly #tasks = new Map<string, Held>();
   readonly #services = new Map<string, Held>();
   readonly #nodes = new Map<string, Held>();
+  /** Nodes' tunnel addresses: one pool of its own, no network's. */
+  #tunnel = new AddressPool({ Subnet: TUNNEL_SUBNET });
+  readonly #tunnelHeld = new Map<string, string>();
   readonly #dirtyTasks = new Set<string>();
   readonly #dirtyServices = new Set<string>();
   readonly #dirtyNodes = new Set<string>();
@@ -52,8 +57,11 @@ export class Allocator {
       for (const v of s.Endpoint?.VirtualIPs ?? []) if (v.NetworkID && v.Addr) this.#hold(this.#services, s.ID, v.NetworkID, v.Addr);
       this.#dirtyServices.add(s.ID);
     }
+    this.#tunnel = new AddressPool({ Subnet: TUNNEL_SUBNET });
+    this.#tunnelHeld.clear();
     for (const n of tx.nodes.list()) {
       for (const [net, addr] of Object.entries(n.BerthNetworkAddresses ?? {})) this.#hold(this.#nodes, n.ID, net, addr);
+      if (n.BerthTunnelAddress && this.#tunnel.take(n.BerthTunnelAddress)) this.#tunnelHeld.set(n.ID, n.BerthTunnelAddress);
       this.#dirtyNodes.add(n.ID);
     }
   }
@@ -224,7 +232,12 @@ export class Allocator {
   /** A node's own address on each network it needs one on; kept until the node or the network is removed. */
   #node(tx: Tx, id: string, needs: Set<string>): void {
     const node = tx.nodes.get(id);
-    if (!node) return this.#releaseAll(this.#nodes, id);
+    if (!node) {
+      const tunnel = this.#tunnelHeld.get(id);
+      if (tunnel) this.#tunnel.release(tunnel);
+      this.#tunnelHeld.delete(id);
+      return this.#releaseAll(this.#nodes, id);
+    }
     const ingress = ingressNetwork(tx.networks.list());
     if (ingress) needs.add(ingress.ID);
     const addresses: Record<string, string> = {};
@@ -236,8 +249,22 @@ export class Allocator {
       if (typeof addr === 'string') addresses[net] = addr;
       else this.log.warn({ node: id, network: network.Spec.Name }, addr.error);
     }
-    if (sameAddresses(node, addresses)) return;
-    tx.nodes.update({ ...node, BerthNetworkAddresses: addresses });
+    const tunnel = this.#tunnelAddress(node);
+    if (sameAddresses(node, addresses) && tunnel === node.BerthTunnelAddress) return;
+    tx.nodes.update({ ...node, BerthNetworkAddresses: addresses, ...(tunnel && { BerthTunnelAddress: tunnel }) });
+  }
+
+  /** A node that sent a tunnel key gets an address inside the tunnel, kept until it is removed. */
+  #tunnelAddress(node: Node): string | undefined {
+    const held = this.#tunnelHeld.get(node.ID);
+    if (held || !node.BerthTunnelKey) return held;
+    const addr = this.#tunnel.allocate();
+    if (!addr) {
+      this.log.warn({ node: node.ID }, `no address left in the tunnel subnet ${TUNNEL_SUBNET}`);
+      return undefined;
+    }
+    this.#tunnelHeld.set(node.ID, addr);
+    return addr;
   }
 }
 

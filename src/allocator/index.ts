@@ -1,2 +1,1 @@
 export { Allocator } from './allocator.js';
-export { NetworkKeys } from './network-keys.js';

@@ -11,10 +11,11 @@ export interface Cidr {
 export const DEFAULT_POOL = '10.0.0.0/8';
 export const DEFAULT_SUBNET_BITS = 24;
 /**
- * Podman's default bridge network (10.88.0.0/16): the default pool skips it so a Berth network
- * never collides with the engine's own on a Podman node.
+ * Podman's default bridge network (10.88.0.0/16), which the default pool skips so a Berth network
+ * never collides with the engine's own on a Podman node, and the nodes' tunnel for encrypted
+ * overlays (TUNNEL_SUBNET in src/types/network-view.ts), which no network may overlap.
  */
-export const RESERVED_SUBNETS = ['10.88.0.0/16'];
+export const RESERVED_SUBNETS = ['10.88.0.0/16', '10.255.0.0/16'];
 
 /** parseIPv4 reads dotted-quad notation; undefined when it is not an IPv4 address. */
 export function parseIPv4(text: string): number | undefined {

@@ -1,8 +1,8 @@
 // Admitting an agent's session. The TLS layer has verified the agent's certificate against the
 // cluster's root CA; here the certificate's subject must name this cluster and a node that still
 // exists (a removed node is refused even while its certificate is valid). The hello then
-// refreshes what the node reports about itself: its description and engine labels, never its
-// spec (node labels are the managers' to set, as in Swarm).
+// refreshes what the node reports about itself: its description, engine labels and tunnel key,
+// never its spec (node labels are the managers' to set, as in Swarm).
 
 import type { CertIdentity } from '../common/pki.js';
 import type { Store } from '../store/index.js';
@@ -23,6 +23,7 @@ export function admit(store: Store, peer: CertIdentity, hello: Record<string, un
   // What an agent is started with (`--label`) describes its engine: it can't attract tasks
   // pinned by node.labels, or their secrets.
   const engineLabels = { ...reported.Engine?.Labels, ...labels(hello.labels) };
+  const tunnelKey = wireguardKey(hello.tunnelKey);
   return store.update((tx) => {
     const cluster = tx.cluster();
     if (!cluster || peer.cluster !== cluster.ID) throw new SessionRefused('unauthorized', `the node certificate is for cluster ${peer.cluster}, not this one`);
@@ -34,6 +35,12 @@ export function admit(store: Store, peer: CertIdentity, hello: Record<string, un
       ...known,
       Description: { ...reported, Engine: { ...reported.Engine, Labels: engineLabels }, TLSInfo: known.Description.TLSInfo },
       Status: { State: 'ready', Message: '', Addr: remote },
+      ...(tunnelKey && { BerthTunnelKey: tunnelKey }),
     });
   });
+}
+
+/** A WireGuard public key: base64 of 32 bytes, nothing else (it reaches other nodes' `wg` command lines). */
+function wireguardKey(v: unknown): string | undefined {
+  return typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32 ? v : undefined;
 }

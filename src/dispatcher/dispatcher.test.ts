@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { Store } from '../store/index.js';
 import { VXLAN_ID_OPTION, type ManagerMessage, type Network, type Task } from '../types/index.js';
-import { Allocator, NetworkKeys } from '../allocator/index.js';
+import { Allocator } from '../allocator/index.js';
 import { addService, replicated } from '../../test/helpers/objects.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { startDispatcher, type Harness, type NodeCreds } from '../../test/helpers/dispatcher.js';
@@ -87,7 +87,7 @@ test('statuses only move forward and only for the sender’s own tasks', async (
   const h = await startDispatcher(t);
   const { store } = h;
   const a = new Client(h, await h.join('h1'));
-  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' } });
+  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' }, tunnelKey: Buffer.alloc(32, 7).toString('base64') });
   const [wa, wb] = [await a.next('welcome'), await b.next('welcome')];
   const svc = addService(store, replicated('web', 1));
   const task = placeTask(store, svc.ID, wa.nodeId);
@@ -314,13 +314,12 @@ test("agents learn the cluster registry's names: none until set, then at once an
   b.ws.close();
 });
 
-test('network views: sent after welcome and before the tasks, again when a node\'s view changes, never twice the same; keys only with an encrypted network', async (t) => {
+test('network views: sent after welcome and before the tasks, again when a node\'s view changes, never twice the same; a tunnel only with an encrypted network', async (t) => {
   const h = await startDispatcher(t);
   const { store } = h;
   const stop = new AbortController();
   t.after(() => stop.abort());
   void new Allocator(store).run(stop.signal);
-  void new NetworkKeys(store).run(stop.signal);
   const network = (name: string, subnet: string, vni: number, spec: Partial<Network['Spec']>): Network =>
     store.update((tx) =>
       tx.networks.create({
@@ -339,15 +338,16 @@ test('network views: sent after welcome and before the tasks, again when a node\
   // The node joined (and got its address) before its session opened: its first view has the network.
   const first = await a.next('network-view');
   assert.deepEqual(first.networks.map((n) => [n.name, n.vni, n.localAddress, n.peers]), [['ingress', 4097, '10.0.0.2', []]]);
-  assert.equal(first.keys, undefined);
+  assert.equal(first.tunnel, undefined);
+  assert.equal(first.address, '127.0.0.1');
 
   // Another node joins: the first one learns of it as a peer.
-  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' } });
+  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' }, tunnelKey: Buffer.alloc(32, 7).toString('base64') });
   const wb = await b.next('welcome');
   const withPeer = await a.next('network-view');
   assert.deepEqual(withPeer.networks[0]!.peers, [{ ip: '10.0.0.3', mac: '02:42:0a:00:00:03', node: '127.0.0.1' }]);
 
-  // A task on an encrypted network on node b: b gets the network and the keys; a, without a task there, neither.
+  // A task on an encrypted network on node b: b gets the network and its tunnel (it sent a key in its hello); a, without a task there, neither.
   const secret = network('secret', '10.0.9.0/24', 4098, { DriverConfiguration: { Name: 'overlay', Options: { encrypted: '' } } });
   const svc = addService(store, { ...replicated('db', 1, { Networks: [{ Target: secret.ID }] }) });
   const task = store.update((tx) =>
@@ -361,12 +361,13 @@ test('network views: sent after welcome and before the tasks, again when a node\
   while (!view.networks.some((n) => n.name === 'secret') && Date.now() < deadline) view = await b.next('network-view');
   const s = view.networks.find((n) => n.name === 'secret')!;
   assert.ok(s, 'b takes part in the encrypted network');
-  assert.equal(s.mtu, 1400);
+  assert.equal(s.mtu, 1390);
   assert.deepEqual(s.tasks.map((x) => x.id), [task.ID]);
-  await waitFor(store, (tx) => (tx.cluster()?.BerthNetworkKeys?.length ?? 0) > 0, 2000, 'a key exists');
-  while (!view.keys && Date.now() < deadline) view = await b.next('network-view');
-  assert.equal(view.keys?.length, 1);
-  assert.match(view.keys![0]!.key, /^[0-9a-f]{72}$/);
+  await waitFor(store, (tx) => !!tx.nodes.get(wb.nodeId)?.BerthTunnelAddress, 2000, 'b has a tunnel address');
+  while (!view.tunnel && Date.now() < deadline) view = await b.next('network-view');
+  assert.match(view.tunnel?.address ?? '', /^10\.255\.\d+\.\d+$/);
+  assert.deepEqual(view.tunnel?.peers, []);
+  assert.equal(store.view((tx) => tx.nodes.get(wa.nodeId)?.BerthTunnelKey), undefined, 'a sent no key: none recorded');
 
   // Steps that do not change what a node sees send nothing.
   await new Promise((r) => setTimeout(r, 200));

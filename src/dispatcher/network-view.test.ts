@@ -64,7 +64,8 @@ test('a node sees the networks of its tasks and the ingress network: peers on ot
 
   const view = store.view((tx) => networkViewFor(tx, n1.ID));
   assert.equal(view.type, 'network-view');
-  assert.equal(view.keys, undefined, 'no encrypted network on this node: no keys');
+  assert.equal(view.tunnel, undefined, 'no encrypted network on this node: no tunnel');
+  assert.equal(view.address, '192.168.1.1');
   assert.deepEqual(view.networks.map((n) => n.name).sort(), ['app', 'ingress']);
   const a = view.networks.find((n) => n.name === 'app')!;
   assert.deepEqual(
@@ -93,18 +94,29 @@ test('a node sees the networks of its tasks and the ingress network: peers on ot
   assert.deepEqual(ing.services.map((s) => [s.name, s.vip, s.ports, [...s.backends].sort()]), [['st_web', '10.0.0.2', [{ protocol: 'tcp', published: 8080, target: 80 }], ['10.0.0.3', '10.0.0.4']]]);
   assert.ok(!ing.peers.some((p) => p.ip === '10.0.0.12'), 'a node without an underlay address is skipped');
 
-  // A node with no task sees the ingress network only; the node with a task on an encrypted network gets the keys.
-  store.update((tx) => tx.clusters.create({ ID: 'c', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, Dispatcher: { HeartbeatPeriod: 5e9 } }, JoinTokens: { Worker: '', Manager: '' }, BerthNetworkKeys: [{ Key: 'ab', Serial: 1, CreatedAt: now() }] }));
+  // A node with no task sees the ingress network only; nodes sharing an encrypted network get a tunnel to each other.
   const idle = node(store, '192.168.1.4', { [ingress.ID]: '10.0.0.13/24' });
   const index = store.view((tx) => new NetworkIndex(tx));
   assert.deepEqual(index.viewFor(idle.ID).networks.map((n) => n.name), ['ingress']);
   assert.equal(index.viewFor(n3.ID).networks.length, 1, 'no address of its own on secret yet: not in the view');
-  store.update((tx) => tx.nodes.update({ ...tx.nodes.get(n3.ID)!, BerthNetworkAddresses: { [ingress.ID]: '10.0.0.12/24', [secret.ID]: '10.0.2.10/24' } }));
-  const withKeys = store.view((tx) => networkViewFor(tx, n3.ID));
-  assert.deepEqual(withKeys.keys, [{ key: 'ab', serial: 1 }]);
-  const s = withKeys.networks.find((n) => n.name === 'secret')!;
-  assert.equal(s.encrypted, true);
-  assert.equal(s.mtu, 1400);
+  const key = (n: number): string => Buffer.alloc(32, n).toString('base64');
+  store.update((tx) => tx.nodes.update({ ...tx.nodes.get(n3.ID)!, Status: { State: 'ready', Addr: '192.168.1.3' }, BerthNetworkAddresses: { [ingress.ID]: '10.0.0.12/24', [secret.ID]: '10.0.2.10/24' }, BerthTunnelKey: key(3), BerthTunnelAddress: '10.255.0.3/16' }));
+  const alone = store.view((tx) => networkViewFor(tx, n3.ID));
+  assert.equal(alone.networks.find((n) => n.name === 'secret')?.encrypted, true);
+  assert.deepEqual(alone.tunnel, { address: '10.255.0.3', peers: [] }, 'alone on the encrypted network: a tunnel with no peers');
+  // n2 runs a task there too: each reaches the other's tunnel address, and VXLAN runs between those.
+  store.update((tx) => tx.nodes.update({ ...tx.nodes.get(n2.ID)!, BerthNetworkAddresses: { ...tx.nodes.get(n2.ID)!.BerthNetworkAddresses, [secret.ID]: '10.0.2.11/24' }, BerthTunnelKey: key(2), BerthTunnelAddress: '10.255.0.2/16' }));
+  task(store, db, n2.ID, 3, [[secret, '10.0.2.8/24']]);
+  const paired = store.view((tx) => networkViewFor(tx, n3.ID));
+  assert.deepEqual(paired.tunnel, { address: '10.255.0.3', peers: [{ node: '192.168.1.2', address: '10.255.0.2', publicKey: key(2) }] });
+  const s = paired.networks.find((n) => n.name === 'secret')!;
+  assert.deepEqual(s.peers.map((p) => p.node), ['10.255.0.2', '10.255.0.2'], 'peers on an encrypted network are reached at their tunnel address');
+  assert.equal(s.mtu, 1390);
+  // A node that sent no key has no way into an encrypted network.
+  store.update((tx) => tx.nodes.update({ ...tx.nodes.get(n2.ID)!, BerthTunnelKey: undefined, BerthTunnelAddress: undefined }));
+  const keyless = store.view((tx) => networkViewFor(tx, n3.ID));
+  assert.deepEqual(keyless.tunnel?.peers, []);
+  assert.deepEqual(keyless.networks.find((n) => n.name === 'secret')!.peers, []);
   store.close();
 });
 

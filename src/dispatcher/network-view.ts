@@ -18,6 +18,8 @@ import {
   type ServiceEndpointView,
   type Task,
   type TaskEndpointView,
+  type TunnelPeer,
+  type TunnelView,
 } from '../types/index.js';
 
 /** What every node on one network sees alike. */
@@ -36,15 +38,19 @@ export class NetworkIndex {
   readonly #nodeNetworks = new Map<string, Set<string>>();
   readonly #ingress: string | undefined;
   readonly #localAddresses = new Map<string, Record<string, string>>();
-  readonly #keys: NetworkViewMessage['keys'];
+  readonly #underlay = new Map<string, string>();
+  /** Nodes that can take part in encrypted networks: their tunnel key and address. */
+  readonly #tunnels = new Map<string, { publicKey: string; address: string }>();
 
   constructor(tx: ReadTx) {
     const networks = new Map(tx.networks.list().map((n) => [n.ID, n]));
     this.#ingress = [...networks.values()].find(isIngress)?.ID;
-    const underlay = new Map<string, string>();
+    const underlay = this.#underlay;
     for (const n of tx.nodes.list()) {
       if (n.Status.Addr) underlay.set(n.ID, n.Status.Addr);
       this.#localAddresses.set(n.ID, n.BerthNetworkAddresses ?? {});
+      const address = n.BerthTunnelAddress?.split('/')[0];
+      if (n.BerthTunnelKey && address) this.#tunnels.set(n.ID, { publicKey: n.BerthTunnelKey, address });
     }
     const byNetwork = new Map<string, { task: Task; ip: string }[]>();
     for (const t of tx.tasks.list()) {
@@ -61,13 +67,15 @@ export class NetworkIndex {
     for (const network of networks.values()) {
       const entries = (byNetwork.get(network.ID) ?? []).sort((a, b) => (a.task.ID < b.task.ID ? -1 : 1));
       const endpoints: NetworkPart['endpoints'] = [];
+      // An encrypted network's VXLAN runs between tunnel addresses: a node without one has no way in.
+      const vtep = isEncrypted(network) ? (id: string) => this.#tunnels.get(id)?.address : (id: string) => underlay.get(id);
       for (const { task, ip } of entries) {
-        const node = task.NodeID ? underlay.get(task.NodeID) : undefined;
+        const node = task.NodeID ? vtep(task.NodeID) : undefined;
         if (node) endpoints.push({ ip, mac: macForAddress(ip), node, nodeId: task.NodeID! });
       }
       for (const [nodeId, addresses] of this.#localAddresses) {
         const ip = addresses[network.ID]?.split('/')[0];
-        const node = underlay.get(nodeId);
+        const node = vtep(nodeId);
         if (ip && node) endpoints.push({ ip, mac: macForAddress(ip), node, nodeId });
       }
       const tasks = entries.map(({ task, ip }) => ({
@@ -79,8 +87,6 @@ export class NetworkIndex {
       }));
       this.#parts.set(network.ID, { network, tasks, endpoints, services: servicesOn(tx, network, entries, network.ID === this.#ingress) });
     }
-    const keys = tx.cluster()?.BerthNetworkKeys ?? [];
-    this.#keys = keys.length > 0 ? keys.map((k) => ({ key: k.Key, serial: k.Serial })) : undefined;
   }
 
   /** The networks node `nodeId` takes part in, as it sees them: those of its tasks and the ingress network, once it has its own address on them. */
@@ -95,8 +101,25 @@ export class NetworkIndex {
       if (!part || !localAddress) continue;
       networks.push(networkView(part, localAddress, nodeId));
     }
-    const encrypted = networks.some((n) => n.encrypted);
-    return { type: 'network-view', networks, ...(encrypted && this.#keys && { keys: this.#keys }) };
+    const tunnel = this.#tunnelFor(nodeId, networks);
+    return { type: 'network-view', address: this.#underlay.get(nodeId) ?? '', networks, ...(tunnel && { tunnel }) };
+  }
+
+  /** The node's tunnel to every node it shares an encrypted network with; none when it shares none. */
+  #tunnelFor(nodeId: string, networks: NodeNetworkView[]): TunnelView | undefined {
+    const own = this.#tunnels.get(nodeId);
+    if (!own || !networks.some((n) => n.encrypted)) return undefined;
+    const byAddress = new Map([...this.#tunnels].map(([id, t]) => [t.address, id]));
+    const peers = new Map<string, TunnelPeer>();
+    for (const n of networks) {
+      if (!n.encrypted) continue;
+      for (const p of n.peers) {
+        const id = byAddress.get(p.node);
+        const underlay = id && this.#underlay.get(id);
+        if (id && underlay && !peers.has(id)) peers.set(id, { node: underlay, address: p.node, publicKey: this.#tunnels.get(id)!.publicKey });
+      }
+    }
+    return { address: own.address, peers: [...peers.values()].sort((a, b) => (a.address < b.address ? -1 : 1)) };
   }
 }
 
@@ -163,13 +186,12 @@ function servicesOn(tx: ReadTx, network: Network, entries: { task: Task; ip: str
 }
 
 /**
- * viewChanged tells whether a change may alter some node's network view: networks, services,
- * nodes and the cluster (its keys) always; a task only when its node, its addresses, whether it
+ * viewChanged tells whether a change may alter some node's network view: networks, services
+ * and nodes always; a task only when its node, its addresses, whether it
  * has ended or whether it takes connections changed — not for each step from pending to running.
  */
 export function viewChanged(c: Change): boolean {
   if (c.kind === 'network' || c.kind === 'service' || c.kind === 'node') return true;
-  if (c.kind === 'cluster') return c.object.BerthNetworkKeys !== c.old?.BerthNetworkKeys;
   if (c.kind !== 'task') return false;
   if (c.action !== 'update' || !c.old) return (c.object.NetworksAttachments?.length ?? 0) > 0;
   return taskViewKey(c.old) !== taskViewKey(c.object);

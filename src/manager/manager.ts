@@ -9,7 +9,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Allocator, NetworkKeys } from '../allocator/index.js';
+import { Allocator } from '../allocator/index.js';
 import { createApiServer, ensureNetworks } from '../api/index.js';
 import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
@@ -178,7 +178,6 @@ export class Manager {
     const child = (loop: string): Logger => opts.log.child({ loop });
     manager.#loops = [
       new Allocator(store, child('allocator')).run(signal),
-      new NetworkKeys(store, child('network-keys')).run(signal),
       new ReplicatedOrchestrator(store, child('replicated')).run(signal),
       new GlobalOrchestrator(store, child('global')).run(signal),
       new JobsOrchestrator(store, child('jobs')).run(signal),

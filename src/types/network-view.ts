@@ -27,6 +27,8 @@ export const INGRESS_POLICY_LABEL = 'berth.ingress.policy';
 
 export interface NetworkViewMessage {
   type: 'network-view';
+  /** This node's underlay address as its peers reach it (Node.Status.Addr): where its plain overlays' VXLAN sends from. */
+  address: string;
   networks: NodeNetworkView[];
   /**
    * The encrypted tunnel between this node and the nodes it shares an encrypted network with;
@@ -67,7 +69,10 @@ export interface NodeNetworkView {
   encrypted: boolean;
   /** This node's own address on the network (no prefix): the source of traffic it NATs, owner of its bridge's MAC. */
   localAddress: string;
-  /** Endpoints on other nodes (tasks and those nodes' own addresses), reached over VXLAN at `node`. */
+  /**
+   * Endpoints on other nodes (tasks and those nodes' own addresses), reached over VXLAN at
+   * `node`: the node's underlay address, or on an encrypted network its tunnel address.
+   */
   peers: OverlayPeer[];
   /** Services with tasks on the network: what the load balancer and the resolver serve. */
   services: ServiceEndpointView[];

@@ -89,6 +89,10 @@ export interface Node extends Meta {
    * allocator only.
    */
   BerthNetworkAddresses?: Record<string, string>;
+  /** Berth: the node's WireGuard public key (base64), from its hello; written by the dispatcher only. */
+  BerthTunnelKey?: string;
+  /** Berth: the node's address inside the encrypted overlays' tunnel (CIDR, from TUNNEL_SUBNET); written by the allocator only. */
+  BerthTunnelAddress?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,20 +420,6 @@ export interface Cluster extends Meta {
      */
     Rotation?: { Phase: 'certs' | 'trust'; NewRootCert?: string; CrossSigned?: string };
   };
-  /**
-   * Berth: the IPsec keys of encrypted overlay networks, newest first (at most 2: the current
-   * one and the one before, which nodes still accept while they move over). Made when the first
-   * encrypted network exists and every 12 hours after, as Swarm rotates its keys.
-   */
-  BerthNetworkKeys?: NetworkKey[];
-}
-
-export interface NetworkKey {
-  /** Hex, 36 bytes: a 32-byte AES-256 key and a 4-byte salt, for rfc4106(gcm(aes)). */
-  Key: string;
-  /** Numbers only grow; agents derive the SPI from it. */
-  Serial: number;
-  CreatedAt: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // is made by the manager when the cluster has none (ensureNetworks), or by the user with --ingress.
 
 import type { FastifyInstance } from 'fastify';
-import { ConflictError, InvalidArgumentError, NameConflictError, NotFoundError, UnavailableError, VXLAN_ID_OPTION, stateRank } from '../../types/index.js';
+import { ConflictError, InvalidArgumentError, NameConflictError, NotFoundError, UnavailableError, TUNNEL_SUBNET, VXLAN_ID_OPTION, stateRank } from '../../types/index.js';
 import type { IPAMConfig, Network, NetworkSpec, Task } from '../../types/index.js';
 import type { ReadTx, Store, Tx } from '../../store/index.js';
 import { newId } from '../../common/ids.js';
@@ -160,6 +160,9 @@ function ipamInForce(tx: ReadTx, spec: NetworkSpec): IPAMConfig[] {
   if (asked.length > 0) {
     for (const c of asked) {
       const mine = parseCidr(c.Subnet ?? '')!;
+      if (overlaps(mine, parseCidr(TUNNEL_SUBNET)!)) {
+        throw new InvalidArgumentError(`ipam configuration: subnet ${c.Subnet} overlaps ${TUNNEL_SUBNET}, where Berth's nodes keep the tunnel of encrypted networks: choose another subnet`);
+      }
       const clash = taken.find((t) => overlaps(mine, t.cidr));
       if (clash) {
         throw new InvalidArgumentError(
