@@ -9,6 +9,13 @@ export const VXLAN_ID_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 export const ENCRYPTED_OPTION = 'encrypted';
 /** VXLAN's IANA port, as Swarm's default data path port. */
 export const VXLAN_PORT = 4789;
+/**
+ * Encrypted networks' VXLAN port, inside the tunnel. The kernel hands a VXLAN packet to the device
+ * with its VNI whatever address it was sent to, so on 4789 a cleartext packet sent to a node's
+ * underlay address would enter an encrypted network (moby's CVE-2023-28840); on a port of their
+ * own, the node's firewall drops what did not come through the tunnel (src/agent/overlay/tunnel-guard.ts).
+ */
+export const ENCRYPTED_VXLAN_PORT = 4790;
 /** Inside VXLAN over a 1500-byte underlay: 50 bytes of outer Ethernet, IP, UDP and VXLAN headers. */
 export const OVERLAY_MTU = 1450;
 /**
