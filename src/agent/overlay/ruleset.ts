@@ -16,7 +16,8 @@
 //   through this host, its gateway, where conntrack undoes the DNAT).
 // - postrouting: DNATed connections leaving on an overlay bridge are SNATed to the node's
 //   address on it (`@snat_addr`), so replies come back through the node that chose the backend.
-// - forward: an internal network's bridge forwards only to itself.
+// - forward: an internal network's bridge forwards only to itself (the engine network is not
+//   internal on Podman, see src/agent/tasks/networks.ts, so this is what keeps it in).
 
 import { createHash } from 'node:crypto';
 import type { NodeNetworkView } from '../../types/network-view.js';
@@ -91,7 +92,8 @@ export function desiredRuleset(views: readonly NodeNetworkView[]): Ruleset {
   for (const v of views) {
     const bridge = bridgeName(v.vni);
     r.snat.set(bridge, v.localAddress);
-    if (v.internal) internal.push(`iifname "${bridge}" oifname != "${bridge}" drop`, `oifname "${bridge}" iifname != "${bridge}" drop`);
+    // Refused at once (the containers have a default route: the engine network is not internal).
+    if (v.internal) internal.push(`iifname "${bridge}" oifname != "${bridge}" reject with icmp type admin-prohibited`, `oifname "${bridge}" iifname != "${bridge}" drop`);
     const remote = new Set(v.peers.map((p) => p.ip));
     for (const s of v.services) {
       const backends = [...new Set(s.backends)].sort();

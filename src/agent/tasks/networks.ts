@@ -189,7 +189,10 @@ export class EngineNetworks {
         name: spec.name,
         driver: 'bridge',
         network_interface: spec.overlay.bridge,
-        internal: spec.internal,
+        // Berth's forward rule keeps an internal overlay in (src/agent/overlay/ruleset.ts):
+        // netavark would turn off forwarding on the bridge, which also stops the VIP's DNAT back
+        // into it.
+        internal: false,
         dns_enabled: false,
         labels,
         options: { mtu: String(spec.overlay.mtu) },
