@@ -124,6 +124,8 @@ export class TaskController {
       if (statusOf(err) !== 304) throw err; // 304: already started
     }
     const info = await this.docker.getContainer(id).inspect();
+    // The bridge exists once a container is on it (Podman makes it lazily).
+    if (await engineIsPodman(this.docker)) for (const a of this.task.NetworksAttachments ?? []) await this.networks.pinBridgeMac(a.Network);
     return { id, pid: info.State.Pid, ports: publishedPorts(info) };
   }
 
