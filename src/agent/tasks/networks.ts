@@ -1,16 +1,21 @@
 // Berth networks on one node: each becomes a bridge network on the node's engine, named after the
 // network and its ID and labelled with the ID, with the subnet the manager allocated and Internal
-// honoured. Containers on it reach each other by their task's aliases through the engine's DNS
-// (Podman: netavark + aardvark-dns). Only networks this cluster made (the labels) are ever
-// removed, and only once no container is attached: another cluster's agent may share the engine.
+// honoured. A network with a VXLAN ID is an overlay: its engine network is put on the bridge the
+// agent's overlay data path owns (`bo<VNI>`, src/agent/overlay/) with the overlay's MTU, and on
+// Podman without the engine's DNS server (Berth's resolver answers on the gateway). Only
+// networks this cluster made (the labels) are ever removed, and only once no container is
+// attached: another cluster's agent may share the engine.
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
-import { defaultGateway } from '../../common/subnets.js';
+import { defaultGateway, formatIPv4, parseCidr } from '../../common/subnets.js';
 import type { Network, NetworkAttachment } from '../../types/index.js';
+import { ENCRYPTED_OPTION, ENCRYPTED_OVERLAY_MTU, OVERLAY_MTU, VXLAN_ID_OPTION, type NodeNetworkView } from '../../types/network-view.js';
 import { TaskError, engineMessage, isTemporary, statusOf } from '../engine/engine-errors.js';
+import { engineIsPodman } from '../engine/engine-kind.js';
+import { bridgeName, MAX_VNI } from '../overlay/names.js';
 import { LABEL_CLUSTER, ownedBy } from './ownership.js';
 
 const run = promisify(execFile);
@@ -20,9 +25,50 @@ const SUBNET_TAKEN = /already used|overlap/i;
 export const LABEL_NETWORK = 'berth.network.id';
 export const LABEL_NETWORK_NAME = 'berth.network.name';
 
+const MTU_OPTION = 'com.docker.network.driver.mtu';
+
 /** engineNetworkName: unique per Berth network, readable in `podman network ls`. */
 export function engineNetworkName(n: Network): string {
   return `berth_${n.Spec.Name}_${n.ID.slice(0, 12)}`;
+}
+
+/** What an engine network is made from: a task's Network or a node's network view. */
+interface EngineNetworkSpec {
+  id: string;
+  name: string;
+  /** The Berth network's name. */
+  networkName: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  /** The user gave the subnet (no fallback to one the engine picks). */
+  subnetGiven: boolean;
+  internal: boolean;
+  /** Overlay networks: the bridge the data path owns, and its MTU. */
+  overlay?: { bridge: string; mtu: number };
+}
+
+/** The overlay's bridge and MTU for a network whose VXLAN ID the manager allocated. */
+function overlayOf(n: Network): { bridge: string; mtu: number } | undefined {
+  const options = n.DriverState?.Options ?? {};
+  const vni = Number((options[VXLAN_ID_OPTION] ?? '').split(',')[0]);
+  if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) return undefined;
+  const given = Number(options[MTU_OPTION] ?? n.Spec.DriverConfiguration?.Options?.[MTU_OPTION]);
+  const mtu = Number.isInteger(given) && given >= 576 ? given : ENCRYPTED_OPTION in (n.Spec.DriverConfiguration?.Options ?? {}) ? ENCRYPTED_OVERLAY_MTU : OVERLAY_MTU;
+  return { bridge: bridgeName(vni), mtu };
+}
+
+function specOf(n: Network): EngineNetworkSpec {
+  const overlay = overlayOf(n);
+  return {
+    id: n.ID,
+    name: engineNetworkName(n),
+    networkName: n.Spec.Name,
+    ...subnetOf(n),
+    subnetGiven: Boolean(n.Spec.IPAMOptions?.Configs?.length),
+    internal: n.Spec.Internal ?? false,
+    ...(overlay && { overlay }),
+  };
 }
 
 /** The subnet and gateway the network runs with. */
@@ -49,11 +95,30 @@ export class EngineNetworks {
   async ensure(attachments: readonly NetworkAttachment[]): Promise<string[]> {
     const gateways: string[] = [];
     for (const a of attachments) {
-      await this.ensureOne(a.Network);
+      await this.ensureOne(specOf(a.Network));
       const gateway = await this.gatewayOf(engineNetworkName(a.Network));
       if (gateway) gateways.push(gateway);
     }
     return gateways;
+  }
+
+  /**
+   * ensureView makes the engine network of an overlay in the node's view, on the data path's
+   * bridge, before any task needs it (OverlayDataPath's beforeAddresses: Podman refuses a subnet
+   * once the bridge holds its addresses). Keep such networks out of prune while in the view.
+   */
+  async ensureView(view: NodeNetworkView): Promise<void> {
+    const name = `berth_${view.name}_${view.id.slice(0, 12)}`;
+    await this.ensureOne({
+      id: view.id,
+      name,
+      networkName: view.name,
+      subnet: view.subnet,
+      gateway: view.gateway,
+      subnetGiven: true,
+      internal: view.internal,
+      overlay: { bridge: bridgeName(view.vni), mtu: view.mtu },
+    });
   }
 
   /** The gateway the engine gave the network (its DNS server on Podman); it differs from the allocated one after a subnet fallback. */
@@ -100,8 +165,10 @@ export class EngineNetworks {
    * keep the old one in their ARP cache and lose their gateway — and with it the network's DNS
    * server — for several seconds. Setting the address the bridge has (an administrator's choice
    * in the kernel's eyes) stops it from following its ports. Best effort: a failure is logged.
+   * Not for overlays: their bridge is the data path's, made with its MAC (src/agent/overlay/).
    */
   async pinBridgeMac(network: Network): Promise<void> {
+    if (overlayOf(network)) return;
     // At every start: netavark removes a bridge with its last container and makes a new one later.
     const name = engineNetworkName(network);
     try {
@@ -131,40 +198,70 @@ export class EngineNetworks {
     return typeof bridge === 'string' ? bridge : undefined;
   }
 
-  private async ensureOne(network: Network): Promise<void> {
-    const name = engineNetworkName(network);
-    if (await this.owned(name, network)) return;
-    const { subnet, gateway, ipRange } = subnetOf(network);
+  private async ensureOne(spec: EngineNetworkSpec): Promise<void> {
+    if (await this.owned(spec)) return;
+    const { name, subnet, gateway, ipRange } = spec;
     try {
-      await this.create(name, network, subnet && { Subnet: subnet, Gateway: gateway, ...(ipRange && { IPRange: ipRange }) });
-      this.log.info({ network: name, subnet }, 'created an engine network');
+      await this.create(spec, subnet && { Subnet: subnet, Gateway: gateway, ...(ipRange && { IPRange: ipRange }) });
+      this.log.info({ network: name, subnet, bridge: spec.overlay?.bridge }, 'created an engine network');
     } catch (err) {
       // Another agent on this engine may have made it first.
-      if (await this.owned(name, network)) return;
+      if (await this.owned(spec)) return;
       // A subnet Berth picked (the user gave none) may be taken on this host by a network that
       // is not this cluster's: let the engine pick a free one rather than fail every task.
       // Podman answers this with a 500, so it is looked at before the temporary-error retry.
-      if (subnet && !network.Spec.IPAMOptions?.Configs?.length && SUBNET_TAKEN.test(engineMessage(err))) {
+      // Not for overlays: every node must use the network's own subnet.
+      if (subnet && !spec.subnetGiven && !spec.overlay && SUBNET_TAKEN.test(engineMessage(err))) {
         this.log.warn({ network: name, subnet, err: engineMessage(err) }, 'the allocated subnet is taken on this host; the engine picks another');
-        await this.create(name, network, undefined).catch(async (again: unknown) => {
-          if (!(await this.owned(name, network))) throw again;
+        await this.create(spec, undefined).catch(async (again: unknown) => {
+          if (!(await this.owned(spec))) throw again;
         });
         return;
       }
       if (isTemporary(err)) throw err;
-      throw new TaskError(`network ${network.Spec.Name}: the engine refused to create network ${name}${subnet ? ` on subnet ${subnet}` : ''}: ${engineMessage(err)}`);
+      throw new TaskError(`network ${spec.networkName}: the engine refused to create network ${name}${subnet ? ` on subnet ${subnet}` : ''}: ${engineMessage(err)}`);
     }
   }
 
-  private async create(name: string, network: Network, ipam: { Subnet: string; Gateway?: string; IPRange?: string } | undefined | ''): Promise<void> {
+  private async create(spec: EngineNetworkSpec, ipam: { Subnet: string; Gateway?: string; IPRange?: string } | undefined | ''): Promise<void> {
+    const labels = { [LABEL_CLUSTER]: this.clusterId, [LABEL_NETWORK]: spec.id, [LABEL_NETWORK_NAME]: spec.networkName };
+    if (spec.overlay && (await engineIsPodman(this.docker))) {
+      // Podman's own API: its Docker-compatible create always enables its DNS server (aardvark),
+      // which would take the gateway's port 53 from Berth's resolver. netavark uses the bridge as
+      // it finds it and leaves it when the last container goes, as the VXLAN port keeps it.
+      await this.libpod('/v4.0.0/libpod/networks/create', {
+        name: spec.name,
+        driver: 'bridge',
+        network_interface: spec.overlay.bridge,
+        // Berth's forward rule keeps an internal overlay in (src/agent/overlay/ruleset.ts):
+        // netavark would turn off forwarding on the bridge, which also stops the VIP's DNAT back
+        // into it.
+        internal: false,
+        dns_enabled: false,
+        labels,
+        options: { mtu: String(spec.overlay.mtu) },
+        ...(ipam && { subnets: [{ subnet: ipam.Subnet, ...(ipam.Gateway && { gateway: ipam.Gateway }), ...(ipam.IPRange && { lease_range: ipRangeOf(ipam.IPRange) }) }] }),
+      });
+      return;
+    }
     await this.docker.createNetwork({
-      Name: name,
+      Name: spec.name,
       Driver: 'bridge',
       CheckDuplicate: true,
-      Internal: network.Spec.Internal ?? false,
-      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NETWORK]: network.ID, [LABEL_NETWORK_NAME]: network.Spec.Name },
+      Internal: spec.internal,
+      Labels: labels,
+      ...(spec.overlay && { Options: { 'com.docker.network.bridge.name': spec.overlay.bridge, [MTU_OPTION]: String(spec.overlay.mtu) } }),
       ...(ipam && { IPAM: { Driver: 'default', Config: [ipam] } }),
     });
+  }
+
+  private libpod(path: string, body: object): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.docker.modem.dial(
+        { path, method: 'POST', options: body, statusCodes: { 200: true, 201: true, 400: 'bad parameter', 409: 'conflict', 500: 'server error' } },
+        (err, data) => (err ? reject(err) : resolve(data)),
+      ),
+    );
   }
 
   /**
@@ -172,20 +269,27 @@ export class EngineNetworks {
    * name is someone else's. One without the cluster label (an earlier Berth's) is this network's
    * by its id, which no other cluster's networks have.
    */
-  private async owned(name: string, network: Network): Promise<boolean> {
+  private async owned(spec: EngineNetworkSpec): Promise<boolean> {
     let info: Dockerode.NetworkInspectInfo;
     try {
-      info = await this.docker.getNetwork(name).inspect();
+      info = await this.docker.getNetwork(spec.name).inspect();
     } catch (err) {
       if (statusOf(err) === 404) return false;
       throw err;
     }
-    if (info.Labels?.[LABEL_NETWORK] !== network.ID || !ownedBy(info.Labels, this.clusterId)) {
-      throw new TaskError(`network ${network.Spec.Name}: the engine already has a network named ${name} that this cluster did not make; remove or rename it`);
+    if (info.Labels?.[LABEL_NETWORK] !== spec.id || !ownedBy(info.Labels, this.clusterId)) {
+      throw new TaskError(`network ${spec.networkName}: the engine already has a network named ${spec.name} that this cluster did not make; remove or rename it`);
     }
-    if (info.Labels[LABEL_CLUSTER] === undefined) this.#unlabelled.add(network.ID);
+    if (info.Labels[LABEL_CLUSTER] === undefined) this.#unlabelled.add(spec.id);
     return true;
   }
+}
+
+/** Podman's lease range (first and last address) for a Docker IPRange CIDR. */
+function ipRangeOf(cidr: string): { start_ip: string; end_ip: string } | undefined {
+  const c = parseCidr(cidr);
+  if (!c) return undefined;
+  return { start_ip: formatIPv4(c.base + (c.bits < 31 ? 1 : 0)), end_ip: formatIPv4(c.base + 2 ** (32 - c.bits) - (c.bits < 31 ? 2 : 1)) };
 }
 
 /** isNetworkMissing: the engine says a network a container needs does not exist (removed meanwhile). */

@@ -1,0 +1,147 @@
+// The agent's overlay data path and load balancer: apply(views) makes this node's kernel match
+// the manager's network view — per network a bridge and a VXLAN device with forwarding entries
+// for remote endpoints, and one nftables table for VIPs, ingress ports and SNAT. Level-triggered
+// and idempotent: each apply reads the kernel (links, addresses, FDB, neighbours, the table) and
+// changes only what differs, so an agent restarted (even after kill -9) changes nothing that is
+// right and running containers stay connected. Applies run one at a time; those arriving
+// meanwhile are coalesced into one with the latest view.
+
+import type { Logger } from '../../common/log.js';
+import type { NodeNetworkView } from '../../types/network-view.js';
+import { commandRunner, json, type CommandRunner } from './kernel.js';
+import { planAddresses, planForwarding, planLinks, type FdbEntry, type KernelLink, type NeighEntry } from './links.js';
+import { ALIAS_PREFIX, bridgeName, vxlanName } from './names.js';
+import { TABLE, desiredRuleset, parseRuleset, rulesetBatch } from './ruleset.js';
+import { checkIPv4, validateViews } from './validate.js';
+
+export interface OverlayDataPathOptions {
+  /** This node's underlay address (its advertise address): the VXLAN devices' source. */
+  underlay: string;
+  log: Logger;
+  /** Run the commands in this network namespace (a path for nsenter --net) instead of the agent's own. */
+  netns?: string;
+  /**
+   * Called for a network whose bridge has no address yet, after the bridge exists and before
+   * its addresses are added: create the engine network on the bridge here (Podman refuses to
+   * create a network whose subnet holds an address of the host).
+   */
+  beforeAddresses?: (view: NodeNetworkView) => Promise<void>;
+}
+
+export class OverlayDataPath {
+  readonly #underlay: string;
+  readonly #log: Logger;
+  readonly #kernel: CommandRunner;
+  readonly #beforeAddresses: OverlayDataPathOptions['beforeAddresses'];
+  #latest: NodeNetworkView[] = [];
+  #queued: Promise<void> | undefined;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(opts: OverlayDataPathOptions) {
+    this.#underlay = checkIPv4('underlay', opts.underlay);
+    this.#log = opts.log;
+    this.#kernel = commandRunner(opts.netns);
+    this.#beforeAddresses = opts.beforeAddresses;
+  }
+
+  /**
+   * apply makes the kernel match these views (every network this node takes part in; networks
+   * absent are removed). Resolves once an apply that started after this call has finished;
+   * rejects with InvalidArgumentError for a bad view (nothing changed) or the command that failed.
+   */
+  apply(views: readonly NodeNetworkView[]): Promise<void> {
+    const valid = validateViews(views);
+    this.#latest = valid;
+    if (!this.#queued) {
+      this.#queued = this.#tail.then(() => {
+        this.#queued = undefined;
+        return this.#reconcile(this.#latest);
+      });
+      this.#tail = this.#queued.catch(() => undefined);
+    }
+    return this.#queued;
+  }
+
+  /** removeAll takes down every network's devices and the table: for an agent leaving the cluster. */
+  removeAll(): Promise<void> {
+    return this.apply([]);
+  }
+
+  async #reconcile(views: NodeNetworkView[]): Promise<void> {
+    const started = Date.now();
+    let links = await this.#links();
+    const linkPlan = views.flatMap((v) => planLinks(v, this.#underlay, links));
+    if (linkPlan.length) {
+      await this.#batch('ip', linkPlan);
+      links = await this.#links();
+    }
+    await this.#enableForwarding(views);
+    const addressPlan: string[] = [];
+    for (const v of views) {
+      const bridge = links.get(bridgeName(v.vni));
+      const bare = !bridge?.addr_info?.some((a) => a.family === 'inet' && a.local === v.gateway);
+      if (bare && this.#beforeAddresses) await this.#beforeAddresses(v);
+      addressPlan.push(...planAddresses(v, bridge));
+    }
+    const bridgePlan: string[] = [];
+    const neighPlan: string[] = [];
+    for (const v of views) {
+      const vx = vxlanName(v.vni);
+      const [fdb, neigh] = await Promise.all([
+        json<FdbEntry>(this.#kernel, 'bridge', ['-j', 'fdb', 'show', 'dev', vx]),
+        json<NeighEntry>(this.#kernel, 'ip', ['-j', 'neigh', 'show', 'dev', vx]),
+      ]);
+      const plan = planForwarding(v, fdb, neigh);
+      bridgePlan.push(...plan.bridge);
+      neighPlan.push(...plan.ip);
+    }
+    if (addressPlan.length || neighPlan.length) await this.#batch('ip', [...addressPlan, ...neighPlan]);
+    if (bridgePlan.length) await this.#batch('bridge', bridgePlan);
+    const table = await this.#table();
+    // With no network left the table goes too; otherwise it is changed in place.
+    const nft = views.length ? rulesetBatch(desiredRuleset(views), parseRuleset(table)) : table ? `delete table ip ${TABLE}` : '';
+    if (nft) await this.#kernel.run('nft', ['-f', '-'], nft + '\n');
+    const removed = await this.#removeStale(views, links);
+    const changes = linkPlan.length + addressPlan.length + neighPlan.length + bridgePlan.length + (nft ? 1 : 0) + removed;
+    if (changes) this.#log.info({ networks: views.length, changes, ms: Date.now() - started }, 'overlay data path updated');
+  }
+
+  /** Devices of networks no longer in the view; a bridge that still has ports (containers) stays until the engine takes it down with its last one. */
+  async #removeStale(views: NodeNetworkView[], links: Map<string, KernelLink>): Promise<number> {
+    const keep = new Set(views.flatMap((v) => [bridgeName(v.vni), vxlanName(v.vni)]));
+    const stale = [...links.values()].filter((l) => l.ifalias?.startsWith(ALIAS_PREFIX) && !keep.has(l.ifname));
+    const vxlans = stale.filter((l) => l.linkinfo?.info_kind === 'vxlan').map((l) => `link del dev ${l.ifname}`);
+    const gone = new Set(stale.filter((l) => l.linkinfo?.info_kind === 'vxlan').map((l) => l.ifname));
+    const bridges = stale
+      .filter((l) => l.linkinfo?.info_kind === 'bridge')
+      .filter((b) => ![...links.values()].some((l) => l.master === b.ifname && !gone.has(l.ifname)))
+      .map((b) => `link del dev ${b.ifname}`);
+    if (vxlans.length || bridges.length) await this.#batch('ip', [...vxlans, ...bridges]);
+    return vxlans.length + bridges.length;
+  }
+
+  async #links(): Promise<Map<string, KernelLink>> {
+    const links = await json<KernelLink>(this.#kernel, 'ip', ['-j', '-d', 'addr', 'show']);
+    return new Map(links.map((l) => [l.ifname, l]));
+  }
+
+  async #table(): Promise<{ nftables?: [] } | undefined> {
+    try {
+      return JSON.parse(await this.#kernel.run('nft', ['-j', 'list', 'table', 'ip', TABLE])) as { nftables?: [] };
+    } catch (err) {
+      if (/No such file or directory/.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Forwarding between the underlay and the bridges (routing mesh, VIPs to other hosts); the engine sets it only once a container starts. */
+  async #enableForwarding(views: NodeNetworkView[]): Promise<void> {
+    if (!views.length) return;
+    if ((await this.#kernel.run('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim() !== '1') await this.#kernel.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  }
+
+  async #batch(cmd: 'ip' | 'bridge', lines: string[]): Promise<void> {
+    this.#log.debug({ cmd, lines }, 'overlay data path batch');
+    await this.#kernel.run(cmd, ['-batch', '-'], lines.join('\n') + '\n');
+  }
+}
