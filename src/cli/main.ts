@@ -111,7 +111,8 @@ const agentOptions = (cmd: Command): Command =>
     .option(
       '--registry-certs-dir <dir>',
       "where the engine reads per-registry CA certificates, for the cluster registry's root (default /etc/containers/certs.d for Podman, /etc/docker/certs.d for Docker Engine)",
-    );
+    )
+    .option('--tunnel-interface <name>', 'the WireGuard interface encrypted overlay networks run in (default berth-wg)');
 
 agentOptions(
   program

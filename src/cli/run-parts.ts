@@ -272,6 +272,7 @@ export interface AgentCliOptions {
   dataDir?: string;
   insecureRegistry?: string[];
   registryCertsDir?: string;
+  tunnelInterface?: string;
 }
 
 export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void> {
@@ -290,6 +291,7 @@ export async function runAgent(opts: AgentCliOptions, log: Logger): Promise<void
     labels: parseLabels(opts.label ?? []),
     insecureRegistries: parseInsecureRegistries(opts.insecureRegistry ?? []),
     registryCertsDir: opts.registryCertsDir,
+    tunnelInterface: opts.tunnelInterface,
     log,
   });
   const id = await agent.ensureJoined();

@@ -49,7 +49,7 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
 
   const startAgent = (name: string): CapturedProcess => {
     const h = host(name);
-    const agent = h.spawn(process.execPath, [BIN, 'agent', '--join', manager.join, '--token', manager.token, '--engine', h.engine.url, '--hostname', name, '--data-dir', join(h.dir, 'agent')], {
+    const agent = h.spawn(process.execPath, [BIN, 'agent', '--join', manager.join, '--token', manager.token, '--engine', h.engine.url, '--hostname', name, '--data-dir', join(h.dir, 'agent'), '--tunnel-interface', `bwg-${name}`], {
       BERTH_LOG_LEVEL: 'info',
     });
     agents.set(name, agent);

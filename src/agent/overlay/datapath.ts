@@ -7,15 +7,15 @@
 // meanwhile are coalesced into one with the latest view.
 
 import type { Logger } from '../../common/log.js';
-import type { NodeNetworkView } from '../../types/network-view.js';
+import { ENCRYPTED_VXLAN_PORT, VXLAN_PORT, type NodeNetworkView } from '../../types/network-view.js';
 import { commandRunner, json, type CommandRunner } from './kernel.js';
-import { planAddresses, planForwarding, planLinks, type FdbEntry, type KernelLink, type NeighEntry } from './links.js';
+import { planAddresses, planForwarding, planLinks, type FdbEntry, type KernelLink, type NeighEntry, type Vtep } from './links.js';
 import { ALIAS_PREFIX, bridgeName, vxlanName } from './names.js';
 import { TABLE, desiredRuleset, parseRuleset, rulesetBatch } from './ruleset.js';
 import { checkIPv4, validateViews } from './validate.js';
 
 export interface OverlayDataPathOptions {
-  /** This node's underlay address (its advertise address): the VXLAN devices' source. */
+  /** This node's underlay address (its advertise address): plain networks' VXLAN source, unless an apply names another. */
   underlay: string;
   log: Logger;
   /** Run the commands in this network namespace (a path for nsenter --net) instead of the agent's own. */
@@ -29,7 +29,9 @@ export interface OverlayDataPathOptions {
 }
 
 export class OverlayDataPath {
-  readonly #underlay: string;
+  #underlay: string;
+  /** This node's tunnel address: encrypted networks' VXLAN source (docs/networking.md, encrypted overlays). */
+  #tunnel: string | undefined;
   readonly #log: Logger;
   readonly #kernel: CommandRunner;
   readonly #beforeAddresses: OverlayDataPathOptions['beforeAddresses'];
@@ -49,8 +51,10 @@ export class OverlayDataPath {
    * absent are removed). Resolves once an apply that started after this call has finished;
    * rejects with InvalidArgumentError for a bad view (nothing changed) or the command that failed.
    */
-  apply(views: readonly NodeNetworkView[]): Promise<void> {
+  apply(views: readonly NodeNetworkView[], sources: { underlay?: string; tunnel?: string } = {}): Promise<void> {
     const valid = validateViews(views);
+    if (sources.underlay) this.#underlay = checkIPv4('underlay', sources.underlay);
+    this.#tunnel = sources.tunnel === undefined ? undefined : checkIPv4('tunnel', sources.tunnel);
     this.#latest = valid;
     if (!this.#queued) {
       this.#queued = this.#tail.then(() => {
@@ -70,7 +74,7 @@ export class OverlayDataPath {
   async #reconcile(views: NodeNetworkView[]): Promise<void> {
     const started = Date.now();
     let links = await this.#links();
-    const linkPlan = views.flatMap((v) => planLinks(v, this.#underlay, links));
+    const linkPlan = views.flatMap((v) => planLinks(v, this.#vtep(v), links));
     if (linkPlan.length) {
       await this.#batch('ip', linkPlan);
       links = await this.#links();
@@ -104,6 +108,15 @@ export class OverlayDataPath {
     const removed = await this.#removeStale(views, links);
     const changes = linkPlan.length + addressPlan.length + neighPlan.length + bridgePlan.length + (nft ? 1 : 0) + removed;
     if (changes) this.#log.info({ networks: views.length, changes, ms: Date.now() - started }, 'overlay data path updated');
+  }
+
+  /**
+   * Where a network's VXLAN sends from: the underlay and VXLAN's port, or for an encrypted
+   * network the tunnel's address and a port of its own, which the tunnel's guard closes to
+   * everything that did not come through the tunnel (src/agent/overlay/tunnel-guard.ts).
+   */
+  #vtep(v: NodeNetworkView): Vtep {
+    return v.encrypted ? { local: this.#tunnel ?? this.#underlay, port: ENCRYPTED_VXLAN_PORT } : { local: this.#underlay, port: VXLAN_PORT };
   }
 
   /** Devices of networks no longer in the view; a bridge that still has ports (containers) stays until the engine takes it down with its last one. */

@@ -7,7 +7,7 @@
 
 import { macForAddress } from '../../common/overlay-mac.js';
 import { parseCidr } from '../../common/subnets.js';
-import { VXLAN_PORT, type NodeNetworkView } from '../../types/network-view.js';
+import type { NodeNetworkView } from '../../types/network-view.js';
 import { aliasFor, bridgeName, vxlanName } from './names.js';
 
 /** One interface as `ip -j -d addr show` prints it (the fields used here). */
@@ -44,9 +44,15 @@ export function bridgeAddresses(v: NodeNetworkView): string[] {
   return [...wanted].map(([ip, bits]) => `${ip}/${bits}`);
 }
 
-function vxlanMatches(link: KernelLink, v: NodeNetworkView, underlay: string): boolean {
+/** Where a network's VXLAN device sends from: its local address and UDP port. */
+export interface Vtep {
+  local: string;
+  port: number;
+}
+
+function vxlanMatches(link: KernelLink, v: NodeNetworkView, vtep: Vtep): boolean {
   const d = link.linkinfo?.info_data;
-  return link.linkinfo?.info_kind === 'vxlan' && d?.id === v.vni && d.local === underlay && d.port === VXLAN_PORT && d.learning !== true && d.proxy === true;
+  return link.linkinfo?.info_kind === 'vxlan' && d?.id === v.vni && d.local === vtep.local && d.port === vtep.port && d.learning !== true && d.proxy === true;
 }
 
 /**
@@ -54,7 +60,7 @@ function vxlanMatches(link: KernelLink, v: NodeNetworkView, underlay: string): b
  * is new to its addresses (the engine network must be created before they are added: Podman
  * refuses a subnet any address on the host is in).
  */
-export function planLinks(v: NodeNetworkView, underlay: string, links: ReadonlyMap<string, KernelLink>): string[] {
+export function planLinks(v: NodeNetworkView, vtep: Vtep, links: ReadonlyMap<string, KernelLink>): string[] {
   const br = bridgeName(v.vni);
   const vx = vxlanName(v.vni);
   const alias = aliasFor(v.id);
@@ -67,11 +73,11 @@ export function planLinks(v: NodeNetworkView, underlay: string, links: ReadonlyM
     lines.push(`link set dev ${br} address ${mac} mtu ${v.mtu} alias ${alias} up`);
   }
   let vxlan = links.get(vx);
-  if (vxlan && !vxlanMatches(vxlan, v, underlay)) {
+  if (vxlan && !vxlanMatches(vxlan, v, vtep)) {
     lines.push(`link del dev ${vx}`);
     vxlan = undefined;
   }
-  if (!vxlan) lines.push(`link add ${vx} mtu ${v.mtu} type vxlan id ${v.vni} dstport ${VXLAN_PORT} local ${underlay} nolearning proxy`);
+  if (!vxlan) lines.push(`link add ${vx} mtu ${v.mtu} type vxlan id ${v.vni} dstport ${vtep.port} local ${vtep.local} nolearning proxy`);
   if (!vxlan || vxlan.master !== br || vxlan.mtu !== v.mtu || vxlan.ifalias !== alias || !vxlan.flags?.includes('UP')) {
     lines.push(`link set dev ${vx} master ${br} mtu ${v.mtu} alias ${alias} up`);
   }

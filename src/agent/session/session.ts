@@ -20,6 +20,8 @@ import { RegistryTrust } from '../engine/registry-trust.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from '../tasks/task-files.js';
 import { TaskLogs } from '../logs/task-logs.js';
 import { Worker } from '../tasks/worker.js';
+import { OverlayDataPath } from '../overlay/datapath.js';
+import { NodeTunnel } from '../overlay/tunnel.js';
 
 export interface AgentOptions {
   /** HOST:PORT of a manager's cluster port; needed to join, else the one the node joined. */
@@ -41,6 +43,8 @@ export interface AgentOptions {
   insecureRegistries?: readonly string[];
   /** Where the engine reads per-registry CA certificates (certs.d); default by engine (registry-trust.ts). */
   registryCertsDir?: string;
+  /** The WireGuard interface encrypted overlays run in (berth-wg); hosts sharing a filesystem need one each. */
+  tunnelInterface?: string;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -66,6 +70,9 @@ export class Agent {
   #flushTimer: NodeJS.Timeout | undefined;
   /** The engine's trust in the cluster's registry, as the manager names it. */
   readonly #trust: RegistryTrust;
+  /** The node's end of the encrypted overlays' tunnel; its public key goes in every hello. */
+  readonly #tunnel: NodeTunnel;
+  #tunnelKey: string | undefined;
 
   /** The node an earlier agent in this state dir was, whose containers go if this one is another. */
   readonly #previousNode: string | undefined;
@@ -75,6 +82,7 @@ export class Agent {
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     this.#identity = loadIdentity(opts.stateDir);
     this.#trust = new RegistryTrust({ docker: opts.docker, certsDir: opts.registryCertsDir, identity: () => this.#identity, log: opts.log });
+    this.#tunnel = new NodeTunnel({ log: opts.log, dataDir: opts.stateDir, interfaceName: opts.tunnelInterface });
   }
 
   get #filesRoot(): string {
@@ -110,6 +118,10 @@ export class Agent {
   /** run joins if needed and keeps a session open until signal aborts or the node is removed; it resolves after the worker has stopped. */
   async run(signal: AbortSignal): Promise<AgentEnd> {
     await this.ensureJoined();
+    this.#tunnelKey = await this.#tunnel.publicKey().catch((err: unknown) => {
+      this.opts.log.warn({ err }, 'no tunnel key: this node cannot take part in encrypted networks');
+      return undefined;
+    });
     this.#signal = signal;
     this.#scheduleRenewal(signal);
     let backoff = 250;
@@ -130,6 +142,7 @@ export class Agent {
     // containers go, and so does its certificate (joining again makes a new node).
     const id = this.#identity!;
     await this.#removeContainersOf(id.nodeId);
+    await this.#removeOverlays();
     forgetIdentity(this.opts.stateDir);
     return { stopped: false, reason: `${this.#removed}. Its containers were removed; to join again, run the join command (berth agent --join HOST:PORT --token TOKEN)` };
   }
@@ -187,7 +200,7 @@ export class Agent {
       };
       ws.on('pong', () => (lastPong = Date.now()));
       ws.on('open', () => {
-        ws.send(JSON.stringify({ type: 'hello', description: this.opts.description, labels: this.opts.labels }));
+        ws.send(JSON.stringify({ type: 'hello', description: this.opts.description, labels: this.opts.labels, ...(this.#tunnelKey && { tunnelKey: this.#tunnelKey }) }));
       });
       ws.on('message', (data) => {
         let msg: ManagerMessage;
@@ -221,6 +234,8 @@ export class Agent {
           if (msg.full) this.#worker?.assign(msg.tasks, objects);
           else this.#worker?.update(msg.tasks, removed, objects);
           this.#logs?.assigned(msg.full, msg.tasks, removed);
+        } else if (msg?.type === 'network-view') {
+          this.#worker?.networkView(msg);
         } else if (msg?.type === 'renew') {
           this.#renew(this.#signal!);
         } else if (msg?.type === 'logs-subscribe' || msg?.type === 'logs-ack' || msg?.type === 'logs-cancel') {
@@ -275,7 +290,18 @@ export class Agent {
       filesRoot: this.#filesRoot,
       insecureRegistries: this.opts.insecureRegistries,
       trustRegistry: (registry) => this.#trust.beforePull(registry),
+      tunnel: this.#tunnel,
     });
+  }
+
+  /** A node that left the cluster takes its overlay devices, rules and tunnel with it. */
+  async #removeOverlays(): Promise<void> {
+    try {
+      await new OverlayDataPath({ underlay: '127.0.0.1', log: this.opts.log }).removeAll();
+      await this.#tunnel.remove();
+    } catch (err) {
+      this.opts.log.error({ err }, "removing the node's overlay networks failed");
+    }
   }
 
   #report(update: TaskStatusUpdate): void {

@@ -11,8 +11,9 @@ import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { defaultGateway, formatIPv4, parseCidr } from '../../common/subnets.js';
+import { MTU_OPTION, overlayMtu } from '../../common/networks.js';
 import type { Network, NetworkAttachment } from '../../types/index.js';
-import { ENCRYPTED_OPTION, ENCRYPTED_OVERLAY_MTU, OVERLAY_MTU, VXLAN_ID_OPTION, type NodeNetworkView } from '../../types/network-view.js';
+import { VXLAN_ID_OPTION, type NodeNetworkView } from '../../types/network-view.js';
 import { TaskError, engineMessage, isTemporary, statusOf } from '../engine/engine-errors.js';
 import { engineIsPodman } from '../engine/engine-kind.js';
 import { bridgeName, MAX_VNI } from '../overlay/names.js';
@@ -25,7 +26,6 @@ const SUBNET_TAKEN = /already used|overlap/i;
 export const LABEL_NETWORK = 'berth.network.id';
 export const LABEL_NETWORK_NAME = 'berth.network.name';
 
-const MTU_OPTION = 'com.docker.network.driver.mtu';
 
 /** engineNetworkName: unique per Berth network, readable in `podman network ls`. */
 export function engineNetworkName(n: Network): string {
@@ -53,9 +53,8 @@ function overlayOf(n: Network): { bridge: string; mtu: number } | undefined {
   const options = n.DriverState?.Options ?? {};
   const vni = Number((options[VXLAN_ID_OPTION] ?? '').split(',')[0]);
   if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) return undefined;
-  const given = Number(options[MTU_OPTION] ?? n.Spec.DriverConfiguration?.Options?.[MTU_OPTION]);
-  const mtu = Number.isInteger(given) && given >= 576 ? given : ENCRYPTED_OPTION in (n.Spec.DriverConfiguration?.Options ?? {}) ? ENCRYPTED_OVERLAY_MTU : OVERLAY_MTU;
-  return { bridge: bridgeName(vni), mtu };
+  // The manager's rule, so the engine network and the view agree.
+  return { bridge: bridgeName(vni), mtu: overlayMtu(n) };
 }
 
 function specOf(n: Network): EngineNetworkSpec {

@@ -7,13 +7,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
-import type { Config, NodeDescription, Secret, Task, TaskPullAuth, TaskStatusUpdate } from '../../types/index.js';
+import type { Config, NetworkViewMessage, NodeDescription, Secret, Task, TaskPullAuth, TaskStatusUpdate } from '../../types/index.js';
 import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
 import { Dependencies } from './dependencies.js';
 import { engineMessage, isGone, isTemporary, statusOf } from '../engine/engine-errors.js';
 import { ImagePuller } from '../engine/image-pull.js';
 import { EngineNetworks } from './networks.js';
+import { NodeOverlay } from '../overlay/node-overlay.js';
+import type { NodeTunnel } from '../overlay/tunnel.js';
 import { ownedBy } from './ownership.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from './task-files.js';
 import { TaskRunner, type TaskRunnerOptions } from './task-runner.js';
@@ -33,6 +35,10 @@ export interface WorkerOptions {
   insecureRegistries?: readonly string[];
   /** Called before a pull over TLS from `registry` (the agent's RegistryTrust.beforePull). */
   trustRegistry?: (registry: string) => Promise<void>;
+  /** The node's tunnel (the agent's): with it, the worker builds the overlay networks of the manager's network views. */
+  tunnel?: NodeTunnel;
+  /** The overlay resolver's port (53 unless a test says otherwise). */
+  resolverPort?: number;
 }
 
 /** The secrets, configs and registry logins an assignments message carries for its tasks. */
@@ -58,6 +64,7 @@ export class Worker {
   private readonly deps = new Dependencies();
   private readonly files: TaskFiles;
   private readonly networks: EngineNetworks;
+  private readonly overlay: NodeOverlay | undefined;
   private readonly runnerOpts: TaskRunnerOptions;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -68,6 +75,7 @@ export class Worker {
       log: opts.log,
     });
     this.networks = new EngineNetworks(opts.docker, opts.clusterId, opts.log);
+    this.overlay = opts.tunnel && new NodeOverlay({ log: opts.log, tunnel: opts.tunnel, engineNetworks: this.networks, localContainers: () => this.localContainers(), resolverPort: opts.resolverPort });
     const { docker, clusterId, nodeId, log, report } = opts;
     const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id), opts.trustRegistry);
     this.runnerOpts = { docker, owner: { clusterId, nodeId }, log, report, files: this.files, networks: this.networks, images };
@@ -83,7 +91,13 @@ export class Worker {
     }
     for (const task of tasks) this.upsert(task);
     this.deps.prune(this.held());
+    this.overlay?.namesChanged();
     this.sweep();
+  }
+
+  /** networkView takes the manager's view of this node's overlay networks. */
+  networkView(msg: NetworkViewMessage): void {
+    if (!this.closed) this.overlay?.receive(msg);
   }
 
   /** update applies incremental changes: new or changed tasks (and their objects), and ids no longer assigned. */
@@ -96,6 +110,7 @@ export class Worker {
       if (runner) this.drop(runner);
     }
     this.deps.prune(this.held());
+    this.overlay?.namesChanged();
   }
 
   /** How many secrets and configs the worker holds (never their data). */
@@ -115,7 +130,16 @@ export class Worker {
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     this.runners.clear();
     await Promise.all([...this.background]);
+    await this.overlay?.close();
     await this.files.close();
+  }
+
+  /** Each held task's addresses on its networks, in attachment order: who asks the resolver. */
+  private localContainers(): { networkId: string; ip: string }[][] {
+    return this.held().map((t) => (t.NetworksAttachments ?? []).flatMap((a) => {
+      const ip = a.Addresses?.[0]?.split('/')[0];
+      return ip ? [{ networkId: a.Network.ID, ip }] : [];
+    }));
   }
 
   private held(): Task[] {
@@ -185,7 +209,8 @@ export class Worker {
   /** pruneNetworks removes the engine networks of Berth networks no held task is attached to. */
   private async pruneNetworks(): Promise<void> {
     if (this.closed) return;
-    const inUse = new Set([...this.runners.values()].flatMap((r) => r.networkIds));
+    // An overlay in the node's view keeps its engine network, made on its bridge, task or not.
+    const inUse = new Set([...[...this.runners.values()].flatMap((r) => r.networkIds), ...(this.overlay?.networkIds() ?? [])]);
     await this.networks.prune(inUse);
   }
 
