@@ -46,33 +46,6 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     const r = await docker(engine.url, ['exec', containerId, ...cmd], 60_000);
     return { code: r.code, out: r.stdout + r.stderr };
   };
-  /**
-   * watchAliases samples, until stopped, how many running containers of the service answer to
-   * its name on the network, as the engine (and so its DNS) sees them.
-   */
-  const watchAliases = (service: string): { stop(): Promise<number[]> } => {
-    const samples: number[] = [];
-    let stopping = false;
-    const sampling = (async () => {
-      while (!stopping) {
-        let answering = 0;
-        for (const c of await containers(service)) {
-          const info = await engine.docker.getContainer(c.Id).inspect().catch(() => undefined);
-          const endpoints = Object.values(info?.State.Running ? (info.NetworkSettings.Networks ?? {}) : {});
-          if (endpoints.some((e) => e.Aliases?.includes(service))) answering++;
-        }
-        samples.push(answering);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    return {
-      stop: async () => {
-        stopping = true;
-        await sampling;
-        return samples;
-      },
-    };
-  };
   const runningTasks = async (service: string): Promise<number> => {
     const out = await ok(['service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']);
     return out.split('\n').filter((l) => l.startsWith('Running')).length;
@@ -206,10 +179,8 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     assert.equal(before.size, 2);
     // The loop counts requests until /stop exists, then writes "<requests> <dropped> <lookups
     // retried>" to /result and what went wrong to /errors. A request is dropped when it does not
-    // get "ok" back. Only a failed lookup is retried (every 0.3 s, for 3 s): Podman's aardvark-dns
-    // before 1.11 stops answering for up to tens of milliseconds on every network change on the
-    // node — any container starting or stopping — whatever Berth does (docs/networking.md).
-    // Berth's own part, the name never left without a task behind it, is checked on the engine.
+    // get "ok" back. A failed lookup is retried (every 0.3 s, for 3 s) and counted: Berth's
+    // resolver answers from the manager's view and should never fail one.
     const loop = [
       'i=0; f=0; d=0',
       // A request that hangs (busybox wget has no timeout of its own) is cut at 10 s: a drop.
@@ -230,11 +201,9 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
       const why = await exec(client!.Id, ['sh', '-c', 'cat /etc/resolv.conf /errors; ps; time wget -q -O - http://zd/']);
       throw new Error(`${err.message}:\n${why.out}`);
     });
-    const watch = watchAliases('zd');
     await ok(['service', 'update', '--env-add', 'VERSION=2', 'zd']);
     const middle = new Set((await containers('zd')).map((c) => c.Id));
     await ok(['service', 'update', '--env-add', 'VERSION=3', 'zd']);
-    const samples = await watch.stop();
     await exec(client!.Id, ['touch', '/stop']);
     const result = await until(async () => {
       const r = await exec(client!.Id, ['cat', '/result']);
@@ -248,10 +217,8 @@ describe('networks and published ports through the docker CLI', { timeout: 600_0
     assert.equal(after.length, 2);
     const history = await ok(['service', 'ps', 'zd', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']);
     assert.ok(after.every((id) => !before.has(id) && !middle.has(id)), `both tasks were replaced, twice:\n${history}`);
-    t.diagnostic(`${requests} requests across two updates, ${failures} dropped, ${retried} lookups retried after the engine's DNS did not answer`);
-    t.diagnostic(`${samples.length} samples of the engine's view; fewest tasks answering to the name: ${Math.min(...samples)}`);
-    assert.ok(samples.length >= 20, 'the engine was watched across the updates');
-    assert.ok(samples.every((n) => n >= 1), `at some moment no running task answered to the name: ${samples.join(' ')}`);
+    t.diagnostic(`${requests} requests across two updates, ${failures} dropped, ${retried} lookups retried`);
+    assert.equal(retried, 0, 'every lookup answered');
     assert.equal(await runningTasks('zd'), 2);
     assert.ok(requests! >= 200, `the loop ran across the update (${requests} requests)`);
     assert.equal(failures, 0, `${failures} of ${requests} requests dropped:\n${(await exec(client!.Id, ['cat', '/errors'])).out}`);
