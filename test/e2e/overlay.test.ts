@@ -109,7 +109,7 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
       h.exec('nft', ['list', 'ruleset']),
     ]);
     // Interface indexes and counters change without anything being rebuilt.
-    return out.map((r) => r.stdout.replace(/^\d+: /gm, '').replace(/packets \d+ bytes \d+/g, '').replace(/(\w+_timer)\s+[\d.]+/g, '$1')).join('\n---\n');
+    return out.map((r) => r.stdout.replace(/packets \d+ bytes \d+/g, '').replace(/(\w+_timer)\s+[\d.]+/g, '$1')).join('\n---\n');
   };
 
   before(async () => {
@@ -218,9 +218,10 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
     }, 15_000, 'h3, which runs no task, answers from both replicas');
     assert.equal(onH3.size, 2);
     for (const h of ['h1', 'h2']) {
-      const seen = await fetchFrom(host(h).ip, 20);
-      if (seen.size !== 2) console.log(`${h}: ${[...seen].join(',')}\n${agents.get(h)!.output.split('\n').filter((l) => /overlay|view|error|warn/i.test(l)).slice(-40).join('\n')}`);
-      assert.equal(seen.size, 2, `${h} spreads too: ${[...seen].join(', ')}`);
+      await until(async () => {
+        const seen = await fetchFrom(host(h).ip, 20);
+        return seen.size === 2 && !seen.has('FAILED');
+      }, 10_000, `${h} spreads too`);
     }
     // Ingress ports are not engine port bindings: nothing is bound by the engine on any host.
     const inspect = await api<{ Endpoint: { VirtualIPs: { NetworkID: string }[]; Ports: { PublishMode: string }[] } }>('/services/pub');
@@ -251,6 +252,9 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
 
   test('agent kill -9 and restart: containers stay connected and nothing is rebuilt', async () => {
     const h2 = host('h2');
+    // A restart shorter than the node-loss time: the node stays up and keeps its tasks (as with
+    // Swarm, a longer absence moves them).
+    assert.equal((await cli(['swarm', 'update', '--dispatcher-heartbeat', '10s'])).code, 0);
     const target = (await running(`${STACK}_web`)).find((t) => t.NodeID === nodeOf.get('h2'))!;
     const ip = target.NetworksAttachments![0]!.Addresses![0]!.split('/')[0]!;
     const before = await kernelState(h2);
@@ -264,8 +268,11 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
     const result = (await loop).output;
     await execOn(`${STACK}_client`, ['rm', '-f', '/stop-loop']);
     assert.match(result, /fail=0/, `the task on h2 answered throughout: ${result}`);
-    assert.equal(await kernelState(h2), before, 'the restarted agent changed nothing in the kernel');
+    const now = await kernelState(h2);
+    const changed = now.split('\n').filter((l) => !before.includes(l));
+    assert.deepEqual(changed, [], `the restarted agent changed nothing in the kernel; now different:\n${changed.join('\n')}\nbefore:\n${before}`);
     assert.equal((await running(`${STACK}_web`)).find((t) => t.ID === target.ID)?.Status.ContainerStatus?.ContainerID, target.Status.ContainerStatus?.ContainerID, 'same container');
+    assert.equal((await cli(['swarm', 'update', '--dispatcher-heartbeat', '2s'])).code, 0);
   });
 
   test('bad input: overlapping and invalid subnets, an exhausted subnet, a network in use — Docker\'s errors', async () => {

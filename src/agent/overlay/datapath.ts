@@ -87,18 +87,23 @@ export class OverlayDataPath {
       if (bare && this.#beforeAddresses) await this.#beforeAddresses(v);
       addressPlan.push(...planAddresses(v, bridge));
     }
+    // Read every network's entries at once: on a loaded host each command costs a process start.
+    const entries = await Promise.all(
+      views.map((v) =>
+        Promise.all([
+          json<FdbEntry>(this.#kernel, 'bridge', ['-j', 'fdb', 'show', 'dev', vxlanName(v.vni)]),
+          json<NeighEntry>(this.#kernel, 'ip', ['-j', 'neigh', 'show', 'dev', vxlanName(v.vni)]),
+        ]),
+      ),
+    );
     const bridgePlan: string[] = [];
     const neighPlan: string[] = [];
-    for (const v of views) {
-      const vx = vxlanName(v.vni);
-      const [fdb, neigh] = await Promise.all([
-        json<FdbEntry>(this.#kernel, 'bridge', ['-j', 'fdb', 'show', 'dev', vx]),
-        json<NeighEntry>(this.#kernel, 'ip', ['-j', 'neigh', 'show', 'dev', vx]),
-      ]);
+    views.forEach((v, i) => {
+      const [fdb, neigh] = entries[i]!;
       const plan = planForwarding(v, fdb, neigh);
       bridgePlan.push(...plan.bridge);
       neighPlan.push(...plan.ip);
-    }
+    });
     if (addressPlan.length || neighPlan.length) await this.#batch('ip', [...addressPlan, ...neighPlan]);
     if (bridgePlan.length) await this.#batch('bridge', bridgePlan);
     const table = await this.#table();
