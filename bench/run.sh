@@ -11,3 +11,4 @@ node --import tsx bench/registry.ts
 # Test hosts (network namespaces, root): a cluster of each kind on the same hosts and engines.
 node --import tsx bench/node-loss.ts
 node --import tsx bench/join.ts
+node --import tsx bench/overlay.ts

@@ -152,10 +152,19 @@ export class OverlayDataPath {
     }
   }
 
-  /** Forwarding between the underlay and the bridges (routing mesh, VIPs to other hosts); the engine sets it only once a container starts. */
+  /**
+   * Forwarding between the underlay and the bridges (routing mesh, VIPs to other hosts); the
+   * engine sets it only once a container starts. On the ingress bridge also route_localnet, so
+   * `localhost:PORT` on a node reaches the mesh as on a Swarm node: a connection from 127.0.0.1
+   * DNATed to a task leaves through it. The table's input chain drops what arrives for 127/8 on
+   * any other interface unless it belongs to such a connection (kube-proxy's CVE-2020-8558 fix).
+   */
   async #enableForwarding(views: NodeNetworkView[]): Promise<void> {
     if (!views.length) return;
-    if ((await this.#kernel.run('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim() !== '1') await this.#kernel.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    const settings = ['net.ipv4.ip_forward', ...views.filter((v) => v.ingress).map((v) => `net.ipv4.conf.${bridgeName(v.vni)}.route_localnet`)];
+    const values = (await this.#kernel.run('sysctl', ['-n', ...settings])).trim().split('\n');
+    const off = settings.filter((_, i) => values[i]?.trim() !== '1');
+    if (off.length) await this.#kernel.run('sysctl', ['-qw', ...off.map((k) => `${k}=1`)]);
   }
 
   async #batch(cmd: 'ip' | 'bridge', lines: string[]): Promise<void> {

@@ -25,7 +25,7 @@ import { bridgeName } from './names.js';
 
 export const TABLE = 'berth';
 /** Marks the skeleton's layout: a table with another mark is replaced whole. */
-const LAYOUT = 'berth-lb 1';
+const LAYOUT = 'berth-lb 2';
 /** Connection mark bit: an ingress connection sent to a local task without SNAT (policy local). */
 const KEEP_CLIENT = '0x00800000';
 const SERVICE_CHAIN = /^(svc|ing)-/;
@@ -44,7 +44,7 @@ const SKELETON = `table ip ${TABLE} {
   chain output {
     type nat hook output priority -110; policy accept;
     ip daddr vmap @vip_dnat
-    ip daddr != 127.0.0.0/8 fib daddr type local meta l4proto . th dport vmap @ingress
+    fib daddr type local meta l4proto . th dport vmap @ingress
   }
   chain postrouting {
     type nat hook postrouting priority srcnat - 10; policy accept;
@@ -52,6 +52,7 @@ const SKELETON = `table ip ${TABLE} {
   }
   chain input {
     type filter hook input priority filter - 10; policy accept;
+    iifname != "lo" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop
     ip daddr @vips meta l4proto tcp reject with tcp reset
     ip daddr @vips reject
   }

@@ -6,8 +6,6 @@
 // networks this cluster made (the labels) are ever removed, and only once no container is
 // attached: another cluster's agent may share the engine.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { defaultGateway, formatIPv4, parseCidr } from '../../common/subnets.js';
@@ -19,7 +17,6 @@ import { engineIsPodman } from '../engine/engine-kind.js';
 import { bridgeName, MAX_VNI } from '../overlay/names.js';
 import { LABEL_CLUSTER, ownedBy } from './ownership.js';
 
-const run = promisify(execFile);
 
 /** How engines say a subnet is in use (Podman: "already used on the host"; Docker: "overlaps"). */
 const SUBNET_TAKEN = /already used|overlap/i;
@@ -155,46 +152,6 @@ export class EngineNetworks {
         if (statusOf(err) !== 404 && !/in use|being used|active endpoints/i.test(engineMessage(err))) throw err;
       }
     }
-  }
-
-  /**
-   * pinBridgeMac fixes the MAC address of the engine network's bridge, when the engine is Podman
-   * on this host. A Linux bridge without a MAC of its own takes the lowest MAC of its ports, so
-   * with netavark before 1.9 the gateway's MAC changes as containers come and go; containers
-   * keep the old one in their ARP cache and lose their gateway — and with it the network's DNS
-   * server — for several seconds. Setting the address the bridge has (an administrator's choice
-   * in the kernel's eyes) stops it from following its ports. Best effort: a failure is logged.
-   * Not for overlays: their bridge is the data path's, made with its MAC (src/agent/overlay/).
-   */
-  async pinBridgeMac(network: Network): Promise<void> {
-    if (overlayOf(network)) return;
-    // At every start: netavark removes a bridge with its last container and makes a new one later.
-    const name = engineNetworkName(network);
-    try {
-      const bridge = await this.bridgeOf(name);
-      if (!bridge || !/^[\w.-]{1,15}$/.test(bridge)) return;
-      // `ip` sees this process's network namespace, the engine's when they share a host.
-      const shown = await run('ip', ['-o', 'link', 'show', 'dev', bridge]).catch(() => undefined);
-      const mac = /link\/ether ([0-9a-f:]{17})/.exec(shown?.stdout ?? '')?.[1];
-      if (!mac) return; // a remote engine, or no bridge yet
-      // Setting the address it has is a no-op for traffic and marks it as chosen (NET_ADDR_SET).
-      await run('ip', ['link', 'set', 'dev', bridge, 'address', mac]);
-      this.log.debug({ network: name, bridge, mac }, 'pinned the bridge MAC address');
-    } catch (err) {
-      this.log.warn({ network: name, err: engineMessage(err) }, 'could not pin the bridge MAC address');
-    }
-  }
-
-  /** bridgeOf asks Podman's own API for the network's bridge interface; undefined on other engines. */
-  private async bridgeOf(name: string): Promise<string | undefined> {
-    const info = await new Promise<unknown>((resolve, reject) =>
-      this.docker.modem.dial(
-        { path: `/v4.0.0/libpod/networks/${encodeURIComponent(name)}/json`, method: 'GET', statusCodes: { 200: true, 404: 'no such network' } },
-        (err, data) => (err ? reject(err) : resolve(data)),
-      ),
-    ).catch(() => undefined);
-    const bridge = (info as { network_interface?: unknown } | undefined)?.network_interface;
-    return typeof bridge === 'string' ? bridge : undefined;
   }
 
   private async ensureOne(spec: EngineNetworkSpec): Promise<void> {
