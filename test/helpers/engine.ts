@@ -3,13 +3,19 @@
 // connect finds its socket answering and reuses it). BERTH_TEST_ENGINE points tests at another
 // engine instead (unix:///path or tcp://host:port).
 
+import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { connectEngine, connectPodman } from '../../src/agent/engine/engine.js';
 import { buildBusyboxImage, DEMO_IMAGE } from '../../src/agent/engine/image-build.js';
 import { LABEL_NODE } from '../../src/agent/tasks/container-config.js';
+import { LABEL_NETWORK } from '../../src/agent/tasks/networks.js';
+import { ALIAS_PREFIX as OVERLAY_ALIAS } from '../../src/agent/overlay/names.js';
 import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
+
+const run = promisify(execFile);
 
 export const TEST_ENGINE_DIR = '/tmp/berth-test-engine';
 export const TEST_IMAGE = DEMO_IMAGE;
@@ -32,9 +38,28 @@ export function testEngine(): Promise<TestEngine> {
       ? await connectEngine({ ...opts, engine: process.env.BERTH_TEST_ENGINE })
       : await connectPodman(opts);
     await buildBusyboxImage(conn.docker, TEST_IMAGE);
+    await clearOverlays(conn.docker);
     return { docker: conn.docker, url: conn.url };
   })();
   return shared;
+}
+
+/**
+ * clearOverlays gives each test file the machine's network namespace as a fresh host would have
+ * it: the overlays an earlier file's cluster left (its agents stop without tearing them down, as
+ * an agent restart must keep them) go — bridges and VXLAN devices, the load balancer's table, the
+ * tunnel's guard, engine networks no container uses. Test files run one at a time; a Berth the
+ * developer runs on this machine meanwhile loses its overlays too (see docs/testing.md).
+ */
+async function clearOverlays(docker: Dockerode): Promise<void> {
+  const { stdout } = await run('ip', ['-j', '-d', 'link', 'show']);
+  const links = JSON.parse(stdout) as { ifname: string; ifalias?: string }[];
+  for (const l of links) if (l.ifalias?.startsWith(OVERLAY_ALIAS)) await run('ip', ['link', 'del', 'dev', l.ifname]).catch(() => undefined);
+  for (const table of [['ip', 'berth'], ['inet', 'berth-tunnel']]) await run('nft', ['delete', 'table', ...table]).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters: { label: [LABEL_NETWORK] } })) {
+    const info = await docker.getNetwork(n.Id).inspect().catch(() => undefined);
+    if (info && Object.keys(info.Containers ?? {}).length === 0) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  }
 }
 
 /** removeNodeContainers force-removes every container labelled as made by the given Berth node. */
