@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Store } from '../../src/store/index.js';
-import { createApiServer } from '../../src/api/index.js';
+import { createApiServer, ensureNetworks } from '../../src/api/index.js';
 import { now } from '../../src/common/time.js';
 import type { Node } from '../../src/types/index.js';
 import { docker as runDocker, dockerOk, type DockerResult } from '../helpers/berth.js';
@@ -47,6 +47,8 @@ before(async () => {
     tx.nodes.create(node(MANAGER_ID, 'berth-mgr', 'manager'));
     tx.nodes.create(node(WORKER_ID, 'worker-1', 'worker'));
   });
+  // As a manager does at start: the cluster's ingress network, which ingress-published ports need.
+  ensureNetworks(store);
   app = createApiServer({ store, info: { version: '0.1.0', hostname: 'berth-mgr', nodeId: () => MANAGER_ID } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   dockerHost = `tcp://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
