@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { Store } from '../../src/store/index.js';
-import { createApiServer } from '../../src/api/index.js';
+import { createApiServer, ensureNetworks } from '../../src/api/index.js';
 import { newId } from '../../src/common/ids.js';
 import { now } from '../../src/common/time.js';
 import type { Node, Service, TaskState } from '../../src/types/index.js';
@@ -88,6 +88,8 @@ before(async () => {
   manager = addNode(store, { hostname: 'mgr-1', Spec: { Role: 'manager', Availability: 'active' }, Description: { Hostname: 'mgr-1', Engine: { EngineVersion: '5.4.2' } } });
   const certificate = { Serial: 'ab', NotBefore: now(), NotAfter: new Date(Date.now() + 89.6 * 86_400_000).toISOString(), State: 'issued' as const };
   worker = addNode(store, { hostname: 'worker-1', Certificate: certificate });
+  // As a manager does at start: the cluster's ingress network, which ingress-published ports need.
+  ensureNetworks(store);
   app = createApiServer({ store, info: { version: '0.0.0-test', hostname: 'mgr-1', nodeId: () => manager.ID } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   host = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
