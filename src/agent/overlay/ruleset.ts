@@ -148,6 +148,11 @@ export function parseRuleset(listing: { nftables?: NftObject[] } | undefined): R
   return r;
 }
 
+/** appliedForm: what parseRuleset would read back once `want` is in the kernel. */
+export function appliedForm(want: Ruleset): Ruleset {
+  return { ...want, skeleton: true, chains: new Map([...want.chains].map(([chain, rules]) => [chain, hashOf(rules as string[])])) };
+}
+
 /** rulesetBatch: the `nft -f -` input that turns `found` into `want`; empty when they agree. */
 export function rulesetBatch(want: Ruleset, found: Ruleset): string {
   const lines: string[] = [];
