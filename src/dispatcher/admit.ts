@@ -5,6 +5,7 @@
 // never its spec (node labels are the managers' to set, as in Swarm).
 
 import type { CertIdentity } from '../common/pki.js';
+import { isWireGuardKey } from '../common/wireguard-key.js';
 import type { Store } from '../store/index.js';
 import type { Node, SessionErrorCode } from '../types/index.js';
 import { description, labels } from './validate.js';
@@ -23,7 +24,7 @@ export function admit(store: Store, peer: CertIdentity, hello: Record<string, un
   // What an agent is started with (`--label`) describes its engine: it can't attract tasks
   // pinned by node.labels, or their secrets.
   const engineLabels = { ...reported.Engine?.Labels, ...labels(hello.labels) };
-  const tunnelKey = wireguardKey(hello.tunnelKey);
+  const tunnelKey = isWireGuardKey(hello.tunnelKey) ? hello.tunnelKey : undefined;
   return store.update((tx) => {
     const cluster = tx.cluster();
     if (!cluster || peer.cluster !== cluster.ID) throw new SessionRefused('unauthorized', `the node certificate is for cluster ${peer.cluster}, not this one`);
@@ -40,7 +41,3 @@ export function admit(store: Store, peer: CertIdentity, hello: Record<string, un
   });
 }
 
-/** A WireGuard public key: base64 of 32 bytes, nothing else (it reaches other nodes' `wg` command lines). */
-function wireguardKey(v: unknown): string | undefined {
-  return typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32 ? v : undefined;
-}

@@ -18,8 +18,8 @@ const FULL_READ_EVERY = 20;
 import { checkIPv4, validateViews } from './validate.js';
 
 export interface OverlayDataPathOptions {
-  /** This node's underlay address (its advertise address): plain networks' VXLAN source, unless an apply names another. */
-  underlay: string;
+  /** This node's underlay address (its advertise address): plain networks' VXLAN source, unless an apply names another. Needed before networks are applied, not to remove them. */
+  underlay?: string;
   log: Logger;
   /** Run the commands in this network namespace (a path for nsenter --net) instead of the agent's own. */
   netns?: string;
@@ -32,7 +32,7 @@ export interface OverlayDataPathOptions {
 }
 
 export class OverlayDataPath {
-  #underlay: string;
+  #underlay: string | undefined;
   /** This node's tunnel address: encrypted networks' VXLAN source (docs/networking.md, encrypted overlays). */
   #tunnel: string | undefined;
   readonly #log: Logger;
@@ -50,7 +50,7 @@ export class OverlayDataPath {
   #tail: Promise<void> = Promise.resolve();
 
   constructor(opts: OverlayDataPathOptions) {
-    this.#underlay = checkIPv4('underlay', opts.underlay);
+    this.#underlay = opts.underlay === undefined ? undefined : checkIPv4('underlay', opts.underlay);
     this.#log = opts.log;
     this.#kernel = commandRunner(opts.netns);
     this.#beforeAddresses = opts.beforeAddresses;
@@ -65,6 +65,8 @@ export class OverlayDataPath {
     const valid = validateViews(views);
     if (sources.underlay) this.#underlay = checkIPv4('underlay', sources.underlay);
     this.#tunnel = sources.tunnel === undefined ? undefined : checkIPv4('tunnel', sources.tunnel);
+    // Networks need the node's underlay address: this throws, naming it, when none is known.
+    if (valid.length > 0 && !this.#underlay) checkIPv4('underlay', this.#underlay);
     this.#latest = valid;
     if (!this.#queued) {
       this.#queued = this.#tail.then(() => {
@@ -151,7 +153,8 @@ export class OverlayDataPath {
    * everything that did not come through the tunnel (src/agent/overlay/tunnel-guard.ts).
    */
   #vtep(v: NodeNetworkView): Vtep {
-    return v.encrypted ? { local: this.#tunnel ?? this.#underlay, port: ENCRYPTED_VXLAN_PORT } : { local: this.#underlay, port: VXLAN_PORT };
+    const underlay = this.#underlay!; // apply refuses networks without one
+    return v.encrypted ? { local: this.#tunnel ?? underlay, port: ENCRYPTED_VXLAN_PORT } : { local: underlay, port: VXLAN_PORT };
   }
 
   /** Devices of networks no longer in the view; a bridge that still has ports (containers) stays until the engine takes it down with its last one. */

@@ -5,7 +5,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isWireGuardKey } from './tunnel-view.js';
+import { isWireGuardKey } from '../../common/wireguard-key.js';
 
 export const TUNNEL_KEY_FILE = 'tunnel.key';
 

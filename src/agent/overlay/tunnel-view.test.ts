@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../../types/errors.js';
 import type { TunnelView } from '../../types/network-view.js';
-import { isWireGuardKey, tunnelConfig } from './tunnel-view.js';
+import { isWireGuardKey } from '../../common/wireguard-key.js';
+import { tunnelConfig } from './tunnel-view.js';
 
 const own = randomBytes(32).toString('base64');
 const peerKey = randomBytes(32).toString('base64');

@@ -4,15 +4,11 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import { contains, parseCidr, parseIPv4 } from '../../common/subnets.js';
+import { isWireGuardKey } from '../../common/wireguard-key.js';
 import { InvalidArgumentError } from '../../types/errors.js';
 import { TUNNEL_PORT, TUNNEL_SUBNET, type TunnelView } from '../../types/network-view.js';
 
 const TUNNEL = parseCidr(TUNNEL_SUBNET)!;
-
-/** isWireGuardKey: base64 of exactly 32 bytes, as `wg` reads and prints keys. */
-export function isWireGuardKey(text: unknown): text is string {
-  return typeof text === 'string' && /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(text);
-}
 
 function tunnelAddress(text: unknown, field: string): string {
   const ip = typeof text === 'string' ? parseIPv4(text) : undefined;

@@ -297,7 +297,7 @@ export class Agent {
   /** A node that left the cluster takes its overlay devices, rules and tunnel with it. */
   async #removeOverlays(): Promise<void> {
     try {
-      await new OverlayDataPath({ underlay: '127.0.0.1', log: this.opts.log }).removeAll();
+      await new OverlayDataPath({ log: this.opts.log }).removeAll();
       await this.#tunnel.remove();
     } catch (err) {
       this.opts.log.error({ err }, "removing the node's overlay networks failed");
