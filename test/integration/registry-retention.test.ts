@@ -145,7 +145,8 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
       Schedule: { Cron: '* * * * * *' },
     });
     assert.equal(put.status, 200, JSON.stringify(put.json));
-    const scheduled = await until(async () => ((await api('GET', `${PROJECT}/retention/runs`)).json as RetentionRun[]).find((r) => r.Trigger === 'schedule'), 15_000, 'a scheduled run');
+    // Runs come newest first and the schedule fires every second: the oldest scheduled run is the one that found `old`.
+    const scheduled = await until(async () => ((await api('GET', `${PROJECT}/retention/runs`)).json as RetentionRun[]).filter((r) => r.Trigger === 'schedule').at(-1), 15_000, 'a scheduled run');
     assert.deepEqual(scheduled.Deleted.map((d) => d.Tag), ['old']);
     assert.deepEqual(await tags(`${PROJECT}/ci`), ['fresh']);
     await api('PUT', `${PROJECT}/retention`, { Rules: [] });
