@@ -198,7 +198,7 @@ async function ruleUpdates(): Promise<void> {
         backends: Array.from({ length: 10 }, (_, t) => ip(2000 + s * 10 + t + (s === changed ? 50_000 : 0))),
       }));
     const view = (changed: number): NodeNetworkView[] => [
-      { id: 'n'.repeat(25), name: 'big', vni: 5000, subnet: '10.128.0.0/15', gateway: '10.128.0.1', mtu: 1450, internal: false, ingress: false, attachable: false, encrypted: false, localAddress: '10.129.255.250', peers: [], services: services(changed), tasks: [] },
+      { id: 'n'.repeat(25), name: 'big', vni: 5000, subnet: '10.128.0.0/15', gateway: '10.128.0.1', mtu: 1450, internal: false, ingress: false, attachable: false, encrypted: false, localAddress: '10.129.255.250', peers: [], services: services(changed), tasks: [], containers: [] },
     ];
     const dp = new OverlayDataPath({ underlay: host.ip, netns: host.netns, log: silentLogger() });
     const t0 = performance.now();

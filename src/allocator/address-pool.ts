@@ -70,6 +70,45 @@ export class AddressPool {
     return undefined;
   }
 
+  /**
+   * allocateBlock hands out an aligned block of 2^(32-bits) free addresses (CIDR) for a node's
+   * plain containers, searched from the top of the range down so blocks and tasks' next-fit
+   * addresses stay apart; undefined when no such block is free.
+   */
+  allocateBlock(bits: number): string | undefined {
+    const size = 2 ** (32 - bits);
+    for (let base = Math.floor((this.#last + 1 - size) / size) * size; base >= this.#first; base -= size) {
+      if (!this.#blockFree(base, size)) continue;
+      for (let ip = base; ip < base + size; ip++) this.#used.add(ip);
+      this.#usedInRange += size;
+      return `${formatIPv4(base)}/${bits}`;
+    }
+    return undefined;
+  }
+
+  /** takeBlock marks a block recorded in the store as used; false when any of it is not free. */
+  takeBlock(cidr: string): boolean {
+    const block = parseCidr(cidr);
+    if (!block || !contains(this.subnet, block.base)) return false;
+    const size = 2 ** (32 - block.bits);
+    if (!this.#blockFree(block.base, size)) return false;
+    for (let ip = block.base; ip < block.base + size; ip++) this.#used.add(ip);
+    this.#usedInRange += size;
+    return true;
+  }
+
+  releaseBlock(cidr: string): void {
+    const block = parseCidr(cidr);
+    if (!block) return;
+    for (let ip = block.base; ip < block.base + 2 ** (32 - block.bits); ip++) this.release(`${formatIPv4(ip)}/32`);
+  }
+
+  #blockFree(base: number, size: number): boolean {
+    if (base < this.#first || base + size - 1 > this.#last) return false;
+    for (let ip = base; ip < base + size; ip++) if (!this.#inRange(ip) || this.#used.has(ip)) return false;
+    return true;
+  }
+
   release(address: string): void {
     const ip = parseIPv4(address.split('/')[0] ?? '');
     if (ip === undefined || !this.#used.delete(ip)) return;

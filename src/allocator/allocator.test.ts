@@ -219,3 +219,42 @@ test('a task whose network is gone waits, saying why', () => {
   assert.equal(o.Status.Message, 'pending network allocation: network deleted-id not found');
   store.close();
 });
+
+test('attachable networks: every node has an address and a block for plain containers, from the top of the subnet; tasks never get a block\'s address; blocks survive a restart and go with the node', () => {
+  const store = new Store();
+  const net = addNetwork(store, 'shared', '10.0.7.0/24', { Attachable: true });
+  const plain = addNetwork(store, 'app', '10.0.8.0/24');
+  const [n1, n2] = [addNode(store), addNode(store)];
+  const alloc = allocator(store);
+  alloc.pass();
+  const nodeOf = (id: string) => store.view((tx) => tx.nodes.get(id)!);
+  // The top /28 is not whole (the broadcast address): the first block is the one below it.
+  assert.deepEqual(nodeOf(n1.ID).BerthAttachableRanges, { [net.ID]: '10.0.7.224/28' });
+  assert.deepEqual(nodeOf(n2.ID).BerthAttachableRanges, { [net.ID]: '10.0.7.208/28' });
+  assert.deepEqual(Object.keys(nodeOf(n1.ID).BerthNetworkAddresses ?? {}), [net.ID], 'attachable everywhere; a plain network only where a task runs');
+  assert.equal(plain.Spec.Attachable, undefined);
+
+  // A restarted allocator takes the blocks back from the nodes and gives tasks only other addresses.
+  const again = allocator(store);
+  const svc = addService(store, { Name: 'web', EndpointSpec: { Mode: 'dnsrr' }, TaskTemplate: { Networks: [{ Target: net.ID }] } });
+  const tasks = tasksOf(store, svc, 200, [net.ID]);
+  again.pass();
+  const taken = tasks.flatMap((t) => addresses(get(store, t.ID))).map((a) => Number(a.split('/')[0]!.split('.')[3]));
+  assert.equal(taken.length, 200);
+  assert.ok(taken.every((last) => last < 208 || last >= 240), 'no task address inside a block');
+  assert.deepEqual(nodeOf(n1.ID).BerthAttachableRanges, { [net.ID]: '10.0.7.224/28' }, 'kept across the restart');
+
+  // A third node finds no /28 left (the tasks took the rest) and gets the largest smaller block free.
+  const n3 = addNode(store);
+  again.pass();
+  const block = nodeOf(n3.ID).BerthAttachableRanges?.[net.ID];
+  assert.ok(block && Number(block.split('/')[1]) > 28, `a smaller block: ${block}`);
+
+  // A removed node's block is free for the next node.
+  store.update((tx) => tx.nodes.delete(n2.ID));
+  again.pass();
+  const n4 = addNode(store);
+  again.pass();
+  assert.deepEqual(nodeOf(n4.ID).BerthAttachableRanges, { [net.ID]: '10.0.7.208/28' });
+  store.close();
+});

@@ -3,9 +3,10 @@
 // address on each network it attaches to (NetworksAttachments[i].Addresses, when it goes
 // new → pending), each vip-mode service's virtual IP per network (Endpoint.VirtualIPs, its only
 // writer), and each node's own address on the networks it takes part in
-// (Node.BerthNetworkAddresses: the ingress network always, others once it holds a task on them),
-// and each node that sent a tunnel key its address inside the encrypted overlays' tunnel
-// (Node.BerthTunnelAddress, from TUNNEL_SUBNET).
+// (Node.BerthNetworkAddresses: the ingress and attachable networks always, others once it holds
+// a task on them), each node's block of addresses for plain containers on every attachable
+// network (Node.BerthAttachableRanges), and each node that sent a tunnel key its address inside
+// the encrypted overlays' tunnel (Node.BerthTunnelAddress, from TUNNEL_SUBNET).
 // Which address is taken lives in the objects; the in-memory pools are rebuilt from them at
 // every start, so a pass is idempotent. Subnets are the API's: it gives every network its own.
 
@@ -20,11 +21,19 @@ import { AddressPool } from './address-pool.js';
 /** Addresses one object holds: network ID → CIDR address. */
 type Held = Map<string, string>;
 
+/**
+ * A node's block for plain containers: 16 addresses (a /28) where the subnet has room, else the
+ * largest smaller block free; 16 per node keeps a /24 enough for a dozen nodes and their tasks.
+ */
+const BLOCK_BITS = [28, 29, 30, 31, 32];
+
 export class Allocator {
   readonly #pools = new Map<string, AddressPool>();
   readonly #tasks = new Map<string, Held>();
   readonly #services = new Map<string, Held>();
   readonly #nodes = new Map<string, Held>();
+  /** Nodes' blocks for plain containers: node ID → network ID → CIDR block. */
+  readonly #blocks = new Map<string, Held>();
   /** Nodes' tunnel addresses: one pool of its own, no network's. */
   #tunnel = new AddressPool({ Subnet: TUNNEL_SUBNET });
   readonly #tunnelHeld = new Map<string, string>();
@@ -45,7 +54,7 @@ export class Allocator {
   }
 
   init(tx: ReadTx): void {
-    for (const m of [this.#pools, this.#tasks, this.#services, this.#nodes]) m.clear();
+    for (const m of [this.#pools, this.#tasks, this.#services, this.#nodes, this.#blocks]) m.clear();
     for (const n of tx.networks.list()) this.#addPool(n);
     for (const t of tx.tasks.list()) {
       if (isTerminal(t.Status.State)) continue;
@@ -61,6 +70,7 @@ export class Allocator {
     this.#tunnelHeld.clear();
     for (const n of tx.nodes.list()) {
       for (const [net, addr] of Object.entries(n.BerthNetworkAddresses ?? {})) this.#hold(this.#nodes, n.ID, net, addr);
+      for (const [net, block] of Object.entries(n.BerthAttachableRanges ?? {})) this.#holdBlock(n.ID, net, block);
       if (n.BerthTunnelAddress && this.#tunnel.take(n.BerthTunnelAddress)) this.#tunnelHeld.set(n.ID, n.BerthTunnelAddress);
       this.#dirtyNodes.add(n.ID);
     }
@@ -119,7 +129,7 @@ export class Allocator {
     for (const id of [...this.#pools.keys()]) {
       if (live.has(id)) continue;
       this.#pools.delete(id);
-      for (const m of [this.#tasks, this.#services, this.#nodes]) for (const held of m.values()) held.delete(id);
+      for (const m of [this.#tasks, this.#services, this.#nodes, this.#blocks]) for (const held of m.values()) held.delete(id);
     }
     for (const s of tx.services.list()) this.#dirtyServices.add(s.ID);
     for (const n of tx.nodes.list()) this.#dirtyNodes.add(n.ID);
@@ -136,6 +146,31 @@ export class Allocator {
     const held = m.get(owner) ?? new Map<string, string>();
     held.set(network, addr);
     m.set(owner, held);
+  }
+
+  #holdBlock(node: string, network: string, block: string): void {
+    if (!this.#pools.get(network)?.takeBlock(block)) return;
+    const held = this.#blocks.get(node) ?? new Map<string, string>();
+    held.set(network, block);
+    this.#blocks.set(node, held);
+  }
+
+  /** #block gives the node its block on an attachable network, or undefined when the subnet has no room left. */
+  #block(node: string, network: Network): string | undefined {
+    const held = this.#blocks.get(node)?.get(network.ID);
+    if (held) return held;
+    const pool = this.#pools.get(network.ID);
+    for (const bits of BLOCK_BITS) {
+      if (!pool || bits < pool.subnet.bits) continue;
+      const block = pool.allocateBlock(bits);
+      if (!block) continue;
+      const map = this.#blocks.get(node) ?? new Map<string, string>();
+      map.set(network.ID, block);
+      this.#blocks.set(node, map);
+      return block;
+    }
+    this.log.warn({ node, network: network.Spec.Name }, `${exhausted(network, pool)}: the node gets no addresses for plain containers`);
+    return undefined;
   }
 
   #releaseAll(m: Map<string, Held>, owner: string): void {
@@ -236,10 +271,16 @@ export class Allocator {
       const tunnel = this.#tunnelHeld.get(id);
       if (tunnel) this.#tunnel.release(tunnel);
       this.#tunnelHeld.delete(id);
+      for (const [net, block] of this.#blocks.get(id) ?? []) this.#pools.get(net)?.releaseBlock(block);
+      this.#blocks.delete(id);
       return this.#releaseAll(this.#nodes, id);
     }
-    const ingress = ingressNetwork(tx.networks.list());
+    const networks = tx.networks.list();
+    const ingress = ingressNetwork(networks);
     if (ingress) needs.add(ingress.ID);
+    // A plain container may join an attachable network on any node: the engine needs it everywhere.
+    const attachable = networks.filter((n) => n.Spec.Attachable);
+    for (const n of attachable) needs.add(n.ID);
     const addresses: Record<string, string> = {};
     for (const [net, addr] of this.#nodes.get(id) ?? []) addresses[net] = addr;
     for (const net of needs) {
@@ -249,9 +290,20 @@ export class Allocator {
       if (typeof addr === 'string') addresses[net] = addr;
       else this.log.warn({ node: id, network: network.Spec.Name }, addr.error);
     }
+    const ranges: Record<string, string> = {};
+    for (const n of attachable) {
+      const block = addresses[n.ID] && this.#block(id, n);
+      if (block) ranges[n.ID] = block;
+    }
     const tunnel = this.#tunnelAddress(node);
-    if (sameAddresses(node, addresses) && tunnel === node.BerthTunnelAddress) return;
-    tx.nodes.update({ ...node, BerthNetworkAddresses: addresses, ...(tunnel && { BerthTunnelAddress: tunnel }) });
+    if (sameRecord(node.BerthNetworkAddresses, addresses) && sameRecord(node.BerthAttachableRanges, ranges) && tunnel === node.BerthTunnelAddress) return;
+    const { BerthAttachableRanges: _old, ...rest } = node;
+    tx.nodes.update({
+      ...rest,
+      BerthNetworkAddresses: addresses,
+      ...(Object.keys(ranges).length > 0 && { BerthAttachableRanges: ranges }),
+      ...(tunnel && { BerthTunnelAddress: tunnel }),
+    });
   }
 
   /** A node that sent a tunnel key gets an address inside the tunnel, kept until it is removed. */
@@ -268,10 +320,9 @@ export class Allocator {
   }
 }
 
-function sameAddresses(node: Node, addresses: Record<string, string>): boolean {
-  const current = node.BerthNetworkAddresses ?? {};
-  const keys = Object.keys(addresses);
-  return keys.length === Object.keys(current).length && keys.every((k) => current[k] === addresses[k]);
+function sameRecord(current: Record<string, string> = {}, wanted: Record<string, string>): boolean {
+  const keys = Object.keys(wanted);
+  return keys.length === Object.keys(current).length && keys.every((k) => current[k] === wanted[k]);
 }
 
 /** The networks of the node's tasks that may still run. */

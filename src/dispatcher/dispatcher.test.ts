@@ -385,3 +385,59 @@ test('network views: sent after welcome and before the tasks, again when a node\
   a.ws.close();
   b.ws.close();
 });
+
+test('plain containers an agent reports on attachable networks: kept inside its block, the rest dropped; other nodes get them in their view; a new report replaces the last', async (t) => {
+  const h = await startDispatcher(t);
+  const { store } = h;
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  void new Allocator(store).run(stop.signal);
+  const shared = store.update((tx) =>
+    tx.networks.create({
+      ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
+      Spec: { Name: 'shared', DriverConfiguration: { Name: 'overlay' }, Attachable: true },
+      DriverState: { Name: 'overlay', Options: { [VXLAN_ID_OPTION]: '4200' } },
+      IPAMOptions: { Configs: [{ Subnet: '10.0.20.0/24', Gateway: '10.0.20.1' }] },
+    }),
+  );
+  const a = new Client(h, await h.join('h1'));
+  const b = new Client(h, await h.join('h2'), { description: { Hostname: 'h2' } });
+  const wa = await a.next('welcome');
+  await b.next('welcome');
+  await waitFor(store, (tx) => !!tx.nodes.get(wa.nodeId)?.BerthAttachableRanges?.[shared.ID], 2000, 'a has its block');
+  const block = store.view((tx) => tx.nodes.get(wa.nodeId)!.BerthAttachableRanges![shared.ID]!);
+  const base = block.split('/')[0]!.split('.').map(Number);
+  const inBlock = `10.0.20.${base[3]! + 1}`;
+  const entry = (over: object) => ({ networkId: shared.ID, containerId: 'a'.repeat(64), name: 'probe', ip: inBlock, mac: '5a:79:9f:ff:5e:93', ...over });
+  a.send({
+    type: 'attachments',
+    attachments: [
+      entry({}),
+      entry({ containerId: 'b'.repeat(64), name: 'thief', ip: '10.0.20.1', mac: '5a:79:9f:ff:5e:94' }), // the gateway: outside the block
+      entry({ containerId: 'c'.repeat(64), name: 'bad name!', ip: `10.0.20.${base[3]! + 2}`, mac: '5a:79:9f:ff:5e:95' }),
+      entry({ containerId: 'd'.repeat(64), name: 'spoof', ip: `10.0.20.${base[3]! + 3}`, mac: '02:42:0a:00:14:02' }), // another address's derived MAC
+      entry({ containerId: 'e'.repeat(64), name: 'multi', ip: `10.0.20.${base[3]! + 4}`, mac: '01:00:5e:00:00:01' }),
+      entry({ networkId: 'no-such-network', containerId: 'f'.repeat(64) }),
+    ],
+  });
+  await waitFor(store, (tx) => (tx.nodes.get(wa.nodeId)?.BerthAttachments?.length ?? 0) > 0, 2000, 'the report is stored');
+  assert.deepEqual(store.view((tx) => tx.nodes.get(wa.nodeId)!.BerthAttachments), [
+    { NetworkID: shared.ID, ContainerID: 'a'.repeat(64), Name: 'probe', Address: inBlock, MacAddress: '5a:79:9f:ff:5e:93' },
+  ]);
+  const deadline = Date.now() + 3000;
+  let view = await b.next('network-view');
+  while (!view.networks[0]?.containers.length && Date.now() < deadline) view = await b.next('network-view');
+  assert.deepEqual(view.networks[0]!.containers.map((c) => [c.name, c.ip]), [['probe', inBlock]]);
+  assert.ok(view.networks[0]!.peers.some((p) => p.ip === inBlock && p.mac === '5a:79:9f:ff:5e:93'));
+
+  // The container left: an empty report clears it.
+  a.send({ type: 'attachments', attachments: [] });
+  await waitFor(store, (tx) => tx.nodes.get(wa.nodeId)?.BerthAttachments === undefined, 2000, 'the report replaced the last');
+  // Not a list at all: ignored, the session goes on.
+  a.send({ type: 'attachments', attachments: 'everything' });
+  a.send({ type: 'heartbeat' });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(a.closed, undefined);
+  a.ws.close();
+  b.ws.close();
+});

@@ -17,6 +17,7 @@ import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.
 import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
 import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
 import { admit, SessionRefused } from './admit.js';
+import { acceptAttachments } from './attachments.js';
 import { LogBroker } from './log-broker.js';
 import { NetworkIndex, viewChanged } from './network-view.js';
 import { AgentSession } from './session.js';
@@ -56,6 +57,9 @@ export class Dispatcher {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
+  /** Each node's latest attachments report, written with the next batch (a newer report replaces an unwritten one). */
+  readonly #attachmentQueue = new Map<string, unknown>();
+  #attachmentTimer: NodeJS.Timeout | undefined;
   #periodChanged = false;
   #stopping = false;
   #registries: string[] = [];
@@ -116,6 +120,7 @@ export class Dispatcher {
     signal.addEventListener('abort', () => {
       this.#stopping = true;
       clearTimeout(this.#statusTimer);
+      clearTimeout(this.#attachmentTimer);
       this.logs.closeAll(); // ends log responses, which would otherwise hold the API server open
       for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
       this.#wss.close();
@@ -257,6 +262,7 @@ export class Dispatcher {
         }
         this.#lastSeen.set(session.nodeId, monotonic());
         if (msg.type === 'status' && Array.isArray(msg.updates)) this.#queueStatus(session.nodeId, msg.updates);
+        else if (msg.type === 'attachments') this.#queueAttachments(session.nodeId, msg.attachments);
         else if (msg.type === 'logs') {
           const logs = validLogs(msg);
           if (!logs) return ws.close(1007, 'malformed logs message');
@@ -323,6 +329,39 @@ export class Dispatcher {
       if (s) this.#statusQueue.push({ nodeId, taskId: u.taskId, status: s });
     }
     this.#statusTimer ??= setTimeout(() => this.#applyStatus(), STATUS_BATCH_MS);
+  }
+
+  #queueAttachments(nodeId: string, attachments: unknown): void {
+    this.#attachmentQueue.set(nodeId, attachments);
+    this.#attachmentTimer ??= setTimeout(() => this.#applyAttachments(), STATUS_BATCH_MS);
+  }
+
+  /** Writes queued attachment reports in one commit: each node's own, inside its blocks (src/dispatcher/attachments.ts). */
+  #applyAttachments(): void {
+    this.#attachmentTimer = undefined;
+    const batch = [...this.#attachmentQueue];
+    this.#attachmentQueue.clear();
+    try {
+      this.store.update((tx) => {
+        for (const [nodeId, raw] of batch) {
+          const node = tx.nodes.get(nodeId);
+          if (!node) continue;
+          const accepted = acceptAttachments(tx, node, raw);
+          if (!accepted) {
+            this.#log.warn({ node: nodeId }, 'malformed attachments report ignored');
+            continue;
+          }
+          if (accepted.dropped > 0) this.#log.warn({ node: nodeId, dropped: accepted.dropped }, 'attachments outside the node\'s blocks or malformed were ignored');
+          if (JSON.stringify(node.BerthAttachments ?? []) === JSON.stringify(accepted.kept)) continue;
+          const { BerthAttachments: _old, ...rest } = node;
+          tx.nodes.update({ ...rest, ...(accepted.kept.length > 0 && { BerthAttachments: accepted.kept }) });
+        }
+      });
+    } catch (err) {
+      // Nothing was written: the agents resend their reports when they reconnect.
+      this.#log.error({ err }, 'writing attachments failed; asking agents to resend');
+      for (const [nodeId] of batch) this.#sessions.get(nodeId)?.close(CLOSE_RESYNC, 'resend attachments');
+    }
   }
 
   /** Writes queued statuses in one commit: only the reporting node's tasks, only forward. */

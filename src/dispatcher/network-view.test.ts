@@ -70,7 +70,7 @@ test('a node sees the networks of its tasks and the ingress network: peers on ot
   const a = view.networks.find((n) => n.name === 'app')!;
   assert.deepEqual(
     { ...a, peers: undefined, services: undefined, tasks: undefined },
-    { id: app.ID, name: 'app', vni: 4098, subnet: '10.0.1.0/24', gateway: '10.0.1.1', mtu: 1450, internal: false, ingress: false, attachable: false, encrypted: false, localAddress: '10.0.1.10', peers: undefined, services: undefined, tasks: undefined },
+    { id: app.ID, name: 'app', vni: 4098, subnet: '10.0.1.0/24', gateway: '10.0.1.1', mtu: 1450, internal: false, ingress: false, attachable: false, encrypted: false, localAddress: '10.0.1.10', peers: undefined, services: undefined, tasks: undefined, containers: [] },
   );
   assert.deepEqual(
     a.peers.map((p) => `${p.ip} ${p.mac} ${p.node}`).sort(),
@@ -148,5 +148,43 @@ test('1,000 services × 10 tasks on one network over 10 nodes: a view for every 
   assert.equal(first.peers.length, 9000 + 9);
   assert.ok(sizes.every((s) => s > 0));
   assert.ok(ms < 2000, `10 views of 10,000 tasks took ${Math.round(ms)} ms`);
+  store.close();
+});
+
+test('attachable networks: every node sees them with its own block; plain containers reported by a node are peers and names on the others, and only on attachable networks', () => {
+  const store = new Store();
+  const shared = addNetwork(store, 'shared', '10.0.5.0/24', 4101, { Attachable: true });
+  const app = addNetwork(store, 'app', '10.0.6.0/24', 4102);
+  const n1 = addNode(store, {
+    Status: { State: 'ready', Addr: '192.168.1.1' },
+    BerthNetworkAddresses: { [shared.ID]: '10.0.5.2/24' },
+    BerthAttachableRanges: { [shared.ID]: '10.0.5.224/28' },
+    BerthAttachments: [
+      { NetworkID: shared.ID, ContainerID: 'c'.repeat(64), Name: 'probe', Address: '10.0.5.225', MacAddress: '5a:79:9f:ff:5e:93' },
+      // A report about a network that is not attachable is no endpoint anywhere.
+      { NetworkID: app.ID, ContainerID: 'd'.repeat(64), Name: 'stray', Address: '10.0.6.200', MacAddress: '5a:79:9f:ff:5e:94' },
+    ],
+  });
+  const n2 = addNode(store, { Status: { State: 'ready', Addr: '192.168.1.2' }, BerthNetworkAddresses: { [shared.ID]: '10.0.5.3/24' }, BerthAttachableRanges: { [shared.ID]: '10.0.5.208/28' } });
+  const index = store.view((tx) => new NetworkIndex(tx));
+  const v1 = index.viewFor(n1.ID).networks;
+  const v2 = index.viewFor(n2.ID).networks;
+  assert.deepEqual(v1.map((n) => [n.name, n.attachableRange]), [['shared', '10.0.5.224/28']], 'no task needed; app is not there');
+  assert.deepEqual(v2.map((n) => [n.name, n.attachableRange]), [['shared', '10.0.5.208/28']]);
+  assert.deepEqual(v2[0]!.peers, [
+    { ip: '10.0.5.2', mac: '02:42:0a:00:05:02', node: '192.168.1.1' },
+    { ip: '10.0.5.225', mac: '5a:79:9f:ff:5e:93', node: '192.168.1.1' },
+  ]);
+  assert.deepEqual(v2[0]!.containers, [{ name: 'probe', ip: '10.0.5.225', nodeId: n1.ID }]);
+  assert.deepEqual(v1[0]!.containers, v2[0]!.containers, 'its own node resolves it too');
+  assert.ok(!v1[0]!.peers.some((p) => p.ip === '10.0.5.225'), 'no forwarding entry for a container of its own');
+
+  // A second node claiming the same MAC gets no entry: the first claim stands.
+  store.update((tx) => {
+    const n = tx.nodes.get(n2.ID)!;
+    tx.nodes.update({ ...n, BerthAttachments: [{ NetworkID: shared.ID, ContainerID: 'e'.repeat(64), Name: 'copy', Address: '10.0.5.209', MacAddress: '5a:79:9f:ff:5e:93' }] });
+  });
+  const again = store.view((tx) => new NetworkIndex(tx)).viewFor(n1.ID).networks[0]!;
+  assert.deepEqual(again.containers.map((c) => c.name), ['probe']);
   store.close();
 });

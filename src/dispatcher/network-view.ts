@@ -15,6 +15,7 @@ import {
   type NetworkViewMessage,
   type NodeNetworkView,
   type OverlayPeer,
+  type ContainerEndpointView,
   type ServiceEndpointView,
   type Task,
   type TaskEndpointView,
@@ -28,8 +29,10 @@ interface NetworkPart {
   /** Tasks with an address on the network, by id. */
   tasks: TaskEndpointView[];
   services: ServiceEndpointView[];
-  /** Every endpoint on the network (tasks and nodes' own addresses) with the underlay address of its node. */
+  /** Every endpoint on the network (tasks, nodes' own addresses, plain containers) with the underlay address of its node. */
   endpoints: (OverlayPeer & { nodeId: string })[];
+  /** Plain containers on the network (attachable networks), on any node. */
+  containers: ContainerEndpointView[];
 }
 
 export class NetworkIndex {
@@ -38,6 +41,9 @@ export class NetworkIndex {
   readonly #nodeNetworks = new Map<string, Set<string>>();
   readonly #ingress: string | undefined;
   readonly #localAddresses = new Map<string, Record<string, string>>();
+  readonly #ranges = new Map<string, Record<string, string>>();
+  /** Networks every node takes part in: the ingress network and the attachable ones. */
+  readonly #everywhere: string[];
   readonly #underlay = new Map<string, string>();
   /** Nodes that can take part in encrypted networks: their tunnel key and address. */
   readonly #tunnels = new Map<string, { publicKey: string; address: string }>();
@@ -45,10 +51,18 @@ export class NetworkIndex {
   constructor(tx: ReadTx) {
     const networks = new Map(tx.networks.list().map((n) => [n.ID, n]));
     this.#ingress = [...networks.values()].find(isIngress)?.ID;
+    this.#everywhere = [...networks.values()].filter((n) => isIngress(n) || n.Spec.Attachable).map((n) => n.ID);
     const underlay = this.#underlay;
+    const attached = new Map<string, { nodeId: string; name: string; ip: string; mac: string }[]>();
     for (const n of tx.nodes.list()) {
       if (n.Status.Addr) underlay.set(n.ID, n.Status.Addr);
       this.#localAddresses.set(n.ID, n.BerthNetworkAddresses ?? {});
+      this.#ranges.set(n.ID, n.BerthAttachableRanges ?? {});
+      for (const a of n.BerthAttachments ?? []) {
+        const list = attached.get(a.NetworkID) ?? [];
+        list.push({ nodeId: n.ID, name: a.Name, ip: a.Address, mac: a.MacAddress });
+        attached.set(a.NetworkID, list);
+      }
       const address = n.BerthTunnelAddress?.split('/')[0];
       if (n.BerthTunnelKey && address) this.#tunnels.set(n.ID, { publicKey: n.BerthTunnelKey, address });
     }
@@ -78,6 +92,16 @@ export class NetworkIndex {
         const node = vtep(nodeId);
         if (ip && node) endpoints.push({ ip, mac: macForAddress(ip), node, nodeId });
       }
+      // Plain containers' MACs are their engines' choice: one claimed twice (a node lying) reaches neither claimant's peers twice.
+      const macs = new Set(endpoints.map((e) => e.mac));
+      const containers: ContainerEndpointView[] = [];
+      for (const c of (network.Spec.Attachable && attached.get(network.ID)) || []) {
+        const node = vtep(c.nodeId);
+        if (!node || macs.has(c.mac)) continue;
+        macs.add(c.mac);
+        endpoints.push({ ip: c.ip, mac: c.mac, node, nodeId: c.nodeId });
+        containers.push({ name: c.name, ip: c.ip, nodeId: c.nodeId });
+      }
       const tasks = entries.map(({ task, ip }) => ({
         id: task.ID,
         serviceId: task.ServiceID,
@@ -85,21 +109,21 @@ export class NetworkIndex {
         ip,
         nodeId: task.NodeID ?? '',
       }));
-      this.#parts.set(network.ID, { network, tasks, endpoints, services: servicesOn(tx, network, entries, network.ID === this.#ingress) });
+      this.#parts.set(network.ID, { network, tasks, endpoints, containers, services: servicesOn(tx, network, entries, network.ID === this.#ingress) });
     }
   }
 
-  /** The networks node `nodeId` takes part in, as it sees them: those of its tasks and the ingress network, once it has its own address on them. */
+  /** The networks node `nodeId` takes part in, as it sees them: those of its tasks, the ingress and attachable networks, once it has its own address on them. */
   viewFor(nodeId: string): NetworkViewMessage {
-    const ids = new Set(this.#nodeNetworks.get(nodeId));
-    if (this.#ingress) ids.add(this.#ingress);
+    const ids = new Set([...(this.#nodeNetworks.get(nodeId) ?? []), ...this.#everywhere]);
     const local = this.#localAddresses.get(nodeId) ?? {};
+    const ranges = this.#ranges.get(nodeId) ?? {};
     const networks: NodeNetworkView[] = [];
     for (const id of [...ids].sort()) {
       const part = this.#parts.get(id);
       const localAddress = local[id]?.split('/')[0];
       if (!part || !localAddress) continue;
-      networks.push(networkView(part, localAddress, nodeId));
+      networks.push(networkView(part, localAddress, nodeId, ranges[id]));
     }
     const tunnel = this.#tunnelFor(nodeId, networks);
     return { type: 'network-view', address: this.#underlay.get(nodeId) ?? '', networks, ...(tunnel && { tunnel }) };
@@ -128,7 +152,7 @@ export function networkViewFor(tx: ReadTx, nodeId: string): NetworkViewMessage {
   return new NetworkIndex(tx).viewFor(nodeId);
 }
 
-function networkView(part: NetworkPart, localAddress: string, nodeId: string): NodeNetworkView {
+function networkView(part: NetworkPart, localAddress: string, nodeId: string, attachableRange: string | undefined): NodeNetworkView {
   const n = part.network;
   const ipam = networkIpam(n);
   const encrypted = isEncrypted(n);
@@ -147,6 +171,8 @@ function networkView(part: NetworkPart, localAddress: string, nodeId: string): N
     peers: part.endpoints.filter((e) => e.nodeId !== nodeId).map(({ ip, mac, node }) => ({ ip, mac, node })),
     services: part.services,
     tasks: part.tasks,
+    ...(n.Spec.Attachable && attachableRange && { attachableRange }),
+    containers: part.containers,
   };
 }
 

@@ -85,6 +85,17 @@ export interface NodeNetworkView {
   services: ServiceEndpointView[];
   /** The tasks attached to the network, on any node: names and addresses for the resolver. */
   tasks: TaskEndpointView[];
+  /** Attachable networks: the block (CIDR) this node's engine hands plain containers addresses from; absent when none could be given. */
+  attachableRange?: string;
+  /** Plain containers attached to the network on any node (attachable networks): names for the resolver. */
+  containers: ContainerEndpointView[];
+}
+
+export interface ContainerEndpointView {
+  name: string;
+  /** Overlay address, no prefix. */
+  ip: string;
+  nodeId: string;
 }
 
 export interface OverlayPeer {

@@ -93,6 +93,25 @@ export interface Node extends Meta {
   BerthTunnelKey?: string;
   /** Berth: the node's address inside the encrypted overlays' tunnel (CIDR, from TUNNEL_SUBNET); written by the allocator only. */
   BerthTunnelAddress?: string;
+  /**
+   * Berth: on each attachable network (network ID → CIDR block, e.g. 10.0.1.16/28), the addresses
+   * the node's engine hands to plain containers (`docker run --network`), so they never clash with
+   * the manager's; written by the allocator only.
+   */
+  BerthAttachableRanges?: Record<string, string>;
+  /** Berth: the plain containers attached to attachable networks on the node, as its agent reports them; written by the dispatcher only. */
+  BerthAttachments?: NodeAttachment[];
+}
+
+/** A plain container on an attachable network, as its node's agent reports it (Swarm's network attachment). */
+export interface NodeAttachment {
+  NetworkID: string;
+  ContainerID: string;
+  /** The container's name, which tasks and containers on the network resolve. */
+  Name: string;
+  /** Its address on the network, no prefix: inside the node's BerthAttachableRanges block. */
+  Address: string;
+  MacAddress: string;
 }
 
 // ---------------------------------------------------------------------------------------------

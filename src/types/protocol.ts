@@ -93,7 +93,19 @@ export interface LogsMessage {
   error?: string;
 }
 
-export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage;
+/** Most plain containers one node reports on one attachable network (a block is at most this big). */
+export const MAX_ATTACHMENTS_PER_NETWORK = 256;
+
+/**
+ * The plain containers on this node's attachable networks, all of them: sent after hello and
+ * whenever the set changes. The manager keeps those inside the node's blocks (Node.BerthAttachments).
+ */
+export interface AttachmentsMessage {
+  type: 'attachments';
+  attachments: { networkId: string; containerId: string; name: string; ip: string; mac: string }[];
+}
+
+export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage | AttachmentsMessage;
 
 /** Reply to hello. */
 export interface WelcomeMessage {

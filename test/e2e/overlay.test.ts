@@ -302,6 +302,54 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
     await until(async () => (await cli(['network', 'rm', 'tiny'])).code === 0, 30_000, 'tiny removed once crowd is gone');
   });
 
+  test('an attachable network: a plain container on one host and a task on another reach each other by name and VIP; the manager knows it, keeps its network, and forgets it once gone', async (t) => {
+    assert.equal((await cli(['network', 'create', '-d', 'overlay', '--attachable', 'shared'])).code, 0);
+    const anchor = await cli(['service', 'create', '-d', '--name', 'anchor', '--network', 'shared', '--constraint', 'node.hostname==h1', TEST_IMAGE, ...WEB]);
+    assert.equal(anchor.code, 0, anchor.stderr);
+    await until(async () => (await running('anchor')).length === 1, 60_000, 'anchor running on h1');
+    const shared = await api<{ Id: string }>('/networks/shared');
+    const engineName = `berth_shared_${shared.Id.slice(0, 12)}`;
+    const h2 = host('h2');
+    // No task of it runs on h2, yet its engine has the network: a plain container may join anywhere.
+    await until(async () => (await h2.engine.docker.listNetworks({ filters: { name: [engineName] } })).length === 1, 15_000, `${engineName} on h2`);
+    // Podman gives a container on a network without its own DNS server the host's nameservers: Berth's resolver, on the gateway, is asked for.
+    const gateway = ((await h2.engine.docker.getNetwork(engineName).inspect()).IPAM!.Config as { Gateway: string }[])[0]!.Gateway;
+    const probe = await h2.engine.docker.createContainer({ Image: TEST_IMAGE, name: 'probe', Cmd: WEB, HostConfig: { NetworkMode: engineName, Dns: [gateway] } });
+    t.after(() => probe.remove({ force: true }).catch(() => undefined));
+    await probe.start();
+    const endpoint = (await probe.inspect()).NetworkSettings.Networks[engineName]!;
+    // Podman handed out an address from h2's block, which no task can get.
+    const leases = (await new Promise<{ subnets: { lease_range?: { start_ip: string; end_ip: string } }[] }>((resolve, reject) =>
+      h2.engine.docker.modem.dial({ path: `/v4.0.0/libpod/networks/${engineName}/json`, method: 'GET', statusCodes: { 200: true } }, (err, data) => (err ? reject(err) : resolve(data as never))),
+    )).subnets[0]!.lease_range!;
+    const last = (a: string): number => Number(a.split('.')[3]);
+    assert.ok(last(endpoint.IPAddress) >= last(leases.start_ip) && last(endpoint.IPAddress) <= last(leases.end_ip), `${endpoint.IPAddress} in ${leases.start_ip}-${leases.end_ip}`);
+    assert.equal(last(leases.end_ip) - last(leases.start_ip), 15, 'a block of 16');
+
+    // A task on h1 reaches it by its container name, and it reaches the task's service by name (the VIP).
+    const anchorName = (await execOn('anchor', ['hostname'])).output.trim();
+    await until(async () => (await execOn('anchor', ['wget', '-q', '-O', '-', 'http://probe/'])).output.trim() === probe.id.slice(0, 12), 15_000, 'anchor on h1 reaches probe on h2 by name');
+    assert.equal((await execIn(h2.engine.docker, probe.id, ['wget', '-q', '-O', '-', 'http://anchor/'])).output.trim(), anchorName);
+    const h1Fdb = async (): Promise<string> => (await host('h1').exec('bridge', ['fdb', 'show'])).stdout;
+    assert.match(await h1Fdb(), new RegExp(`${endpoint.MacAddress} dev bx\\d+ dst ${h2.ip}`), 'h1 forwards its MAC to h2');
+
+    // Docker's rule: a network with endpoints stays, with or without a service on it.
+    assert.equal((await cli(['service', 'rm', 'anchor'])).code, 0);
+    const rm = await cli(['network', 'rm', 'shared']);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /has active endpoints \(container probe on node h2\)/);
+    // A network that is not attachable takes no plain container: the engine has no address to give it.
+    const back = await api<{ Id: string }>(`/networks/${STACK}_back`);
+    const stray = await h2.engine.docker.createContainer({ Image: TEST_IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: `berth_${STACK}_back_${back.Id.slice(0, 12)}` } });
+    await assert.rejects(stray.start(), /failed to find free IP/);
+    await stray.remove({ force: true });
+
+    // Gone: h1 forgets it, and the network can go.
+    await probe.remove({ force: true });
+    await until(async () => !(await h1Fdb()).includes(endpoint.MacAddress), 15_000, 'h1 dropped its forwarding entry');
+    await until(async () => (await cli(['network', 'rm', 'shared'])).code === 0, 30_000, 'shared removed once probe is gone');
+  });
+
   test('docker stack rm leaves no interfaces, forwarding entries, neighbours or rules behind on any host', async () => {
     const networks = await Promise.all(['front', 'back', 'secure', 'priv'].map((n) => api<{ Id: string }>(`/networks/${STACK}_${n}`)));
     assert.equal((await cli(['stack', 'rm', STACK])).code, 0);

@@ -44,7 +44,7 @@ function views(i: number, services: ServiceEndpointView[] = [WEB, LOCAL, EMPTY])
     ...endpoints.filter((e) => e.network === network && e.host !== i).map((e) => ({ ip: e.ip, node: net.hosts[e.host]!.ip })),
     ...nodeAddresses.flatMap((ip, h) => (h === i ? [] : [{ ip, node: net.hosts[h]!.ip }])),
   ].map((p) => ({ ...p, mac: macForAddress(p.ip) }));
-  const common = { mtu: 1450, attachable: false, encrypted: false, tasks: [] };
+  const common = { mtu: 1450, attachable: false, encrypted: false, tasks: [], containers: [] };
   return [
     { ...common, id: 'ingressnet1', name: 'ingress', vni: 4097, subnet: '10.50.0.0/24', gateway: '10.50.0.1', internal: false, ingress: true, localAddress: NODE_ADDRESS[i]!, peers: peers('ingress', NODE_ADDRESS), services },
     { ...common, id: 'internal01', name: 'back', vni: 4098, subnet: '10.51.0.0/24', gateway: '10.51.0.1', internal: true, ingress: false, localAddress: INTERNAL_NODE_ADDRESS[i]!, peers: peers('internal', INTERNAL_NODE_ADDRESS), services: [] },

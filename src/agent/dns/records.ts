@@ -117,6 +117,12 @@ function networkRecords(view: NodeNetworkView): NetworkRecords | undefined {
     const ip = parseIPv4(task.ip);
     if (ip !== undefined) pointers.set(ip, `${task.name}.${view.name}`);
   }
+  // Plain containers answer to their names across hosts, as Swarm's attachable networks do.
+  for (const container of view.containers) {
+    add(container.name, [container.ip], STABLE_TTL, false);
+    const ip = parseIPv4(container.ip);
+    if (ip !== undefined) pointers.set(ip, `${container.name}.${view.name}`);
+  }
   return {
     id: view.id,
     name: view.name.toLowerCase(),

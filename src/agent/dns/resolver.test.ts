@@ -77,7 +77,7 @@ const task = (name: string, address: string): TaskEndpointView => ({ id: name.sp
 function network(n: number, name: string, services: ServiceEndpointView[], tasks: TaskEndpointView[], internal = false): NodeNetworkView {
   return {
     id: `net-${name}`, name, vni: 4096 + n, subnet: `${ip(n, 0)}/24`, gateway: gw(n), mtu: 1450,
-    internal, ingress: false, attachable: true, encrypted: false, localAddress: ip(n, 2), peers: [], services, tasks,
+    internal, ingress: false, attachable: true, encrypted: false, localAddress: ip(n, 2), peers: [], services, tasks, containers: [],
   };
 }
 
@@ -88,6 +88,8 @@ const front = network(1, 'front', [
   service('big', undefined, big),
   service('shared', ip(1, 101), [ip(1, 13)]),
 ], [task('web.1.taskaaa', ip(1, 11)), task('web.2.taskbbb', ip(1, 12))]);
+// A plain container on another node, reported there and named in the view.
+front.containers.push({ name: 'probe', ip: ip(1, 230), nodeId: 'n2' });
 const back = network(2, 'back', [
   service('db', ip(2, 100), [ip(2, 11)]),
   service('shared', ip(2, 101), [ip(2, 13)]),
@@ -240,6 +242,15 @@ test('an unknown source (a plain container) sees the names of the network it ask
   await assert.rejects(r.resolve4('db.back'), { code: 'ENOTFOUND' });
   // Names of networks it does not see are not ours for it: forwarded, as Docker does.
   assert.deepEqual(forwarded().slice(before), ['db', 'db.back']);
+});
+
+test('plain containers on attachable networks answer to their names and PTRs, for tasks and other plain containers', async () => {
+  for (const from of [ip(1, 11), ip(1, 201)]) {
+    const r = client(from, 1);
+    assert.deepEqual(await r.resolve4('probe'), [ip(1, 230)]);
+    assert.deepEqual(await r.resolve4('PROBE.front'), [ip(1, 230)]);
+    assert.deepEqual(await r.reverse(ip(1, 230)), ['probe.front']);
+  }
 });
 
 test('other names are forwarded to the host nameservers, over UDP or TCP as asked; the next one is tried when one refuses or fails', async () => {

@@ -4,13 +4,15 @@
 // tunnel goes last, after the devices that used it. Views arriving while one is applied are
 // coalesced into the latest; a failed apply is retried, so the node converges on its own.
 
+import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
 import { isObj } from '../../common/is-object.js';
-import type { NetworkViewMessage, NodeNetworkView } from '../../types/index.js';
+import type { AttachmentsMessage, NetworkViewMessage, NodeNetworkView } from '../../types/index.js';
 import { OverlayResolver } from '../dns/resolver.js';
 import type { LocalContainer } from '../dns/records.js';
 import type { EngineNetworks } from '../tasks/networks.js';
 import { OverlayDataPath } from './datapath.js';
+import { PlainContainers } from './plain-containers.js';
 import type { NodeTunnel } from './tunnel.js';
 
 const RETRY_MS = 2_000;
@@ -24,11 +26,15 @@ export interface NodeOverlayOptions {
   localContainers: () => LocalContainer[];
   /** The resolver's port (53; tests use another). */
   resolverPort?: number;
+  docker: Dockerode;
+  /** Where reports of plain containers on attachable networks go (the manager). */
+  sendAttachments: (msg: AttachmentsMessage) => void;
 }
 
 export class NodeOverlay {
   readonly #log: Logger;
   readonly #resolver: OverlayResolver;
+  readonly #plain: PlainContainers;
   #dataPath: OverlayDataPath | undefined;
   #latest: NetworkViewMessage | undefined;
   #running: Promise<void> | undefined;
@@ -39,6 +45,12 @@ export class NodeOverlay {
   constructor(private readonly opts: NodeOverlayOptions) {
     this.#log = opts.log.child({ part: 'overlay' });
     this.#resolver = new OverlayResolver({ log: this.#log, ...(opts.resolverPort && { port: opts.resolverPort }) });
+    this.#plain = new PlainContainers({ docker: opts.docker, log: this.#log, send: opts.sendAttachments });
+  }
+
+  /** resendAttachments: a new session with the manager starts from nothing. */
+  resendAttachments(): void {
+    this.#plain.resend();
   }
 
   /** receive takes a view from the manager; it is applied in the background. */
@@ -66,7 +78,7 @@ export class NodeOverlay {
     this.#closed = true;
     clearTimeout(this.#retry);
     await this.#running?.catch(() => undefined);
-    await Promise.all([this.#resolver.close(), this.opts.tunnel.close()]);
+    await Promise.all([this.#resolver.close(), this.opts.tunnel.close(), this.#plain.close()]);
   }
 
   #kick(): void {
@@ -90,6 +102,8 @@ export class NodeOverlay {
       this.#dataPath ??= new OverlayDataPath({ underlay: msg.address, log: this.#log, beforeAddresses: (v: NodeNetworkView) => this.opts.engineNetworks.ensureView(v) });
       await this.#dataPath.apply(msg.networks, { underlay: msg.address, ...(msg.tunnel && { tunnel: msg.tunnel.address }) });
       await this.#resolver.update(msg.networks, this.opts.localContainers());
+      // Only once the engine networks exist, with their blocks, can plain containers be on them.
+      this.#plain.update(msg.networks);
       if (!msg.tunnel) await this.opts.tunnel.apply(undefined);
     } catch (err) {
       this.#log.error({ err }, `applying the network view failed; retrying in ${RETRY_MS / 1000} s`);

@@ -6,7 +6,7 @@ import { validateViews } from './validate.js';
 
 const view = (backends: string[]): NodeNetworkView => ({
   id: 'n1', name: 'n', vni: 4097, subnet: '10.50.0.0/24', gateway: '10.50.0.1', mtu: 1450, internal: false, ingress: true, attachable: false, encrypted: false,
-  localAddress: '10.50.0.251', peers: [], tasks: [],
+  localAddress: '10.50.0.251', peers: [], tasks: [], containers: [],
   services: [
     { id: 's1', name: 's1', aliases: [], vip: '10.50.0.2', ports: [{ protocol: 'tcp', published: 8080, target: 80 }], backends },
     { id: 's2', name: 's2', aliases: [], vip: '10.50.0.3', ports: [], backends: ['10.50.0.9'] },

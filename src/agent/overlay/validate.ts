@@ -9,6 +9,7 @@ import { MAX_VNI } from './names.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 function fail(field: string, value: unknown, fix: string): never {
   throw new InvalidArgumentError(`network view: ${field}: ${JSON.stringify(value)}: ${fix}`);
@@ -59,6 +60,15 @@ export function validateViews(views: unknown): NodeNetworkView[] {
       checkIn(`${at}.peers[${j}].ip`, p?.ip, subnet);
       if (typeof p.mac !== 'string' || !MAC.test(p.mac)) fail(`${at}.peers[${j}].mac`, p.mac, 'must be a MAC address in lower-case hex, e.g. 02:42:0a:00:01:05');
       checkIPv4(`${at}.peers[${j}].node`, p.node);
+    }
+    if (v.attachableRange !== undefined) {
+      const block = typeof v.attachableRange === 'string' ? parseCidr(v.attachableRange) : undefined;
+      if (!block || block.bits < subnet.bits || !contains(subnet, block.base)) fail(`${at}.attachableRange`, v.attachableRange, 'must be an IPv4 CIDR inside the network\'s subnet');
+    }
+    if (!Array.isArray(v.containers)) fail(`${at}.containers`, v.containers, 'must be a list');
+    for (const [j, c] of v.containers.entries()) {
+      if (typeof c?.name !== 'string' || !CONTAINER_NAME.test(c.name)) fail(`${at}.containers[${j}].name`, c?.name, 'must be a container name (letters, digits, "_", "." or "-")');
+      checkIn(`${at}.containers[${j}].ip`, c.ip, subnet);
     }
     if (!Array.isArray(v.services)) fail(`${at}.services`, v.services, 'must be a list');
     for (const [j, s] of v.services.entries()) {

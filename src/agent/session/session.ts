@@ -217,6 +217,7 @@ export class Agent {
           lastPong = Date.now();
           watchManager(msg.heartbeatPeriodMs);
           this.#send({ type: 'status', updates: this.#worker!.statuses() });
+          this.#worker!.resendAttachments();
           log.info({ node: msg.nodeId }, 'session with manager established');
         } else if (msg?.type === 'config' && typeof msg.heartbeatPeriodMs === 'number' && msg.heartbeatPeriodMs > 0) {
           if (msg.registries) this.#announce(msg.registries);
@@ -291,6 +292,7 @@ export class Agent {
       insecureRegistries: this.opts.insecureRegistries,
       trustRegistry: (registry) => this.#trust.beforePull(registry),
       tunnel: this.#tunnel,
+      sendAttachments: (m) => this.#send(m),
     });
   }
 

@@ -26,7 +26,11 @@ export const LABEL_NETWORK_NAME = 'berth.network.name';
 
 /** engineNetworkName: unique per Berth network, readable in `podman network ls`. */
 export function engineNetworkName(n: Network): string {
-  return `berth_${n.Spec.Name}_${n.ID.slice(0, 12)}`;
+  return engineNetworkNameOf(n.Spec.Name ?? '', n.ID);
+}
+
+export function engineNetworkNameOf(name: string, id: string): string {
+  return `berth_${name}_${id.slice(0, 12)}`;
 }
 
 /** What an engine network is made from: a task's Network or a node's network view. */
@@ -41,8 +45,11 @@ interface EngineNetworkSpec {
   /** The user gave the subnet (no fallback to one the engine picks). */
   subnetGiven: boolean;
   internal: boolean;
-  /** Overlay networks: the bridge the data path owns, and its MTU. */
-  overlay?: { bridge: string; mtu: number };
+  /**
+   * Overlay networks: the bridge the data path owns, its MTU, and the addresses the engine may
+   * hand plain containers (the node's block on an attachable network; otherwise none).
+   */
+  overlay?: { bridge: string; mtu: number; plainRange?: string };
 }
 
 /** The overlay's bridge and MTU for a network whose VXLAN ID the manager allocated. */
@@ -104,7 +111,7 @@ export class EngineNetworks {
    * once the bridge holds its addresses). Keep such networks out of prune while in the view.
    */
   async ensureView(view: NodeNetworkView): Promise<void> {
-    const name = `berth_${view.name}_${view.id.slice(0, 12)}`;
+    const name = engineNetworkNameOf(view.name, view.id);
     await this.ensureOne({
       id: view.id,
       name,
@@ -113,7 +120,7 @@ export class EngineNetworks {
       gateway: view.gateway,
       subnetGiven: true,
       internal: view.internal,
-      overlay: { bridge: bridgeName(view.vni), mtu: view.mtu },
+      overlay: { bridge: bridgeName(view.vni), mtu: view.mtu, ...(view.attachable && view.attachableRange && { plainRange: view.attachableRange }) },
     });
   }
 
@@ -196,7 +203,7 @@ export class EngineNetworks {
         dns_enabled: false,
         labels,
         options: { mtu: String(spec.overlay.mtu) },
-        ...(ipam && { subnets: [{ subnet: ipam.Subnet, ...(ipam.Gateway && { gateway: ipam.Gateway }), ...(ipam.IPRange && { lease_range: ipRangeOf(ipam.IPRange) }) }] }),
+        ...(ipam && { subnets: [{ subnet: ipam.Subnet, ...(ipam.Gateway && { gateway: ipam.Gateway }), lease_range: plainLeases(spec.overlay.plainRange, ipam.Gateway) }] }),
       });
       return;
     }
@@ -241,11 +248,16 @@ export class EngineNetworks {
   }
 }
 
-/** Podman's lease range (first and last address) for a Docker IPRange CIDR. */
-function ipRangeOf(cidr: string): { start_ip: string; end_ip: string } | undefined {
-  const c = parseCidr(cidr);
-  if (!c) return undefined;
-  return { start_ip: formatIPv4(c.base + (c.bits < 31 ? 1 : 0)), end_ip: formatIPv4(c.base + 2 ** (32 - c.bits) - (c.bits < 31 ? 2 : 1)) };
+/**
+ * Podman's lease range for plain containers on an overlay: the whole block the manager gave this
+ * node (its addresses are nobody else's: tasks get theirs from the manager, outside any block).
+ * Without a block, the gateway alone: Podman then refuses every plain container ("IPAM error:
+ * failed to find free IP in range") rather than hand out an address a task elsewhere may hold.
+ */
+function plainLeases(block: string | undefined, gateway: string | undefined): { start_ip: string; end_ip: string } | undefined {
+  const c = block ? parseCidr(block) : undefined;
+  if (c) return { start_ip: formatIPv4(c.base), end_ip: formatIPv4(c.base + 2 ** (32 - c.bits) - 1) };
+  return gateway ? { start_ip: gateway, end_ip: gateway } : undefined;
 }
 
 /** isNetworkMissing: the engine says a network a container needs does not exist (removed meanwhile). */

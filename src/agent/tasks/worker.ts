@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
-import type { Config, NetworkViewMessage, NodeDescription, Secret, Task, TaskPullAuth, TaskStatusUpdate } from '../../types/index.js';
+import type { AttachmentsMessage, Config, NetworkViewMessage, NodeDescription, Secret, Task, TaskPullAuth, TaskStatusUpdate } from '../../types/index.js';
 import { LABEL_NODE, LABEL_TASK } from './container-config.js';
 import { removeContainer } from './controller.js';
 import { Dependencies } from './dependencies.js';
@@ -39,6 +39,8 @@ export interface WorkerOptions {
   tunnel?: NodeTunnel;
   /** The overlay resolver's port (53 unless a test says otherwise). */
   resolverPort?: number;
+  /** Sends the manager the plain containers on this node's attachable networks. */
+  sendAttachments?: (msg: AttachmentsMessage) => void;
 }
 
 /** The secrets, configs and registry logins an assignments message carries for its tasks. */
@@ -75,7 +77,17 @@ export class Worker {
       log: opts.log,
     });
     this.networks = new EngineNetworks(opts.docker, opts.clusterId, opts.log);
-    this.overlay = opts.tunnel && new NodeOverlay({ log: opts.log, tunnel: opts.tunnel, engineNetworks: this.networks, localContainers: () => this.localContainers(), resolverPort: opts.resolverPort });
+    this.overlay =
+      opts.tunnel &&
+      new NodeOverlay({
+        log: opts.log,
+        tunnel: opts.tunnel,
+        engineNetworks: this.networks,
+        localContainers: () => this.localContainers(),
+        resolverPort: opts.resolverPort,
+        docker: opts.docker,
+        sendAttachments: opts.sendAttachments ?? (() => undefined),
+      });
     const { docker, clusterId, nodeId, log, report } = opts;
     const images = new ImagePuller(docker, new Set(opts.insecureRegistries ?? []), (id) => this.deps.pullAuth(id), opts.trustRegistry);
     this.runnerOpts = { docker, owner: { clusterId, nodeId }, log, report, files: this.files, networks: this.networks, images };
@@ -116,6 +128,11 @@ export class Worker {
   /** How many secrets and configs the worker holds (never their data). */
   get objectCounts(): { secrets: number; configs: number } {
     return this.deps.size;
+  }
+
+  /** resendAttachments: after a reconnect, the manager hears of plain containers again. */
+  resendAttachments(): void {
+    this.overlay?.resendAttachments();
   }
 
   /** statuses gives the latest observed status of every task held, for resending after a reconnect. */

@@ -216,6 +216,14 @@ function checkUnused(tx: ReadTx, network: Network): void {
   if (task) {
     throw new InvalidArgumentError(`network ${name} (${network.ID}) is in use by task ${task.ID} of service ${task.BerthService.Name}: wait for it to stop, then retry`);
   }
+  for (const node of tx.nodes.list()) {
+    const plain = node.BerthAttachments?.find((a) => a.NetworkID === network.ID);
+    if (plain) {
+      throw new InvalidArgumentError(
+        `network ${name} id ${network.ID} has active endpoints (container ${plain.Name} on node ${node.Description.Hostname || node.ID}): stop it, or disconnect it on that node's engine, first`,
+      );
+    }
+  }
 }
 
 /**
