@@ -1,5 +1,8 @@
 // The cluster CA: root, signing, joining and renewal (see docs/security.md).
 
+// Importing the CA registers its store kinds (kinds.ts), before any store opens.
+import './kinds.js';
+
 export { CertificateAuthority, DEFAULT_NODE_CERT_EXPIRY_MS, type AuthorityOptions, type Issued } from './authority.js';
 export { caRoutes } from './routes.js';
 export { checkRequest, issue, issueWithKey, type Subject } from './issue.js';

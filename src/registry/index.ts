@@ -1,3 +1,6 @@
+// Importing the registry registers its store kinds (kinds.ts), before any store opens.
+import './kinds.js';
+
 export { Registry, DEFAULT_REGISTRY_LISTEN, checkRegistryListen, loadTls } from './registry.js';
 export type { RegistryOptions, ServingCertificate, TlsFiles } from './registry.js';
 export { createRegistryServer, DEFAULT_MAX_MANIFEST_BYTES } from './distribution/server.js';

@@ -13,6 +13,7 @@ import type { Logger } from '../common/log.js';
 import { OutboundGuard, type OwnListener } from '../common/outbound.js';
 import { InvalidArgumentError, UnavailableError } from '../types/index.js';
 import { Store, loadStoreKey } from '../store/index.js';
+import './kinds.js';
 import { adminGuard } from './admin/admin-guard.js';
 import { openApiRoutes } from './admin/admin-openapi.js';
 import { projectRoutes } from './admin/admin-projects.js';

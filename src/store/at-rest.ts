@@ -1,21 +1,11 @@
-// Encryption at rest for the kinds whose stored form holds secret material (secrets' data,
-// registry passwords, services' X-Registry-Auth, remote registry endpoints' passwords and
-// webhook signing keys):
+// Encryption at rest for the kinds whose stored form holds secret material, those defined
+// `sealed` (secrets' data, registry passwords and their hashes, services' X-Registry-Auth,
+// remote registry endpoints' passwords, webhook signing keys):
 // AES-256-GCM per row, so the SQLite file and its WAL never hold a secret in the clear. Memory
 // holds plain objects; only the persisted form is sealed.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-// Registry users and robots hold only hashes, but hashes too are kept out of a copied file.
-const SEALED_KINDS: ReadonlySet<string> = new Set([
-  'secret',
-  'registryUser',
-  'registryRobot',
-  'registryCredential',
-  'serviceRegistryAuth',
-  'registryEndpoint',
-  'registryWebhook',
-]);
 const PREFIX = 'aes256gcm:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -25,9 +15,9 @@ export class AtRest {
     if (key && key.length !== 32) throw new Error('store: the encryption key must be 32 bytes');
   }
 
-  /** seal returns the form of a row to write: encrypted for sealed kinds when a key is set. */
-  seal(kind: string, json: string): string {
-    if (!this.key || !SEALED_KINDS.has(kind)) return json;
+  /** seal returns the form of a row to write: encrypted when its kind is sealed and a key is set. */
+  seal(kind: string, sealed: boolean, json: string): string {
+    if (!this.key || !sealed) return json;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     // The kind is authenticated too, so a sealed row cannot be replayed as another kind.

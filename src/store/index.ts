@@ -1,7 +1,9 @@
 export { Store } from './store.js';
-export type { StoreOptions, ReadTx, Tx, TableReader, TableWriter, TaskReader, ServiceReader, NamedReader } from './store.js';
+export type { StoreOptions } from './store.js';
+export { defineKind } from './kinds.js';
+export type { KindTypes, Kind, Kinds, ReadTx, Tx, TableReader, TableWriter, NamedReader } from './kinds.js';
 export { Watcher } from './watch.js';
-export type { Change, Commit, Kind, Kinds, Action } from './watch.js';
+export type { Change, Commit, Action } from './watch.js';
 export { driveLoop } from './loop.js';
 export type { ReconcileLoop, DriveOptions } from './loop.js';
 export { loadStoreKey, parseStoreKey, STORE_KEY_FILE } from './key.js';

@@ -2,7 +2,8 @@
 // the loop's own dirty set, then reconcile — debounced, so a burst of commits costs one pass.
 // A loop may also ask to be woken at a time (restart delays, heartbeat expiry).
 
-import type { Store, ReadTx } from './store.js';
+import type { ReadTx } from './kinds.js';
+import type { Store } from './store.js';
 import type { Commit } from './watch.js';
 
 export interface ReconcileLoop {

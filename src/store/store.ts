@@ -7,145 +7,46 @@
 
 import Database from 'better-sqlite3';
 import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
-import type {
-  ClientCertificate,
-  Cluster,
-  Config,
-  Meta,
-  Network,
-  Node,
-  RegistryCredential,
-  RegistryEndpoint,
-  RegistryProject,
-  RegistryRobot,
-  RegistryUser,
-  ReplicationPolicy,
-  ReplicationRun,
-  RegistryWebhook,
-  Secret,
-  Service,
-  ServiceRegistryAuth,
-  Task,
-} from '../types/index.js';
+import type { Cluster, Meta } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
+import './core-kinds.js';
+import { openKinds, type AnyKindDefinition, type Kind, type ReadTx, type TableReader, type TableWriter, type Tx } from './kinds.js';
 import { Table } from './table.js';
-import { Watcher, type Change, type Commit, type Kind, type Kinds } from './watch.js';
+import { Watcher, type Change, type Commit } from './watch.js';
 
 export interface StoreOptions {
   /** SQLite file; ':memory:' (the default) keeps nothing after close. */
   path?: string;
   /** FULL fsyncs every commit (survives power loss); NORMAL survives a process kill only. */
   synchronous?: 'FULL' | 'NORMAL';
-  /** 32-byte key that encrypts secrets in the SQLite file; required when path is a file. */
+  /** 32-byte key that encrypts sealed kinds in the SQLite file; required when path is a file. */
   key?: Buffer;
 }
 
-export interface TableReader<T> {
-  get(id: string): T | undefined;
-  list(): T[];
-  count(): number;
+type Undo = { kind: Kind; id: string; old: Meta | undefined };
+/** The update in progress: what it changed so far, to publish or undo. */
+interface Pending {
+  index: number;
+  changes: Change[];
+  undo: Undo[];
 }
-
-export interface TableWriter<T> extends TableReader<T> {
-  /** create stores a new object; it sets Version, CreatedAt and UpdatedAt. */
-  create(obj: T): T;
-  /**
-   * update replaces the stored object with obj. obj.Version must be the stored version:
-   * throws VersionConflictError when it is stale, NotFoundError when the object is gone.
-   */
-  update(obj: T): T;
-  /** delete removes the object; deleting a missing object is a no-op returning undefined. */
-  delete(id: string): T | undefined;
-}
-
-export interface TaskReader extends TableReader<Task> {
-  byService(serviceId: string): Task[];
-  byNode(nodeId: string): Task[];
-}
-/** A table whose objects have unique names (Spec.Name). */
-export interface NamedReader<T> extends TableReader<T> {
-  byName(name: string): T | undefined;
-}
-export type ServiceReader = NamedReader<Service>;
-
-export interface ReadTx {
-  readonly index: number;
-  readonly nodes: TableReader<Node>;
-  readonly services: ServiceReader;
-  readonly tasks: TaskReader;
-  readonly secrets: NamedReader<Secret>;
-  readonly configs: NamedReader<Config>;
-  readonly networks: NamedReader<Network>;
-  readonly registryUsers: NamedReader<RegistryUser>;
-  readonly registryProjects: NamedReader<RegistryProject>;
-  readonly registryRobots: NamedReader<RegistryRobot>;
-  readonly registryCredentials: NamedReader<RegistryCredential>;
-  readonly serviceRegistryAuths: TableReader<ServiceRegistryAuth>;
-  readonly registryEndpoints: NamedReader<RegistryEndpoint>;
-  readonly replicationPolicies: NamedReader<ReplicationPolicy>;
-  readonly replicationRuns: TableReader<ReplicationRun>;
-  readonly registryWebhooks: TableReader<RegistryWebhook>;
-  readonly clientCertificates: TableReader<ClientCertificate>;
-  cluster(): Cluster | undefined;
-}
-
-export interface Tx extends ReadTx {
-  readonly nodes: TableWriter<Node>;
-  readonly services: ServiceReader & TableWriter<Service>;
-  readonly tasks: TaskReader & TableWriter<Task>;
-  readonly clusters: TableWriter<Cluster>;
-  readonly secrets: NamedReader<Secret> & TableWriter<Secret>;
-  readonly configs: NamedReader<Config> & TableWriter<Config>;
-  readonly networks: NamedReader<Network> & TableWriter<Network>;
-  readonly registryUsers: NamedReader<RegistryUser> & TableWriter<RegistryUser>;
-  readonly registryProjects: NamedReader<RegistryProject> & TableWriter<RegistryProject>;
-  readonly registryRobots: NamedReader<RegistryRobot> & TableWriter<RegistryRobot>;
-  readonly registryCredentials: NamedReader<RegistryCredential> & TableWriter<RegistryCredential>;
-  readonly serviceRegistryAuths: TableWriter<ServiceRegistryAuth>;
-  readonly registryEndpoints: NamedReader<RegistryEndpoint> & TableWriter<RegistryEndpoint>;
-  readonly replicationPolicies: NamedReader<ReplicationPolicy> & TableWriter<ReplicationPolicy>;
-  readonly replicationRuns: TableWriter<ReplicationRun>;
-  readonly registryWebhooks: TableWriter<RegistryWebhook>;
-  readonly clientCertificates: TableWriter<ClientCertificate>;
-}
-
-/** Kinds whose Spec.Name is unique within the kind. */
-type NamedKind =
-  | 'service'
-  | 'secret'
-  | 'config'
-  | 'network'
-  | 'registryUser'
-  | 'registryProject'
-  | 'registryRobot'
-  | 'registryCredential'
-  | 'registryEndpoint'
-  | 'replicationPolicy';
-const NAMED: ReadonlySet<Kind> = new Set<NamedKind>([
-  'service',
-  'secret',
-  'config',
-  'network',
-  'registryUser',
-  'registryProject',
-  'registryRobot',
-  'registryCredential',
-  'registryEndpoint',
-  'replicationPolicy',
-]);
-const byName = (o: { Spec: { Name?: string } }): string | undefined => o.Spec.Name;
+type Accessors = Record<string, TableReader<Meta>>;
+const specName = (o: Meta): string | undefined => (o as unknown as { Spec: { Name?: string } }).Spec.Name;
 
 export class Store {
   readonly #db: Database.Database;
-  readonly #tables: { [K in Kind]: Table<Kinds[K]> };
+  readonly #kinds = new Map<string, { def: AnyKindDefinition; table: Table<Meta> }>();
+  // Tables as transactions see them, by accessor; built once, as they hold no per-transaction state.
+  readonly #readers: Accessors = {};
+  readonly #writers: Accessors = {};
   readonly #watchers = new Set<Watcher>();
   readonly #upsert: Database.Statement;
   readonly #remove: Database.Statement;
   readonly #setIndex: Database.Statement;
   readonly #atRest: AtRest;
   #index = 0;
-  #inUpdate = false;
+  #pending: Pending | undefined;
 
   constructor(options: StoreOptions = {}) {
     this.#db = new Database(options.path ?? ':memory:');
@@ -159,25 +60,13 @@ export class Store {
     this.#upsert = this.#db.prepare('INSERT OR REPLACE INTO objects (kind, id, data) VALUES (?, ?, ?)');
     this.#remove = this.#db.prepare('DELETE FROM objects WHERE kind = ? AND id = ?');
     this.#setIndex = this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('index', ?)");
-    this.#tables = {
-      node: new Table<Node>({}),
-      service: new Table<Service>({ name: byName }),
-      task: new Table<Task>({ service: (t) => t.ServiceID, node: (t) => t.NodeID || undefined }),
-      cluster: new Table<Cluster>({}),
-      secret: new Table<Secret>({ name: byName }),
-      config: new Table<Config>({ name: byName }),
-      network: new Table<Network>({ name: byName }),
-      registryUser: new Table<RegistryUser>({ name: byName }),
-      registryProject: new Table<RegistryProject>({ name: byName }),
-      registryRobot: new Table<RegistryRobot>({ name: byName }),
-      registryCredential: new Table<RegistryCredential>({ name: byName }),
-      serviceRegistryAuth: new Table<ServiceRegistryAuth>({}),
-      registryEndpoint: new Table<RegistryEndpoint>({ name: byName }),
-      replicationPolicy: new Table<ReplicationPolicy>({ name: byName }),
-      replicationRun: new Table<ReplicationRun>({}),
-      registryWebhook: new Table<RegistryWebhook>({}),
-      clientCertificate: new Table<ClientCertificate>({}),
-    };
+    for (const def of openKinds()) {
+      const table = new Table<Meta>(def.named ? { ...def.indexes, byName: specName } : def.indexes);
+      this.#kinds.set(def.kind, { def, table });
+      const reader = this.#reader(def, table);
+      this.#readers[def.accessor] = reader;
+      this.#writers[def.accessor] = { ...reader, ...this.#writer(def, table) };
+    }
     this.#load();
   }
 
@@ -188,7 +77,7 @@ export class Store {
 
   /** view runs fn against the current committed state. */
   view<R>(fn: (tx: ReadTx) => R): R {
-    return fn(this.#readTx());
+    return fn(this.#tx(this.#readers, this.#index) as ReadTx);
   }
 
   /**
@@ -197,25 +86,24 @@ export class Store {
    * synchronous and must not call update again.
    */
   update<R>(fn: (tx: Tx) => R): R {
-    if (this.#inUpdate) throw new Error('store: nested update');
-    this.#inUpdate = true;
-    const changes: Change[] = [];
-    const undo: { kind: Kind; id: string; old: Meta | undefined }[] = [];
+    if (this.#pending) throw new Error('store: nested update');
+    const pending: Pending = { index: this.#index + 1, changes: [], undo: [] };
+    this.#pending = pending;
     try {
-      const result = fn(this.#writeTx(changes, undo));
+      const result = fn(this.#tx(this.#writers, pending.index) as Tx);
       if (result instanceof Promise) throw new Error('store: update function must be synchronous');
-      if (changes.length > 0) this.#commit(changes);
+      if (pending.changes.length > 0) this.#commit(pending.changes);
       return result;
     } catch (err) {
-      for (let i = undo.length - 1; i >= 0; i--) {
-        const u = undo[i]!;
-        const table = this.#tables[u.kind] as unknown as Table<Meta>;
+      for (let i = pending.undo.length - 1; i >= 0; i--) {
+        const u = pending.undo[i]!;
+        const table = this.#kinds.get(u.kind)!.table;
         if (u.old) table.put(u.old);
         else table.remove(u.id);
       }
       throw err;
     } finally {
-      this.#inUpdate = false;
+      this.#pending = undefined;
     }
   }
 
@@ -237,13 +125,15 @@ export class Store {
     this.#db.close();
   }
 
+  // Rows of a kind no module registered in this process (a subsystem not wired in, a newer
+  // version's kind) stay in the file as they are: never loaded, never rewritten or removed.
   #load(): void {
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: number } | undefined;
     this.#index = row?.value ?? 0;
-    const rows = this.#db.prepare('SELECT kind, data FROM objects').all() as { kind: Kind; data: string }[];
+    const rows = this.#db.prepare('SELECT kind, data FROM objects').all() as { kind: string; data: string }[];
     for (const r of rows) {
-      const table = this.#tables[r.kind] as unknown as Table<Meta> | undefined;
-      if (table) table.put(Object.freeze(JSON.parse(this.#atRest.open(r.kind, r.data)) as Meta));
+      const known = this.#kinds.get(r.kind);
+      if (known) known.table.put(Object.freeze(JSON.parse(this.#atRest.open(r.kind, r.data)) as Meta));
     }
   }
 
@@ -252,7 +142,7 @@ export class Store {
     const persist = this.#db.transaction(() => {
       for (const c of changes) {
         if (c.action === 'delete') this.#remove.run(c.kind, c.object.ID);
-        else this.#upsert.run(c.kind, c.object.ID, this.#atRest.seal(c.kind, JSON.stringify(c.object)));
+        else this.#upsert.run(c.kind, c.object.ID, this.#atRest.seal(c.kind, this.#kinds.get(c.kind)!.def.sealed, JSON.stringify(c.object)));
       }
       this.#setIndex.run(index);
     });
@@ -262,126 +152,83 @@ export class Store {
     for (const w of this.#watchers) w.push(commit);
   }
 
-  #reader<K extends Kind>(kind: K): TableReader<Kinds[K]> {
-    const table = this.#tables[kind];
-    return {
+  #tx(accessors: Accessors, index: number): object {
+    return { ...accessors, index, cluster: this.#cluster };
+  }
+
+  readonly #cluster = (): Cluster | undefined => this.#kinds.get('cluster')!.table.rows.values().next().value as Cluster | undefined;
+
+  #reader(def: AnyKindDefinition, table: Table<Meta>): TableReader<Meta> {
+    const pick = (ids: ReadonlySet<string>): Meta[] => [...ids].map((id) => table.get(id)!);
+    const reader: TableReader<Meta> & Record<string, unknown> = {
       get: (id) => table.get(id),
       list: () => [...table.rows.values()],
       count: () => table.rows.size,
     };
+    for (const name of Object.keys(def.indexes)) reader[name] = (value: string) => pick(table.ids(name, value));
+    if (def.named) {
+      reader.byName = (name: string) => {
+        const [id] = table.ids('byName', name);
+        return id === undefined ? undefined : table.get(id);
+      };
+    }
+    return reader;
   }
 
-  #readTx(): ReadTx {
-    const tasks = this.#tables.task;
-    const pick = (ids: ReadonlySet<string>): Task[] => [...ids].map((id) => tasks.get(id)!);
-    const named = <K extends NamedKind>(kind: K): NamedReader<Kinds[K]> => {
-      const table = this.#tables[kind] as unknown as Table<Kinds[K]>;
-      return {
-        ...this.#reader(kind),
-        byName: (name) => {
-          const [id] = table.ids('name', name);
-          return id === undefined ? undefined : table.get(id);
-        },
-      };
+  #writer(def: AnyKindDefinition, table: Table<Meta>): Omit<TableWriter<Meta>, keyof TableReader<Meta>> {
+    const kind = def.kind as Kind;
+    // Writers outlive their update (a caller may keep tx): past it, they refuse rather than write nowhere.
+    const pending = (): Pending => {
+      if (!this.#pending) throw new Error(`store: a ${kind} written after its update returned`);
+      return this.#pending;
+    };
+    const record = (p: Pending, action: Change['action'], object: Meta, old: Meta | undefined): void => {
+      p.undo.push({ kind, id: object.ID, old });
+      p.changes.push({ kind, action, object, old } as Change);
     };
     return {
-      index: this.#index,
-      nodes: this.#reader('node'),
-      services: named('service'),
-      secrets: named('secret'),
-      configs: named('config'),
-      networks: named('network'),
-      registryUsers: named('registryUser'),
-      registryProjects: named('registryProject'),
-      registryRobots: named('registryRobot'),
-      registryCredentials: named('registryCredential'),
-      serviceRegistryAuths: this.#reader('serviceRegistryAuth'),
-      registryEndpoints: named('registryEndpoint'),
-      replicationPolicies: named('replicationPolicy'),
-      replicationRuns: this.#reader('replicationRun'),
-      registryWebhooks: this.#reader('registryWebhook'),
-      clientCertificates: this.#reader('clientCertificate'),
-      tasks: {
-        ...this.#reader('task'),
-        byService: (id) => pick(tasks.ids('service', id)),
-        byNode: (id) => pick(tasks.ids('node', id)),
+      create: (obj) => {
+        const p = pending();
+        if (table.get(obj.ID)) throw new Error(`store: ${kind} ${obj.ID} already exists`);
+        this.#checkName(def, table, obj);
+        const ts = now();
+        const stored = Object.freeze({ ...obj, Version: { Index: p.index }, CreatedAt: obj.CreatedAt || ts, UpdatedAt: ts });
+        table.put(stored);
+        record(p, 'create', stored, undefined);
+        return stored;
       },
-      cluster: () => this.#tables.cluster.rows.values().next().value,
+      update: (obj) => {
+        const p = pending();
+        const old = table.get(obj.ID);
+        if (!old) throw new NotFoundError(`${kind} ${obj.ID} not found`);
+        if (obj.Version.Index !== old.Version.Index) {
+          throw new VersionConflictError(
+            `update out of sequence: ${kind} ${obj.ID} is at version ${old.Version.Index}, the update was made from version ${obj.Version.Index}; read it again and retry`,
+          );
+        }
+        this.#checkName(def, table, obj);
+        const stored = Object.freeze({ ...obj, Version: { Index: p.index }, UpdatedAt: now() });
+        table.put(stored);
+        record(p, 'update', stored, old);
+        return stored;
+      },
+      delete: (id) => {
+        const p = pending();
+        const old = table.remove(id);
+        if (!old) return undefined;
+        p.undo.push({ kind, id, old });
+        p.changes.push({ kind, action: 'delete', object: old } as Change);
+        return old;
+      },
     };
   }
 
-  #writeTx(changes: Change[], undo: { kind: Kind; id: string; old: Meta | undefined }[]): Tx {
-    const read = this.#readTx();
-    const pendingIndex = this.#index + 1;
-    const writer = <K extends Kind>(kind: K): TableWriter<Kinds[K]> => {
-      const table = this.#tables[kind] as unknown as Table<Kinds[K]>;
-      const record = (action: Change['action'], object: Kinds[K], old: Kinds[K] | undefined): void => {
-        undo.push({ kind, id: object.ID, old });
-        changes.push({ kind, action, object, old } as Change);
-      };
-      return {
-        ...this.#reader(kind),
-        create: (obj) => {
-          if (table.get(obj.ID)) throw new Error(`store: ${kind} ${obj.ID} already exists`);
-          this.#checkName(kind, obj);
-          const ts = now();
-          const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, CreatedAt: obj.CreatedAt || ts, UpdatedAt: ts }) as Kinds[K];
-          table.put(stored);
-          record('create', stored, undefined);
-          return stored;
-        },
-        update: (obj) => {
-          const old = table.get(obj.ID);
-          if (!old) throw new NotFoundError(`${kind} ${obj.ID} not found`);
-          if (obj.Version.Index !== old.Version.Index) {
-            throw new VersionConflictError(
-              `update out of sequence: ${kind} ${obj.ID} is at version ${old.Version.Index}, the update was made from version ${obj.Version.Index}; read it again and retry`,
-            );
-          }
-          this.#checkName(kind, obj);
-          const stored = Object.freeze({ ...obj, Version: { Index: pendingIndex }, UpdatedAt: now() }) as Kinds[K];
-          table.put(stored);
-          record('update', stored, old);
-          return stored;
-        },
-        delete: (id) => {
-          const old = table.remove(id);
-          if (!old) return undefined;
-          undo.push({ kind, id, old });
-          changes.push({ kind, action: 'delete', object: old } as Change);
-          return old;
-        },
-      };
-    };
-    return {
-      ...read,
-      index: pendingIndex,
-      nodes: writer('node'),
-      services: { ...read.services, ...writer('service') },
-      tasks: { ...read.tasks, ...writer('task') },
-      clusters: writer('cluster'),
-      secrets: { ...read.secrets, ...writer('secret') },
-      configs: { ...read.configs, ...writer('config') },
-      networks: { ...read.networks, ...writer('network') },
-      registryUsers: { ...read.registryUsers, ...writer('registryUser') },
-      registryProjects: { ...read.registryProjects, ...writer('registryProject') },
-      registryRobots: { ...read.registryRobots, ...writer('registryRobot') },
-      registryCredentials: { ...read.registryCredentials, ...writer('registryCredential') },
-      serviceRegistryAuths: writer('serviceRegistryAuth'),
-      registryEndpoints: { ...read.registryEndpoints, ...writer('registryEndpoint') },
-      replicationPolicies: { ...read.replicationPolicies, ...writer('replicationPolicy') },
-      replicationRuns: writer('replicationRun'),
-      registryWebhooks: writer('registryWebhook'),
-      clientCertificates: writer('clientCertificate'),
-    };
-  }
-
-  #checkName(kind: Kind, obj: Meta): void {
-    if (!NAMED.has(kind)) return;
-    const name = (obj as unknown as { Spec: { Name?: string } }).Spec.Name;
+  #checkName(def: AnyKindDefinition, table: Table<Meta>, obj: Meta): void {
+    if (!def.named) return;
+    const name = specName(obj);
     if (!name) return;
-    for (const id of (this.#tables[kind] as unknown as Table<Meta>).ids('name', name)) {
-      if (id !== obj.ID) throw new NameConflictError(`${kind} ${name} already exists`);
+    for (const id of table.ids('byName', name)) {
+      if (id !== obj.ID) throw new NameConflictError(`${def.kind} ${name} already exists`);
     }
   }
 }

@@ -1,8 +1,7 @@
 // One in-memory table: objects by ID plus secondary indexes kept in step on every write.
 
 import type { Meta } from '../types/index.js';
-
-export type IndexKey<T> = (obj: T) => string | undefined;
+import type { IndexKey } from './kinds.js';
 
 export class Table<T extends Meta> {
   readonly rows = new Map<string, T>();

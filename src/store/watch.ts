@@ -1,28 +1,8 @@
 // Watchers receive every committed change, in commit order.
 // Delivery never blocks the committer: each watcher has its own unbounded queue.
 
-import type { ClientCertificate, Cluster, Config, Network, Node, RegistryCredential, RegistryEndpoint, RegistryProject, RegistryRobot, RegistryUser, RegistryWebhook, ReplicationPolicy, ReplicationRun, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
+import type { Kind, Kinds } from './kinds.js';
 
-export interface Kinds {
-  node: Node;
-  service: Service;
-  task: Task;
-  cluster: Cluster;
-  secret: Secret;
-  config: Config;
-  network: Network;
-  registryUser: RegistryUser;
-  registryProject: RegistryProject;
-  registryRobot: RegistryRobot;
-  registryCredential: RegistryCredential;
-  serviceRegistryAuth: ServiceRegistryAuth;
-  registryEndpoint: RegistryEndpoint;
-  replicationPolicy: ReplicationPolicy;
-  replicationRun: ReplicationRun;
-  registryWebhook: RegistryWebhook;
-  clientCertificate: ClientCertificate;
-}
-export type Kind = keyof Kinds;
 export type Action = 'create' | 'update' | 'delete';
 
 /** One object change in a commit. For deletes `object` is the last stored value. */

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_JSON_DEPTH } from '../../common/json-body.js';
 import { Store } from '../../store/index.js';
+import '../kinds.js';
 import { userRoutes } from './admin-users.js';
 import { startRegistry, type TestRegistry } from '../distribution/test-helpers.js';
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../store/index.js';
+import '../kinds.js';
 import { bootstrap } from './bootstrap.js';
 import { checkPassword, verifyPassword } from '../auth/passwords.js';
 

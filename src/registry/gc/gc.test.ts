@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.js';
 import { Store } from '../../store/index.js';
+import '../kinds.js';
 import { RegistryEvents, type RegistryEvent } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
 import { GarbageCollector, type GcRun } from './gc.js';

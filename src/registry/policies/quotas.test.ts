@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { silentLogger } from '../../common/log.js';
 import { Store } from '../../store/index.js';
+import '../kinds.js';
 import { RegistryEvents } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
 import { OCI_MANIFEST } from '../distribution/manifests.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { silentLogger } from '../../common/log.js';
 import { Store, loadStoreKey } from '../../store/index.js';
+import '../kinds.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { RegistryEvents } from '../events.js';
 import { ManifestStore } from '../storage/manifest-store.js';

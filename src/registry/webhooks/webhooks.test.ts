@@ -16,6 +16,7 @@ import { newId } from '../../common/ids.js';
 import { silentLogger } from '../../common/log.js';
 import { CONNECTION_FAILED, OutboundGuard } from '../../common/outbound.js';
 import { Store } from '../../store/index.js';
+import '../kinds.js';
 import { RegistryEvents } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
 import { QuotaGuard } from '../policies/quotas.js';
