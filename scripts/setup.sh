@@ -20,8 +20,9 @@ need=()
 # namespaces, bridge and rules (test/helpers/hosts, docs/testing.md); tcpdump captures what
 # crosses between them (the secret-on-the-wire and encrypted-overlay tests); wrk drives the
 # overlay benchmark (bench/overlay.ts); wireguard-go and wireguard-tools make the tunnel encrypted
-# overlays run in where the kernel has no WireGuard (docs/networking.md).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools; do
+# overlays run in where the kernel has no WireGuard (docs/networking.md). etcd-server is the
+# distributed store managers can run on (docs/store.md); the tests start their own members.
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools etcd-server etcd-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
@@ -43,6 +44,7 @@ if [ ${#need[@]} -gt 0 ]; then
   }
   if [[ " ${need[*]} " == *" docker-registry "* ]]; then stop_service docker-registry; fi
   if [[ " ${need[*]} " == *" docker.io "* ]]; then stop_service docker; fi
+  if [[ " ${need[*]} " == *" etcd-server "* ]]; then stop_service etcd; fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

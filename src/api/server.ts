@@ -52,6 +52,7 @@ export interface ApiServerOptions {
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = engineServer({ log: opts.log, version: opts.info.version, https: opts.https, authenticate: opts.authenticate });
+  acknowledgeWhenDurable(app, opts.store);
   systemRoutes(app, opts);
   nodeRoutes(app, opts.store);
   serviceRoutes(app, opts.store);
@@ -69,6 +70,33 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     void app.register(async (scope) => plugin(scope));
   }
   return app;
+}
+
+/** How long a change may wait for the store's backend (etcd) before the client hears that it is not saved yet. */
+const DURABLE_TIMEOUT_MS = 30_000;
+
+/**
+ * acknowledgeWhenDurable holds every answer to a request that may have changed something until
+ * the store has persisted it (at once on SQLite; once etcd confirms it on etcd): an acknowledged
+ * write survives the loss of this manager.
+ */
+function acknowledgeWhenDurable(app: FastifyInstance, store: Store): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return payload;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        store.durable(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`etcd has not confirmed it within ${DURABLE_TIMEOUT_MS / 1000} s; it is saved once etcd answers, unless this manager stops first`)), DURABLE_TIMEOUT_MS))),
+      ]);
+      return payload;
+    } catch (err) {
+      reply.code(503).header('Content-Type', 'application/json');
+      return JSON.stringify({ message: `the change is not saved: ${(err as Error).message}` });
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 }
 
 /**

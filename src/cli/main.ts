@@ -85,6 +85,10 @@ program
   .option('--cluster-listen <host:port>', 'cluster port where agents join and connect (mutual TLS)', '0.0.0.0:2377')
   .option('--advertise-addr <addr>', 'address (IP or interface[:port]) other machines reach the cluster port at (default: the default route\'s interface)')
   .option('--task-history-limit <n>', 'ended tasks kept per slot (default 5; kept across restarts when not given)', historyLimit)
+  .option('--store <url>', 'where the cluster state lives: sqlite (state.db in the data directory) or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]', 'sqlite')
+  .option('--etcd-cacert <file>', "PEM CA that signed etcd's certificate: talk to etcd over TLS")
+  .option('--etcd-cert <file>', 'PEM client certificate for etcd (with --etcd-key)')
+  .option('--etcd-key <file>', 'PEM private key of --etcd-cert')
   .action((opts) => runManager(opts, logger('berth-manager', 'info')));
 
 program

@@ -12,6 +12,7 @@ import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import { InvalidArgumentError } from '../types/index.js';
 import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { parseLabels } from './labels.js';
+import type { EtcdFiles } from '../manager/index.js';
 
 export interface UpOptions {
   dataDir?: string;
@@ -143,10 +144,11 @@ function managerOptions(opts: ManagerCliOptions, log: Logger) {
   };
 }
 
-export async function runManager(opts: ManagerCliOptions & { dataDir?: string }, log: Logger): Promise<void> {
+export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir?: string; store?: string }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
-  const { Manager } = await import('../manager/index.js');
-  const manager = await Manager.start({ ...managerOptions(opts, log), dataDir });
+  const { Manager, parseStoreUrl } = await import('../manager/index.js');
+  const etcd = parseStoreUrl(opts.store, opts);
+  const manager = await Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +

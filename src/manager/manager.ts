@@ -19,7 +19,7 @@ import { closeGracefully } from '../common/http-close.js';
 import { hostPort } from '../common/listen.js';
 import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
-import { Store } from '../store/index.js';
+import { Store, type EtcdBackendOptions } from '../store/index.js';
 import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation } from '../ca/index.js';
 import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
@@ -55,6 +55,8 @@ export interface ManagerOptions {
   taskHistory?: number;
   /** Called when the manager starts locked (autolock), with the unix socket that takes `docker swarm unlock`. */
   onLocked?: (socketPath: string) => void;
+  /** Keep the cluster's state in etcd instead of <dataDir>/state.db (`--store etcd://...`). */
+  etcd?: EtcdBackendOptions;
 }
 
 /**
@@ -121,7 +123,9 @@ export class Manager {
   }
 
   static async #start(opts: ManagerOptions, addr: { host: string; port: number }, socketPath: string, autolock: Autolock): Promise<Manager> {
-    const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey() });
+    // Loaded only when used: etcd's gRPC client is heavy.
+    const backend = opts.etcd && (await (await import('../store/etcd-backend.js')).EtcdBackend.open(opts.etcd));
+    const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey(), ...(backend && { backend }) });
     const certDir = join(opts.dataDir, 'certificates');
     // The autolock object keeps the root keys: sealed while it is on, plain files otherwise.
     finishPromotion(certDir, store.view((tx) => tx.cluster()?.BerthCA?.RootCert), autolock);
@@ -236,6 +240,8 @@ export class Manager {
     await new Promise((resolve) => this.unix.close(resolve));
     await closeGracefully(this.app);
     await Promise.allSettled(this.#loops);
+    // What the loops wrote last reaches etcd before the connection goes (at once on SQLite).
+    await this.store.durable().catch((err: unknown) => this.log.error({ err }, 'the last changes were not saved'));
     this.store.close();
     this.log.info('manager stopped');
   }

@@ -8,3 +8,6 @@ export { driveLoop } from './loop.js';
 export type { ReconcileLoop, DriveOptions } from './loop.js';
 export { loadStoreKey, parseStoreKey, STORE_KEY_FILE } from './key.js';
 export { newUnlockKey, parseUnlockKey, seal, shredFile, unseal, WrongUnlockKeyError } from './sealed.js';
+// The etcd backend is imported where it is used (src/manager): its gRPC client is heavy to load.
+export type { EtcdBackendOptions } from './etcd-backend.js';
+export type { StoreBackend, StoredRow } from './backend.js';

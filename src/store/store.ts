@@ -5,11 +5,12 @@
 // transaction sees a consistent state and no reader ever sees half of one; a throw undoes
 // every write it made. Objects read from the store are frozen: copy, never mutate.
 
-import Database from 'better-sqlite3';
-import { NameConflictError, NotFoundError, VersionConflictError } from '../types/index.js';
+import { NameConflictError, NotFoundError, UnavailableError, VersionConflictError } from '../types/index.js';
 import type { Cluster, Meta } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
+import type { StoreBackend, StoredRow } from './backend.js';
+import { SqliteBackend } from './sqlite-backend.js';
 import './core-kinds.js';
 import { openKinds, type AnyKindDefinition, type Kind, type ReadTx, type TableReader, type TableWriter, type Tx } from './kinds.js';
 import { Table } from './table.js';
@@ -22,6 +23,8 @@ export interface StoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** 32-byte key that encrypts sealed kinds in the SQLite file; required when path is a file. */
   key?: Buffer;
+  /** Where commits are kept instead of SQLite (EtcdBackend); path and synchronous are then unused. */
+  backend?: StoreBackend;
 }
 
 type Undo = { kind: Kind; id: string; old: Meta | undefined };
@@ -35,31 +38,19 @@ type Accessors = Record<string, TableReader<Meta>>;
 const specName = (o: Meta): string | undefined => (o as unknown as { Spec: { Name?: string } }).Spec.Name;
 
 export class Store {
-  readonly #db: Database.Database;
+  readonly #backend: StoreBackend;
   readonly #kinds = new Map<string, { def: AnyKindDefinition; table: Table<Meta> }>();
   // Tables as transactions see them, by accessor; built once, as they hold no per-transaction state.
   readonly #readers: Accessors = {};
   readonly #writers: Accessors = {};
   readonly #watchers = new Set<Watcher>();
-  readonly #upsert: Database.Statement;
-  readonly #remove: Database.Statement;
-  readonly #setIndex: Database.Statement;
   readonly #atRest: AtRest;
   #index = 0;
   #pending: Pending | undefined;
 
   constructor(options: StoreOptions = {}) {
-    this.#db = new Database(options.path ?? ':memory:');
+    this.#backend = options.backend ?? new SqliteBackend({ path: options.path ?? ':memory:', synchronous: options.synchronous ?? 'FULL' });
     this.#atRest = new AtRest(options.key);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id));
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    `);
-    this.#upsert = this.#db.prepare('INSERT OR REPLACE INTO objects (kind, id, data) VALUES (?, ?, ?)');
-    this.#remove = this.#db.prepare('DELETE FROM objects WHERE kind = ? AND id = ?');
-    this.#setIndex = this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('index', ?)");
     for (const def of openKinds()) {
       const table = new Table<Meta>(def.named ? { ...def.indexes, byName: specName } : def.indexes);
       this.#kinds.set(def.kind, { def, table });
@@ -120,17 +111,24 @@ export class Store {
     return [this.view(fn), w];
   }
 
+  /**
+   * durable resolves once every commit up to `index` (the last one by default) is persisted:
+   * at once on SQLite, once etcd has it on etcd. What the API acknowledges waits for it.
+   */
+  durable(index = this.#index): Promise<void> {
+    return this.#backend.durable(index);
+  }
+
   close(): void {
     for (const w of [...this.#watchers]) w.close();
-    this.#db.close();
+    void this.#backend.close();
   }
 
   // Rows of a kind no module registered in this process (a subsystem not wired in, a newer
   // version's kind) stay in the file as they are: never loaded, never rewritten or removed.
   #load(): void {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: number } | undefined;
-    this.#index = row?.value ?? 0;
-    const rows = this.#db.prepare('SELECT kind, data FROM objects').all() as { kind: string; data: string }[];
+    const { index, rows } = this.#backend.load();
+    this.#index = index;
     for (const r of rows) {
       const known = this.#kinds.get(r.kind);
       if (known) known.table.put(Object.freeze(JSON.parse(this.#atRest.open(r.kind, r.data)) as Meta));
@@ -138,15 +136,18 @@ export class Store {
   }
 
   #commit(changes: Change[]): void {
+    if (this.#backend.failed) throw new UnavailableError(`the store cannot persist changes: ${this.#backend.failed.message}`);
     const index = this.#index + 1;
-    const persist = this.#db.transaction(() => {
-      for (const c of changes) {
-        if (c.action === 'delete') this.#remove.run(c.kind, c.object.ID);
-        else this.#upsert.run(c.kind, c.object.ID, this.#atRest.seal(c.kind, this.#kinds.get(c.kind)!.def.sealed, JSON.stringify(c.object)));
-      }
-      this.#setIndex.run(index);
-    });
-    persist();
+    // What the commit leaves of each object: its last change wins (a create then a delete is a delete).
+    const last = new Map<string, Change>();
+    for (const c of changes) last.set(`${c.kind}/${c.object.ID}`, c);
+    const puts: StoredRow[] = [];
+    const deletes: { kind: string; id: string }[] = [];
+    for (const c of last.values()) {
+      if (c.action === 'delete') deletes.push({ kind: c.kind, id: c.object.ID });
+      else puts.push({ kind: c.kind, id: c.object.ID, data: this.#atRest.seal(c.kind, this.#kinds.get(c.kind)!.def.sealed, JSON.stringify(c.object)) });
+    }
+    this.#backend.write(index, puts, deletes);
     this.#index = index;
     const commit: Commit = { index, changes };
     for (const w of this.#watchers) w.push(commit);

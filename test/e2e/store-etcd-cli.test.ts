@@ -1,0 +1,57 @@
+// `berth manager --store etcd://...` driven by the docker CLI: what the CLI was told is done is in
+// etcd, so a manager killed with SIGKILL right after comes back with it from etcd (no state.db);
+// bad --store values are refused before anything starts. See docs/store.md.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthProcess, docker, freePort, startManager, tempDir, type ManagerProcess } from '../helpers/berth.js';
+import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+
+describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () => {
+  let etcd: TestEtcd;
+  let manager: ManagerProcess | undefined;
+  const dir = tempDir('etcd-cli');
+
+  before(async () => {
+    etcd = await startEtcd();
+  });
+  after(async () => {
+    await manager?.proc.stop('SIGKILL');
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('acknowledged changes survive kill -9: the restarted manager reads them back from etcd', async () => {
+    const port = await freePort();
+    const store = ['--store', `etcd://${etcd.hostPort}/clusters/one`];
+    manager = await startManager(join(dir, 'm'), port, {}, { args: store });
+    const created = await docker(manager.url, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', '--label', 'tier=front', 'busybox', 'sleep', '1000']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await docker(manager.url, ['network', 'create', '-d', 'overlay', 'backend'])).code, 0);
+    await manager.proc.stop('SIGKILL');
+    assert.equal(existsSync(join(dir, 'm', 'state.db')), false, 'the state is in etcd, not in a file');
+
+    manager = await startManager(join(dir, 'm'), port, {}, { args: store, clusterPort: manager.clusterPort });
+    const ls = await docker(manager.url, ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^web \d\/3$/m);
+    const label = await docker(manager.url, ['service', 'inspect', '--format', '{{index .Spec.Labels "tier"}}', 'web']);
+    assert.equal(label.stdout.trim(), 'front');
+    assert.match((await docker(manager.url, ['network', 'ls', '--format', '{{.Name}}'])).stdout, /^backend$/m);
+  });
+
+  test('a bad --store is refused with the flag and the fix named, before anything starts', async () => {
+    for (const [args, message] of [
+      [['--store', 'mysql://db'], /--store mysql:\/\/db: use sqlite, or etcd:\/\/HOST:PORT/],
+      [['--store', 'etcd://nohost'], /nohost is not HOST:PORT/],
+      [['--store', 'etcd://127.0.0.1:2379', '--etcd-cert', '/nonexistent'], /give both --etcd-cert FILE and --etcd-key FILE/],
+    ] as const) {
+      const proc = new BerthProcess(['manager', '--data-dir', join(dir, 'bad'), '--listen', `127.0.0.1:${await freePort()}`, '--insecure-api', ...args]);
+      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      assert.notEqual(code, 0);
+      assert.match(proc.output, message);
+    }
+  });
+});
