@@ -348,6 +348,7 @@ describe('overlay networks, virtual IPs, service DNS and the routing mesh on thr
     await probe.remove({ force: true });
     await until(async () => !(await h1Fdb()).includes(endpoint.MacAddress), 15_000, 'h1 dropped its forwarding entry');
     await until(async () => (await cli(['network', 'rm', 'shared'])).code === 0, 30_000, 'shared removed once probe is gone');
+    await until(async () => (await h2.engine.docker.listNetworks({ filters: { name: [engineName] } })).length === 0, 15_000, `${engineName} gone from h2`);
   });
 
   test('docker stack rm leaves no interfaces, forwarding entries, neighbours or rules behind on any host', async () => {

@@ -109,7 +109,12 @@ export class Worker {
 
   /** networkView takes the manager's view of this node's overlay networks. */
   networkView(msg: NetworkViewMessage): void {
-    if (!this.closed) this.overlay?.receive(msg);
+    if (this.closed || !this.overlay) return;
+    const before = this.overlay.networkIds();
+    this.overlay.receive(msg);
+    // A network gone from the view (docker network rm of an attachable one) may leave an engine network no task used.
+    const after = this.overlay.networkIds();
+    if ([...before].some((id) => !after.has(id))) this.sweep();
   }
 
   /** update applies incremental changes: new or changed tasks (and their objects), and ids no longer assigned. */
