@@ -20,7 +20,19 @@ export interface StoreBackend {
    * will be (the backend failed for good: see `failed`).
    */
   durable(index: number): Promise<void>;
+  /**
+   * follow hands the store every commit another writer makes after the loaded rows, in order,
+   * each whole (etcd: a manager following the leader); SQLite has no other writer.
+   */
+  follow?(apply: (commit: ForeignCommit) => void): void;
   /** Why the backend can take no more commits; undefined while it can. */
   readonly failed: Error | undefined;
   close(): Promise<void>;
+}
+
+/** A commit another writer made: the rows it put and deleted, and its index. */
+export interface ForeignCommit {
+  index: number;
+  puts: StoredRow[];
+  deletes: { kind: string; id: string }[];
 }

@@ -8,8 +8,8 @@
 // passes; what the API acknowledges waits for it through `durable`.
 
 import { randomBytes } from 'node:crypto';
-import { Etcd3, type IOptions } from 'etcd3';
-import type { StoreBackend, StoredRow } from './backend.js';
+import { Etcd3, type IOptions, type Watcher as EtcdWatcher } from 'etcd3';
+import type { ForeignCommit, StoreBackend, StoredRow } from './backend.js';
 
 /** Operations per etcd transaction: etcd's default --max-txn-ops is 128; one is the index. */
 const MAX_OPS = 100;
@@ -39,6 +39,23 @@ interface Queued {
   chunks: Chunk[];
 }
 
+/** What PREFIX/index holds after each transaction: unique per writer and part, and which part of which commit it ends. */
+interface Marker {
+  index: number;
+  writer: string;
+  part: number;
+  parts: number;
+}
+
+function parseMarker(value: string): Marker | undefined {
+  try {
+    const m = JSON.parse(value) as Partial<Marker>;
+    return typeof m.index === 'number' && typeof m.writer === 'string' ? { index: m.index, writer: m.writer, part: m.part ?? 0, parts: m.parts ?? 1 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class EtcdBackend implements StoreBackend {
   readonly #client: Etcd3;
   readonly #prefix: string;
@@ -53,6 +70,11 @@ export class EtcdBackend implements StoreBackend {
   #failed: Error | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
+  /** The revision the loaded rows were read at: following starts right after it. */
+  #loadedAt = '0';
+  #watcher: EtcdWatcher | undefined;
+  /** Parts of a foreign commit seen so far (a commit split over several transactions arrives whole). */
+  #foreign: ForeignCommit = { index: 0, puts: [], deletes: [] };
 
   private constructor(client: Etcd3, prefix: string, timeoutMs: number) {
     this.#client = client;
@@ -98,9 +120,68 @@ export class EtcdBackend implements StoreBackend {
     return new Promise((resolve, reject) => this.#waiters.push({ index, resolve, reject }));
   }
 
+  /**
+   * follow watches the prefix from the revision the rows were read at, so no commit falls between
+   * them and the first one delivered. Commits this backend wrote are skipped (the store has them);
+   * a foreign one arriving while commits of its own wait to be written means two writers: those
+   * can never be written (their transaction would fail), so the backend fails at once.
+   */
+  follow(apply: (commit: ForeignCommit) => void): void {
+    // watcher(), not create(): the watcher is ours at once, so close() can always detach it.
+    const watcher = this.#client.watch().prefix(this.#prefix).startRevision(String(Number(this.#loadedAt) + 1)).watcher();
+    this.#watcher = watcher;
+    watcher.on('data', (res) => this.#onEvents(res.events ?? [], apply));
+    watcher.on('error', (err: Error) => {
+      // Otherwise the client reconnects and resumes after the last revision it delivered.
+      if (/compacted/i.test(err.message)) this.#fail(new Error(`this manager fell behind etcd's history (${err.message}): restart it to reload`));
+    });
+  }
+
+  #onEvents(events: { type: unknown; kv?: { key?: Buffer | null; value?: Buffer | null; mod_revision?: string | null } | null }[], apply: (commit: ForeignCommit) => void): void {
+    const objects = `${this.#prefix}objects/`;
+    const indexKey = `${this.#prefix}index`;
+    for (const e of events) {
+      if (this.#failed) return;
+      const key = e.kv?.key?.toString() ?? '';
+      if (key === indexKey) {
+        const marker = parseMarker(e.kv?.value?.toString() ?? '');
+        if (!marker || marker.writer === this.#writer) {
+          this.#foreign = { index: 0, puts: [], deletes: [] }; // ours: the store applied it when it was made
+          continue;
+        }
+        if (this.#queue.length > 0) {
+          this.#fail(new Error('another manager has written to the store in etcd while this one had changes to write: this manager must stop and reload'));
+          return;
+        }
+        if (marker.part < marker.parts - 1) continue;
+        // Only a whole commit moves the revision this backend writes after: one of its own cannot land inside another's.
+        this.#revision = e.kv?.mod_revision ?? this.#revision;
+        const commit = { ...this.#foreign, index: marker.index };
+        this.#foreign = { index: 0, puts: [], deletes: [] };
+        this.#persisted = marker.index;
+        try {
+          apply(commit);
+        } catch (err) {
+          this.#fail(new Error(`a commit from another manager could not be applied: ${(err as Error).message}`));
+          return;
+        }
+        continue;
+      }
+      if (!key.startsWith(objects)) continue;
+      const [kind, ...id] = key.slice(objects.length).split('/');
+      if (!kind || id.length === 0) continue;
+      // Our own rows come with our own index marker in the same revision, and are skipped with it: buffer until then.
+      if (String(e.type).toLowerCase() === 'delete') this.#foreign.deletes.push({ kind, id: id.join('/') });
+      else this.#foreign.puts.push({ kind, id: id.join('/'), data: e.kv?.value?.toString() ?? '' });
+    }
+  }
+
   /** close waits for the commits already written (unless etcd is gone), then disconnects. */
   async close(): Promise<void> {
     this.#closed = true;
+    // The client's watch manager reconnects for as long as a watcher is attached, closed client or
+    // not: detach it first, waiting for etcd's answer a moment at most (it may be gone).
+    if (this.#watcher) await Promise.race([this.#watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     await this.#running;
     this.#fail(new Error('the store is closed'));
     this.#client.close();
@@ -117,8 +198,11 @@ export class EtcdBackend implements StoreBackend {
     // Read at the revision of the rows, so that the index and the rows agree.
     const index = await this.#client.get(`${this.#prefix}index`).revision(res.header.revision).exec();
     const kv = index.kvs[0];
+    const marker = kv ? parseMarker(kv.value.toString()) : undefined;
     this.#revision = kv?.mod_revision ?? '0';
-    this.#persisted = kv ? (JSON.parse(kv.value.toString()) as { index: number }).index : 0;
+    this.#loadedAt = res.header.revision;
+    // A commit cut short by its writer's death (some of its parts only) counts as the one before.
+    this.#persisted = marker ? (marker.part === marker.parts - 1 ? marker.index : marker.index - 1) : 0;
     this.#loaded = { index: this.#persisted, rows };
   }
 
@@ -146,9 +230,8 @@ export class EtcdBackend implements StoreBackend {
   /** #writeChunk appends one chunk, retrying transient errors; false when this backend may write no more. */
   async #writeChunk(commit: Queued, i: number): Promise<boolean> {
     const chunk = commit.chunks[i]!;
-    const last = i === commit.chunks.length - 1;
     // Unique per chunk and writer: after an error that hid the outcome, reading it back tells whether it went in.
-    const marker = JSON.stringify({ index: last ? commit.index : commit.index - 1, writer: this.#writer, chunk: `${commit.index}.${i}` });
+    const marker = JSON.stringify({ index: commit.index, writer: this.#writer, part: i, parts: commit.chunks.length } satisfies Marker);
     const indexKey = `${this.#prefix}index`;
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       try {

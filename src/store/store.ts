@@ -9,7 +9,7 @@ import { NameConflictError, NotFoundError, UnavailableError, VersionConflictErro
 import type { Cluster, Meta } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
-import type { StoreBackend, StoredRow } from './backend.js';
+import type { ForeignCommit, StoreBackend, StoredRow } from './backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
 import './core-kinds.js';
 import { openKinds, type AnyKindDefinition, type Kind, type ReadTx, type TableReader, type TableWriter, type Tx } from './kinds.js';
@@ -59,6 +59,7 @@ export class Store {
       this.#writers[def.accessor] = { ...reader, ...this.#writer(def, table) };
     }
     this.#load();
+    this.#backend.follow?.((commit) => this.#applyForeign(commit));
   }
 
   /** index is the number of the last commit. */
@@ -133,6 +134,30 @@ export class Store {
       const known = this.#kinds.get(r.kind);
       if (known) known.table.put(Object.freeze(JSON.parse(this.#atRest.open(r.kind, r.data)) as Meta));
     }
+  }
+
+  /**
+   * #applyForeign takes a commit another manager made (etcd) into the tables and publishes it to
+   * watchers as one commit, exactly as if it had been made here. It runs between transactions
+   * (it comes from an I/O callback, never from inside update).
+   */
+  #applyForeign(commit: ForeignCommit): void {
+    const changes: Change[] = [];
+    for (const d of commit.deletes) {
+      const old = this.#kinds.get(d.kind)?.table.remove(d.id);
+      if (old) changes.push({ kind: d.kind as Kind, action: 'delete', object: old } as Change);
+    }
+    for (const p of commit.puts) {
+      const known = this.#kinds.get(p.kind);
+      if (!known) continue; // a kind this process does not serve
+      const object = Object.freeze(JSON.parse(this.#atRest.open(p.kind, p.data)) as Meta);
+      const old = known.table.put(object);
+      changes.push({ kind: p.kind as Kind, action: old ? 'update' : 'create', object, old } as Change);
+    }
+    this.#index = commit.index;
+    if (changes.length === 0) return;
+    const published: Commit = { index: commit.index, changes };
+    for (const w of this.#watchers) w.push(published);
   }
 
   #commit(changes: Change[]): void {

@@ -40,6 +40,9 @@ describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () =
     const label = await docker(manager.url, ['service', 'inspect', '--format', '{{index .Spec.Labels "tier"}}', 'web']);
     assert.equal(label.stdout.trim(), 'front');
     assert.match((await docker(manager.url, ['network', 'ls', '--format', '{{.Name}}'])).stdout, /^backend$/m);
+    // A clean stop lets go of etcd (its watch included) and exits.
+    assert.equal(await manager.proc.stop('SIGTERM'), 0);
+    manager = undefined;
   });
 
   test('a bad --store is refused with the flag and the fix named, before anything starts', async () => {

@@ -96,18 +96,60 @@ describe('the store on etcd', { timeout: 120_000 }, () => {
     store.close();
   });
 
-  test('two writers on one prefix: the one that did not write last is fenced off — its change is never acknowledged and it takes no more', async () => {
+  test('a second store on the prefix follows the first: each commit arrives whole and in order, a split one as one; once the first stops, the follower writes on', async () => {
+    const { store: a, prefix } = await open();
+    addService(a, replicated('first', 1));
+    await a.durable();
+    const { store: b } = await open(prefix);
+    const seen: { index: number; kinds: string[] }[] = [];
+    const watcher = b.watch();
+    void (async () => {
+      for (let c = await watcher.next(); c; c = await watcher.next()) seen.push({ index: c.index, kinds: [...new Set(c.changes.map((x) => `${x.kind}:${x.action}`))] });
+    })();
+    const svc = addService(a, replicated('second', 1));
+    a.update((tx) => {
+      for (let i = 0; i < 300; i++) tx.configs.create({ ID: `f${i}`, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: `f-${i}`, Data: 'y'.repeat(5_000) } });
+    });
+    a.update((tx) => tx.services.delete(svc.ID));
+    await a.durable();
+    const deadline = Date.now() + 10_000;
+    while (b.index < a.index && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(b.index, a.index);
+    assert.deepEqual(seen, [
+      { index: a.index - 2, kinds: ['service:create'] },
+      { index: a.index - 1, kinds: ['config:create'] },
+      { index: a.index, kinds: ['service:delete'] },
+    ]);
+    assert.equal(b.view((tx) => tx.configs.count()), 300, 'the split commit arrived whole');
+    assert.deepEqual(b.view((tx) => tx.services.list().map((s) => s.Spec.Name)), ['first']);
+
+    // The first manager goes; the follower, having seen everything, takes over writing.
+    a.close();
+    addService(b, replicated('third', 1));
+    await b.durable();
+    const { store: c } = await open(prefix);
+    assert.deepEqual(c.view((tx) => tx.services.list().map((s) => s.Spec.Name).sort()), ['first', 'third']);
+    watcher.close();
+    b.close();
+    c.close();
+  });
+
+  test('two writers on one prefix at once: one commit lands, the other is never acknowledged and its writer takes no more', async () => {
     const { store: a, prefix } = await open();
     addService(a, replicated('one', 1));
     await a.durable();
     const { store: b } = await open(prefix);
+    // Both made from the same state, neither seeing the other's: only one can follow it in etcd.
     addService(b, replicated('two', 1));
-    await b.durable();
     addService(a, replicated('three', 1));
-    await assert.rejects(a.durable(), /another manager has written to the store in etcd/);
-    assert.throws(() => addService(a, replicated('four', 1)), UnavailableError);
+    const [rb, ra] = await Promise.allSettled([b.durable(), a.durable()]);
+    const outcomes = [ra.status, rb.status].sort();
+    assert.deepEqual(outcomes, ['fulfilled', 'rejected']);
+    const [loser, winner, lost] = ra.status === 'rejected' ? [a, 'two', ra] : [b, 'three', rb];
+    assert.match(String((lost as PromiseRejectedResult).reason), /another manager has written to the store in etcd/);
+    assert.throws(() => addService(loser, replicated('four', 1)), UnavailableError);
     const { store: c } = await open(prefix);
-    assert.deepEqual(c.view((tx) => tx.services.list().map((s) => s.Spec.Name).sort()), ['one', 'two'], "the fenced writer's change is not in etcd");
+    assert.deepEqual(c.view((tx) => tx.services.list().map((s) => s.Spec.Name).sort()), ['one', winner].sort(), "the fenced writer's change is not in etcd");
     for (const s of [a, b, c]) s.close();
   });
 });
