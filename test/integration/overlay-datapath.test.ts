@@ -18,6 +18,7 @@ import { macForAddress } from '../../src/common/overlay-mac.js';
 import type { NodeNetworkView, ServiceEndpointView } from '../../src/types/network-view.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
 import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
+import { until } from '../helpers/wait.js';
 
 const A = '10.50.0.10'; // backend on h1
 const B = '10.50.0.20'; // backend on h2
@@ -160,6 +161,20 @@ describe('overlay data path', { timeout: 180_000 }, () => {
     try {
       assert.equal(await inContainer(h1, 'A', ['timeout', '5', 'wget', '-q', '-O', '-', `http://${h2.ip}:9000/`]), 'h2', 'from a network that is not internal');
       assert.match(await inContainer(h1, 'I', ['timeout', '5', 'wget', '-q', '-O', '-', `http://${h2.ip}:9000/`]), /failed: .*no route to host/i);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a gateway's resolver port takes queries only from its own network's bridge", async () => {
+    const [h1] = net.hosts as [TestHost];
+    // Something on port 53 of the ingress network's gateway, as Berth's resolver is (TCP here; UDP is ruled the same).
+    await writeFile(join(h1.dir, 'index.html'), 'resolver\n');
+    const server = h1.spawn('busybox', ['httpd', '-f', '-p', '10.50.0.1:53', '-h', h1.dir]);
+    try {
+      await until(async () => (await inContainer(h1, 'C', ['timeout', '5', 'wget', '-q', '-O', '-', 'http://10.50.0.1:53/'])) === 'resolver', 10_000, 'C, on the ingress bridge, reaches its gateway');
+      // From the internal network's bridge the same gateway address is local to h1, yet not that network's: dropped.
+      assert.match(await inContainer(h1, 'I', ['timeout', '3', 'wget', '-q', '-O', '-', 'http://10.50.0.1:53/']), /^failed/);
     } finally {
       await server.stop();
     }

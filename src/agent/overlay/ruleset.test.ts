@@ -50,3 +50,18 @@ test('the view is checked before anything reaches ip or nft', () => {
   for (const [what, change, message] of bad) assert.throws(() => validateViews([change(view([]))]), message, what);
   assert.throws(() => validateViews([view([]), { ...view([]), id: 'n2', vni: 9 }]), /overlaps network n1/);
 });
+
+test("each network's gateway takes resolver queries from its own bridge only: elements follow the networks", () => {
+  const first = rulesetBatch(desiredRuleset([view(['10.50.0.10'])]), parseRuleset(undefined));
+  assert.match(first, /th dport 53 ip daddr @resolvers iifname != "lo" ip daddr \. iifname != @resolver_paths drop/);
+  assert.match(first, /add element ip berth resolvers \{ 10\.50\.0\.1 \}/);
+  assert.match(first, /add element ip berth resolver_paths \{ 10\.50\.0\.1 \. "bo4097" \}/);
+  const before = applied(desiredRuleset([view(['10.50.0.10'])]));
+  const second = { ...view([]), id: 'n2', vni: 4098, subnet: '10.51.0.0/24', gateway: '10.51.0.1', localAddress: '10.51.0.251', ingress: false, services: [] };
+  const added = rulesetBatch(desiredRuleset([view(['10.50.0.10']), second]), before).split('\n');
+  assert.deepEqual(added.filter((l) => /resolver/.test(l)), ['add element ip berth resolvers { 10.51.0.1 }', 'add element ip berth resolver_paths { 10.51.0.1 . "bo4098" }']);
+  // Read back from the kernel's JSON as nft prints it.
+  const parsed = parseRuleset({ nftables: [{ set: { name: 'resolvers', elem: ['10.50.0.1'] } }, { set: { name: 'resolver_paths', elem: [{ concat: ['10.50.0.1', 'bo4097'] }] } }] });
+  assert.deepEqual([...parsed.resolverPaths], ['10.50.0.1 . "bo4097"']);
+  assert.deepEqual([...parsed.resolvers], ['10.50.0.1']);
+});

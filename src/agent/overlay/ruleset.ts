@@ -18,6 +18,9 @@
 //   address on it (`@snat_addr`), so replies come back through the node that chose the backend.
 // - forward: an internal network's bridge forwards only to itself (the engine network is not
 //   internal on Podman, see src/agent/tasks/networks.ts, so this is what keeps it in).
+// - input: Berth's resolver answers on each network's gateway, port 53; a query for a gateway
+//   that did not come in on that network's bridge (another host, another network) is dropped,
+//   so the resolver can be neither queried nor used as a reflector from outside the network.
 
 import { createHash } from 'node:crypto';
 import type { NodeNetworkView } from '../../types/network-view.js';
@@ -25,7 +28,7 @@ import { bridgeName } from './names.js';
 
 export const TABLE = 'berth';
 /** Marks the skeleton's layout: a table with another mark is replaced whole. */
-const LAYOUT = 'berth-lb 2';
+const LAYOUT = 'berth-lb 3';
 /** Connection mark bit: an ingress connection sent to a local task without SNAT (policy local). */
 const KEEP_CLIENT = '0x00800000';
 const SERVICE_CHAIN = /^(svc|ing)-/;
@@ -36,6 +39,8 @@ const SKELETON = `table ip ${TABLE} {
   map ingress { type inet_proto . inet_service : verdict; }
   map snat_addr { type ifname : ipv4_addr; }
   set vips { type ipv4_addr; }
+  set resolvers { type ipv4_addr; }
+  set resolver_paths { type ipv4_addr . ifname; }
   chain prerouting {
     type nat hook prerouting priority dstnat - 10; policy accept;
     ip daddr vmap @vip_dnat comment "${LAYOUT}"
@@ -55,6 +60,7 @@ const SKELETON = `table ip ${TABLE} {
     iifname != "lo" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop
     ip daddr @vips meta l4proto tcp reject with tcp reset
     ip daddr @vips reject
+    meta l4proto { tcp, udp } th dport 53 ip daddr @resolvers iifname != "lo" ip daddr . iifname != @resolver_paths drop
   }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;
@@ -75,7 +81,23 @@ export interface Ruleset {
   ingress: Map<string, string>;
   snat: Map<string, string>;
   vips: Set<string>;
+  /** Gateway addresses, where the resolver listens. */
+  resolvers: Set<string>;
+  /** `GATEWAY . "BRIDGE"`: the one interface a gateway's queries may come in on. */
+  resolverPaths: Set<string>;
 }
+
+const emptyRuleset = (skeleton: boolean): Ruleset => ({
+  skeleton,
+  chains: new Map(),
+  vipDnat: new Map(),
+  ingress: new Map(),
+  snat: new Map(),
+  vips: new Set(),
+  resolvers: new Set(),
+  resolverPaths: new Set(),
+});
+const resolverPath = (gateway: string, bridge: string): string => `${gateway} . "${bridge}"`;
 
 const portKey = (protocol: string, port: number): string => `${protocol} . ${port}`;
 
@@ -88,11 +110,13 @@ function dnatRule(addresses: string[], port?: number): string {
 
 /** desiredRuleset: what the table holds for these (validated) views. */
 export function desiredRuleset(views: readonly NodeNetworkView[]): Ruleset {
-  const r: Ruleset = { skeleton: true, chains: new Map(), vipDnat: new Map(), ingress: new Map(), snat: new Map(), vips: new Set() };
+  const r = emptyRuleset(true);
   const internal: string[] = [];
   for (const v of views) {
     const bridge = bridgeName(v.vni);
     r.snat.set(bridge, v.localAddress);
+    r.resolvers.add(v.gateway);
+    r.resolverPaths.add(resolverPath(v.gateway, bridge));
     // Refused at once (the containers have a default route: the engine network is not internal).
     if (v.internal) internal.push(`iifname "${bridge}" oifname != "${bridge}" reject with icmp type admin-prohibited`, `oifname "${bridge}" iifname != "${bridge}" drop`);
     const remote = new Set(v.peers.map((p) => p.ip));
@@ -127,7 +151,7 @@ type NftObject = Record<string, { name?: string; chain?: string; comment?: strin
 
 /** parseRuleset reads `nft -j list table ip berth` (undefined: no table). */
 export function parseRuleset(listing: { nftables?: NftObject[] } | undefined): Ruleset {
-  const r: Ruleset = { skeleton: false, chains: new Map(), vipDnat: new Map(), ingress: new Map(), snat: new Map(), vips: new Set() };
+  const r = emptyRuleset(false);
   for (const o of listing?.nftables ?? []) {
     if (o.chain?.name && (SERVICE_CHAIN.test(o.chain.name) || o.chain.name === INTERNAL_CHAIN)) r.chains.set(o.chain.name, '');
     if (o.rule?.chain === 'prerouting' && o.rule.comment === LAYOUT) r.skeleton = true;
@@ -136,6 +160,9 @@ export function parseRuleset(listing: { nftables?: NftObject[] } | undefined): R
     const name = (o.map ?? o.set)?.name;
     for (const e of elems) {
       if (name === 'vips' && typeof e === 'string') r.vips.add(e);
+      if (name === 'resolvers' && typeof e === 'string') r.resolvers.add(e);
+      const pair = (e as { concat?: unknown[] } | undefined)?.concat;
+      if (name === 'resolver_paths' && pair) r.resolverPaths.add(resolverPath(String(pair[0]), String(pair[1])));
       if (!Array.isArray(e)) continue;
       const [key, value] = e as [unknown, unknown];
       const target = (value as { goto?: { target?: string } } | undefined)?.goto?.target;
@@ -181,6 +208,8 @@ export function rulesetBatch(want: Ruleset, found: Ruleset): string {
   elements('snat_addr', want.snat, found.snat, (k, v) => `"${k}" : ${v}`);
   const asMap = (s: Set<string>): Map<string, true> => new Map([...s].map((k) => [k, true]));
   elements('vips', asMap(want.vips), asMap(found.vips), (k) => k);
+  elements('resolvers', asMap(want.resolvers), asMap(found.resolvers), (k) => k);
+  elements('resolver_paths', asMap(want.resolverPaths), asMap(found.resolverPaths), (k) => k);
   // Chains last: nothing refers to them any more.
   for (const chain of found.chains.keys()) if (!want.chains.has(chain)) lines.push(`delete chain ${t} ${chain}`);
   return lines.join('\n');
