@@ -9,7 +9,8 @@ import { registerUserCommands } from './user/index.js';
 import { registerSwarmCommands } from './user/swarm.js';
 import { registerRegistryCommands } from './registry/index.js';
 import { checkCron, DEFAULT_REGISTRY_LISTEN } from '../registry/index.js';
-import { runAgent, runManager, runRegistry, runUp } from './run-parts.js';
+import { join } from 'node:path';
+import { defaultDataDir, runAgent, runManager, runRegistry, runUp } from './run-parts.js';
 
 const program = new Command('berth')
   .description('Berth: Swarm-compatible container platform')
@@ -137,6 +138,32 @@ agentOptions(
     .argument('<host:port>', "the manager's cluster port")
     .requiredOption('--token <token>', 'worker join token'),
 ).action((join: string, opts) => runAgent({ ...opts, join }, logger('berth-agent', 'info')));
+
+// `berth store`: the manager's state to a file and back, and from state.db onto etcd.
+const storeFlags = (cmd: Command): Command =>
+  cmd
+    .option('--data-dir <dir>', "the manager's state directory (default ~/.berth/manager; ~/.berth for berth up)")
+    .option('--store <url>', 'the state is in sqlite (state.db in the data directory) or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]', 'sqlite')
+    .option('--etcd-cacert <file>', "PEM CA that signed etcd's certificate: talk to etcd over TLS")
+    .option('--etcd-cert <file>', 'PEM client certificate for etcd (with --etcd-key)')
+    .option('--etcd-key <file>', 'PEM private key of --etcd-cert');
+const managerDir = (dir: string | undefined): string => dir ?? join(defaultDataDir(), 'manager');
+const store = program.command('store').description("back up and restore a manager's state, or move it onto etcd (secrets stay sealed with the cluster's store key)");
+storeFlags(store.command('backup').description('write the state as of one commit to a file (the manager may run)').requiredOption('--output <file>', 'where to write it (mode 0600)')).action(
+  async (opts) => (await import('./store-commands.js')).runStoreBackup({ ...opts, dataDir: managerDir(opts.dataDir) }),
+);
+storeFlags(store.command('restore').description('start a store from a backup: an empty data directory or etcd prefix, the manager stopped').requiredOption('--input <file>', 'a file berth store backup wrote')).action(
+  async (opts) => (await import('./store-commands.js')).runStoreRestore({ ...opts, dataDir: managerDir(opts.dataDir) }),
+);
+store
+  .command('migrate')
+  .description("move a stopped manager's state from state.db onto etcd; its tasks keep running, and the manager then starts with --store")
+  .option('--data-dir <dir>', "the manager's state directory (default ~/.berth/manager)")
+  .requiredOption('--to <url>', 'etcd://HOST:PORT[,HOST:PORT...][/PREFIX], an empty prefix')
+  .option('--etcd-cacert <file>', "PEM CA that signed etcd's certificate: talk to etcd over TLS")
+  .option('--etcd-cert <file>', 'PEM client certificate for etcd (with --etcd-key)')
+  .option('--etcd-key <file>', 'PEM private key of --etcd-cert')
+  .action(async (opts) => (await import('./store-commands.js')).runStoreMigrate({ ...opts, dataDir: managerDir(opts.dataDir) }));
 
 registerUserCommands(program);
 registerRegistryCommands(program);

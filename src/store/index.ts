@@ -11,3 +11,6 @@ export { newUnlockKey, parseUnlockKey, seal, shredFile, unseal, WrongUnlockKeyEr
 // The etcd backend is imported where it is used (src/manager): its gRPC client is heavy to load.
 export type { EtcdBackendOptions } from './etcd-backend.js';
 export type { StoreBackend, StoredRow } from './backend.js';
+export { SqliteBackend } from './sqlite-backend.js';
+export { parseSnapshot, restoreInto, snapshotOf, SNAPSHOT_FORMAT } from './snapshot.js';
+export type { StoreSnapshot } from './snapshot.js';

@@ -34,10 +34,13 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
+  /** load reads in one SQLite transaction: a backup taken while the manager runs is one commit's state. */
   load(): { index: number; rows: StoredRow[] } {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: number } | undefined;
-    const rows = this.#db.prepare('SELECT kind, id, data FROM objects').all() as StoredRow[];
-    return { index: row?.value ?? 0, rows };
+    return this.#db.transaction(() => {
+      const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: number } | undefined;
+      const rows = this.#db.prepare('SELECT kind, id, data FROM objects').all() as StoredRow[];
+      return { index: row?.value ?? 0, rows };
+    })();
   }
 
   write(index: number, puts: StoredRow[], deletes: { kind: string; id: string }[]): void {

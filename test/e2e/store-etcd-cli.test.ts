@@ -1,10 +1,11 @@
 // `berth manager --store etcd://...` driven by the docker CLI: what the CLI was told is done is in
 // etcd, so a manager killed with SIGKILL right after comes back with it from etcd (no state.db);
-// bad --store values are refused before anything starts. See docs/store.md.
+// `berth store backup` of a running manager and `berth store migrate` of a stopped one from
+// state.db onto etcd; bad --store values are refused before anything starts. See docs/store.md.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthProcess, docker, freePort, startManager, tempDir, type ManagerProcess } from '../helpers/berth.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
@@ -41,6 +42,44 @@ describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () =
     assert.equal(label.stdout.trim(), 'front');
     assert.match((await docker(manager.url, ['network', 'ls', '--format', '{{.Name}}'])).stdout, /^backend$/m);
     // A clean stop lets go of etcd (its watch included) and exits.
+    assert.equal(await manager.proc.stop('SIGTERM'), 0);
+    manager = undefined;
+  });
+
+  /** runs `berth ARGS` to its end: its exit code and output. */
+  const berth = async (args: string[]): Promise<{ code: number | null; output: string }> => {
+    const proc = new BerthProcess(args);
+    const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+    return { code, output: proc.output };
+  };
+
+  test('berth store: a backup of a running manager, then its state.db moved onto etcd with migrate, and the manager started there', async () => {
+    const port = await freePort();
+    const data = join(dir, 'sq');
+    manager = await startManager(data, port);
+    assert.equal((await docker(manager.url, ['service', 'create', '-d', '--name', 'api', '--replicas', '2', 'busybox', 'sleep', '1000'])).code, 0);
+    writeFileSync(join(dir, 'token.txt'), 'not-in-the-clear-anywhere');
+    const secret = await docker(manager.url, ['secret', 'create', 'token', join(dir, 'token.txt')]);
+    assert.equal(secret.code, 0, secret.stderr);
+    const backup = await berth(['store', 'backup', '--data-dir', data, '--output', join(dir, 'backup.json')]);
+    assert.equal(backup.code, 0, backup.output);
+    assert.match(backup.output, /^Backed up \d+ objects \(commit \d+\) from .*state\.db to /);
+    assert.ok(!readFileSync(join(dir, 'backup.json'), 'utf8').includes(Buffer.from('not-in-the-clear-anywhere').toString('base64')), 'the secret stays sealed');
+    const busy = await berth(['store', 'migrate', '--data-dir', data, '--to', `etcd://${etcd.hostPort}/clusters/two`]);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.output, /a manager is running on .* stop it first/);
+
+    assert.equal(await manager.proc.stop('SIGTERM'), 0);
+    const migrated = await berth(['store', 'migrate', '--data-dir', data, '--to', `etcd://${etcd.hostPort}/clusters/two`]);
+    assert.equal(migrated.code, 0, migrated.output);
+    assert.match(migrated.output, /Start the manager with: berth manager --data-dir .* --store etcd:\/\/.*\/clusters\/two/);
+    assert.ok(existsSync(join(data, 'state.db.migrated')) && !existsSync(join(data, 'state.db')));
+    const again = await berth(['store', 'migrate', '--data-dir', data, '--to', `etcd://${etcd.hostPort}/clusters/two`]);
+    assert.match(again.output, /state\.db does not exist/);
+
+    manager = await startManager(data, port, {}, { args: ['--store', `etcd://${etcd.hostPort}/clusters/two`], clusterPort: manager.clusterPort });
+    assert.match((await docker(manager.url, ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}'])).stdout, /^api \d\/2$/m);
+    assert.match((await docker(manager.url, ['secret', 'ls', '--format', '{{.Name}}'])).stdout, /^token$/m);
     assert.equal(await manager.proc.stop('SIGTERM'), 0);
     manager = undefined;
   });
