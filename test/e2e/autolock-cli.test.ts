@@ -65,8 +65,9 @@ describe('autolock through the docker CLI', { timeout: 300_000 }, () => {
   async function startManager(): Promise<'locked' | 'unlocked'> {
     await manager?.stop();
     manager = new BerthProcess(['manager', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--cluster-listen', `127.0.0.1:${clusterPort}`]);
-    const [line] = await manager.waitFor(/is locked \(autolock\)|cluster port \S+\n/);
-    return line!.startsWith('is locked') ? 'locked' : 'unlocked';
+    // The printed unlock line (stdout), not the log's warning (stderr), which may come first.
+    const [line] = await manager.waitFor(/docker swarm unlock\n|cluster port \S+\n/);
+    return line!.includes('swarm unlock') ? 'locked' : 'unlocked';
   }
 
   /** The contents of every file in the data dir. */
