@@ -1,5 +1,5 @@
 export { createApiServer } from './server.js';
-export type { ApiServerOptions } from './server.js';
+export type { ApiServerOptions, ManagerView } from './server.js';
 export { installErrorHandlers } from './http/errors.js';
 export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './locked.js';
 export type { AutolockControl } from './routes/autolock.js';

@@ -34,6 +34,8 @@ export interface ApiServerOptions {
     nodeId?: () => string | undefined;
     /** HOST:PORT of the cluster port as other machines reach it (once it listens). */
     clusterAddr?: () => string;
+    /** Which managers are alive and which leads (several managers on etcd); one manager leads alone without it. */
+    managers?: () => ManagerView;
   };
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
   /** Where service and task logs come from (the dispatcher's log broker). */
@@ -50,11 +52,17 @@ export interface ApiServerOptions {
   registryRoot?: (registry: string) => string | undefined;
 }
 
+/** The managers as the election sees them, by cluster address (HOST:PORT, a manager node's ManagerStatus.Addr). */
+export interface ManagerView {
+  leader: string | undefined;
+  reachable: ReadonlySet<string>;
+}
+
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = engineServer({ log: opts.log, version: opts.info.version, https: opts.https, authenticate: opts.authenticate });
   acknowledgeWhenDurable(app, opts.store);
   systemRoutes(app, opts);
-  nodeRoutes(app, opts.store);
+  nodeRoutes(app, opts.store, opts.info.managers);
   serviceRoutes(app, opts.store);
   swarmRoutes(app, opts.store, { autolock: opts.autolock, minCertExpiryNs: opts.minCertExpiryNs });
   autolockRoutes(app);

@@ -148,13 +148,19 @@ export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
   const { Manager, parseStoreUrl } = await import('../manager/index.js');
   const etcd = parseStoreUrl(opts.store, opts);
-  const manager = await Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
+  const start = () => Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
+  const signalled = untilSignal().then(() => undefined);
+  let manager = await start();
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
-  await untilSignal();
+  // A manager on etcd that lost the lead (or its lease) starts again, as a follower.
+  while (await Promise.race([signalled, manager.ended])) {
+    await manager.stop();
+    manager = await start();
+  }
   await manager.stop();
 }
 

@@ -13,5 +13,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   UNAVAILABLE: 503,
+  NOT_LEADER: 503,
   NOT_IMPLEMENTED: 501,
 };

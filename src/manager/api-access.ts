@@ -37,12 +37,14 @@ export function machineNames(extraNames: string[]): string[] {
 
 /**
  * clientGuard admits TLS connections and requests only with a live client certificate
- * (OU berth-client; a node's certificate chains to the same root and is refused), checked at the
+ * (OU berth-client; a worker's certificate chains to the same root and is refused), checked at the
  * handshake's end and again on every request, so a revocation also closes kept-alive connections.
+ * A manager's certificate is taken too: followers pass requests on to the leader with theirs.
  */
 export function clientGuard(clients: ClientCertificates): { authenticate(request: FastifyRequest): void; attach(app: FastifyInstance): void } {
   const live = (socket: TLSSocket): boolean => {
-    const peer = peerIdentity(socket, [OU_CLIENT]);
+    const peer = peerIdentity(socket, [OU_CLIENT, OU_MANAGER]);
+    if (peer?.role === OU_MANAGER) return true;
     const serial = peer && socket.getPeerX509Certificate()?.serialNumber;
     return !!serial && clients.allowed(serial);
   };

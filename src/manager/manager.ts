@@ -31,6 +31,9 @@ import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames 
 import { Autolock, recordAutolock } from './autolock.js';
 import { serveLocked } from './locked.js';
 import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
+import { Leadership, type ManagerAddress } from './leadership.js';
+import { forwardToLeader } from './forward.js';
+import type { ManagerView } from '../api/index.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -59,6 +62,24 @@ export interface ManagerOptions {
   etcd?: EtcdBackendOptions;
 }
 
+/** clusterCreated resolves once the cluster object exists (made by the manager that leads). */
+function clusterCreated(store: Store): Promise<void> {
+  return new Promise((resolve) => {
+    const [found, watcher] = store.viewAndWatch((tx) => !!tx.cluster());
+    if (found) {
+      watcher.close();
+      return resolve();
+    }
+    void (async () => {
+      for (let commit = await watcher.next(); commit; commit = await watcher.next()) {
+        if (commit.changes.some((c) => c.kind === 'cluster')) break;
+      }
+      watcher.close();
+      resolve();
+    })();
+  });
+}
+
 /**
  * BERTH_MIN_CERT_EXPIRY (a duration such as 20s) lowers the 1h floor of node certificate expiry,
  * so tests can watch renewals happen; documented as for tests only.
@@ -71,6 +92,13 @@ function minCertExpiryNs(): number | undefined {
 export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
+  #leadership: Leadership | undefined;
+  #end: ((reason: Error) => void) | undefined;
+  /**
+   * ended resolves when this manager can go on no more as it is: on etcd, when it lost the lead
+   * (or its lease). Stop it and start it again: it comes back as a follower.
+   */
+  readonly ended = new Promise<Error>((resolve) => (this.#end = resolve));
   /** The registry certificates issued here: a root rotation renews them at once. */
   readonly #registryCerts = new Set<RenewingCertificate>();
   /** What registryCertificate and announceRegistry need, set once started. */
@@ -125,29 +153,37 @@ export class Manager {
   static async #start(opts: ManagerOptions, addr: { host: string; port: number }, socketPath: string, autolock: Autolock): Promise<Manager> {
     // Loaded only when used: etcd's gRPC client is heavy.
     const backend = opts.etcd && (await (await import('../store/etcd-backend.js')).EtcdBackend.open(opts.etcd));
+    // On etcd several managers may follow one prefix: each writes only once elected.
+    backend?.follower('this manager is not the leader');
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey(), ...(backend && { backend }) });
+    const leadership = backend && (await Leadership.join(backend, opts.log.child({ part: 'leadership' })));
+    let deposed: (reason: Error) => void = () => undefined;
+    const elected = leadership ? leadership.campaign((reason) => deposed(reason)) : Promise.resolve();
+    // The first manager on an empty prefix makes the cluster, which takes the lead; the others find it there.
+    if (leadership && !store.view((tx) => tx.cluster())) await Promise.race([elected, clusterCreated(store)]);
+    const leadingNow = (): boolean => !leadership || leadership.leading;
     const certDir = join(opts.dataDir, 'certificates');
     // The autolock object keeps the root keys: sealed while it is on, plain files otherwise.
     finishPromotion(certDir, store.view((tx) => tx.cluster()?.BerthCA?.RootCert), autolock);
     const root = await autolock.root();
-    const cluster = ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
-    recordAutolock(store, autolock.on);
-    ensureNetworks(store);
+    const cluster = ensureCluster(store, { rootCert: root.certPem, ...(leadingNow() && { taskHistory: opts.taskHistory }) });
     const trust = await loadTrust(cluster, root, autolock);
-    const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Leader)?.ID);
     // In the join token's shape, so the in-process agent pins the CA as any other node does.
     const localToken = joinToken(root.certPem);
     const clusterListen = parseListen(opts.clusterListen ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`, `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
     let clusterAddr = '';
+    // This manager's node: the one whose manager address is this cluster port (the agent `berth up` runs in-process).
+    const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Addr === clusterAddr && n.Spec.Role === 'manager')?.ID);
     const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
-    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr };
+    const managers = leadership && ((): ManagerView => ({ leader: leadership.leader?.clusterAddr, reachable: new Set(leadership.members.keys()) }));
+    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr, ...(managers && { managers }) };
     const clients = new ClientCertificates(store, ca);
     // The certificates name the advertise address; with port 0 it is known only once listening,
     // and agents check the swarm-manager name, not the address.
     const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     const guard = clientGuard(clients);
-    const tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
+    let tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
     const clusterRegistries = new Set<string>();
     const app = createApiServer({
       store,
@@ -161,43 +197,74 @@ export class Manager {
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
+    let self: ManagerAddress | undefined;
+    if (leadership) {
+      // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
+      forwardToLeader(app, {
+        leader: () => (leadership.leading ? undefined : leadership.leader && leadership.leader.apiUrl !== self?.apiUrl ? leadership.leader.apiUrl : null),
+        tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }),
+        log: opts.log.child({ part: 'forward' }),
+      });
+    }
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
     const clientDir = opts.clientDir ?? join(opts.dataDir, 'client');
-    await ensureAdminBundle(clientDir, clients, ca);
     const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log });
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
     manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
+    manager.#leadership = leadership;
+    deposed = (reason) => manager.#depose(reason);
+    if (leadership) {
+      self = { clusterAddr, apiUrl: `${scheme}://${hostPort(advertisedHost, apiPort)}` };
+      await leadership.announce(self);
+    }
     const signal = manager.#abort.signal;
     // A root rotation re-keys both TLS listeners and the admin's bundle before nodes act on it.
     const onTrust = async (): Promise<void> => {
       await clusterPort.refresh();
-      if (tls) (app.server as unknown as TlsServer).setSecureContext({ ...(await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost])), ca: ca.rootPem });
+      if (tls) {
+        tls = await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
+        (app.server as unknown as TlsServer).setSecureContext({ ...tls, ca: ca.rootPem });
+      }
       await ensureAdminBundle(clientDir, clients, ca);
       for (const cert of manager.#registryCerts) cert.renewNow();
     };
     const child = (loop: string): Logger => opts.log.child({ loop });
-    manager.#loops = [
-      new Allocator(store, child('allocator')).run(signal),
-      new ReplicatedOrchestrator(store, child('replicated')).run(signal),
-      new GlobalOrchestrator(store, child('global')).run(signal),
-      new JobsOrchestrator(store, child('jobs')).run(signal),
-      new Scheduler(store, { log: child('scheduler') }).run(signal),
-      new TaskReaper(store, child('reaper')).run(signal),
-      dispatcher.run(signal),
-      new RootRotation(store, ca, { dir: certDir, keys: autolock, onTrust, log: child('root-rotation') }).run(signal),
-      new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
-    ].map((loop) =>
-      // A loop that dies would leave the cluster unconverged in silence: exit, and let the
-      // supervisor restart the manager from its durable store.
-      loop.catch((err: unknown) => {
-        opts.log.fatal({ err }, 'a manager loop crashed; exiting');
-        process.exit(70);
-      }),
-    );
+    // What only the leader does: what makes changes. Followers serve reads and pass the rest on.
+    const lead = async (): Promise<void> => {
+      ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
+      recordAutolock(store, autolock.on);
+      ensureNetworks(store);
+      await ensureAdminBundle(clientDir, clients, ca);
+      manager.#loops = [
+        new Allocator(store, child('allocator')).run(signal),
+        new ReplicatedOrchestrator(store, child('replicated')).run(signal),
+        new GlobalOrchestrator(store, child('global')).run(signal),
+        new JobsOrchestrator(store, child('jobs')).run(signal),
+        new Scheduler(store, { log: child('scheduler') }).run(signal),
+        new TaskReaper(store, child('reaper')).run(signal),
+        dispatcher.run(signal),
+        new RootRotation(store, ca, { dir: certDir, keys: autolock, onTrust, log: child('root-rotation') }).run(signal),
+        new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
+      ].map((loop) =>
+        // A loop that dies would leave the cluster unconverged in silence: exit, and let the
+        // supervisor restart the manager from its durable store.
+        loop.catch((err: unknown) => {
+          if (signal.aborted) return;
+          opts.log.fatal({ err }, 'a manager loop crashed; exiting');
+          process.exit(70);
+        }),
+      );
+    };
+    if (!leadership) await lead();
+    else
+      void elected.then(
+        () => (signal.aborted ? undefined : lead()),
+        (err: unknown) => manager.#depose(err instanceof Error ? err : new Error(String(err))),
+      ).catch((err: unknown) => manager.#depose(err instanceof Error ? err : new Error(String(err))));
     return manager;
   }
 
@@ -233,8 +300,20 @@ export class Manager {
     return this.store.view((tx) => tx.cluster()!.JoinTokens.Worker);
   }
 
+  /** Whether this manager leads: always with SQLite, on etcd once elected. */
+  get leading(): boolean {
+    return !this.#leadership || this.#leadership.leading;
+  }
+
+  #depose(reason: Error): void {
+    this.log.warn({ err: reason.message }, 'this manager stops acting as leader and restarts as a follower');
+    this.#abort.abort();
+    this.#end?.(reason);
+  }
+
   async stop(): Promise<void> {
     this.#abort.abort();
+    await this.#leadership?.stop();
     await this.cluster.stop();
     this.unix.closeAllConnections();
     await new Promise((resolve) => this.unix.close(resolve));

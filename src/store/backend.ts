@@ -25,6 +25,8 @@ export interface StoreBackend {
    * each whole (etcd: a manager following the leader); SQLite has no other writer.
    */
   follow?(apply: (commit: ForeignCommit) => void): void;
+  /** Why the backend takes no commits for now (a manager that follows the leader); undefined while it does. */
+  readonly readOnly?: string;
   /** Why the backend can take no more commits; undefined while it can. */
   readonly failed: Error | undefined;
   close(): Promise<void>;

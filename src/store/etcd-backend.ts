@@ -75,6 +75,13 @@ export class EtcdBackend implements StoreBackend {
   #watcher: EtcdWatcher | undefined;
   /** Parts of a foreign commit seen so far (a commit split over several transactions arrives whole). */
   #foreign: ForeignCommit = { index: 0, puts: [], deletes: [] };
+  /** The highest revision the watcher has delivered (anything under the prefix): how far this copy has caught up. */
+  #seen = '0';
+  readonly #seenWaiters: { revision: bigint; resolve: () => void }[] = [];
+  /** Why this manager may not write now (a follower); undefined once it leads. */
+  #readOnly: string | undefined;
+  /** The leader key this manager holds and its create revision: every write also compares it (fencing). */
+  #fence: { key: string; createRevision: string } | undefined;
 
   private constructor(client: Etcd3, prefix: string, timeoutMs: number) {
     this.#client = client;
@@ -101,6 +108,42 @@ export class EtcdBackend implements StoreBackend {
 
   get failed(): Error | undefined {
     return this.#failed;
+  }
+
+  get readOnly(): string | undefined {
+    return this.#readOnly;
+  }
+
+  /** client is the connection, for what shares it (the election of the leader). */
+  get client(): Etcd3 {
+    return this.#client;
+  }
+
+  /** prefix is where this cluster's keys live. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * follower makes the backend refuse commits (`reason` says why) until `lead`: several managers
+   * follow one prefix, and only the elected one writes.
+   */
+  follower(reason: string): void {
+    if (this.#fence) throw new Error('a backend that has led cannot follow again: open a new one');
+    this.#readOnly = reason;
+  }
+
+  /**
+   * lead lets this backend write, once its copy holds every commit made before `createRevision`
+   * (the revision its leader key was created at). From then on each write also requires that key
+   * to still have that create revision: once the lease behind it ends, etcd refuses whatever this
+   * manager still sends, so a deposed leader can never commit after a new one has started.
+   */
+  async lead(key: string, createRevision: string): Promise<void> {
+    const target = BigInt(createRevision);
+    if (BigInt(this.#seen) < target) await new Promise<void>((resolve) => this.#seenWaiters.push({ revision: target, resolve }));
+    this.#fence = { key, createRevision };
+    this.#readOnly = undefined;
   }
 
   load(): { index: number; rows: StoredRow[] } {
@@ -130,7 +173,10 @@ export class EtcdBackend implements StoreBackend {
     // watcher(), not create(): the watcher is ours at once, so close() can always detach it.
     const watcher = this.#client.watch().prefix(this.#prefix).startRevision(String(Number(this.#loadedAt) + 1)).watcher();
     this.#watcher = watcher;
-    watcher.on('data', (res) => this.#onEvents(res.events ?? [], apply));
+    watcher.on('data', (res) => {
+      this.#onEvents(res.events ?? [], apply);
+      this.#caughtUp(res.events ?? []);
+    });
     watcher.on('error', (err: Error) => {
       // Otherwise the client reconnects and resumes after the last revision it delivered.
       if (/compacted/i.test(err.message)) this.#fail(new Error(`this manager fell behind etcd's history (${err.message}): restart it to reload`));
@@ -176,6 +222,13 @@ export class EtcdBackend implements StoreBackend {
     }
   }
 
+  #caughtUp(events: { kv?: { mod_revision?: string | null } | null }[]): void {
+    for (const e of events) if (e.kv?.mod_revision && BigInt(e.kv.mod_revision) > BigInt(this.#seen)) this.#seen = e.kv.mod_revision;
+    const seen = BigInt(this.#seen);
+    for (const w of this.#seenWaiters.filter((x) => x.revision <= seen)) w.resolve();
+    this.#seenWaiters.splice(0, this.#seenWaiters.length, ...this.#seenWaiters.filter((x) => x.revision > seen));
+  }
+
   /** close waits for the commits already written (unless etcd is gone), then disconnects. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -201,6 +254,7 @@ export class EtcdBackend implements StoreBackend {
     const marker = kv ? parseMarker(kv.value.toString()) : undefined;
     this.#revision = kv?.mod_revision ?? '0';
     this.#loadedAt = res.header.revision;
+    this.#seen = res.header.revision;
     // A commit cut short by its writer's death (some of its parts only) counts as the one before.
     this.#persisted = marker ? (marker.part === marker.parts - 1 ? marker.index : marker.index - 1) : 0;
     this.#loaded = { index: this.#persisted, rows };
@@ -235,8 +289,10 @@ export class EtcdBackend implements StoreBackend {
     const indexKey = `${this.#prefix}index`;
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       try {
-        const res = await this.#client
-          .if(indexKey, 'Mod', '==', Number(this.#revision))
+        const fence = this.#fence;
+        const guarded = this.#client.if(indexKey, 'Mod', '==', Number(this.#revision));
+        if (fence) guarded.and(fence.key, 'Create', '==', Number(fence.createRevision));
+        const res = await guarded
           .then(
             ...chunk.deletes.map((d) => this.#client.delete().key(this.#key(d))),
             ...chunk.puts.map((p) => this.#client.put(this.#key(p)).value(p.data)),
@@ -254,7 +310,14 @@ export class EtcdBackend implements StoreBackend {
           this.#revision = now.mod_revision;
           return true;
         }
-        this.#fail(new Error('another manager has written to the store in etcd since this one last did: this manager must stop and reload'));
+        const held = fence && (await this.#client.get(fence.key).exec()).kvs[0];
+        this.#fail(
+          new Error(
+            fence && (!held || held.create_revision !== fence.createRevision)
+              ? 'this manager is no longer the leader (its lease in etcd ended): it must stop and follow'
+              : 'another manager has written to the store in etcd since this one last did: this manager must stop and reload',
+          ),
+        );
         return false;
       } catch (err) {
         if (this.#closed) {

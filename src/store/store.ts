@@ -5,7 +5,7 @@
 // transaction sees a consistent state and no reader ever sees half of one; a throw undoes
 // every write it made. Objects read from the store are frozen: copy, never mutate.
 
-import { NameConflictError, NotFoundError, UnavailableError, VersionConflictError } from '../types/index.js';
+import { NameConflictError, NotFoundError, NotLeaderError, UnavailableError, VersionConflictError } from '../types/index.js';
 import type { Cluster, Meta } from '../types/index.js';
 import { now } from '../common/time.js';
 import { AtRest } from './at-rest.js';
@@ -162,6 +162,7 @@ export class Store {
 
   #commit(changes: Change[]): void {
     if (this.#backend.failed) throw new UnavailableError(`the store cannot persist changes: ${this.#backend.failed.message}`);
+    if (this.#backend.readOnly) throw new NotLeaderError(this.#backend.readOnly);
     const index = this.#index + 1;
     // What the commit leaves of each object: its last change wins (a create then a delete is a delete).
     const last = new Map<string, Change>();

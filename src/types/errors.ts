@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'UNAVAILABLE'
+  | 'NOT_LEADER'
   | 'NOT_IMPLEMENTED';
 
 export class BerthError extends Error {
@@ -75,6 +76,13 @@ export class UnauthorizedError extends BerthError {
 export class UnavailableError extends BerthError {
   constructor(message: string) {
     super('UNAVAILABLE', message);
+  }
+}
+
+/** A write reached a manager that is not the leader (several managers on etcd): it goes to the leader. */
+export class NotLeaderError extends BerthError {
+  constructor(message: string) {
+    super('NOT_LEADER', message);
   }
 }
 

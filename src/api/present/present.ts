@@ -4,6 +4,7 @@
 import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../../types/index.js';
 import { tlsInfo } from '../../common/pki.js';
 import type { ServiceStatus } from '../services/service-status.js';
+import type { ManagerView } from '../server.js';
 import { hidePullAuth } from '../services/service-pull-auth.js';
 
 type Public<T> = { [K in keyof T as K extends `Berth${string}` ? never : K]: T[K] };
@@ -16,13 +17,16 @@ function withoutBerth<T extends object>(obj: T): Public<T> {
 
 /**
  * A node as the API shows it; its TLSInfo is what the CA gave it last (the roots it trusts and
- * who signed its certificate). Berth has one manager, so a node in the manager role is the
- * reachable leader.
+ * who signed its certificate). With one manager, a node in the manager role is the reachable
+ * leader; with several (etcd), the election says which leads and which are alive.
  */
-export function apiNode(n: Node): Public<Node> {
+export function apiNode(n: Node, managers?: ManagerView): Public<Node> {
   const node = withoutBerth(n);
   if (n.Spec.Role !== 'manager') return node;
-  return { ...node, ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: n.Status.Addr, ...n.ManagerStatus } };
+  const status = { Leader: true, Reachability: 'reachable' as const, Addr: n.Status.Addr, ...n.ManagerStatus };
+  if (!managers) return { ...node, ManagerStatus: status };
+  const reachable = managers.reachable.has(status.Addr ?? '');
+  return { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? 'reachable' : 'unreachable' } };
 }
 
 /** A service as the API shows it: its registry logins hidden. */

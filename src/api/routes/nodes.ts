@@ -9,11 +9,13 @@ import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../ht
 import { boolParam, versionParam, type ById } from '../http/http.js';
 import { findNode, nodeNames } from '../http/lookup.js';
 import { apiNode } from '../present/present.js';
+import type { ManagerView } from '../server.js';
 import { validateNodeSpec } from '../validate/validate-node.js';
 
 const NODE_FILTERS = ['id', 'label', 'name', 'role', 'membership', 'node.label'];
 
-export function nodeRoutes(app: FastifyInstance, store: Store): void {
+export function nodeRoutes(app: FastifyInstance, store: Store, managers?: () => ManagerView): void {
+  const present = (n: Node): ReturnType<typeof apiNode> => apiNode(n, managers?.());
   app.get<{ Querystring: { filters?: string } }>('/nodes', (request) => {
     const f = parseFilters(request.query.filters, NODE_FILTERS);
     checkValues(f, 'role', ['manager', 'worker']);
@@ -31,11 +33,11 @@ export function nodeRoutes(app: FastifyInstance, store: Store): void {
             // Every node the dispatcher admits is accepted; Berth has no pending membership.
             anyExact(f.get('membership'), 'accepted'),
         )
-        .map(apiNode),
+        .map(present),
     );
   });
 
-  app.get<ById>('/nodes/:id', (request) => store.view((tx) => apiNode(findNode(tx, request.params.id))));
+  app.get<ById>('/nodes/:id', (request) => store.view((tx) => present(findNode(tx, request.params.id))));
 
   app.post<ById>('/nodes/:id/update', (request, reply) => {
     const version = versionParam(request.query.version, 'node');

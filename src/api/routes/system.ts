@@ -40,8 +40,8 @@ export function systemRoutes(app: FastifyInstance, opts: ApiServerOptions): void
               ? managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? n.Status.Addr ?? '' }))
               : [{ NodeID: '', Addr: info.clusterAddr() }],
           Nodes: nodes.length,
-          // Berth runs one manager (see POST /nodes/{id}/update).
-          Managers: 1,
+          // A manager without a local agent has no node; it still counts.
+          Managers: Math.max(managers.length, 1),
           ...(cluster && { Cluster: apiClusterInfo(cluster) }),
         },
       };

@@ -1,0 +1,59 @@
+// A follower serves reads from its own copy of the store and sends the leader what only the
+// leader can do — every change, and the logs its agents stream to it — as Swarm's followers
+// proxy to theirs. The request goes on as it came (method, path, headers, body streamed), over
+// TLS with this manager's own certificate, which the leader's API takes from a manager; the
+// answer comes back as the leader gave it. The client never learns it spoke to a follower.
+
+import { request as httpsRequest } from 'node:https';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../common/log.js';
+
+/** Swarm's answer when a manager knows no leader (an election is running, or quorum is lost). */
+export const NO_LEADER = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
+/** Logs come from the dispatcher's log broker, which lives where the agents' sessions are: on the leader. */
+const LEADER_READS = /^(?:\/v[\d.]+)?\/(?:services|tasks)\/[^/]+\/logs(?:\?|$)/;
+/** Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host'];
+
+export interface ForwardOptions {
+  /** The leader's API URL; undefined when this manager leads, null when no leader is known. */
+  leader: () => string | null | undefined;
+  /** This manager's certificate and key (a manager's), and the cluster's roots to verify the leader with. */
+  tls: () => { key?: string; cert?: string; ca: string };
+  log: Logger;
+}
+
+export function needsLeader(request: FastifyRequest): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) || LEADER_READS.test(request.url);
+}
+
+export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const target = needsLeader(request) ? opts.leader() : undefined;
+    if (target === undefined) return done();
+    if (target === null) {
+      void reply.code(503).send({ message: NO_LEADER });
+      return;
+    }
+    reply.hijack();
+    const headers = { ...request.raw.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    const url = new URL(request.raw.url ?? '/', target);
+    const upstream = httpsRequest(url, { method: request.method, headers, ...opts.tls() }, (res) => {
+      const answer = { ...res.headers };
+      for (const h of HOP_BY_HOP) delete answer[h];
+      reply.raw.writeHead(res.statusCode ?? 502, answer);
+      res.pipe(reply.raw);
+    });
+    upstream.on('error', (err) => {
+      opts.log.warn({ err: err.message, leader: target, url: request.url }, 'the leader did not take a forwarded request');
+      if (reply.raw.headersSent) return void reply.raw.destroy();
+      reply.raw.writeHead(503, { 'content-type': 'application/json' });
+      reply.raw.end(JSON.stringify({ message: `the leader at ${url.host} did not answer (${err.message}): retry in a moment` }));
+    });
+    // A client that goes away (a followed log stream) ends the leader's side too.
+    reply.raw.on('close', () => upstream.destroy());
+    request.raw.pipe(upstream);
+  });
+}
