@@ -25,3 +25,10 @@ export function isLoopback(host: string): boolean {
 export function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/** A HOST:PORT as peers name each other: a DNS name or IPv4 address, or a bracketed IPv6 address, and a port. */
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]):\d{1,5}$/i;
+
+export function isHostPort(text: unknown): text is string {
+  return typeof text === 'string' && HOST_PORT.test(text);
+}

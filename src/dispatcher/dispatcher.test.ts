@@ -314,6 +314,24 @@ test("agents learn the cluster registry's names: none until set, then at once an
   b.ws.close();
 });
 
+test('agents learn the managers, leader first: none until set, then in every session and on each change', async (t) => {
+  const h = await startDispatcher(t);
+  const a = new Client(h, await h.join());
+  await a.next('welcome');
+  await a.next('assignments');
+  h.dispatcher.setManagers(['10.0.0.1:2377', 'mgr2:2377']);
+  assert.deepEqual((await a.next('managers')).managers, ['10.0.0.1:2377', 'mgr2:2377']);
+  const b = new Client(h, await h.join());
+  await b.next('welcome');
+  assert.deepEqual((await b.next('managers')).managers, ['10.0.0.1:2377', 'mgr2:2377'], 'at session start');
+  h.dispatcher.setManagers(['10.0.0.1:2377', 'mgr2:2377']);
+  h.dispatcher.setManagers(['mgr2:2377', '10.0.0.1:2377']);
+  assert.deepEqual((await a.next('managers')).managers, ['mgr2:2377', '10.0.0.1:2377']);
+  assert.equal(a.messages.filter((m) => m.type === 'managers').length, 0, 'an unchanged list is not sent again');
+  a.ws.close();
+  b.ws.close();
+});
+
 test('network views: sent after welcome and before the tasks, again when a node\'s view changes, never twice the same; a tunnel only with an encrypted network', async (t) => {
   const h = await startDispatcher(t);
   const { store } = h;

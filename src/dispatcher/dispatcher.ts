@@ -4,7 +4,7 @@
 // node down when its heartbeats stop for HEARTBEAT_GRACE_MULTIPLIER periods. Its log broker
 // (log-broker.ts) serves log subscriptions over the same sessions.
 
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -63,6 +63,7 @@ export class Dispatcher {
   #periodChanged = false;
   #stopping = false;
   #registries: string[] = [];
+  #managers: string[] = [];
   /** A commit touched what network views are made of: recompute them in the next pass. */
   #viewsDirty = false;
   /** The log broker: what the API reads service and task logs through. */
@@ -98,14 +99,28 @@ export class Dispatcher {
   }
 
   /**
+   * setManagers names the cluster addresses (HOST:PORT) of every reachable manager, the leader
+   * first: each session starts with them and open ones get a change, so agents can find the
+   * leader when theirs goes away.
+   */
+  setManagers(addresses: string[]): void {
+    if (JSON.stringify(addresses) === JSON.stringify(this.#managers)) return;
+    this.#managers = [...addresses];
+    for (const s of this.#sessions.values()) s.send({ type: 'managers', managers: this.#managers });
+  }
+
+  /**
    * attach takes over WebSocket upgrades on DISPATCHER_PATH of the cluster port's TLS server.
    * Only a peer whose node certificate the TLS layer verified is upgraded; anyone else gets a
-   * 401 before a single frame is read.
+   * 401 before a single frame is read. An upgrade `answer` returns something for is answered
+   * so instead (a follower's redirect to the leader), whoever the peer is.
    */
-  attach(server: Server): void {
+  attach(server: Server, answer?: (req: IncomingMessage) => UpgradeAnswer | undefined): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
         if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return refuse(socket, 404, 'not found');
+        const instead = answer?.(req);
+        if (instead) return refuse(socket, instead.status, instead.message, instead.headers);
         const peer = peerIdentity(req.socket as TLSSocket, [OU_WORKER, OU_MANAGER]);
         if (!peer) return refuse(socket, 401, 'a node certificate from this cluster\'s CA is required');
         const cert = (req.socket as TLSSocket).getPeerX509Certificate();
@@ -310,6 +325,7 @@ export class Dispatcher {
     this.#disconnected.delete(node.ID);
     this.#log.info({ node: node.ID, hostname: node.Description.Hostname }, 'agent session started');
     session.send({ type: 'welcome', nodeId: node.ID, heartbeatPeriodMs: this.heartbeatMs, ...(this.#registries.length > 0 && { registries: this.#registries }) });
+    if (this.#managers.length > 0) session.send({ type: 'managers', managers: this.#managers });
     // The network view before the tasks: the data path exists before their containers start.
     const [view, assignments] = this.store.view((tx) => {
       const tasks = tx.tasks.byNode(node.ID).filter((t) => visibleTo(t, node.ID));
@@ -387,8 +403,16 @@ export class Dispatcher {
   }
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
+/** What an upgrade is answered with instead of a session. */
+export interface UpgradeAnswer {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ message });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 

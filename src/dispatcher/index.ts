@@ -1,2 +1,2 @@
 export { Dispatcher } from './dispatcher.js';
-export type { DispatcherOptions } from './dispatcher.js';
+export type { DispatcherOptions, UpgradeAnswer } from './dispatcher.js';

@@ -2,6 +2,7 @@
 // presents a manager certificate from the cluster CA and asks every peer for its certificate
 // without requiring one: a joining node has none yet and may only fetch the root and join;
 // every other route and the dispatcher's session check the peer's verified certificate.
+// On a follower the session, joins and renewals are redirected to the leader (leader-redirect.ts).
 
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -11,6 +12,7 @@ import { newId } from '../common/ids.js';
 import { MANAGER_SERVER_NAME, OU_MANAGER, renewalDelayMs } from '../common/pki.js';
 import { installErrorHandlers } from '../api/index.js';
 import type { Dispatcher } from '../dispatcher/index.js';
+import { followerAnswer, type LeaderAddress } from './leader-redirect.js';
 
 /** Join and renewal bodies are a token, a hostname and a CSR: a few KiB. */
 const BODY_LIMIT = 64 * 1024;
@@ -36,6 +38,8 @@ export async function startClusterPort(opts: {
   /** Addresses the certificate names besides swarm-manager (the advertise address). */
   names: string[];
   log: Logger;
+  /** Who leads, asked at each request: unset or `undefined` this manager (see LeaderAddress). */
+  leader?: () => LeaderAddress;
 }): Promise<ClusterPort> {
   const commonName = newId();
   // During a root rotation the chain carries the new root cross-signed by the old, so agents
@@ -61,8 +65,14 @@ export async function startClusterPort(opts: {
     requestTimeout: HANDSHAKE_TIMEOUT_MS,
   }) as unknown as FastifyInstance;
   installErrorHandlers(app);
+  const answer = (method: string, url: string | undefined) => followerAnswer(method, (url ?? '/').split('?')[0]!, opts.leader?.());
+  // Before the body is read: a follower has no use for it.
+  app.addHook('onRequest', async (request, reply) => {
+    const instead = answer(request.method, request.url);
+    if (instead) return reply.code(instead.status).headers(instead.headers).send({ message: instead.message });
+  });
   caRoutes(app, opts.ca);
-  opts.dispatcher.attach(app.server);
+  opts.dispatcher.attach(app.server, (req) => answer(req.method ?? 'GET', req.url));
   app.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     opts.log.debug({ err: err.message, remote: socket.remoteAddress }, 'cluster port: TLS handshake failed');
   });

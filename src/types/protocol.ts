@@ -153,6 +153,18 @@ export interface ConfigMessage {
   registries?: string[];
 }
 
+/**
+ * The cluster addresses (HOST:PORT) of every reachable manager, the leader first: sent after
+ * welcome and when they change (at most 16). The agent keeps them, and when its session fails
+ * tries them in turn; a follower redirects it to the leader (307) or, during an election, 503.
+ */
+export interface ManagersMessage {
+  type: 'managers';
+  managers: string[];
+}
+
+export const MAX_MANAGERS = 16;
+
 export interface SessionErrorMessage {
   type: 'error';
   code: SessionErrorCode;
@@ -198,6 +210,7 @@ export type ManagerMessage =
   | AssignmentsMessage
   | NetworkViewMessage
   | ConfigMessage
+  | ManagersMessage
   | SessionErrorMessage
   | LogsSubscribeMessage
   | LogsAckMessage

@@ -1,7 +1,8 @@
 // Requests to the manager's cluster port: fetching and pinning the root CA, joining, renewing.
 // Before it has a certificate a node trusts nothing but its join token: it reads the root the
 // manager presents, accepts it only if its digest is the token's, and from then on talks to
-// managers whose certificate chains to that root and carries the swarm-manager role.
+// managers whose certificate chains to that root and carries the swarm-manager role. A follower
+// redirects joins and renewals to the leader (307); the agent follows with the same checks.
 
 import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
@@ -10,6 +11,7 @@ import { certificateRequest, identityOf, keyPem, MANAGER_SERVER_NAME, newKeyPair
 import { parseJoinToken } from '../../common/tokens.js';
 import { CA_PATH, JOIN_PATH, RENEW_PATH, type CaResponse, type JoinResponse } from '../../types/index.js';
 import type { Identity } from './identity.js';
+import { MAX_REDIRECTS, redirectTarget } from './managers.js';
 
 /** Largest answer the agent reads from the cluster port: certificates are a few KiB. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -45,7 +47,7 @@ export async function join(addr: string, token: string, hostname: string): Promi
   const parsed = parseJoinToken(token);
   if (!parsed) throw new JoinError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` on a manager prints it');
   // Nothing secret goes out on this connection: it only carries the root for us to check.
-  const { rootCA } = await call<CaResponse>(addr, 'GET', CA_PATH, undefined, { rejectUnauthorized: false });
+  const { rootCA } = (await call<CaResponse>(addr, 'GET', CA_PATH, undefined, { rejectUnauthorized: false })).body;
   const roots = splitPem(String(rootCA ?? ''));
   const pinned = roots.find((r) => safeDigest(r) === parsed.digest);
   if (!pinned) {
@@ -57,17 +59,17 @@ export async function join(addr: string, token: string, hostname: string): Promi
   }
   const keys = await newKeyPair();
   const csr = await certificateRequest(keys);
-  const answer = await call<JoinResponse>(addr, 'POST', JOIN_PATH, { token, csr, hostname }, tlsOptions({ ca: pinned }));
+  const { body: answer, addr: leader } = await call<JoinResponse>(addr, 'POST', JOIN_PATH, { token, csr, hostname }, tlsOptions({ ca: pinned }));
   const clusterId = identityOf(new X509Certificate(answer.certificate).subject).cluster;
-  return { nodeId: answer.nodeId, clusterId, manager: addr, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || pinned };
+  return { nodeId: answer.nodeId, clusterId, manager: leader, managers: [], joined: addr, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || pinned };
 }
 
 /** renew asks for a certificate for a new key, authenticating with the current one. */
 export async function renew(id: Identity): Promise<Identity> {
   const keys = await newKeyPair();
   const csr = await certificateRequest(keys);
-  const answer = await call<JoinResponse>(id.manager, 'POST', RENEW_PATH, { csr }, tlsOptions({ ca: id.rootCA, cert: id.cert, key: id.key, clusterId: id.clusterId }));
-  return { ...id, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || id.rootCA };
+  const { body: answer, addr } = await call<JoinResponse>(id.manager, 'POST', RENEW_PATH, { csr }, tlsOptions({ ca: id.rootCA, cert: id.cert, key: id.key, clusterId: id.clusterId }));
+  return { ...id, manager: addr, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || id.rootCA };
 }
 
 function safeDigest(certPem: string): string {
@@ -78,7 +80,8 @@ function safeDigest(certPem: string): string {
   }
 }
 
-function call<T>(addr: string, method: string, path: string, body: unknown, tls: Record<string, unknown>): Promise<T> {
+/** call sends the request to `addr`, following a follower's redirects to the leader; it gives the answer and who gave it. */
+function call<T>(addr: string, method: string, path: string, body: unknown, tls: Record<string, unknown>, hops = 0): Promise<{ body: T; addr: string }> {
   const url = new URL(`https://${addr}${path}`);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -86,6 +89,13 @@ function call<T>(addr: string, method: string, path: string, body: unknown, tls:
       url,
       { method, timeout: TIMEOUT_MS, ...tls, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
       (res) => {
+        if (res.statusCode === 307) {
+          res.resume();
+          const next = redirectTarget(res.headers.location, path);
+          if (!next) return reject(new JoinError(`the manager at ${addr} redirected ${method} ${path} to ${JSON.stringify(res.headers.location)}, not to https://HOST:PORT${path}`));
+          if (hops >= MAX_REDIRECTS) return reject(new JoinError(`the manager at ${addr} redirected ${method} ${path} once more after ${MAX_REDIRECTS} redirects; no leader answered`));
+          return call<T>(next, method, path, body, tls, hops + 1).then(resolve, reject);
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -104,7 +114,7 @@ function call<T>(addr: string, method: string, path: string, body: unknown, tls:
             const message = (parsed as { message?: unknown })?.message;
             return reject(new JoinError(`the manager at ${addr} refused: ${typeof message === 'string' ? message : `status ${res.statusCode}`}`));
           }
-          resolve(parsed as T);
+          resolve({ body: parsed as T, addr });
         });
         res.on('error', reject);
       },

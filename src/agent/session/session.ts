@@ -3,18 +3,21 @@
 // cluster port; feed assignments to the Worker; send its status transitions (batched) and
 // heartbeats; renew the certificate before it ends. Containers keep running while
 // disconnected; on reconnect the manager sends the complete task set again and the agent
-// resends every status.
+// resends every status. With several managers the agent knows them all (managers.ts): a
+// follower redirects it to the leader, and when a session fails it tries the others in turn.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import WebSocket from 'ws';
 import type { Logger } from '../../common/log.js';
-import { DISPATCHER_PATH, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../../types/index.js';
+import { DISPATCHER_PATH, MAX_MANAGERS, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../../types/index.js';
 import { renewalDelayMs } from '../../common/pki.js';
+import { isHostPort } from '../../common/listen.js';
 import { LABEL_NODE } from '../tasks/container-config.js';
 import { forgetIdentity, loadIdentity, previousNodeId, saveIdentity, type Identity } from './identity.js';
 import { join as joinCluster, renew, tlsOptions } from './manager-client.js';
+import { managerOrder, MAX_REDIRECTS, redirectTarget, validManagers } from './managers.js';
 import { Dependencies } from '../tasks/dependencies.js';
 import { RegistryTrust } from '../engine/registry-trust.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from '../tasks/task-files.js';
@@ -24,7 +27,7 @@ import { OverlayDataPath } from '../overlay/datapath.js';
 import { NodeTunnel } from '../overlay/tunnel.js';
 
 export interface AgentOptions {
-  /** HOST:PORT of a manager's cluster port; needed to join, else the one the node joined. */
+  /** HOST:PORT of a manager's cluster port; needed to join, else the one the node joined (tried last). */
   manager?: string;
   joinToken?: string;
   /** Where the node identity is kept; one per agent. */
@@ -48,10 +51,11 @@ export interface AgentOptions {
 }
 
 const MAX_BACKOFF_MS = 5_000;
-/** A registry's HOST:PORT as image references name it: a DNS name or IPv4 address, or a bracketed IPv6 address. */
-const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]):\d{1,5}$/i;
 /** A manager that answers no ping for this many heartbeat periods is taken as gone: reconnect. */
 const PING_MISSES = 3;
+
+/** How a connection ended: a session was held, none was, or a follower named the leader. */
+type Outcome = 'connected' | 'failed' | { redirect: string };
 
 /** Why run() ended: stopped by its signal, or refused for good (the node was removed). */
 export type AgentEnd = { stopped: true } | { stopped: false; reason: string };
@@ -99,10 +103,9 @@ export class Agent {
    */
   async ensureJoined(): Promise<Identity> {
     const { manager, joinToken } = this.opts;
-    if (this.#identity && manager && manager !== this.#identity.manager) {
-      // The manager moved: same node, same certificate, new address.
-      this.#identity = { ...this.#identity, manager };
-      saveIdentity(this.opts.stateDir, this.#identity);
+    if (this.#identity && manager && manager !== this.#identity.joined) {
+      // The manager moved: same node, same certificate, new address, tried first.
+      this.#update({ manager, joined: manager });
     }
     if (this.#identity) return this.#identity;
     if (!manager || !joinToken) {
@@ -125,12 +128,19 @@ export class Agent {
     this.#signal = signal;
     this.#scheduleRenewal(signal);
     let backoff = 250;
+    let round = managerOrder(this.#identity!);
     while (!signal.aborted && !this.#removed) {
-      const outcome = await this.#session(signal);
+      const outcome = await this.#session(round.shift()!, signal);
       if (signal.aborted || this.#removed) break;
-      if (outcome === 'connected') backoff = 250;
+      if (outcome === 'connected') {
+        backoff = 250;
+        round = [];
+      }
+      // A manager that failed: the next one at once; after the last, a pause.
+      if (round.length > 0) continue;
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      round = managerOrder(this.#identity!);
     }
     clearTimeout(this.#flushTimer);
     clearTimeout(this.#renewTimer);
@@ -160,11 +170,12 @@ export class Agent {
     if (this.#renewing || signal.aborted) return;
     clearTimeout(this.#renewTimer);
     this.#renewing = true;
-    renew(this.#identity!)
+    const id = this.#identity!;
+    renew(id)
       .then(
         (next) => {
-          saveIdentity(this.opts.stateDir, next);
-          this.#identity = next;
+          // The session may have moved to another leader meanwhile: only a redirect changes it here.
+          this.#update({ cert: next.cert, key: next.key, rootCA: next.rootCA, ...(next.manager !== id.manager && { manager: next.manager }) });
           this.opts.log.info({ node: next.nodeId }, 'node certificate renewed');
           this.#scheduleRenewal(signal);
         },
@@ -176,15 +187,36 @@ export class Agent {
       .finally(() => (this.#renewing = false));
   }
 
-  /** One connection; resolves when it closes, saying whether it ever got through. */
-  #session(signal: AbortSignal): Promise<'connected' | 'failed'> {
+  /** #update changes the identity and saves it. */
+  #update(change: Partial<Identity>): void {
+    this.#identity = { ...this.#identity!, ...change };
+    saveIdentity(this.opts.stateDir, this.#identity);
+  }
+
+  /** A session with the manager at `addr`, or the leader it redirects to; resolves when it closes. */
+  async #session(addr: string, signal: AbortSignal): Promise<'connected' | 'failed'> {
+    for (let hops = 0; ; hops++) {
+      const outcome = await this.#connect(addr, signal);
+      if (typeof outcome === 'string' || signal.aborted) return outcome === 'connected' ? outcome : 'failed';
+      if (hops === MAX_REDIRECTS) {
+        this.opts.log.warn({ manager: addr }, `still redirected after ${MAX_REDIRECTS} redirects; trying another manager`);
+        return 'failed';
+      }
+      this.opts.log.info({ from: addr, leader: outcome.redirect }, 'redirected to the leader');
+      addr = outcome.redirect;
+    }
+  }
+
+  /** One connection; resolves when it closes, saying whether it got through or where it was redirected. */
+  #connect(addr: string, signal: AbortSignal): Promise<Outcome> {
     const { log } = this.opts;
     const id = this.#identity!;
-    const url = `wss://${id.manager}${DISPATCHER_PATH}`;
+    const url = `wss://${addr}${DISPATCHER_PATH}`;
     return new Promise((resolve) => {
       const ws = new WebSocket(url, { ...tlsOptions({ ca: id.rootCA, cert: id.cert, key: id.key, clusterId: id.clusterId }), handshakeTimeout: 10_000 });
       this.#socket = ws;
       let welcomed = false;
+      let redirect: string | undefined;
       let heartbeat: NodeJS.Timeout | undefined;
       let pinger: NodeJS.Timeout | undefined;
       let lastPong = Date.now();
@@ -199,6 +231,13 @@ export class Agent {
         }, periodMs);
       };
       ws.on('pong', () => (lastPong = Date.now()));
+      // A follower answers 307 to the leader, or 503 during an election; the TLS checks ran already.
+      ws.on('unexpected-response', (_req, res) => {
+        res.resume();
+        redirect = res.statusCode === 307 ? redirectTarget(res.headers.location, DISPATCHER_PATH) : undefined;
+        if (!redirect) log.info({ manager: addr, status: res.statusCode, location: res.headers.location }, 'manager did not take the session');
+        ws.terminate();
+      });
       ws.on('open', () => {
         ws.send(JSON.stringify({ type: 'hello', description: this.opts.description, labels: this.opts.labels, ...(this.#tunnelKey && { tunnelKey: this.#tunnelKey }) }));
       });
@@ -211,6 +250,8 @@ export class Agent {
         }
         if (msg?.type === 'welcome') {
           welcomed = true;
+          // Only the leader welcomes: it is the one to try first from now on.
+          if (addr !== this.#identity!.manager) this.#update({ manager: addr });
           this.#adopt(msg.nodeId);
           this.#announce(msg.registries ?? []);
           heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), msg.heartbeatPeriodMs);
@@ -235,6 +276,8 @@ export class Agent {
           if (msg.full) this.#worker?.assign(msg.tasks, objects);
           else this.#worker?.update(msg.tasks, removed, objects);
           this.#logs?.assigned(msg.full, msg.tasks, removed);
+        } else if (msg?.type === 'managers') {
+          this.#managers(msg.managers);
         } else if (msg?.type === 'network-view') {
           this.#worker?.networkView(msg);
         } else if (msg?.type === 'renew') {
@@ -254,15 +297,22 @@ export class Agent {
         this.#logs?.cancelAll();
         signal.removeEventListener('abort', onAbort);
         if (this.#socket === ws) this.#socket = undefined;
-        resolve(welcomed ? 'connected' : 'failed');
+        resolve(redirect ? { redirect } : welcomed ? 'connected' : 'failed');
       });
       ws.on('error', (err) => log.debug({ err: err.message }, 'manager connection error'));
     });
   }
 
+  /** #managers keeps the manager's list of managers (persisted: a restarted agent finds the others too). */
+  #managers(list: unknown): void {
+    const managers = validManagers(list);
+    if (!managers) return this.opts.log.warn(`ignored a list of managers that is not at most ${MAX_MANAGERS} HOST:PORTs`);
+    if (JSON.stringify(managers) !== JSON.stringify(this.#identity!.managers)) this.#update({ managers });
+  }
+
   /** #announce takes the manager's names of the cluster's registry: HOST:PORTs only, as they become directory names. */
   #announce(names: unknown): void {
-    const valid = Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string' && HOST_PORT.test(n)) : [];
+    const valid = Array.isArray(names) ? names.filter(isHostPort) : [];
     this.#trust.announce(valid).catch((err: unknown) => this.opts.log.warn({ err }, "updating the engine's trust in the cluster's registry failed"));
   }
 
