@@ -18,3 +18,4 @@ export { TaskController, type ContainerState, type StartedContainer } from './ta
 export { TaskError, isTemporary, engineMessage } from './engine/engine-errors.js';
 export { Worker, type WorkerOptions } from './tasks/worker.js';
 export { buildBusyboxImage, DEMO_IMAGE } from './engine/image-build.js';
+export { join as joinCluster, JoinError } from './session/manager-client.js';

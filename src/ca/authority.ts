@@ -9,7 +9,7 @@ import { certFacts, OU_MANAGER, OU_WORKER, rootDigest, tlsInfo, type CertIdentit
 import { parseJoinToken } from '../common/tokens.js';
 import { sameToken } from './token-compare.js';
 import type { Store } from '../store/index.js';
-import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type Node, type NodeRole } from '../types/index.js';
+import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type ManagerKeys, type Node, type NodeRole } from '../types/index.js';
 import { isObj } from '../common/is-object.js';
 import { checkRequest, issue } from './issue.js';
 import type { RootCA } from './root.js';
@@ -24,6 +24,8 @@ export interface AuthorityOptions {
   localToken?: string;
   /** Address shown as the manager node's ManagerStatus.Addr. */
   managerAddr?: () => string;
+  /** The keys a joining manager receives (several managers on etcd); without it managers cannot join. */
+  managerKeys?: () => ManagerKeys;
   log: Logger;
 }
 
@@ -33,6 +35,7 @@ export interface Issued {
   certificate: string;
   /** The root certificates the node trusts from now on (PEM bundle). */
   rootCA: string;
+  keys?: ManagerKeys;
 }
 
 const MAX_TOKEN = 256;
@@ -78,7 +81,12 @@ export class CertificateAuthority {
     const hostname = typeof b.hostname === 'string' ? b.hostname.slice(0, 253) : '';
     if (!token) throw new InvalidArgumentError('invalid join request: send "token", the join token (`docker swarm join-token worker` prints it)');
     const local = sameToken(token, this.opts.localToken);
-    const role = local ? 'manager' : this.#tokenRole(token);
+    // A manager process (not an agent) joining with the manager token: it gets the keys and a node of its own, drained.
+    const managerOnly = b.manager === true;
+    const role = local ? 'manager' : this.#tokenRole(token, managerOnly);
+    if (managerOnly && (role !== 'manager' || local)) throw new UnauthorizedError('a manager joins with the manager token: `docker swarm join-token manager` prints it');
+    const keys = managerOnly ? this.opts.managerKeys?.() : undefined;
+    if (managerOnly && !keys) throw new InvalidArgumentError('this cluster keeps its state in SQLite, for one manager: start the managers with --store etcd://... to run several (see docs/ha.md)');
     const request = await checkRequest(b.csr);
     const nodeId = newId();
     const tls = this.#tlsInfo();
@@ -97,16 +105,18 @@ export class CertificateAuthority {
         Version: { Index: 0 },
         CreatedAt: '',
         UpdatedAt: '',
-        Spec: { Role: role, Availability: 'active', Labels: {} },
+        Spec: { Role: role, Availability: managerOnly ? 'drain' : 'active', Labels: {} },
         Description: { Hostname: hostname, TLSInfo: tls },
-        Status: { State: 'unknown', Message: 'joined; waiting for its agent to connect', Addr: remoteAddr },
+        Status: { State: 'unknown', Message: managerOnly ? 'a manager with no agent' : 'joined; waiting for its agent to connect', Addr: remoteAddr },
         Certificate: { Serial: facts.serial, NotBefore: facts.notBefore, NotAfter: facts.notAfter, State: 'issued' },
         BerthKeyDigest: request.keyDigest,
         ...(local ? { ManagerStatus: { Leader: true, Reachability: 'reachable' as const, Addr: this.opts.managerAddr?.() ?? '' } } : {}),
+        // Its address is known once it listens: the leader records it from the manager's registration.
+        ...(managerOnly ? { ManagerStatus: { Leader: false, Reachability: 'unknown' as const, Addr: '' }, BerthManagerOnly: true } : {}),
       });
     });
-    this.opts.log.info({ node: nodeId, hostname, role, remote: remoteAddr }, 'node joined');
-    return { nodeId, certificate, rootCA: this.rootPem };
+    this.opts.log.info({ node: nodeId, hostname, role, remote: remoteAddr, manager: managerOnly }, 'node joined');
+    return { nodeId, certificate, rootCA: this.rootPem, ...(keys && { keys }) };
   }
 
   /** renew signs a new key for a node that authenticated with its current certificate. */
@@ -143,7 +153,7 @@ export class CertificateAuthority {
     return node;
   }
 
-  #tokenRole(token: string): NodeRole {
+  #tokenRole(token: string, managerProcess: boolean): NodeRole {
     const cluster = this.#cluster();
     const parsed = parseJoinToken(token);
     if (!parsed) throw new UnauthorizedError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` prints the current one');
@@ -153,7 +163,9 @@ export class CertificateAuthority {
       );
     }
     if (sameToken(token, cluster.JoinTokens.Manager)) {
-      throw new UnauthorizedError('joining as a manager is not supported yet: Berth runs a single manager; join with the worker token');
+      if (!this.opts.managerKeys) throw new UnauthorizedError('this cluster keeps its state in SQLite, for one manager: join agents with the worker token, or start the managers with --store etcd://... to run several (docs/ha.md)');
+      if (!managerProcess) throw new UnauthorizedError('the manager token is for `berth manager --join`; an agent joins with the worker token (`docker swarm join-token worker`)');
+      return 'manager';
     }
     if (!sameToken(token, cluster.JoinTokens.Worker)) {
       throw new UnauthorizedError('invalid join token: it is not the current worker token (was it rotated?); `docker swarm join-token worker` on a manager prints the current one');

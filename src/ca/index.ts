@@ -7,7 +7,7 @@ export { CertificateAuthority, DEFAULT_NODE_CERT_EXPIRY_MS, type AuthorityOption
 export { caRoutes } from './routes.js';
 export { checkRequest, issue, issueWithKey, type Subject } from './issue.js';
 export { createRootCA, loadOrCreateRoot, type RootCA } from './root.js';
-export { rootWithKey, KEY_FILE as ROOT_KEY_FILE } from './root.js';
+export { rootWithKey, saveRoot, KEY_FILE as ROOT_KEY_FILE } from './root.js';
 export { ClientCertificates, CLIENT_CERT_VALIDITY_MS, type IssuedClient } from './clients.js';
 export { clientCertificateRoutes } from './client-routes.js';
 export { RootRotation, type RotationOptions } from './rotation.js';

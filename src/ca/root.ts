@@ -59,6 +59,13 @@ export async function loadOrCreateRoot(dir: string): Promise<{ root: RootCA; cre
   return { root, created: true };
 }
 
+/** saveRoot writes a root CA received from another manager (a manager joining) into `dir`. */
+export function saveRoot(dir: string, certPem: string, keyPemText: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(join(dir, CERT_FILE), certPem, 0o644);
+  writeFileAtomic(join(dir, KEY_FILE), keyPemText, 0o600);
+}
+
 /** rootWithKey reads the root certificate from `dir` with a key kept elsewhere (unsealed by autolock). */
 export async function rootWithKey(dir: string, keyPemText: string): Promise<RootCA> {
   return { certPem: readFileSync(join(dir, CERT_FILE), 'utf8'), key: await signingKey(keyPemText) };

@@ -90,6 +90,8 @@ program
   .option('--etcd-cacert <file>', "PEM CA that signed etcd's certificate: talk to etcd over TLS")
   .option('--etcd-cert <file>', 'PEM client certificate for etcd (with --etcd-key)')
   .option('--etcd-key <file>', 'PEM private key of --etcd-cert')
+  .option('--join <host:port>', "another manager's cluster port: join its cluster as one more manager (with --token and --store etcd://...; the first start only)")
+  .option('--token <token>', 'the manager join token (`docker swarm join-token manager` prints it)')
   .action((opts) => runManager(opts, logger('berth-manager', 'info')));
 
 program

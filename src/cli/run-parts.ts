@@ -144,10 +144,20 @@ function managerOptions(opts: ManagerCliOptions, log: Logger) {
   };
 }
 
-export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir?: string; store?: string }, log: Logger): Promise<void> {
+export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir?: string; store?: string; join?: string; token?: string }, log: Logger): Promise<void> {
   const dataDir = opts.dataDir ?? join(defaultDataDir(), 'manager');
-  const { Manager, parseStoreUrl } = await import('../manager/index.js');
+  const { Manager, parseStoreUrl, joinedBefore, keepManagerKeys } = await import('../manager/index.js');
   const etcd = parseStoreUrl(opts.store, opts);
+  if (opts.join || opts.token) {
+    if (!opts.join || !opts.token) throw new Error('--join and --token go together: `docker swarm join-token manager` on a manager prints both');
+    if (!etcd) throw new Error('several managers share their state in etcd: add --store etcd://HOST:PORT (the same as the other managers)');
+    if (!joinedBefore(dataDir)) {
+      const { joinCluster } = await import('../agent/index.js');
+      const joined = await joinCluster(opts.join, opts.token, osHostname(), { manager: true });
+      keepManagerKeys(dataDir, joined.nodeId, joined.keys);
+      process.stdout.write(`This node joined a swarm as a manager (node ${joined.nodeId}).\n`);
+    }
+  }
   const start = () => Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
   const signalled = untilSignal().then(() => undefined);
   let manager = await start();

@@ -4,3 +4,4 @@ export { parseListen, assertLoopback } from './listen.js';
 export { registryAddresses } from './registry-tls.js';
 export { parseStoreUrl } from './store-url.js';
 export type { EtcdFiles } from './store-url.js';
+export { joinedBefore, keepManagerKeys } from './join-keys.js';

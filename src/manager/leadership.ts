@@ -26,6 +26,8 @@ export interface ManagerAddress {
   clusterAddr: string;
   /** URL of its API (https://HOST:PORT), where followers send writes. */
   apiUrl: string;
+  /** Its node (manager-node.ts). */
+  nodeId?: string;
 }
 
 export class Leadership {
@@ -205,7 +207,8 @@ export class Leadership {
 function parseAddress(text: string): ManagerAddress | undefined {
   try {
     const a = JSON.parse(text) as Partial<ManagerAddress>;
-    return typeof a.clusterAddr === 'string' && typeof a.apiUrl === 'string' ? { clusterAddr: a.clusterAddr, apiUrl: a.apiUrl } : undefined;
+    if (typeof a.clusterAddr !== 'string' || typeof a.apiUrl !== 'string') return undefined;
+    return { clusterAddr: a.clusterAddr, apiUrl: a.apiUrl, ...(typeof a.nodeId === 'string' && { nodeId: a.nodeId }) };
   } catch {
     return undefined;
   }

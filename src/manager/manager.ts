@@ -20,8 +20,8 @@ import { hostPort } from '../common/listen.js';
 import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store, type EtcdBackendOptions } from '../store/index.js';
-import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation } from '../ca/index.js';
-import { DEFAULT_CLUSTER_PORT } from '../types/index.js';
+import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation, ROOT_KEY_FILE } from '../ca/index.js';
+import { DEFAULT_CLUSTER_PORT, InvalidArgumentError, UnavailableError, type ManagerKeys } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
@@ -32,6 +32,7 @@ import { Autolock, recordAutolock } from './autolock.js';
 import { serveLocked } from './locked.js';
 import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 import { Leadership, type ManagerAddress } from './leadership.js';
+import { ensureManagerNode, managerNodeId, recordManagerAddrs } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
 import type { ManagerView } from '../api/index.js';
 
@@ -172,9 +173,15 @@ export class Manager {
     const localToken = joinToken(root.certPem);
     const clusterListen = parseListen(opts.clusterListen ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`, `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
     let clusterAddr = '';
-    // This manager's node: the one whose manager address is this cluster port (the agent `berth up` runs in-process).
-    const localNodeId = (): string | undefined => store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Addr === clusterAddr && n.Spec.Role === 'manager')?.ID);
-    const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }) });
+    // On etcd a manager is a node of its own; with one manager, the agent `berth up` runs in-process is.
+    const ownNode = backend && managerNodeId(opts.dataDir);
+    const localNodeId = (): string | undefined => ownNode || store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Addr === clusterAddr && n.Spec.Role === 'manager')?.ID);
+    const managerKeys = (): ManagerKeys => {
+      if (autolock.on) throw new InvalidArgumentError('autolock is on: a manager cannot join a locked cluster yet; turn it off (`docker swarm update --autolock=false`), join the managers, and see docs/ha.md');
+      if (ca.trust.current !== ca.root.certPem) throw new UnavailableError('a root CA rotation is in progress: join the manager once it is over');
+      return { storeKey: autolock.storeKey().toString('hex'), rootCert: root.certPem, rootKey: autolock.read(ROOT_KEY_FILE)! };
+    };
+    const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }), ...(backend && { managerKeys }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
     const managers = leadership && ((): ManagerView => ({ leader: leadership.leader?.clusterAddr, reachable: new Set(leadership.members.keys()) }));
     const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr, ...(managers && { managers }) };
@@ -210,7 +217,9 @@ export class Manager {
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
     const clientDir = opts.clientDir ?? join(opts.dataDir, 'client');
-    const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log });
+    // A follower sends agents to the leader; during an election it tells them to retry.
+    const leaderCluster = leadership && ((): string | null | undefined => (leadership.leading ? undefined : leadership.leader && leadership.leader.clusterAddr !== clusterAddr ? leadership.leader.clusterAddr : null));
+    const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log, ...(leaderCluster && { leader: leaderCluster }) });
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
@@ -218,7 +227,13 @@ export class Manager {
     manager.#leadership = leadership;
     deposed = (reason) => manager.#depose(reason);
     if (leadership) {
-      self = { clusterAddr, apiUrl: `${scheme}://${hostPort(advertisedHost, apiPort)}` };
+      // Agents learn every live manager, the leader first, to find the next leader when theirs goes.
+      leadership.onChange = () => {
+        const leader = leadership.leader?.clusterAddr;
+        dispatcher.setManagers([...(leader ? [leader] : []), ...[...leadership.members.keys()].filter((a) => a !== leader).sort()]);
+        if (leadership.leading) recordManagerAddrs(store, leadership.members.values());
+      };
+      self = { clusterAddr, apiUrl: `${scheme}://${hostPort(advertisedHost, apiPort)}`, ...(ownNode && { nodeId: ownNode }) };
       await leadership.announce(self);
     }
     const signal = manager.#abort.signal;
@@ -236,6 +251,10 @@ export class Manager {
     // What only the leader does: what makes changes. Followers serve reads and pass the rest on.
     const lead = async (): Promise<void> => {
       ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
+      if (ownNode) {
+        ensureManagerNode(store, { id: ownNode, hostname: hostname(), clusterAddr });
+        recordManagerAddrs(store, leadership!.members.values());
+      }
       recordAutolock(store, autolock.on);
       ensureNetworks(store);
       await ensureAdminBundle(clientDir, clients, ca);

@@ -80,6 +80,8 @@ export interface Node extends Meta {
   Description: NodeDescription;
   Status: NodeStatus;
   ManagerStatus?: ManagerStatus;
+  /** A manager with no agent of its own (`berth manager` on etcd): drained, and Ready while its lease in etcd lives. */
+  BerthManagerOnly?: boolean;
   Certificate?: NodeCertificate;
   /** Berth: SHA-256 (hex) of the public key the node joined with; a second join with it is refused. */
   BerthKeyDigest?: string;

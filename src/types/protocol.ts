@@ -37,6 +37,22 @@ export interface JoinResponse {
   certificate: string;
   /** The root certificates to trust (PEM bundle). */
   rootCA: string;
+  /** To a manager joining with the manager token and `"manager": true`: the keys every manager holds. */
+  keys?: ManagerKeys;
+}
+
+/**
+ * The keys a manager needs to serve the cluster: the store key (it opens sealed rows) and the
+ * root CA's key (it signs certificates). Sent only to a manager that joins with the manager
+ * token, over TLS the token's digest pins.
+ */
+export interface ManagerKeys {
+  /** 64 hex digits. */
+  storeKey: string;
+  /** PEM. */
+  rootCert: string;
+  /** PEM (PKCS#8). */
+  rootKey: string;
 }
 
 /** How long either side gathers status updates or assignment changes before sending them. */

@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { certificateRequest, identityOf, keyPem, MANAGER_SERVER_NAME, newKeyPair, OU_MANAGER, rootDigest, splitPem } from '../../common/pki.js';
 import { parseJoinToken } from '../../common/tokens.js';
-import { CA_PATH, JOIN_PATH, RENEW_PATH, type CaResponse, type JoinResponse } from '../../types/index.js';
+import { CA_PATH, JOIN_PATH, RENEW_PATH, type CaResponse, type JoinResponse, type ManagerKeys } from '../../types/index.js';
 import type { Identity } from './identity.js';
 import { MAX_REDIRECTS, redirectTarget } from './managers.js';
 
@@ -43,7 +43,7 @@ export function tlsOptions(trust: TlsTrust): Record<string, unknown> {
 }
 
 /** join makes the node's key and has the manager at `addr` certify it. */
-export async function join(addr: string, token: string, hostname: string): Promise<Identity> {
+export async function join(addr: string, token: string, hostname: string, as: { manager?: boolean } = {}): Promise<Identity & { keys?: ManagerKeys }> {
   const parsed = parseJoinToken(token);
   if (!parsed) throw new JoinError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` on a manager prints it');
   // Nothing secret goes out on this connection: it only carries the root for us to check.
@@ -59,9 +59,10 @@ export async function join(addr: string, token: string, hostname: string): Promi
   }
   const keys = await newKeyPair();
   const csr = await certificateRequest(keys);
-  const { body: answer, addr: leader } = await call<JoinResponse>(addr, 'POST', JOIN_PATH, { token, csr, hostname }, tlsOptions({ ca: pinned }));
+  const { body: answer, addr: leader } = await call<JoinResponse>(addr, 'POST', JOIN_PATH, { token, csr, hostname, ...(as.manager && { manager: true }) }, tlsOptions({ ca: pinned }));
   const clusterId = identityOf(new X509Certificate(answer.certificate).subject).cluster;
-  return { nodeId: answer.nodeId, clusterId, manager: leader, managers: [], joined: addr, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || pinned };
+  const id = { nodeId: answer.nodeId, clusterId, manager: leader, managers: [], joined: addr, cert: answer.certificate, key: await keyPem(keys.privateKey), rootCA: answer.rootCA || pinned };
+  return as.manager ? { ...id, keys: answer.keys } : id;
 }
 
 /** renew asks for a certificate for a new key, authenticating with the current one. */

@@ -26,7 +26,10 @@ export function apiNode(n: Node, managers?: ManagerView): Public<Node> {
   const status = { Leader: true, Reachability: 'reachable' as const, Addr: n.Status.Addr, ...n.ManagerStatus };
   if (!managers) return { ...node, ManagerStatus: status };
   const reachable = managers.reachable.has(status.Addr ?? '');
-  return { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? 'reachable' : 'unreachable' } };
+  const shown = { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? ('reachable' as const) : ('unreachable' as const) } };
+  // A manager with no agent is up exactly while its lease in etcd is.
+  if (n.BerthManagerOnly) shown.Status = { ...n.Status, State: reachable ? 'ready' : 'down', Message: reachable ? '' : 'the manager is unreachable' };
+  return shown;
 }
 
 /** A service as the API shows it: its registry logins hidden. */

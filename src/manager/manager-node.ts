@@ -1,0 +1,59 @@
+// A manager on etcd is a node of the cluster even without an agent, as Swarm's managers are:
+// `docker node ls` lists it as a manager (Leader, Reachable, Unreachable), drained so nothing is
+// scheduled on a machine with no engine Berth drives. The first manager makes its node when it
+// first leads; a manager that joins with the manager token is given one by the CA. Its ID is kept
+// in the data dir; its address is what it registers in etcd, recorded by whichever manager leads.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/files.js';
+import { newId } from '../common/ids.js';
+import type { Store } from '../store/index.js';
+
+const NODE_ID_FILE = 'node-id';
+
+/** managerNodeId is this manager's node ID, made on first start unless a join wrote it. */
+export function managerNodeId(dataDir: string): string {
+  const path = join(dataDir, NODE_ID_FILE);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const id = newId();
+  writeFileAtomic(path, id + '\n', 0o600);
+  return id;
+}
+
+export function hasManagerNode(dataDir: string): boolean {
+  return existsSync(join(dataDir, NODE_ID_FILE));
+}
+
+export function saveManagerNodeId(dataDir: string, id: string): void {
+  writeFileAtomic(join(dataDir, NODE_ID_FILE), id + '\n', 0o600);
+}
+
+/** ensureManagerNode creates the leading manager's own node if it has none (the first manager). */
+export function ensureManagerNode(store: Store, self: { id: string; hostname: string; clusterAddr: string }): void {
+  store.update((tx) => {
+    if (tx.nodes.get(self.id)) return;
+    tx.nodes.create({
+      ID: self.id,
+      Version: { Index: 0 },
+      CreatedAt: '',
+      UpdatedAt: '',
+      Spec: { Role: 'manager', Availability: 'drain', Labels: {} },
+      Description: { Hostname: self.hostname },
+      Status: { State: 'unknown', Message: 'a manager with no agent', Addr: self.clusterAddr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1') },
+      ManagerStatus: { Leader: false, Reachability: 'unknown', Addr: self.clusterAddr },
+      BerthManagerOnly: true,
+    });
+  });
+}
+
+/** recordManagerAddrs keeps each manager node's ManagerStatus.Addr equal to the address it registered (leader only). */
+export function recordManagerAddrs(store: Store, registered: Iterable<{ nodeId?: string; clusterAddr: string }>): void {
+  store.update((tx) => {
+    for (const m of registered) {
+      const node = m.nodeId ? tx.nodes.get(m.nodeId) : undefined;
+      if (!node?.BerthManagerOnly || node.ManagerStatus?.Addr === m.clusterAddr) continue;
+      tx.nodes.update({ ...node, ManagerStatus: { ...node.ManagerStatus, Addr: m.clusterAddr } });
+    }
+  });
+}
