@@ -50,7 +50,7 @@ test('bad tokens and bad CSRs are refused with the cause, and nothing is half-re
     [{ token: 'SWMTKN-1-short', csr }, /not in the form SWMTKN-1-<digest>-<secret>/],
     [{ token: other, csr }, /CA digest does not match this cluster's root CA/],
     [{ token: h.workerToken().slice(0, -3) + 'zzz', csr }, /not the current worker token/],
-    [{ token: h.managerToken(), csr }, /joining as a manager is not supported yet/],
+    [{ token: h.managerToken(), csr }, /this cluster keeps its state in SQLite, for one manager/],
     [{ token: h.workerToken() }, /invalid CSR: send "csr"/],
     [{ token: h.workerToken(), csr: 'garbage' }, /invalid CSR: it does not parse/],
     [{ token: h.workerToken(), csr: truncated }, /invalid CSR/],

@@ -158,19 +158,13 @@ export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir
       process.stdout.write(`This node joined a swarm as a manager (node ${joined.nodeId}).\n`);
     }
   }
-  const start = () => Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
-  const signalled = untilSignal().then(() => undefined);
-  let manager = await start();
+  const manager = await Manager.start({ ...managerOptions(opts, log), dataDir, ...(etcd && { etcd }) });
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
-  // A manager on etcd that lost the lead (or its lease) starts again, as a follower.
-  while (await Promise.race([signalled, manager.ended])) {
-    await manager.stop();
-    manager = await start();
-  }
+  await untilSignal();
   await manager.stop();
 }
 

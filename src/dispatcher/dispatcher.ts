@@ -131,16 +131,32 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * run holds the sessions until signal aborts: the manager stops, or (several managers) loses
+   * the lead — then it may run again for its next term, from what the store holds then.
+   */
   run(signal: AbortSignal): Promise<void> {
+    this.#stopping = false;
     signal.addEventListener('abort', () => {
       this.#stopping = true;
       clearTimeout(this.#statusTimer);
       clearTimeout(this.#attachmentTimer);
+      // Reports not yet written belong to this term: the next leader hears them again.
+      this.#statusQueue.length = 0;
+      this.#attachmentQueue.clear();
       this.logs.closeAll(); // ends log responses, which would otherwise hold the API server open
       for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
-      this.#wss.close();
+      this.#lastSeen.clear();
+      this.#suspects.clear();
+      this.#disconnected.clear();
     });
     return driveLoop(this.store, signal, this, { onError: (err) => this.#log.error({ err }, 'dispatcher pass failed') });
+  }
+
+  /** close refuses sessions for good (the manager stops). */
+  close(): void {
+    this.#stopping = true;
+    this.#wss.close();
   }
 
   init(tx: ReadTx): void {
@@ -262,6 +278,8 @@ export class Dispatcher {
   }
 
   #accept(ws: WebSocket, peer: CertIdentity, remote: string, cert: X509Certificate | undefined): void {
+    // Between terms (several managers): the agent tries again, and is sent to the leader.
+    if (this.#stopping) return void ws.close(1013, 'this manager is not the leader now; try again');
     this.#sockets.add(ws);
     const helloTimer = setTimeout(() => ws.close(CLOSE_AUTH, 'no hello received'), HELLO_TIMEOUT_MS);
     let session: AgentSession | undefined;

@@ -5,10 +5,11 @@
 // keys a TTL later, which elects the next. The store's writes compare the leader key (fencing, in
 // the etcd backend), so a leader that lost its lease can never commit again. It also steps down
 // by itself before etcd can have expired the lease, so it stops acting (telling agents what to
-// run) before another manager can start.
+// run) before another manager can start. A manager that lost its lease (or the lead) campaigns
+// again with a new one, for as long as it runs: it is a follower meanwhile.
 //
-// Each manager also keeps PREFIX/managers/<its cluster address> alive: `docker node ls` shows a
-// manager whose key is there as Reachable.
+// Each manager also keeps PREFIX/managers/<its cluster address> alive on its lease: `docker node
+// ls` shows a manager whose key is there as Reachable.
 
 import type { Etcd3, Lease, Watcher } from 'etcd3';
 import type { Logger } from '../common/log.js';
@@ -19,6 +20,8 @@ export const LEASE_TTL_S = 3;
 /** The leader stops acting this long before etcd could expire its lease, for clock rates and delivery. */
 const STEP_DOWN_MARGIN_MS = 750;
 const GUARD_PERIOD_MS = 100;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 3_000;
 
 /** What a manager tells the others about itself: where agents and API clients reach it. */
 export interface ManagerAddress {
@@ -30,12 +33,21 @@ export interface ManagerAddress {
   nodeId?: string;
 }
 
+/** One lease and what hangs on it: this manager's registration and election key. */
+interface Term {
+  lease: Lease;
+  id: string;
+  /** Aborted when the lease is lost: a campaign waiting on it starts again. */
+  lost: AbortController;
+  electionKey?: string;
+  createRevision?: string;
+}
+
 export class Leadership {
   readonly #client: Etcd3;
   readonly #prefix: string;
-  readonly #lease: Lease;
-  #leaseId = '';
-  #leaderKey = '';
+  #term: Term | undefined;
+  #self: ManagerAddress | undefined;
   #leader: ManagerAddress | undefined;
   readonly #members = new Map<string, ManagerAddress>();
   readonly #watchers: Watcher[] = [];
@@ -43,15 +55,9 @@ export class Leadership {
   #stopped = false;
   /** Until when etcd certainly keeps the lease: the send time of the last acknowledged keep-alive plus the TTL. */
   #safeUntil = 0;
-  #lastFired = 0;
   #guard: NodeJS.Timeout | undefined;
   #onDeposed: ((reason: Error) => void) | undefined;
   #onChange: (() => void) | undefined;
-
-  /** This manager's addresses, once it listens; the election key holds them from then on. */
-  #self: ManagerAddress | undefined;
-  #electionKey = '';
-  #createRevision = '';
 
   private constructor(
     private readonly backend: EtcdBackend,
@@ -59,17 +65,12 @@ export class Leadership {
   ) {
     this.#client = backend.client;
     this.#prefix = backend.prefix;
-    this.#lease = this.#client.lease(LEASE_TTL_S);
+    backend.onFenced = (reason) => this.#depose(reason);
   }
 
-  /** join takes a lease for this manager and starts watching who leads; `campaign` then competes. */
+  /** join starts watching who leads and which managers live; `campaign` then competes. */
   static async join(backend: EtcdBackend, log: Logger): Promise<Leadership> {
     const l = new Leadership(backend, log);
-    l.#lease.on('keepaliveFired', () => (l.#lastFired = Date.now()));
-    l.#lease.on('keepaliveSucceeded', () => (l.#safeUntil = l.#lastFired + LEASE_TTL_S * 1000));
-    l.#lease.on('lost', (err) => l.#depose(new Error(`this manager's lease in etcd ended: ${err.message}`)));
-    l.#leaseId = await l.#lease.grant();
-    l.#safeUntil = Date.now() + LEASE_TTL_S * 1000;
     await l.#watch('election/', () => l.#readLeader());
     await l.#watch('managers/', () => l.#readMembers());
     return l;
@@ -81,11 +82,8 @@ export class Leadership {
    */
   async announce(self: ManagerAddress): Promise<void> {
     this.#self = self;
-    const value = JSON.stringify(self);
-    await this.#lease.put(`${this.#prefix}managers/${encodeURIComponent(self.clusterAddr)}`).value(value).exec();
-    if (this.#electionKey) {
-      await this.#client.if(this.#electionKey, 'Create', '==', Number(this.#createRevision)).then(this.#client.put(this.#electionKey).value(value).lease(this.#leaseId)).commit();
-    }
+    const term = this.#term;
+    if (term) await this.#register(term);
   }
 
   /** The leader as last seen; undefined during an election. */
@@ -109,71 +107,138 @@ export class Leadership {
 
   /**
    * campaign resolves once this manager leads and its store may write (fenced on its key), or
-   * never if it stops first. `onDeposed` is called if it then loses the lead, or its lease while
-   * it waits.
+   * never if it stops first; it takes a new lease whenever the last one is lost, and waits out an
+   * unreachable etcd. `onDeposed` is called when it then loses the lead: campaign again after.
    */
   async campaign(onDeposed: (reason: Error) => void): Promise<void> {
     this.#onDeposed = onDeposed;
-    const key = `${this.#prefix}election/${this.#leaseId}`;
-    // Until this manager listens its key names no address: followers see an election running.
-    const put = await this.#client
-      .if(key, 'Create', '==', 0)
-      .then(this.#client.put(key).value(JSON.stringify(this.#self ?? {})).lease(this.#leaseId))
-      .else(this.#client.get(key))
-      .commit();
-    const createRevision = put.succeeded ? put.header.revision : put.responses[0]!.response_range!.kvs[0]!.create_revision;
-    this.#electionKey = key;
-    this.#createRevision = createRevision;
-    await this.#waitTurn(createRevision);
-    if (this.#stopped) return new Promise(() => undefined);
-    await this.backend.lead(key, createRevision);
-    this.#leaderKey = key;
-    this.#leading = true;
-    this.#guard = setInterval(() => {
-      if (Date.now() > this.#safeUntil - STEP_DOWN_MARGIN_MS) this.#depose(new Error('this manager has not reached etcd for a lease period: it steps down before another can lead'));
-    }, GUARD_PERIOD_MS);
-    this.log.info({ key }, 'this manager is the leader');
+    for (let delay = RETRY_MIN_MS; !this.#stopped; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        const term = this.#term && !this.#term.lost.signal.aborted ? this.#term : await this.#newTerm();
+        if (await this.#run(term)) return;
+      } catch (err) {
+        if (this.#stopped) break;
+        this.log.warn({ err: (err as Error).message }, 'campaigning in etcd failed; retrying');
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    return new Promise(() => undefined);
   }
 
   /** stop gives up the lead (at once, not a TTL later) and this manager's registration. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#leading = false;
     clearInterval(this.#guard);
     for (const w of this.#watchers) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
-    await Promise.race([this.#lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
+    const lease = this.#term?.lease;
+    if (lease) await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
   }
 
-  /** #depose ends this manager's part in the election (its lease is gone or may be): it must start again to follow. */
-  #depose(reason: Error): void {
+  async #newTerm(): Promise<Term> {
+    const lease = this.#client.lease(LEASE_TTL_S);
+    const term: Term = { lease, id: '', lost: new AbortController() };
+    let lastFired = 0;
+    lease.on('keepaliveFired', () => (lastFired = Date.now()));
+    lease.on('keepaliveSucceeded', () => {
+      if (this.#term === term) this.#safeUntil = lastFired + LEASE_TTL_S * 1000;
+    });
+    lease.on('lost', (err) => this.#lose(term, new Error(`this manager's lease in etcd ended: ${err.message}`)));
+    try {
+      term.id = await lease.grant();
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    this.#safeUntil = Date.now() + LEASE_TTL_S * 1000;
+    this.#term = term;
+    await this.#register(term);
+    return term;
+  }
+
+  /** #register puts this manager's address on its lease, and in its election key once it has one. */
+  async #register(term: Term): Promise<void> {
+    const self = this.#self;
+    if (!self) return;
+    const value = JSON.stringify(self);
+    await term.lease.put(`${this.#prefix}managers/${encodeURIComponent(self.clusterAddr)}`).value(value).exec();
+    if (term.electionKey) {
+      await this.#client.if(term.electionKey, 'Create', '==', Number(term.createRevision)).then(this.#client.put(term.electionKey).value(value).lease(term.id)).commit();
+    }
+  }
+
+  /** #run puts the election key and waits for its turn: true once leading, false if the lease went meanwhile. */
+  async #run(term: Term): Promise<boolean> {
+    const key = `${this.#prefix}election/${term.id}`;
+    // Until this manager listens its key names no address: followers see an election running.
+    const put = await this.#client
+      .if(key, 'Create', '==', 0)
+      .then(this.#client.put(key).value(JSON.stringify(this.#self ?? {})).lease(term.id))
+      .else(this.#client.get(key))
+      .commit();
+    term.electionKey = key;
+    term.createRevision = put.succeeded ? put.header.revision : put.responses[0]!.response_range!.kvs[0]!.create_revision;
+    if (!(await this.#waitTurn(term)) || this.#stopped) return false;
+    await this.backend.lead(key, term.createRevision);
+    if (term.lost.signal.aborted || this.#stopped) {
+      this.backend.abandon('this manager lost its lease while taking the lead');
+      return false;
+    }
+    this.#leading = true;
     clearInterval(this.#guard);
-    if (this.#stopped) return;
-    if (this.#leading) this.log.warn({ err: reason.message, key: this.#leaderKey }, 'this manager lost the lead');
-    this.#leading = false;
-    this.#onDeposed?.(reason);
+    this.#guard = setInterval(() => {
+      if (Date.now() > this.#safeUntil - STEP_DOWN_MARGIN_MS) this.#depose(new Error('this manager has not reached etcd for a lease period: it steps down before another can lead'));
+    }, GUARD_PERIOD_MS);
+    this.log.info({ key }, 'this manager is the leader');
+    return true;
   }
 
-  /** #waitTurn waits until no election key older than ours is left (etcd's waitDeletes). */
-  async #waitTurn(createRevision: string): Promise<void> {
-    while (!this.#stopped) {
+  /** #waitTurn waits until no election key older than ours is left (etcd's waitDeletes); false if the lease went first. */
+  async #waitTurn(term: Term): Promise<boolean> {
+    while (!this.#stopped && !term.lost.signal.aborted) {
       const older = await this.#client
         .getAll()
         .prefix(`${this.#prefix}election/`)
-        .maxCreateRevision(String(BigInt(createRevision) - 1n))
+        .maxCreateRevision(String(BigInt(term.createRevision!) - 1n))
         .sort('Create', 'Descend')
         .limit(1)
         .exec();
       const kv = older.kvs[0];
-      if (!kv) return;
+      if (!kv) return true;
       await new Promise<void>((resolve) => {
         const watcher = this.#client.watch().key(kv.key).startRevision(String(BigInt(older.header.revision) + 1n)).watcher();
         const done = (): void => {
+          term.lost.signal.removeEventListener('abort', done);
           void watcher.cancel().catch(() => undefined);
           resolve();
         };
         watcher.on('delete', done);
         watcher.on('error', done);
+        term.lost.signal.addEventListener('abort', done);
       });
     }
+    return false;
+  }
+
+  /** #lose ends a term whose lease is gone: a campaign waiting on it starts again, a leader steps down. */
+  #lose(term: Term, reason: Error): void {
+    term.lost.abort();
+    if (this.#term === term) this.#depose(reason);
+  }
+
+  /** #depose stops leading (if it was): the lease is ended or may be, so this term is over. */
+  #depose(reason: Error): void {
+    clearInterval(this.#guard);
+    const term = this.#term;
+    if (term && !term.lost.signal.aborted) {
+      term.lost.abort();
+      // Gone at once if etcd is there: the next leader need not wait a TTL.
+      void term.lease.revoke().catch(() => undefined);
+    }
+    if (!this.#leading || this.#stopped) return;
+    this.#leading = false;
+    this.log.warn({ err: reason.message }, 'this manager lost the lead');
+    this.#onDeposed?.(reason);
   }
 
   async #watch(sub: string, read: () => Promise<void>): Promise<void> {

@@ -94,12 +94,10 @@ export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
   #leadership: Leadership | undefined;
-  #end: ((reason: Error) => void) | undefined;
-  /**
-   * ended resolves when this manager can go on no more as it is: on etcd, when it lost the lead
-   * (or its lease). Stop it and start it again: it comes back as a follower.
-   */
-  readonly ended = new Promise<Error>((resolve) => (this.#end = resolve));
+  /** Aborted when this manager's term as leader ends (it lost the lead, or stops): its loops stop. */
+  #term: AbortController | undefined;
+  /** Starts this manager's loops for a term as leader. */
+  #lead: (() => Promise<void>) | undefined;
   /** The registry certificates issued here: a root rotation renews them at once. */
   readonly #registryCerts = new Set<RenewingCertificate>();
   /** What registryCertificate and announceRegistry need, set once started. */
@@ -159,9 +157,9 @@ export class Manager {
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey(), ...(backend && { backend }) });
     const leadership = backend && (await Leadership.join(backend, opts.log.child({ part: 'leadership' })));
     let deposed: (reason: Error) => void = () => undefined;
-    const elected = leadership ? leadership.campaign((reason) => deposed(reason)) : Promise.resolve();
+    const elected = leadership?.campaign((reason) => deposed(reason));
     // The first manager on an empty prefix makes the cluster, which takes the lead; the others find it there.
-    if (leadership && !store.view((tx) => tx.cluster())) await Promise.race([elected, clusterCreated(store)]);
+    if (elected && !store.view((tx) => tx.cluster())) await Promise.race([elected, clusterCreated(store)]);
     const leadingNow = (): boolean => !leadership || leadership.leading;
     const certDir = join(opts.dataDir, 'certificates');
     // The autolock object keeps the root keys: sealed while it is on, plain files otherwise.
@@ -225,7 +223,7 @@ export class Manager {
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
     manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
     manager.#leadership = leadership;
-    deposed = (reason) => manager.#depose(reason);
+    deposed = (reason) => manager.#stepDown(store, reason);
     if (leadership) {
       // Agents learn every live manager, the leader first, to find the next leader when theirs goes.
       leadership.onChange = () => {
@@ -236,7 +234,6 @@ export class Manager {
       self = { clusterAddr, apiUrl: `${scheme}://${hostPort(advertisedHost, apiPort)}`, ...(ownNode && { nodeId: ownNode }) };
       await leadership.announce(self);
     }
-    const signal = manager.#abort.signal;
     // A root rotation re-keys both TLS listeners and the admin's bundle before nodes act on it.
     const onTrust = async (): Promise<void> => {
       await clusterPort.refresh();
@@ -250,6 +247,9 @@ export class Manager {
     const child = (loop: string): Logger => opts.log.child({ loop });
     // What only the leader does: what makes changes. Followers serve reads and pass the rest on.
     const lead = async (): Promise<void> => {
+      const term = new AbortController();
+      manager.#term = term;
+      const signal = term.signal;
       ensureCluster(store, { rootCert: root.certPem, taskHistory: opts.taskHistory });
       if (ownNode) {
         ensureManagerNode(store, { id: ownNode, hostname: hostname(), clusterAddr });
@@ -272,18 +272,15 @@ export class Manager {
         // A loop that dies would leave the cluster unconverged in silence: exit, and let the
         // supervisor restart the manager from its durable store.
         loop.catch((err: unknown) => {
-          if (signal.aborted) return;
+          if (signal.aborted) return; // the term ended: a commit refused then is expected
           opts.log.fatal({ err }, 'a manager loop crashed; exiting');
           process.exit(70);
         }),
       );
     };
-    if (!leadership) await lead();
-    else
-      void elected.then(
-        () => (signal.aborted ? undefined : lead()),
-        (err: unknown) => manager.#depose(err instanceof Error ? err : new Error(String(err))),
-      ).catch((err: unknown) => manager.#depose(err instanceof Error ? err : new Error(String(err))));
+    manager.#lead = lead;
+    if (!elected) await lead();
+    else manager.#afterElection(elected);
     return manager;
   }
 
@@ -324,14 +321,33 @@ export class Manager {
     return !this.#leadership || this.#leadership.leading;
   }
 
-  #depose(reason: Error): void {
-    this.log.warn({ err: reason.message }, 'this manager stops acting as leader and restarts as a follower');
-    this.#abort.abort();
-    this.#end?.(reason);
+  /** #afterElection starts the term once `elected` resolves; a term that cannot start is given up, and the lead with it. */
+  #afterElection(elected: Promise<void>): void {
+    void elected
+      .then(() => (this.#abort.signal.aborted ? undefined : this.#lead!()))
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'starting the term as leader failed');
+        this.#stepDown(this.store, err instanceof Error ? err : new Error(String(err)));
+      });
+  }
+
+  /**
+   * #stepDown ends the term: the loops stop, the commits etcd had not confirmed are undone (so
+   * this copy is what etcd holds), and the manager follows the next leader and campaigns again.
+   * The API keeps serving reads meanwhile; writes go to the next leader.
+   */
+  #stepDown(store: Store, reason: Error): void {
+    this.#term?.abort();
+    store.abandonWrites(`this manager is not the leader: ${reason.message}`);
+    this.log.warn({ err: reason.message }, 'this manager is a follower again');
+    if (this.#abort.signal.aborted || !this.#leadership) return;
+    this.#afterElection(this.#leadership.campaign((next) => this.#stepDown(store, next)));
   }
 
   async stop(): Promise<void> {
     this.#abort.abort();
+    this.#term?.abort();
+    this.#registryParts?.dispatcher.close();
     await this.#leadership?.stop();
     await this.cluster.stop();
     this.unix.closeAllConnections();

@@ -25,6 +25,11 @@ export interface StoreBackend {
    * each whole (etcd: a manager following the leader); SQLite has no other writer.
    */
   follow?(apply: (commit: ForeignCommit) => void): void;
+  /**
+   * abandon stops taking commits (a leader that lost the lead): those not yet persisted are
+   * dropped, and the index of the last persisted one is returned.
+   */
+  abandon?(reason: string): number;
   /** Why the backend takes no commits for now (a manager that follows the leader); undefined while it does. */
   readonly readOnly?: string;
   /** Why the backend can take no more commits; undefined while it can. */

@@ -59,7 +59,12 @@ function parseMarker(value: string): Marker | undefined {
 export class EtcdBackend implements StoreBackend {
   readonly #client: Etcd3;
   readonly #prefix: string;
-  readonly #writer = randomBytes(8).toString('hex');
+  /** Who wrote a commit: new for each term this backend leads, so what an earlier term left in flight reads as another writer's. */
+  #writer = randomBytes(8).toString('hex');
+  /** Bumped when this backend stops leading: a write still in flight for an earlier term changes nothing here. */
+  #term = 0;
+  /** Called when etcd refuses a write because this manager's leader key is gone (it lost the lead). */
+  onFenced: ((reason: Error) => void) | undefined;
   readonly #queue: Queued[] = [];
   readonly #waiters: { index: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   readonly #timeoutMs: number;
@@ -129,7 +134,6 @@ export class EtcdBackend implements StoreBackend {
    * follow one prefix, and only the elected one writes.
    */
   follower(reason: string): void {
-    if (this.#fence) throw new Error('a backend that has led cannot follow again: open a new one');
     this.#readOnly = reason;
   }
 
@@ -142,8 +146,24 @@ export class EtcdBackend implements StoreBackend {
   async lead(key: string, createRevision: string): Promise<void> {
     const target = BigInt(createRevision);
     if (BigInt(this.#seen) < target) await new Promise<void>((resolve) => this.#seenWaiters.push({ revision: target, resolve }));
+    this.#writer = randomBytes(8).toString('hex');
     this.#fence = { key, createRevision };
     this.#readOnly = undefined;
+  }
+
+  /**
+   * abandon stops leading: commits not yet written are dropped (their durable() rejects), and
+   * the index of the last commit etcd confirmed is returned — the store undoes those after it.
+   * One still in flight may yet land; its watch event then brings it back like another writer's.
+   */
+  abandon(reason: string): number {
+    this.#term++;
+    this.#queue.length = 0;
+    for (const w of this.#waiters.splice(0)) w.reject(new Error(reason));
+    this.#fence = undefined;
+    this.#readOnly = reason;
+    this.#writer = randomBytes(8).toString('hex');
+    return this.#persisted;
   }
 
   load(): { index: number; rows: StoredRow[] } {
@@ -193,6 +213,12 @@ export class EtcdBackend implements StoreBackend {
         const marker = parseMarker(e.kv?.value?.toString() ?? '');
         if (!marker || marker.writer === this.#writer) {
           this.#foreign = { index: 0, puts: [], deletes: [] }; // ours: the store applied it when it was made
+          continue;
+        }
+        if (marker.index <= this.#persisted && marker.part === marker.parts - 1) {
+          // Written by an earlier term of this manager and confirmed then: the store has it.
+          this.#revision = e.kv?.mod_revision ?? this.#revision;
+          this.#foreign = { index: 0, puts: [], deletes: [] };
           continue;
         }
         if (this.#queue.length > 0) {
@@ -268,12 +294,18 @@ export class EtcdBackend implements StoreBackend {
         this.#running = undefined;
         return;
       }
-      for (let i = 0; i < commit.chunks.length; i++) {
-        if (!(await this.#writeChunk(commit, i))) {
+      const term = this.#term;
+      let written = true;
+      for (let i = 0; i < commit.chunks.length && written; i++) {
+        const outcome = await this.#writeChunk(commit, i, term);
+        if (outcome === 'failed') {
           this.#running = undefined;
           return;
         }
+        written = outcome === 'written' && term === this.#term;
       }
+      // The term ended meanwhile: the queue was emptied (or holds the next term's commits).
+      if (!written || term !== this.#term) continue;
       this.#queue.shift();
       this.#persisted = commit.index;
       for (const w of this.#waiters.filter((x) => x.index <= commit.index)) w.resolve();
@@ -281,15 +313,19 @@ export class EtcdBackend implements StoreBackend {
     }
   }
 
-  /** #writeChunk appends one chunk, retrying transient errors; false when this backend may write no more. */
-  async #writeChunk(commit: Queued, i: number): Promise<boolean> {
+  /**
+   * #writeChunk appends one chunk, retrying transient errors: 'stale' once the term it was
+   * written for is over (or its leader key is gone), 'failed' when this backend may write no more.
+   */
+  async #writeChunk(commit: Queued, i: number, term: number): Promise<'written' | 'stale' | 'failed'> {
     const chunk = commit.chunks[i]!;
     // Unique per chunk and writer: after an error that hid the outcome, reading it back tells whether it went in.
     const marker = JSON.stringify({ index: commit.index, writer: this.#writer, part: i, parts: commit.chunks.length } satisfies Marker);
     const indexKey = `${this.#prefix}index`;
+    const fence = this.#fence;
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      if (term !== this.#term) return 'stale';
       try {
-        const fence = this.#fence;
         const guarded = this.#client.if(indexKey, 'Mod', '==', Number(this.#revision));
         if (fence) guarded.and(fence.key, 'Create', '==', Number(fence.createRevision));
         const res = await guarded
@@ -301,28 +337,27 @@ export class EtcdBackend implements StoreBackend {
           .options({ deadline: Date.now() + this.#timeoutMs })
           .commit();
         if (res.succeeded) {
-          this.#revision = res.header.revision;
-          return true;
+          if (term === this.#term) this.#revision = res.header.revision;
+          return 'written';
         }
         // Someone else moved the index, or our own attempt did go in before an error hid it.
         const now = (await this.#client.get(indexKey).exec()).kvs[0];
         if (now && now.value.toString() === marker) {
-          this.#revision = now.mod_revision;
-          return true;
+          if (term === this.#term) this.#revision = now.mod_revision;
+          return 'written';
         }
+        if (term !== this.#term) return 'stale';
         const held = fence && (await this.#client.get(fence.key).exec()).kvs[0];
-        this.#fail(
-          new Error(
-            fence && (!held || held.create_revision !== fence.createRevision)
-              ? 'this manager is no longer the leader (its lease in etcd ended): it must stop and follow'
-              : 'another manager has written to the store in etcd since this one last did: this manager must stop and reload',
-          ),
-        );
-        return false;
+        if (fence && (!held || held.create_revision !== fence.createRevision)) {
+          this.onFenced?.(new Error('etcd refused a write: this manager is no longer the leader (its lease ended)'));
+          return 'stale';
+        }
+        this.#fail(new Error('another manager has written to the store in etcd since this one last did: this manager must stop and reload'));
+        return 'failed';
       } catch (err) {
         if (this.#closed) {
           this.#fail(new Error(`etcd is unreachable and the store is closing: ${(err as Error).message}`));
-          return false;
+          return 'failed';
         }
         await new Promise((r) => setTimeout(r, delay));
       }

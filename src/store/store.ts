@@ -47,6 +47,8 @@ export class Store {
   readonly #atRest: AtRest;
   #index = 0;
   #pending: Pending | undefined;
+  /** What each commit not yet persisted replaced, oldest first (only for a backend that persists later: etcd). */
+  #unsaved: { index: number; undo: Map<string, { kind: Kind; id: string; old: Meta | undefined }> }[] = [];
 
   constructor(options: StoreOptions = {}) {
     this.#backend = options.backend ?? new SqliteBackend({ path: options.path ?? ':memory:', synchronous: options.synchronous ?? 'FULL' });
@@ -120,6 +122,36 @@ export class Store {
     return this.#backend.durable(index);
   }
 
+  /**
+   * abandonWrites is for a manager that lost the lead: the backend takes no more commits, and
+   * those it had not persisted are undone here, published to watchers as one commit, so this
+   * copy is again exactly what etcd holds and follows the next leader from there.
+   */
+  abandonWrites(reason: string): void {
+    if (!this.#backend.abandon) return;
+    const kept = this.#backend.abandon(reason);
+    const undone = this.#unsaved.filter((u) => u.index > kept).reverse();
+    this.#unsaved = [];
+    const changes: Change[] = [];
+    for (const u of undone) {
+      for (const { kind, id, old } of u.undo.values()) {
+        const table = this.#kinds.get(kind)!.table;
+        const current = table.get(id);
+        if (old) {
+          table.put(old);
+          changes.push({ kind, action: current ? 'update' : 'create', object: old, old: current } as Change);
+        } else if (current) {
+          table.remove(id);
+          changes.push({ kind, action: 'delete', object: current } as Change);
+        }
+      }
+    }
+    this.#index = Math.min(this.#index, kept);
+    if (changes.length === 0) return;
+    const commit: Commit = { index: this.#index, changes };
+    for (const w of this.#watchers) w.push(commit);
+  }
+
   close(): void {
     for (const w of [...this.#watchers]) w.close();
     void this.#backend.close();
@@ -175,8 +207,28 @@ export class Store {
     }
     this.#backend.write(index, puts, deletes);
     this.#index = index;
+    if (this.#backend.abandon) this.#trackUnsaved(index, changes);
     const commit: Commit = { index, changes };
     for (const w of this.#watchers) w.push(commit);
+  }
+
+  /** #trackUnsaved keeps what a commit replaced until the backend has persisted it (abandonWrites undoes it otherwise). */
+  #trackUnsaved(index: number, changes: Change[]): void {
+    const undo = new Map<string, { kind: Kind; id: string; old: Meta | undefined }>();
+    for (const c of changes) {
+      const key = `${c.kind}/${c.object.ID}`;
+      if (undo.has(key)) continue;
+      const old = c.action === 'create' ? undefined : c.action === 'update' ? (c as { old?: Meta }).old : c.object;
+      undo.set(key, { kind: c.kind as Kind, id: c.object.ID, old });
+    }
+    this.#unsaved.push({ index, undo });
+    this.#backend.durable(index).then(
+      () => {
+        const at = this.#unsaved.findIndex((u) => u.index > index);
+        this.#unsaved.splice(0, at === -1 ? this.#unsaved.length : at);
+      },
+      () => undefined, // abandoned or failed: abandonWrites or the failure decides
+    );
   }
 
   #tx(accessors: Accessors, index: number): object {
