@@ -4,6 +4,7 @@
 // TLS with this manager's own certificate, which the leader's API takes from a manager; the
 // answer comes back as the leader gave it. The client never learns it spoke to a follower.
 
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
@@ -40,7 +41,9 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
     const headers = { ...request.raw.headers };
     for (const h of HOP_BY_HOP) delete headers[h];
     const url = new URL(request.raw.url ?? '/', target);
-    const upstream = httpsRequest(url, { method: request.method, headers, ...opts.tls() }, (res) => {
+    // Plain HTTP only between managers that all run --insecure-api (loopback trials).
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const upstream = send(url, { method: request.method, headers, ...(url.protocol === 'https:' && opts.tls()) }, (res) => {
       const answer = { ...res.headers };
       for (const h of HOP_BY_HOP) delete answer[h];
       reply.raw.writeHead(res.statusCode ?? 502, answer);

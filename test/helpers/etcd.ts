@@ -45,3 +45,51 @@ export async function startEtcd(name = 'etcd'): Promise<TestEtcd> {
     },
   };
 }
+
+/** A member of a test etcd cluster. */
+export interface EtcdMember {
+  name: string;
+  url: string;
+  hostPort: string;
+  proc: CapturedProcess;
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * startEtcdCluster runs `size` etcd members on loopback as one cluster (quorum: a majority), for
+ * tests that lose members; stop() removes them all.
+ */
+export async function startEtcdCluster(size: number, name = 'etcd'): Promise<{ members: EtcdMember[]; endpoints: string; stop(): Promise<void> }> {
+  const dir = tempDir(name);
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  const initial = ports.map((p, i) => `${name}${i}=http://127.0.0.1:${p.peer}`).join(',');
+  const members = ports.map((p, i) => {
+    const member = `${name}${i}`;
+    const url = `http://127.0.0.1:${p.client}`;
+    const proc = new CapturedProcess(member, 'etcd', [
+      '--name', member,
+      '--data-dir', join(dir, member),
+      '--listen-client-urls', url,
+      '--advertise-client-urls', url,
+      '--listen-peer-urls', `http://127.0.0.1:${p.peer}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`,
+      '--initial-cluster', initial,
+      '--initial-cluster-state', 'new',
+      '--heartbeat-interval', '100',
+      '--election-timeout', '1000',
+    ]);
+    return { name: member, url, hostPort: `127.0.0.1:${p.client}`, proc, pause: () => proc.child.kill('SIGSTOP'), resume: () => proc.child.kill('SIGCONT') };
+  });
+  await Promise.all(members.map((m) => m.proc.waitFor(/ready to serve client requests/, 30_000)));
+  return {
+    members,
+    endpoints: members.map((m) => m.hostPort).join(','),
+    stop: async () => {
+      for (const m of members) m.proc.child.kill('SIGCONT');
+      await Promise.all(members.map((m) => m.proc.stop('SIGKILL')));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

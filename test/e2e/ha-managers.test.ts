@@ -1,0 +1,209 @@
+// Three real managers (bin/berth.js) over a real three-member etcd cluster on loopback: joining
+// with the manager token, one Leader and two Reachable in the node list, writes through any of
+// them, the leader killed (-9) twenty times at random points while a checker writes through
+// every manager and verifies each acknowledged write after each round, a leader frozen off etcd
+// (SIGSTOP) replaced and then following, and the loss of etcd's quorum. See docs/ha.md.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BerthProcess, freePort, tempDir } from '../helpers/berth.js';
+import { startEtcdCluster } from '../helpers/etcd.js';
+
+interface Running {
+  name: string;
+  dir: string;
+  apiPort: number;
+  clusterPort: number;
+  proc?: BerthProcess;
+}
+
+interface NodeJson {
+  ID: string;
+  Spec: { Role: string; Availability: string };
+  Status: { State: string };
+  ManagerStatus?: { Leader?: boolean; Reachability: string; Addr: string };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
+  let etcd: Awaited<ReturnType<typeof startEtcdCluster>>;
+  const managers: Running[] = [];
+  let managerToken = '';
+  /** Names of the secrets whose creation a manager acknowledged (201): each must exist from then on. */
+  const acknowledged = new Set<string>();
+  let writes = 0;
+
+  const url = (m: Running) => `http://127.0.0.1:${m.apiPort}`;
+  const live = () => managers.filter((m) => m.proc && m.proc.child.exitCode === null && m.proc.child.signalCode === null);
+
+  async function start(m: Running, join?: string): Promise<void> {
+    const args = ['manager', '--data-dir', m.dir, '--listen', `127.0.0.1:${m.apiPort}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${m.clusterPort}`, '--store', `etcd://${etcd.endpoints}`];
+    if (join) args.push('--join', join, '--token', managerToken);
+    m.proc = new BerthProcess(args, { BERTH_LOG_LEVEL: 'info' });
+    await m.proc.waitFor(/cluster port \S+\n/, 60_000);
+  }
+
+  async function request(m: Running, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    const res = await fetch(url(m) + path, {
+      method,
+      ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      signal: AbortSignal.timeout(40_000),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+
+  const nodes = async (m: Running) => (await request(m, 'GET', '/nodes')).json as NodeJson[];
+
+  /** The manager the others agree leads: its node is Leader in every live manager's list. */
+  async function leader(): Promise<Running | undefined> {
+    const seen = new Set<string>();
+    for (const m of live()) {
+      const l = (await nodes(m).catch(() => [])).find((n) => n.ManagerStatus?.Leader);
+      seen.add(l?.ManagerStatus?.Addr ?? 'none');
+    }
+    const [addr] = [...seen];
+    if (seen.size !== 1 || addr === 'none') return undefined;
+    return managers.find((m) => addr === `127.0.0.1:${m.clusterPort}`);
+  }
+
+  async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await fn().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${managers.map((m) => `--- ${m.name}\n${m.proc?.output.slice(-3000)}`).join('\n')}`);
+      await sleep(100);
+    }
+  }
+
+  /** write creates one secret through `m`; it counts only when acknowledged. */
+  async function write(m: Running): Promise<number> {
+    const name = `ck-${++writes}`;
+    const res = await request(m, 'POST', '/secrets/create', { Name: name, Data: Buffer.from(name).toString('base64') }).catch(() => ({ status: 0, json: undefined }));
+    if (res.status === 201) acknowledged.add(name);
+    return res.status;
+  }
+
+  /** verify checks that every live manager holds every acknowledged write. */
+  async function verify(): Promise<void> {
+    for (const m of live()) {
+      const names = await until(`${m.name} to hold every acknowledged secret`, async () => {
+        const have = new Set(((await request(m, 'GET', '/secrets')).json as { Spec: { Name: string } }[]).map((s) => s.Spec.Name));
+        return [...acknowledged].every((n) => have.has(n)) ? have : undefined;
+      });
+      assert.ok(names.size >= acknowledged.size);
+    }
+  }
+
+  before(async () => {
+    etcd = await startEtcdCluster(3, 'ha-etcd');
+    for (const name of ['m1', 'm2', 'm3']) managers.push({ name, dir: tempDir(`ha-${name}`), apiPort: await freePort(), clusterPort: await freePort() });
+    await start(managers[0]!);
+    managerToken = ((await request(managers[0]!, 'GET', '/swarm')).json as { JoinTokens: { Manager: string } }).JoinTokens.Manager;
+    await Promise.all(managers.slice(1).map((m) => start(m, `127.0.0.1:${managers[0]!.clusterPort}`)));
+  });
+
+  after(async () => {
+    for (const m of managers) {
+      m.proc?.child.kill('SIGCONT');
+      await m.proc?.stop('SIGKILL');
+    }
+    await etcd?.stop();
+  });
+
+  test('managers join with the manager token; docker node ls shows one Leader and two Reachable, drained; a write through a follower is on every manager', async () => {
+    const list = await until('three reachable managers', async () => {
+      const l = await nodes(managers[2]!);
+      return l.length === 3 && l.every((n) => n.ManagerStatus?.Reachability === 'reachable') ? l : undefined;
+    });
+    assert.equal(list.filter((n) => n.ManagerStatus?.Leader).length, 1);
+    assert.ok(list.every((n) => n.Spec.Role === 'manager' && n.Spec.Availability === 'drain' && n.Status.State === 'ready'));
+    const first = await leader();
+    assert.equal(first?.name, 'm1', 'the first manager leads');
+    assert.equal(await write(managers[1]!), 201, 'a follower passes the write to the leader');
+    await verify();
+  });
+
+  test('kill -9 of the leader 20 times at random points: a new leader each time, writes resume, no acknowledged write is lost', async () => {
+    let stop = false;
+    // The checker: writes through every live manager, all the time.
+    const checker = (async () => {
+      while (!stop) {
+        for (const m of live()) await write(m);
+        await sleep(20);
+      }
+    })();
+    const failovers: number[] = [];
+    for (let round = 1; round <= 20; round++) {
+      const old = await until('a leader', leader);
+      await sleep(Math.random() * 1_000);
+      const killedAt = Date.now();
+      old.proc!.child.kill('SIGKILL');
+      await old.proc!.stop('SIGKILL');
+      const next = await until(`a new leader after round ${round}`, async () => {
+        const l = await leader();
+        return l && l !== old ? l : undefined;
+      });
+      await until('a write through the new leader', async () => ((await write(next)) === 201 ? true : undefined));
+      failovers.push(Date.now() - killedAt);
+      await start(old);
+      await verify();
+    }
+    stop = true;
+    await checker;
+    await verify();
+    assert.ok(acknowledged.size > 100, `the checker's writes were acknowledged (${acknowledged.size} of ${writes})`);
+    process.stdout.write(`# failover (kill -9 to the first acknowledged write), ms: ${failovers.join(' ')}\n`);
+  });
+
+  test('a leader frozen off etcd (SIGSTOP) is replaced; thawed, it follows the new leader and what it had not written is gone', async () => {
+    const old = await until('a leader', leader);
+    old.proc!.child.kill('SIGSTOP');
+    try {
+      const others = managers.filter((m) => m !== old);
+      const next = await until('a leader among the others', async () => {
+        for (const m of others) {
+          const l = (await nodes(m)).find((n) => n.ManagerStatus?.Leader);
+          if (l && l.ManagerStatus!.Addr !== `127.0.0.1:${old.clusterPort}`) return l;
+        }
+        return undefined;
+      });
+      assert.ok(next);
+      assert.equal(await write(others[0]!), 201);
+    } finally {
+      old.proc!.child.kill('SIGCONT');
+    }
+    // Thawed, it steps down (its lease is gone) and follows: one leader, not it, and it has every write.
+    await until('the thawed manager to follow', async () => {
+      const l = await leader();
+      return l && l !== old ? l : undefined;
+    });
+    const mine = (await nodes(old)).find((n) => n.ManagerStatus?.Addr === `127.0.0.1:${old.clusterPort}`);
+    assert.equal(mine?.ManagerStatus?.Leader, false);
+    assert.equal(await write(old), 201, 'a write through it reaches the new leader');
+    await verify();
+  });
+
+  test("losing 2 of 3 etcd members: writes answer 503 (no leader), reads keep working; quorum back, writes resume", async () => {
+    const [a, b] = etcd.members;
+    a!.pause();
+    b!.pause();
+    try {
+      for (const m of managers) {
+        const res = await until(`${m.name} to refuse writes`, async () => {
+          const r = await request(m, 'POST', '/secrets/create', { Name: `noquorum-${m.name}-${Date.now()}`, Data: 'eA==' });
+          return r.status === 201 ? undefined : r;
+        }, 60_000);
+        assert.equal(res.status, 503, JSON.stringify(res.json));
+        assert.equal((await request(m, 'GET', '/secrets')).status, 200, 'reads work without quorum');
+      }
+    } finally {
+      a!.resume();
+      b!.resume();
+    }
+    await until('writes to resume', async () => ((await write(managers[0]!)) === 201 ? true : undefined), 60_000);
+    await verify();
+  });
+});
