@@ -181,7 +181,9 @@ export class Manager {
     };
     const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }), ...(backend && { managerKeys }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
-    const managers = leadership && ((): ManagerView => ({ leader: leadership.leader?.clusterAddr, reachable: new Set(leadership.members.keys()) }));
+    // A manager that sees itself named but does not lead (its lease ended, the news not in yet) shows no leader.
+    const shownLeader = (): string | undefined => (leadership?.leading || leadership?.leader?.clusterAddr !== clusterAddr ? leadership?.leader?.clusterAddr : undefined);
+    const managers = leadership && ((): ManagerView => ({ leader: shownLeader(), reachable: new Set(leadership.members.keys()) }));
     const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr, ...(managers && { managers }) };
     const clients = new ClientCertificates(store, ca);
     // The certificates name the advertise address; with port 0 it is known only once listening,
@@ -231,7 +233,9 @@ export class Manager {
         dispatcher.setManagers([...(leader ? [leader] : []), ...[...leadership.members.keys()].filter((a) => a !== leader).sort()]);
         if (leadership.leading) recordManagerAddrs(store, leadership.members.values());
       };
-      self = { clusterAddr, apiUrl: `${scheme}://${hostPort(advertisedHost, apiPort)}`, ...(ownNode && { nodeId: ownNode }) };
+      // Where the other managers send writes: the API's own address, or the advertised one when it listens on all.
+      const apiHost = addr.host === '0.0.0.0' || addr.host === '::' || addr.host === '' ? advertisedHost : addr.host;
+      self = { clusterAddr, apiUrl: `${scheme}://${hostPort(apiHost, apiPort)}`, ...(ownNode && { nodeId: ownNode }) };
       await leadership.announce(self);
     }
     // A root rotation re-keys both TLS listeners and the admin's bundle before nodes act on it.

@@ -8,6 +8,7 @@
 // passes; what the API acknowledges waits for it through `durable`.
 
 import { randomBytes } from 'node:crypto';
+import { ExponentialBackoff } from 'cockatiel';
 import { Etcd3, type IOptions, type Watcher as EtcdWatcher } from 'etcd3';
 import type { ForeignCommit, StoreBackend, StoredRow } from './backend.js';
 
@@ -99,6 +100,11 @@ export class EtcdBackend implements StoreBackend {
     const options: IOptions = {
       hosts: opts.endpoints,
       dialTimeout: opts.requestTimeoutMs ?? 5_000,
+      // A member whose host vanished sends nothing, not even a reset: gRPC pings find it (every
+      // 5 s, the least etcd accepts by default), and watches move to another member at once.
+      grpcOptions: { 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
+      // etcd3 types this as a backoff state but calls next() on it first: the factory is what it takes.
+      faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']> },
       ...(opts.tls && { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.cert && opts.tls.key && { certChain: opts.tls.cert, privateKey: opts.tls.key }) } }),
     };
     const backend = new EtcdBackend(new Etcd3(options), opts.prefix ?? '/berth/', opts.requestTimeoutMs ?? 5_000);

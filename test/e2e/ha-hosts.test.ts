@@ -1,0 +1,179 @@
+// Highly available managers on three real hosts (network namespaces on a test bridge, docs/testing.md):
+// each host runs an etcd member, a manager (`berth manager --store etcd://...`, the second and
+// third joined with the manager token) and an agent on its own Podman. The API is reached through
+// each manager's unix socket with the stock docker CLI; followers pass writes to the leader over
+// TLS. Killing the leader's process moves its agents to the new leader with no task restarted;
+// cutting the leader's host off makes it stop leading while the others elect, and its return
+// leaves no task run twice. See docs/ha.md.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { LABEL_SERVICE } from '../../src/agent/tasks/container-config.js';
+import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
+import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
+import type { CapturedProcess } from '../helpers/process.js';
+import { BIN, docker, tempDir, type TaskJson } from '../helpers/berth.js';
+import { until } from '../helpers/wait.js';
+
+interface NodeJson {
+  ID: string;
+  Description: { Hostname: string };
+  Spec: { Role: string };
+  Status: { State: string };
+  ManagerStatus?: { Leader?: boolean; Reachability: string; Addr: string };
+}
+
+describe('managers on three real hosts over etcd: losing the leader costs seconds of writes and no task', { timeout: 420_000 }, () => {
+  let net: TestNetwork | undefined;
+  const managers = new Map<string, CapturedProcess>();
+  const agents = new Map<string, CapturedProcess>();
+  let managerToken = '';
+  let workerToken = '';
+  const dir = tempDir('ha-hosts');
+
+  const socket = (h: TestHost) => `unix://${join(h.dir, 'manager', 'berth.sock')}`;
+  const cli = (h: TestHost, args: string[]) => docker(socket(h), args, 60_000);
+  const ok = async (h: TestHost, args: string[]): Promise<string> => {
+    const r = await cli(h, args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${h.name}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const json = async <T>(h: TestHost, args: string[]): Promise<T> => JSON.parse(await ok(h, args)) as T;
+  const hosts = () => net!.hosts;
+  const etcdUrl = () => `etcd://${hosts().map((h) => `${h.ip}:2379`).join(',')}`;
+
+  function startManager(h: TestHost, join?: string): CapturedProcess {
+    const args = [BIN, 'manager', '--data-dir', `${h.dir}/manager`, '--listen', `${h.ip}:7420`, '--cluster-listen', `${h.ip}:2377`, '--advertise-addr', h.ip, '--store', etcdUrl()];
+    if (join) args.push('--join', join, '--token', managerToken);
+    const p = h.spawn(process.execPath, args, { BERTH_LOG_LEVEL: 'info' });
+    managers.set(h.name, p);
+    return p;
+  }
+
+  /** The nodes as `h`'s manager shows them. */
+  const inspectNodes = async (h: TestHost): Promise<NodeJson[]> => json<NodeJson[]>(h, ['node', 'inspect', ...(await ok(h, ['node', 'ls', '-q'])).trim().split('\n')]);
+  /** The host whose manager leads, as `from` sees it. */
+  const leaderHost = async (from: TestHost): Promise<TestHost | undefined> => {
+    const l = (await inspectNodes(from)).find((n) => n.ManagerStatus?.Leader);
+    return hosts().find((h) => l?.ManagerStatus?.Addr === `${h.ip}:2377`);
+  };
+  const tasks = async (h: TestHost, service: string): Promise<TaskJson[]> => {
+    const ids = (await ok(h, ['service', 'ps', '-q', '--no-trunc', service])).trim().split('\n').filter(Boolean);
+    return ids.length ? json<TaskJson[]>(h, ['inspect', '--type', 'task', ...ids]) : [];
+  };
+  const running = async (h: TestHost, service: string) => (await tasks(h, service)).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  /** The service's containers on every host's engine, running or not: one per task the cluster wants. */
+  const containers = async (serviceId: string) =>
+    (await Promise.all(hosts().map(async (h) => (await h.engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_SERVICE}=${serviceId}`], status: ['running'] } })).map((c) => ({ host: h.name, id: c.Id }))))).flat();
+
+  before(async () => {
+    net = await createTestNetwork({ name: 'ha-hosts', hosts: 3 });
+    const [engine] = await Promise.all([testEngine(), net.startEngines()]);
+    const image = join(dir, 'image.tar');
+    await saveImage(engine.docker, TEST_IMAGE, image);
+    await Promise.all(net.hosts.map((h) => h.loadImage(image)));
+    const initial = net.hosts.map((h) => `${h.name}=http://${h.ip}:2380`).join(',');
+    const members = net.hosts.map((h) =>
+      h.spawn('etcd', [
+        '--name', h.name,
+        '--data-dir', `${h.dir}/etcd`,
+        '--listen-client-urls', `http://${h.ip}:2379`,
+        '--advertise-client-urls', `http://${h.ip}:2379`,
+        '--listen-peer-urls', `http://${h.ip}:2380`,
+        '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
+        '--initial-cluster', initial,
+        '--heartbeat-interval', '100',
+        '--election-timeout', '1000',
+      ]),
+    );
+    await Promise.all(members.map((m) => m.waitFor(/ready to serve client requests/, 60_000)));
+    const [h1, h2, h3] = net.hosts as [TestHost, TestHost, TestHost];
+    await startManager(h1).waitFor(/cluster port \S+\n/, 60_000);
+    managerToken = (await ok(h1, ['swarm', 'join-token', '-q', 'manager'])).trim();
+    workerToken = (await ok(h1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    await Promise.all([startManager(h2, `${h1.ip}:2377`), startManager(h3, `${h1.ip}:2377`)].map((p) => p.waitFor(/cluster port \S+\n/, 60_000)));
+    // Each host's agent joins through its own manager: a follower sends it to the leader.
+    for (const h of net.hosts) {
+      agents.set(h.name, h.spawn(process.execPath, [BIN, 'agent', '--join', `${h.ip}:2377`, '--token', workerToken, '--engine', h.engine.url, '--hostname', h.name, '--data-dir', `${h.dir}/agent`, '--registry-certs-dir', h.certsDir], { BERTH_LOG_LEVEL: 'info' }));
+    }
+  });
+
+  after(async () => {
+    await Promise.all([...agents.values(), ...managers.values()].map((p) => p.stop('SIGKILL')));
+    await net?.destroy();
+  });
+
+  test('three managers (one Leader, two Reachable) and three workers Ready; a service created through a follower spreads over the hosts', async () => {
+    const [, h2, h3] = hosts() as [TestHost, TestHost, TestHost];
+    await until(async () => (await inspectNodes(h3)).filter((n) => n.Status.State === 'ready').length === 6, 60_000, 'six nodes ready');
+    const list = await inspectNodes(h2);
+    const ms = list.filter((n) => n.ManagerStatus);
+    assert.equal(ms.length, 3);
+    assert.deepEqual(ms.map((n) => (n.ManagerStatus!.Leader ? 'Leader' : n.ManagerStatus!.Reachability)).sort(), ['Leader', 'reachable', 'reachable']);
+    await ok(h3, ['service', 'create', '-d', '--name', 'web', '--replicas', '6', TEST_IMAGE, 'sleep', '100000']);
+    await until(async () => (await running(h2, 'web')).length === 6, 90_000, 'six running');
+  });
+
+  test('kill -9 of the leader: a new leader, its agents move without a task restart, and a scale through a follower converges with no duplicate', async () => {
+    const [h1] = hosts() as [TestHost];
+    const old = (await leaderHost(h1))!;
+    const other = hosts().find((h) => h !== old)!;
+    const serviceId = (await json<{ ID: string }[]>(other, ['service', 'inspect', 'web']))[0]!.ID;
+    const before = new Set((await containers(serviceId)).map((c) => c.id));
+    assert.equal(before.size, 6);
+    await managers.get(old.name)!.stop('SIGKILL');
+    const next = await until(async () => {
+      const l = await leaderHost(other).catch(() => undefined);
+      return l && l !== old ? l : undefined;
+    }, 30_000, 'a new leader');
+    assert.notEqual(next, old);
+    // Every agent follows the new leader: all three workers Ready again, the old manager's node Down/Unreachable.
+    await until(async () => {
+      const list = await inspectNodes(other);
+      return list.filter((n) => !n.ManagerStatus && n.Status.State === 'ready').length === 3 && list.some((n) => n.ManagerStatus?.Reachability === 'unreachable');
+    }, 60_000, 'the workers ready under the new leader');
+    const after = new Set((await containers(serviceId)).map((c) => c.id));
+    assert.deepEqual([...after].sort(), [...before].sort(), 'the same six containers: none restarted');
+    await ok(other, ['service', 'scale', '-d', 'web=9']);
+    await until(async () => (await running(other, 'web')).length === 9 && (await containers(serviceId)).length === 9, 90_000, 'nine running, nine containers');
+    // The killed manager comes back as a follower.
+    startManager(old);
+    await until(async () => (await inspectNodes(other)).filter((n) => n.ManagerStatus?.Reachability === 'reachable').length === 3, 60_000, 'three reachable managers');
+    assert.notEqual(await leaderHost(other), old);
+  });
+
+  test("the leader's host cut off: it stops leading, the others elect; back, it follows and no task runs twice", async () => {
+    const [h1] = hosts() as [TestHost];
+    const cut = (await leaderHost(h1))!;
+    const other = hosts().find((h) => h !== cut)!;
+    const serviceId = (await json<{ ID: string }[]>(other, ['service', 'inspect', 'web']))[0]!.ID;
+    await cut.cutLink();
+    try {
+      const next = await until(async () => {
+        const l = await leaderHost(other).catch(() => undefined);
+        return l && l !== cut ? l : undefined;
+      }, 30_000, 'a leader among the others');
+      assert.notEqual(next, cut);
+      // Cut off from etcd's majority, the old leader steps down: its own API refuses writes.
+      await until(async () => /not the leader|does not have a leader|not saved/.test((await cli(cut, ['secret', 'create', `cut-${Date.now()}`, '/etc/hostname'])).stderr), 30_000, 'the cut manager refusing writes');
+      assert.match(managers.get(cut.name)!.output, /this manager lost the lead/);
+      // Its host's tasks are replaced elsewhere.
+      await until(async () => {
+        const r = await running(other, 'web');
+        const cutNode = (await inspectNodes(other)).find((n) => n.Description.Hostname === cut.name && !n.ManagerStatus)?.ID;
+        return r.length === 9 && r.every((t) => t.NodeID !== cutNode);
+      }, 90_000, 'nine running on the other hosts');
+    } finally {
+      await cut.restoreLink();
+    }
+    await until(async () => (await inspectNodes(other)).filter((n) => n.Status.State === 'ready').length === 6, 90_000, 'all six nodes back');
+    await until(async () => (await containers(serviceId)).length === 9, 60_000, 'nine containers: the cut host removed its replaced copies');
+    assert.equal((await running(other, 'web')).length, 9);
+    // Once its etcd member has caught up, it shows the new leader, not itself.
+    await until(async () => {
+      const leaders = (await inspectNodes(cut)).filter((n) => n.ManagerStatus?.Leader);
+      return leaders.length === 1 && leaders[0]!.ManagerStatus!.Addr !== `${cut.ip}:2377`;
+    }, 30_000, 'the cut manager to follow the new leader');
+  });
+});
