@@ -9,9 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { Store } from '../../src/store/index.js';
 import { EtcdBackend } from '../../src/store/etcd-backend.js';
-import { UnavailableError } from '../../src/types/index.js';
+import { NotLeaderError, UnavailableError } from '../../src/types/index.js';
 import { addNode, addService, replicated } from '../helpers/objects.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+
+const until = async (ok: () => boolean, timeoutMs = 10_000): Promise<void> => {
+  for (const deadline = Date.now() + timeoutMs; !ok(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > deadline) throw new Error('timed out');
+};
 
 describe('the store on etcd', { timeout: 120_000 }, () => {
   let etcd: TestEtcd;
@@ -19,9 +23,16 @@ describe('the store on etcd', { timeout: 120_000 }, () => {
   const key = randomBytes(32);
   let n = 0;
   /** A store on a prefix of its own (each test its own cluster), or on `prefix` when given. */
-  const open = async (prefix = `/t${++n}/`): Promise<{ store: Store; prefix: string }> => {
+  const open = async (prefix = `/t${++n}/`): Promise<{ store: Store; prefix: string; backend: EtcdBackend }> => {
     const backend = await EtcdBackend.open({ endpoints: [etcd.url], prefix, requestTimeoutMs: 2_000 });
-    return { store: new Store({ backend, key }), prefix };
+    return { store: new Store({ backend, key }), prefix, backend };
+  };
+  const names = (s: Store) => s.view((tx) => tx.services.list().map((x) => x.Spec.Name).sort());
+  /** A leader key as the election makes one: its create revision is what writes are fenced on. */
+  const leaderKey = async (prefix: string, id: string) => {
+    const key = `${prefix}election/${id}`;
+    const res = await raw.put(key).value('{}').exec();
+    return { key, revision: res.header.revision };
   };
 
   before(async () => {
@@ -150,6 +161,39 @@ describe('the store on etcd', { timeout: 120_000 }, () => {
     assert.throws(() => addService(loser, replicated('four', 1)), UnavailableError);
     const { store: c } = await open(prefix);
     assert.deepEqual(c.view((tx) => tx.services.list().map((s) => s.Spec.Name).sort()), ['one', winner].sort(), "the fenced writer's change is not in etcd");
+    for (const s of [a, b, c]) s.close();
+  });
+
+  test('fencing: a follower refuses writes; a leader whose key is gone has its write refused by etcd, is told, and undoes it; the next leader writes on and the old one follows', async () => {
+    const { store: a, prefix, backend: ba } = await open();
+    ba.follower('not the leader');
+    assert.throws(() => addService(a, replicated('refused', 1)), NotLeaderError);
+    const first = await leaderKey(prefix, 'a');
+    await ba.lead(first.key, first.revision);
+    addService(a, replicated('one', 1));
+    await a.durable();
+    const { store: b, backend: bb } = await open(prefix);
+    bb.follower('not the leader');
+    // The lease behind a's key ends (etcd deletes the key): a's next write must not land.
+    await raw.delete().key(first.key).exec();
+    let fenced: Error | undefined;
+    ba.onFenced = (err) => (fenced = err);
+    addService(a, replicated('stale', 1));
+    const pending = a.durable();
+    await until(() => fenced !== undefined);
+    assert.match(fenced!.message, /no longer the leader/);
+    a.abandonWrites('lost the lead');
+    await assert.rejects(pending, /lost the lead/);
+    assert.deepEqual(names(a), ['one'], 'the refused commit is undone');
+    assert.throws(() => addService(a, replicated('after', 1)), NotLeaderError);
+    const second = await leaderKey(prefix, 'b');
+    await bb.lead(second.key, second.revision);
+    addService(b, replicated('two', 1));
+    await b.durable();
+    await until(() => names(a).includes('two'));
+    assert.deepEqual(names(a), ['one', 'two'], 'the old leader follows the new one');
+    const { store: c } = await open(prefix);
+    assert.deepEqual(names(c), ['one', 'two'], "etcd never got the deposed leader's commit");
     for (const s of [a, b, c]) s.close();
   });
 });
