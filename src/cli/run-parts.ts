@@ -164,7 +164,8 @@ export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir
       apiHelp(manager, join(dataDir, 'client')) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
-  await untilSignal();
+  // A demoted manager stops too, and exits 0: it was told to, it did not fail.
+  await Promise.race([untilSignal(), manager.retired]);
   await manager.stop();
 }
 

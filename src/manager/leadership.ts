@@ -130,6 +130,8 @@ export class Leadership {
     this.#stopped = true;
     this.#leading = false;
     clearInterval(this.#guard);
+    // A campaign waiting its turn lets go of its watch: an attached watcher keeps the process alive.
+    this.#term?.lost.abort();
     for (const w of this.#watchers) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     const lease = this.#term?.lease;
     if (lease) await Promise.race([lease.revoke().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/files.js';
 import { newId } from '../common/ids.js';
-import type { Store } from '../store/index.js';
+import type { Change, Store } from '../store/index.js';
 
 const NODE_ID_FILE = 'node-id';
 
@@ -56,4 +56,30 @@ export function recordManagerAddrs(store: Store, registered: Iterable<{ nodeId?:
       tx.nodes.update({ ...node, ManagerStatus: { ...node.ManagerStatus, Addr: m.clusterAddr } });
     }
   });
+}
+
+/**
+ * untilRetired resolves once this manager's node is demoted (`docker node demote`) or removed,
+ * with which, or with undefined once `signal` aborts. It waits until etcd holds that commit: a
+ * demoted leader that stopped first would revoke the lease that fences its own demotion.
+ */
+export async function untilRetired(store: Store, id: string, signal: AbortSignal): Promise<'demoted' | 'removed' | undefined> {
+  const [node, watcher] = store.viewAndWatch((tx) => tx.nodes.get(id));
+  const close = (): void => watcher.close();
+  signal.addEventListener('abort', close, { once: true });
+  try {
+    // Restarted after its demotion: it stops again at once.
+    if (node && node.Spec.Role !== 'manager') return 'demoted';
+    for (let commit = await watcher.next(); commit; commit = await watcher.next()) {
+      const change = commit.changes.find((c): c is Extract<Change, { kind: 'node' }> => c.kind === 'node' && c.object.ID === id);
+      const how = !change ? undefined : change.action === 'delete' ? 'removed' : change.object.Spec.Role !== 'manager' ? 'demoted' : undefined;
+      if (!how) continue;
+      // Not durable: it was undone (this manager lost the lead), and the undo arrives as a commit.
+      if (await store.durable(commit.index).then(() => true, () => false)) return how;
+    }
+    return undefined;
+  } finally {
+    signal.removeEventListener('abort', close);
+    close();
+  }
 }

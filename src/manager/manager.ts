@@ -32,7 +32,7 @@ import { Autolock, recordAutolock } from './autolock.js';
 import { serveLocked } from './locked.js';
 import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 import { Leadership, type ManagerAddress } from './leadership.js';
-import { ensureManagerNode, managerNodeId, recordManagerAddrs } from './manager-node.js';
+import { ensureManagerNode, managerNodeId, recordManagerAddrs, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
 import type { ManagerView } from '../api/index.js';
 
@@ -102,6 +102,12 @@ export class Manager {
   readonly #registryCerts = new Set<RenewingCertificate>();
   /** What registryCertificate and announceRegistry need, set once started. */
   #registryParts: { ca: CertificateAuthority; clusterId: string; advertisedHost: string; dispatcher: Dispatcher; addresses: Set<string> } | undefined;
+  #retire: () => void = () => undefined;
+  /**
+   * Resolves once this manager's node is demoted or removed (on etcd; never with SQLite): it does
+   * not become a worker, so whoever runs it stops it then (`stop` gives up the lead and the lease).
+   */
+  readonly retired = new Promise<void>((resolve) => (this.#retire = resolve));
 
   private constructor(
     readonly store: Store,
@@ -226,6 +232,13 @@ export class Manager {
     manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
     manager.#leadership = leadership;
     deposed = (reason) => manager.#stepDown(store, reason);
+    if (ownNode) {
+      void untilRetired(store, ownNode, manager.#abort.signal).then((how) => {
+        if (!how) return;
+        opts.log.warn({ node: ownNode }, how === 'demoted' ? 'this manager was demoted: it stops; remove it with docker node rm' : "this manager's node was removed: it stops");
+        manager.#retire();
+      });
+    }
     if (leadership) {
       // Agents learn every live manager, the leader first, to find the next leader when theirs goes.
       leadership.onChange = () => {

@@ -2,11 +2,12 @@
 // with the manager token, one Leader and two Reachable in the node list, writes through any of
 // them, the leader killed (-9) twenty times at random points while a checker writes through
 // every manager and verifies each acknowledged write after each round, a leader frozen off etcd
-// (SIGSTOP) replaced and then following, and the loss of etcd's quorum. See docs/ha.md.
+// (SIGSTOP) replaced and then following, the loss of etcd's quorum, and demotions with the docker
+// CLI down to the last manager. See docs/ha.md.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthProcess, freePort, tempDir } from '../helpers/berth.js';
+import { BerthProcess, docker, freePort, tempDir } from '../helpers/berth.js';
 import { startEtcdCluster } from '../helpers/etcd.js';
 
 interface Running {
@@ -205,5 +206,38 @@ describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
     }
     await until('writes to resume', async () => ((await write(managers[0]!)) === 201 ? true : undefined), 60_000);
     await verify();
+  });
+
+  test('docker node demote of a follower: its process exits 0, it is listed as a down worker and docker node rm removes it; the last manager is not demoted', async () => {
+    const lead = await until('a leader', leader);
+    const cli = `tcp://127.0.0.1:${lead.apiPort}`;
+    const idOf = async (m: Running) => (await nodes(lead)).find((n) => n.ManagerStatus?.Addr === `127.0.0.1:${m.clusterPort}`)!.ID;
+    /** demote demotes `m` with the docker CLI and waits for its process to exit. */
+    const demote = async (m: Running): Promise<string> => {
+      const id = await idOf(m);
+      const res = await docker(cli, ['node', 'demote', id]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`Manager ${id} demoted in the swarm`));
+      const code = await until(`${m.name} to exit`, async () => m.proc!.child.exitCode ?? undefined);
+      assert.equal(code, 0, m.proc!.output.slice(-3000));
+      assert.match(m.proc!.output, /this manager was demoted: it stops; remove it with docker node rm/);
+      return id;
+    };
+    const [first, second] = live().filter((m) => m !== lead);
+    const id = await demote(first!);
+    const row = await until('the demoted manager listed as a down worker', async () => {
+      const ls = await docker(cli, ['node', 'ls', '--filter', `id=${id}`, '--format', '{{.Status}}|{{.ManagerStatus}}']);
+      return ls.stdout.trim() === 'Down|' ? ls.stdout : undefined;
+    });
+    assert.ok(row);
+    const rm = await docker(cli, ['node', 'rm', id]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal((await nodes(lead)).some((n) => n.ID === id), false);
+
+    await demote(second!);
+    const last = await docker(cli, ['node', 'demote', await idOf(lead)]);
+    assert.notEqual(last.code, 0);
+    assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
+    assert.equal((await nodes(lead)).filter((n) => n.Spec.Role === 'manager').length, 1);
   });
 });

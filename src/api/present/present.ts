@@ -18,18 +18,18 @@ function withoutBerth<T extends object>(obj: T): Public<T> {
 /**
  * A node as the API shows it; its TLSInfo is what the CA gave it last (the roots it trusts and
  * who signed its certificate). With one manager, a node in the manager role is the reachable
- * leader; with several (etcd), the election says which leads and which are alive.
+ * leader; with several (etcd), the election says which leads and which are alive. Only managers
+ * have a ManagerStatus: a demoted manager-only node keeps its address there, stored, not shown.
  */
 export function apiNode(n: Node, managers?: ManagerView): Public<Node> {
-  const node = withoutBerth(n);
+  const { ManagerStatus: stored, ...node } = withoutBerth(n);
+  const status = { Leader: true, Reachability: 'reachable' as const, Addr: n.Status.Addr, ...stored };
+  const reachable = managers?.reachable.has(status.Addr ?? '') ?? false;
+  // A manager with no agent is up exactly while its lease in etcd is, demoted or not.
+  if (managers && n.BerthManagerOnly) node.Status = { ...n.Status, State: reachable ? 'ready' : 'down', Message: reachable ? '' : 'the manager is unreachable' };
   if (n.Spec.Role !== 'manager') return node;
-  const status = { Leader: true, Reachability: 'reachable' as const, Addr: n.Status.Addr, ...n.ManagerStatus };
   if (!managers) return { ...node, ManagerStatus: status };
-  const reachable = managers.reachable.has(status.Addr ?? '');
-  const shown = { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? ('reachable' as const) : ('unreachable' as const) } };
-  // A manager with no agent is up exactly while its lease in etcd is.
-  if (n.BerthManagerOnly) shown.Status = { ...n.Status, State: reachable ? 'ready' : 'down', Message: reachable ? '' : 'the manager is unreachable' };
-  return shown;
+  return { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? 'reachable' : 'unreachable' } };
 }
 
 /** A service as the API shows it: its registry logins hidden. */

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Node } from '../../types/index.js';
 import { call, filters, seedNode, testApi } from '../test-helpers.js';
 
 function cluster() {
@@ -138,5 +141,96 @@ test('node delete: a node that is not down needs force; a manager is never remov
   assert.equal(manager.status, 400);
   assert.match(manager.body.message, /is a cluster manager and can't be removed/);
   assert.equal((await call(api.app, 'DELETE', '/v1.41/nodes/nope')).status, 404);
+  await api.close();
+});
+
+/** Three `berth manager` nodes on etcd (m1 leads) and a worker; `reachable` is the election's live set, changed by the tests. */
+function managersCluster() {
+  const reachable = new Set(['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3']);
+  let logged = '';
+  const log = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, cb) => void ((logged += chunk.toString()), cb()) }));
+  const api = testApi({ log, info: { version: '0.1.0-test', hostname: 'mgr-host', managers: () => ({ leader: '127.0.0.1:1', reachable }) } });
+  const [m1, m2, m3] = [1, 2, 3].map((i) =>
+    api.store.update((tx) =>
+      tx.nodes.create({
+        ID: `mgr${i}aaaaaaaaaaaaaaaaaaaaa`,
+        Version: { Index: 0 },
+        CreatedAt: '',
+        UpdatedAt: '',
+        Spec: { Role: 'manager', Availability: 'drain', Labels: {} },
+        Description: { Hostname: `m${i}` },
+        Status: { State: 'unknown', Message: 'a manager with no agent', Addr: '127.0.0.1' },
+        ManagerStatus: { Leader: false, Reachability: 'unknown', Addr: `127.0.0.1:${i}` },
+        BerthManagerOnly: true,
+      }),
+    ),
+  ) as [Node, Node, Node];
+  const w1 = seedNode(api.store, { id: 'wk1aaaaaaaaaaaaaaaaaaaaaa', hostname: 'worker-1' });
+  return { api, reachable, m1, m2, m3, w1, logged: () => logged };
+}
+
+async function setRole(api: ReturnType<typeof testApi>, name: string, Role: 'manager' | 'worker') {
+  const node = api.store.view((tx) => tx.nodes.list().find((n) => n.Description.Hostname === name)!);
+  return call(api.app, 'POST', `/v1.41/nodes/${node.ID}/update?version=${node.Version.Index}`, { Role, Availability: 'drain', Labels: {} });
+}
+
+test('several managers: a demoted manager is a worker with no ManagerStatus, down once its lease is gone, then removed like any down worker', async () => {
+  const { api, reachable, m3, logged } = managersCluster();
+  const res = await setRole(api, 'm3', 'worker');
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(api.store.view((tx) => tx.nodes.get(m3.ID)!.Spec.Role), 'worker');
+  assert.match(logged(), /"msg":"2 managers: an even number tolerates no more failures than 1"/);
+  const shown = (await call(api.app, 'GET', `/v1.41/nodes/${m3.ID}`)).body;
+  assert.equal(shown.ManagerStatus, undefined, 'a worker has no manager status');
+  assert.equal(shown.Status.State, 'ready', 'its process has not stopped yet');
+  assert.equal((await call(api.app, 'DELETE', `/v1.41/nodes/${m3.ID}`)).status, 400, 'not down yet');
+
+  reachable.delete('127.0.0.1:3');
+  const down = (await call(api.app, 'GET', `/v1.41/nodes?filters=${filters({ role: ['worker'] })}`)).body.find((n: { ID: string }) => n.ID === m3.ID);
+  assert.equal(down.Status.State, 'down');
+  assert.equal(down.Spec.Role, 'worker');
+  assert.equal((await call(api.app, 'DELETE', `/v1.41/nodes/${m3.ID}`)).status, 200);
+  assert.equal(api.store.view((tx) => tx.nodes.get(m3.ID)), undefined);
+  await api.close();
+});
+
+test("several managers: demotion keeps a reachable manager and a majority of the rest reachable, in Swarm's words", async () => {
+  const { api, reachable, logged } = managersCluster();
+  reachable.delete('127.0.0.1:3');
+  const quorum = await setRole(api, 'm2', 'worker');
+  assert.equal(quorum.status, 400);
+  assert.equal(quorum.body.message, "can't remove member from the raft: this would result in a loss of quorum");
+  assert.equal((await setRole(api, 'm3', 'worker')).status, 200, 'an unreachable manager may go: m1 and m2 are a majority of themselves');
+  assert.equal((await setRole(api, 'm2', 'worker')).status, 200);
+  assert.doesNotMatch(logged(), /1 managers/, 'an odd number is not warned about');
+  const last = await setRole(api, 'm1', 'worker');
+  assert.equal(last.status, 400);
+  assert.equal(last.body.message, 'attempting to demote the last manager of the swarm');
+
+  const { api: other, reachable: live } = managersCluster();
+  live.delete('127.0.0.1:2');
+  live.delete('127.0.0.1:3');
+  const lastReachable = await setRole(other, 'm1', 'worker');
+  assert.equal(lastReachable.status, 400);
+  assert.equal(lastReachable.body.message, 'attempting to demote the last manager of the swarm', 'the others are managers, but none is reachable');
+  await api.close();
+  await other.close();
+});
+
+test('several managers: a manager is removed only once demoted, even with --force; promotion names the command that makes a manager', async () => {
+  const { api, m2, w1 } = managersCluster();
+  const rm = await call(api.app, 'DELETE', `/v1.41/nodes/m2?force=true`);
+  assert.equal(rm.status, 400);
+  assert.equal(rm.body.message, `node ${m2.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
+
+  const promote = await setRole(api, 'worker-1', 'manager');
+  assert.equal(promote.status, 400);
+  assert.match(promote.body.message, /^can't promote node worker-1 to manager: .* run `berth manager --join <a manager's cluster address> --token <manager token> --store etcd:\/\/\.\.\.`/);
+  assert.equal(api.store.view((tx) => tx.nodes.get(w1.ID)!.Spec.Role), 'worker');
+
+  assert.equal((await setRole(api, 'm2', 'worker')).status, 200);
+  const back = await setRole(api, 'm2', 'manager');
+  assert.equal(back.status, 400);
+  assert.match(back.body.message, /^can't promote node m2 back to manager: its manager stopped when it was demoted\. Remove it \(`docker node rm m2`\)/);
   await api.close();
 });

@@ -11,6 +11,7 @@ import { findNode, nodeNames } from '../http/lookup.js';
 import { apiNode } from '../present/present.js';
 import type { ManagerView } from '../server.js';
 import { validateNodeSpec } from '../validate/validate-node.js';
+import { checkManagerRemoval, checkRoleChange, evenManagersWarning } from './node-roles.js';
 
 const NODE_FILTERS = ['id', 'label', 'name', 'role', 'membership', 'node.label'];
 
@@ -42,16 +43,19 @@ export function nodeRoutes(app: FastifyInstance, store: Store, managers?: () => 
   app.post<ById>('/nodes/:id/update', (request, reply) => {
     const version = versionParam(request.query.version, 'node');
     const spec = validateNodeSpec(request.body);
-    store.update((tx) => {
+    const view = managers?.();
+    const warning = store.update((tx) => {
       const node = findNode(tx, request.params.id);
-      checkRoleChange(node, spec.Role);
+      checkRoleChange(tx.nodes.list(), node, spec.Role, view);
       tx.nodes.update({
         ...node,
         Version: { Index: version },
         // Role and availability are kept when the body leaves them out.
         Spec: { ...spec, Role: spec.Role ?? node.Spec.Role, Availability: spec.Availability ?? node.Spec.Availability },
       });
+      return spec.Role && spec.Role !== (node.Spec.Role ?? 'worker') ? evenManagersWarning(tx.nodes.list()) : undefined;
     });
+    if (warning) request.log.warn({ node: request.params.id }, warning);
     return reply.code(200).send();
   });
 
@@ -60,10 +64,9 @@ export function nodeRoutes(app: FastifyInstance, store: Store, managers?: () => 
     store.update((tx) => {
       const node = findNode(tx, request.params.id);
       const name = node.Description.Hostname || node.ID;
-      if (node.Spec.Role === 'manager') {
-        throw new InvalidArgumentError(`node ${name} is a cluster manager and can't be removed: Berth runs a single manager`);
-      }
-      if (!force && node.Status.State !== 'down') {
+      checkManagerRemoval(node, managers?.());
+      // A manager-only node's state is its lease in etcd, which only the presented node shows.
+      if (!force && present(node).Status.State !== 'down') {
         throw new InvalidArgumentError(
           `node ${name} is not down and can't be removed: stop its agent and wait until the node is down, or remove it with --force`,
         );
@@ -72,17 +75,4 @@ export function nodeRoutes(app: FastifyInstance, store: Store, managers?: () => 
     });
     return reply.code(200).send();
   });
-}
-
-/** Berth has exactly one manager, so roles cannot change in either direction yet. */
-function checkRoleChange(node: Node, role: Node['Spec']['Role']): void {
-  const current = node.Spec.Role ?? 'worker';
-  if (role === undefined || role === current) return;
-  const name = node.Description.Hostname || node.ID;
-  if (role === 'manager') {
-    throw new InvalidArgumentError(
-      `can't promote node ${name} to manager: Berth has a single manager until multi-manager support lands`,
-    );
-  }
-  throw new InvalidArgumentError(`can't demote node ${name}: it is the manager, and Berth has a single manager`);
 }
