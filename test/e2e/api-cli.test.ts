@@ -99,7 +99,7 @@ test('docker node update changes labels and availability', async () => {
   assert.match(await ok('node', 'ls'), /worker-1\s+Ready\s+Drain/);
   const promote = await docker('node', 'promote', 'worker-1');
   assert.equal(promote.code, 1);
-  assert.match(promote.stderr, /single manager until multi-manager support lands/);
+  assert.match(promote.stderr, /keeps its state in SQLite, which serves a single manager/);
 });
 
 test('docker service create -d: the CLI warns that the digest is not pinned and creates the service', async () => {

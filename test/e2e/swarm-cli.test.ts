@@ -206,8 +206,8 @@ test('docker node ps lists the tasks on a node, self included', async () => {
 });
 
 test('docker node promote and demote are refused; rm needs a down node or --force, never the manager', async () => {
-  assert.match(await fails('node', 'promote', 'worker-1'), /single manager until multi-manager support lands/);
-  assert.match(await fails('node', 'demote', 'berth-mgr'), /it is the manager, and Berth has a single manager/);
+  assert.match(await fails('node', 'promote', 'worker-1'), /keeps its state in SQLite, which serves a single manager/);
+  assert.match(await fails('node', 'demote', 'berth-mgr'), /it is the manager, and this cluster \(on SQLite\) has a single manager/);
   assert.match(await fails('node', 'rm', 'worker-1'), /node worker-1 is not down and can't be removed/);
   assert.match(await fails('node', 'rm', '--force', 'berth-mgr'), /is a cluster manager and can't be removed/);
   assert.equal((await ok('node', 'rm', '--force', 'worker-1')).trim(), 'worker-1');

@@ -15,8 +15,8 @@ export function checkRoleChange(nodes: Node[], node: Node, role: NodeRole | unde
   if (role === undefined || role === current) return;
   const name = node.Description.Hostname || node.ID;
   if (!managers) {
-    if (role === 'manager') throw new InvalidArgumentError(`can't promote node ${name} to manager: Berth has a single manager until multi-manager support lands`);
-    throw new InvalidArgumentError(`can't demote node ${name}: it is the manager, and Berth has a single manager`);
+    if (role === 'manager') throw new InvalidArgumentError(`can't promote node ${name} to manager: this cluster keeps its state in SQLite, which serves a single manager; several managers share etcd (docs/ha.md)`);
+    throw new InvalidArgumentError(`can't demote node ${name}: it is the manager, and this cluster (on SQLite) has a single manager`);
   }
   if (role === 'manager') {
     // A demoted manager's process has stopped, and its data dir names a node that is now a worker.
@@ -38,7 +38,7 @@ export function checkRoleChange(nodes: Node[], node: Node, role: NodeRole | unde
 /** checkManagerRemoval refuses to remove a manager: Swarm's rule, --force or not. */
 export function checkManagerRemoval(node: Node, managers: ManagerView | undefined): void {
   if (node.Spec.Role !== 'manager') return;
-  if (!managers) throw new InvalidArgumentError(`node ${node.Description.Hostname || node.ID} is a cluster manager and can't be removed: Berth runs a single manager`);
+  if (!managers) throw new InvalidArgumentError(`node ${node.Description.Hostname || node.ID} is a cluster manager and can't be removed: this cluster (on SQLite) has a single manager`);
   throw new InvalidArgumentError(`node ${node.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
 }
 

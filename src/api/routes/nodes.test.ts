@@ -116,7 +116,7 @@ test('node update validation: enums, version, and no promotion or demotion', asy
   assert.match(badVersion.body.message, /invalid node version 'abc'/);
   const promote = await call(api.app, 'POST', at(w1.ID, w1.Version.Index), { Role: 'manager' });
   assert.equal(promote.status, 400);
-  assert.match(promote.body.message, /single manager until multi-manager support lands/);
+  assert.match(promote.body.message, /keeps its state in SQLite, which serves a single manager/);
   const demote = await call(api.app, 'POST', at(mgr.ID, mgr.Version.Index), { Role: 'worker' });
   assert.equal(demote.status, 400);
   assert.match(demote.body.message, /can't demote node mgr-host/);

@@ -77,10 +77,11 @@ export class ApiClient {
     return this.request('GET', '/swarm');
   }
 
-  /** rotateWorkerToken is `docker swarm join-token --rotate worker`: the current spec back, with the flag. */
-  async rotateWorkerToken(): Promise<void> {
+  /** rotateJoinToken is `docker swarm join-token --rotate ROLE`: the current spec back, with the flag. */
+  async rotateJoinToken(role: 'worker' | 'manager'): Promise<void> {
     const current = await this.swarm();
-    await this.request('POST', '/swarm/update', { version: current.Version.Index, rotateWorkerToken: true }, current.Spec);
+    const flag = role === 'manager' ? 'rotateManagerToken' : 'rotateWorkerToken';
+    await this.request('POST', '/swarm/update', { version: current.Version.Index, [flag]: true }, current.Spec);
   }
 
   listNodes(filters?: ApiFilters): Promise<ApiNode[]> {
