@@ -1,4 +1,4 @@
-// The multi-host benchmarks' parts (node-loss.ts, join.ts): test hosts (network namespaces on a
+// The multi-host benchmarks' parts (node-loss.ts, join.ts, failover.ts): test hosts (network namespaces on a
 // test bridge, test/helpers/hosts, docs/testing.md), each with a Docker Engine of its own, and on
 // them, side by side in the same run, a Docker Swarm and a Berth cluster. One host is both
 // clusters' manager; workers' engines are shared by Swarm (dockerd is its own agent) and a Berth
@@ -134,7 +134,7 @@ export async function startHosts(name: string, workers: number): Promise<Hosts> 
  * stopHosts ends the engines, then removes the hosts. dockerd stops its containers on SIGTERM
  * (no live-restore) and removes their cgroups; the harness's tear-down, which kills, is the net.
  */
-export async function stopHosts(hosts: Hosts): Promise<void> {
+export async function stopHosts(hosts: Pick<Hosts, 'net' | 'engines'>): Promise<void> {
   try {
     await Promise.all([...hosts.engines.values()].map((e) => Promise.race([e.kill('SIGTERM'), sleep(30_000)])));
   } finally {
@@ -206,9 +206,10 @@ export class Swarm implements System {
     return swarm;
   }
 
-  /** join runs `docker swarm join` on a worker's engine; it returns once the CLI does. */
-  async join(engine: Dockerd): Promise<void> {
-    await engine.cli(['swarm', 'join', '--token', this.#token, this.addr]);
+  /** join runs `docker swarm join` on an engine (as a worker, or a manager); it returns once the CLI does. */
+  async join(engine: Dockerd, role: 'worker' | 'manager' = 'worker'): Promise<void> {
+    const token = role === 'worker' ? this.#token : await this.manager.cli(['swarm', 'join-token', '-q', 'manager']);
+    await engine.cli(['swarm', 'join', '--token', token, this.addr]);
   }
 
   heartbeat(period: string): Promise<string> {

@@ -13,3 +13,4 @@ node --import tsx bench/store.ts
 node --import tsx bench/node-loss.ts
 node --import tsx bench/join.ts
 node --import tsx bench/overlay.ts
+node --import tsx bench/failover.ts
