@@ -41,7 +41,9 @@ export function ensureCluster(store: Store, setup: ClusterSetup): Cluster {
     }
     const known = existing.BerthCA?.RootCert;
     if (known && known !== rootCert) {
-      throw new Error("the data dir's root CA certificate is not the cluster's: restore certificates/swarm-root-ca.* from this manager's backup");
+      throw new Error(
+        "the data dir's root CA certificate is not the cluster's: a manager joining this cluster starts with an empty --data-dir and --join HOST:PORT --token <manager token>; otherwise restore certificates/swarm-root-ca.* from this manager's backup",
+      );
     }
     const history = taskHistory ?? existing.Spec.Orchestration.TaskHistoryRetentionLimit;
     if (known && history === existing.Spec.Orchestration.TaskHistoryRetentionLimit) return existing;

@@ -17,6 +17,10 @@ const MAX_OPS = 100;
 /** Bytes of values per transaction, under etcd's default --max-request-bytes (1.5 MiB). */
 const MAX_BYTES = 1024 * 1024;
 const RETRY_MIN_MS = 100;
+/** What a request other than the load and the writes may take: an election must not wait on a vanished member. */
+const CALL_DEADLINE_MS = 2_000;
+/** The load reads every object: a large cluster's state takes a while. */
+const LOAD_DEADLINE_MS = 60_000;
 const RETRY_MAX_MS = 5_000;
 
 export interface EtcdBackendOptions {
@@ -103,6 +107,9 @@ export class EtcdBackend implements StoreBackend {
       // A member whose host vanished sends nothing, not even a reset: gRPC pings find it (every
       // 5 s, the least etcd accepts by default), and watches move to another member at once.
       grpcOptions: { 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
+      // A request to a member that stopped answering fails fast and is retried on another member
+      // (the client's own policy); the load and the writes set their own deadlines.
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
       // etcd3 types this as a backoff state but calls next() on it first: the factory is what it takes.
       faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']> },
       ...(opts.tls && { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.cert && opts.tls.key && { certChain: opts.tls.cert, privateKey: opts.tls.key }) } }),
@@ -274,7 +281,7 @@ export class EtcdBackend implements StoreBackend {
 
   async #read(): Promise<void> {
     const objects = `${this.#prefix}objects/`;
-    const res = await this.#client.getAll().prefix(objects).exec();
+    const res = await this.#client.getAll().prefix(objects).options({ deadline: Date.now() + LOAD_DEADLINE_MS }).exec();
     const rows: StoredRow[] = [];
     for (const kv of res.kvs) {
       const [kind, ...id] = kv.key.toString().slice(objects.length).split('/');
