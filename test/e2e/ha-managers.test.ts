@@ -240,4 +240,34 @@ describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
     assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
     assert.equal((await nodes(lead)).filter((n) => n.Spec.Role === 'manager').length, 1);
   });
+
+  test("backup, then a new cluster from it on a fresh etcd prefix (Swarm's force-new-cluster): every acknowledged write is there, and a new manager joins it", async () => {
+    const lead = await until('a leader', leader);
+    const backup = `${lead.dir}/backup.json`;
+    /** run runs a berth command to its end and gives its exit code and output. */
+    const run = async (args: string[]) => {
+      const p = new BerthProcess(args);
+      const code = await new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.once('exit', r)));
+      return { code, output: p.output };
+    };
+    const saved = await run(['store', 'backup', '--data-dir', lead.dir, '--store', `etcd://${etcd.endpoints}`, '--output', backup]);
+    assert.equal(saved.code, 0, saved.output);
+    await lead.proc!.stop('SIGTERM');
+    const restored = await run(['store', 'restore', '--data-dir', lead.dir, '--store', `etcd://${etcd.endpoints}/restored`, '--input', backup]);
+    assert.equal(restored.code, 0, restored.output);
+    assert.match(restored.output, /Restored \d+ objects/);
+    const args = ['manager', '--data-dir', lead.dir, '--listen', `127.0.0.1:${lead.apiPort}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${lead.clusterPort}`, '--store', `etcd://${etcd.endpoints}/restored`];
+    lead.proc = new BerthProcess(args, { BERTH_LOG_LEVEL: 'info' });
+    await lead.proc.waitFor(/cluster port \S+\n/, 60_000);
+    await verify();
+    assert.equal(await write(lead), 201);
+    const fresh: Running = { name: 'm4', dir: tempDir('ha-m4'), apiPort: await freePort(), clusterPort: await freePort() };
+    managers.push(fresh);
+    const token = ((await request(lead, 'GET', '/swarm')).json as { JoinTokens: { Manager: string } }).JoinTokens.Manager;
+    fresh.proc = new BerthProcess(['manager', '--data-dir', fresh.dir, '--listen', `127.0.0.1:${fresh.apiPort}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${fresh.clusterPort}`, '--store', `etcd://${etcd.endpoints}/restored`, '--join', `127.0.0.1:${lead.clusterPort}`, '--token', token], { BERTH_LOG_LEVEL: 'info' });
+    await fresh.proc.waitFor(/cluster port \S+\n/, 60_000);
+    await until('two reachable managers on the restored cluster', async () => ((await nodes(fresh)).filter((n) => n.ManagerStatus?.Reachability === 'reachable').length === 2 ? true : undefined));
+    assert.equal(await write(fresh), 201);
+    await verify();
+  });
 });
