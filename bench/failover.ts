@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { createTestNetwork, type TestHost, type TestNetwork } from '../test/helpers/hosts/index.js';
+import { createTestNetwork, startHostEtcd, type TestHost, type TestNetwork } from '../test/helpers/hosts/index.js';
 import type { CapturedProcess } from '../test/helpers/process.js';
 import { BIN } from '../test/helpers/berth.js';
 import { LEASE_TTL_S } from '../src/manager/leadership.js';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const swarmInit = await Swarm.init(engine(h1));
   for (const h of [h2, h3]) await swarmInit.join(engine(h), 'manager');
 
-  await startEtcd(hosts);
+  await startHostEtcd(hosts);
   const berthArgs = new Map<string, string[]>();
   const startBerth = (h: TestHost): CapturedProcess => {
     const p = h.spawn(process.execPath, berthArgs.get(h.name)!, { BERTH_LOG_LEVEL: 'warn' });
@@ -116,25 +116,6 @@ async function main(): Promise<void> {
   const raft = ((await engine(h1).docker.swarmInspect()) as { Spec: { Raft: { ElectionTick: number; HeartbeatTick: number } } }).Spec.Raft;
   const peer = `Swarm mode on Docker Engine ${(await engine(h1).docker.version()).Version}, Raft ElectionTick ${raft.ElectionTick} and HeartbeatTick ${raft.HeartbeatTick} of 1 s`;
   report(results.get(berth)!, results.get(swarm)!, peer);
-}
-
-/** startEtcd runs a three-member etcd 3.4 cluster, a member per host (election timeout 1 s). */
-async function startEtcd(hosts: TestHost[]): Promise<void> {
-  const initial = hosts.map((h) => `${h.name}=http://${h.ip}:2380`).join(',');
-  const members = hosts.map((h) =>
-    h.spawn('etcd', [
-      '--name', h.name,
-      '--data-dir', join(h.dir, 'etcd'),
-      '--listen-client-urls', `http://${h.ip}:2379`,
-      '--advertise-client-urls', `http://${h.ip}:2379`,
-      '--listen-peer-urls', `http://${h.ip}:2380`,
-      '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
-      '--initial-cluster', initial,
-      '--heartbeat-interval', '100',
-      '--election-timeout', '1000',
-    ]),
-  );
-  await Promise.all(members.map((m) => m.waitFor(/ready to serve client requests/, 60_000)));
 }
 
 async function measure(sys: Managers, hosts: TestHost[], round: number): Promise<Sample> {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LABEL_SERVICE } from '../../src/agent/tasks/container-config.js';
 import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
-import { createTestNetwork, saveImage, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
+import { createTestNetwork, saveImage, startHostEtcd, type TestHost, type TestNetwork } from '../helpers/hosts/index.js';
 import type { CapturedProcess } from '../helpers/process.js';
 import { BIN, docker, tempDir, type TaskJson } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
@@ -82,21 +82,7 @@ describe('managers on three real hosts over etcd: losing the leader costs second
     const image = join(dir, 'image.tar');
     await saveImage(engine.docker, TEST_IMAGE, image);
     await Promise.all(net.hosts.map((h) => h.loadImage(image)));
-    const initial = net.hosts.map((h) => `${h.name}=http://${h.ip}:2380`).join(',');
-    const members = net.hosts.map((h) =>
-      h.spawn('etcd', [
-        '--name', h.name,
-        '--data-dir', `${h.dir}/etcd`,
-        '--listen-client-urls', `http://${h.ip}:2379`,
-        '--advertise-client-urls', `http://${h.ip}:2379`,
-        '--listen-peer-urls', `http://${h.ip}:2380`,
-        '--initial-advertise-peer-urls', `http://${h.ip}:2380`,
-        '--initial-cluster', initial,
-        '--heartbeat-interval', '100',
-        '--election-timeout', '1000',
-      ]),
-    );
-    await Promise.all(members.map((m) => m.waitFor(/ready to serve client requests/, 60_000)));
+    await startHostEtcd(net.hosts);
     const [h1, h2, h3] = net.hosts as [TestHost, TestHost, TestHost];
     await startManager(h1).waitFor(/cluster port \S+\n/, 60_000);
     managerToken = (await ok(h1, ['swarm', 'join-token', '-q', 'manager'])).trim();

@@ -5,3 +5,4 @@ export { createTestNetwork, TestNetwork, type TestNetworkOptions } from './netwo
 export { TestHost, type ExecOptions, type HostEngine } from './host.js';
 export { saveImage } from './images.js';
 export type { CommandResult } from './script.js';
+export { startHostEtcd } from './etcd.js';
