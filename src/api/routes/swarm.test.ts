@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from '../../types/index.js';
 import { ensureCluster } from '../../manager/bootstrap.js';
+import { ensureManagerNode } from '../../manager/manager-node.js';
 import { Autolock } from '../../manager/autolock.js';
 import { loadOrCreateRoot } from '../../ca/index.js';
 import { loadStoreKey } from '../../store/index.js';
@@ -230,4 +231,19 @@ test('unlock key, unlock, init, join and leave answer as a manager without autol
   assert.match(leave.body.message, /stop it with Ctrl-C/);
   assert.match(leave.body.message, /docker node rm NODE/);
   await api.close();
+});
+
+test('with several managers (etcd), a root rotation and turning autolock on are refused, naming why; the rest of an update goes through', async () => {
+  const api = withCluster();
+  for (const [id, addr] of [['m1', '10.0.0.1:2377'], ['m2', '10.0.0.2:2377']]) ensureManagerNode(api.store, { id: id!, hostname: id!, clusterAddr: addr! });
+  const spec = api.cluster().Spec;
+  const rotate = await update(api, api.cluster().Version.Index, { ...spec, CAConfig: { ...spec.CAConfig, ForceRotate: 1 } });
+  assert.equal(rotate.status, 400);
+  assert.match(rotate.body.message, /^can't rotate the root CA with 2 managers yet: the next root's key would stay on one of them/);
+  const lock = await update(api, api.cluster().Version.Index, { ...spec, EncryptionConfig: { AutoLockManagers: true } });
+  assert.equal(lock.status, 400);
+  assert.match(lock.body.message, /^can't turn autolock on with 2 managers yet/);
+  assert.equal(api.cluster().Spec.CAConfig.ForceRotate ?? 0, 0, 'nothing was written');
+  const labels = await update(api, api.cluster().Version.Index, { ...spec, Labels: { env: 'ha' } });
+  assert.equal(labels.status, 200);
 });

@@ -28,10 +28,12 @@ export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock
       const root = cluster.BerthCA?.RootCert;
       if ((rotateWorker || rotateManager) && !root) throw new UnavailableError('the cluster has no root CA yet: restart the manager to create it');
       // A new token only gates new joins: nodes that joined keep authenticating with their certificates.
+      const spec = mergeSwarmSpec(cluster.Spec, given, opts.minCertExpiryNs);
+      checkSeveralManagers(tx, cluster.Spec, spec);
       const updated = tx.clusters.update({
         ...cluster,
         Version: { Index: version },
-        Spec: mergeSwarmSpec(cluster.Spec, given, opts.minCertExpiryNs),
+        Spec: spec,
         JoinTokens: {
           Worker: rotateWorker ? joinToken(root!) : cluster.JoinTokens.Worker,
           Manager: rotateManager ? joinToken(root!) : cluster.JoinTokens.Manager,
@@ -64,6 +66,22 @@ export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock
         'To take a worker out, stop its agent and run `docker node rm NODE` once the node is down',
     );
   });
+}
+
+/**
+ * checkSeveralManagers refuses what acts on one manager's data directory only, while there are
+ * several (on etcd): a root rotation keeps the next root's key where it starts, autolock seals
+ * the keys of the manager that serves the change. See docs/ha.md, "Limits".
+ */
+function checkSeveralManagers(tx: ReadTx, before: Cluster['Spec'], after: Cluster['Spec']): void {
+  const managers = tx.nodes.list().filter((n) => n.BerthManagerOnly && n.Spec.Role === 'manager').length;
+  if (managers < 2) return;
+  if ((after.CAConfig?.ForceRotate ?? 0) !== (before.CAConfig?.ForceRotate ?? 0)) {
+    throw new InvalidArgumentError(`can't rotate the root CA with ${managers} managers yet: the next root's key would stay on one of them. Demote the others (docker node demote), rotate, then join them again (docs/ha.md)`);
+  }
+  if (after.EncryptionConfig?.AutoLockManagers && !before.EncryptionConfig?.AutoLockManagers) {
+    throw new InvalidArgumentError(`can't turn autolock on with ${managers} managers yet: it would lock one manager's keys only. Keep it off, or run one manager (docs/ha.md)`);
+  }
 }
 
 function currentCluster(tx: ReadTx): Cluster {
