@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { newId } from '../common/ids.js';
 import { now } from '../common/time.js';
 import type { Network, Service, ServiceSpec, Task } from '../types/index.js';
@@ -64,8 +65,8 @@ const setTask = (store: Store, id: string, change: (t: Task) => Partial<Task>): 
     tx.tasks.update({ ...t, ...change(t) });
   });
 
-test('attachments: each network as stored, answering to the service name, tasks.<name> and the spec aliases', () => {
-  const store = new Store();
+test('attachments: each network as stored, answering to the service name, tasks.<name> and the spec aliases', async () => {
+  const store = await openTestStore();
   const backend = addNetwork(store, 'backend');
   const frontend = addNetwork(store, 'frontend', '10.0.1.0/24');
   const task = addTask(store, [{ Target: backend.ID, Aliases: ['db', 'web'] }, { Target: frontend.ID }]);
@@ -79,8 +80,8 @@ test('attachments: each network as stored, answering to the service name, tasks.
   store.close();
 });
 
-test('services get a virtual IP per network, tasks an address per attachment, nodes their own once they hold a task; a restart rebuilds the same', () => {
-  const store = new Store();
+test('services get a virtual IP per network, tasks an address per attachment, nodes their own once they hold a task; a restart rebuilds the same', async () => {
+  const store = await openTestStore();
   const net = addNetwork(store, 'backend', '10.0.5.0/24', {}, '10.0.5.128/25');
   const spec: ServiceSpec = { Name: 'web', TaskTemplate: { Networks: [{ Target: net.ID }] } };
   const svc = addService(store, spec);
@@ -118,8 +119,8 @@ test('services get a virtual IP per network, tasks an address per attachment, no
   store.close();
 });
 
-test('an exhausted subnet: the task waits, saying why, and gets an address once one is freed', () => {
-  const store = new Store();
+test('an exhausted subnet: the task waits, saying why, and gets an address once one is freed', async () => {
+  const store = await openTestStore();
   // A /29 has 5 host addresses beside the gateway: the VIP and 4 tasks.
   const net = addNetwork(store, 'tiny', '10.9.0.0/29');
   const svc = addService(store, { Name: 'web', TaskTemplate: { Networks: [{ Target: net.ID }] } });
@@ -145,8 +146,8 @@ test('an exhausted subnet: the task waits, saying why, and gets an address once 
   store.close();
 });
 
-test('ingress: every node has an address on it; a service publishing ingress ports gets a VIP there first, its tasks an attachment first; released with the service', () => {
-  const store = new Store();
+test('ingress: every node has an address on it; a service publishing ingress ports gets a VIP there first, its tasks an attachment first; released with the service', async () => {
+  const store = await openTestStore();
   const ingress = addNetwork(store, 'ingress', '10.0.0.0/24', { Ingress: true });
   const net = addNetwork(store, 'app', '10.0.1.0/24');
   const node = addNode(store);
@@ -192,8 +193,8 @@ test('ingress: every node has an address on it; a service publishing ingress por
   store.close();
 });
 
-test('a removed network: its pool goes, and nodes lose their address on it', () => {
-  const store = new Store();
+test('a removed network: its pool goes, and nodes lose their address on it', async () => {
+  const store = await openTestStore();
   const net = addNetwork(store, 'app', '10.0.1.0/24');
   const node = addNode(store);
   const svc = addService(store, { Name: 'web', EndpointSpec: { Mode: 'dnsrr' }, TaskTemplate: { Networks: [{ Target: net.ID }] } });
@@ -210,8 +211,8 @@ test('a removed network: its pool goes, and nodes lose their address on it', () 
   store.close();
 });
 
-test('a task whose network is gone waits, saying why', () => {
-  const store = new Store();
+test('a task whose network is gone waits, saying why', async () => {
+  const store = await openTestStore();
   const orphan = addTask(store, [{ Target: 'deleted-id' }]);
   allocator(store).pass();
   const o = get(store, orphan.ID);
@@ -220,8 +221,8 @@ test('a task whose network is gone waits, saying why', () => {
   store.close();
 });
 
-test('attachable networks: every node has an address and a block for plain containers, from the top of the subnet; tasks never get a block\'s address; blocks survive a restart and go with the node', () => {
-  const store = new Store();
+test('attachable networks: every node has an address and a block for plain containers, from the top of the subnet; tasks never get a block\'s address; blocks survive a restart and go with the node', async () => {
+  const store = await openTestStore();
   const net = addNetwork(store, 'shared', '10.0.7.0/24', { Attachable: true });
   const plain = addNetwork(store, 'app', '10.0.8.0/24');
   const [n1, n2] = [addNode(store), addNode(store)];

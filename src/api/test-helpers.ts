@@ -1,9 +1,11 @@
-// Fixtures for the API tests: a real in-memory Store behind the app, and seeders for the
-// objects other subsystems write (nodes come from the dispatcher, tasks from orchestrators).
+// Fixtures for the API tests: a real Store behind the app (test/helpers/store.ts: in-memory SQLite,
+// or etcd), and seeders for the objects other subsystems write (nodes come from the dispatcher,
+// tasks from orchestrators).
 
 import type { FastifyInstance } from 'fastify';
 import type { Labels, Node, NodeAvailability, NodeRole, NodeState, Service, ServiceSpec, Task, TaskState } from '../types/index.js';
-import { Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { newId } from '../common/ids.js';
 import { now } from '../common/time.js';
 import { createApiServer, type ApiServerOptions } from './server.js';
@@ -14,8 +16,8 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export function testApi(extra: Partial<ApiServerOptions> = {}, nodeId?: string): TestApi {
-  const store = new Store();
+export async function testApi(extra: Partial<ApiServerOptions> = {}, nodeId?: string): Promise<TestApi> {
+  const store = await openTestStore();
   const app = createApiServer({ store, info: { version: '0.1.0-test', hostname: 'mgr-host', nodeId: () => nodeId }, ...extra });
   return {
     store,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { newId } from '../common/ids.js';
 import { now } from '../common/time.js';
 import { INGRESS_POLICY_LABEL, VXLAN_ID_OPTION, type Network, type Node, type Service, type ServiceSpec, type Task, type TaskState } from '../types/index.js';
@@ -40,8 +41,8 @@ function service(store: Store, spec: ServiceSpec, vips: [Network, string][], por
   return store.update((tx) => tx.services.update({ ...s, Endpoint: { ...ports, VirtualIPs: vips.map(([n, a]) => ({ NetworkID: n.ID, Addr: a })) } }));
 }
 
-test('a node sees the networks of its tasks and the ingress network: peers on other nodes, services with VIPs, names and backends, every task', () => {
-  const store = new Store();
+test('a node sees the networks of its tasks and the ingress network: peers on other nodes, services with VIPs, names and backends, every task', async () => {
+  const store = await openTestStore();
   const ingress = addNetwork(store, 'ingress', '10.0.0.0/24', 4097, { Ingress: true });
   const app = addNetwork(store, 'app', '10.0.1.0/24', 4098);
   const secret = addNetwork(store, 'secret', '10.0.2.0/24', 4099, { DriverConfiguration: { Name: 'overlay', Options: { encrypted: '' } } });
@@ -120,8 +121,8 @@ test('a node sees the networks of its tasks and the ingress network: peers on ot
   store.close();
 });
 
-test('1,000 services × 10 tasks on one network over 10 nodes: a view for every node stays fast', () => {
-  const store = new Store();
+test('1,000 services × 10 tasks on one network over 10 nodes: a view for every node stays fast', async () => {
+  const store = await openTestStore();
   const app = addNetwork(store, 'app', '10.1.0.0/16', 4097);
   app.IPAMOptions!.Configs![0]!.Gateway = '10.1.0.1';
   const nodes = Array.from({ length: 10 }, (_, i) => node(store, `192.168.0.${i + 1}`, { [app.ID]: `10.1.255.${i + 1}/16` }));
@@ -151,8 +152,8 @@ test('1,000 services × 10 tasks on one network over 10 nodes: a view for every 
   store.close();
 });
 
-test('attachable networks: every node sees them with its own block; plain containers reported by a node are peers and names on the others, and only on attachable networks', () => {
-  const store = new Store();
+test('attachable networks: every node sees them with its own block; plain containers reported by a node are peers and names on the others, and only on attachable networks', async () => {
+  const store = await openTestStore();
   const shared = addNetwork(store, 'shared', '10.0.5.0/24', 4101, { Attachable: true });
   const app = addNetwork(store, 'app', '10.0.6.0/24', 4102);
   const n1 = addNode(store, {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { keyPem } from '../common/pki.js';
 import { silentLogger } from '../common/log.js';
 import { createRootCA, loadOrCreateRoot } from '../ca/index.js';
-import { loadStoreKey, Store, WrongUnlockKeyError } from '../store/index.js';
+import { loadStoreKey, WrongUnlockKeyError } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { UnavailableError } from '../types/index.js';
 import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
 import { Autolock, recordAutolock, SEALED_FILE } from './autolock.js';
@@ -129,8 +130,8 @@ test('a damaged sealed file is told apart from a wrong key', async () => {
   }
 });
 
-test('the cluster spec records whether autolock is on', () => {
-  const store = new Store();
+test('the cluster spec records whether autolock is on', async () => {
+  const store = await openTestStore();
   ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   const autoLock = () => store.view((tx) => tx.cluster()!.Spec.EncryptionConfig?.AutoLockManagers);
   recordAutolock(store, true);

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { rootDigest } from '../common/pki.js';
 import { parseJoinToken } from '../common/tokens.js';
 import { createRootCA } from '../ca/index.js';
 import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
 import { ensureCluster } from './bootstrap.js';
 
-test('the cluster is created once with Swarm-shaped join tokens that pin its root CA; the history limit is set only when given', () => {
-  const store = new Store();
+test('the cluster is created once with Swarm-shaped join tokens that pin its root CA; the history limit is set only when given', async () => {
+  const store = await openTestStore();
   const setup = { rootCert: TEST_ROOT_CERT };
   const first = ensureCluster(store, setup);
   assert.match(first.JoinTokens.Worker, /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
@@ -24,7 +24,7 @@ test('the cluster is created once with Swarm-shaped join tokens that pin its roo
 });
 
 test("a cluster from before the CA gets the root and tokens that name it; another data dir's root is refused", async () => {
-  const store = new Store();
+  const store = await openTestStore();
   const old = ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   store.update((tx) => tx.clusters.update({ ...tx.cluster()!, BerthCA: undefined }));
   const other = (await createRootCA()).certPem;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
-import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { silentLogger } from '../common/log.js';
 import { ensureCluster } from './bootstrap.js';
 import { TokenFile } from './token-file.js';
@@ -12,7 +12,7 @@ import { until } from '../../test/helpers/wait.js';
 
 test('the worker token file is written at start and follows a rotation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-token-'));
-  const store = new Store();
+  const store = await openTestStore();
   const cluster = ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   const ac = new AbortController();
   const file = join(dir, 'worker-token');

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { Allocator } from '../allocator/index.js';
 import { JobsOrchestrator, ReplicatedOrchestrator, GlobalOrchestrator, TaskReaper } from './index.js';
 import { addNode } from '../../test/helpers/objects.js';
@@ -12,8 +13,8 @@ import { now } from '../common/time.js';
 import { newId } from '../common/ids.js';
 import { isTerminal, type ServiceSpec, type Task, type TaskState } from '../types/index.js';
 
-function cluster(t: { after: (fn: () => void) => void }, nodes = 1): { store: Store; maxRunning: () => number } {
-  const store = new Store();
+async function cluster(t: { after: (fn: () => void) => void }, nodes = 1): Promise<{ store: Store; maxRunning: () => number }> {
+  const store = await openTestStore();
   const ac = new AbortController();
   for (const loop of [new Allocator(store), new ReplicatedOrchestrator(store), new GlobalOrchestrator(store), new JobsOrchestrator(store), new TaskReaper(store)]) void loop.run(ac.signal);
   const ids = Array.from({ length: nodes }, (_, i) => addNode(store, { hostname: `n${i}` }).ID);
@@ -58,7 +59,7 @@ function addJob(store: Store, spec: ServiceSpec): string {
 const complete = (tasks: Task[]): Task[] => tasks.filter((x) => x.Status.State === 'complete');
 
 test('a replicated job runs TotalCompletions tasks to completion, MaxConcurrent at a time', async (t) => {
-  const { store, maxRunning } = cluster(t);
+  const { store, maxRunning } = await cluster(t);
   const id = addJob(store, { Name: 'batch', Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 5 } }, TaskTemplate: { ContainerSpec: { Image: 'ok' } } });
   await waitFor(store, (tx) => complete(tx.tasks.byService(id)).length === 5, 5000, 'five completions');
   await new Promise((r) => setTimeout(r, 200));
@@ -69,7 +70,7 @@ test('a replicated job runs TotalCompletions tasks to completion, MaxConcurrent 
 });
 
 test('a failed job task is restarted (any acts as on-failure); a new iteration runs the job again', async (t) => {
-  const { store } = cluster(t);
+  const { store } = await cluster(t);
   const id = addJob(store, { Name: 'flaky', Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'flaky' }, RestartPolicy: { Delay: 0 } } });
   await waitFor(store, (tx) => complete(tx.tasks.byService(id)).length === 2, 5000, 'two completions');
   const first = store.view((tx) => tx.tasks.byService(id));
@@ -83,7 +84,7 @@ test('a failed job task is restarted (any acts as on-failure); a new iteration r
 });
 
 test('a global job runs one task to completion on every ready node', async (t) => {
-  const { store } = cluster(t, 3);
+  const { store } = await cluster(t, 3);
   const id = addJob(store, { Name: 'everywhere', Mode: { GlobalJob: {} }, TaskTemplate: { ContainerSpec: { Image: 'ok' } } });
   const done = await waitFor(store, (tx) => complete(tx.tasks.byService(id)).length === 3 && tx.tasks.byService(id), 5000, 'three completions');
   assert.equal(new Set(done.map((x) => x.NodeID)).size, 3);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { Allocator } from '../allocator/index.js';
 import { ReplicatedOrchestrator, GlobalOrchestrator, TaskReaper } from './index.js';
 import { addNode, addService, replicated, report, updateService } from '../../test/helpers/objects.js';
@@ -8,8 +9,8 @@ import { waitFor } from '../../test/helpers/wait.js';
 import type { Task } from '../types/index.js';
 
 /** Runs the manager loops (no scheduler: tests assign nodes by hand) for one test. */
-function cluster(t: { after: (fn: () => void) => void }): Store {
-  const store = new Store();
+async function cluster(t: { after: (fn: () => void) => void }): Promise<Store> {
+  const store = await openTestStore();
   const ac = new AbortController();
   for (const loop of [new Allocator(store), new ReplicatedOrchestrator(store), new GlobalOrchestrator(store), new TaskReaper(store)]) {
     void loop.run(ac.signal);
@@ -31,7 +32,7 @@ function assign(store: Store, taskId: string, nodeId: string): void {
 }
 
 test('replicated: creates one task per slot, moves them to pending, scales up and down', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, replicated('web', 3));
   const tasks = await waitFor(store, (tx) => {
     const l = tx.tasks.byService(svc.ID);
@@ -53,7 +54,7 @@ test('replicated: creates one task per slot, moves them to pending, scales up an
 });
 
 test('restart policy: a failed task is replaced in its slot after the delay; condition none leaves it', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('api', 1, { RestartPolicy: { Condition: 'any', Delay: 300e6 } }));
   const [first] = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).length === 1 && tx.tasks.byService(svc.ID), 2000, 'task');
@@ -79,7 +80,7 @@ test('restart policy: a failed task is replaced in its slot after the delay; con
 });
 
 test('restart policy: on-failure ignores success and MaxAttempts caps restarts', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('flaky', 1, { RestartPolicy: { Condition: 'on-failure', Delay: 0, MaxAttempts: 2 } }));
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -94,7 +95,7 @@ test('restart policy: on-failure ignores success and MaxAttempts caps restarts',
 });
 
 test('a task on a node that goes down is replaced at once; the lost one is shut down', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('web', 1));
   const [task] = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).length === 1 && tx.tasks.byService(svc.ID), 2000, 'task');
@@ -108,7 +109,7 @@ test('a task on a node that goes down is replaced at once; the lost one is shut 
 });
 
 test('two-phase delete: removing a service marks tasks REMOVE; running ones are reaped after they stop', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('web', 2));
   const tasks = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).length === 2 && tx.tasks.byService(svc.ID), 2000, 'tasks');
@@ -124,7 +125,7 @@ test('two-phase delete: removing a service marks tasks REMOVE; running ones are 
 });
 
 test('reaper keeps the configured number of ended tasks per slot', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   store.update((tx) =>
     tx.clusters.create({
       ID: 'c', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
@@ -143,7 +144,7 @@ test('reaper keeps the configured number of ended tasks per slot', async (t) => 
 });
 
 test('global: one task per eligible node; drained node loses it; a new node gains one', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const a = addNode(store, { hostname: 'a' });
   const b = addNode(store, { hostname: 'b', labels: { tier: 'edge' } });
   const svc = addService(store, { Name: 'agent', Mode: { Global: {} }, TaskTemplate: { ContainerSpec: { Image: 'x' } } });
@@ -164,7 +165,7 @@ test('global: one task per eligible node; drained node loses it; a new node gain
 });
 
 test('rolling update is stop-first, one at a time (parallelism 1); label-only changes restart nothing', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const node = addNode(store);
   const svc = addService(store, replicated('web', 3));
   const tasks = await waitFor(store, (tx) => tx.tasks.byService(svc.ID).length === 3 && tx.tasks.byService(svc.ID), 2000, 'tasks');
@@ -195,7 +196,7 @@ test('rolling update is stop-first, one at a time (parallelism 1); label-only ch
 });
 
 test('a task the restart policy gives up on keeps its slot across orchestrator restarts', async (t) => {
-  const store = new Store();
+  const store = await openTestStore();
   const node = addNode(store);
   const svc = addService(store, replicated('once', 1, { RestartPolicy: { Condition: 'on-failure', MaxAttempts: 1, Delay: 0 } }));
   let ac = new AbortController();

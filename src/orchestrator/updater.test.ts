@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { Allocator } from '../allocator/index.js';
 import { ReplicatedOrchestrator, TaskReaper } from './index.js';
 import { addNode, addService, replicated, updateService } from '../../test/helpers/objects.js';
@@ -11,8 +12,8 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { now } from '../common/time.js';
 import { isTerminal, type ServiceSpec, type TaskState } from '../types/index.js';
 
-function cluster(t: { after: (fn: () => void) => void }): Store {
-  const store = new Store();
+async function cluster(t: { after: (fn: () => void) => void }): Promise<Store> {
+  const store = await openTestStore();
   const ac = new AbortController();
   for (const loop of [new Allocator(store), new ReplicatedOrchestrator(store), new TaskReaper(store)]) void loop.run(ac.signal);
   const node = addNode(store);
@@ -51,7 +52,7 @@ const running = (store: Store, id: string, img: string): boolean =>
   store.view((tx) => tx.tasks.byService(id).filter((x) => x.DesiredState === 'running' && x.Status.State === 'running' && x.Spec.ContainerSpec?.Image === img).length === 3);
 
 test('an update goes updating → completed after the monitor period', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast());
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   updateService(store, svc.ID, image('v2'));
@@ -63,7 +64,7 @@ test('an update goes updating → completed after the monitor period', async (t)
 });
 
 test('a failing update pauses (failure action pause) and replaces nothing more', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast());
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));
@@ -75,7 +76,7 @@ test('a failing update pauses (failure action pause) and replaces nothing more',
 });
 
 test('failure action rollback brings the previous spec back and completes the rollback', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast({ UpdateConfig: { Parallelism: 1, Monitor: 200e6, FailureAction: 'rollback' } }));
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));
@@ -88,7 +89,7 @@ test('failure action rollback brings the previous spec back and completes the ro
 });
 
 test('a manual rollback (docker service rollback) is reported with the rollback states', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast());
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   updateService(store, svc.ID, image('v2'));
@@ -103,7 +104,7 @@ test('a manual rollback (docker service rollback) is reported with the rollback 
 });
 
 test('Delay spaces the batches out', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast({ UpdateConfig: { Parallelism: 1, Delay: 400e6, Monitor: 50e6 } }));
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   const began = Date.now();
@@ -113,7 +114,7 @@ test('Delay spaces the batches out', async (t) => {
 });
 
 test('start-first: the new task runs before the old one is stopped', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast({ ...replicated('web', 1), UpdateConfig: { Parallelism: 1, Monitor: 100e6, Order: 'start-first' } }));
   const [old] = await waitFor(store, (tx) => {
     const l = tx.tasks.byService(svc.ID).filter((x) => x.Status.State === 'running');
@@ -137,7 +138,7 @@ test('start-first: the new task runs before the old one is stopped', async (t) =
 });
 
 test('a paused update stays paused when the orchestrator restarts; an unfinished one is resumed', async (t) => {
-  const store = cluster(t);
+  const store = await cluster(t);
   const svc = addService(store, fast());
   await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store, type Watcher } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import type { Task } from '../types/index.js';
 import { ClusterView } from './cluster-view.js';
 import type { NodeInfo } from './node-info.js';
@@ -19,7 +20,7 @@ async function commit(store: Store, watcher: Watcher, view: ClusterView, fn: Par
 const n1Info = (view: ClusterView): NodeInfo => view.nodeInfos().find((i) => i.node.ID === 'n1')!;
 
 test('a task holds its node by observed state: desired shutdown keeps it, its end frees it', async () => {
-  const store = new Store();
+  const store = await openTestStore();
   const spec = { Resources: { Reservations: { MemoryBytes: 2 * GiB } } };
   const ports = [{ PublishedPort: 8080, TargetPort: 80, PublishMode: 'host' as const }];
   store.update((tx) => {
@@ -62,7 +63,7 @@ test('a task holds its node by observed state: desired shutdown keeps it, its en
 });
 
 test('deleting a task that still runs frees its place and asks for a retry; an inactive one does not', async () => {
-  const store = new Store();
+  const store = await openTestStore();
   store.update((tx) => {
     tx.nodes.create(makeNode('n1'));
     tx.tasks.create(makeTask('run', 's', { nodeId: 'n1', state: 'running', desired: 'remove' }));

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store, type Watcher } from '../store/index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import type { Task } from '../types/index.js';
 import { ASSIGNED_MESSAGE, PENDING_MESSAGE, Scheduler } from './scheduler.js';
 import { GiB, countByNode, makeNode, makeTask, makeTasks } from './test-fixtures.js';
@@ -11,8 +12,8 @@ interface Running {
 }
 
 /** start runs a Scheduler on a fresh in-memory store seeded by `seed`. */
-function start(seed: (store: Store) => void): Running {
-  const store = new Store();
+async function start(seed: (store: Store) => void): Promise<Running> {
+  const store = await openTestStore();
   seed(store);
   const ac = new AbortController();
   const done = new Scheduler(store, { debounceMs: 5, maxLatencyMs: 200 }).run(ac.signal);
@@ -45,7 +46,7 @@ function assignments(store: Store): Map<string, string> {
 }
 
 test('places seeded pending tasks with spread and writes only the assigned status', async () => {
-  const s = start((store) =>
+  const s = await start((store) =>
     store.update((tx) => {
       for (const id of ['n1', 'n2', 'n3']) tx.nodes.create(makeNode(id));
       for (const t of makeTasks(6, 't', 's')) tx.tasks.create(t);
@@ -68,7 +69,7 @@ test('places seeded pending tasks with spread and writes only the assigned statu
 });
 
 test('a burst of new tasks is assigned in a single commit', async () => {
-  const s = start((store) => store.update((tx) => ['n1', 'n2'].forEach((id) => tx.nodes.create(makeNode(id)))));
+  const s = await start((store) => store.update((tx) => ['n1', 'n2'].forEach((id) => tx.nodes.create(makeNode(id)))));
   let watcher: Watcher | undefined;
   try {
     watcher = s.store.watch();
@@ -89,7 +90,7 @@ test('a burst of new tasks is assigned in a single commit', async () => {
 
 test('an unplaceable task gets its reason once, then places when a node gains the label', async () => {
   const spec = { Placement: { Constraints: ['node.labels.zone==a'] } };
-  const s = start((store) =>
+  const s = await start((store) =>
     store.update((tx) => {
       tx.nodes.create(makeNode('n1'));
       tx.nodes.create(makeNode('n2', { state: 'down' }));
@@ -126,7 +127,7 @@ test('an unplaceable task gets its reason once, then places when a node gains th
 
 test('a task that ends frees its reservation for a pending task', async () => {
   const spec = { Resources: { Reservations: { MemoryBytes: 2 * GiB } } };
-  const s = start((store) =>
+  const s = await start((store) =>
     store.update((tx) => {
       tx.nodes.create(makeNode('n1', { memoryBytes: 3 * GiB }));
       tx.tasks.create(makeTask('old', 's', { spec, nodeId: 'n1', state: 'running' }));
@@ -145,7 +146,7 @@ test('a task that ends frees its reservation for a pending task', async () => {
 
 test('stop-first replacement: the new task waits for the old one to be observed stopped, not just desired', async () => {
   const ports = [{ PublishedPort: 8080, TargetPort: 80, PublishMode: 'host' as const }];
-  const s = start((store) =>
+  const s = await start((store) =>
     store.update((tx) => {
       tx.nodes.create(makeNode('n1'));
       tx.tasks.create(makeTask('old', 's', { nodeId: 'n1', state: 'running', ports }));
@@ -173,7 +174,7 @@ test('stop-first replacement: the new task waits for the old one to be observed 
 });
 
 test('a global task waits on its preset node until the node is active', async () => {
-  const s = start((store) =>
+  const s = await start((store) =>
     store.update((tx) => {
       tx.nodes.create(makeNode('n1', { availability: 'pause' }));
       tx.nodes.create(makeNode('n2'));
@@ -197,7 +198,7 @@ test('a global task waits on its preset node until the node is active', async ()
 });
 
 test('run stops promptly when the signal aborts', async () => {
-  const store = new Store();
+  const store = await openTestStore();
   store.update((tx) => tx.nodes.create(makeNode('n1')));
   const ac = new AbortController();
   const done = new Scheduler(store).run(ac.signal);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defineKind, Store, type Change, type Tx } from './index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { NameConflictError, type Meta } from '../types/index.js';
 
 // A kind this test module owns, registered the way a subsystem's kinds.ts registers its own.
@@ -35,7 +36,7 @@ function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void>
 }
 
 test('a registered kind gets a table with byName, its indexes, versions, rollback and watch changes', async () => {
-  const store = new Store();
+  const store = await openTestStore();
   const watcher = store.watch();
   const a = store.update((tx) => tx.testWidgets.create(widget('w1', 'left', 'red', 'top')));
   store.update((tx) => tx.testWidgets.create(widget('w2', 'right', 'red')));
@@ -106,8 +107,8 @@ test('registering a kind again with another definition throws; the same definiti
   defineKind({ kind: 'node', accessor: 'nodes' });
 });
 
-test('a new kind is refused once a store has opened, and so are a taken accessor and reserved names', () => {
-  new Store().close();
+test('a new kind is refused once a store has opened, and so are a taken accessor and reserved names', async () => {
+  (await openTestStore()).close();
   const define = (def: object): void => defineKind(def as never);
   assert.throws(() => define({ kind: 'testLate', accessor: 'testLates' }), /kind testLate was registered after a store opened; import its kinds module before the store is created/);
   // Its names are checked first: a mistake there is reported as such.

@@ -4,14 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from './index.js';
+import { openTestStore } from '../../test/helpers/store.js';
 import { NameConflictError, VersionConflictError, type Service } from '../types/index.js';
 
 function service(id: string, name: string): Service {
   return { ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name }, BerthSpecVersion: 0 };
 }
 
-test('create sets version to the commit index; stale update is a conflict', () => {
-  const store = new Store();
+test('create sets version to the commit index; stale update is a conflict', async () => {
+  const store = await openTestStore();
   const created = store.update((tx) => tx.services.create(service('s1', 'web')));
   assert.equal(created.Version.Index, 1);
   assert.equal(store.index, 1);
@@ -22,8 +23,8 @@ test('create sets version to the commit index; stale update is a conflict', () =
   store.close();
 });
 
-test('duplicate service name is a name conflict and a throw rolls back the whole transaction', () => {
-  const store = new Store();
+test('duplicate service name is a name conflict and a throw rolls back the whole transaction', async () => {
+  const store = await openTestStore();
   store.update((tx) => tx.services.create(service('s1', 'web')));
   assert.throws(
     () =>
@@ -40,7 +41,7 @@ test('duplicate service name is a name conflict and a throw rolls back the whole
 });
 
 test('watchers see every commit in order with no gap after viewAndWatch', async () => {
-  const store = new Store();
+  const store = await openTestStore();
   store.update((tx) => tx.services.create(service('s0', 'zero')));
   const [count, watcher] = store.viewAndWatch((tx) => tx.services.count());
   assert.equal(count, 1);
@@ -58,8 +59,8 @@ test('watchers see every commit in order with no gap after viewAndWatch', async 
   store.close();
 });
 
-test('indexes follow updates: tasks by service and by node', () => {
-  const store = new Store();
+test('indexes follow updates: tasks by service and by node', async () => {
+  const store = await openTestStore();
   const base = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: {}, Status: { Timestamp: '', State: 'new' as const, Message: '' }, DesiredState: 'running' as const, BerthService: { Name: 'x', Labels: {} } };
   store.update((tx) => {
     tx.tasks.create({ ...base, ID: 't1', ServiceID: 'a', NodeID: '' });

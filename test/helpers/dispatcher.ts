@@ -1,5 +1,5 @@
 // A dispatcher on a real TLS server (the cluster port's setup: a manager certificate from a
-// real cluster CA, client certificates asked for and verified) over a real in-memory store, and
+// real cluster CA, client certificates asked for and verified) over a real store (store.ts), and
 // nodes that join through the real CA, for the dispatcher's and CA's tests.
 
 import { createServer, type Server } from 'node:https';
@@ -12,6 +12,7 @@ import { Dispatcher } from '../../src/dispatcher/index.js';
 import { ensureCluster } from '../../src/manager/bootstrap.js';
 import { Store } from '../../src/store/index.js';
 import { DISPATCHER_PATH } from '../../src/types/index.js';
+import { openTestStore } from './store.js';
 
 export interface NodeCreds {
   nodeId: string;
@@ -43,11 +44,11 @@ let sharedRoot: Promise<RootCA> | undefined;
 /**
  * startDispatcher runs a dispatcher until the test ends; the cluster's heartbeat period is
  * heartbeatMs. Clusters share one root CA (making one costs time) unless ownRoot is set. The
- * store is in memory unless storePath names its SQLite file (as a manager's is).
+ * store is openTestStore's unless storePath names its SQLite file (as a manager's is).
  */
 export async function startDispatcher(t: { after: (fn: () => void | Promise<void>) => void }, heartbeatMs = 5000, ownRoot = false, storePath?: string): Promise<Harness> {
   const root = await (ownRoot ? createRootCA() : (sharedRoot ??= createRootCA()));
-  const store = new Store(storePath ? { path: storePath } : {});
+  const store = storePath ? new Store({ path: storePath }) : await openTestStore();
   const cluster = ensureCluster(store, { rootCert: root.certPem });
   store.update((tx) => tx.clusters.update({ ...tx.cluster()!, Spec: { ...cluster.Spec, Dispatcher: { HeartbeatPeriod: heartbeatMs * 1e6 } } }));
   const localToken = joinToken(root.certPem);

@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { newId } from '../../src/common/ids.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Registry, type RegistryEvent } from '../../src/registry/index.js';
-import { Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
+import { openTestStore } from '../helpers/store.js';
 import { TEST_ENGINE_DIR, TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { TEST_ADMIN_PASSWORD, basicAuth } from '../helpers/registry-auth.js';
 
@@ -47,7 +48,7 @@ describe('registry quotas with podman and skopeo', { timeout: 180_000 }, () => {
   before(async () => {
     await testEngine();
     dir = await mkdtemp(join(tmpdir(), 'berth-gc-quota-'));
-    store = new Store();
+    store = await openTestStore();
     for (const name of ['gcquota', 'gcquotafree']) {
       store.update((tx) =>
         tx.registryProjects.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Public: false, Members: [], QuotaBytes: -1 } }),

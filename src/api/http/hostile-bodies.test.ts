@@ -100,14 +100,14 @@ function assertRefused(res: Reply, body: string): void {
 }
 
 test('service create refuses every hostile body with a 4xx {message}; nothing is stored', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const body of HOSTILE_SERVICE) assertRefused(await call(api.app, 'POST', '/v1.41/services/create', body), body);
   assert.equal(api.store.view((tx) => tx.services.count()), 0);
   await api.close();
 });
 
 test('service update refuses every hostile body with a 4xx {message}; the service is untouched', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, spec('web'));
   for (const body of HOSTILE_SERVICE) {
     assertRefused(await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, body), body);
@@ -117,7 +117,7 @@ test('service update refuses every hostile body with a 4xx {message}; the servic
 });
 
 test('node update refuses every hostile body with a 4xx {message}; the node is untouched', async () => {
-  const api = testApi();
+  const api = await testApi();
   const node = seedNode(api.store, { hostname: 'worker-1', labels: { zone: 'eu' } });
   for (const body of HOSTILE_NODE) {
     assertRefused(await call(api.app, 'POST', `/v1.41/nodes/${node.ID}/update?version=${node.Version.Index}`, body), body);
@@ -136,7 +136,7 @@ test('node update refuses every hostile body with a 4xx {message}; the node is u
 });
 
 test('the messages name the field and its limit; nesting is checked outside strings only', async () => {
-  const api = testApi();
+  const api = await testApi();
   const create = (body: string) => call(api.app, 'POST', '/v1.41/services/create', body);
   const svc = '{"TaskTemplate":{"ContainerSpec":{"Image":"busybox"}}';
   assert.deepEqual((await create(`${svc},"Mode":{"Replicated":{"Replicas":1e300}}}`)).body, {
@@ -163,7 +163,7 @@ test('the messages name the field and its limit; nesting is checked outside stri
 test('checks of body fields take linear time: names, aliases and constraints built to make a regex backtrack', async () => {
   // Before: exponential in the name's length (30 letters took seconds, these would take years),
   // quadratic in a constraint's (minutes for this one).
-  const api = testApi();
+  const api = await testApi();
   const name = 'a'.repeat(60) + '!';
   const cases: Array<[string, string, unknown, RegExp]> = [
     ['POST', '/v1.41/services/create', { ...spec('x'), Name: name }, /^invalid name "a+!": only/],
@@ -180,7 +180,7 @@ test('checks of body fields take linear time: names, aliases and constraints bui
 });
 
 test('secret and config create and update refuse every hostile body with a 4xx {message}; nothing changes', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const kind of ['secrets', 'configs']) {
     for (const body of HOSTILE_DATA_OBJECT) assertRefused(await call(api.app, 'POST', `/v1.41/${kind}/create`, body), body);
     const created = await call(api.app, 'POST', `/v1.41/${kind}/create`, { Name: 'keep', Labels: { a: 'b' }, Data: 'aGk=' });

@@ -13,7 +13,7 @@ import { testApi, type TestApi } from '../test-helpers.js';
 const MiB = 1024 * 1024;
 
 async function listening(): Promise<{ api: TestApi; port: number }> {
-  const api = testApi();
+  const api = await testApi();
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   return { api, port: (api.app.server.address() as { port: number }).port };
 }

@@ -11,8 +11,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { SERVER_TIMEOUTS } from './http.js';
 import { testApi } from '../test-helpers.js';
 
-test('the API server bounds how long a request may take to arrive', () => {
-  const api = testApi();
+test('the API server bounds how long a request may take to arrive', async () => {
+  const api = await testApi();
   assert.equal(api.app.server.headersTimeout, SERVER_TIMEOUTS.headersTimeout);
   assert.equal(api.app.server.requestTimeout, SERVER_TIMEOUTS.requestTimeout);
   assert.ok(SERVER_TIMEOUTS.requestTimeout > 0 && SERVER_TIMEOUTS.headersTimeout > 0);
@@ -53,7 +53,7 @@ test('a dribbled request is cut off with a 408; a long answer and a WebSocket ou
       ),
     );
   };
-  const api = testApi({ plugins: [longAnswer] });
+  const api = await testApi({ plugins: [longAnswer] });
   // The same settings, shortened so the test takes seconds. Node reads the checking interval, an
   // option of createServer that @types/node does not list on the server, when listening starts.
   api.app.server.headersTimeout = 500;

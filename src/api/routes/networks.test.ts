@@ -10,7 +10,7 @@ async function createNetwork(api: TestApi, body: Record<string, unknown>): Promi
 }
 
 test('create: an overlay network gets an ID, a /24 from the default pool, and the Engine’s answer shape', async () => {
-  const api = testApi();
+  const api = await testApi();
   const res = await call(api.app, 'POST', '/v1.41/networks/create', {
     Name: 'backend',
     Driver: 'overlay',
@@ -34,7 +34,7 @@ test('create: an overlay network gets an ID, a /24 from the default pool, and th
 });
 
 test('create: a given subnet is kept, with its gateway defaulted; overlaps and bad IPAM are 400s', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'mine', IPAM: { Config: [{ Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24' }] } });
   assert.deepEqual(api.store.view((tx) => tx.networks.get(id)!.IPAMOptions?.Configs), [{ Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24', Gateway: '172.28.0.1' }]);
   const cases: [unknown, RegExp][] = [
@@ -55,7 +55,7 @@ test('create: a given subnet is kept, with its gateway defaulted; overlaps and b
 });
 
 test('create: drivers, scopes and features Berth cannot provide are refused, saying what to do', async () => {
-  const api = testApi();
+  const api = await testApi();
   const cases: [Record<string, unknown>, number, RegExp][] = [
     // The docker CLI sends bridge unless -d says otherwise.
     [{ Name: 'n', Driver: 'bridge' }, 400, /^network driver "bridge" is not available on a Berth swarm: .*create it with -d overlay \(docker network create -d overlay n\)$/],
@@ -82,7 +82,7 @@ test('create: drivers, scopes and features Berth cannot provide are refused, say
 });
 
 test('create: a duplicate name is a 409 in the Engine’s words', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createNetwork(api, { Name: 'backend' });
   const res = await call(api.app, 'POST', '/v1.41/networks/create', { Name: 'backend', Driver: 'overlay' });
   assert.equal(res.status, 409);
@@ -91,7 +91,7 @@ test('create: a duplicate name is a 409 in the Engine’s words', async () => {
 });
 
 test('inspect: by ID, name or unique ID prefix, in the Engine’s network shape; ?scope=swarm accepted', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'backend', Attachable: true, Labels: { a: 'b' } });
   for (const ref of [id, 'backend', id.slice(0, 5), `backend?scope=swarm`]) {
     const res = await call(api.app, 'GET', `/v1.41/networks/${ref}`);
@@ -126,7 +126,7 @@ test('inspect: by ID, name or unique ID prefix, in the Engine’s network shape;
 });
 
 test('inspect: an ID prefix two networks share is ambiguous', async () => {
-  const api = testApi();
+  const api = await testApi();
   const ids = [await createNetwork(api, { Name: 'a' }), await createNetwork(api, { Name: 'b' })];
   // IDs are random; find a shared prefix (the empty prefix is not a lookup).
   let prefix = '';
@@ -140,7 +140,7 @@ test('inspect: an ID prefix two networks share is ambiguous', async () => {
 });
 
 test('list: sorted by name, with the Engine’s filters (name and id by prefix)', async () => {
-  const api = testApi();
+  const api = await testApi();
   const backend = await createNetwork(api, { Name: 'backend', Labels: { tier: 'db', team: 'a' } });
   await createNetwork(api, { Name: 'frontend', Labels: { tier: 'web' } });
   await createNetwork(api, { Name: 'back-office' });
@@ -169,7 +169,7 @@ test('list: sorted by name, with the Engine’s filters (name and id by prefix)'
 });
 
 test('list: dangling tells networks no service uses from the others', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createNetwork(api, { Name: 'used' });
   await createNetwork(api, { Name: 'idle' });
   await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'used' }] } }));
@@ -181,7 +181,7 @@ test('list: dangling tells networks no service uses from the others', async () =
 });
 
 test('remove: refused while a service or a running task uses the network, naming it; then 204 and gone', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'backend' });
   const svc = await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'backend' }] } }));
   const inUse = await call(api.app, 'DELETE', '/v1.41/networks/backend');
@@ -207,7 +207,7 @@ test('remove: refused while a service or a running task uses the network, naming
 });
 
 test('services: network targets by name, ID or prefix are stored as IDs; unknown ones are 404s', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'backend' });
   const svc = await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'backend', Aliases: ['db'] }] } }));
   assert.deepEqual(svc.Spec.TaskTemplate?.Networks, [{ Target: id, Aliases: ['db'] }]);
@@ -224,7 +224,7 @@ test('services: network targets by name, ID or prefix are stored as IDs; unknown
 });
 
 test('services: the deprecated Spec.Networks moves to TaskTemplate.Networks; a network change is a spec change', async () => {
-  const api = testApi();
+  const api = await testApi();
   const backend = await createNetwork(api, { Name: 'backend' });
   const frontend = await createNetwork(api, { Name: 'frontend' });
   const svc = await createService(api, { ...spec('web'), Networks: [{ Target: 'backend' }] });
@@ -254,7 +254,7 @@ test('services: the deprecated Spec.Networks moves to TaskTemplate.Networks; a n
 });
 
 test('ingress: made once by the manager (ingress, 10.0.0.0/24 unless taken); --ingress only when none exists; not removable while a service publishes an ingress port', async () => {
-  const api = testApi();
+  const api = await testApi();
   // The manager makes it when the cluster has none; 10.0.0.0/24 is taken here, so it gets the next /24.
   await createNetwork(api, { Name: 'first' });
   ensureNetworks(api.store);
@@ -298,7 +298,7 @@ test('ingress: made once by the manager (ingress, 10.0.0.0/24 unless taken); --i
 });
 
 test('create: --opt encrypted is kept, and shown beside the VXLAN ID; a VXLAN ID asked for must be free', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'secret', Options: { encrypted: '' } });
   const shown = await call(api.app, 'GET', `/v1.41/networks/${id}`);
   assert.deepEqual(shown.body.Options, { encrypted: '', 'com.docker.network.driver.overlay.vxlanid_list': '4097' });
@@ -312,7 +312,7 @@ test('create: --opt encrypted is kept, and shown beside the VXLAN ID; a VXLAN ID
 });
 
 test('tasks: NetworksAttachments are shown without Berth’s own fields', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createNetwork(api, { Name: 'backend' });
   const svc = await createService(api, spec('web'));
   const task = seedTask(api.store, svc);
@@ -325,7 +325,7 @@ test('tasks: NetworksAttachments are shown without Berth’s own fields', async 
 });
 
 test('services: a rollback to a spec whose network was removed meanwhile is refused, naming it', async () => {
-  const api = testApi();
+  const api = await testApi();
   const old = await createNetwork(api, { Name: 'old' });
   await createNetwork(api, { Name: 'new' });
   const svc = await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'old' }] } }));

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Node } from '../../types/index.js';
-import { call, filters, seedNode, testApi } from '../test-helpers.js';
+import { call, filters, seedNode, testApi, type TestApi } from '../test-helpers.js';
 
-function cluster() {
-  const api = testApi();
+async function cluster() {
+  const api = await testApi();
   const mgr = seedNode(api.store, { id: 'mgr1aaaaaaaaaaaaaaaaaaaaa', hostname: 'mgr-host', role: 'manager' });
   const w1 = seedNode(api.store, { id: 'wk1aaaaaaaaaaaaaaaaaaaaaa', hostname: 'worker-1', labels: { zone: 'eu' }, engineLabels: { disk: 'ssd' } });
   const w2 = seedNode(api.store, { id: 'wk2bbbbbbbbbbbbbbbbbbbbbb', hostname: 'worker-2', state: 'down', labels: { zone: 'us' } });
@@ -16,7 +16,7 @@ function cluster() {
 const ids = (body: { ID: string }[]): string[] => body.map((n) => n.ID).sort();
 
 test('node list shows what docker node ls needs and hides Berth fields', async () => {
-  const { api, mgr } = cluster();
+  const { api, mgr } = await cluster();
   const res = await call(api.app, 'GET', '/v1.41/nodes');
   assert.equal(res.status, 200);
   assert.equal(res.body.length, 3);
@@ -33,7 +33,7 @@ test('node list shows what docker node ls needs and hides Berth fields', async (
 });
 
 test('node filters: id and name prefixes, role, node.label, engine label, membership', async () => {
-  const { api, mgr, w1, w2 } = cluster();
+  const { api, mgr, w1, w2 } = await cluster();
   const list = async (f: Record<string, string[]>) => {
     const res = await call(api.app, 'GET', `/v1.41/nodes?filters=${filters(f)}`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -67,7 +67,7 @@ test('node filters: id and name prefixes, role, node.label, engine label, member
 });
 
 test('node lookup: ID, hostname, unique ID prefix; ambiguous and unknown', async () => {
-  const { api, mgr, w1 } = cluster();
+  const { api, mgr, w1 } = await cluster();
   assert.equal((await call(api.app, 'GET', `/v1.41/nodes/${w1.ID}`)).body.ID, w1.ID);
   assert.equal((await call(api.app, 'GET', '/v1.41/nodes/worker-1')).body.ID, w1.ID);
   assert.equal((await call(api.app, 'GET', '/v1.41/nodes/mgr1')).body.ID, mgr.ID);
@@ -81,7 +81,7 @@ test('node lookup: ID, hostname, unique ID prefix; ambiguous and unknown', async
 });
 
 test('node update writes the spec at the given version', async () => {
-  const { api, w1 } = cluster();
+  const { api, w1 } = await cluster();
   const url = `/v1.41/nodes/${w1.ID}/update?version=${w1.Version.Index}`;
   const res = await call(api.app, 'POST', url, { Labels: { zone: 'eu', a: 'b' }, Role: 'worker', Availability: 'drain' });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -103,7 +103,7 @@ test('node update writes the spec at the given version', async () => {
 });
 
 test('node update validation: enums, version, and no promotion or demotion', async () => {
-  const { api, mgr, w1 } = cluster();
+  const { api, mgr, w1 } = await cluster();
   const at = (id: string, v: number) => `/v1.41/nodes/${id}/update?version=${v}`;
   const bad = await call(api.app, 'POST', at(w1.ID, w1.Version.Index), { Availability: 'sleeping' });
   assert.equal(bad.status, 400);
@@ -125,7 +125,7 @@ test('node update validation: enums, version, and no promotion or demotion', asy
 });
 
 test('node delete: a node that is not down needs force; a manager is never removed', async () => {
-  const { api, mgr, w1, w2 } = cluster();
+  const { api, mgr, w1, w2 } = await cluster();
   const refused = await call(api.app, 'DELETE', '/v1.41/nodes/worker-1');
   assert.equal(refused.status, 400);
   assert.match(refused.body.message, /^node worker-1 is not down and can't be removed/);
@@ -145,11 +145,11 @@ test('node delete: a node that is not down needs force; a manager is never remov
 });
 
 /** Three `berth manager` nodes on etcd (m1 leads) and a worker; `reachable` is the election's live set, changed by the tests. */
-function managersCluster() {
+async function managersCluster() {
   const reachable = new Set(['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3']);
   let logged = '';
   const log = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, cb) => void ((logged += chunk.toString()), cb()) }));
-  const api = testApi({ log, info: { version: '0.1.0-test', hostname: 'mgr-host', managers: () => ({ leader: '127.0.0.1:1', reachable }) } });
+  const api = await testApi({ log, info: { version: '0.1.0-test', hostname: 'mgr-host', managers: () => ({ leader: '127.0.0.1:1', reachable }) } });
   const [m1, m2, m3] = [1, 2, 3].map((i) =>
     api.store.update((tx) =>
       tx.nodes.create({
@@ -169,13 +169,13 @@ function managersCluster() {
   return { api, reachable, m1, m2, m3, w1, logged: () => logged };
 }
 
-async function setRole(api: ReturnType<typeof testApi>, name: string, Role: 'manager' | 'worker') {
+async function setRole(api: TestApi, name: string, Role: 'manager' | 'worker') {
   const node = api.store.view((tx) => tx.nodes.list().find((n) => n.Description.Hostname === name)!);
   return call(api.app, 'POST', `/v1.41/nodes/${node.ID}/update?version=${node.Version.Index}`, { Role, Availability: 'drain', Labels: {} });
 }
 
 test('several managers: a demoted manager is a worker with no ManagerStatus, down once its lease is gone, then removed like any down worker', async () => {
-  const { api, reachable, m3, logged } = managersCluster();
+  const { api, reachable, m3, logged } = await managersCluster();
   const res = await setRole(api, 'm3', 'worker');
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.equal(api.store.view((tx) => tx.nodes.get(m3.ID)!.Spec.Role), 'worker');
@@ -195,7 +195,7 @@ test('several managers: a demoted manager is a worker with no ManagerStatus, dow
 });
 
 test("several managers: demotion keeps a reachable manager and a majority of the rest reachable, in Swarm's words", async () => {
-  const { api, reachable, logged } = managersCluster();
+  const { api, reachable, logged } = await managersCluster();
   reachable.delete('127.0.0.1:3');
   const quorum = await setRole(api, 'm2', 'worker');
   assert.equal(quorum.status, 400);
@@ -207,7 +207,7 @@ test("several managers: demotion keeps a reachable manager and a majority of the
   assert.equal(last.status, 400);
   assert.equal(last.body.message, 'attempting to demote the last manager of the swarm');
 
-  const { api: other, reachable: live } = managersCluster();
+  const { api: other, reachable: live } = await managersCluster();
   live.delete('127.0.0.1:2');
   live.delete('127.0.0.1:3');
   const lastReachable = await setRole(other, 'm1', 'worker');
@@ -218,7 +218,7 @@ test("several managers: demotion keeps a reachable manager and a majority of the
 });
 
 test('several managers: a manager is removed only once demoted, even with --force; promotion names the command that makes a manager', async () => {
-  const { api, m2, w1 } = managersCluster();
+  const { api, m2, w1 } = await managersCluster();
   const rm = await call(api.app, 'DELETE', `/v1.41/nodes/m2?force=true`);
   assert.equal(rm.status, 400);
   assert.equal(rm.body.message, `node ${m2.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);

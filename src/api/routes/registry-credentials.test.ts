@@ -29,7 +29,7 @@ function storedAuths(api: TestApi): string[] {
 }
 
 test('registry credentials: create, list, inspect, update, delete; the password never comes back', async () => {
-  const api = testApi();
+  const api = await testApi();
   try {
     const created = await call(api.app, 'POST', BASE, { Name: 'team-robot', Registry: `http://${REG}/`, Username: 'robot', Password: 'pw-1', Labels: { a: 'b' } });
     assert.equal(created.status, 201);
@@ -67,7 +67,7 @@ test('registry credentials: create, list, inspect, update, delete; the password 
 });
 
 test('delete is refused while a service pulls with the credential, by label or by registry', async () => {
-  const api = testApi();
+  const api = await testApi();
   try {
     await call(api.app, 'POST', BASE, { Name: 'older', Registry: REG, Username: 'u', Password: 'p' });
     await call(api.app, 'POST', BASE, { Name: 'newer', Registry: REG, Username: 'u', Password: 'p' });
@@ -93,7 +93,7 @@ test('delete is refused while a service pulls with the credential, by label or b
 });
 
 test('X-Registry-Auth: stored with the service, hidden, kept or replaced on update, rolled back, removed with it', async () => {
-  const api = testApi();
+  const api = await testApi();
   try {
     const first = encodeAuth({ username: 'alice', password: 'first-pass', serveraddress: REG });
     const second = encodeAuth({ username: 'alice', password: 'second-pass', serveraddress: REG });

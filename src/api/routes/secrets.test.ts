@@ -18,7 +18,7 @@ async function createConfig(api: TestApi, name: string, data = 'listen 80\n', ex
 }
 
 test('secret create answers 201 {ID}; no endpoint ever returns the data', async () => {
-  const api = testApi();
+  const api = await testApi();
   const res = await call(api.app, 'POST', '/v1.41/secrets/create', { Name: 'db_password', Labels: { env: 'prod' }, Data: b64(SECRET_VALUE) });
   assert.equal(res.status, 201);
   assert.deepEqual(Object.keys(res.body), ['ID']);
@@ -45,7 +45,7 @@ test('secret create answers 201 {ID}; no endpoint ever returns the data', async 
 });
 
 test('secret create: Swarm’s name, data and conflict rules, with messages that never echo the data', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createSecret(api, 'a.b-c_d');
   const post = (body: unknown) => call(api.app, 'POST', '/v1.41/secrets/create', body);
   const dup = await post({ Name: 'a.b-c_d', Data: b64('x') });
@@ -80,7 +80,7 @@ test('secret create: Swarm’s name, data and conflict rules, with messages that
 });
 
 test('secret list filters: names exact, name and id prefixes as alternatives, labels all', async () => {
-  const api = testApi();
+  const api = await testApi();
   const web = await createSecret(api, 'web_cert', { Labels: { app: 'web', tier: 'front' } });
   const webKey = await createSecret(api, 'web_key', { Labels: { app: 'web' } });
   const db = await createSecret(api, 'db_password', { Labels: { app: 'db' } });
@@ -107,7 +107,7 @@ test('secret list filters: names exact, name and id prefixes as alternatives, la
 });
 
 test('secret inspect and remove by ID, name or unique ID prefix; 404 and ambiguity', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createSecret(api, 'one');
   assert.equal((await call(api.app, 'GET', `/v1.41/secrets/${id.slice(0, 5)}`)).body.ID, id);
   const missing = await call(api.app, 'GET', '/v1.41/secrets/nope');
@@ -127,7 +127,7 @@ test('secret inspect and remove by ID, name or unique ID prefix; 404 and ambigui
 });
 
 test('secret update: only labels may change, at the current version', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createSecret(api, 'cert', { Labels: { a: '1' } });
   const version = () => api.store.view((tx) => tx.secrets.get(id)!.Version.Index);
   const update = (body: unknown, v: number | string = version()) => call(api.app, 'POST', `/v1.41/secrets/${id}/update?version=${v}`, body);
@@ -159,7 +159,7 @@ test('secret update: only labels may change, at the current version', async () =
 });
 
 test('configs: data is shown, 1000 KB limit, labels-only updates, templating', async () => {
-  const api = testApi();
+  const api = await testApi();
   const id = await createConfig(api, 'nginx.conf', 'worker_processes 1;\n', { Labels: { app: 'web' } });
   const shown = await call(api.app, 'GET', `/v1.41/configs/nginx.conf`);
   assert.equal(shown.status, 200);
@@ -188,7 +188,7 @@ test('configs: data is shown, 1000 KB limit, labels-only updates, templating', a
 });
 
 test('service references: resolved, normalised with Swarm’s defaults, and in-use objects cannot be removed', async () => {
-  const api = testApi();
+  const api = await testApi();
   const sid = await createSecret(api, 'db_password');
   const cid = await createConfig(api, 'app.conf');
   const svc = await createService(api, {
@@ -232,7 +232,7 @@ test('service references: resolved, normalised with Swarm’s defaults, and in-u
 });
 
 test('service references: missing objects, mismatched names, conflicting targets and bad files are 4xx naming the field', async () => {
-  const api = testApi();
+  const api = await testApi();
   const sid = await createSecret(api, 's1');
   await createSecret(api, 's2');
   await createConfig(api, 'c1');

@@ -4,7 +4,7 @@ import { call, createService, filters, seedNode, seedTask, spec, testApi } from 
 import { ensureNetworks } from './networks.js';
 
 test('create: 201 with the ID; the stored service carries its spec version and endpoint', async () => {
-  const api = testApi();
+  const api = await testApi();
   ensureNetworks(api.store);
   const res = await call(api.app, 'POST', '/v1.41/services/create', {
     ...spec('web'),
@@ -28,7 +28,7 @@ test('create: 201 with the ID; the stored service carries its spec version and e
 });
 
 test('create: a nameless service gets a Docker-style name; the mode defaults to one replica', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, { TaskTemplate: { ContainerSpec: { Image: 'busybox' } } });
   assert.match(svc.Spec.Name!, /^[a-z]+_[a-z]+$/);
   assert.deepEqual(svc.Spec.Mode, { Replicated: { Replicas: 1 } });
@@ -36,7 +36,7 @@ test('create: a nameless service gets a Docker-style name; the mode defaults to 
 });
 
 test('create: duplicate name is a 409; validation errors are 400 and nothing is stored', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createService(api, spec('web'));
   const dup = await call(api.app, 'POST', '/v1.41/services/create', spec('web'));
   assert.equal(dup.status, 409);
@@ -49,7 +49,7 @@ test('create: duplicate name is a 409; validation errors are 400 and nothing is 
 });
 
 test('published ports: an ingress port is unique in the cluster; host ports may share a number; ingress 0 gets a port from 30000 up', async () => {
-  const api = testApi();
+  const api = await testApi();
   ensureNetworks(api.store);
   await createService(api, { ...spec('a'), EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
   const clash = await call(api.app, 'POST', '/v1.41/services/create', { ...spec('b'), EndpointSpec: { Ports: [{ TargetPort: 81, PublishedPort: 8080, PublishMode: 'host' }] } });
@@ -91,7 +91,7 @@ test('published ports: an ingress port is unique in the cluster; host ports may 
 });
 
 test('list: filters by id and name prefix, label, mode; unknown filter is a 400', async () => {
-  const api = testApi();
+  const api = await testApi();
   const web = await createService(api, { ...spec('web'), Labels: { tier: 'front', 'com.docker.stack.namespace': 'shop' } });
   const webapi = await createService(api, { ...spec('webapi'), Labels: { tier: 'back' } });
   const mon = await createService(api, { ...spec('monitor'), Mode: { Global: {} } });
@@ -124,7 +124,7 @@ test('list: filters by id and name prefix, label, mode; unknown filter is a 400'
 });
 
 test('list ?status=true counts running, desired and completed tasks as Swarm does', async () => {
-  const api = testApi();
+  const api = await testApi();
   const up = seedNode(api.store, { hostname: 'n1' });
   const down = seedNode(api.store, { hostname: 'n2', state: 'down' });
   const web = await createService(api, { ...spec('web'), Mode: { Replicated: { Replicas: 3 } } });
@@ -150,7 +150,7 @@ test('list ?status=true counts running, desired and completed tasks as Swarm doe
 });
 
 test('inspect: by ID, name and unique prefix; ambiguous prefix is a 400; unknown a 404', async () => {
-  const api = testApi();
+  const api = await testApi();
   const seed = (id: string, name: string) =>
     api.store.update((tx) => tx.services.create({ ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec(name), BerthSpecVersion: 0 }));
   seed('abc1xxxxxxxxxxxxxxxxxxxxx', 'alpha');
@@ -171,7 +171,7 @@ test('inspect: by ID, name and unique prefix; ambiguous prefix is a 400; unknown
 });
 
 test('inspect ?insertDefaults=true fills Swarm defaults without changing the stored spec', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, { ...spec('web'), TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'on-failure' } } });
   const plain = await call(api.app, 'GET', '/v1.41/services/web');
   assert.equal(plain.body.Spec.UpdateConfig, undefined);
@@ -193,7 +193,7 @@ test('inspect ?insertDefaults=true fills Swarm defaults without changing the sto
 });
 
 test('update: version required and checked; the old spec becomes PreviousSpec; the spec version moves', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, { ...spec('web'), Mode: { Replicated: { Replicas: 3 } } });
   const body = { ...svc.Spec, Mode: { Replicated: { Replicas: 5 } } };
   const noVersion = await call(api.app, 'POST', '/v1.41/services/web/update', body);
@@ -223,7 +223,7 @@ test('update: version required and checked; the old spec becomes PreviousSpec; t
 });
 
 test('update: no rename, no mode change, the body is validated', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, spec('web'));
   const at = `/v1.41/services/${svc.ID}/update?version=${svc.Version.Index}`;
   const rename = await call(api.app, 'POST', at, { ...svc.Spec, Name: 'web2' });
@@ -245,7 +245,7 @@ test('update: no rename, no mode change, the body is validated', async () => {
 });
 
 test('update ?rollback=previous swaps PreviousSpec in; without one it is a 400', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, spec('web'));
   const none = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}&rollback=previous`, svc.Spec);
   assert.equal(none.status, 400);
@@ -268,7 +268,7 @@ test('update ?rollback=previous swaps PreviousSpec in; without one it is a 400',
 });
 
 test('an update resets UpdateStatus and a rollback starts its own, as Swarm’s control API does', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createService(api, spec('web'));
   // As the updater would: an update paused by a failure.
   const paused = { State: 'paused', StartedAt: '2024-01-01T00:00:00.000000000Z', Message: 'update paused due to failure' } as const;
@@ -291,7 +291,7 @@ test('an update resets UpdateStatus and a rollback starts its own, as Swarm’s 
 });
 
 test('job services get a job iteration with every spec change; modes never change; start-first is accepted', async () => {
-  const api = testApi();
+  const api = await testApi();
   await createService(api, { ...spec('job'), Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 4 } } });
   const job = api.store.view((tx) => tx.services.byName('job')!);
   assert.equal(job.JobStatus?.JobIteration?.Index, job.Version.Index);
@@ -314,7 +314,7 @@ test('job services get a job iteration with every spec change; modes never chang
 });
 
 test('delete removes only the service object', async () => {
-  const api = testApi();
+  const api = await testApi();
   const svc = await createService(api, spec('web'));
   const task = seedTask(api.store, svc);
   assert.equal((await call(api.app, 'DELETE', '/v1.41/services/web')).status, 200);

@@ -14,8 +14,8 @@ import { TEST_ROOT_CERT } from '../../../test/helpers/objects.js';
 import { call, testApi, type TestApi } from '../test-helpers.js';
 
 /** An API over a store holding the cluster object a manager creates on its first start. */
-function withCluster(extra: Partial<ApiServerOptions> = {}): TestApi & { cluster: () => Cluster } {
-  const api = testApi(extra);
+async function withCluster(extra: Partial<ApiServerOptions> = {}): Promise<TestApi & { cluster: () => Cluster }> {
+  const api = await testApi(extra);
   ensureCluster(api.store, { rootCert: TEST_ROOT_CERT });
   return { ...api, cluster: () => api.store.view((tx) => tx.cluster()!) };
 }
@@ -25,7 +25,7 @@ async function update(api: TestApi, version: number, spec: unknown, flags = '') 
 }
 
 test('GET /swarm is the Engine Swarm object: ClusterInfo plus the join tokens; /info shows it without them', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const stored = api.cluster();
   const res = await call(api.app, 'GET', '/v1.41/swarm');
   assert.equal(res.status, 200);
@@ -51,7 +51,7 @@ test('GET /swarm is the Engine Swarm object: ClusterInfo plus the join tokens; /
 });
 
 test('without a cluster object /swarm answers 503, as the Engine does outside a swarm', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const url of ['/v1.41/swarm', '/v1.41/swarm/unlockkey']) {
     const res = await call(api.app, 'GET', url);
     assert.equal(res.status, 503, url);
@@ -61,7 +61,7 @@ test('without a cluster object /swarm answers 503, as the Engine does outside a 
 });
 
 test('update applies the task history limit, heartbeat period and labels; the rest of the spec is kept', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const before = api.cluster();
   // The CLI sends back the spec it inspected with its flags merged in.
   const spec = {
@@ -92,7 +92,7 @@ test('update applies the task history limit, heartbeat period and labels; the re
 });
 
 test('update needs the current version: stale is a 409, missing a 400; nothing is written', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const before = api.cluster();
   const stale = await update(api, before.Version.Index - 1, { Orchestration: { TaskHistoryRetentionLimit: 1 } });
   assert.equal(stale.status, 409);
@@ -105,7 +105,7 @@ test('update needs the current version: stale is a 409, missing a 400; nothing i
 });
 
 test('token rotation replaces only the token asked for', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const first = api.cluster();
   assert.equal((await update(api, first.Version.Index, first.Spec, '&rotateWorkerToken=true')).status, 200);
   const second = api.cluster();
@@ -122,7 +122,7 @@ test('token rotation replaces only the token asked for', async () => {
 });
 
 test('out-of-range settings are 400s that name the field, the bounds and the value', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const before = api.cluster();
   const cases: Array<[unknown, RegExp]> = [
     [{ Dispatcher: { HeartbeatPeriod: 1e6 } }, /^invalid SwarmSpec: Dispatcher\.HeartbeatPeriod must be between 1s and 1h \(got 1ms\)$/],
@@ -145,7 +145,7 @@ test('out-of-range settings are 400s that name the field, the bounds and the val
 });
 
 test('what Berth cannot honour yet is a 501, never stored', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const before = api.cluster();
   const cases: Array<[unknown, string, RegExp]> = [
     // An API without a manager's data dir (as here) has no keys to seal.
@@ -174,7 +174,7 @@ test('autolock: on seals the keys under a key GET /swarm/unlockkey shows, rotati
   loadStoreKey(dir);
   await loadOrCreateRoot(join(dir, 'certificates'));
   const autolock = Autolock.off(dir);
-  const api = withCluster({ autolock });
+  const api = await withCluster({ autolock });
   const key = async (): Promise<string> => (await call(api.app, 'GET', '/v1.41/swarm/unlockkey')).body.UnlockKey;
   const plainFiles = () => ['store.key', 'certificates/swarm-root-ca.key'].filter((f) => existsSync(join(dir, f)));
   try {
@@ -212,7 +212,7 @@ test('autolock: on seals the keys under a key GET /swarm/unlockkey shows, rotati
 });
 
 test('unlock key, unlock, init, join and leave answer as a manager without autolock that always is in its swarm', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   const key = await call(api.app, 'GET', '/v1.41/swarm/unlockkey');
   assert.equal(key.status, 200);
   assert.deepEqual(key.body, { UnlockKey: '' });

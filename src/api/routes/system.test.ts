@@ -11,7 +11,7 @@ function assertEngineHeaders(headers: Record<string, unknown>): void {
 }
 
 test('ping answers HEAD and GET with the negotiation and swarm headers', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const method of ['HEAD', 'GET']) {
     const res = await api.app.inject({ method: method as 'GET', url: '/_ping' });
     assert.equal(res.statusCode, 200);
@@ -27,7 +27,7 @@ test('ping answers HEAD and GET with the negotiation and swarm headers', async (
 });
 
 test('version prefixes: 1.24 to 1.41 are served, others are refused with the Engine message', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const v of ['1.24', '1.30', '1.41']) assert.equal((await call(api.app, 'GET', `/v${v}/version`)).status, 200, v);
   const tooNew = await call(api.app, 'GET', '/v1.43/services');
   assert.equal(tooNew.status, 400);
@@ -41,7 +41,7 @@ test('version prefixes: 1.24 to 1.41 are served, others are refused with the Eng
 });
 
 test('version names the Berth component and the API range', async () => {
-  const api = testApi();
+  const api = await testApi();
   const res = await call(api.app, 'GET', '/v1.41/version');
   assert.equal(res.body.Version, '0.1.0-test');
   assert.equal(res.body.ApiVersion, '1.41');
@@ -54,7 +54,7 @@ test('version names the Berth component and the API range', async () => {
 });
 
 test('info reports an active manager, the local node, node counts and the cluster', async () => {
-  const api = testApi({}, 'node-self');
+  const api = await testApi({}, 'node-self');
   seedNode(api.store, { id: 'node-self', hostname: 'mgr-host', role: 'manager' });
   seedNode(api.store, { hostname: 'w1' });
   let res = await call(api.app, 'GET', '/v1.41/info');
@@ -93,7 +93,7 @@ test('info reports an active manager, the local node, node counts and the cluste
 });
 
 test('info without a local node reports an empty NodeID', async () => {
-  const api = testApi();
+  const api = await testApi();
   const res = await call(api.app, 'GET', '/info');
   assert.equal(res.body.Swarm.NodeID, '');
   assert.equal(res.body.Swarm.Nodes, 0);
@@ -101,7 +101,7 @@ test('info without a local node reports an empty NodeID', async () => {
 });
 
 test('unknown routes are 404 page not found, with the Engine headers', async () => {
-  const api = testApi();
+  const api = await testApi();
   for (const url of ['/nope', '/v1.41/containers/json', '/v1.41/distribution/x']) {
     const res = await call(api.app, 'GET', url);
     assert.equal(res.status, 404, url);
@@ -113,7 +113,7 @@ test('unknown routes are 404 page not found, with the Engine headers', async () 
 });
 
 test('bodies: malformed JSON is a 400 naming the problem; a missing content type is read as JSON; too large is 413', async () => {
-  const api = testApi();
+  const api = await testApi();
   const bad = await call(api.app, 'POST', '/v1.41/services/create', '{"Name": "web",');
   assert.equal(bad.status, 400);
   assert.match(bad.body.message, /^invalid JSON in request body: /);
@@ -136,7 +136,7 @@ test('bodies: malformed JSON is a 400 naming the problem; a missing content type
 });
 
 test('plugins add routes that share the headers and the error mapping; unexpected errors are a generic 500', async () => {
-  const api = testApi({
+  const api = await testApi({
     plugins: [
       async (app) => {
         app.get('/berth/boom', () => {
@@ -159,7 +159,7 @@ test('plugins add routes that share the headers and the error mapping; unexpecte
 });
 
 test('distribution inspect refuses a malformed reference in docker\'s words and says when the registry cannot be reached', async () => {
-  const api = testApi();
+  const api = await testApi();
   const bad = await call(api.app, 'GET', '/v1.41/distribution/localhost:5000/Bad:1/json');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.message, 'invalid reference format: repository name must be lowercase: localhost:5000/Bad:1');
@@ -178,7 +178,7 @@ test('distribution inspect refuses a malformed reference in docker\'s words and 
 });
 
 test("info's NodeAddr for the manager's node is the host of its API address, as Swarm shows the node's address", async () => {
-  const api = testApi({}, 'node-self');
+  const api = await testApi({}, 'node-self');
   const node = seedNode(api.store, { id: 'node-self', hostname: 'mgr-host', role: 'manager' });
   for (const [addr, host] of [['127.0.0.1:7420', '127.0.0.1'], ['[::1]:7420', '::1']] as const) {
     api.store.update((tx) => {

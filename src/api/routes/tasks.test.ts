@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { call, createService, filters, seedNode, seedTask, spec, testApi } from '../test-helpers.js';
 
 async function fixture() {
-  const api = testApi();
+  const api = await testApi();
   const n1 = seedNode(api.store, { id: 'node1xxxxxxxxxxxxxxxxxxxx', hostname: 'worker-1' });
   const n2 = seedNode(api.store, { id: 'node2xxxxxxxxxxxxxxxxxxxx', hostname: 'worker-2' });
   const web = await createService(api, { ...spec('web'), Labels: { 'com.docker.stack.namespace': 'shop' }, Mode: { Replicated: { Replicas: 2 } } });

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_JSON_DEPTH } from '../../common/json-body.js';
-import { Store } from '../../store/index.js';
+import { openTestStore } from '../../../test/helpers/store.js';
 import '../kinds.js';
 import { userRoutes } from './admin-users.js';
 import { startRegistry, type TestRegistry } from '../distribution/test-helpers.js';
@@ -16,7 +16,7 @@ describe('registry admin API bodies', () => {
     fetch(users(), { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...(!length && { duplex: 'half' }) } as RequestInit);
 
   before(async () => {
-    reg = await startRegistry({ store: new Store(), adminRoutes: [userRoutes] });
+    reg = await startRegistry({ store: await openTestStore(), adminRoutes: [userRoutes] });
   });
   after(async () => reg.close());
 

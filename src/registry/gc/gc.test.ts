@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.js';
-import { Store } from '../../store/index.js';
+import { openTestStore } from '../../../test/helpers/store.js';
 import '../kinds.js';
 import { RegistryEvents, type RegistryEvent } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
@@ -90,7 +90,7 @@ describe('garbage collection', () => {
     const events = new RegistryEvents(silentLogger());
     events.on((e) => e.action === 'delete' && deletes.push(e));
     gc = new GarbageCollector(await FilesystemDriver.open(join(dir, 'storage')), fence, silentLogger(), {}, events);
-    reg = await startRegistry({ fence, store: new Store(), adminRoutes: [gcRoutes(gc)], events }, dir);
+    reg = await startRegistry({ fence, store: await openTestStore(), adminRoutes: [gcRoutes(gc)], events }, dir);
   });
   after(async () => {
     await reg.close();

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { silentLogger } from '../../common/log.js';
-import { Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
+import { openTestStore } from '../../../test/helpers/store.js';
 import '../kinds.js';
 import { RegistryEvents } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
@@ -41,7 +42,7 @@ describe('project quotas', () => {
   const size = (...parts: Array<Buffer | string>): number => parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
 
   before(async () => {
-    store = new Store();
+    store = await openTestStore();
     const events = new RegistryEvents(silentLogger());
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-quotas-'));
     usage = new UsageAccountant(await FilesystemDriver.open(join(dir, 'storage')), events);

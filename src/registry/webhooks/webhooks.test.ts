@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { silentLogger } from '../../common/log.js';
 import { CONNECTION_FAILED, OutboundGuard } from '../../common/outbound.js';
-import { Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
+import { openTestStore } from '../../../test/helpers/store.js';
 import '../kinds.js';
 import { RegistryEvents } from '../events.js';
 import { FilesystemDriver } from '../storage/filesystem-driver.js';
@@ -84,7 +85,7 @@ describe('webhooks', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
 
-    store = new Store();
+    store = await openTestStore();
     events = new RegistryEvents(silentLogger());
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-webhooks-'));
     driver = await FilesystemDriver.open(join(dir, 'storage'));
