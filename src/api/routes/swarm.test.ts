@@ -234,7 +234,7 @@ test('unlock key, unlock, init, join and leave answer as a manager without autol
 });
 
 test('with several managers (etcd), a root rotation and turning autolock on are refused, naming why; the rest of an update goes through', async () => {
-  const api = withCluster();
+  const api = await withCluster();
   for (const [id, addr] of [['m1', '10.0.0.1:2377'], ['m2', '10.0.0.2:2377']]) ensureManagerNode(api.store, { id: id!, hostname: id!, clusterAddr: addr! });
   const spec = api.cluster().Spec;
   const rotate = await update(api, api.cluster().Version.Index, { ...spec, CAConfig: { ...spec.CAConfig, ForceRotate: 1 } });
