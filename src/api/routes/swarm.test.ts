@@ -243,7 +243,7 @@ test('with several managers (etcd), a root rotation and turning autolock on are 
   const lock = await update(api, api.cluster().Version.Index, { ...spec, EncryptionConfig: { AutoLockManagers: true } });
   assert.equal(lock.status, 400);
   assert.match(lock.body.message, /^can't turn autolock on with 2 managers yet/);
-  assert.equal(api.cluster().Spec.CAConfig.ForceRotate ?? 0, 0, 'nothing was written');
+  assert.equal(api.cluster().Spec.CAConfig?.ForceRotate ?? 0, 0, 'nothing was written');
   const labels = await update(api, api.cluster().Version.Index, { ...spec, Labels: { env: 'ha' } });
   assert.equal(labels.status, 200);
 });
