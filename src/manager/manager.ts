@@ -34,7 +34,7 @@ import { registryCertificate, type RenewingCertificate } from './registry-tls.js
 import { Leadership, type ManagerAddress } from './leadership.js';
 import { ensureManagerNode, managerNodeId, recordManagerAddrs, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
-import type { ManagerView } from '../api/index.js';
+import { leaderView } from './leader-view.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -187,10 +187,9 @@ export class Manager {
     };
     const ca = new CertificateAuthority(store, { trust, localToken, managerAddr: () => clusterAddr, log: opts.log.child({ part: 'ca' }), ...(backend && { managerKeys }) });
     const dispatcher = new Dispatcher(store, { log: opts.log.child({ loop: 'dispatcher' }) });
-    // A manager that sees itself named but does not lead (its lease ended, the news not in yet) shows no leader.
-    const shownLeader = (): string | undefined => (leadership?.leading || leadership?.leader?.clusterAddr !== clusterAddr ? leadership?.leader?.clusterAddr : undefined);
-    const managers = leadership && ((): ManagerView => ({ leader: shownLeader(), reachable: new Set(leadership.members.keys()) }));
-    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr, ...(managers && { managers }) };
+    let self: ManagerAddress | undefined;
+    const view = leadership && leaderView(leadership, () => self);
+    const info = { version: opts.version, hostname: hostname(), nodeId: localNodeId, clusterAddr: () => clusterAddr, ...(view && { managers: view.managers }) };
     const clients = new ClientCertificates(store, ca);
     // The certificates name the advertise address; with port 0 it is known only once listening,
     // and agents check the swarm-manager name, not the address.
@@ -210,22 +209,14 @@ export class Manager {
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
-    let self: ManagerAddress | undefined;
-    if (leadership) {
-      // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
-      forwardToLeader(app, {
-        leader: () => (leadership.leading ? undefined : leadership.leader && leadership.leader.apiUrl !== self?.apiUrl ? leadership.leader.apiUrl : null),
-        tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }),
-        log: opts.log.child({ part: 'forward' }),
-      });
-    }
+    // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
+    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
     const clientDir = opts.clientDir ?? join(opts.dataDir, 'client');
     // A follower sends agents to the leader; during an election it tells them to retry.
-    const leaderCluster = leadership && ((): string | null | undefined => (leadership.leading ? undefined : leadership.leader && leadership.leader.clusterAddr !== clusterAddr ? leadership.leader.clusterAddr : null));
-    const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log, ...(leaderCluster && { leader: leaderCluster }) });
+    const clusterPort = await startClusterPort({ ca, clusterId: cluster.ID, dispatcher, host: clusterListen.host, port: clusterListen.port, names: [advertisedHost], log: opts.log, ...(view && { leader: view.cluster }) });
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
