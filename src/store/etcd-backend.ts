@@ -68,6 +68,8 @@ export class EtcdBackend implements StoreBackend {
   #writer = randomBytes(8).toString('hex');
   /** Bumped when this backend stops leading: a write still in flight for an earlier term changes nothing here. */
   #term = 0;
+  /** Where commits read from etcd go (the store), once following. */
+  #apply: ((commit: ForeignCommit) => void) | undefined;
   /** Called when etcd refuses a write because this manager's leader key is gone (it lost the lead). */
   onFenced: ((reason: Error) => void) | undefined;
   readonly #queue: Queued[] = [];
@@ -76,6 +78,8 @@ export class EtcdBackend implements StoreBackend {
   #loaded: { index: number; rows: StoredRow[] } | undefined;
   /** The mod revision of PREFIX/index as this backend last wrote or read it (0: no such key). */
   #revision = '0';
+  /** The mod revision of PREFIX/index in the last event about it, whoever wrote it (part of a commit or whole). */
+  #indexSeen = '0';
   #persisted = 0;
   #failed: Error | undefined;
   #running: Promise<void> | undefined;
@@ -162,6 +166,16 @@ export class EtcdBackend implements StoreBackend {
     this.#writer = randomBytes(8).toString('hex');
     this.#fence = { key, createRevision };
     this.#readOnly = undefined;
+    // The last leader died inside a commit it split: the parts it wrote are in etcd, so they are
+    // part of the state from here on (as a load counts them), for this copy as for the followers,
+    // who apply them with this leader's first commit.
+    this.#revision = this.#indexSeen;
+    if (this.#foreign.puts.length > 0 || this.#foreign.deletes.length > 0) {
+      const commit = { ...this.#foreign, index: this.#persisted + 1 };
+      this.#foreign = { index: 0, puts: [], deletes: [] };
+      this.#persisted = commit.index;
+      this.#apply?.(commit);
+    }
   }
 
   /**
@@ -203,6 +217,7 @@ export class EtcdBackend implements StoreBackend {
    * can never be written (their transaction would fail), so the backend fails at once.
    */
   follow(apply: (commit: ForeignCommit) => void): void {
+    this.#apply = apply;
     // watcher(), not create(): the watcher is ours at once, so close() can always detach it.
     const watcher = this.#client.watch().prefix(this.#prefix).startRevision(String(Number(this.#loadedAt) + 1)).watcher();
     this.#watcher = watcher;
@@ -223,6 +238,7 @@ export class EtcdBackend implements StoreBackend {
       if (this.#failed) return;
       const key = e.kv?.key?.toString() ?? '';
       if (key === indexKey) {
+        this.#indexSeen = e.kv?.mod_revision ?? this.#indexSeen;
         const marker = parseMarker(e.kv?.value?.toString() ?? '');
         if (!marker || marker.writer === this.#writer) {
           this.#foreign = { index: 0, puts: [], deletes: [] }; // ours: the store applied it when it was made
@@ -292,6 +308,7 @@ export class EtcdBackend implements StoreBackend {
     const kv = index.kvs[0];
     const marker = kv ? parseMarker(kv.value.toString()) : undefined;
     this.#revision = kv?.mod_revision ?? '0';
+    this.#indexSeen = this.#revision;
     this.#loadedAt = res.header.revision;
     this.#seen = res.header.revision;
     // A commit cut short by its writer's death (some of its parts only) counts as the one before.

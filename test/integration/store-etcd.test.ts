@@ -196,4 +196,27 @@ describe('the store on etcd', { timeout: 120_000 }, () => {
     assert.deepEqual(names(c), ['one', 'two'], "etcd never got the deposed leader's commit");
     for (const s of [a, b, c]) s.close();
   });
+
+  test('a leader that died inside a split commit: the parts it wrote count from the next leader on, for it and for its followers alike', async () => {
+    const { store: a, prefix, backend: ba } = await open();
+    ba.follower('not the leader');
+    const { store: c, backend: bc } = await open(prefix);
+    bc.follower('not the leader');
+    // What a dead leader left: the first of two parts of commit 1 (objects and the index marker in one transaction).
+    const scratch = new Store();
+    const partial = addService(scratch, replicated('partial', 1));
+    scratch.close();
+    const marker = JSON.stringify({ index: 1, writer: 'dead-leader', part: 0, parts: 2 });
+    await raw.if(`${prefix}index`, 'Mod', '==', 0).then(raw.put(`${prefix}objects/service/${partial.ID}`).value(JSON.stringify(partial)), raw.put(`${prefix}index`).value(marker)).commit();
+    const key = await leaderKey(prefix, 'a');
+    await ba.lead(key.key, key.revision);
+    assert.deepEqual(names(a), ['partial'], 'the new leader holds what etcd holds');
+    addService(a, replicated('next', 1));
+    await a.durable();
+    await until(() => names(c).includes('next'));
+    assert.deepEqual(names(c), ['next', 'partial'], 'the follower holds the same');
+    const { store: fresh } = await open(prefix);
+    assert.deepEqual(names(fresh), ['next', 'partial'], 'and so does a store loaded from etcd');
+    for (const s of [a, c, fresh]) s.close();
+  });
 });
