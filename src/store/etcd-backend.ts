@@ -155,13 +155,18 @@ export class EtcdBackend implements StoreBackend {
   }
 
   /**
-   * lead lets this backend write, once its copy holds every commit made before `createRevision`
-   * (the revision its leader key was created at). From then on each write also requires that key
+   * lead lets this backend write, once its copy holds every commit etcd has (those made before
+   * its leader key was created at `createRevision`, and any the last leader made since). From then on each write also requires that key
    * to still have that create revision: once the lease behind it ends, etcd refuses whatever this
    * manager still sends, so a deposed leader can never commit after a new one has started.
    */
   async lead(key: string, createRevision: string): Promise<void> {
-    const target = BigInt(createRevision);
+    // Every commit there will ever be before this leader's: the last leader's key is gone, so
+    // etcd takes no more of its writes, and the latest is where PREFIX/index was last written.
+    // The election's own watch may have told of that before this copy's watch delivered them.
+    const index = (await this.#client.get(`${this.#prefix}index`).exec()).kvs[0];
+    const latest = BigInt(index?.mod_revision ?? '0');
+    const target = latest > BigInt(createRevision) ? latest : BigInt(createRevision);
     if (BigInt(this.#seen) < target) await new Promise<void>((resolve) => this.#seenWaiters.push({ revision: target, resolve }));
     this.#writer = randomBytes(8).toString('hex');
     this.#fence = { key, createRevision };
