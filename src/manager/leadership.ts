@@ -20,6 +20,7 @@ export const LEASE_TTL_S = 3;
 /** The leader stops acting this long before etcd could expire its lease, for clock rates and delivery. */
 const STEP_DOWN_MARGIN_MS = 750;
 const GUARD_PERIOD_MS = 100;
+const KEEPALIVE_MS = 500;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 3_000;
 
@@ -143,7 +144,7 @@ export class Leadership {
     let lastFired = 0;
     lease.on('keepaliveFired', () => (lastFired = Date.now()));
     lease.on('keepaliveSucceeded', () => {
-      if (this.#term === term) this.#safeUntil = lastFired + LEASE_TTL_S * 1000;
+      if (this.#term === term) this.#safeUntil = Math.max(this.#safeUntil, lastFired + LEASE_TTL_S * 1000);
     });
     lease.on('lost', (err) => this.#lose(term, new Error(`this manager's lease in etcd ended: ${err.message}`)));
     try {
@@ -152,6 +153,18 @@ export class Leadership {
       lease.release();
       throw err;
     }
+    // Keep-alives more often than the client's (a third of the TTL), so that a slow answer or two
+    // do not make the leader step down: it does when none came back for most of a TTL.
+    const refresh = setInterval(() => {
+      const sent = Date.now();
+      lease.keepaliveOnce().then(
+        (res) => {
+          if (this.#term === term && Number(res.TTL) > 0) this.#safeUntil = Math.max(this.#safeUntil, sent + LEASE_TTL_S * 1000);
+        },
+        () => undefined, // the guard acts on the silence
+      );
+    }, KEEPALIVE_MS);
+    term.lost.signal.addEventListener('abort', () => clearInterval(refresh));
     this.#safeUntil = Date.now() + LEASE_TTL_S * 1000;
     this.#term = term;
     await this.#register(term);
