@@ -93,6 +93,7 @@ function minCertExpiryNs(): number | undefined {
 export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
+  #tokenFile: Promise<void> | undefined;
   #leadership: Leadership | undefined;
   /** Aborted when this manager's term as leader ends (it lost the lead, or stops): its loops stop. */
   #term: AbortController | undefined;
@@ -275,7 +276,6 @@ export class Manager {
         new TaskReaper(store, child('reaper')).run(signal),
         dispatcher.run(signal),
         new RootRotation(store, ca, { dir: certDir, keys: autolock, onTrust, log: child('root-rotation') }).run(signal),
-        new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(signal),
       ].map((loop) =>
         // A loop that dies would leave the cluster unconverged in silence: exit, and let the
         // supervisor restart the manager from its durable store.
@@ -287,6 +287,9 @@ export class Manager {
       );
     };
     manager.#lead = lead;
+    // Every manager keeps the worker token file (it only reads the store): on a follower too.
+    manager.#tokenFile = new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(manager.#abort.signal)
+      .catch((err: unknown) => opts.log.error({ err }, 'the worker token file loop stopped'));
     if (!elected) await lead();
     else manager.#afterElection(elected);
     return manager;
@@ -361,7 +364,7 @@ export class Manager {
     this.unix.closeAllConnections();
     await new Promise((resolve) => this.unix.close(resolve));
     await closeGracefully(this.app);
-    await Promise.allSettled(this.#loops);
+    await Promise.allSettled([...this.#loops, this.#tokenFile]);
     // What the loops wrote last reaches etcd before the connection goes (at once on SQLite).
     await this.store.durable().catch((err: unknown) => this.log.error({ err }, 'the last changes were not saved'));
     this.store.close();
