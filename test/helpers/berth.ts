@@ -115,9 +115,15 @@ export async function startManager(dataDir: string, port: number, env: NodeJS.Pr
   const clusterPort = opts.clusterPort ?? (await freePort());
   // Plain HTTP (--insecure-api): these tests are about workloads; test/e2e/api-tls.test.ts drives the TLS API.
   const proc = new BerthProcess(['manager', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${clusterPort}`, ...(opts.args ?? [])], env);
-  const [, join] = await proc.waitFor(/cluster port (\S+)\n/);
-  const token = readFileSync(joinPath(dataDir, 'worker-token'), 'utf8').trim();
-  return { proc, url: `http://127.0.0.1:${port}`, join: join!, clusterPort, token };
+  try {
+    const [, join] = await proc.waitFor(/cluster port (\S+)\n/);
+    const token = readFileSync(joinPath(dataDir, 'worker-token'), 'utf8').trim();
+    return { proc, url: `http://127.0.0.1:${port}`, join: join!, clusterPort, token };
+  } catch (err) {
+    // Nobody else holds it yet: left running it would keep the test process from ever exiting.
+    await proc.stop('SIGKILL');
+    throw err;
+  }
 }
 
 export function startAgent(opts: { join: string; token: string; engine: string; hostname: string; dataDir: string; labels?: string[]; insecureRegistries?: string[]; env?: NodeJS.ProcessEnv }): BerthProcess {
