@@ -9,7 +9,7 @@ import { certFacts, OU_MANAGER, OU_WORKER, rootDigest, tlsInfo, type CertIdentit
 import { parseJoinToken } from '../common/tokens.js';
 import { sameToken } from './token-compare.js';
 import type { Store } from '../store/index.js';
-import { InvalidArgumentError, NameConflictError, UnauthorizedError, type Cluster, type ManagerKeys, type Node, type NodeRole } from '../types/index.js';
+import { InvalidArgumentError, NameConflictError, UnauthorizedError, UnavailableError, type Cluster, type ManagerKeys, type Node, type NodeRole } from '../types/index.js';
 import { isObj } from '../common/is-object.js';
 import { checkRequest, issue } from './issue.js';
 import type { RootCA } from './root.js';
@@ -74,6 +74,13 @@ export class CertificateAuthority {
     return { ...tlsInfo(this.#trust.signer.certPem), TrustRoot: this.#trust.bundle };
   }
 
+  /** #saved waits until the store has persisted what this manager wrote (at once on SQLite). */
+  async #saved(what: string): Promise<void> {
+    await this.store.durable().catch((err: unknown) => {
+      throw new UnavailableError(`the ${what} is not saved (${(err as Error).message}): try again`);
+    });
+  }
+
   /** join admits a new node: the token decides its role, the CSR its key. */
   async join(body: unknown, remoteAddr: string): Promise<Issued> {
     const b = isObj(body) ? body : {};
@@ -116,6 +123,8 @@ export class CertificateAuthority {
       });
     });
     this.opts.log.info({ node: nodeId, hostname, role, remote: remoteAddr, manager: managerOnly }, 'node joined');
+    // On etcd the node is saved once etcd has it: a node the answer names must outlive this manager.
+    await this.#saved('join');
     return { nodeId, certificate, rootCA: this.rootPem, ...(keys && { keys }) };
   }
 
@@ -141,6 +150,7 @@ export class CertificateAuthority {
       });
     });
     this.opts.log.info({ node: node.ID, notAfter: facts.notAfter }, 'node certificate renewed');
+    await this.#saved('renewal');
     return { nodeId: node.ID, certificate, rootCA: this.rootPem };
   }
 

@@ -166,7 +166,8 @@ export class Manager {
     let deposed: (reason: Error) => void = () => undefined;
     const elected = leadership?.campaign((reason) => deposed(reason));
     // The first manager on an empty prefix makes the cluster, which takes the lead; the others find it there.
-    if (elected && !store.view((tx) => tx.cluster())) await Promise.race([elected, clusterCreated(store)]);
+    const clusterExisted = !!store.view((tx) => tx.cluster());
+    if (elected && !clusterExisted) await Promise.race([elected, clusterCreated(store)]);
     const leadingNow = (): boolean => !leadership || leadership.leading;
     const certDir = join(opts.dataDir, 'certificates');
     // The autolock object keeps the root keys: sealed while it is on, plain files otherwise.
@@ -180,6 +181,12 @@ export class Manager {
     let clusterAddr = '';
     // On etcd a manager is a node of its own; with one manager, the agent `berth up` runs in-process is.
     const ownNode = backend && managerNodeId(opts.dataDir);
+    // A manager whose node was removed (demoted, then docker node rm) must not come back with its keys.
+    if (ownNode && clusterExisted && !store.view((tx) => tx.nodes.get(ownNode))) {
+      await leadership?.stop();
+      store.close();
+      throw new Error(`this manager's node ${ownNode} is no longer in the cluster (it was removed): to run a manager here again, join with an empty --data-dir and the manager token`);
+    }
     const localNodeId = (): string | undefined => ownNode || store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Addr === clusterAddr && n.Spec.Role === 'manager')?.ID);
     const managerKeys = (): ManagerKeys => {
       if (autolock.on) throw new InvalidArgumentError('autolock is on: a manager cannot join a locked cluster yet; turn it off (`docker swarm update --autolock=false`), join the managers, and see docs/ha.md');

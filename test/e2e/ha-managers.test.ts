@@ -237,6 +237,11 @@ describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
     const rm = await docker(cli, ['node', 'rm', id]);
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal((await nodes(lead)).some((n) => n.ID === id), false);
+    // Started again with its data dir, the removed manager refuses to come back with the cluster's keys.
+    await start(first!).catch(() => undefined);
+    const exit = await until('the removed manager to exit', async () => first!.proc!.child.exitCode ?? undefined);
+    assert.notEqual(exit, 0);
+    assert.match(first!.proc!.output, new RegExp(`this manager's node ${id} is no longer in the cluster \\(it was removed\\)`));
 
     await demote(second!);
     const last = await docker(cli, ['node', 'demote', await idOf(lead)]);
