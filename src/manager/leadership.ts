@@ -167,6 +167,12 @@ export class Leadership {
     term.lost.signal.addEventListener('abort', () => clearInterval(refresh));
     this.#safeUntil = Date.now() + LEASE_TTL_S * 1000;
     this.#term = term;
+    if (this.#stopped) {
+      // stop() came while the lease was being granted: it found no lease to end, so end it here.
+      term.lost.abort();
+      await lease.revoke().catch(() => undefined);
+      throw new Error('stopped');
+    }
     await this.#register(term);
     return term;
   }
@@ -193,6 +199,8 @@ export class Leadership {
       .commit();
     term.electionKey = key;
     term.createRevision = put.succeeded ? put.header.revision : put.responses[0]!.response_range!.kvs[0]!.create_revision;
+    // announce may have come while the key was being put, and found no key to name this manager in.
+    await this.#register(term);
     if (!(await this.#waitTurn(term)) || this.#stopped) return false;
     await this.backend.lead(key, term.createRevision);
     if (term.lost.signal.aborted || this.#stopped) {
