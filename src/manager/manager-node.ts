@@ -12,13 +12,10 @@ import type { Change, Store } from '../store/index.js';
 
 const NODE_ID_FILE = 'node-id';
 
-/** managerNodeId is this manager's node ID, made on first start unless a join wrote it. */
+/** managerNodeId is this manager's node ID: the one its data dir names, or a new one (kept once its node is saved). */
 export function managerNodeId(dataDir: string): string {
   const path = join(dataDir, NODE_ID_FILE);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const id = newId();
-  writeFileAtomic(path, id + '\n', 0o600);
-  return id;
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : newId();
 }
 
 export function hasManagerNode(dataDir: string): boolean {

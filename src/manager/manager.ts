@@ -32,7 +32,7 @@ import { Autolock, recordAutolock } from './autolock.js';
 import { serveLocked } from './locked.js';
 import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 import { Leadership, type ManagerAddress } from './leadership.js';
-import { ensureManagerNode, managerNodeId, recordManagerAddrs, untilRetired } from './manager-node.js';
+import { ensureManagerNode, hasManagerNode, managerNodeId, recordManagerAddrs, saveManagerNodeId, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
 import { leaderView } from './leader-view.js';
 
@@ -180,9 +180,12 @@ export class Manager {
     const clusterListen = parseListen(opts.clusterListen ?? `0.0.0.0:${DEFAULT_CLUSTER_PORT}`, `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
     let clusterAddr = '';
     // On etcd a manager is a node of its own; with one manager, the agent `berth up` runs in-process is.
+    // A data dir that already named its node (joined, or led before) had it in the cluster; one
+    // that comes to etcd now (a migrated or restored state) makes its node when it first leads.
+    const hadNode = hasManagerNode(opts.dataDir);
     const ownNode = backend && managerNodeId(opts.dataDir);
     // A manager whose node was removed (demoted, then docker node rm) must not come back with its keys.
-    if (ownNode && clusterExisted && !store.view((tx) => tx.nodes.get(ownNode))) {
+    if (ownNode && hadNode && clusterExisted && !store.view((tx) => tx.nodes.get(ownNode))) {
       await leadership?.stop();
       store.close();
       throw new Error(`this manager's node ${ownNode} is no longer in the cluster (it was removed): to run a manager here again, join with an empty --data-dir and the manager token`);
@@ -270,6 +273,8 @@ export class Manager {
       if (ownNode) {
         ensureManagerNode(store, { id: ownNode, hostname: hostname(), clusterAddr });
         recordManagerAddrs(store, leadership!.members.values());
+        // Named in the data dir only once etcd has the node: a removed node is then the only missing one.
+        if (!hadNode) void store.durable().then(() => saveManagerNodeId(opts.dataDir, ownNode), () => undefined);
       }
       recordAutolock(store, autolock.on);
       ensureNetworks(store);
