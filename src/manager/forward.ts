@@ -22,6 +22,8 @@ export interface ForwardOptions {
   leader: () => string | null | undefined;
   /** This manager's certificate and key (a manager's), and the cluster's roots to verify the leader with. */
   tls: () => { key?: string; cert?: string; ca: string };
+  /** Plain HTTP to the leader is allowed only when this manager's own API is plain (--insecure-api, loopback). */
+  plain: boolean;
   log: Logger;
 }
 
@@ -37,10 +39,15 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
       void reply.code(503).send({ message: NO_LEADER });
       return;
     }
+    const url = new URL(request.raw.url ?? '/', target);
+    // The leader's address comes from etcd: never send a client's request (secrets included) in the clear unless all is plain.
+    if (url.protocol !== 'https:' && !opts.plain) {
+      void reply.code(503).send({ message: `the leader's API (${url.origin}) does not speak TLS: start every manager with TLS, or every one with --insecure-api` });
+      return;
+    }
     reply.hijack();
     const headers = { ...request.raw.headers };
     for (const h of HOP_BY_HOP) delete headers[h];
-    const url = new URL(request.raw.url ?? '/', target);
     // Plain HTTP only between managers that all run --insecure-api (loopback trials).
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const upstream = send(url, { method: request.method, headers, ...(url.protocol === 'https:' && opts.tls()) }, (res) => {

@@ -221,7 +221,7 @@ export class Manager {
     });
     if (tls) guard.attach(app);
     // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
-    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), log: opts.log.child({ part: 'forward' }) });
+    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
