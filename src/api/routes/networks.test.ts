@@ -127,7 +127,8 @@ test('inspect: by ID, name or unique ID prefix, in the Engine’s network shape;
 
 test('inspect: an ID prefix two networks share is ambiguous', async () => {
   const api = await testApi();
-  const ids = [await createNetwork(api, { Name: 'a' }), await createNetwork(api, { Name: 'b' })];
+  // Names that no hex prefix can equal: a name match wins over an ID prefix.
+  const ids = [await createNetwork(api, { Name: 'net-x' }), await createNetwork(api, { Name: 'net-y' })];
   // IDs are random; find a shared prefix (the empty prefix is not a lookup).
   let prefix = '';
   while (ids[0]![prefix.length] === ids[1]![prefix.length]) prefix += ids[0]![prefix.length];
