@@ -152,7 +152,7 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     await api('PUT', `${PROJECT}/retention`, { Rules: [] });
   });
 
-  test('only the project\'s admins change its rules: anonymous callers get 401, a guest 403', async () => {
+  test('only the project\'s developers and higher change its rules (Harbor\'s): anonymous callers get 401, a user who is not a member 403', async () => {
     const url = `http://${host}/berth/v1/registry/projects/${PROJECT}/retention`;
     const rules = JSON.stringify({ Rules: [] });
     const put = (headers: Record<string, string>): Promise<Response> => fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...headers }, body: rules });
@@ -160,7 +160,7 @@ describe('tag retention and immutability with skopeo and podman', { timeout: 180
     await registryAdmin(registry.url, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/users', { Name: 'retention-guest', Password: 'Guest-pass-1' });
     const guest = await put({ Authorization: basicAuth('retention-guest', 'Guest-pass-1') });
     assert.equal(guest.status, 403);
-    assert.match(((await guest.json()) as { message: string }).message, /needs the projectAdmin role/);
+    assert.match(((await guest.json()) as { message: string }).message, /this needs a user with the developer role or higher, and retention-guest is not a member/);
   });
 
   test('bad rules and unknown projects are refused with the field or project named', async () => {

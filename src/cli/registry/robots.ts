@@ -34,7 +34,7 @@ export function registerRobotCommands(program: Command): void {
   robot
     .command('ls')
     .alias('list')
-    .description("List robot accounts: all (system administrators), or one project's (its admins)")
+    .description("List robot accounts: all (system administrators), or one project's (its members)")
     .option('--project <name>', "only this project's robots")
     .option(...REGISTRY_OPTION)
     .action((opts: RegistryOpts & { project?: string }, cmd: Command) =>
@@ -101,7 +101,7 @@ export function registerRobotCommands(program: Command): void {
   for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
     robot
       .command(verb)
-      .description(disabled ? 'Disable a robot account (it can no longer log in)' : 'Enable a disabled robot account')
+      .description(disabled ? 'Disable a robot account (it can no longer log in, and its tokens stop working)' : 'Enable a disabled robot account')
       .argument('<name>', 'full name (robot$...)')
       .option(...REGISTRY_OPTION)
       .action((name: string, opts: RegistryOpts, cmd: Command) =>

@@ -1,13 +1,15 @@
 // The admin API's guard: the caller is authenticated by Basic credentials (a user's password or a
 // robot's secret) or by a bearer token from /service/token, then checked against what the route
-// needs. 401 when unauthenticated, 403 when authenticated but not allowed.
+// needs, by Harbor's rights (project-rights.ts). 401 when unauthenticated, 403 when authenticated
+// but not allowed, naming the least role that would be.
 
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { ForbiddenError, UnauthorizedError } from '../../types/index.js';
 import type { AdminGuard, Need, Principal } from './admin.js';
 import { authenticate, basicCredentials, bearerToken, callerOf } from '../auth/credentials.js';
-import { allowedActions, callerName, memberRole, roleAtLeast, type Caller } from '../auth/permissions.js';
+import { callerName, memberRole, type Caller } from '../auth/permissions.js';
+import { leastRole, mayInProject, type ProjectResource } from '../auth/project-rights.js';
 import { InvalidTokenError, type TokenKeys } from '../auth/tokens.js';
 import { projectNotFound } from './projects.js';
 
@@ -43,16 +45,32 @@ async function identify(request: FastifyRequest, store: Store, keys: TokenKeys):
 function check(store: Store, caller: Exclude<Caller, { kind: 'anonymous' }>, need: Need): void {
   if ('authenticated' in need) return;
   const admin = caller.kind === 'user' && caller.user.Spec.Admin;
+  const name = callerName(caller);
   if ('admin' in need) {
-    if (!admin) throw new ForbiddenError(`${callerName(caller)} is not a system administrator: this needs the admin user or another system administrator`);
+    if (!admin) throw new ForbiddenError(`${name} is not a system administrator: this needs the admin user or another system administrator`);
     return;
   }
   if (admin) return;
   const project = store.view((tx) => tx.registryProjects.byName(need.project));
   if (!project) throw projectNotFound(need.project);
-  // Everyone signed in is at least a guest of a public project; a robot, of any project it may pull from.
-  const role = memberRole(caller, project) ?? (project.Spec.Public || allowedActions(caller, project).includes('pull') ? 'guest' : undefined);
-  if (!role || !roleAtLeast(role, need.role)) {
-    throw new ForbiddenError(`${callerName(caller)} needs the ${need.role} role (or higher) in project ${need.project}${role ? `, and has ${role}` : ''}: ask one of its project admins`);
+  if (mayInProject(caller, project, need.resource, need.action)) return;
+  const target = need.resource === 'project' ? `project ${need.project}` : `the ${NOUNS[need.resource]} of project ${need.project}`;
+  const refused = `${name} may not ${need.action} ${target}`;
+  const least = leastRole(need.resource, need.action);
+  const needed = least ? `a user with the ${least} role or higher` : 'a system administrator';
+  if (caller.kind === 'robot') {
+    throw new ForbiddenError(`${refused}: a robot account holds only the repository actions it was given (pull, push, delete); this needs ${needed}`);
   }
+  const role = memberRole(caller, project);
+  throw new ForbiddenError(`${refused}: this needs ${needed}, and ${name} ${role ? `has ${role}` : 'is not a member'}; ask one of its project admins`);
 }
+
+/** How a refusal names a project's resources. */
+const NOUNS: Readonly<Record<Exclude<ProjectResource, 'project'>, string>> = {
+  member: 'members',
+  quota: 'quota',
+  robot: 'robot accounts',
+  'tag-retention': 'retention policy',
+  'immutable-tag': 'immutability rules',
+  'notification-policy': 'webhooks',
+};

@@ -61,12 +61,12 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   });
 
   app.get<NameParams>('/projects/:name', async (request) => {
-    await guard(request, { project: request.params.name, role: 'guest' });
+    await guard(request, { project: request.params.name, resource: 'project', action: 'read' });
     return projectView(find(request.params.name));
   });
 
   app.put<NameParams>('/projects/:name', async (request) => {
-    await guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await guard(request, { project: request.params.name, resource: 'project', action: 'update' });
     const b = body(request);
     const unknown = Object.keys(b).filter((k) => k !== 'Public');
     if (unknown.length > 0) throw new InvalidArgumentError(`${unknown.join(', ')}: only Public can be changed here`);
@@ -75,7 +75,7 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   });
 
   app.delete<NameParams>('/projects/:name', async (request, reply) => {
-    await guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await guard(request, { project: request.params.name, resource: 'project', action: 'delete' });
     const name = request.params.name;
     find(name);
     const repositories = await repositoriesOf(driver, name);
@@ -98,12 +98,12 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   });
 
   app.get<NameParams>('/projects/:name/members', async (request) => {
-    await guard(request, { project: request.params.name, role: 'guest' });
+    await guard(request, { project: request.params.name, resource: 'member', action: 'list' });
     return find(request.params.name).Spec.Members;
   });
 
   app.post<NameParams>('/projects/:name/members', async (request, reply) => {
-    await guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await guard(request, { project: request.params.name, resource: 'member', action: 'create' });
     const b = body(request);
     const user = checkUserName(b.User, 'User');
     const role = checkRole(b.Role);
@@ -116,7 +116,7 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   });
 
   app.put<MemberParams>('/projects/:name/members/:user', async (request) => {
-    await guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await guard(request, { project: request.params.name, resource: 'member', action: 'update' });
     const role = checkRole(body(request).Role);
     const { user } = request.params;
     return change(request.params.name, (p) => {
@@ -126,7 +126,7 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
   });
 
   app.delete<MemberParams>('/projects/:name/members/:user', async (request, reply) => {
-    await guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await guard(request, { project: request.params.name, resource: 'member', action: 'delete' });
     const { user } = request.params;
     change(request.params.name, (p) => {
       if (!p.Spec.Members.some((m) => m.User === user)) throw new NotFoundError(`${user} is not a member of ${p.Spec.Name}`);

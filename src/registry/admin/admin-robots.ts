@@ -6,6 +6,7 @@
 import { newId } from '../../common/ids.js';
 import { InvalidArgumentError, NotFoundError, type RegistryRobot, type RobotPermission } from '../../types/index.js';
 import type { AdminRoutes, Need } from './admin.js';
+import type { ResourceAction } from '../auth/project-rights.js';
 import { body, checkActions, checkProjectName, checkRobotName, optionalBoolean, optionalString, robotView } from './account-rules.js';
 import { hashSecret, randomSecret } from '../auth/passwords.js';
 import { robotProject } from '../auth/permissions.js';
@@ -15,10 +16,8 @@ type NameParams = { Params: { name: string } };
 const MAX_DAYS = 36500;
 
 export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
-  const needFor = (fullName: string): Need => {
-    const project = robotProject(fullName);
-    return project ? { project, role: 'projectAdmin' } : { admin: true };
-  };
+  /** A project robot's rights are its project's (Harbor's robot resource); a system robot's, system administrators'. */
+  const needFor = (project: string | undefined, action: ResourceAction): Need => (project ? { project, resource: 'robot', action } : { admin: true });
   const find = (name: string): RegistryRobot => {
     const robot = store.view((tx) => tx.registryRobots.byName(name));
     if (!robot) throw new NotFoundError(`robot account ${name} does not exist: list robots with berth robot ls`);
@@ -29,7 +28,7 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
     const b = body(request);
     const project = b.Project === undefined ? undefined : checkProjectName(b.Project, 'Project');
     // Who may create it depends only on the project, so callers learn about rights before fields.
-    await guard(request, project ? { project, role: 'projectAdmin' } : { admin: true });
+    await guard(request, needFor(project, 'create'));
     const short = checkRobotName(b.Name);
     let permissions: RobotPermission[];
     if (project) {
@@ -69,14 +68,14 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
 
   app.get<{ Querystring: { project?: string } }>('/robots', async (request) => {
     const project = request.query.project === undefined ? undefined : checkProjectName(request.query.project, 'project');
-    await guard(request, project ? { project, role: 'projectAdmin' } : { admin: true });
+    await guard(request, needFor(project, 'list'));
     const all = store.view((tx) => tx.registryRobots.list());
     return all.filter((r) => !project || robotProject(r.Spec.Name) === project).map(robotView).sort((a, b) => a.Name.localeCompare(b.Name));
   });
 
   app.put<NameParams>('/robots/:name', async (request) => {
     const name = request.params.name;
-    await guard(request, needFor(name));
+    await guard(request, needFor(robotProject(name), 'update'));
     const b = body(request);
     const unknown = Object.keys(b).filter((k) => k !== 'Disabled');
     if (unknown.length > 0) throw new InvalidArgumentError(`${unknown.join(', ')}: only Disabled can be changed; create a new robot for other permissions`);
@@ -93,7 +92,7 @@ export const robotRoutes: AdminRoutes = (app, { store, guard }) => {
 
   app.delete<NameParams>('/robots/:name', async (request, reply) => {
     const name = request.params.name;
-    await guard(request, needFor(name));
+    await guard(request, needFor(robotProject(name), 'delete'));
     const robot = find(name);
     store.update((tx) => tx.registryRobots.delete(robot.ID));
     return reply.code(204).send();

@@ -8,7 +8,8 @@ import type { Logger } from '../../common/log.js';
 import type { Store } from '../../store/index.js';
 import { HTTP_STATUS } from '../../common/http-status.js';
 import { decodeJsonBody, drainRefusedBody, formatLimit } from '../../common/json-body.js';
-import { BerthError, type ProjectRole } from '../../types/index.js';
+import { BerthError } from '../../types/index.js';
+import type { ProjectResource, ResourceAction } from '../auth/project-rights.js';
 import type { RegistryEvents } from '../events.js';
 import type { ManifestStore } from '../storage/manifest-store.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
@@ -27,8 +28,8 @@ export interface Principal {
   robot: boolean;
 }
 
-/** What a route needs: a system administrator, or at least `role` in `project`. */
-export type Need = { admin: true } | { project: string; role: ProjectRole } | { authenticated: true };
+/** What a route needs: a system administrator, Harbor's right to act on a resource of `project`, or only to be signed in. */
+export type Need = { admin: true } | { project: string; resource: ProjectResource; action: ResourceAction } | { authenticated: true };
 
 /**
  * AdminGuard authenticates the request and checks `need`; it resolves with the caller, or throws

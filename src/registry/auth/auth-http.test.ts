@@ -231,4 +231,97 @@ describe('registry token auth and admin API', () => {
     assert.equal((await api('POST', '/projects', admin, { Name: 'empty' })).status, 201);
     assert.equal((await api('DELETE', '/projects/empty', admin)).status, 204);
   });
+
+  test("the admin API grants Harbor's rights: robots only what they were given; project robots listed from guest, retention from developer, immutability from maintainer", async () => {
+    const admin = basic('admin', ADMIN);
+    assert.equal((await api('POST', '/projects', admin, { Name: 'roles' })).status, 201);
+    assert.equal((await api('POST', '/users', admin, { Name: 'maint', Password: 'Maint1234' })).status, 201);
+    assert.equal((await api('POST', '/users', admin, { Name: 'outsider', Password: 'Outsider1' })).status, 201);
+    for (const [user, role] of [['maint', 'maintainer'], ['dev', 'developer'], ['guest', 'guest']]) {
+      assert.equal((await api('POST', '/projects/roles/members', admin, { User: user, Role: role })).status, 201);
+    }
+    const robot = await api('POST', '/robots', admin, { Name: 'puller', Project: 'roles', Actions: ['pull'] });
+    const as = {
+      maintainer: basic('maint', 'Maint1234'),
+      developer: basic('dev', 'Dev123456'),
+      guest: basic('guest', 'Guest1234'),
+      outsider: basic('outsider', 'Outsider1'),
+      'pull-only robot': basic('robot$roles+puller', robot.json.Secret),
+    };
+    const retention = { Rules: [{ Repositories: '**', Tags: '**', Keep: 'latestPushed', Count: 10 }] };
+    const immutability = { Rules: [{ Repositories: '**', Tags: 'v*' }] };
+    // Only cells where Berth answered otherwise before: each was stricter or looser than Harbor.
+    const cells: [keyof typeof as, string, string, number, unknown?][] = [
+      ['pull-only robot', 'GET', '/projects/roles', 403],
+      ['pull-only robot', 'GET', '/projects/roles/members', 403],
+      ['pull-only robot', 'GET', '/projects/roles/quota', 403],
+      ['pull-only robot', 'GET', '/projects/library/members', 403],
+      ['outsider', 'GET', '/projects/library/members', 403],
+      ['outsider', 'GET', '/projects/library/quota', 403],
+      ['guest', 'GET', '/robots?project=roles', 200],
+      ['developer', 'GET', '/robots?project=roles', 200],
+      ['maintainer', 'GET', '/robots?project=roles', 200],
+      ['developer', 'PUT', '/projects/roles/retention', 200, retention],
+      ['developer', 'GET', '/projects/roles/retention', 200],
+      ['developer', 'POST', '/projects/roles/retention/run?dryRun=true', 200],
+      ['developer', 'GET', '/projects/roles/retention/runs', 200],
+      ['maintainer', 'PUT', '/projects/roles/retention', 200, retention],
+      ['maintainer', 'GET', '/projects/roles/retention', 200],
+      ['maintainer', 'POST', '/projects/roles/retention/run?dryRun=true', 200],
+      ['maintainer', 'GET', '/projects/roles/retention/runs', 200],
+      ['maintainer', 'PUT', '/projects/roles/immutability', 200, immutability],
+      ['maintainer', 'GET', '/projects/roles/immutability', 200],
+    ];
+    const got: string[] = [];
+    for (const [who, method, path, , body] of cells) got.push(`${who} ${method} ${path} → ${(await api(method, path, as[who], body)).status}`);
+    assert.deepEqual(got, cells.map(([who, method, path, status]) => `${who} ${method} ${path} → ${status}`));
+
+    assert.match(
+      (await api('GET', '/projects/roles/quota', as['pull-only robot'])).json.message,
+      /^robot\$roles\+puller may not read the quota of project roles: a robot account holds only the repository actions it was given \(pull, push, delete\); this needs a user with the guest role or higher$/,
+    );
+    assert.match(
+      (await api('PUT', '/projects/roles/immutability', as.developer, immutability)).json.message,
+      /^dev may not update the immutability rules of project roles: this needs a user with the maintainer role or higher, and dev has developer; ask one of its project admins$/,
+    );
+  });
+
+  test('a token issued before its robot was disabled or expired, or its user removed, stops working at once on the admin API and on /v2', async () => {
+    const admin = basic('admin', ADMIN);
+    const made = await api('POST', '/robots', admin, { Name: 'soon-off', Project: 'team', Actions: ['pull'] });
+    const bearer = `Bearer ${(await token(basic('robot$team+soon-off', made.json.Secret), 'repository:team/app:pull')).body.token}`;
+    const pull = () => fetch(`${url}/v2/team/app/tags/list`, { headers: { Authorization: bearer } });
+    const setRobot = (spec: { Disabled?: boolean; ExpiresAt?: string }) =>
+      registry.store.update((tx) => {
+        const r = tx.registryRobots.byName('robot$team+soon-off')!;
+        tx.registryRobots.update({ ...r, Spec: { ...r.Spec, ...spec } });
+      });
+    const refused = async (why: RegExp): Promise<void> => {
+      const adminApi = await api('GET', '/projects', bearer);
+      assert.equal(adminApi.status, 401);
+      assert.match(adminApi.json.message, why);
+      const v2 = await pull();
+      assert.equal(v2.status, 401);
+      assert.match(v2.headers.get('www-authenticate')!, /error="invalid_token"$/);
+      assert.match(((await v2.json()) as Body).errors[0]!.message, why);
+    };
+
+    assert.equal((await api('GET', '/projects', bearer)).status, 200);
+    assert.equal((await pull()).status, 404, 'allowed: the repository has nothing yet');
+    assert.equal((await api('PUT', '/robots/robot$team+soon-off', admin, { Disabled: true })).status, 200);
+    await refused(/^robot account robot\$team\+soon-off is disabled$/);
+    setRobot({ Disabled: false });
+    assert.equal((await pull()).status, 404, 'enabled again, the same token works');
+    setRobot({ ExpiresAt: new Date(Date.now() - 1000).toISOString() });
+    await refused(/^robot account robot\$team\+soon-off expired at /);
+
+    assert.equal((await api('POST', '/users', admin, { Name: 'brief', Password: 'Brief1234' })).status, 201);
+    const userBearer = `Bearer ${(await token(basic('brief', 'Brief1234'), 'repository:library/x:pull')).body.token}`;
+    const read = () => fetch(`${url}/v2/library/x/tags/list`, { headers: { Authorization: userBearer } });
+    assert.equal((await read()).status, 404);
+    assert.equal((await api('DELETE', '/users/brief', admin)).status, 204);
+    const gone = await read();
+    assert.equal(gone.status, 401);
+    assert.match(((await gone.json()) as Body).errors[0]!.message, /^the account brief no longer exists: log in again$/);
+  });
 });

@@ -2,7 +2,7 @@
 // against the store, or a token's subject looked up again. Robots log in as `robot$...`.
 
 import type { Store } from '../../store/index.js';
-import { UnauthorizedError } from '../../types/index.js';
+import { UnauthorizedError, type RegistryRobot } from '../../types/index.js';
 import { verifyPassword, verifySecret } from './passwords.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
@@ -34,9 +34,7 @@ export async function authenticate(store: Store, creds: BasicCredentials, now = 
   if (creds.username.startsWith('robot$')) {
     const robot = store.view((tx) => tx.registryRobots.byName(creds.username));
     if (!robot || !verifySecret(creds.password, robot.Spec.SecretHash)) throw new UnauthorizedError(BAD_LOGIN);
-    if (robot.Spec.Disabled) throw new UnauthorizedError(`robot account ${robot.Spec.Name} is disabled`);
-    if (robot.Spec.ExpiresAt && Date.parse(robot.Spec.ExpiresAt) <= now) throw new UnauthorizedError(`robot account ${robot.Spec.Name} expired at ${robot.Spec.ExpiresAt}`);
-    return { kind: 'robot', robot };
+    return { kind: 'robot', robot: usable(robot, now) };
   }
   const user = store.view((tx) => tx.registryUsers.byName(creds.username));
   // Hash even for an unknown user, so the answer takes as long either way.
@@ -45,18 +43,29 @@ export async function authenticate(store: Store, creds: BasicCredentials, now = 
   return { kind: 'user', user };
 }
 
-/** callerOf finds the user or robot a token was issued to ("" = anonymous); gone accounts are refused. */
-export function callerOf(store: Store, subject: string): Caller {
+/**
+ * callerOf finds the user or robot a token was issued to ("" = anonymous). A token works only
+ * while its account could still log in: a removed account, or a robot disabled or expired since,
+ * is refused at once rather than when the token expires.
+ */
+export function callerOf(store: Store, subject: string, now = Date.now()): Caller {
   if (subject === '') return ANONYMOUS;
   const gone = (): never => {
     throw new UnauthorizedError(`the account ${subject} no longer exists: log in again`);
   };
   if (subject.startsWith('robot$')) {
     const robot = store.view((tx) => tx.registryRobots.byName(subject)) ?? gone();
-    return { kind: 'robot', robot };
+    return { kind: 'robot', robot: usable(robot, now) };
   }
   const user = store.view((tx) => tx.registryUsers.byName(subject)) ?? gone();
   return { kind: 'user', user };
+}
+
+/** usable returns the robot while it may act (enabled, not expired), else refuses saying why. */
+function usable(robot: RegistryRobot, now: number): RegistryRobot {
+  if (robot.Spec.Disabled) throw new UnauthorizedError(`robot account ${robot.Spec.Name} is disabled`);
+  if (robot.Spec.ExpiresAt && Date.parse(robot.Spec.ExpiresAt) <= now) throw new UnauthorizedError(`robot account ${robot.Spec.Name} expired at ${robot.Spec.ExpiresAt}`);
+  return robot;
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

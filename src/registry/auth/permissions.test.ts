@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProjectRole, RegistryProject, RegistryRobot, RegistryUser } from '../../types/index.js';
-import { ANONYMOUS, allowedActions, roleAtLeast, type Caller } from './permissions.js';
+import { ANONYMOUS, allowedActions, type Caller } from './permissions.js';
 
 const meta = { ID: 'x', Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '' };
 const project = (name: string, isPublic: boolean, members: [string, ProjectRole][] = []): RegistryProject => ({
@@ -48,11 +48,4 @@ test("robots have their permissions' actions in the named project, or in every p
   const all = robot('robot$sync', [{ Project: '*', Actions: ['pull'] }]);
   assert.deepEqual(allowedActions(all, team), ['pull']);
   assert.deepEqual(allowedActions(all, project('other', false)), ['pull']);
-});
-
-test('roles are ordered projectAdmin > maintainer > developer > guest', () => {
-  assert.equal(roleAtLeast('projectAdmin', 'guest'), true);
-  assert.equal(roleAtLeast('developer', 'maintainer'), false);
-  assert.equal(roleAtLeast('maintainer', 'maintainer'), true);
-  assert.equal(roleAtLeast('guest', 'developer'), false);
 });

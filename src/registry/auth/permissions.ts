@@ -15,12 +15,8 @@ export const ROLE_ACTIONS: Readonly<Record<ProjectRole, readonly Action[]>> = {
   guest: ['pull'],
 };
 
+/** Most to least powerful: each role holds every right of those after it. */
 export const ROLES: readonly ProjectRole[] = ['projectAdmin', 'maintainer', 'developer', 'guest'];
-
-/** roleAtLeast says whether `have` includes every power of `need` (projectAdmin > maintainer > developer > guest). */
-export function roleAtLeast(have: ProjectRole, need: ProjectRole): boolean {
-  return ROLES.indexOf(have) <= ROLES.indexOf(need);
-}
 
 /** Who is asking, once authenticated. */
 export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: RegistryUser } | { kind: 'robot'; robot: RegistryRobot };

@@ -2,12 +2,15 @@
 // token endpoint (signature, issuer, audience and time checked) whose `access` covers the request.
 // Refusals follow distribution: 401 UNAUTHORIZED with a Bearer challenge naming the realm, the
 // service and the scope, with error="invalid_token" or error="insufficient_scope" when a token was
-// sent. An authenticated push into a project that does not exist is DENIED, naming the fix (a
-// HEAD, which cannot carry the message, gets NAME_UNKNOWN's 404).
+// sent. A token works only while its account could still log in: one of a removed account, or of
+// a robot disabled or expired since, is an invalid_token at once. An authenticated push into a
+// project that does not exist is DENIED, naming the fix (a HEAD, which cannot carry the message,
+// gets NAME_UNKNOWN's 404).
 
 import type { Store } from '../../store/index.js';
+import { UnauthorizedError } from '../../types/index.js';
 import type { AccessRequest, Authorizer } from './access.js';
-import { bearerToken } from './credentials.js';
+import { bearerToken, callerOf } from './credentials.js';
 import { RegistryError } from '../distribution/errors.js';
 import { projectOf } from '../admin/projects.js';
 import { TOKEN_PATH } from './token-endpoint.js';
@@ -24,8 +27,9 @@ export function tokenAuthorizer(opts: { store: Store; keys: TokenKeys; tls: bool
     let verified;
     try {
       verified = await opts.keys.verify(token);
+      callerOf(opts.store, verified.subject);
     } catch (err) {
-      if (err instanceof InvalidTokenError) throw refuse(err.message, 'invalid_token');
+      if (err instanceof InvalidTokenError || err instanceof UnauthorizedError) throw refuse(err.message, 'invalid_token');
       throw err;
     }
     for (const scope of request.scopes) {

@@ -47,11 +47,11 @@ export function immutabilityGuard(store: Store): RegistryGuard {
 /** GET/PUT /projects/{name}/immutability: the project's rules, as {"Rules": [...]}. */
 export const immutabilityRoutes: AdminRoutes = (app, ctx) => {
   app.get<{ Params: { name: string } }>('/projects/:name/immutability', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'immutable-tag', action: 'list' });
     return { Rules: projectNamed(ctx.store, request.params.name).Spec.Immutability ?? [] };
   });
   app.put<{ Params: { name: string } }>('/projects/:name/immutability', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'immutable-tag', action: 'update' });
     const rules = parseImmutabilityRules(request.body);
     setProjectPolicy(ctx.store, request.params.name, 'Immutability', rules);
     return { Rules: rules };

@@ -29,7 +29,7 @@ export function quotaRoutes(usage: UsageAccountant): AdminRoutes {
     };
 
     app.get<{ Params: { name: string } }>('/projects/:name/quota', async (request) => {
-      await ctx.guard(request, { project: request.params.name, role: 'guest' });
+      await ctx.guard(request, { project: request.params.name, resource: 'quota', action: 'read' });
       return view(project(request.params.name));
     });
 

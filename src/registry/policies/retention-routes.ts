@@ -21,23 +21,23 @@ export const retentionRoutes: AdminRoutes = (app, ctx) => {
   app.addHook('onClose', async () => retention.stop());
 
   app.get<Params>('/projects/:name/retention', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'tag-retention', action: 'read' });
     return projectNamed(ctx.store, request.params.name).Spec.Retention ?? { Rules: [] };
   });
   app.put<Params>('/projects/:name/retention', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'tag-retention', action: 'update' });
     const policy = parseRetentionPolicy(request.body);
     setProjectPolicy(ctx.store, request.params.name, 'Retention', policy);
     retention.wake();
     return policy;
   });
   app.post<Params>('/projects/:name/retention/run', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'tag-retention', action: 'update' });
     const dryRun = parseDryRun(request.query.dryRun);
     return retention.run(request.params.name, { dryRun, trigger: 'manual' });
   });
   app.get<Params>('/projects/:name/retention/runs', async (request) => {
-    await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+    await ctx.guard(request, { project: request.params.name, resource: 'tag-retention', action: 'list' });
     return retention.runs(request.params.name);
   });
 };

@@ -79,7 +79,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
     };
 
     app.get<Params>('/projects/:name/webhooks', async (request) => {
-      await ctx.guard(request, { project: request.params.name, role: 'maintainer' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'list' });
       checkProject(ctx, request.params.name);
       return ctx.store
         .view((tx) => tx.registryWebhooks.list())
@@ -88,7 +88,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
     });
 
     app.post<Params>('/projects/:name/webhooks', async (request, reply) => {
-      await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'create' });
       checkProject(ctx, request.params.name);
       const spec = specFrom(request.params.name, request.body);
       await notifier.checkUrl(spec.Url);
@@ -97,12 +97,12 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
     });
 
     app.get<Params>('/projects/:name/webhooks/:id', async (request) => {
-      await ctx.guard(request, { project: request.params.name, role: 'maintainer' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'read' });
       return view(policy(request.params.name, request.params.id));
     });
 
     app.put<Params>('/projects/:name/webhooks/:id', async (request) => {
-      await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'update' });
       const { name, id } = request.params;
       const version = (request.body as { version?: unknown } | undefined)?.version;
       if (version !== undefined && typeof version !== 'number') throw new InvalidArgumentError('version must be the number a read returned');
@@ -118,7 +118,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
     });
 
     app.delete<Params>('/projects/:name/webhooks/:id', async (request, reply) => {
-      await ctx.guard(request, { project: request.params.name, role: 'projectAdmin' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'delete' });
       const found = policy(request.params.name, request.params.id);
       ctx.store.update((tx) => tx.registryWebhooks.delete(found.ID));
       notifier.forget(found.ID);
@@ -126,7 +126,7 @@ export function webhookRoutes(notifier: WebhookNotifier): AdminRoutes {
     });
 
     app.get<Params>('/projects/:name/webhooks/:id/deliveries', async (request) => {
-      await ctx.guard(request, { project: request.params.name, role: 'maintainer' });
+      await ctx.guard(request, { project: request.params.name, resource: 'notification-policy', action: 'read' });
       return notifier.deliveries(policy(request.params.name, request.params.id).ID);
     });
   };
