@@ -1,6 +1,5 @@
-export { createApiServer } from './server.js';
+export { createApiServer, STORE_INDEX_HEADER } from './server.js';
 export type { ApiServerOptions, ManagerView } from './server.js';
 export { installErrorHandlers } from './http/errors.js';
 export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './locked.js';
-export type { AutolockControl } from './routes/autolock.js';
 export { ensureNetworks } from './routes/networks.js';

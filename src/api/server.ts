@@ -19,7 +19,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
 import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
-import { autolockRoutes, type AutolockControl } from './routes/autolock.js';
+import { autolockRoutes } from './routes/autolock.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { API_VERSION, checkVersion, stripVersion } from './http/version.js';
@@ -46,8 +46,6 @@ export interface ApiServerOptions {
   minCertExpiryNs?: number;
   /** authenticate runs before every request and throws a domain error to refuse it. */
   authenticate?: (request: FastifyRequest) => void;
-  /** The manager's autolock (`docker swarm update --autolock`, `docker swarm unlock-key`); without it autolock is a 501. */
-  autolock?: AutolockControl;
   /** A root CA to verify a registry (HOST:PORT) with beside the system's: the cluster root for the cluster's own registry. */
   registryRoot?: (registry: string) => string | undefined;
 }
@@ -64,7 +62,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   systemRoutes(app, opts);
   nodeRoutes(app, opts.store, opts.info.managers);
   serviceRoutes(app, opts.store);
-  swarmRoutes(app, opts.store, { autolock: opts.autolock, minCertExpiryNs: opts.minCertExpiryNs });
+  swarmRoutes(app, opts.store, { minCertExpiryNs: opts.minCertExpiryNs });
   autolockRoutes(app);
   taskRoutes(app, opts.store);
   secretRoutes(app, opts.store);
@@ -83,6 +81,9 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
 /** How long a change may wait for the store's backend (etcd) before the client hears that it is not saved yet. */
 const DURABLE_TIMEOUT_MS = 30_000;
 
+/** The store index a change's answer reflects (the commit, or a later one): see manager/forward.ts. */
+export const STORE_INDEX_HEADER = 'berth-store-index';
+
 /**
  * acknowledgeWhenDurable holds every answer to a request that may have changed something until
  * the store has persisted it (at once on SQLite; once etcd confirms it on etcd): an acknowledged
@@ -97,6 +98,8 @@ function acknowledgeWhenDurable(app: FastifyInstance, store: Store): void {
         store.durable(),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`etcd has not confirmed it within ${DURABLE_TIMEOUT_MS / 1000} s; it is saved once etcd answers, unless this manager stops first`)), DURABLE_TIMEOUT_MS))),
       ]);
+      // A follower that forwarded the request answers once its own copy has this commit too.
+      reply.header(STORE_INDEX_HEADER, String(store.index));
       return payload;
     } catch (err) {
       reply.code(503).header('Content-Type', 'application/json');

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { keyPem } from '../common/pki.js';
 import { silentLogger } from '../common/log.js';
 import { createRootCA, loadOrCreateRoot } from '../ca/index.js';
-import { loadStoreKey, WrongUnlockKeyError } from '../store/index.js';
+import { loadStoreKey, newUnlockKey, WrongUnlockKeyError } from '../store/index.js';
 import { openTestStore } from '../../test/helpers/store.js';
-import { UnavailableError } from '../types/index.js';
+import { MANAGER_UNLOCK_KEY_ID, UnavailableError } from '../types/index.js';
 import { TEST_ROOT_CERT } from '../../test/helpers/objects.js';
-import { Autolock, recordAutolock, SEALED_FILE } from './autolock.js';
+import { adoptAutolock, Autolock, SEALED_FILE } from './autolock.js';
+import { AutolockSync } from './autolock-sync.js';
 import { ensureCluster } from './bootstrap.js';
 import { serveLocked } from './locked.js';
 
@@ -46,7 +47,7 @@ test('on, the keys live only in the sealed file; off, they are plain files again
     const lock = Autolock.off(d.dir);
     assert.equal(lock.on, false);
     assert.equal(lock.unlockKey, '');
-    lock.enable();
+    lock.enable(newUnlockKey());
     const key = lock.unlockKey;
     assert.match(key, /^SWMKEY-1-[A-Za-z0-9+/]{43}$/);
     assert.ok(!existsSync(join(d.dir, STORE_KEY)) && !existsSync(join(d.dir, CA_KEY)), 'no plain key file');
@@ -80,10 +81,10 @@ test('rotation seals under a new key: the old one no longer opens it', async () 
   const d = await dataDir();
   try {
     const lock = Autolock.off(d.dir);
-    assert.throws(() => lock.rotate(), /cannot rotate the unlock key because autolock is not turned on/);
-    lock.enable();
+    assert.throws(() => lock.rotate(newUnlockKey()), /cannot rotate the unlock key because autolock is not turned on/);
+    lock.enable(newUnlockKey());
     const old = lock.unlockKey;
-    lock.rotate();
+    lock.rotate(newUnlockKey());
     assert.notEqual(lock.unlockKey, old);
     assert.throws(() => Autolock.unseal(d.dir, old), WrongUnlockKeyError);
     assert.equal(Autolock.unseal(d.dir, lock.unlockKey).storeKey().toString('hex'), d.storeKey.trim());
@@ -96,7 +97,7 @@ test('a change cut short: all plain files win, else the sealed file; plain lefto
   const d = await dataDir();
   try {
     const lock = Autolock.off(d.dir);
-    lock.enable();
+    lock.enable(newUnlockKey());
     // Turning autolock on stopped before the plain files went (or turning it off after they were all back).
     writeFileSync(join(d.dir, STORE_KEY), d.storeKey);
     writeFileSync(join(d.dir, CA_KEY), d.caKey);
@@ -105,7 +106,7 @@ test('a change cut short: all plain files win, else the sealed file; plain lefto
     assert.ok(!existsSync(join(d.dir, SEALED_FILE)), 'the sealed leftover goes');
 
     const again = Autolock.off(d.dir);
-    again.enable();
+    again.enable(newUnlockKey());
     // Turning autolock off stopped after one plain file was back: still locked, the key opens it.
     writeFileSync(join(d.dir, STORE_KEY), d.storeKey);
     assert.equal(Autolock.locked(d.dir), true);
@@ -120,7 +121,7 @@ test('a damaged sealed file is told apart from a wrong key', async () => {
   const d = await dataDir();
   try {
     const lock = Autolock.off(d.dir);
-    lock.enable();
+    lock.enable(newUnlockKey());
     const path = join(d.dir, SEALED_FILE);
     const form = JSON.parse(readFileSync(path, 'utf8')) as { data: string };
     writeFileSync(path, JSON.stringify({ ...form, data: form.data.slice(0, -8) + 'AAAAAAAA' }));
@@ -130,18 +131,65 @@ test('a damaged sealed file is told apart from a wrong key', async () => {
   }
 });
 
-test('the cluster spec records whether autolock is on', async () => {
+test('adoptAutolock: the spec says on exactly when the store holds a key; a data dir sealed before the key was stored gives it', async () => {
   const store = await openTestStore();
   ensureCluster(store, { rootCert: TEST_ROOT_CERT });
-  const autoLock = () => store.view((tx) => tx.cluster()!.Spec.EncryptionConfig?.AutoLockManagers);
-  recordAutolock(store, true);
-  assert.equal(autoLock(), true);
-  const version = store.view((tx) => tx.cluster()!.Version.Index);
-  recordAutolock(store, true);
-  assert.equal(store.view((tx) => tx.cluster()!.Version.Index), version, 'no write when it already says so');
-  recordAutolock(store, false);
-  assert.equal(autoLock(), false);
+  const state = () => store.view((tx) => ({ on: tx.cluster()!.Spec.EncryptionConfig?.AutoLockManagers ?? false, key: tx.managerUnlockKeys.get(MANAGER_UNLOCK_KEY_ID)?.Key }));
+  adoptAutolock(store, { on: false, unlockKey: '' });
+  assert.deepEqual(state(), { on: false, key: undefined });
+  const legacy = newUnlockKey();
+  adoptAutolock(store, { on: true, unlockKey: legacy });
+  assert.deepEqual(state(), { on: true, key: legacy });
+  const version = store.view((tx) => tx.index);
+  adoptAutolock(store, { on: false, unlockKey: '' });
+  assert.deepEqual(state(), { on: true, key: legacy }, 'the stored key wins over a plain data dir: the sync loop seals it');
+  assert.equal(store.view((tx) => tx.index), version, 'no write when they agree');
   store.close();
+});
+
+test('AutolockSync seals, re-seals and unseals this data dir as the stored key comes, changes and goes; a spec that disagrees changes nothing', async () => {
+  const d = await dataDir();
+  const store = await openTestStore();
+  ensureCluster(store, { rootCert: TEST_ROOT_CERT });
+  const lock = Autolock.off(d.dir);
+  const stop = new AbortController();
+  const loop = new AutolockSync(store, lock, silentLogger()).run(stop.signal);
+  const setKey = (key: string | undefined, on = !!key): void =>
+    store.update((tx) => {
+      const row = tx.managerUnlockKeys.get(MANAGER_UNLOCK_KEY_ID);
+      if (key && row) tx.managerUnlockKeys.update({ ...row, Key: key });
+      else if (key) tx.managerUnlockKeys.create({ ID: MANAGER_UNLOCK_KEY_ID, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Key: key });
+      else if (row) tx.managerUnlockKeys.delete(row.ID);
+      const cluster = tx.cluster()!;
+      tx.clusters.update({ ...cluster, Spec: { ...cluster.Spec, EncryptionConfig: { AutoLockManagers: on } } });
+    });
+  const until = async (check: () => boolean, what: string): Promise<void> => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(check(), what);
+  };
+  try {
+    setKey(undefined, true);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lock.on, false, 'on in the spec with no key yet (a store from before keys were stored): nothing is sealed');
+    const first = newUnlockKey();
+    setKey(first);
+    await until(() => lock.on && Autolock.locked(d.dir), 'sealed under the stored key');
+    assert.equal(Autolock.unseal(d.dir, first).storeKey().toString('hex'), d.storeKey.trim());
+    const second = newUnlockKey();
+    setKey(second);
+    await until(() => lock.unlockKey === second, 're-sealed under the new key');
+    assert.throws(() => Autolock.unseal(d.dir, first), WrongUnlockKeyError);
+    Autolock.unseal(d.dir, second);
+    setKey(undefined);
+    await until(() => !lock.on && !Autolock.locked(d.dir), 'plain files again');
+    assert.equal(readFileSync(join(d.dir, STORE_KEY), 'utf8'), d.storeKey);
+    assert.equal(readFileSync(join(d.dir, CA_KEY), 'utf8'), d.caKey);
+  } finally {
+    stop.abort();
+    await loop;
+    store.close();
+    d.close();
+  }
 });
 
 interface Answer {
@@ -168,7 +216,7 @@ const LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be use
 test('a locked manager answers as a locked Swarm manager and unlocks with the right key once it has started', async () => {
   const d = await dataDir();
   const lock = Autolock.off(d.dir);
-  lock.enable();
+  lock.enable(newUnlockKey());
   const socketPath = join(d.dir, 'berth.sock');
   const gate = await serveLocked({ dataDir: d.dir, socketPath, tcp: { host: '127.0.0.1', port: 0 }, info: { version: '0.1.0', hostname: 'mgr' }, log: silentLogger() });
   try {
@@ -215,7 +263,7 @@ test('a locked manager answers as a locked Swarm manager and unlocks with the ri
 test('when the manager cannot start after the unlock, the unlock says why', async () => {
   const d = await dataDir();
   const lock = Autolock.off(d.dir);
-  lock.enable();
+  lock.enable(newUnlockKey());
   const socketPath = join(d.dir, 'berth.sock');
   const gate = await serveLocked({ dataDir: d.dir, socketPath, info: { version: '0.1.0', hostname: 'mgr' }, log: silentLogger() });
   try {
@@ -235,7 +283,7 @@ test('a root rotation writes and promotes root keys through autolock: sealed whi
   const d = await dataDir();
   try {
     const lock = Autolock.off(d.dir);
-    lock.enable();
+    lock.enable(newUnlockKey());
     const next = (await createRootCA()).key;
     const nextPem = await keyPem(next);
     lock.write('swarm-root-ca.next.key', nextPem);

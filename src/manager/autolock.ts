@@ -1,8 +1,9 @@
 // Swarm's autolock for the manager's data dir. Off, the store key (which seals secrets at rest)
 // and the root CA key are plain files, mode 0600. On, both live only in one sealed file under an
 // unlock key the operator holds: a manager started with it stays locked until given the key.
-// The key itself is never written anywhere: the manager knows it from making it or from the
-// unlock, and shows it to `docker swarm unlock-key`.
+// The key is in no file: the store keeps it (a sealed row, as Swarm keeps it in Raft), so every
+// manager seals its own files with the same key (autolock-sync.ts), and a locked manager learns
+// the current one from the store once the operator's key has opened its files.
 //
 // One sealed file for both keys, so each change is one atomic rename. When a change is cut short
 // both forms can be on disk: all plain files present win (turning autolock on had not finished,
@@ -12,9 +13,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootWithKey, loadOrCreateRoot, NEXT_ROOT_KEY_FILE, plainKeys, ROOT_KEY_FILE, type RootCA, type RootKeyStore } from '../ca/index.js';
-import { loadStoreKey, newUnlockKey, parseStoreKey, seal, shredFile, STORE_KEY_FILE, unseal, type Store } from '../store/index.js';
+import { loadStoreKey, parseStoreKey, seal, shredFile, STORE_KEY_FILE, unseal, type Store } from '../store/index.js';
 import { writeFileAtomic } from '../common/files.js';
-import { InvalidArgumentError, UnavailableError } from '../types/index.js';
+import { InvalidArgumentError, MANAGER_UNLOCK_KEY_ID, UnavailableError } from '../types/index.js';
 
 const CERT_DIR = 'certificates';
 /** The key files autolock seals, relative to the data dir; during a root rotation the next root's key too. */
@@ -72,12 +73,11 @@ export class Autolock implements RootKeyStore {
     return this.#unlockKey;
   }
 
-  /** enable seals the keys under a new unlock key and removes the plain files. */
-  enable(): void {
+  /** enable seals the keys under the cluster's unlock key and removes the plain files. */
+  enable(key: string): void {
     if (this.on) return;
     const present = [...KEY_FILES, ...OPTIONAL_KEY_FILES.filter((f) => existsSync(join(this.dataDir, f)))];
     const files = new Map(present.map((f) => [f, readFileSync(join(this.dataDir, f), 'utf8')]));
-    const key = newUnlockKey();
     this.#seal(files, key);
     for (const f of present) shredFile(join(this.dataDir, f));
     this.#files = files;
@@ -93,10 +93,9 @@ export class Autolock implements RootKeyStore {
     this.#unlockKey = '';
   }
 
-  /** rotate seals the keys under a new unlock key: from then on only the new key unlocks the manager. */
-  rotate(): void {
+  /** rotate seals the keys under the cluster's new unlock key: from then on only it unlocks the manager. */
+  rotate(key: string): void {
     if (!this.#files) throw new InvalidArgumentError('cannot rotate the unlock key because autolock is not turned on: turn it on with `docker swarm update --autolock=true`');
-    const key = newUnlockKey();
     this.#seal(this.#files, key);
     this.#unlockKey = key;
   }
@@ -135,11 +134,17 @@ export class Autolock implements RootKeyStore {
   }
 }
 
-/** recordAutolock keeps the cluster spec's EncryptionConfig.AutoLockManagers equal to what is on disk. */
-export function recordAutolock(store: Store, on: boolean): void {
+/**
+ * adoptAutolock is the leader's start: the stored key and the spec agree. A data dir sealed
+ * before the key was kept in the store (one manager, earlier Berth) gives the store its key.
+ */
+export function adoptAutolock(store: Store, local: { on: boolean; unlockKey: string }): void {
   store.update((tx) => {
     const cluster = tx.cluster();
-    if (!cluster || (cluster.Spec.EncryptionConfig?.AutoLockManagers ?? false) === on) return;
-    tx.clusters.update({ ...cluster, Spec: { ...cluster.Spec, EncryptionConfig: { AutoLockManagers: on } } });
+    if (!cluster) return;
+    let stored = tx.managerUnlockKeys.get(MANAGER_UNLOCK_KEY_ID);
+    if (!stored && local.on) stored = tx.managerUnlockKeys.create({ ID: MANAGER_UNLOCK_KEY_ID, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Key: local.unlockKey });
+    if ((cluster.Spec.EncryptionConfig?.AutoLockManagers ?? false) === !!stored) return;
+    tx.clusters.update({ ...cluster, Spec: { ...cluster.Spec, EncryptionConfig: { AutoLockManagers: !!stored } } });
   });
 }

@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
+import { STORE_INDEX_HEADER } from '../api/index.js';
 
 /** Swarm's answer when a manager knows no leader (an election is running, or quorum is lost). */
 export const NO_LEADER = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
@@ -24,6 +25,8 @@ export interface ForwardOptions {
   tls: () => { key?: string; cert?: string; ca: string };
   /** Plain HTTP to the leader is allowed only when this manager's own API is plain (--insecure-api, loopback). */
   plain: boolean;
+  /** Resolves once this manager's copy holds the commit `index` (or gives up waiting): read-your-writes through a follower. */
+  caughtUp: (index: number) => Promise<void>;
   log: Logger;
 }
 
@@ -52,9 +55,13 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const upstream = send(url, { method: request.method, headers, ...(url.protocol === 'https:' && opts.tls()) }, (res) => {
       const answer = { ...res.headers };
-      for (const h of HOP_BY_HOP) delete answer[h];
-      reply.raw.writeHead(res.statusCode ?? 502, answer);
-      res.pipe(reply.raw);
+      for (const h of [...HOP_BY_HOP, STORE_INDEX_HEADER]) delete answer[h];
+      // The client's next read may come here (the CLI inspects what it just created): answer once this copy has the change.
+      const index = Number(res.headers[STORE_INDEX_HEADER]);
+      void (Number.isSafeInteger(index) && index > 0 ? opts.caughtUp(index) : Promise.resolve()).then(() => {
+        reply.raw.writeHead(res.statusCode ?? 502, answer);
+        res.pipe(reply.raw);
+      });
     });
     upstream.on('error', (err) => {
       opts.log.warn({ err: err.message, leader: target, url: request.url }, 'the leader did not take a forwarded request');

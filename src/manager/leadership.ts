@@ -23,6 +23,11 @@ const GUARD_PERIOD_MS = 100;
 const KEEPALIVE_MS = 500;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 3_000;
+/**
+ * Who leads and lives is also read this often, and a campaign waiting its turn looks again: a
+ * watch stream re-opened towards a member whose host vanished waits minutes on its connection.
+ */
+const REREAD_MS = 1_000;
 
 /** What a manager tells the others about itself: where agents and API clients reach it. */
 export interface ManagerAddress {
@@ -52,6 +57,7 @@ export class Leadership {
   #leader: ManagerAddress | undefined;
   readonly #members = new Map<string, ManagerAddress>();
   readonly #watchers: Watcher[] = [];
+  #reread: NodeJS.Timeout | undefined;
   #leading = false;
   #stopped = false;
   /** Until when etcd certainly keeps the lease: the send time of the last acknowledged keep-alive plus the TTL. */
@@ -74,6 +80,7 @@ export class Leadership {
     const l = new Leadership(backend, log);
     await l.#watch('election/', () => l.#readLeader());
     await l.#watch('managers/', () => l.#readMembers());
+    l.#reread = setInterval(() => void Promise.all([l.#readLeader(), l.#readMembers()]).catch(() => undefined), REREAD_MS).unref();
     return l;
   }
 
@@ -131,6 +138,7 @@ export class Leadership {
     this.#stopped = true;
     this.#leading = false;
     clearInterval(this.#guard);
+    clearInterval(this.#reread);
     // A campaign waiting its turn lets go of its watch: an attached watcher keeps the process alive.
     this.#term?.lost.abort();
     for (const w of this.#watchers) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
@@ -230,7 +238,12 @@ export class Leadership {
       if (!kv) return true;
       await new Promise<void>((resolve) => {
         const watcher = this.#client.watch().key(kv.key).startRevision(String(BigInt(older.header.revision) + 1n)).watcher();
+        const timer = setTimeout(() => done(), REREAD_MS).unref();
+        let over = false;
         const done = (): void => {
+          if (over) return;
+          over = true;
+          clearTimeout(timer);
           term.lost.signal.removeEventListener('abort', done);
           void watcher.cancel().catch(() => undefined);
           resolve();

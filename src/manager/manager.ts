@@ -21,20 +21,24 @@ import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store, type EtcdBackendOptions } from '../store/index.js';
 import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation, ROOT_KEY_FILE } from '../ca/index.js';
-import { DEFAULT_CLUSTER_PORT, InvalidArgumentError, UnavailableError, type ManagerKeys } from '../types/index.js';
+import { DEFAULT_CLUSTER_PORT, UnavailableError, type ManagerKeys } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
 import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames } from './api-access.js';
-import { Autolock, recordAutolock } from './autolock.js';
+import { Autolock, adoptAutolock } from './autolock.js';
+import { AutolockSync } from './autolock-sync.js';
 import { serveLocked } from './locked.js';
 import { registryCertificate, type RenewingCertificate } from './registry-tls.js';
 import { Leadership, type ManagerAddress } from './leadership.js';
 import { ensureManagerNode, hasManagerNode, managerNodeId, recordManagerAddrs, saveManagerNodeId, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
 import { leaderView } from './leader-view.js';
+
+/** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
+const CATCH_UP_MS = 3000;
 
 export interface ManagerOptions {
   dataDir: string;
@@ -93,7 +97,7 @@ function minCertExpiryNs(): number | undefined {
 export class Manager {
   readonly #abort = new AbortController();
   #loops: Promise<void>[] = [];
-  #tokenFile: Promise<void> | undefined;
+  #followLoops: Promise<void> | undefined;
   #leadership: Leadership | undefined;
   /** Aborted when this manager's term as leader ends (it lost the lead, or stops): its loops stop. */
   #term: AbortController | undefined;
@@ -158,7 +162,7 @@ export class Manager {
 
   static async #start(opts: ManagerOptions, addr: { host: string; port: number }, socketPath: string, autolock: Autolock): Promise<Manager> {
     // Loaded only when used: etcd's gRPC client is heavy.
-    const backend = opts.etcd && (await (await import('../store/etcd-backend.js')).EtcdBackend.open(opts.etcd));
+    const backend = opts.etcd && (await (await import('../store/etcd-backend.js')).EtcdBackend.open({ ...opts.etcd, warn: (message) => opts.log.warn({ part: 'store' }, message) }));
     // On etcd several managers may follow one prefix: each writes only once elected.
     backend?.follower('this manager is not the leader');
     const store = new Store({ path: join(opts.dataDir, 'state.db'), key: autolock.storeKey(), ...(backend && { backend }) });
@@ -192,7 +196,6 @@ export class Manager {
     }
     const localNodeId = (): string | undefined => ownNode || store.view((tx) => tx.nodes.list().find((n) => n.ManagerStatus?.Addr === clusterAddr && n.Spec.Role === 'manager')?.ID);
     const managerKeys = (): ManagerKeys => {
-      if (autolock.on) throw new InvalidArgumentError('autolock is on: a manager cannot join a locked cluster yet; turn it off (`docker swarm update --autolock=false`), join the managers, and see docs/ha.md');
       if (ca.trust.current !== ca.root.certPem) throw new UnavailableError('a root CA rotation is in progress: join the manager once it is over');
       return { storeKey: autolock.storeKey().toString('hex'), rootCert: root.certPem, rootKey: autolock.read(ROOT_KEY_FILE)! };
     };
@@ -216,12 +219,11 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients)],
-      autolock,
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
     // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
-    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, log: opts.log.child({ part: 'forward' }) });
+    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
@@ -276,7 +278,7 @@ export class Manager {
         // Named in the data dir only once etcd has the node: a removed node is then the only missing one.
         if (!hadNode) void store.durable().then(() => saveManagerNodeId(opts.dataDir, ownNode), () => undefined);
       }
-      recordAutolock(store, autolock.on);
+      adoptAutolock(store, autolock);
       ensureNetworks(store);
       await ensureAdminBundle(clientDir, clients, ca);
       manager.#loops = [
@@ -299,9 +301,11 @@ export class Manager {
       );
     };
     manager.#lead = lead;
-    // Every manager keeps the worker token file (it only reads the store): on a follower too.
-    manager.#tokenFile = new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(manager.#abort.signal)
-      .catch((err: unknown) => opts.log.error({ err }, 'the worker token file loop stopped'));
+    // Every manager keeps the worker token file and seals its keys as the store says (they only read it): on a follower too.
+    manager.#followLoops = Promise.all([
+      new TokenFile(store, join(opts.dataDir, 'worker-token'), child('token-file')).run(manager.#abort.signal),
+      new AutolockSync(store, autolock, child('autolock')).run(manager.#abort.signal),
+    ]).then(() => undefined, (err: unknown) => opts.log.error({ err }, 'a loop that follows the store on every manager stopped'));
     if (!elected) await lead();
     else manager.#afterElection(elected);
     return manager;
@@ -376,7 +380,7 @@ export class Manager {
     this.unix.closeAllConnections();
     await new Promise((resolve) => this.unix.close(resolve));
     await closeGracefully(this.app);
-    await Promise.allSettled([...this.#loops, this.#tokenFile]);
+    await Promise.allSettled([...this.#loops, this.#followLoops]);
     // What the loops wrote last reaches etcd before the connection goes (at once on SQLite).
     await this.store.durable().catch((err: unknown) => this.log.error({ err }, 'the last changes were not saved'));
     this.store.close();

@@ -1,8 +1,9 @@
-// The kinds every manager store holds: Swarm's objects, and the pull logins that the API stores
+// The kinds every manager store holds: Swarm's objects (the autolock key among them, written by
+// the API and followed by every manager), and the pull logins that the API stores
 // and the dispatcher hands to agents (both read them, neither owns the other, and src/types and
 // src/common may not import the store, so the store registers them itself).
 
-import type { Cluster, Config, Network, Node, RegistryCredential, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
+import type { Cluster, Config, ManagerUnlockKey, Network, Node, RegistryCredential, Secret, Service, ServiceRegistryAuth, Task } from '../types/index.js';
 import { defineKind } from './kinds.js';
 
 declare module './kinds.js' {
@@ -16,6 +17,7 @@ declare module './kinds.js' {
     network: { object: Network; accessor: 'networks'; named: true };
     registryCredential: { object: RegistryCredential; accessor: 'registryCredentials'; named: true };
     serviceRegistryAuth: { object: ServiceRegistryAuth; accessor: 'serviceRegistryAuths' };
+    managerUnlockKey: { object: ManagerUnlockKey; accessor: 'managerUnlockKeys' };
   }
 }
 
@@ -28,3 +30,4 @@ defineKind({ kind: 'config', accessor: 'configs', named: true });
 defineKind({ kind: 'network', accessor: 'networks', named: true });
 defineKind({ kind: 'registryCredential', accessor: 'registryCredentials', named: true, sealed: true });
 defineKind({ kind: 'serviceRegistryAuth', accessor: 'serviceRegistryAuths', sealed: true });
+defineKind({ kind: 'managerUnlockKey', accessor: 'managerUnlockKeys', sealed: true });

@@ -22,6 +22,13 @@ const CALL_DEADLINE_MS = 2_000;
 /** The load reads every object: a large cluster's state takes a while. */
 const LOAD_DEADLINE_MS = 60_000;
 const RETRY_MAX_MS = 5_000;
+/**
+ * How long the watch may lag a revision etcd already has before it counts as stuck. A stream
+ * re-opened towards a member whose host vanished waits on a TCP connect that gRPC does not time
+ * out (minutes): the watch then starts again on a new connection, from the last revision it delivered.
+ */
+const WATCH_STALL_MS = 2_000;
+const WATCH_CHECK_MS = 1_000;
 
 export interface EtcdBackendOptions {
   /** Client URLs, e.g. http://10.0.0.1:2379 (https:// with TLS). */
@@ -32,6 +39,8 @@ export interface EtcdBackendOptions {
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
   /** How long one request may take before it counts as failed and is retried. */
   requestTimeoutMs?: number;
+  /** Told when the watch was stuck and started again. */
+  warn?: (message: string) => void;
 }
 
 interface Chunk {
@@ -87,18 +96,32 @@ export class EtcdBackend implements StoreBackend {
   /** The revision the loaded rows were read at: following starts right after it. */
   #loadedAt = '0';
   #watcher: EtcdWatcher | undefined;
+  /** The watch has a client of its own, replaced when its stream is stuck (WATCH_STALL_MS). */
+  #watchClient: Etcd3;
+  /** Bumped with each new watch: events of a replaced one are ignored. */
+  #watchGeneration = 0;
+  #watchCheck: NodeJS.Timeout | undefined;
+  /** A revision etcd had when last checked, and when: the watch must deliver it within WATCH_STALL_MS. */
+  #probe: { revision: bigint; at: number } | undefined;
+  #probing = false;
   /** Parts of a foreign commit seen so far (a commit split over several transactions arrives whole). */
   #foreign: ForeignCommit = { index: 0, puts: [], deletes: [] };
   /** The highest revision the watcher has delivered (anything under the prefix): how far this copy has caught up. */
   #seen = '0';
-  readonly #seenWaiters: { revision: bigint; resolve: () => void }[] = [];
+  readonly #seenWaiters: { revision: bigint; since: number; resolve: () => void }[] = [];
   /** Why this manager may not write now (a follower); undefined once it leads. */
   #readOnly: string | undefined;
   /** The leader key this manager holds and its create revision: every write also compares it (fencing). */
   #fence: { key: string; createRevision: string } | undefined;
 
-  private constructor(client: Etcd3, prefix: string, timeoutMs: number) {
-    this.#client = client;
+  private constructor(
+    private readonly options: IOptions,
+    prefix: string,
+    timeoutMs: number,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.#client = new Etcd3(options);
+    this.#watchClient = new Etcd3(options);
     this.#prefix = prefix;
     this.#timeoutMs = timeoutMs;
   }
@@ -109,7 +132,8 @@ export class EtcdBackend implements StoreBackend {
       hosts: opts.endpoints,
       dialTimeout: opts.requestTimeoutMs ?? 5_000,
       // A member whose host vanished sends nothing, not even a reset: gRPC pings find it (every
-      // 5 s, the least etcd accepts by default), and watches move to another member at once.
+      // 5 s, the least etcd accepts by default), and watches move to another member (#checkWatch
+      // makes sure they do not wait on that member again).
       grpcOptions: { 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
       // A request to a member that stopped answering fails fast and is retried on another member
       // (the client's own policy); the load and the writes set their own deadlines.
@@ -118,11 +142,12 @@ export class EtcdBackend implements StoreBackend {
       faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']> },
       ...(opts.tls && { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.cert && opts.tls.key && { certChain: opts.tls.cert, privateKey: opts.tls.key }) } }),
     };
-    const backend = new EtcdBackend(new Etcd3(options), opts.prefix ?? '/berth/', opts.requestTimeoutMs ?? 5_000);
+    const backend = new EtcdBackend(options, opts.prefix ?? '/berth/', opts.requestTimeoutMs ?? 5_000, opts.warn ?? (() => undefined));
     try {
       await backend.#read();
     } catch (err) {
       backend.#client.close();
+      backend.#watchClient.close();
       throw new Error(`etcd at ${opts.endpoints.join(', ')}: ${(err as Error).message}`);
     }
     return backend;
@@ -167,7 +192,7 @@ export class EtcdBackend implements StoreBackend {
     const index = (await this.#client.get(`${this.#prefix}index`).exec()).kvs[0];
     const latest = BigInt(index?.mod_revision ?? '0');
     const target = latest > BigInt(createRevision) ? latest : BigInt(createRevision);
-    if (BigInt(this.#seen) < target) await new Promise<void>((resolve) => this.#seenWaiters.push({ revision: target, resolve }));
+    if (BigInt(this.#seen) < target) await new Promise<void>((resolve) => this.#seenWaiters.push({ revision: target, since: Date.now(), resolve }));
     this.#writer = randomBytes(8).toString('hex');
     this.#fence = { key, createRevision };
     this.#readOnly = undefined;
@@ -223,17 +248,56 @@ export class EtcdBackend implements StoreBackend {
    */
   follow(apply: (commit: ForeignCommit) => void): void {
     this.#apply = apply;
+    this.#watch(BigInt(this.#loadedAt) + 1n);
+    this.#watchCheck = setInterval(() => void this.#checkWatch(), WATCH_CHECK_MS).unref();
+  }
+
+  #watch(from: bigint): void {
+    const generation = ++this.#watchGeneration;
+    const current = (): boolean => generation === this.#watchGeneration;
     // watcher(), not create(): the watcher is ours at once, so close() can always detach it.
-    const watcher = this.#client.watch().prefix(this.#prefix).startRevision(String(Number(this.#loadedAt) + 1)).watcher();
+    const watcher = this.#watchClient.watch().prefix(this.#prefix).startRevision(String(from)).watcher();
     this.#watcher = watcher;
     watcher.on('data', (res) => {
-      this.#onEvents(res.events ?? [], apply);
+      if (!current()) return;
+      this.#onEvents(res.events ?? [], this.#apply!);
       this.#caughtUp(res.events ?? []);
     });
     watcher.on('error', (err: Error) => {
       // Otherwise the client reconnects and resumes after the last revision it delivered.
-      if (/compacted/i.test(err.message)) this.#fail(new Error(`this manager fell behind etcd's history (${err.message}): restart it to reload`));
+      if (current() && /compacted/i.test(err.message)) this.#fail(new Error(`this manager fell behind etcd's history (${err.message}): restart it to reload`));
     });
+  }
+
+  /** #checkWatch starts the watch again on a new client when it has not delivered, within WATCH_STALL_MS, a revision etcd had. */
+  async #checkWatch(): Promise<void> {
+    if (this.#closed || this.#failed || this.#probing) return;
+    const now = Date.now();
+    const seen = BigInt(this.#seen);
+    if (this.#probe && seen >= this.#probe.revision) this.#probe = undefined;
+    const stuck = (this.#probe && now - this.#probe.at >= WATCH_STALL_MS) || this.#seenWaiters.some((w) => now - w.since >= WATCH_STALL_MS);
+    if (stuck) {
+      this.#probe = undefined;
+      for (const w of this.#seenWaiters) w.since = now;
+      this.warn(`the watch on etcd delivered nothing past revision ${seen} for ${WATCH_STALL_MS / 1000} s while etcd had more: watching again on a new connection`);
+      const [oldClient, oldWatcher] = [this.#watchClient, this.#watcher];
+      this.#watchClient = new Etcd3(this.options);
+      this.#watch(seen + 1n);
+      // Closing the client ends the stuck stream, which lets the old watcher go.
+      void oldWatcher?.cancel().catch(() => undefined);
+      oldClient.close();
+      return;
+    }
+    if (this.#probe) return;
+    this.#probing = true;
+    try {
+      const index = (await this.#client.get(`${this.#prefix}index`).exec()).kvs[0]?.mod_revision;
+      if (index && BigInt(index) > BigInt(this.#seen)) this.#probe = { revision: BigInt(index), at: now };
+    } catch {
+      // etcd did not answer this one: the next check asks again.
+    } finally {
+      this.#probing = false;
+    }
   }
 
   #onEvents(events: { type: unknown; kv?: { key?: Buffer | null; value?: Buffer | null; mod_revision?: string | null } | null }[], apply: (commit: ForeignCommit) => void): void {
@@ -294,10 +358,12 @@ export class EtcdBackend implements StoreBackend {
     this.#closed = true;
     // The client's watch manager reconnects for as long as a watcher is attached, closed client or
     // not: detach it first, waiting for etcd's answer a moment at most (it may be gone).
+    clearInterval(this.#watchCheck);
     if (this.#watcher) await Promise.race([this.#watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     await this.#running;
     this.#fail(new Error('the store is closed'));
     this.#client.close();
+    this.#watchClient.close();
   }
 
   async #read(): Promise<void> {

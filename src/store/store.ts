@@ -115,6 +115,23 @@ export class Store {
   }
 
   /**
+   * reached resolves true once this copy holds the commit `index` — on etcd a follower gets the
+   * leader's commits through its watch — or false after timeoutMs.
+   */
+  async reached(index: number, timeoutMs: number): Promise<boolean> {
+    if (this.#index >= index) return true;
+    const w = this.watch();
+    const timer = setTimeout(() => w.close(), timeoutMs);
+    try {
+      while (this.#index < index) if (!(await w.next())) return false;
+      return true;
+    } finally {
+      clearTimeout(timer);
+      w.close();
+    }
+  }
+
+  /**
    * durable resolves once every commit up to `index` (the last one by default) is persisted:
    * at once on SQLite, once etcd has it on etcd. What the API acknowledges waits for it.
    */

@@ -368,6 +368,18 @@ export interface Secret extends Meta {
   Spec: SecretSpec;
 }
 
+/**
+ * The managers' unlock key while autolock is on (Swarm keeps it in Raft too): one row, sealed at
+ * rest by the store key, from which every manager seals its own key files. Absent when off.
+ */
+export interface ManagerUnlockKey extends Meta {
+  /** Swarm's SWMKEY-1-... form. */
+  Key: string;
+}
+
+/** The ID of the one ManagerUnlockKey row. */
+export const MANAGER_UNLOCK_KEY_ID = 'manager-unlock-key';
+
 export interface ConfigSpec {
   Name?: string;
   Labels?: Labels;

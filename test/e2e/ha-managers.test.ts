@@ -7,7 +7,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthProcess, docker, freePort, tempDir } from '../helpers/berth.js';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthProcess, docker, freePort, tempDir, type DockerResult } from '../helpers/berth.js';
 import { startEtcdCluster } from '../helpers/etcd.js';
 
 interface Running {
@@ -124,6 +127,11 @@ describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
     const first = await leader();
     assert.equal(first?.name, 'm1', 'the first manager leads');
     assert.equal(await write(managers[1]!), 201, 'a follower passes the write to the leader');
+    // Read-your-writes: the follower answers a change once its own copy holds it.
+    for (let i = 0; i < 10; i++) {
+      assert.equal(await write(managers[2]!), 201);
+      assert.equal((await request(managers[2]!, 'GET', `/secrets/ck-${writes}`)).status, 200, 'what a follower acknowledged, it shows at once');
+    }
     await verify();
   });
 
@@ -205,6 +213,63 @@ describe('three managers on a three-member etcd', { timeout: 600_000 }, () => {
       b!.resume();
     }
     await until('writes to resume', async () => ((await write(managers[0]!)) === 201 ? true : undefined), 60_000);
+    await verify();
+  });
+
+  test('autolock with three managers: one key seals every data dir; a follower down while the key rotated is unlocked with the old key and re-seals under the new; off, plain again', async () => {
+    const lead = await until('a leader', leader);
+    const [follower] = live().filter((m) => m !== lead);
+    const f = follower!;
+    const cli = (m: Running, ...args: string[]) => docker(`tcp://127.0.0.1:${m.apiPort}`, args, 60_000);
+    const sealed = (m: Running) => existsSync(join(m.dir, 'keys.sealed')) && !existsSync(join(m.dir, 'store.key')) && !existsSync(join(m.dir, 'certificates', 'swarm-root-ca.key'));
+    const plain = (m: Running) => !existsSync(join(m.dir, 'keys.sealed')) && existsSync(join(m.dir, 'store.key')) && existsSync(join(m.dir, 'certificates', 'swarm-root-ca.key'));
+    /** `docker swarm unlock` through the locked manager's root-only socket, the key on stdin. */
+    const unlock = (m: Running, key: string): Promise<DockerResult> =>
+      new Promise((resolve) => {
+        const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOCKER_HOST: `unix://${join(m.dir, 'berth.sock')}` };
+        const child = execFile('docker', ['swarm', 'unlock'], { env }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+        child.stdin!.end(`${key}\n`);
+      });
+    const startLocked = async (m: Running): Promise<void> => {
+      m.proc = new BerthProcess(['manager', '--data-dir', m.dir, '--listen', `127.0.0.1:${m.apiPort}`, '--insecure-api', '--cluster-listen', `127.0.0.1:${m.clusterPort}`, '--store', `etcd://${etcd.endpoints}`], { BERTH_LOG_LEVEL: 'info' });
+      await m.proc.waitFor(/is locked \(autolock\)/, 60_000);
+    };
+
+    // Through a follower: the change goes to the leader, the key it prints is read back from the follower's copy.
+    const on = await cli(f, 'swarm', 'update', '--autolock=true');
+    assert.equal(on.code, 0, on.stderr);
+    const key = /(SWMKEY-1-\S+)/.exec(on.stdout)?.[1];
+    assert.ok(key, on.stdout);
+    for (const m of live()) {
+      await until(`${m.name} to seal its keys`, async () => (sealed(m) ? true : undefined));
+      assert.match((await cli(m, 'swarm', 'unlock-key', '-q')).stdout.trim(), new RegExp(`^${key!.replace(/[+/]/g, '\\$&')}$`), 'every manager shows the one key');
+    }
+
+    f.proc!.child.kill('SIGKILL');
+    await f.proc!.stop('SIGKILL');
+    const rotated = await cli(lead, 'swarm', 'unlock-key', '--rotate', '-q');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const newKey = rotated.stdout.trim();
+    assert.notEqual(newKey, key);
+    const before = readFileSync(join(f.dir, 'keys.sealed'), 'utf8');
+    await startLocked(f);
+    const wrong = await unlock(f, newKey);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /invalid key provided/, 'its files are still sealed under the key of when it stopped');
+    const opened = await unlock(f, key!);
+    assert.equal(opened.code, 0, opened.stderr);
+    await f.proc!.waitFor(/cluster port \S+\n/, 60_000);
+    await until(`${f.name} to re-seal under the new key`, async () => (readFileSync(join(f.dir, 'keys.sealed'), 'utf8') !== before ? true : undefined));
+    await f.proc!.stop('SIGKILL');
+    await startLocked(f);
+    const again = await unlock(f, newKey);
+    assert.equal(again.code, 0, again.stderr);
+    await f.proc!.waitFor(/cluster port \S+\n/, 60_000);
+    assert.equal(await write(f), 201);
+
+    const off = await cli(lead, 'swarm', 'update', '--autolock=false');
+    assert.equal(off.code, 0, off.stderr);
+    for (const m of live()) await until(`${m.name} to keep its keys plain again`, async () => (plain(m) ? true : undefined));
     await verify();
   });
 

@@ -1,24 +1,32 @@
 // `berth manager --store etcd://...` driven by the docker CLI: what the CLI was told is done is in
 // etcd, so a manager killed with SIGKILL right after comes back with it from etcd (no state.db);
 // `berth store backup` of a running manager and `berth store migrate` of a stopped one from
-// state.db onto etcd; bad --store values are refused before anything starts. See docs/store.md.
+// state.db onto etcd, its agent's tasks running on through it (neither restarted nor
+// duplicated); bad --store values are refused before anything starts. See docs/store.md.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthProcess, docker, freePort, startManager, tempDir, type ManagerProcess } from '../helpers/berth.js';
+import type Dockerode from 'dockerode';
+import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type ManagerProcess, type TaskJson } from '../helpers/berth.js';
+import { nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 
 describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () => {
   let etcd: TestEtcd;
   let manager: ManagerProcess | undefined;
+  let agent: BerthProcess | undefined;
+  let engine: { docker: Dockerode; url: string };
+  let nodeId = '';
   const dir = tempDir('etcd-cli');
 
   before(async () => {
-    etcd = await startEtcd();
+    [etcd, engine] = await Promise.all([startEtcd(), testEngine()]);
   });
   after(async () => {
+    await agent?.stop();
+    if (nodeId) await removeNodeContainers(engine.docker, nodeId);
     await manager?.proc.stop('SIGKILL');
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -53,11 +61,22 @@ describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () =
     return { code, output: proc.output };
   };
 
-  test('berth store: a backup of a running manager, then its state.db moved onto etcd with migrate, and the manager started there', async () => {
+  test('berth store: a backup of a running manager, then its state.db moved onto etcd with migrate, and the manager started there; its tasks ran on, neither restarted nor duplicated', async () => {
     const port = await freePort();
     const data = join(dir, 'sq');
     manager = await startManager(data, port);
-    assert.equal((await docker(manager.url, ['service', 'create', '-d', '--name', 'api', '--replicas', '2', 'busybox', 'sleep', '1000'])).code, 0);
+    agent = startAgent({ join: manager.join, token: manager.token, engine: engine.url, hostname: 'migrate-a', dataDir: join(dir, 'agent') });
+    const created = await docker(manager.url, ['service', 'create', '--name', 'api', '--replicas', '2', 'localhost/berth-demo:1', 'sleep', '1000']);
+    assert.equal(created.code, 0, created.stderr);
+    const url = manager.url;
+    const tasks = async (): Promise<TaskJson[]> => (await (await fetch(`${url}/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['api'] }))}`)).json()) as TaskJson[];
+    const runningTasks = (await tasks()).filter((t) => t.Status.State === 'running');
+    assert.equal(runningTasks.length, 2);
+    nodeId = runningTasks[0]!.NodeID!;
+    /** The node's containers: ID and start time, which a restart would change. */
+    const containers = async () => (await Promise.all((await nodeContainers(engine.docker, nodeId)).map(async (c) => `${c.Id} ${(await engine.docker.getContainer(c.Id).inspect()).State.StartedAt}`))).sort();
+    const beforeMigration = await containers();
+    assert.equal(beforeMigration.length, 2);
     writeFileSync(join(dir, 'token.txt'), 'not-in-the-clear-anywhere');
     const secret = await docker(manager.url, ['secret', 'create', 'token', join(dir, 'token.txt')]);
     assert.equal(secret.code, 0, secret.stderr);
@@ -80,8 +99,40 @@ describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () =
     manager = await startManager(data, port, {}, { args: ['--store', `etcd://${etcd.hostPort}/clusters/two`], clusterPort: manager.clusterPort });
     assert.match((await docker(manager.url, ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}'])).stdout, /^api \d\/2$/m);
     assert.match((await docker(manager.url, ['secret', 'ls', '--format', '{{.Name}}'])).stdout, /^token$/m);
+    // The agent comes back to the manager now on etcd: a third replica, which only it can run, proves it.
+    const scaled = await docker(manager.url, ['service', 'scale', 'api=3']);
+    assert.equal(scaled.code, 0, scaled.stderr);
+    const after = (await tasks()).filter((t) => t.Status.State === 'running');
+    assert.equal(after.length, 3);
+    assert.ok(runningTasks.every((t) => after.some((a) => a.ID === t.ID)), 'the two tasks from before run on');
+    const now = await containers();
+    assert.equal(now.length, 3, 'one container per replica');
+    assert.ok(beforeMigration.every((c) => now.includes(c)), 'the same two containers, never restarted');
     assert.equal(await manager.proc.stop('SIGTERM'), 0);
     manager = undefined;
+  });
+
+  test('an etcd that takes TLS clients only: the manager speaks TLS with --etcd-cacert, --etcd-cert and --etcd-key; without its client certificate it stops, naming etcd', async () => {
+    const secure = await startEtcd('etcd-tls', { tls: true });
+    try {
+      const store = ['--store', `etcd://${secure.hostPort}/tls`];
+      const tls = ['--etcd-cacert', secure.tls!.ca, '--etcd-cert', secure.tls!.cert, '--etcd-key', secure.tls!.key];
+      const port = await freePort();
+      manager = await startManager(join(dir, 'tls'), port, {}, { args: [...store, ...tls] });
+      assert.equal((await docker(manager.url, ['network', 'create', '-d', 'overlay', 'over-tls'])).code, 0);
+      assert.equal(await manager.proc.stop('SIGTERM'), 0);
+      manager = undefined;
+      const backup = await berth(['store', 'backup', '--data-dir', join(dir, 'tls'), ...store, ...tls, '--output', join(dir, 'tls.json')]);
+      assert.equal(backup.code, 0, backup.output);
+      assert.match(readFileSync(join(dir, 'tls.json'), 'utf8'), /over-tls/, 'what the manager wrote is in etcd');
+
+      const proc = new BerthProcess(['manager', '--data-dir', join(dir, 'tls'), '--listen', `127.0.0.1:${port}`, '--insecure-api', ...store, '--etcd-cacert', secure.tls!.ca]);
+      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      assert.notEqual(code, 0);
+      assert.match(proc.output, /etcd/);
+    } finally {
+      await secure.stop();
+    }
   });
 
   test('a bad --store is refused with the flag and the fix named, before anything starts', async () => {

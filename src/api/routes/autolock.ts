@@ -1,36 +1,30 @@
 // Autolock in the API of an unlocked manager: `docker swarm update --autolock=true|false` and
 // `docker swarm unlock-key --rotate` (POST /swarm/update applies them through applyAutolock; GET
 // /swarm/unlockkey shows the key), and POST /swarm/unlock, which only a locked manager
-// (../locked.ts) accepts.
+// (../locked.ts) accepts. The API only keeps the key in the store; every manager seals its own
+// key files with it (manager/autolock-sync.ts), so one change locks all of them.
 
 import type { FastifyInstance } from 'fastify';
-import { ConflictError, InvalidArgumentError, NotImplementedError, type Cluster } from '../../types/index.js';
-
-/** The manager's autolock as the API drives it. Changes are synchronous: they run inside the cluster update. */
-export interface AutolockControl {
-  readonly on: boolean;
-  /** The current unlock key, '' when autolock is off. */
-  readonly unlockKey: string;
-  enable(): void;
-  disable(): void;
-  rotate(): void;
-}
+import { newUnlockKey, type ReadTx, type Tx } from '../../store/index.js';
+import { ConflictError, InvalidArgumentError, MANAGER_UNLOCK_KEY_ID, type Cluster } from '../../types/index.js';
 
 /**
- * applyAutolock makes the keys on disk follow the updated spec's AutoLockManagers, or seals
- * them under a new key when `rotate` (rotateManagerUnlockKey) is asked. The update's
- * transaction calls it last, so a refused update changes nothing and a failure here undoes it.
+ * applyAutolock makes the stored unlock key follow the updated spec's AutoLockManagers: a new
+ * key when turned on or when `rotate` (rotateManagerUnlockKey) is asked, none when off. It runs
+ * in the update's transaction, so a refused update changes no key.
  */
-export function applyAutolock(autolock: AutolockControl | undefined, spec: Cluster['Spec'], rotate: boolean): void {
+export function applyAutolock(tx: Tx, spec: Cluster['Spec'], rotate: boolean): void {
   const on = spec.EncryptionConfig?.AutoLockManagers ?? false;
-  if (!autolock) {
-    if (on || rotate) throw new NotImplementedError('autolock needs the keys of a manager started from a data dir; this API has none');
-    return;
-  }
   if (rotate && !on) throw new InvalidArgumentError('cannot rotate the manager unlock key because autolock is not turned on: turn it on with `docker swarm update --autolock=true`');
-  if (on && !autolock.on) autolock.enable();
-  else if (!on && autolock.on) autolock.disable();
-  else if (rotate) autolock.rotate();
+  const row = tx.managerUnlockKeys.get(MANAGER_UNLOCK_KEY_ID);
+  if (on && !row) tx.managerUnlockKeys.create({ ID: MANAGER_UNLOCK_KEY_ID, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Key: newUnlockKey() });
+  else if (on && rotate) tx.managerUnlockKeys.update({ ...row!, Key: newUnlockKey() });
+  else if (!on && row) tx.managerUnlockKeys.delete(row.ID);
+}
+
+/** unlockKey is the cluster's current unlock key, '' when autolock is off. */
+export function unlockKey(tx: ReadTx): string {
+  return tx.managerUnlockKeys.get(MANAGER_UNLOCK_KEY_ID)?.Key ?? '';
 }
 
 export function autolockRoutes(app: FastifyInstance): void {

@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Cluster } from '../../types/index.js';
 import { ensureCluster } from '../../manager/bootstrap.js';
 import { ensureManagerNode } from '../../manager/manager-node.js';
-import { Autolock } from '../../manager/autolock.js';
-import { loadOrCreateRoot } from '../../ca/index.js';
-import { loadStoreKey } from '../../store/index.js';
 import type { ApiServerOptions } from '../server.js';
 import { TEST_ROOT_CERT } from '../../../test/helpers/objects.js';
 import { call, testApi, type TestApi } from '../test-helpers.js';
@@ -148,8 +142,6 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
   const api = await withCluster();
   const before = api.cluster();
   const cases: Array<[unknown, string, RegExp]> = [
-    // An API without a manager's data dir (as here) has no keys to seal.
-    [{ EncryptionConfig: { AutoLockManagers: true } }, '', /^autolock needs the keys of a manager started from a data dir/],
     [{ CAConfig: { ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca.example' }] } }, '', /^external CAs are not supported yet/],
     [{ CAConfig: { SigningCACert: 'PEM' } }, '', /signing CA certificate or key can't be set yet/],
     [{ TaskDefaults: { LogDriver: { Name: 'journald' } } }, '', /default log driver is not supported yet: set the log driver on each service/],
@@ -169,46 +161,37 @@ test('what Berth cannot honour yet is a 501, never stored', async () => {
   await api.close();
 });
 
-test('autolock: on seals the keys under a key GET /swarm/unlockkey shows, rotation replaces it, off unseals; refused updates touch no file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-api-autolock-'));
-  loadStoreKey(dir);
-  await loadOrCreateRoot(join(dir, 'certificates'));
-  const autolock = Autolock.off(dir);
-  const api = await withCluster({ autolock });
+test('autolock: on stores a key GET /swarm/unlockkey shows, rotation replaces it, off removes it; refused updates change no key', async () => {
+  const api = await withCluster();
   const key = async (): Promise<string> => (await call(api.app, 'GET', '/v1.41/swarm/unlockkey')).body.UnlockKey;
-  const plainFiles = () => ['store.key', 'certificates/swarm-root-ca.key'].filter((f) => existsSync(join(dir, f)));
-  try {
-    assert.equal(await key(), '');
-    const stale = await update(api, api.cluster().Version.Index - 1, { EncryptionConfig: { AutoLockManagers: true } });
-    assert.equal(stale.status, 409);
-    assert.equal(autolock.on, false, 'a refused update seals nothing');
-    const noRotation = await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true');
-    assert.equal(noRotation.status, 400);
-    assert.match(noRotation.body.message, /^cannot rotate the manager unlock key because autolock is not turned on/);
+  const stored = () => api.store.view((tx) => tx.managerUnlockKeys.list().map((k) => k.Key));
+  assert.equal(await key(), '');
+  const stale = await update(api, api.cluster().Version.Index - 1, { EncryptionConfig: { AutoLockManagers: true } });
+  assert.equal(stale.status, 409);
+  assert.deepEqual(stored(), [], 'a refused update stores no key');
+  const noRotation = await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true');
+  assert.equal(noRotation.status, 400);
+  assert.match(noRotation.body.message, /^cannot rotate the manager unlock key because autolock is not turned on/);
 
-    assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, EncryptionConfig: { AutoLockManagers: true } })).status, 200);
-    const first = await key();
-    assert.match(first, /^SWMKEY-1-[A-Za-z0-9+/]{43}$/);
-    assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, true);
-    assert.deepEqual(plainFiles(), [], 'the keys are sealed');
-    // The CLI sends the whole spec back on every update: that seals nothing again.
-    assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, Labels: { a: 'b' } })).status, 200);
-    assert.equal(await key(), first);
+  assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, EncryptionConfig: { AutoLockManagers: true } })).status, 200);
+  const first = await key();
+  assert.match(first, /^SWMKEY-1-[A-Za-z0-9+/]{43}$/);
+  assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, true);
+  assert.deepEqual(stored(), [first]);
+  // The CLI sends the whole spec back on every update: that keeps the key.
+  assert.equal((await update(api, api.cluster().Version.Index, { ...api.cluster().Spec, Labels: { a: 'b' } })).status, 200);
+  assert.equal(await key(), first);
 
-    assert.equal((await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true')).status, 200);
-    const second = await key();
-    assert.notEqual(second, first);
-    assert.throws(() => Autolock.unseal(dir, first), /invalid key provided/);
-    Autolock.unseal(dir, second);
+  assert.equal((await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true')).status, 200);
+  const second = await key();
+  assert.notEqual(second, first);
+  assert.deepEqual(stored(), [second]);
 
-    assert.equal((await update(api, api.cluster().Version.Index, { EncryptionConfig: { AutoLockManagers: false } })).status, 200);
-    assert.equal(await key(), '');
-    assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, false);
-    assert.deepEqual(plainFiles(), ['store.key', 'certificates/swarm-root-ca.key']);
-  } finally {
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.equal((await update(api, api.cluster().Version.Index, { EncryptionConfig: { AutoLockManagers: false } })).status, 200);
+  assert.equal(await key(), '');
+  assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, false);
+  assert.deepEqual(stored(), []);
+  await api.close();
 });
 
 test('unlock key, unlock, init, join and leave answer as a manager without autolock that always is in its swarm', async () => {
@@ -233,17 +216,15 @@ test('unlock key, unlock, init, join and leave answer as a manager without autol
   await api.close();
 });
 
-test('with several managers (etcd), a root rotation and turning autolock on are refused, naming why; the rest of an update goes through', async () => {
+test('with several managers (etcd), a root rotation is refused, naming why; autolock and the rest of an update go through', async () => {
   const api = await withCluster();
   for (const [id, addr] of [['m1', '10.0.0.1:2377'], ['m2', '10.0.0.2:2377']]) ensureManagerNode(api.store, { id: id!, hostname: id!, clusterAddr: addr! });
   const spec = api.cluster().Spec;
   const rotate = await update(api, api.cluster().Version.Index, { ...spec, CAConfig: { ...spec.CAConfig, ForceRotate: 1 } });
   assert.equal(rotate.status, 400);
   assert.match(rotate.body.message, /^can't rotate the root CA with 2 managers yet: the next root's key would stay on one of them/);
-  const lock = await update(api, api.cluster().Version.Index, { ...spec, EncryptionConfig: { AutoLockManagers: true } });
-  assert.equal(lock.status, 400);
-  assert.match(lock.body.message, /^can't turn autolock on with 2 managers yet/);
   assert.equal(api.cluster().Spec.CAConfig?.ForceRotate ?? 0, 0, 'nothing was written');
-  const labels = await update(api, api.cluster().Version.Index, { ...spec, Labels: { env: 'ha' } });
+  const labels = await update(api, api.cluster().Version.Index, { ...spec, Labels: { env: 'ha' }, EncryptionConfig: { AutoLockManagers: true } });
   assert.equal(labels.status, 200);
+  assert.equal(api.cluster().Spec.EncryptionConfig?.AutoLockManagers, true);
 });

@@ -10,11 +10,11 @@ import { joinToken } from '../../common/tokens.js';
 import { boolParam, versionParam } from '../http/http.js';
 import { apiSwarm } from '../present/present.js';
 import { mergeSwarmSpec, validateSwarmSpec } from '../validate/validate-swarm.js';
-import { applyAutolock, type AutolockControl } from './autolock.js';
+import { applyAutolock, unlockKey } from './autolock.js';
 
 const HOW_TO_JOIN = 'other machines join it with `berth swarm join --token TOKEN HOST:2377` (the line `docker swarm join-token worker` prints, with berth in place of docker)';
 
-export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock?: AutolockControl; minCertExpiryNs?: number } = {}): void {
+export function swarmRoutes(app: FastifyInstance, store: Store, opts: { minCertExpiryNs?: number } = {}): void {
   app.get('/swarm', () => apiSwarm(store.view(currentCluster)));
 
   app.post<{ Querystring: Record<string, string | undefined> }>('/swarm/update', (request, reply) => {
@@ -39,16 +39,13 @@ export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock
           Manager: rotateManager ? joinToken(root!) : cluster.JoinTokens.Manager,
         },
       });
-      applyAutolock(opts.autolock, updated.Spec, rotateUnlockKey);
+      applyAutolock(tx, updated.Spec, rotateUnlockKey);
     });
     return reply.code(200).send();
   });
 
   // Without autolock the Engine answers an empty key, and the CLI says "no unlock key is set".
-  app.get('/swarm/unlockkey', () => {
-    store.view(currentCluster);
-    return { UnlockKey: opts.autolock?.unlockKey ?? '' };
-  });
+  app.get('/swarm/unlockkey', () => ({ UnlockKey: store.view((tx) => (currentCluster(tx), unlockKey(tx))) }));
 
   app.post('/swarm/init', () => {
     throw new UnavailableError(
@@ -70,17 +67,13 @@ export function swarmRoutes(app: FastifyInstance, store: Store, opts: { autolock
 
 /**
  * checkSeveralManagers refuses what acts on one manager's data directory only, while there are
- * several (on etcd): a root rotation keeps the next root's key where it starts, autolock seals
- * the keys of the manager that serves the change. See docs/ha.md, "Limits".
+ * several (on etcd): a root rotation keeps the next root's key where it starts. See docs/ha.md, "Limits".
  */
 function checkSeveralManagers(tx: ReadTx, before: Cluster['Spec'], after: Cluster['Spec']): void {
   const managers = tx.nodes.list().filter((n) => n.BerthManagerOnly && n.Spec.Role === 'manager').length;
   if (managers < 2) return;
   if ((after.CAConfig?.ForceRotate ?? 0) !== (before.CAConfig?.ForceRotate ?? 0)) {
     throw new InvalidArgumentError(`can't rotate the root CA with ${managers} managers yet: the next root's key would stay on one of them. Demote the others (docker node demote), rotate, then join them again (docs/ha.md)`);
-  }
-  if (after.EncryptionConfig?.AutoLockManagers && !before.EncryptionConfig?.AutoLockManagers) {
-    throw new InvalidArgumentError(`can't turn autolock on with ${managers} managers yet: it would lock one manager's keys only. Keep it off, or run one manager (docs/ha.md)`);
   }
 }
 
