@@ -119,12 +119,12 @@ test('stop grace period in whole seconds, 10 s by default', () => {
   assert.equal(stopGraceSeconds(t(0)), 0);
 });
 
-test('resource limits and reservations', () => {
+test('resource limits bound the container; reservations only schedule (moby executor resources())', () => {
   const c = containerConfig(
     task({
       Spec: {
         ContainerSpec: { Image: 'i' },
-        Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 << 20, Pids: 100 }, Reservations: { MemoryBytes: 32 << 20 } },
+        Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 << 20, Pids: 100 }, Reservations: { NanoCPUs: 25e7, MemoryBytes: 32 << 20 } },
       },
     }),
     owner,
@@ -132,7 +132,8 @@ test('resource limits and reservations', () => {
   assert.equal(c.HostConfig?.NanoCpus, 5e8);
   assert.equal(c.HostConfig?.Memory, 64 << 20);
   assert.equal(c.HostConfig?.PidsLimit, 100);
-  assert.equal(c.HostConfig?.MemoryReservation, 32 << 20);
+  assert.equal(c.HostConfig?.MemoryReservation, undefined);
+  assert.equal(c.HostConfig?.CpuShares, undefined);
 });
 
 test('mounts: bind, volume with options, tmpfs', () => {

@@ -51,9 +51,9 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
       ...(opts.files ?? []).map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
     ] as unknown as Dockerode.MountConfig,
     ReadonlyRootfs: spec.ReadOnly,
+    // Limits bound the container; Reservations are the scheduler's only, as Swarm's executor does.
     NanoCpus: limits?.NanoCPUs,
     Memory: limits?.MemoryBytes,
-    MemoryReservation: task.Spec.Resources?.Reservations?.MemoryBytes,
     PidsLimit: limits?.Pids,
     ExtraHosts: extraHosts(spec.Hosts),
     Dns: dns?.Nameservers,
