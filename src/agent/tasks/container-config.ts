@@ -83,7 +83,7 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
     Hostname: spec.Hostname,
     Tty: spec.TTY,
     OpenStdin: spec.OpenStdin,
-    Healthcheck: spec.HealthCheck,
+    Healthcheck: spec.Healthcheck,
     StopSignal: spec.StopSignal,
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,

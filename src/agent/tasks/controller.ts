@@ -144,10 +144,10 @@ export class TaskController {
     return result.StatusCode;
   }
 
-  /** healthPolicy: the check gating the task (the service's HealthCheck over the image's), if any. */
+  /** healthPolicy: the check gating the task (the service's Healthcheck over the image's), if any. */
   async healthPolicy(): Promise<HealthPolicy | undefined> {
     const spec = this.task.Spec.ContainerSpec;
-    if (spec?.HealthCheck?.Test?.[0] === 'NONE') return undefined;
+    if (spec?.Healthcheck?.Test?.[0] === 'NONE') return undefined;
     let image: Dockerode.ImageInspectInfo | undefined;
     try {
       image = spec?.Image ? await this.docker.getImage(spec.Image).inspect() : undefined;
@@ -155,7 +155,7 @@ export class TaskController {
       // The image may be gone since the container was made; its healthcheck went with it.
       if (statusOf(err) !== 404) throw err;
     }
-    return healthPolicy(spec?.HealthCheck, image?.Config?.Healthcheck);
+    return healthPolicy(spec?.Healthcheck, image?.Config?.Healthcheck);
   }
 
   /** shutdown stops the container: stop signal, the grace period, then SIGKILL (the engine's `stop?t=`). */
