@@ -14,24 +14,13 @@ export interface HttpError {
 
 /** httpError maps an error to a status and a message for the client; undefined for unexpected errors. */
 export function httpError(err: unknown, request: FastifyRequest): HttpError | undefined {
-  if (err instanceof BerthError) return { status: engineStatus(err, request), message: err.message };
+  if (err instanceof BerthError) return { status: HTTP_STATUS[err.code], message: err.message };
   const fe = err as Partial<FastifyError>;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(request);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, message: fastifyMessage(fe) };
   }
   return undefined;
-}
-
-/**
- * A stale `?version=` is swarmkit's store error "update out of sequence", which reaches dockerd as
- * a gRPC Unknown and no errdefs class claims: the Engine answers it 500 (moby
- * api/server/httpstatus), and clients retry on that text whatever they make of the status. Berth's
- * own routes (/berth/v1/...) answer a version conflict 409, as documented in docs/openapi.
- */
-function engineStatus(err: BerthError, request: FastifyRequest): number {
-  if (err.code === 'VERSION_CONFLICT' && !request.url.startsWith('/berth/')) return 500;
-  return HTTP_STATUS[err.code];
 }
 
 /** A body over the route's limit: the route's own words (Swarm's for secret and config data), or a 413. */

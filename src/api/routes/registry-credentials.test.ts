@@ -54,7 +54,6 @@ test('registry credentials: create, list, inspect, update, delete; the password 
     const after = api.store.view((tx) => tx.registryCredentials.get(id)!);
     assert.equal(after.Spec.Username, 'robot2');
     assert.equal(after.Spec.Password, 'pw-1', 'a password left out is kept');
-    // Berth's own routes answer a stale version 409 (docs/openapi/manager.yaml); only the Engine's answer 500.
     assert.equal((await call(api.app, 'POST', `${BASE}/${id}/update?version=${version}`, { Username: 'z' })).status, 409);
     const rename = await call(api.app, 'POST', `${BASE}/${id}/update?version=${after.Version.Index}`, { Name: 'other' });
     assert.equal(rename.status, 400);

@@ -287,9 +287,9 @@ test('update: version required and checked; the old spec becomes PreviousSpec; t
   assert.equal(after.BerthSpecVersion, after.Version.Index);
   assert.ok(after.BerthSpecVersion > svc.BerthSpecVersion);
 
-  // dockerd answers swarmkit's "update out of sequence" with a 500 (a gRPC Unknown); clients match the text.
+  // dockerd answers this text with a 500; Berth says 409 (a client-side conflict), clients match the text.
   const stale = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, { ...body, Labels: { x: 'y' } });
-  assert.equal(stale.status, 500);
+  assert.equal(stale.status, 409);
   assert.match(stale.body.message, /^update out of sequence: service .* is at version \d+, the update was made from version \d+/);
 
   // An update that changes nothing keeps the spec version (no task is replaced) and the rollback target.

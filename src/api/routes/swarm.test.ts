@@ -91,11 +91,11 @@ test('update applies the task history limit, heartbeat period and labels; the re
   await api.close();
 });
 
-test('update needs the current version: stale is dockerd\'s 500 "update out of sequence", missing a 400; nothing is written', async () => {
+test('update needs the current version: stale is a 409 "update out of sequence", missing a 400; nothing is written', async () => {
   const api = await withCluster();
   const before = api.cluster();
   const stale = await update(api, before.Version.Index - 1, { Orchestration: { TaskHistoryRetentionLimit: 1 } });
-  assert.equal(stale.status, 500);
+  assert.equal(stale.status, 409);
   assert.match(stale.body.message, /^update out of sequence: cluster /);
   const missing = await call(api.app, 'POST', '/v1.41/swarm/update', {});
   assert.equal(missing.status, 400);
@@ -180,7 +180,7 @@ test('autolock: on seals the keys under a key GET /swarm/unlockkey shows, rotati
   try {
     assert.equal(await key(), '');
     const stale = await update(api, api.cluster().Version.Index - 1, { EncryptionConfig: { AutoLockManagers: true } });
-    assert.equal(stale.status, 500);
+    assert.equal(stale.status, 409);
     assert.equal(autolock.on, false, 'a refused update seals nothing');
     const noRotation = await update(api, api.cluster().Version.Index, api.cluster().Spec, '&rotateManagerUnlockKey=true');
     assert.equal(noRotation.status, 400);
