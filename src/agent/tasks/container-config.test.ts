@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkAttachment, Task } from '../../types/index.js';
+import type { OldContainerSpec } from '../../common/healthcheck.js';
 import { containerConfig, containerName, endpointConfig, stopGraceSeconds } from './container-config.js';
 
 const owner = { clusterId: 'cluster1', nodeId: 'node1' };
@@ -97,6 +98,14 @@ test('Command is the entrypoint and Args the command; plain fields map across', 
   assert.deepEqual(h.Dns, ['1.1.1.1']);
   assert.deepEqual(h.DnsSearch, ['example.org']);
   assert.deepEqual(h.DnsOptions, ['ndots:2']);
+});
+
+test("a task from a manager that still spelled it HealthCheck keeps its healthcheck; Healthcheck wins over it", () => {
+  const check = { Test: ['CMD', 'true'], Interval: 1e9 };
+  const old: OldContainerSpec = { Image: 'x', HealthCheck: check };
+  assert.deepEqual(containerConfig(task({ Spec: { ContainerSpec: old } }), owner).Healthcheck, check);
+  const both: OldContainerSpec = { ...old, Healthcheck: { Test: ['NONE'] } };
+  assert.deepEqual(containerConfig(task({ Spec: { ContainerSpec: both } }), owner).Healthcheck, { Test: ['NONE'] });
 });
 
 test('the engine never restarts a task container', () => {

@@ -6,26 +6,39 @@
 // Berth stores the spec in that form, so a client reads what dockerd would show and can send it
 // back unchanged. Swarm's defaults proper (?insertDefaults, service-defaults.ts) are not stored.
 // TaskTemplate.Runtime is not stored either: dockerd derives "container" from the ContainerSpec
-// (every Berth service has one), and the presenter shows it so (present.ts).
+// (every Berth service has one), and the presenter shows it so (present.ts). The same functions
+// rewrite what an older Berth stored, tasks' copies included (src/manager/stored-specs.ts), and
+// take the `HealthCheck` spelling it kept (the API's schema check renames it before this).
 
-import type { EndpointSpec, RestartPolicy, ServiceSpec, UpdateConfig } from '../../types/index.js';
+import type { ContainerSpec, EndpointSpec, RestartPolicy, ServiceSpec, TaskSpec, UpdateConfig } from '../../types/index.js';
+import { specHealthcheck, type OldContainerSpec } from '../../common/healthcheck.js';
 
 export function engineForm(spec: ServiceSpec): ServiceSpec {
-  const { Runtime: _container, ...task } = spec.TaskTemplate ?? {};
-  const container = task.ContainerSpec;
   return {
     ...spec,
     Labels: spec.Labels ?? {},
-    TaskTemplate: {
-      ...task,
-      ...(container && { ContainerSpec: { ...container, Isolation: container.Isolation || 'default' } }),
-      ...(task.RestartPolicy && { RestartPolicy: restartForm(task.RestartPolicy) }),
-      ForceUpdate: task.ForceUpdate ?? 0,
-    },
+    TaskTemplate: engineTaskForm(spec.TaskTemplate ?? {}),
     ...(spec.UpdateConfig && { UpdateConfig: updateForm(spec.UpdateConfig) }),
     ...(spec.RollbackConfig && { RollbackConfig: updateForm(spec.RollbackConfig) }),
-    ...(spec.EndpointSpec && { EndpointSpec: endpointForm(spec.EndpointSpec) }),
+    ...(spec.EndpointSpec && { EndpointSpec: engineEndpointForm(spec.EndpointSpec) }),
   };
+}
+
+/** A TaskTemplate, or a task's Spec (a copy of one), in the engine form. */
+export function engineTaskForm(task: TaskSpec): TaskSpec {
+  const { Runtime: _container, ...rest } = task;
+  return {
+    ...rest,
+    ...(rest.ContainerSpec && { ContainerSpec: containerForm(rest.ContainerSpec) }),
+    ...(rest.RestartPolicy && { RestartPolicy: restartForm(rest.RestartPolicy) }),
+    ForceUpdate: rest.ForceUpdate ?? 0,
+  };
+}
+
+function containerForm(c: ContainerSpec): ContainerSpec {
+  const { HealthCheck: _old, ...rest } = c as OldContainerSpec;
+  const check = specHealthcheck(c);
+  return { ...rest, ...(check && { Healthcheck: check }), Isolation: c.Isolation || 'default' };
 }
 
 function restartForm(r: RestartPolicy): RestartPolicy {
@@ -49,7 +62,7 @@ function updateForm(c: UpdateConfig): UpdateConfig {
   };
 }
 
-function endpointForm(e: EndpointSpec): EndpointSpec {
+export function engineEndpointForm(e: EndpointSpec): EndpointSpec {
   const { Ports, ...rest } = e;
   return {
     ...rest,
