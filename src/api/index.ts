@@ -3,3 +3,4 @@ export type { ApiServerOptions, ManagerView } from './server.js';
 export { installErrorHandlers } from './http/errors.js';
 export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './locked.js';
 export { ensureNetworks } from './routes/networks.js';
+export { engineEndpointForm, engineForm, engineTaskForm } from './validate/engine-form.js';

@@ -23,6 +23,7 @@ import { Store, type EtcdBackendOptions } from '../store/index.js';
 import { CertificateAuthority, ClientCertificates, clientCertificateRoutes, finishPromotion, loadTrust, RootRotation, ROOT_KEY_FILE } from '../ca/index.js';
 import { DEFAULT_CLUSTER_PORT, UnavailableError, type ManagerKeys } from '../types/index.js';
 import { ensureCluster } from './bootstrap.js';
+import { normaliseStoredSpecs } from './stored-specs.js';
 import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
@@ -280,6 +281,8 @@ export class Manager {
       }
       adoptAutolock(store, autolock);
       ensureNetworks(store);
+      const rewritten = normaliseStoredSpecs(store);
+      if (rewritten.services + rewritten.tasks > 0) opts.log.info(rewritten, 'specs stored by an older Berth rewritten in the engine form');
       await ensureAdminBundle(clientDir, clients, ca);
       manager.#loops = [
         new Allocator(store, child('allocator')).run(signal),

@@ -172,7 +172,8 @@ export interface ContainerSpec {
   Mounts?: Mount[];
   StopSignal?: string;
   StopGracePeriod?: number;
-  HealthCheck?: HealthConfig;
+  /** dockerd's key (moby swarm.ContainerSpec); the v1.41 yaml's `HealthCheck` is accepted on input only. */
+  Healthcheck?: HealthConfig;
   Hosts?: string[];
   DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };
   Secrets?: SecretReference[];

@@ -178,7 +178,7 @@ test('service create -d sends the spec the options describe and prints the ID', 
   assert.deepEqual(t.ContainerSpec?.Labels, { team: 'core' });
   assert.deepEqual(t.ContainerSpec?.Mounts, [{ Type: 'volume', Source: 'data', Target: '/data' }]);
   assert.equal(t.ContainerSpec?.StopGracePeriod, 30e9);
-  assert.deepEqual(t.ContainerSpec?.HealthCheck, { Test: ['CMD-SHELL', 'wget -q -O- localhost'], Interval: 5e9 });
+  assert.deepEqual(t.ContainerSpec?.Healthcheck, { Test: ['CMD-SHELL', 'wget -q -O- localhost'], Interval: 5e9 });
   assert.equal(t.ContainerSpec?.Dir, '/srv');
   assert.equal(t.ContainerSpec?.User, 'nobody');
   assert.deepEqual(t.Resources, { Limits: { NanoCPUs: 5e8, MemoryBytes: 512 * 2 ** 20 }, Reservations: { MemoryBytes: 64 * 2 ** 20 } });

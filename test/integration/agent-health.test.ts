@@ -20,7 +20,7 @@ function makeTask(nodeId: string, args: string[], health: HealthConfig): Task {
     CreatedAt: now(),
     UpdatedAt: now(),
     // sh as PID 1 ignores SIGTERM: a short grace keeps the stop of an unhealthy container quick.
-    Spec: { ContainerSpec: { Image: TEST_IMAGE, Args: args, HealthCheck: health, StopGracePeriod: msToNs(300) } },
+    Spec: { ContainerSpec: { Image: TEST_IMAGE, Args: args, Healthcheck: health, StopGracePeriod: msToNs(300) } },
     ServiceID: newId(),
     Slot: 1,
     NodeID: nodeId,

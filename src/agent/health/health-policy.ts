@@ -1,4 +1,4 @@
-// A container's healthcheck as Docker runs it (pure): the service's HealthCheck merged over the
+// A container's healthcheck as Docker runs it (pure): the service's Healthcheck merged over the
 // image's field by field, Docker's defaults, the probe's argv, and the counting of consecutive
 // failures (those inside the start period do not count until the first success).
 

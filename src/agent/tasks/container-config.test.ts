@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkAttachment, Task } from '../../types/index.js';
+import type { OldContainerSpec } from '../../common/healthcheck.js';
 import { containerConfig, containerName, endpointConfig, stopGraceSeconds } from './container-config.js';
 
 const owner = { clusterId: 'cluster1', nodeId: 'node1' };
@@ -63,7 +64,7 @@ test('Command is the entrypoint and Args the command; plain fields map across', 
           ReadOnly: true,
           Groups: ['audio'],
           StopSignal: 'SIGINT',
-          HealthCheck: { Test: ['CMD', 'true'], Interval: 1e9, Timeout: 2e9, Retries: 3, StartPeriod: 4e9 },
+          Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Timeout: 2e9, Retries: 3, StartPeriod: 4e9 },
           Init: true,
           Sysctls: { 'net.core.somaxconn': '1024' },
           CapabilityAdd: ['NET_ADMIN'],
@@ -99,6 +100,14 @@ test('Command is the entrypoint and Args the command; plain fields map across', 
   assert.deepEqual(h.DnsOptions, ['ndots:2']);
 });
 
+test("a task from a manager that still spelled it HealthCheck keeps its healthcheck; Healthcheck wins over it", () => {
+  const check = { Test: ['CMD', 'true'], Interval: 1e9 };
+  const old: OldContainerSpec = { Image: 'x', HealthCheck: check };
+  assert.deepEqual(containerConfig(task({ Spec: { ContainerSpec: old } }), owner).Healthcheck, check);
+  const both: OldContainerSpec = { ...old, Healthcheck: { Test: ['NONE'] } };
+  assert.deepEqual(containerConfig(task({ Spec: { ContainerSpec: both } }), owner).Healthcheck, { Test: ['NONE'] });
+});
+
 test('the engine never restarts a task container', () => {
   assert.deepEqual(containerConfig(task(), owner).HostConfig?.RestartPolicy, { Name: 'no' });
 });
@@ -119,12 +128,12 @@ test('stop grace period in whole seconds, 10 s by default', () => {
   assert.equal(stopGraceSeconds(t(0)), 0);
 });
 
-test('resource limits and reservations', () => {
+test('resource limits bound the container; reservations only schedule (moby executor resources())', () => {
   const c = containerConfig(
     task({
       Spec: {
         ContainerSpec: { Image: 'i' },
-        Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 << 20, Pids: 100 }, Reservations: { MemoryBytes: 32 << 20 } },
+        Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 64 << 20, Pids: 100 }, Reservations: { NanoCPUs: 25e7, MemoryBytes: 32 << 20 } },
       },
     }),
     owner,
@@ -132,7 +141,8 @@ test('resource limits and reservations', () => {
   assert.equal(c.HostConfig?.NanoCpus, 5e8);
   assert.equal(c.HostConfig?.Memory, 64 << 20);
   assert.equal(c.HostConfig?.PidsLimit, 100);
-  assert.equal(c.HostConfig?.MemoryReservation, 32 << 20);
+  assert.equal(c.HostConfig?.MemoryReservation, undefined);
+  assert.equal(c.HostConfig?.CpuShares, undefined);
 });
 
 test('mounts: bind, volume with options, tmpfs', () => {

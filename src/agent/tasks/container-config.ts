@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import { DEFAULT_STOP_GRACE_MS } from '../../common/defaults.js';
 import { nsToMs } from '../../common/time.js';
 import { macForAddress } from '../../common/overlay-mac.js';
+import { specHealthcheck } from '../../common/healthcheck.js';
 import type { ContainerSpec, Mount, NetworkAttachment, Task } from '../../types/index.js';
 import { engineNetworkName, subnetOf } from './networks.js';
 import type { FileMount } from './task-files.js';
@@ -51,9 +52,9 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
       ...(opts.files ?? []).map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
     ] as unknown as Dockerode.MountConfig,
     ReadonlyRootfs: spec.ReadOnly,
+    // Limits bound the container; Reservations are the scheduler's only, as Swarm's executor does.
     NanoCpus: limits?.NanoCPUs,
     Memory: limits?.MemoryBytes,
-    MemoryReservation: task.Spec.Resources?.Reservations?.MemoryBytes,
     PidsLimit: limits?.Pids,
     ExtraHosts: extraHosts(spec.Hosts),
     Dns: dns?.Nameservers,
@@ -83,7 +84,7 @@ export function containerConfig(task: Task, owner: Owner, opts: CreateOptions = 
     Hostname: spec.Hostname,
     Tty: spec.TTY,
     OpenStdin: spec.OpenStdin,
-    Healthcheck: spec.HealthCheck,
+    Healthcheck: specHealthcheck(spec),
     StopSignal: spec.StopSignal,
     StopTimeout: stopGraceSeconds(task),
     ExposedPorts: ports.exposed,

@@ -4,6 +4,7 @@
 
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../common/log.js';
+import { specHealthcheck } from '../../common/healthcheck.js';
 import type { EndpointPortConfig, Task } from '../../types/index.js';
 import { LABEL_NODE, LABEL_TASK, containerConfig, containerName, endpointConfig, stopGraceSeconds } from './container-config.js';
 import { checkBindSources, validateMounts } from './mounts.js';
@@ -144,10 +145,11 @@ export class TaskController {
     return result.StatusCode;
   }
 
-  /** healthPolicy: the check gating the task (the service's HealthCheck over the image's), if any. */
+  /** healthPolicy: the check gating the task (the service's Healthcheck over the image's), if any. */
   async healthPolicy(): Promise<HealthPolicy | undefined> {
     const spec = this.task.Spec.ContainerSpec;
-    if (spec?.HealthCheck?.Test?.[0] === 'NONE') return undefined;
+    const check = specHealthcheck(spec);
+    if (check?.Test?.[0] === 'NONE') return undefined;
     let image: Dockerode.ImageInspectInfo | undefined;
     try {
       image = spec?.Image ? await this.docker.getImage(spec.Image).inspect() : undefined;
@@ -155,7 +157,7 @@ export class TaskController {
       // The image may be gone since the container was made; its healthcheck went with it.
       if (statusOf(err) !== 404) throw err;
     }
-    return healthPolicy(spec?.HealthCheck, image?.Config?.Healthcheck);
+    return healthPolicy(check, image?.Config?.Healthcheck);
   }
 
   /** shutdown stops the container: stop signal, the grace period, then SIGKILL (the engine's `stop?t=`). */

@@ -1,7 +1,7 @@
 // What the API shows of stored objects: the Engine API shapes as stored, minus Berth's internal
 // fields (everything named Berth*), plus what Swarm derives on read.
 
-import type { Cluster, Config, Network, Node, Secret, Service, Task } from '../../types/index.js';
+import type { Cluster, Config, Network, Node, Secret, Service, ServiceSpec, Task } from '../../types/index.js';
 import { tlsInfo } from '../../common/pki.js';
 import type { ServiceStatus } from '../services/service-status.js';
 import type { ManagerView } from '../server.js';
@@ -32,12 +32,24 @@ export function apiNode(n: Node, managers?: ManagerView): Public<Node> {
   return { ...node, ManagerStatus: { ...status, Leader: managers.leader === status.Addr, Reachability: reachable ? 'reachable' : 'unreachable' } };
 }
 
-/** A service as the API shows it: its registry logins hidden. */
+/**
+ * A service as the API shows it (moby convert ServiceFromGRPC): its registry logins hidden, the
+ * runtime dockerd derives from the container spec, and Endpoint always there with its Spec (a
+ * struct in moby's types) but no empty Ports or VirtualIPs.
+ */
 export function apiService(s: Service, status?: ServiceStatus): Public<Service> & { ServiceStatus?: ServiceStatus } {
-  const shown = withoutBerth(s);
-  if (s.Spec.TaskTemplate) shown.Spec = { ...s.Spec, TaskTemplate: hidePullAuth(s.Spec.TaskTemplate) };
-  if (s.PreviousSpec?.TaskTemplate) shown.PreviousSpec = { ...s.PreviousSpec, TaskTemplate: hidePullAuth(s.PreviousSpec.TaskTemplate) };
+  const { Spec, Ports, VirtualIPs } = s.Endpoint ?? {};
+  const shown = {
+    ...withoutBerth(s),
+    Spec: apiServiceSpec(s.Spec),
+    ...(s.PreviousSpec && { PreviousSpec: apiServiceSpec(s.PreviousSpec) }),
+    Endpoint: { Spec: Spec ?? {}, ...(Ports?.length ? { Ports } : {}), ...(VirtualIPs?.length ? { VirtualIPs } : {}) },
+  };
   return status ? { ...shown, ServiceStatus: status } : shown;
+}
+
+function apiServiceSpec(spec: ServiceSpec): ServiceSpec {
+  return { ...spec, TaskTemplate: { ...hidePullAuth(spec.TaskTemplate), Runtime: 'container' } };
 }
 
 /**
@@ -70,11 +82,34 @@ export function apiNetwork(n: Network): Record<string, unknown> {
   };
 }
 
-/** Swarm leaves a task's Name empty and the CLI derives one; a stored Name is not shown. */
-export function apiTask(t: Task): Omit<Public<Task>, 'Name'> {
-  const { Name: _name, ...rest } = { ...withoutBerth(t), Spec: hidePullAuth(t.Spec) };
-  if (!t.NetworksAttachments) return rest;
-  return { ...rest, NetworksAttachments: t.NetworksAttachments.map((a) => ({ Network: a.Network, ...(a.Addresses && { Addresses: a.Addresses }) })) };
+/** moby's swarm.IPAMOptions, as a task's network shows it: the IP range is `Range`, and there are no auxiliary addresses. */
+type SwarmIPAM = { Driver?: Network['DriverState']; Configs?: { Subnet?: string; Range?: string; Gateway?: string }[] };
+type SwarmNetwork = Omit<Network, 'Spec' | 'IPAMOptions'> & { Spec: Omit<Network['Spec'], 'IPAMOptions'> & { IPAMOptions?: SwarmIPAM }; IPAMOptions?: SwarmIPAM };
+type ApiTask = Omit<Public<Task>, 'Name' | 'NetworksAttachments'> & { NetworksAttachments?: { Network: SwarmNetwork; Addresses?: string[] }[] };
+
+/**
+ * A task as the API shows it (moby convert TaskFromGRPC). Swarm leaves a task's Name empty and the
+ * CLI derives one; a stored Name is not shown. Labels and Status.PortStatus are always there (no
+ * omitempty in moby's types).
+ */
+export function apiTask(t: Task): ApiTask {
+  const { Name: _name, NetworksAttachments: attachments, ...rest } = {
+    ...withoutBerth(t),
+    Labels: t.Labels ?? {},
+    Spec: hidePullAuth(t.Spec),
+    Status: { ...t.Status, PortStatus: t.Status.PortStatus ?? {} },
+  };
+  if (!attachments) return rest;
+  return { ...rest, NetworksAttachments: attachments.map((a) => ({ Network: swarmNetwork(a.Network), ...(a.Addresses && { Addresses: a.Addresses }) })) };
+}
+
+function swarmNetwork(n: Network): SwarmNetwork {
+  const { IPAMOptions: ipam, ...spec } = n.Spec;
+  return { ...n, Spec: { ...spec, ...(ipam && { IPAMOptions: swarmIpam(ipam) }) }, IPAMOptions: n.IPAMOptions && swarmIpam(n.IPAMOptions) };
+}
+
+function swarmIpam(o: NonNullable<Network['IPAMOptions']>): SwarmIPAM {
+  return { ...o, ...(o.Configs && { Configs: o.Configs.map(({ Subnet, IPRange, Gateway }) => ({ Subnet, ...(IPRange && { Range: IPRange }), Gateway })) }) };
 }
 
 /** A secret as every endpoint shows it: never with its data (Swarm clears Spec.Data on every read). */

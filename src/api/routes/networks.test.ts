@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, createService, filters, seedTask, spec, testApi, type TestApi } from '../test-helpers.js';
+import { call, createService, filters, seedNode, seedTask, spec, testApi, type TestApi } from '../test-helpers.js';
 import { ensureNetworks } from './networks.js';
 
 async function createNetwork(api: TestApi, body: Record<string, unknown>): Promise<string> {
@@ -312,9 +312,9 @@ test('create: --opt encrypted is kept, and shown beside the VXLAN ID; a VXLAN ID
   await api.close();
 });
 
-test('tasks: NetworksAttachments are shown without Berth’s own fields', async () => {
+test('tasks: NetworksAttachments are shown without Berth’s own fields, the network in Swarm’s shape', async () => {
   const api = await testApi();
-  const id = await createNetwork(api, { Name: 'backend' });
+  const id = await createNetwork(api, { Name: 'backend', IPAM: { Config: [{ Subnet: '172.28.0.0/16', IPRange: '172.28.5.0/24' }] } });
   const svc = await createService(api, spec('web'));
   const task = seedTask(api.store, svc);
   api.store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, NetworksAttachments: [{ Network: tx.networks.get(id)!, BerthAliases: ['web'] }] }));
@@ -322,6 +322,49 @@ test('tasks: NetworksAttachments are shown without Berth’s own fields', async 
   assert.equal(res.body.NetworksAttachments.length, 1);
   assert.equal(res.body.NetworksAttachments[0].Network.ID, id);
   assert.equal(res.body.NetworksAttachments[0].BerthAliases, undefined);
+  // moby's swarm.IPAMConfig calls the IP range Range (the Engine's network IPAM calls it IPRange).
+  assert.deepEqual(res.body.NetworksAttachments[0].Network.IPAMOptions.Configs, [{ Subnet: '172.28.0.0/16', Range: '172.28.5.0/24', Gateway: '172.28.0.1' }]);
+  assert.deepEqual(res.body.NetworksAttachments[0].Network.Spec.IPAMOptions.Configs, [{ Subnet: '172.28.0.0/16', Range: '172.28.5.0/24' }]);
+  await api.close();
+});
+
+test('prune: removes the networks nothing uses (never ingress), with the Engine’s label, label! and until filters', async () => {
+  const api = await testApi();
+  ensureNetworks(api.store);
+  const prune = (f?: Record<string, string[]>) => call(api.app, 'POST', `/v1.41/networks/prune${f ? `?filters=${filters(f)}` : ''}`);
+  await createNetwork(api, { Name: 'used' });
+  await createService(api, spec('web', { TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: [{ Target: 'used' }] } }));
+  const held = await createNetwork(api, { Name: 'held' });
+  const task = seedTask(api.store, await createService(api, spec('api')));
+  api.store.update((tx) => tx.tasks.update({ ...tx.tasks.get(task.ID)!, NetworksAttachments: [{ Network: tx.networks.get(held)! }] }));
+  const plain = await createNetwork(api, { Name: 'plain', Attachable: true });
+  const node = seedNode(api.store, { hostname: 'worker-1' });
+  api.store.update((tx) =>
+    tx.nodes.update({ ...tx.nodes.get(node.ID)!, BerthAttachments: [{ NetworkID: plain, ContainerID: 'c1', Name: 'adhoc', Address: '10.0.3.5', MacAddress: '02:42:0a:00:03:05' }] }),
+  );
+  await createNetwork(api, { Name: 'idle-a', Labels: { team: 'a' } });
+  await createNetwork(api, { Name: 'idle-b', Labels: { team: 'b' } });
+  const old = await createNetwork(api, { Name: 'old' });
+  api.store.update((tx) => tx.networks.update({ ...tx.networks.get(old)!, CreatedAt: new Date(Date.now() - 2 * 86_400_000).toISOString() }));
+  const names = () => api.store.view((tx) => tx.networks.list().map((n) => n.Spec.Name).sort());
+
+  const bad = await prune({ dangling: ['true'] });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.message, "invalid filter 'dangling'");
+  const badUntil = await prune({ until: ['yesterday'] });
+  assert.equal(badUntil.status, 400);
+  assert.match(badUntil.body.message, /^invalid filter 'until=yesterday': failed to parse value as time or duration/);
+  assert.equal((await prune({ until: ['1h', '2h'] })).status, 400);
+
+  assert.deepEqual((await prune({ label: ['team=a'] })).body, { NetworksDeleted: ['idle-a'] });
+  assert.deepEqual((await prune({ until: ['24h'] })).body, { NetworksDeleted: ['old'] }, 'only networks created before 24h ago');
+  assert.deepEqual((await prune({ until: [new Date(Date.now() - 3_600_000).toISOString()] })).body, { NetworksDeleted: null });
+  assert.deepEqual((await prune({ 'label!': ['team=b'] })).body, { NetworksDeleted: null }, 'label! keeps what it matches');
+  const all = await prune();
+  assert.equal(all.status, 200);
+  assert.deepEqual(all.body, { NetworksDeleted: ['idle-b'] });
+  assert.deepEqual(names(), ['held', 'ingress', 'plain', 'used'], 'in use by a service, a running task, a plain container; and ingress');
+  assert.deepEqual((await prune()).body, { NetworksDeleted: null }, 'nothing deleted is null, as the Engine answers');
   await api.close();
 });
 

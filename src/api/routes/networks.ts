@@ -1,7 +1,8 @@
-// /networks: create, list, inspect, remove swarm-scoped networks (driver overlay). The API is the
-// only writer of Network objects, and it allocates a network's subnet (from Swarm's default pool
-// when none is given) and its VXLAN ID once, at create. The ingress network (the routing mesh's)
-// is made by the manager when the cluster has none (ensureNetworks), or by the user with --ingress.
+// /networks: create, list, inspect, remove and prune swarm-scoped networks (driver overlay). The
+// API is the only writer of Network objects, and it allocates a network's subnet (from Swarm's
+// default pool when none is given) and its VXLAN ID once, at create. The ingress network (the
+// routing mesh's) is made by the manager when the cluster has none (ensureNetworks), or by the
+// user with --ingress.
 
 import type { FastifyInstance } from 'fastify';
 import { ConflictError, InvalidArgumentError, NameConflictError, NotFoundError, UnavailableError, TUNNEL_SUBNET, VXLAN_ID_OPTION, stateRank } from '../../types/index.js';
@@ -12,11 +13,13 @@ import { INGRESS_LABEL, INGRESS_NAME, ingressNetwork, isIngress, needsIngress } 
 import { allocateSubnet, defaultGateway, overlaps, parseCidr, type Cidr } from '../../common/subnets.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
 import type { ById } from '../http/http.js';
+import { parseUntil } from '../http/until.js';
 import { findNetwork } from '../http/lookup.js';
 import { apiNetwork } from '../present/present.js';
 import { MAX_VNI, inForce, parseVni, validateNetworkCreate } from '../validate/validate-network.js';
 
 const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
+const PRUNE_FILTERS = ['label', 'label!', 'until'];
 
 export function networkRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: { filters?: string } }>('/networks', (request) => {
@@ -66,6 +69,32 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
     const scope = request.query.scope;
     if (scope && scope !== 'swarm') throw new NotFoundError(`network ${request.params.id} not found`);
     return store.view((tx) => apiNetwork(findNetwork(tx, request.params.id)));
+  });
+
+  // As the Engine prunes a swarm's networks (moby daemon clusterNetworksPrune): every network no
+  // service, running task or attached container uses, except the ingress network, which only an
+  // explicit remove takes; filters label, label! and until. Nothing deleted is `null`, as in Go.
+  app.post<{ Querystring: { filters?: string } }>('/networks/prune', (request) => {
+    const f = parseFilters(request.query.filters, PRUNE_FILTERS);
+    const untils = f.get('until') ?? [];
+    if (untils.length > 1) throw new InvalidArgumentError('invalid filter \'until\': more than one until filter specified; give one');
+    const until = untils[0] === undefined ? undefined : parseUntil(untils[0], Date.now());
+    const deleted = store.update((tx) => {
+      const unused = tx.networks
+        .list()
+        .filter(
+          (n) =>
+            !isIngress(n) &&
+            (until === undefined || Date.parse(n.CreatedAt) <= until) &&
+            allLabels(f.get('label'), n.Spec.Labels) &&
+            !(f.has('label!') && allLabels(f.get('label!'), n.Spec.Labels)) &&
+            !networkUse(tx, n),
+        )
+        .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name));
+      for (const n of unused) tx.networks.delete(n.ID);
+      return unused.map((n) => n.Spec.Name);
+    });
+    return { NetworksDeleted: deleted.length > 0 ? deleted : null };
   });
 
   app.delete<ById>('/networks/:id', (request, reply) => {
@@ -197,33 +226,32 @@ function usedNetworks(tx: ReadTx): Set<string> {
  * controlapi removeNetwork, answered 400 as the Engine maps FailedPrecondition).
  */
 function checkUnused(tx: ReadTx, network: Network): void {
+  const use = networkUse(tx, network);
+  if (use) throw new InvalidArgumentError(use);
+}
+
+/** networkUse says what keeps a network from being removed, with the way out; undefined when nothing does. */
+function networkUse(tx: ReadTx, network: Network): string | undefined {
   const name = network.Spec.Name;
   if (isIngress(network)) {
     const user = tx.services.list().find((s) => needsIngress(s.Spec.EndpointSpec));
     if (user) {
-      throw new InvalidArgumentError(
-        `ingress network cannot be removed because service ${user.ID} depends on it: service ${user.Spec.Name} publishes a port in ingress mode; remove the port (docker service update --publish-rm) or the service first`,
-      );
+      return `ingress network cannot be removed because service ${user.ID} depends on it: service ${user.Spec.Name} publishes a port in ingress mode; remove the port (docker service update --publish-rm) or the service first`;
     }
   }
   const service = tx.services.list().find((s) => (s.Spec.TaskTemplate?.Networks ?? []).some((n) => n.Target === network.ID));
   if (service) {
-    throw new InvalidArgumentError(
-      `network ${name} (${network.ID}) is in use by service ${service.Spec.Name} (${service.ID}): remove the service, or detach it with docker service update --network-rm ${name} ${service.Spec.Name}, first`,
-    );
+    return `network ${name} (${network.ID}) is in use by service ${service.Spec.Name} (${service.ID}): remove the service, or detach it with docker service update --network-rm ${name} ${service.Spec.Name}, first`;
   }
   const task = tx.tasks.list().find((t) => stillRuns(tx, t) && (t.NetworksAttachments ?? []).some((a) => a.Network.ID === network.ID));
-  if (task) {
-    throw new InvalidArgumentError(`network ${name} (${network.ID}) is in use by task ${task.ID} of service ${task.BerthService.Name}: wait for it to stop, then retry`);
-  }
+  if (task) return `network ${name} (${network.ID}) is in use by task ${task.ID} of service ${task.BerthService.Name}: wait for it to stop, then retry`;
   for (const node of tx.nodes.list()) {
     const plain = node.BerthAttachments?.find((a) => a.NetworkID === network.ID);
     if (plain) {
-      throw new InvalidArgumentError(
-        `network ${name} id ${network.ID} has active endpoints (container ${plain.Name} on node ${node.Description.Hostname || node.ID}): stop it, or disconnect it on that node's engine, first`,
-      );
+      return `network ${name} id ${network.ID} has active endpoints (container ${plain.Name} on node ${node.Description.Hostname || node.ID}): stop it, or disconnect it on that node's engine, first`;
     }
   }
+  return undefined;
 }
 
 /**

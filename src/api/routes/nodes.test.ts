@@ -91,8 +91,8 @@ test('node update writes the spec at the given version', async () => {
   assert.equal(stored.BerthKeyDigest, w1.BerthKeyDigest);
 
   const stale = await call(api.app, 'POST', url, { Availability: 'active' });
-  assert.equal(stale.status, 409);
-  assert.match(stale.body.message, /update out of sequence/);
+  assert.equal(stale.status, 409, 'a stale version is a client-side conflict (dockerd says 500 with the same text)');
+  assert.match(stale.body.message, /^update out of sequence: node /);
 
   const keep = await call(api.app, 'POST', `/v1.41/nodes/worker-1/update?version=${stored.Version.Index}`, { Labels: {} });
   assert.equal(keep.status, 200);

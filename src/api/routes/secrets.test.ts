@@ -151,6 +151,7 @@ test('secret update: only labels may change, at the current version', async () =
   }
   const stale = await update({ Name: 'cert' }, 1);
   assert.equal(stale.status, 409);
+  assert.match(stale.body.message, /^update out of sequence: secret /);
   const noVersion = await call(api.app, 'POST', `/v1.41/secrets/${id}/update`, { Name: 'cert' });
   assert.equal(noVersion.status, 400);
   assert.match(noVersion.body.message, /missing version/);
@@ -183,6 +184,9 @@ test('configs: data is shown, 1000 KB limit, labels-only updates, templating', a
   assert.equal(changed.status, 400);
   assert.match(changed.body.message, /^only updates to Labels are allowed: .*--config-rm OLD --config-add NEW/);
   assert.equal((await call(api.app, 'POST', `/v1.41/configs/${id}/update?version=${v}`, { Name: 'nginx.conf', Labels: {} })).status, 200);
+  const stale = await call(api.app, 'POST', `/v1.41/configs/${id}/update?version=${v}`, { Name: 'nginx.conf', Labels: { x: 'y' } });
+  assert.equal(stale.status, 409);
+  assert.match(stale.body.message, /^update out of sequence: config /);
   assert.equal((await call(api.app, 'DELETE', `/v1.41/configs/${id}`)).status, 204);
   await api.close();
 });

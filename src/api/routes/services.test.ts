@@ -18,7 +18,13 @@ test('create: 201 with the ID; the stored service carries its spec version and e
   assert.equal(svc.Spec.Name, 'web');
   assert.equal(svc.BerthSpecVersion, svc.Version.Index, 'the spec version is the commit that wrote it');
   assert.deepEqual(svc.Endpoint, {
-    Spec: { Mode: 'vip', Ports: [{ TargetPort: 80, PublishedPort: 8080 }, { TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host', Protocol: 'udp' }] },
+    Spec: {
+      Mode: 'vip',
+      Ports: [
+        { Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' },
+        { Protocol: 'udp', TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host' },
+      ],
+    },
     Ports: [
       { Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' },
       { Protocol: 'udp', TargetPort: 9000, PublishedPort: 9000, PublishMode: 'host' },
@@ -170,7 +176,7 @@ test('inspect: by ID, name and unique prefix; ambiguous prefix is a 400; unknown
   await api.close();
 });
 
-test('inspect ?insertDefaults=true fills Swarm defaults without changing the stored spec', async () => {
+test('inspect ?insertDefaults=true fills Swarm defaults field by field (InterpolateService) without changing the stored spec', async () => {
   const api = await testApi();
   const svc = await createService(api, { ...spec('web'), TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'on-failure' } } });
   const plain = await call(api.app, 'GET', '/v1.41/services/web');
@@ -183,12 +189,84 @@ test('inspect ?insertDefaults=true fills Swarm defaults without changing the sto
   const update = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first' };
   assert.deepEqual(s.UpdateConfig, update);
   assert.deepEqual(s.RollbackConfig, update);
-  assert.equal(s.EndpointSpec.Mode, 'vip');
+  assert.equal(s.EndpointSpec, undefined, 'Swarm fills no EndpointSpec: without one there is none');
   assert.deepEqual(s.TaskTemplate.Placement, {});
+  assert.deepEqual(s.TaskTemplate.Resources, {}, "swarmkit's default ResourceRequirements is empty");
   assert.deepEqual(api.store.view((tx) => tx.services.get(svc.ID)!.Spec), svc.Spec);
   const none = await createService(api, spec('bare'));
   const bare = await call(api.app, 'GET', `/v1.41/services/${none.ID}?insertDefaults=1`);
   assert.deepEqual(bare.body.Spec.TaskTemplate.RestartPolicy, { Condition: 'any', Delay: 5e9, MaxAttempts: 0 });
+
+  // A given section keeps its fields and gets the missing ones: Monitor (0 is none to Swarm), Delay.
+  await createService(api, {
+    ...spec('partial'),
+    TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'none', MaxAttempts: 2 } },
+    UpdateConfig: { Parallelism: 3, Delay: 2e9, Monitor: 0, Order: 'start-first' },
+    RollbackConfig: { Parallelism: 2, FailureAction: 'continue' },
+    EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] },
+  });
+  const partial = (await call(api.app, 'GET', '/v1.41/services/partial?insertDefaults=true')).body.Spec;
+  assert.deepEqual(partial.UpdateConfig, { Parallelism: 3, Delay: 2e9, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'start-first' });
+  assert.deepEqual(partial.RollbackConfig, { Parallelism: 2, FailureAction: 'continue', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first' });
+  assert.deepEqual(partial.TaskTemplate.RestartPolicy, { Condition: 'none', MaxAttempts: 2, Delay: 5e9 });
+  assert.deepEqual(partial.EndpointSpec, { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] });
+  await api.close();
+});
+
+test('inspect shows the fields dockerd always shows (moby types without omitempty) and the enums by name', async () => {
+  const api = await testApi();
+  ensureNetworks(api.store);
+  await createService(api, spec('bare'));
+  const bare = (await call(api.app, 'GET', '/v1.41/services/bare')).body;
+  assert.deepEqual(bare.Spec.Labels, {});
+  assert.deepEqual(bare.Spec.Mode, { Replicated: { Replicas: 1 } });
+  assert.equal(bare.Spec.TaskTemplate.ForceUpdate, 0);
+  assert.equal(bare.Spec.TaskTemplate.Runtime, 'container');
+  assert.equal(bare.Spec.TaskTemplate.ContainerSpec.Isolation, 'default');
+  assert.deepEqual(bare.Endpoint, { Spec: {} }, 'Endpoint is always there, with its Spec; no empty Ports');
+  assert.equal('UpdateStatus' in bare, false, 'no UpdateStatus before any update');
+  assert.equal('PreviousSpec' in bare, false);
+
+  await createService(api, {
+    ...spec('web'),
+    TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Delay: 1e9 } },
+    UpdateConfig: { Parallelism: 2 },
+    EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] },
+  });
+  const web = (await call(api.app, 'GET', '/v1.41/services/web')).body;
+  const port = { Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' };
+  assert.deepEqual(web.Spec.EndpointSpec, { Mode: 'vip', Ports: [port] });
+  assert.deepEqual(web.Endpoint.Spec, { Mode: 'vip', Ports: [port] });
+  assert.deepEqual(web.Endpoint.Ports, [port]);
+  assert.deepEqual(web.Spec.TaskTemplate.RestartPolicy, { Condition: 'any', Delay: 1e9, MaxAttempts: 0 });
+  assert.deepEqual(web.Spec.UpdateConfig, { Parallelism: 2, FailureAction: 'pause', MaxFailureRatio: 0, Order: 'stop-first' });
+
+  // What a client reads it may send back: the same spec, so nothing changes.
+  const stored = api.store.view((tx) => tx.services.byName('web')!);
+  const again = await call(api.app, 'POST', `/v1.41/services/web/update?version=${web.Version.Index}`, web.Spec);
+  assert.equal(again.status, 200);
+  const after = api.store.view((tx) => tx.services.byName('web')!);
+  assert.equal(after.BerthSpecVersion, stored.BerthSpecVersion, 'the spec read back is the stored spec');
+  assert.equal(after.PreviousSpec, undefined);
+  await api.close();
+});
+
+test('ContainerSpec.Healthcheck is spelled as dockerd spells it; the yaml spelling HealthCheck is accepted; a client can remove it', async () => {
+  const api = await testApi();
+  const check = { Test: ['CMD', 'true'], Interval: 1e9 };
+  await createService(api, { ...spec('cli'), TaskTemplate: { ContainerSpec: { Image: 'busybox', Healthcheck: check } } });
+  await createService(api, { ...spec('yaml'), TaskTemplate: { ContainerSpec: { Image: 'busybox', HealthCheck: check } as never } });
+  for (const name of ['cli', 'yaml']) {
+    const container = (await call(api.app, 'GET', `/v1.41/services/${name}`)).body.Spec.TaskTemplate.ContainerSpec;
+    assert.deepEqual(container.Healthcheck, check, name);
+    assert.equal('HealthCheck' in container, false, name);
+  }
+  // An SDK that round-trips the spec drops the key it reads.
+  const shown = (await call(api.app, 'GET', '/v1.41/services/cli')).body;
+  const { Healthcheck: _gone, ...container } = shown.Spec.TaskTemplate.ContainerSpec;
+  const res = await call(api.app, 'POST', `/v1.41/services/cli/update?version=${shown.Version.Index}`, { ...shown.Spec, TaskTemplate: { ...shown.Spec.TaskTemplate, ContainerSpec: container } });
+  assert.equal(res.status, 200);
+  assert.equal(api.store.view((tx) => tx.services.byName('cli')!.Spec.TaskTemplate?.ContainerSpec?.Healthcheck), undefined);
   await api.close();
 });
 
@@ -209,9 +287,10 @@ test('update: version required and checked; the old spec becomes PreviousSpec; t
   assert.equal(after.BerthSpecVersion, after.Version.Index);
   assert.ok(after.BerthSpecVersion > svc.BerthSpecVersion);
 
+  // dockerd answers this text with a 500; Berth says 409 (a client-side conflict), clients match the text.
   const stale = await call(api.app, 'POST', `/v1.41/services/web/update?version=${svc.Version.Index}`, { ...body, Labels: { x: 'y' } });
   assert.equal(stale.status, 409);
-  assert.match(stale.body.message, /update out of sequence: service .* is at version \d+, the update was made from version \d+/);
+  assert.match(stale.body.message, /^update out of sequence: service .* is at version \d+, the update was made from version \d+/);
 
   // An update that changes nothing keeps the spec version (no task is replaced) and the rollback target.
   const same = await call(api.app, 'POST', `/v1.41/services/web/update?version=${after.Version.Index}`, after.Spec);

@@ -85,12 +85,12 @@ test('update applies the task history limit, heartbeat period and labels; the re
   await api.close();
 });
 
-test('update needs the current version: stale is a 409, missing a 400; nothing is written', async () => {
+test('update needs the current version: stale is a 409 "update out of sequence", missing a 400; nothing is written', async () => {
   const api = await withCluster();
   const before = api.cluster();
   const stale = await update(api, before.Version.Index - 1, { Orchestration: { TaskHistoryRetentionLimit: 1 } });
   assert.equal(stale.status, 409);
-  assert.match(stale.body.message, /update out of sequence/);
+  assert.match(stale.body.message, /^update out of sequence: cluster /);
   const missing = await call(api.app, 'POST', '/v1.41/swarm/update', {});
   assert.equal(missing.status, 400);
   assert.match(missing.body.message, /missing version: send \?version= with the swarm's current Version\.Index/);

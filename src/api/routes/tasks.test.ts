@@ -32,6 +32,13 @@ test('task list serves the stored tasks without Berth fields or the internal Nam
   assert.equal(t.Spec.ContainerSpec.Image, 'localhost/berth-demo:1');
   assert.equal(t.Name, undefined);
   assert.ok(!JSON.stringify(res.body).includes('Berth'), 'no Berth field is served');
+  // As moby's types show a task: Labels and Status.PortStatus always, ForceUpdate from the spec;
+  // Runtime only on a service's TaskTemplate (moby convert taskSpecFromGRPC sets none for a container).
+  assert.deepEqual(t.Labels, {});
+  assert.deepEqual(t.Status.PortStatus, {});
+  assert.equal(t.Spec.ForceUpdate, 0);
+  assert.equal(t.Spec.ContainerSpec.Isolation, 'default');
+  assert.equal('Runtime' in t.Spec, false);
   await api.close();
 });
 

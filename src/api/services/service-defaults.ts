@@ -1,6 +1,8 @@
-// `GET /services/{id}?insertDefaults=true`: the spec with Swarm's defaults filled in where the
-// user left a part out (swarmkit api/defaults InterpolateService), for `docker service inspect`.
-// The stored spec keeps only what the user gave.
+// `GET /services/{id}?insertDefaults=true`: the spec with Swarm's defaults filled in field by
+// field as swarmkit's InterpolateService does (api/defaults/service.go): a missing section gets
+// its defaults, a given RestartPolicy its Delay, a given UpdateConfig or RollbackConfig its
+// Monitor. It leaves EndpointSpec alone (engine-form.ts gives a given one its Mode). The stored
+// spec keeps only what the user gave, in the Engine's form.
 
 import type { ServiceSpec, UpdateConfig } from '../../types/index.js';
 import { msToNs } from '../../common/time.js';
@@ -34,7 +36,8 @@ export function withDefaults(spec: ServiceSpec): ServiceSpec {
           DNSConfig: container.DNSConfig ?? {},
         },
       }),
-      Resources: task.Resources ?? { Limits: {}, Reservations: {} },
+      // swarmkit's default is an empty ResourceRequirements: neither Limits nor Reservations.
+      Resources: task.Resources ?? {},
       RestartPolicy: {
         MaxAttempts: 0,
         ...restart,
@@ -43,8 +46,13 @@ export function withDefaults(spec: ServiceSpec): ServiceSpec {
       },
       Placement: task.Placement ?? {},
     },
-    UpdateConfig: spec.UpdateConfig ?? UPDATE_DEFAULTS,
-    RollbackConfig: spec.RollbackConfig ?? UPDATE_DEFAULTS,
-    EndpointSpec: { ...spec.EndpointSpec, Mode: spec.EndpointSpec?.Mode ?? 'vip' },
+    UpdateConfig: withMonitor(spec.UpdateConfig),
+    RollbackConfig: withMonitor(spec.RollbackConfig),
   };
+}
+
+/** A missing config is Swarm's default one; a given one without Monitor (0 is none to Swarm) gets the default Monitor. */
+function withMonitor(config: UpdateConfig | undefined): UpdateConfig {
+  if (!config) return UPDATE_DEFAULTS;
+  return { ...config, Monitor: config.Monitor || UPDATE_DEFAULTS.Monitor };
 }

@@ -63,8 +63,9 @@ function withoutNulls(value: unknown): unknown {
 
 /**
  * matchCase renames struct fields to the schema's spelling when they differ only in case, as Go's
- * JSON decoder matches them (the docker CLI sends ContainerSpec.Healthcheck, the API documents
- * HealthCheck), and leaves out the fields a struct does not have (ajv would drop them). Map keys
+ * JSON decoder matches them (the Engine's yaml documents ContainerSpec.HealthCheck; dockerd, the
+ * CLI and the SDKs spell it Healthcheck, which is what Berth stores and shows), and leaves out the
+ * fields a struct does not have (ajv would drop them). Map keys
  * (additionalProperties) are left alone.
  */
 function matchCase(value: unknown, schema: SchemaObject | undefined): unknown {

@@ -74,7 +74,7 @@ const containerSpec = struct({
   Mounts: list(mount),
   StopSignal: str,
   StopGracePeriod: duration,
-  HealthCheck: struct({ Test: strings, Interval: duration, Timeout: duration, Retries: count, StartPeriod: duration }),
+  Healthcheck: struct({ Test: strings, Interval: duration, Timeout: duration, Retries: count, StartPeriod: duration }),
   Hosts: strings,
   DNSConfig: struct({ Nameservers: strings, Search: strings, Options: strings }),
   Secrets: list(struct({ File: fileTarget, SecretID: str, SecretName: str })),

@@ -64,7 +64,7 @@ test('integers are bounded: ajv takes 1e300 for an integer, the schema does not'
     ['TaskTemplate.RestartPolicy.Window', (v) => ({ TaskTemplate: { ...image, RestartPolicy: { Window: v } } })],
     ['TaskTemplate.ContainerSpec.StopGracePeriod', (v) => ({ TaskTemplate: { ContainerSpec: { Image: 'busybox', StopGracePeriod: v } } })],
     ...(['Interval', 'Timeout', 'StartPeriod'] as const).map((f): [string, (v: number) => object] => [
-      `TaskTemplate.ContainerSpec.HealthCheck.${f}`,
+      `TaskTemplate.ContainerSpec.Healthcheck.${f}`,
       (v) => ({ TaskTemplate: { ContainerSpec: { Image: 'busybox', HealthCheck: { [f]: v } } } }),
     ]),
     ...(['UpdateConfig', 'RollbackConfig'] as const).flatMap((c) =>
@@ -106,7 +106,12 @@ test('job modes get Swarm defaults; start-first is valid', () => {
   rejects({ TaskTemplate: image, Mode: { GlobalJob: 1 } }, 'invalid ServiceSpec: Mode.GlobalJob must be an object (got 1)');
   rejects({ TaskTemplate: image, Mode: { Replicated: {}, GlobalJob: {} } }, /Mode must set exactly one of .* \(got Replicated and GlobalJob\)/);
   rejects({ TaskTemplate: image, UpdateConfig: { Order: 'random' } }, 'invalid ServiceSpec: UpdateConfig.Order must be one of "stop-first", "start-first" (got "random")');
-  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, UpdateConfig: { Order: 'stop-first' }, RollbackConfig: { Order: 'stop-first' } }).UpdateConfig, { Order: 'stop-first' });
+  assert.deepEqual(validateServiceSpec({ TaskTemplate: image, UpdateConfig: { Order: 'stop-first' }, RollbackConfig: { Order: 'stop-first' } }).UpdateConfig, {
+    Order: 'stop-first',
+    Parallelism: 0,
+    FailureAction: 'pause',
+    MaxFailureRatio: 0,
+  });
 });
 
 test('duplicate published ports and ingress ports with dnsrr are refused', () => {
@@ -182,9 +187,36 @@ test('unknown fields are dropped as the Engine does; nulls count as absent', () 
   });
   assert.deepEqual(out, {
     Name: 'web',
-    TaskTemplate: { ContainerSpec: { Image: 'busybox', Labels: { keep: 'me' } } },
+    Labels: {},
+    TaskTemplate: { ContainerSpec: { Image: 'busybox', Labels: { keep: 'me' }, Isolation: 'default' }, ForceUpdate: 0 },
     Mode: { Replicated: { Replicas: 1 } },
   });
+});
+
+test('the spec is kept in the form dockerd keeps it: enum zero values by name, fields without omitempty present', () => {
+  const out = validateServiceSpec({
+    TaskTemplate: { ContainerSpec: { Image: 'busybox', Isolation: '' }, RestartPolicy: { Delay: 1e9 }, Runtime: 'container' },
+    UpdateConfig: { Parallelism: 2, Delay: 0, Monitor: 0 },
+    RollbackConfig: {},
+    EndpointSpec: { Ports: [{ TargetPort: 80 }, { TargetPort: 53, Protocol: 'udp', PublishMode: 'host' }] },
+  });
+  assert.deepEqual(out.TaskTemplate, { ContainerSpec: { Image: 'busybox', Isolation: 'default' }, RestartPolicy: { Delay: 1e9, Condition: 'any', MaxAttempts: 0 }, ForceUpdate: 0 });
+  // Swarm keeps no zero Monitor (its updater then uses 5 s) and shows no zero Delay.
+  assert.deepEqual(out.UpdateConfig, { Parallelism: 2, FailureAction: 'pause', MaxFailureRatio: 0, Order: 'stop-first' });
+  assert.deepEqual(out.RollbackConfig, { Parallelism: 0, FailureAction: 'pause', MaxFailureRatio: 0, Order: 'stop-first' });
+  assert.deepEqual(out.EndpointSpec, {
+    Mode: 'vip',
+    Ports: [
+      { TargetPort: 80, Protocol: 'tcp', PublishMode: 'ingress' },
+      { TargetPort: 53, Protocol: 'udp', PublishMode: 'host' },
+    ],
+  });
+  assert.deepEqual(validateServiceSpec(out), out, 'the form is stable: a spec read back and sent again is the same spec');
+});
+
+test('Runtime: container only; plugin services are not implemented, other runtimes unknown to the Engine', () => {
+  assert.throws(() => validateServiceSpec({ TaskTemplate: { ...image, Runtime: 'plugin' } }), (e: Error) => e.name === 'NotImplementedError' && /Runtime plugin is not supported/.test(e.message));
+  rejects({ TaskTemplate: { ...image, Runtime: 'attachment' } }, /^unsupported runtime: TaskTemplate\.Runtime "attachment"/);
 });
 
 test('NodeSpec: enums for role and availability, labels are strings, unknown fields dropped', () => {
@@ -194,12 +226,13 @@ test('NodeSpec: enums for role and availability, labels are strings, unknown fie
   assert.throws(() => validateNodeSpec({ Labels: { a: true } }), /invalid NodeSpec: Labels\.a must be a string \(got true\)/);
 });
 
-test('field names match case-insensitively, as Go decodes them: the CLI sends ContainerSpec.Healthcheck', () => {
+test('field names match case-insensitively, as Go decodes them: the yaml documents ContainerSpec.HealthCheck, dockerd spells it Healthcheck', () => {
   const spec = validateServiceSpec({
     Name: 'web',
-    TaskTemplate: { ContainerSpec: { Image: 'i', Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 } }, networks: [{ target: 'n' }] },
+    TaskTemplate: { ContainerSpec: { Image: 'i', HealthCheck: { Test: ['CMD', 'true'], Interval: 1e9 } }, networks: [{ target: 'n' }] },
   });
-  assert.deepEqual(spec.TaskTemplate?.ContainerSpec?.HealthCheck, { Test: ['CMD', 'true'], Interval: 1e9 });
+  assert.deepEqual(spec.TaskTemplate?.ContainerSpec?.Healthcheck, { Test: ['CMD', 'true'], Interval: 1e9 });
+  assert.equal('HealthCheck' in (spec.TaskTemplate?.ContainerSpec ?? {}), false);
   assert.deepEqual(spec.TaskTemplate?.Networks, [{ Target: 'n' }]);
   // Map keys are data, not fields: they keep their case.
   const labelled = validateServiceSpec({ Name: 'web', Labels: { Image: 'x', image: 'y' }, TaskTemplate: { ContainerSpec: { Image: 'i' } } });

@@ -1,13 +1,15 @@
 // ServiceSpec validation for create and update: first the structural check against the JSON
 // Schema (spec-schemas.ts), then the rules Swarm's control API enforces across fields, and a
 // refusal (501) of what Berth does not implement yet, so that it is never accepted and ignored.
-// Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults).
+// Returns the spec normalised the way the Engine stores it (exactly one Mode, with its defaults;
+// the enums' zero values and the always-present fields: engine-form.ts).
 
 import { isDeepStrictEqual } from 'node:util';
-import { InvalidArgumentError } from '../../types/index.js';
+import { InvalidArgumentError, NotImplementedError } from '../../types/index.js';
 import type { EndpointPortConfig, Mount, ServiceMode, ServiceSpec } from '../../types/index.js';
 import { parseConstraints } from '../../common/constraints.js';
 import { publishMode } from '../../common/networks.js';
+import { engineForm } from './engine-form.js';
 import { schemaChecker } from './schema-check.js';
 import { serviceSpecSchema } from './spec-schemas.js';
 
@@ -37,11 +39,21 @@ export function validateServiceSpec(body: unknown): ServiceSpec {
   if (!image) {
     throw new InvalidArgumentError('invalid ServiceSpec: TaskTemplate.ContainerSpec.Image is required: name the image the tasks run, e.g. nginx:1.27');
   }
+  checkRuntime(spec.TaskTemplate?.Runtime);
   parseConstraints(spec.TaskTemplate?.Placement?.Constraints);
   checkResources(spec);
   checkMounts(spec.TaskTemplate?.ContainerSpec?.Mounts ?? []);
   checkPorts(spec);
-  return normaliseNetworks({ ...spec, Mode: mode });
+  return engineForm(normaliseNetworks({ ...spec, Mode: mode }));
+}
+
+/** Berth runs containers only; the Engine's own word for a runtime it does not know (moby convert ErrUnsupportedRuntime). */
+function checkRuntime(runtime: string | undefined): void {
+  if (!runtime || runtime === 'container') return;
+  if (runtime === 'plugin') {
+    throw new NotImplementedError('invalid ServiceSpec: TaskTemplate.Runtime plugin is not supported: Berth runs container services only; leave Runtime out or set it to container');
+  }
+  throw new InvalidArgumentError(`unsupported runtime: TaskTemplate.Runtime ${JSON.stringify(runtime)} is not one of container, plugin; leave it out for a container service`);
 }
 
 /**

@@ -62,7 +62,7 @@ test('every option lands in its Engine API field', () => {
         Mounts: [{ Type: 'bind', Source: '/srv', Target: '/data', ReadOnly: true }],
         StopSignal: 'SIGINT',
         StopGracePeriod: 30e9,
-        HealthCheck: { Test: ['CMD-SHELL', 'curl -f http://localhost/'], Interval: 5e9, Timeout: 2e9, Retries: 3, StartPeriod: 10e9 },
+        Healthcheck: { Test: ['CMD-SHELL', 'curl -f http://localhost/'], Interval: 5e9, Timeout: 2e9, Retries: 3, StartPeriod: 10e9 },
       },
       Resources: { Limits: { NanoCPUs: 5e8, MemoryBytes: 512 * 2 ** 20 }, Reservations: { NanoCPUs: 25e7, MemoryBytes: 2 ** 27 } },
       RestartPolicy: { Condition: 'on-failure', Delay: 2e9, MaxAttempts: 4, Window: 60e9 },
@@ -85,9 +85,9 @@ test('global mode refuses replica options', () => {
 });
 
 test('healthcheck: --no-healthcheck sets NONE and conflicts with --health-*; timing alone keeps the image test', () => {
-  assert.deepEqual(buildServiceSpec('a', [], { healthcheck: false }).TaskTemplate?.ContainerSpec?.HealthCheck, { Test: ['NONE'] });
+  assert.deepEqual(buildServiceSpec('a', [], { healthcheck: false }).TaskTemplate?.ContainerSpec?.Healthcheck, { Test: ['NONE'] });
   assert.throws(() => buildServiceSpec('a', [], { healthcheck: false, healthRetries: 2 }), /conflicts/);
-  assert.deepEqual(buildServiceSpec('a', [], { healthInterval: 1e9 }).TaskTemplate?.ContainerSpec?.HealthCheck, { Interval: 1e9 });
+  assert.deepEqual(buildServiceSpec('a', [], { healthInterval: 1e9 }).TaskTemplate?.ContainerSpec?.Healthcheck, { Interval: 1e9 });
 });
 
 test('resources: only the given half appears', () => {

@@ -89,7 +89,7 @@ function containerSpec(image: string, args: readonly string[], o: CreateOptions)
     Mounts: o.mount?.length ? o.mount : undefined,
     StopSignal: o.stopSignal,
     StopGracePeriod: o.stopGracePeriod,
-    HealthCheck: healthCheck(o),
+    Healthcheck: healthCheck(o),
   });
 }
 
