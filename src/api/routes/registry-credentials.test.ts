@@ -70,6 +70,8 @@ test('delete is refused while a service pulls with the credential, by label or b
   const api = await testApi();
   try {
     await call(api.app, 'POST', BASE, { Name: 'older', Registry: REG, Username: 'u', Password: 'p' });
+    // Created in the same millisecond, which is older would be decided by their random IDs.
+    await new Promise((r) => setTimeout(r, 5));
     await call(api.app, 'POST', BASE, { Name: 'newer', Registry: REG, Username: 'u', Password: 'p' });
     const img = { TaskTemplate: { ContainerSpec: { Image: IMAGE } } };
     assert.equal((await call(api.app, 'POST', '/v1.41/services/create', spec('by-host', img))).status, 201);
