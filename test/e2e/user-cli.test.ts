@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Command, CommanderError } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { Store } from '../../src/store/index.js';
-import { createApiServer, ensureNetworks } from '../../src/api/index.js';
+import { createApiServer, engineForm, ensureNetworks } from '../../src/api/index.js';
 import { newId } from '../../src/common/ids.js';
 import { now } from '../../src/common/time.js';
 import type { Node, Service, TaskState } from '../../src/types/index.js';
@@ -270,7 +270,8 @@ test('service rm deletes; an unknown service is an error on stderr with exit cod
 
 test('scale without -d watches the tasks until the service has converged', async () => {
   // A 1 ms monitor period keeps the stability wait short.
-  const svc = addService(store, { Name: 'api', Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'api:1' } }, UpdateConfig: { Monitor: 1e6 } });
+  // In the form the API stores a spec in, as a service created through it is: a scale then changes only the count.
+  const svc = addService(store, engineForm({ Name: 'api', Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'api:1' } }, UpdateConfig: { Monitor: 1e6 } }));
   addTask(svc, 1, 'running', 'running');
   addTask(svc, 2, 'running', 'running');
   const out = await ok('service', 'scale', 'api=2');
@@ -285,7 +286,7 @@ test('scale without -d watches the tasks until the service has converged', async
 });
 
 test('the watch gives up after --timeout and says which task is stuck and why', async () => {
-  const svc = addService(store, { Name: 'stuck', Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'api:1' } } });
+  const svc = addService(store, engineForm({ Name: 'stuck', Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'api:1' } } }));
   addTask(svc, 1, 'running', 'running');
   addTask(svc, 2, 'pending', 'running', { err: 'no suitable node (1 node not available for new tasks)', node: '' });
   const run = await berth('service', 'scale', '--timeout', '300ms', 'stuck=2');
