@@ -38,6 +38,8 @@ export interface ApiServerOptions {
     managers?: () => ManagerView;
   };
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** Hooks on every route, added before the API waits for durability (the audit log's: its entry is then durable with the change). */
+  hooks?: (app: FastifyInstance) => void;
   /** Where service and task logs come from (the dispatcher's log broker). */
   logs?: LogSource;
   /** TLS for the TCP listener (the manager asks for and verifies client certificates). */
@@ -58,6 +60,7 @@ export interface ManagerView {
 
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = engineServer({ log: opts.log, version: opts.info.version, https: opts.https, authenticate: opts.authenticate });
+  opts.hooks?.(app);
   acknowledgeWhenDurable(app, opts.store);
   systemRoutes(app, opts);
   nodeRoutes(app, opts.store, opts.info.managers);

@@ -129,6 +129,7 @@ interface ManagerCliOptions {
   clusterListen: string;
   advertiseAddr?: string;
   taskHistoryLimit?: number;
+  auditRetention?: number;
 }
 
 function managerOptions(opts: ManagerCliOptions, log: Logger) {
@@ -140,6 +141,7 @@ function managerOptions(opts: ManagerCliOptions, log: Logger) {
     log,
     version: berthVersion(),
     taskHistory: opts.taskHistoryLimit,
+    auditRetentionMs: opts.auditRetention,
     onLocked: printLocked,
   };
 }

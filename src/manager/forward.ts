@@ -25,6 +25,8 @@ export interface ForwardOptions {
   tls: () => { key?: string; cert?: string; ca: string };
   /** Plain HTTP to the leader is allowed only when this manager's own API is plain (--insecure-api, loopback). */
   plain: boolean;
+  /** Headers added to what is sent on (who the client is, for the leader's audit log). */
+  headers?: (request: FastifyRequest) => Record<string, string>;
   /** Resolves once this manager's copy holds the commit `index` (or gives up waiting): read-your-writes through a follower. */
   caughtUp: (index: number) => Promise<void>;
   log: Logger;
@@ -49,7 +51,7 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
       return;
     }
     reply.hijack();
-    const headers = { ...request.raw.headers };
+    const headers = { ...request.raw.headers, ...opts.headers?.(request) };
     for (const h of HOP_BY_HOP) delete headers[h];
     // Plain HTTP only between managers that all run --insecure-api (loopback trials).
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;

@@ -36,6 +36,7 @@ import { registryCertificate, type RenewingCertificate } from './registry-tls.js
 import { Leadership, type ManagerAddress } from './leadership.js';
 import { ensureManagerNode, hasManagerNode, managerNodeId, recordManagerAddrs, saveManagerNodeId, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
+import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, forwardedIdentity, FORWARDED_IDENTITY_HEADER, recordAudit } from '../audit/index.js';
 import { leaderView } from './leader-view.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
@@ -60,6 +61,8 @@ export interface ManagerOptions {
   advertiseAddr?: string;
   log: Logger;
   version: string;
+  /** How long audit log entries are kept (default 30 days). */
+  auditRetentionMs?: number;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
   taskHistory?: number;
   /** Called when the manager starts locked (autolock), with the unix socket that takes `docker swarm unlock`. */
@@ -219,12 +222,13 @@ export class Manager {
       logs: dispatcher.logs,
       minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients)],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store)],
+      hooks: (api) => recordAudit(api, store, opts.log.child({ part: 'audit' })),
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
     // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
-    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
+    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, headers: (request) => ({ [FORWARDED_IDENTITY_HEADER]: forwardedIdentity(request) }), caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
@@ -293,6 +297,7 @@ export class Manager {
         new TaskReaper(store, child('reaper')).run(signal),
         dispatcher.run(signal),
         new RootRotation(store, ca, { dir: certDir, keys: autolock, onTrust, log: child('root-rotation') }).run(signal),
+        new AuditRetention(store, opts.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS, child('audit-retention')).run(signal),
       ].map((loop) =>
         // A loop that dies would leave the cluster unconverged in silence: exit, and let the
         // supervisor restart the manager from its durable store.

@@ -44,6 +44,18 @@ describe('the API over TLS and the unix socket', () => {
     assert.equal(statSync(join(dir, 'm', 'client', 'key.pem')).mode & 0o777, 0o600);
   });
 
+  test('the audit log names who: the certificate\'s user over TLS, root on the unix socket (berth audit ls)', async () => {
+    assert.equal((await tls(join(dir, 'm', 'client'), ['network', 'create', '-d', 'overlay', 'audited-tls'])).code, 0);
+    assert.equal((await docker(`unix://${socket}`, ['network', 'create', '-d', 'overlay', 'audited-local'])).code, 0);
+    const { stdout } = await berth('audit', 'ls', '--action', 'network.create', '--format', 'json');
+    const entries = JSON.parse(stdout) as { User: string; Auth: string; Source: string; Object: { Name: string } }[];
+    assert.deepEqual(
+      entries.map((e) => [e.Object.Name, e.User, e.Auth, e.Source]),
+      [['audited-local', 'root', 'unix-socket', 'local'], ['audited-tls', 'admin', 'certificate', '127.0.0.1']],
+    );
+    assert.match((await berth('audit', 'ls', '--user', 'admin')).stdout, /^TIME +USER +SOURCE +ACTION +OBJECT +RESULT\n.* admin +127\.0\.0\.1 +network\.create +audited-tls +201\n$/);
+  });
+
   test('no certificate, another CA\'s, a revoked one or a node\'s: refused before any data', async () => {
     const plain = await docker(tcp(), ['node', 'ls']);
     assert.notEqual(plain.code, 0);

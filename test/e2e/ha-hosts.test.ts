@@ -4,10 +4,11 @@
 // each manager's unix socket with the stock docker CLI; followers pass writes to the leader over
 // TLS. Killing the leader's process moves its agents to the new leader with no task restarted;
 // cutting the leader's host off makes it stop leading while the others elect, and its return
-// leaves no task run twice. See docs/ha.md.
+// leaves no task run twice; losing etcd's quorum stops writes, not tasks. See docs/ha.md.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { LABEL_SERVICE } from '../../src/agent/tasks/container-config.js';
 import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
@@ -28,6 +29,7 @@ describe('managers on three real hosts over etcd: losing the leader costs second
   let net: TestNetwork | undefined;
   const managers = new Map<string, CapturedProcess>();
   const agents = new Map<string, CapturedProcess>();
+  let etcdMembers: CapturedProcess[] = [];
   let managerToken = '';
   let workerToken = '';
   const dir = tempDir('ha-hosts');
@@ -50,6 +52,15 @@ describe('managers on three real hosts over etcd: losing the leader costs second
       throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
     }
   };
+  /** GET `path` on `h`'s manager through its unix socket (a file: reachable from outside the host's namespace). */
+  const viaSocket = <T>(h: TestHost, path: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      get({ socketPath: join(h.dir, 'manager', 'berth.sock'), path }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))));
+      }).on('error', reject);
+    });
   const etcdUrl = () => `etcd://${hosts().map((h) => `${h.ip}:2379`).join(',')}`;
 
   function startManager(h: TestHost, join?: string): CapturedProcess {
@@ -82,7 +93,7 @@ describe('managers on three real hosts over etcd: losing the leader costs second
     const image = join(dir, 'image.tar');
     await saveImage(engine.docker, TEST_IMAGE, image);
     await Promise.all(net.hosts.map((h) => h.loadImage(image)));
-    await startHostEtcd(net.hosts);
+    etcdMembers = (await startHostEtcd(net.hosts)).members;
     const [h1, h2, h3] = net.hosts as [TestHost, TestHost, TestHost];
     await startManager(h1).waitFor(/cluster port \S+\n/, 60_000);
     managerToken = (await ok(h1, ['swarm', 'join-token', '-q', 'manager'])).trim();
@@ -95,6 +106,7 @@ describe('managers on three real hosts over etcd: losing the leader costs second
   });
 
   after(async () => {
+    for (const m of etcdMembers) m.child.kill('SIGCONT');
     await Promise.all([...agents.values(), ...managers.values()].map((p) => p.stop('SIGKILL')));
     await net?.destroy();
   });
@@ -108,6 +120,11 @@ describe('managers on three real hosts over etcd: losing the leader costs second
     assert.deepEqual(ms.map((n) => (n.ManagerStatus!.Leader ? 'Leader' : n.ManagerStatus!.Reachability)).sort(), ['Leader', 'reachable', 'reachable']);
     await ok(h3, ['service', 'create', '-d', '--name', 'web', '--replicas', '6', TEST_IMAGE, 'sleep', '100000']);
     await until(async () => (await running(h2, 'web')).length === 6, 90_000, 'six running');
+    // The leader recorded it, naming the follower's client (root on its unix socket), not the follower.
+    const leader = (await leaderHost(h2))!;
+    assert.notEqual(leader, h3, 'created through a follower');
+    const [entry] = await viaSocket<{ User: string; Auth: string; Source: string; Object: { Name: string } }[]>(leader, '/berth/v1/audit?action=service.create');
+    assert.deepEqual([entry?.Object.Name, entry?.User, entry?.Auth, entry?.Source], ['web', 'root', 'unix-socket', 'local']);
   }));
 
   test('kill -9 of the leader while scaling, at random points, several rounds: a new leader, agents follow with no task restarted, the scale converges with no duplicate, no acknowledged write lost', withLogs(async () => {
@@ -184,5 +201,26 @@ describe('managers on three real hosts over etcd: losing the leader costs second
       const leaders = (await inspectNodes(cut)).filter((n) => n.ManagerStatus?.Leader);
       return leaders.length === 1 && leaders[0]!.ManagerStatus!.Addr !== `${cut.ip}:2377`;
     }, 30_000, 'the cut manager to follow the new leader');
+  }));
+
+  test('losing 2 of 3 etcd members: writes answer an error naming no leader, reads work, every task runs on in its container; quorum back, writes resume and nothing restarted', withLogs(async () => {
+    const h3 = hosts()[2]!;
+    const [service] = await json<{ ID: string }[]>(h3, ['service', 'inspect', 'web']);
+    const before = (await containers(service!.ID)).map((c) => c.id).sort();
+    assert.ok(before.length > 0);
+    for (const m of etcdMembers.slice(0, 2)) m.child.kill('SIGSTOP');
+    try {
+      await until(async () => {
+        const r = await cli(h3, ['secret', 'create', `noquorum-${Date.now()}`, '/etc/hostname']);
+        return r.code !== 0 && /does not have a leader|not the leader|not saved/.test(r.stderr);
+      }, 60_000, 'writes refused without quorum');
+      assert.equal((await cli(h3, ['service', 'ls'])).code, 0, 'reads work without quorum');
+      assert.deepEqual((await containers(service!.ID)).map((c) => c.id).sort(), before, 'the tasks run on');
+    } finally {
+      for (const m of etcdMembers.slice(0, 2)) m.child.kill('SIGCONT');
+    }
+    await until(async () => (await cli(h3, ['secret', 'create', `quorum-${Date.now()}`, '/etc/hostname'])).code === 0, 60_000, 'writes to resume');
+    await until(async () => (await running(h3, 'web')).length === before.length, 60_000, 'every task reported running again');
+    assert.deepEqual((await containers(service!.ID)).map((c) => c.id).sort(), before, 'the same containers: none restarted, none added');
   }));
 });

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { AuditEntry } from '../../audit/index.js';
 import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { ClientCertificate, NodeSpec, ServiceSpec } from '../../types/index.js';
 import type { ApiFilters, ApiNode, ApiService, ApiTask, CreateServiceResult, SwarmInfo, SystemInfo } from './api-types.js';
@@ -122,6 +123,11 @@ export class ApiClient {
 
   issueClientCertificate(name: string, csr: string): Promise<{ ID: string; Certificate: string; RootCA: string }> {
     return this.request('POST', '/berth/v1/client-certificates', {}, { Name: name, CSR: csr });
+  }
+
+  /** The audit log, newest first; `query` holds the route's filters (user, object, action, since, until, limit). */
+  auditLog(query: Record<string, string>): Promise<AuditEntry[]> {
+    return this.request('GET', '/berth/v1/audit', query);
   }
 
   listClientCertificates(): Promise<ClientCertificate[]> {

@@ -2,6 +2,7 @@
 // Engine-API-compatible HTTP API. The root program defines --host; see client.ts resolveHost.
 
 import type { Command } from 'commander';
+import { registerAuditCommands } from './audit.js';
 import { registerCertCommands } from './cert.js';
 import { registerNodeCommands } from './node.js';
 import { registerServiceCommands } from './service.js';
@@ -10,4 +11,5 @@ export function registerUserCommands(program: Command): void {
   registerNodeCommands(program);
   registerServiceCommands(program);
   registerCertCommands(program);
+  registerAuditCommands(program);
 }

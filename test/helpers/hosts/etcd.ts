@@ -2,10 +2,11 @@
 // with a 1 s election timeout, as the HA tests and the failover benchmark run it.
 
 import { join } from 'node:path';
+import type { CapturedProcess } from '../process.js';
 import type { TestHost } from './host.js';
 
 /** startHostEtcd starts one member on each host and waits until all serve; etcdUrl lists them for --store. */
-export async function startHostEtcd(hosts: TestHost[]): Promise<{ etcdUrl: string }> {
+export async function startHostEtcd(hosts: TestHost[]): Promise<{ etcdUrl: string; members: CapturedProcess[] }> {
   const initial = hosts.map((h) => `${h.name}=http://${h.ip}:2380`).join(',');
   const members = hosts.map((h) =>
     h.spawn('etcd', [
@@ -21,5 +22,5 @@ export async function startHostEtcd(hosts: TestHost[]): Promise<{ etcdUrl: strin
     ]),
   );
   await Promise.all(members.map((m) => m.waitFor(/ready to serve client requests/, 60_000)));
-  return { etcdUrl: `etcd://${hosts.map((h) => `${h.ip}:2379`).join(',')}` };
+  return { etcdUrl: `etcd://${hosts.map((h) => `${h.ip}:2379`).join(',')}`, members };
 }

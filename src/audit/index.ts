@@ -1,0 +1,8 @@
+// The kind registers itself when this subsystem is loaded: before any store opens.
+import './kinds.js';
+
+export { type AuditAuth, type AuditChange, type AuditEntry } from './kinds.js';
+export { recordAudit } from './record.js';
+export { auditRoutes, AUDIT_PATH } from './routes.js';
+export { AuditRetention, DEFAULT_AUDIT_RETENTION_MS } from './retention.js';
+export { forwardedIdentity, FORWARDED_IDENTITY_HEADER } from './identity.js';

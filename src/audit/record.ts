@@ -1,0 +1,81 @@
+// The audit hooks on the manager API: every request that may change something (any method but
+// GET and HEAD) gets one entry, written as the answer leaves and before the API waits for the
+// store to persist (so an acknowledged change has its entry in the same durable state). Refused
+// requests are entries too, with their status and message. A follower forwards changes, so the
+// leader records them, naming the client the follower named.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../common/log.js';
+import { newId } from '../common/ids.js';
+import type { Store } from '../store/index.js';
+import { find, nameOf, target, type Target } from './actions.js';
+import { changes } from './diff.js';
+import { callerOf } from './identity.js';
+import type { AuditEntry } from './kinds.js';
+
+interface Pending {
+  target: Target;
+  before: unknown;
+}
+
+const pending = new WeakMap<FastifyRequest, Pending>();
+const MAX_ERROR = 1024;
+
+const audited = (request: FastifyRequest): boolean => request.method !== 'GET' && request.method !== 'HEAD';
+
+/** recordAudit adds the hooks; call it before the hook that waits for durability (server.ts). */
+export function recordAudit(app: FastifyInstance, store: Store, log: Logger): void {
+  app.addHook('preHandler', async (request) => {
+    if (!audited(request) || !request.routeOptions.url) return;
+    const t = target(request.method, request.routeOptions.url, (request.params ?? {}) as Record<string, string | undefined>);
+    pending.set(request, { target: t, before: store.view((tx) => structuredClone(find(tx, t.kind, t.ref))) });
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!audited(request)) return payload;
+    try {
+      store.update((tx) => tx.auditEntries.create(entry(request, reply.statusCode, payload, pending.get(request), store)));
+    } catch (err) {
+      // A manager that may not write (a follower, a store that failed) has nothing to record: the leader does.
+      log.warn({ err, url: request.url }, 'the audit entry of a request was not written');
+    }
+    return payload;
+  });
+}
+
+function entry(request: FastifyRequest, status: number, payload: unknown, p: Pending | undefined, store: Store): AuditEntry {
+  const who = callerOf(request);
+  const t = p?.target ?? target(request.method, request.url.split('?')[0]!, {});
+  const body = parseBody(payload);
+  // A create names its object in the answer ({"ID": ...}; networks say "Id").
+  const createdId = typeof body?.ID === 'string' ? body.ID : typeof body?.Id === 'string' ? body.Id : undefined;
+  const before = p?.before as { ID: string } | undefined;
+  const after = status < 300 && t.verb !== 'delete' ? store.view((tx) => find(tx, t.kind, createdId ?? before?.ID ?? t.ref)) : undefined;
+  const object = after ?? before;
+  const diff = after ? changes(before, after) : [];
+  const name = nameOf(object) ?? t.ref;
+  return {
+    ID: newId(),
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Time: new Date().toISOString(),
+    ...who,
+    Action: `${t.kind}.${t.verb}`,
+    Method: request.method,
+    Path: request.url.split('?')[0]!,
+    ...((object || name) && { Object: { Kind: t.kind, ...(object && { ID: object.ID }), ...(name !== undefined && { Name: name }) } }),
+    ...(diff.length > 0 && { Changes: diff }),
+    Status: status,
+    ...(status >= 300 && typeof body?.message === 'string' && { Error: body.message.slice(0, MAX_ERROR) }),
+  };
+}
+
+function parseBody(payload: unknown): Record<string, unknown> | undefined {
+  if (typeof payload !== 'string' || !payload.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(payload) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
