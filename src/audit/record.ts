@@ -45,7 +45,8 @@ export function recordAudit(app: FastifyInstance, store: Store, log: Logger): vo
 
 function entry(request: FastifyRequest, status: number, payload: unknown, p: Pending | undefined, store: Store): AuditEntry {
   const who = callerOf(request);
-  const t = p?.target ?? target(request.method, request.url.split('?')[0]!, {});
+  // Without a pending read the request was refused before its handler (access denied, a bad version).
+  const t = p?.target ?? target(request.method, request.routeOptions.url ?? request.url.split('?')[0]!, (request.params ?? {}) as Record<string, string | undefined>);
   const body = parseBody(payload);
   // A create names its object in the answer ({"ID": ...}; networks say "Id").
   const createdId = typeof body?.ID === 'string' ? body.ID : typeof body?.Id === 'string' ? body.Id : undefined;

@@ -11,7 +11,7 @@ export function clientCertificateRoutes(app: FastifyInstance, clients: ClientCer
   app.get(PATH, () => clients.list());
   app.post(PATH, async (request, reply) => {
     const body = isObj(request.body) ? request.body : {};
-    return reply.code(201).send(await clients.issue(body.Name, body.CSR));
+    return reply.code(201).send(await clients.issue(body.Name, body.CSR, body.Role));
   });
   app.post<{ Params: { id: string } }>(`${PATH}/:id/revoke`, (request) => clients.revoke(request.params.id));
 }

@@ -6,13 +6,14 @@
 
 import { certFacts, OU_CLIENT } from '../common/pki.js';
 import type { Store } from '../store/index.js';
-import { AmbiguousError, InvalidArgumentError, NotFoundError, type ClientCertificate } from '../types/index.js';
+import { AmbiguousError, InvalidArgumentError, NotFoundError, type ClientCertificate, type ClusterRole } from '../types/index.js';
 import type { CertificateAuthority } from './authority.js';
 import { checkRequest, issue } from './issue.js';
 
 /** A year, like the bundles `docker-machine` makes; a bundle is re-issued, not renewed. */
 export const CLIENT_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const ROLES: readonly ClusterRole[] = ['viewer', 'operator', 'admin'];
 
 export interface IssuedClient {
   ID: string;
@@ -26,11 +27,12 @@ export class ClientCertificates {
     private readonly ca: CertificateAuthority,
   ) {}
 
-  /** issue signs a client certificate for `name` (the CN) and records it. */
-  async issue(name: unknown, csrPem: unknown): Promise<IssuedClient> {
+  /** issue signs a client certificate for `name` (the CN) and records it with its role (default admin). */
+  async issue(name: unknown, csrPem: unknown, role: unknown = 'admin'): Promise<IssuedClient> {
     if (typeof name !== 'string' || !NAME.test(name)) {
       throw new InvalidArgumentError('invalid Name: a client certificate names its user with 1 to 64 letters, digits, "_", ".", "@" or "-", starting with a letter or digit');
     }
+    if (!ROLES.includes(role as ClusterRole)) throw new InvalidArgumentError(`invalid Role ${JSON.stringify(role)}: one of ${ROLES.join(', ')} (docs/access.md)`);
     const { publicKey } = await checkRequest(csrPem);
     const cluster = this.store.view((tx) => tx.cluster()!.ID);
     const certificate = await issue(this.ca.root, publicKey, {
@@ -38,7 +40,7 @@ export class ClientCertificates {
       validityMs: CLIENT_CERT_VALIDITY_MS,
     });
     const facts = certFacts(certificate);
-    this.store.update((tx) => tx.clientCertificates.create({ ID: facts.serial, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name }, NotAfter: facts.notAfter }));
+    this.store.update((tx) => tx.clientCertificates.create({ ID: facts.serial, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Role: role as ClusterRole }, NotAfter: facts.notAfter }));
     return { ID: facts.serial, Certificate: certificate, RootCA: this.ca.rootPem };
   }
 
@@ -58,6 +60,12 @@ export class ClientCertificates {
       if (cert.Revoked) return cert;
       return tx.clientCertificates.update({ ...cert, Revoked: new Date().toISOString() });
     });
+  }
+
+  /** roleOf is the role a live client certificate gives (admin for one issued before roles), undefined for none. */
+  roleOf(serial: string): ClusterRole | undefined {
+    const cert = this.store.view((tx) => tx.clientCertificates.get(serial.toLowerCase()));
+    return cert && !cert.Revoked ? (cert.Spec.Role ?? 'admin') : undefined;
   }
 
   /** allowed says whether a verified client certificate's serial is one the CA issued and did not revoke. */

@@ -16,7 +16,7 @@ import { issueWithKey, type CertificateAuthority, type ClientCertificates } from
 import { peerIdentity } from '../common/peer.js';
 import { certificateRequest, keyPem, newKeyPair, OU_CLIENT, OU_MANAGER } from '../common/pki.js';
 import type { Logger } from '../common/log.js';
-import { UnauthorizedError } from '../types/index.js';
+import { UnauthorizedError, type ClusterRole } from '../types/index.js';
 
 const SERVER_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
 /** The admin bundle is made again when it has less than this left. */
@@ -61,6 +61,23 @@ export function clientGuard(clients: ClientCertificates): { authenticate(request
         if (!live(socket)) socket.destroy();
       });
     },
+  };
+}
+
+/**
+ * roleOf is what a request may do (access/matrix.ts): an admin's all on the unix socket and an
+ * --insecure-api port; over TLS, the role its client certificate was issued with; a manager
+ * (a follower forwarding) authorized the request itself before sending it on.
+ */
+export function roleOf(clients: ClientCertificates): (request: FastifyRequest) => ClusterRole {
+  return (request) => {
+    const socket = request.raw.socket as TLSSocket;
+    if (!socket.encrypted) return 'admin';
+    const peer = peerIdentity(socket, [OU_CLIENT, OU_MANAGER]);
+    if (peer?.role === OU_MANAGER) return 'admin';
+    const serial = socket.getPeerX509Certificate()?.serialNumber;
+    // The guard has already refused a certificate with no live record; none gives the least.
+    return (serial && clients.roleOf(serial)) || 'viewer';
   };
 }
 

@@ -211,7 +211,11 @@ export class Leadership {
     await this.#register(term);
     if (!(await this.#waitTurn(term)) || this.#stopped) return false;
     await this.backend.lead(key, term.createRevision);
-    if (term.lost.signal.aborted || this.#stopped) {
+    // Keep-alives may have failed while waiting (etcd electing its own leader): lead on a lease just confirmed, or not at all.
+    const sent = Date.now();
+    const confirmed = await term.lease.keepaliveOnce().then((res) => Number(res.TTL) > 0, () => false);
+    if (confirmed && this.#term === term) this.#safeUntil = Math.max(this.#safeUntil, sent + LEASE_TTL_S * 1000);
+    if (!confirmed || term.lost.signal.aborted || this.#stopped) {
       this.backend.abandon('this manager lost its lease while taking the lead');
       return false;
     }

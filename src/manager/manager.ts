@@ -28,7 +28,7 @@ import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
-import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames } from './api-access.js';
+import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames, roleOf } from './api-access.js';
 import { Autolock, adoptAutolock } from './autolock.js';
 import { AutolockSync } from './autolock-sync.js';
 import { serveLocked } from './locked.js';
@@ -36,6 +36,7 @@ import { registryCertificate, type RenewingCertificate } from './registry-tls.js
 import { Leadership, type ManagerAddress } from './leadership.js';
 import { ensureManagerNode, hasManagerNode, managerNodeId, recordManagerAddrs, saveManagerNodeId, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
+import { authorize } from '../access/index.js';
 import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, forwardedIdentity, FORWARDED_IDENTITY_HEADER, recordAudit } from '../audit/index.js';
 import { leaderView } from './leader-view.js';
 
@@ -223,7 +224,10 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store)],
-      hooks: (api) => recordAudit(api, store, opts.log.child({ part: 'audit' })),
+      hooks: (api) => {
+        authorize(api, roleOf(clients));
+        recordAudit(api, store, opts.log.child({ part: 'audit' }));
+      },
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);

@@ -131,10 +131,11 @@ export class EtcdBackend implements StoreBackend {
     const options: IOptions = {
       hosts: opts.endpoints,
       dialTimeout: opts.requestTimeoutMs ?? 5_000,
-      // A member whose host vanished sends nothing, not even a reset: gRPC pings find it (every
-      // 5 s, the least etcd accepts by default), and watches move to another member (#checkWatch
+      // A member whose host vanished sends nothing, not even a reset: gRPC pings find it, and watches move to another member (#checkWatch
       // makes sure they do not wait on that member again).
-      grpcOptions: { 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
+      // 10 s: at etcd's minimum (--grpc-keepalive-min-time 5 s) jitter makes some pings too early,
+      // and etcd answers those by closing the connection.
+      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 2_000, 'grpc.keepalive_permit_without_calls': 1 },
       // A request to a member that stopped answering fails fast and is retried on another member
       // (the client's own policy); the load and the writes set their own deadlines.
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),

@@ -464,8 +464,12 @@ export interface Cluster extends Meta {
  * the certificate's serial. Only the record is kept, never the key; a revoked one is refused on
  * every connection and request.
  */
+/** What a client of the manager API may do (docs/access.md): see, change workloads, or everything. */
+export type ClusterRole = 'viewer' | 'operator' | 'admin';
+
 export interface ClientCertificate extends Meta {
-  Spec: { Name: string };
+  /** Role absent: a certificate issued before roles existed, an admin's. */
+  Spec: { Name: string; Role?: ClusterRole };
   NotAfter: string;
   /** When it was revoked (RFC 3339), if it was. */
   Revoked?: string;

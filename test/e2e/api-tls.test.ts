@@ -56,6 +56,18 @@ describe('the API over TLS and the unix socket', () => {
     assert.match((await berth('audit', 'ls', '--user', 'admin')).stdout, /^TIME +USER +SOURCE +ACTION +OBJECT +RESULT\n.* admin +127\.0\.0\.1 +network\.create +audited-tls +201\n$/);
   });
 
+  test('a viewer\'s bundle (berth cert client --role viewer) lists with the docker CLI but may not create; berth cert ls shows the role', async () => {
+    const viewer = join(dir, 'viewer');
+    await berth('cert', 'client', 'vera', '--role', 'viewer', '--out', viewer);
+    const ls = await tls(viewer, ['service', 'ls']);
+    assert.equal(ls.code, 0, ls.stderr);
+    const create = await tls(viewer, ['network', 'create', '-d', 'overlay', 'not-for-viewers']);
+    assert.notEqual(create.code, 0);
+    assert.match(create.stderr, /Error response from daemon: access denied: POST \/networks\/create takes the operator role; this client's certificate gives viewer/);
+    assert.match((await berth('cert', 'ls')).stdout, /\s+vera\s+viewer\s+/);
+    await assert.rejects(berth('cert', 'client', 'x', '--role', 'root', '--out', join(dir, 'x')), /invalid Role "root": one of viewer, operator, admin/);
+  });
+
   test('no certificate, another CA\'s, a revoked one or a node\'s: refused before any data', async () => {
     const plain = await docker(tcp(), ['node', 'ls']);
     assert.notEqual(plain.code, 0);

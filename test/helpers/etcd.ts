@@ -102,6 +102,8 @@ export async function startEtcdCluster(size: number, name = 'etcd'): Promise<{ m
       '--initial-cluster-state', 'new',
       '--heartbeat-interval', '100',
       '--election-timeout', '1000',
+      // A member back from a partition must not force an election (etcd 3.5's default; 3.4's is off).
+      '--pre-vote',
     ]);
     return { name: member, url, hostPort: `127.0.0.1:${p.client}`, proc, pause: () => proc.child.kill('SIGSTOP'), resume: () => proc.child.kill('SIGCONT') };
   });

@@ -17,7 +17,8 @@ export function registerCertCommands(program: Command): void {
     .description('Issue a client certificate bundle (ca.pem, cert.pem, key.pem) for NAME')
     .argument('<name>', 'who the certificate is for')
     .requiredOption('--out <dir>', 'directory to write the bundle to (DOCKER_CERT_PATH)')
-    .action((name: string, opts: { out: string }, cmd: Command) => run(cmd, () => issueBundle(contextOf(program), name, opts.out)));
+    .option('--role <role>', 'what it may do: viewer (read), operator (read and change workloads) or admin (everything; the default) — docs/access.md')
+    .action((name: string, opts: { out: string; role?: string }, cmd: Command) => run(cmd, () => issueBundle(contextOf(program), name, opts.out, opts.role)));
   cert
     .command('ls')
     .alias('list')
@@ -30,9 +31,9 @@ export function registerCertCommands(program: Command): void {
     .action((ref: string, _opts: unknown, cmd: Command) => run(cmd, () => revoke(contextOf(program), ref)));
 }
 
-async function issueBundle(ctx: Context, name: string, out: string): Promise<void> {
+async function issueBundle(ctx: Context, name: string, out: string, role?: string): Promise<void> {
   const keys = await newKeyPair();
-  const issued = await ctx.client.issueClientCertificate(name, await certificateRequest(keys, name));
+  const issued = await ctx.client.issueClientCertificate(name, await certificateRequest(keys, name), role);
   mkdirSync(out, { recursive: true, mode: 0o700 });
   writeFileAtomic(join(out, 'key.pem'), await keyPem(keys.privateKey), 0o600);
   writeFileAtomic(join(out, 'cert.pem'), issued.Certificate, 0o644);
@@ -42,8 +43,8 @@ async function issueBundle(ctx: Context, name: string, out: string): Promise<voi
 
 async function listCerts(ctx: Context): Promise<void> {
   const certs = await ctx.client.listClientCertificates();
-  const rows = certs.map((c) => [c.ID, c.Spec.Name, c.CreatedAt.slice(0, 19).replace('T', ' '), c.NotAfter.slice(0, 10), c.Revoked ? `revoked ${c.Revoked.slice(0, 19).replace('T', ' ')}` : 'valid']);
-  ctx.out(formatTable(['ID', 'NAME', 'ISSUED', 'EXPIRES', 'STATE'], rows));
+  const rows = certs.map((c) => [c.ID, c.Spec.Name, c.Spec.Role ?? 'admin', c.CreatedAt.slice(0, 19).replace('T', ' '), c.NotAfter.slice(0, 10), c.Revoked ? `revoked ${c.Revoked.slice(0, 19).replace('T', ' ')}` : 'valid']);
+  ctx.out(formatTable(['ID', 'NAME', 'ROLE', 'ISSUED', 'EXPIRES', 'STATE'], rows));
 }
 
 async function revoke(ctx: Context, ref: string): Promise<void> {

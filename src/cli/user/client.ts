@@ -121,8 +121,8 @@ export class ApiClient {
     return this.request('GET', '/tasks', withFilters({}, filters));
   }
 
-  issueClientCertificate(name: string, csr: string): Promise<{ ID: string; Certificate: string; RootCA: string }> {
-    return this.request('POST', '/berth/v1/client-certificates', {}, { Name: name, CSR: csr });
+  issueClientCertificate(name: string, csr: string, role?: string): Promise<{ ID: string; Certificate: string; RootCA: string }> {
+    return this.request('POST', '/berth/v1/client-certificates', {}, { Name: name, CSR: csr, ...(role && { Role: role }) });
   }
 
   /** The audit log, newest first; `query` holds the route's filters (user, object, action, since, until, limit). */

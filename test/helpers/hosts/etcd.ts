@@ -19,6 +19,8 @@ export async function startHostEtcd(hosts: TestHost[]): Promise<{ etcdUrl: strin
       '--initial-cluster', initial,
       '--heartbeat-interval', '100',
       '--election-timeout', '1000',
+      // A member back from a partition must not force an election (etcd 3.5's default; 3.4's is off).
+      '--pre-vote',
     ]),
   );
   await Promise.all(members.map((m) => m.waitFor(/ready to serve client requests/, 60_000)));
