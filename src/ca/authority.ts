@@ -165,11 +165,13 @@ export class CertificateAuthority {
 
   #tokenRole(token: string, managerProcess: boolean): NodeRole {
     const cluster = this.#cluster();
+    // A manager process joins with the manager token: the fix names the token it needs.
+    const kind = managerProcess ? 'manager' : 'worker';
     const parsed = parseJoinToken(token);
-    if (!parsed) throw new UnauthorizedError('invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; `docker swarm join-token worker` prints the current one');
+    if (!parsed) throw new UnauthorizedError(`invalid join token: it is not in the form SWMTKN-1-<digest>-<secret>; \`docker swarm join-token ${kind}\` prints the current one`);
     if (parsed.digest !== rootDigest(this.#trust.current)) {
       throw new UnauthorizedError(
-        "invalid join token: its CA digest does not match this cluster's root CA (a token of another cluster, or from before a CA rotation); `docker swarm join-token worker` prints the current one",
+        `invalid join token: its CA digest does not match this cluster's root CA (a token of another cluster, or from before a CA rotation); \`docker swarm join-token ${kind}\` prints the current one`,
       );
     }
     if (sameToken(token, cluster.JoinTokens.Manager)) {
@@ -178,7 +180,7 @@ export class CertificateAuthority {
       return 'manager';
     }
     if (!sameToken(token, cluster.JoinTokens.Worker)) {
-      throw new UnauthorizedError('invalid join token: it is not the current worker token (was it rotated?); `docker swarm join-token worker` on a manager prints the current one');
+      throw new UnauthorizedError(`invalid join token: it is not the current ${kind} token (was it rotated?); \`docker swarm join-token ${kind}\` on a manager prints the current one`);
     }
     return 'worker';
   }
