@@ -153,8 +153,6 @@ test('docker swarm update refuses what Berth cannot honour, and leaves the spec 
   const before = cluster();
   assert.match(await fails('swarm', 'update', '--dispatcher-heartbeat', '1ms'), /Dispatcher\.HeartbeatPeriod must be between 1s and 1h \(got 1ms\)/);
   assert.match(await fails('swarm', 'update', '--task-history-limit', '-1'), /between 0 and 1000 \(got -1\): Berth does not keep unlimited task history/);
-  // This API runs without a manager's data dir (test/e2e/autolock-cli.test.ts drives a real one).
-  assert.match(await fails('swarm', 'update', '--autolock=true'), /Error response from daemon: autolock needs the keys of a manager started from a data dir/);
   assert.match(await fails('swarm', 'update', '--external-ca', 'protocol=cfssl,url=https://ca.example'), /external CAs are not supported yet/);
   assert.deepEqual(cluster(), before);
 });
