@@ -17,6 +17,7 @@ export interface Identity {
   Source: string;
 }
 
+/** What a forwarded identity may claim (a registry token never comes through the API). */
 const AUTHS: readonly AuditAuth[] = ['certificate', 'unix-socket', 'insecure-api'];
 
 /** identify names the caller of a request that reached this manager directly. */

@@ -6,3 +6,4 @@ export { recordAudit } from './record.js';
 export { auditRoutes, AUDIT_PATH } from './routes.js';
 export { AuditRetention, DEFAULT_AUDIT_RETENTION_MS } from './retention.js';
 export { forwardedIdentity, FORWARDED_IDENTITY_HEADER } from './identity.js';
+export { recordRegistryActivity, type RegistryActivity } from './registry.js';

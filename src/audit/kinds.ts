@@ -5,7 +5,7 @@ import { defineKind } from '../store/index.js';
 import type { Meta } from '../types/index.js';
 
 /** How the caller proved who they are. */
-export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api';
+export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api' | 'registry-token';
 
 export interface AuditChange {
   /** The field, as a dotted path into the object (Spec.Mode.Replicated.Replicas). */
@@ -19,7 +19,7 @@ export interface AuditChange {
 export interface AuditEntry extends Meta {
   /** When the answer was given (RFC 3339). */
   Time: string;
-  /** Who: a client certificate's name, `root` on the unix socket, `anonymous` on an --insecure-api port. */
+  /** Who: a client certificate's name, `root` on the unix socket, `anonymous` on an --insecure-api port; on the registry, the account its token names. */
   User: string;
   Auth: AuditAuth;
   /** The client's address (through a follower: the client's, not the follower's). */

@@ -2,7 +2,11 @@
 // quotas subscribe here; the stores and routes only emit. A failing listener is logged and never
 // fails the request that caused the event.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../common/log.js';
+
+/** Who the request being served is from: set around each /v2 handler, read by emit (storage emits too). */
+export const requestCaller = new AsyncLocalStorage<{ actor: string; source: string }>();
 
 export interface RegistryEvent {
   /**
@@ -26,6 +30,9 @@ export interface RegistryEvent {
   status?: 'succeeded' | 'failed';
   /** replicate: the other registry (its URL and repository). */
   remote?: string;
+  /** push, pull, delete: the account the request's token named ('' anonymous), and its address. */
+  actor?: string;
+  source?: string;
 }
 
 export type RegistryListener = (event: RegistryEvent) => void;
@@ -42,6 +49,8 @@ export class RegistryEvents {
   }
 
   emit(event: RegistryEvent): void {
+    const caller = requestCaller.getStore();
+    if (caller) event = { ...event, actor: caller.actor, source: caller.source };
     for (const listener of this.#listeners) {
       try {
         listener(event);

@@ -151,6 +151,22 @@ describe('berth registry and berth up --registry', { timeout: 180_000 }, () => {
     const hook = (url: string): Promise<unknown> => registryAdmin(`http://127.0.0.1:${regPort}`, 'admin', TEST_ADMIN_PASSWORD, 'POST', '/projects/library/webhooks', { url, events: ['push'] });
     await hook('http://127.0.0.1:9/hook');
     await assert.rejects(hook(`http://127.0.0.1:${apiPort}/swarm/update?rotateWorkerToken=true`), /HTTP 400 .*127\.0\.0\.1:\d+ is the manager API/);
+
+    // A push and a pull of a manifest are in the manager's audit log, by the account that made them.
+    const reg = `http://127.0.0.1:${regPort}`;
+    const config = '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}';
+    assert.equal((await registryFetch(reg, 'admin', TEST_ADMIN_PASSWORD, `/v2/library/audited/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { 'Content-Type': 'application/octet-stream' } })).status, 201);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
+    assert.equal((await registryFetch(reg, 'admin', TEST_ADMIN_PASSWORD, '/v2/library/audited/manifests/v1', { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
+    assert.equal((await registryFetch(reg, 'admin', TEST_ADMIN_PASSWORD, '/v2/library/audited/manifests/v1')).status, 200);
+    const audit = (await (await fetch(`http://127.0.0.1:${apiPort}/berth/v1/audit?action=repository`)).json()) as { User: string; Auth: string; Source: string; Action: string; Object: { Name: string; ID: string } }[];
+    assert.deepEqual(
+      audit.map((e) => [e.Action, e.User, e.Auth, e.Source, e.Object.Name, e.Object.ID]),
+      [
+        ['repository.pull', 'admin', 'registry-token', '127.0.0.1', 'library/audited:v1', sha256(manifest)],
+        ['repository.push', 'admin', 'registry-token', '127.0.0.1', 'library/audited:v1', sha256(manifest)],
+      ],
+    );
     assert.equal(await up.stop(), 0);
 
     const off = start(['up', '--data-dir', data, '--listen', `127.0.0.1:${apiPort}`, '--insecure-api', '--cluster-listen', '127.0.0.1:0', '--engine', engine.url, '--hostname', 'registry-up', '--registry=off']);

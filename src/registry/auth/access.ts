@@ -21,10 +21,10 @@ export interface AccessRequest {
   scopes: AccessScope[];
 }
 
-/** Resolves to allow; throws a RegistryError (UNAUTHORIZED with a challenge, or DENIED) to refuse. */
-export type Authorizer = (request: AccessRequest) => Promise<void>;
+/** Resolves to allow, with the account the request is from ('' anonymous); throws a RegistryError (UNAUTHORIZED with a challenge, or DENIED) to refuse. */
+export type Authorizer = (request: AccessRequest) => Promise<string>;
 
-export const allowAll: Authorizer = async () => {};
+export const allowAll: Authorizer = async () => '';
 
 /** The admin API's guard for servers built without auth (protocol tests): every caller is an administrator. */
 export const trustEveryone: AdminGuard = async () => ({ name: '', admin: true, robot: false });

@@ -52,6 +52,7 @@ export function tokenAuthorizer(opts: { store: Store; keys: TokenKeys; tls: bool
         'insufficient_scope',
       );
     }
+    return verified.subject;
   };
 }
 

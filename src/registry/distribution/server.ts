@@ -14,7 +14,7 @@ import { registerAdmin, type AdminGuard, type AdminRoutes } from '../admin/admin
 import { BlobStore } from '../storage/blob-store.js';
 import { actionsFor, matchEndpoint, type EndpointKind } from './endpoints.js';
 import { RegistryError, type ErrorEntry } from './errors.js';
-import { RegistryEvents } from '../events.js';
+import { RegistryEvents, requestCaller } from '../events.js';
 import { sendJson, type Handler, type Services } from './http.js';
 import { ManifestStore } from '../storage/manifest-store.js';
 import { checkName } from './names.js';
@@ -115,9 +115,10 @@ export function createRegistryServer(opts: RegistryServerOptions): FastifyInstan
       const scopes: AccessScope[] = name ? [{ repository: name, actions: actionsFor(endpoint.kind, request.method) }] : [];
       const from = query.get('from');
       if (endpoint.kind === 'uploads' && query.has('mount') && from !== null) scopes.push({ repository: checkName(from), actions: ['pull'] });
-      await authorize({ method: request.method, url, headers: request.headers, scopes });
+      const actor = await authorize({ method: request.method, url, headers: request.headers, scopes });
       const ref = 'ref' in endpoint ? endpoint.ref : '';
-      return handler({ request, reply, name, ref, query, services });
+      // What the handler and the stores emit names the caller (the audit log's registry entries).
+      return requestCaller.run({ actor, source: (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '') }, () => handler({ request, reply, name, ref, query, services }));
     },
   });
 
