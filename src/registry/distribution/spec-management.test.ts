@@ -23,7 +23,7 @@ test('end-9: deleting a manifest by digest gives 202; it and every tag pointing 
   reg.events.length = 0;
   const res = await req(reg, 'DELETE', `/v2/mgmt/app/manifests/${img.digest}`);
   assert.equal(res.status, 202);
-  assert.deepEqual(reg.events, [{ action: 'delete', target: 'manifest', repository: 'mgmt/app', digest: img.digest, mediaType: OCI_MANIFEST }]);
+  assert.deepEqual(reg.events, [{ action: 'delete', target: 'manifest', repository: 'mgmt/app', digest: img.digest, mediaType: OCI_MANIFEST, actor: '', source: '127.0.0.1' }]);
   for (const ref of [img.digest, 'v1', 'v1.0', 'latest']) {
     const get = await req(reg, 'GET', `/v2/mgmt/app/manifests/${ref}`);
     assert.equal(get.status, 404, ref);
@@ -43,7 +43,7 @@ test('end-9: deleting a tag gives 202 and removes only that tag', async () => {
   await req(reg, 'PUT', '/v2/mgmt/tags/manifests/drop', { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
   reg.events.length = 0;
   assert.equal((await req(reg, 'DELETE', '/v2/mgmt/tags/manifests/drop')).status, 202);
-  assert.deepEqual(reg.events, [{ action: 'delete', target: 'tag', repository: 'mgmt/tags', digest: img.digest, tag: 'drop' }]);
+  assert.deepEqual(reg.events, [{ action: 'delete', target: 'tag', repository: 'mgmt/tags', digest: img.digest, tag: 'drop', actor: '', source: '127.0.0.1' }]);
   assert.equal((await req(reg, 'GET', '/v2/mgmt/tags/manifests/drop')).status, 404);
   assert.equal((await req(reg, 'GET', '/v2/mgmt/tags/manifests/keep')).status, 200);
   assert.equal((await req(reg, 'GET', `/v2/mgmt/tags/manifests/${img.digest}`)).status, 200);
@@ -71,7 +71,7 @@ test('end-10: deleting a blob gives 202 and removes it from that repository only
   await pushBlob(reg, 'mgmt/two', content);
   reg.events.length = 0;
   assert.equal((await req(reg, 'DELETE', `/v2/mgmt/one/blobs/${digest}`)).status, 202);
-  assert.deepEqual(reg.events, [{ action: 'delete', target: 'blob', repository: 'mgmt/one', digest }]);
+  assert.deepEqual(reg.events, [{ action: 'delete', target: 'blob', repository: 'mgmt/one', digest, actor: '', source: '127.0.0.1' }]);
   const gone = await req(reg, 'GET', `/v2/mgmt/one/blobs/${digest}`);
   assert.equal(gone.status, 404);
   assert.deepEqual(gone.codes(), ['BLOB_UNKNOWN']);

@@ -40,7 +40,7 @@ test('end-4a + end-6: POST gives 202 and a Location with a session id; PUT ?dige
   assert.equal(put.status, 201);
   assert.equal(put.headers.get('location'), `/v2/push/mono/blobs/${sha256(content)}`);
   assert.equal(put.headers.get('docker-content-digest'), sha256(content));
-  assert.deepEqual(reg.events.at(-1), { action: 'push', target: 'blob', repository: 'push/mono', digest: sha256(content), size: content.length });
+  assert.deepEqual(reg.events.at(-1), { action: 'push', target: 'blob', repository: 'push/mono', digest: sha256(content), size: content.length, actor: '', source: '127.0.0.1' });
   assert.deepEqual(await blobBytes('push/mono', sha256(content)), content);
 });
 

@@ -32,7 +32,7 @@ test('end-7: an OCI image manifest by tag is stored byte for byte: 201, Location
   assert.equal(res.headers.get('docker-content-digest'), sha256(body));
   assert.equal(res.headers.get('location'), `/v2/man/oci/manifests/${sha256(body)}`);
   assert.equal(res.headers.get('oci-subject'), null);
-  assert.deepEqual(reg.events.at(-1), { action: 'push', target: 'manifest', repository: 'man/oci', digest: sha256(body), tag: 'v1', size: Buffer.byteLength(body), mediaType: OCI_MANIFEST });
+  assert.deepEqual(reg.events.at(-1), { action: 'push', target: 'manifest', repository: 'man/oci', digest: sha256(body), tag: 'v1', size: Buffer.byteLength(body), mediaType: OCI_MANIFEST, actor: '', source: '127.0.0.1' });
   const got = await req(reg, 'GET', res.headers.get('location')!);
   assert.equal(got.body.toString(), body);
   assert.equal((await req(reg, 'GET', '/v2/man/oci/manifests/v1')).body.toString(), body);
