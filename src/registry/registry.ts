@@ -35,6 +35,7 @@ import { createRegistryServer } from './distribution/server.js';
 import { SweepFence } from './storage/sweep-fence.js';
 import { tokenAuthorizer } from './auth/token-authorizer.js';
 import { registerTokenEndpoint } from './auth/token-endpoint.js';
+import { LoginLimiter } from './auth/login-limit.js';
 import { TokenKeys, parseScopes } from './auth/tokens.js';
 import { UsageAccountant } from './policies/usage.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
@@ -151,6 +152,8 @@ export class Registry {
           events.emit({ action: 'replicate', target: 'manifest', repository: a.Repository, digest: a.Digest, tag: a.Tag, status: a.Status, remote: a.Destination, message: a.Error });
         }
       });
+      // One count of failed logins for the token endpoint and the admin API alike.
+      const logins = new LoginLimiter();
       app = createRegistryServer({
         driver,
         log: opts.log,
@@ -161,7 +164,7 @@ export class Registry {
         fence,
         metrics,
         guards: [new QuotaGuard(store, usage, events), immutabilityGuard(store)],
-        guard: adminGuard(store, keys),
+        guard: adminGuard(store, keys, logins),
         adminRoutes: [
           userRoutes,
           projectRoutes,
@@ -175,7 +178,7 @@ export class Registry {
           openApiRoutes,
         ],
       });
-      registerTokenEndpoint(app, store, keys);
+      registerTokenEndpoint(app, store, keys, logins);
       await app.listen({ host: addr.host, port: addr.port });
       const port = (app.server.address() as { port: number }).port;
       address = hostPort(addr.host, port);

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'AMBIGUOUS'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'TOO_MANY_REQUESTS'
   | 'UNAVAILABLE'
   | 'NOT_LEADER'
   | 'NOT_IMPLEMENTED';
@@ -96,5 +97,15 @@ export class NotImplementedError extends BerthError {
 export class ForbiddenError extends BerthError {
   constructor(message: string) {
     super('FORBIDDEN', message);
+  }
+}
+
+/** Thrown when a caller must wait before trying again (failed logins); retryAfterS says how long. */
+export class TooManyRequestsError extends BerthError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super('TOO_MANY_REQUESTS', message);
   }
 }

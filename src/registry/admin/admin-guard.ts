@@ -10,12 +10,13 @@ import type { AdminGuard, Need, Principal } from './admin.js';
 import { authenticate, basicCredentials, bearerToken, callerOf } from '../auth/credentials.js';
 import { callerName, memberRole, type Caller } from '../auth/permissions.js';
 import { leastRole, mayInProject, type ProjectResource } from '../auth/project-rights.js';
+import type { LoginLimiter } from '../auth/login-limit.js';
 import { InvalidTokenError, type TokenKeys } from '../auth/tokens.js';
 import { projectNotFound } from './projects.js';
 
-export function adminGuard(store: Store, keys: TokenKeys): AdminGuard {
+export function adminGuard(store: Store, keys: TokenKeys, limiter: LoginLimiter): AdminGuard {
   return async (request, need) => {
-    const caller = await identify(request, store, keys);
+    const caller = await identify(request, store, keys, limiter);
     if (caller.kind === 'anonymous') {
       throw new UnauthorizedError('authentication required: log in with berth login, or send Basic credentials (a user, or a robot account and its secret)');
     }
@@ -28,10 +29,10 @@ export function principalOf(caller: Caller): Principal {
   return { name: callerName(caller), admin: caller.kind === 'user' && caller.user.Spec.Admin, robot: caller.kind === 'robot' };
 }
 
-async function identify(request: FastifyRequest, store: Store, keys: TokenKeys): Promise<Caller> {
+async function identify(request: FastifyRequest, store: Store, keys: TokenKeys, limiter: LoginLimiter): Promise<Caller> {
   const header = request.headers.authorization;
   const creds = basicCredentials(header);
-  if (creds) return authenticate(store, creds);
+  if (creds) return authenticate(store, creds, { limiter, address: request.ip });
   const token = bearerToken(header);
   if (!token) return { kind: 'anonymous' };
   try {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/log.js';
 import { Registry } from '../registry.js';
@@ -323,5 +324,35 @@ describe('registry token auth and admin API', () => {
     const gone = await read();
     assert.equal(gone.status, 401);
     assert.match(((await gone.json()) as Body).errors[0]!.message, /^the account brief no longer exists: log in again$/);
+  });
+
+  test('1,000 wrong passwords from one address: refused with 429 after 10, before any hashing; the right password still works from elsewhere; the admin API counts too', async () => {
+    const admin = basic('admin', ADMIN);
+    assert.equal((await api('POST', '/users', admin, { Name: 'target', Password: 'Target12345' })).status, 201);
+    /** GET /service/token as target from `localAddress` (any 127.x address is this machine's). */
+    const tokenFrom = (localAddress: string, password: string): Promise<{ status: number; retryAfter?: string }> =>
+      new Promise((resolve, reject) => {
+        const u = new URL(url);
+        get({ host: u.hostname, port: u.port, path: '/service/token?service=berth-registry', localAddress, headers: { Authorization: basic('target', password) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined }));
+        }).on('error', reject);
+      });
+    const started = Date.now();
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 1000; i++) {
+      const { status } = await tokenFrom('127.0.0.1', `wrong-${i}`);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(statuses), { 401: 10, 429: 990 });
+    // 990 refusals without scrypt: a guesser cannot make the registry hash for it.
+    assert.ok(Date.now() - started < 30_000);
+    const blocked = await tokenFrom('127.0.0.1', 'Target12345');
+    assert.equal(blocked.status, 429, 'the right password too, from the guessing address');
+    assert.ok(Number(blocked.retryAfter) > 0);
+    assert.equal((await tokenFrom('127.0.0.2', 'Target12345')).status, 200, 'the user is not locked out from elsewhere');
+    const viaAdmin = await api('GET', '/users/target', basic('target', 'Target12345'));
+    assert.equal(viaAdmin.status, 429);
+    assert.match(viaAdmin.json.message, /^too many failed logins for target from 127\.0\.0\.1: try again in \d+ s$/);
   });
 });

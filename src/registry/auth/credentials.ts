@@ -3,6 +3,7 @@
 
 import type { Store } from '../../store/index.js';
 import { UnauthorizedError, type RegistryRobot } from '../../types/index.js';
+import type { LoginLimiter } from './login-limit.js';
 import { verifyPassword, verifySecret } from './passwords.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
@@ -29,8 +30,29 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 const BAD_LOGIN = 'invalid username or password';
 
-/** authenticate checks credentials; it throws UnauthorizedError without saying which part was wrong. */
-export async function authenticate(store: Store, creds: BasicCredentials, now = Date.now()): Promise<Caller> {
+/** Where a login comes from, for the failed-login limit (login-limit.ts). */
+export interface LoginSource {
+  limiter: LoginLimiter;
+  address: string;
+}
+
+/**
+ * authenticate checks credentials; it throws UnauthorizedError without saying which part was
+ * wrong, and TooManyRequestsError once the account has failed too often from that address.
+ */
+export async function authenticate(store: Store, creds: BasicCredentials, from?: LoginSource, now = Date.now()): Promise<Caller> {
+  from?.limiter.check(creds.username, from.address);
+  try {
+    const caller = await check(store, creds, now);
+    from?.limiter.succeeded(creds.username, from.address);
+    return caller;
+  } catch (err) {
+    if (err instanceof UnauthorizedError && err.message === BAD_LOGIN) from?.limiter.failed(creds.username, from.address);
+    throw err;
+  }
+}
+
+async function check(store: Store, creds: BasicCredentials, now: number): Promise<Caller> {
   if (creds.username.startsWith('robot$')) {
     const robot = store.view((tx) => tx.registryRobots.byName(creds.username));
     if (!robot || !verifySecret(creds.password, robot.Spec.SecretHash)) throw new UnauthorizedError(BAD_LOGIN);

@@ -5,8 +5,9 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/index.js';
-import { BerthError } from '../../types/index.js';
+import { BerthError, TooManyRequestsError } from '../../types/index.js';
 import { authenticate, basicCredentials, type BasicCredentials } from './credentials.js';
+import type { LoginLimiter } from './login-limit.js';
 import { RegistryError } from '../distribution/errors.js';
 import { readBody, sendJson } from '../distribution/http.js';
 import { checkName } from '../distribution/names.js';
@@ -36,12 +37,13 @@ export function grant(store: Store, caller: Caller, scopes: readonly RequestedSc
   );
 }
 
-export function registerTokenEndpoint(app: FastifyInstance, store: Store, keys: TokenKeys): void {
-  const login = async (creds: BasicCredentials | undefined): Promise<Caller> => {
+export function registerTokenEndpoint(app: FastifyInstance, store: Store, keys: TokenKeys, limiter: LoginLimiter): void {
+  const login = async (creds: BasicCredentials | undefined, address: string): Promise<Caller> => {
     if (!creds) return ANONYMOUS;
     try {
-      return await authenticate(store, creds);
+      return await authenticate(store, creds, { limiter, address });
     } catch (err) {
+      if (err instanceof TooManyRequestsError) throw new RegistryError('TOOMANYREQUESTS', 429, err.message, undefined, [], { 'Retry-After': String(err.retryAfterS) });
       if (err instanceof BerthError) throw new RegistryError('UNAUTHORIZED', 401, err.message, undefined, [], { 'WWW-Authenticate': 'Basic realm="berth-registry"' });
       throw err;
     }
@@ -49,7 +51,7 @@ export function registerTokenEndpoint(app: FastifyInstance, store: Store, keys: 
 
   app.get(TOKEN_PATH, async (request, reply) => {
     const query = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1 || request.url.length));
-    const caller = await login(credentialsOf(request));
+    const caller = await login(credentialsOf(request), request.ip);
     const access = grant(store, caller, parseScopes(query.getAll('scope'), validName));
     const issued = await keys.issue(callerName(caller), access);
     return sendJson(reply, 200, { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt });
@@ -66,7 +68,7 @@ export function registerTokenEndpoint(app: FastifyInstance, store: Store, keys: 
         error_description: `grant_type ${JSON.stringify(grantType ?? '')} is not supported: use grant_type=password with username and password, or GET ${TOKEN_PATH} with Basic auth`,
       });
     }
-    const caller = await login({ username: form.get('username') ?? '', password: form.get('password') ?? '' });
+    const caller = await login({ username: form.get('username') ?? '', password: form.get('password') ?? '' }, request.ip);
     const access = grant(store, caller, parseScopes(form.getAll('scope'), validName));
     const issued = await keys.issue(callerName(caller), access);
     const scope = access.flatMap((e) => e.actions.map((a) => `repository:${e.name}:${a}`)).join(' ');
