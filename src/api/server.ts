@@ -3,6 +3,7 @@
 // endpoint) through `plugins`, which share the headers and error handling below.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Store } from '../store/index.js';
@@ -114,6 +115,17 @@ function acknowledgeWhenDurable(app: FastifyInstance, store: Store): void {
 }
 
 /**
+ * answerMalformed answers a request node's parser refused (a bad method, oversized headers, a
+ * dribbled request) as fastify would — 400, 431 or 408, then close — but in Docker's error shape.
+ */
+function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, text] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const body = JSON.stringify({ message: `malformed HTTP request (${err.code ?? 'parse error'}): ${status === 408 ? 'it did not arrive in time' : 'check the method, headers and body framing'}` });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
  * engineServer gives a server with the Engine API's conventions and no routes: versioned paths,
  * its response headers, JSON bodies and Docker's error shape. The full API and the API of a
  * locked manager (locked.ts) are built on it.
@@ -130,6 +142,7 @@ export function engineServer(opts: { log?: Logger; version: string; https?: Http
     requestTimeout: SERVER_TIMEOUTS.requestTimeout,
     http: SERVER_TIMEOUTS,
     rewriteUrl: (req) => stripVersion(req.url ?? '/'),
+    clientErrorHandler: answerMalformed,
   });
 
   const serverHeader = `Berth/${opts.version} (linux)`;
