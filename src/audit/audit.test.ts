@@ -106,6 +106,19 @@ test('filters: user, object by name or ID prefix, action or kind, since and unti
   }
 });
 
+test('an entry keeps at most 16 KiB of values: a larger one is noted with its size, the rest of the change stays', async () => {
+  const api = await auditedApi();
+  try {
+    const env = Array.from({ length: 400 }, (_, i) => `VAR_${i}=${'x'.repeat(100)}`);
+    assert.equal((await call(api.app, 'POST', '/v1.41/services/create', { ...SERVICE, TaskTemplate: { ContainerSpec: { Image: 'nginx:1.27', Env: env } } })).status, 201);
+    const [entry] = await log(api);
+    assert.ok(JSON.stringify(entry!.Changes).length < 20 * 1024, `the entry is small (${JSON.stringify(entry!.Changes).length} bytes)`);
+    assert.match(entry!.Changes![0]!.New as string, /^<\d+ bytes, not recorded>$/);
+  } finally {
+    await api.close();
+  }
+});
+
 test('timeParam takes RFC 3339, Unix seconds and durations before now', () => {
   assert.equal(timeParam('since', '2026-12-01T09:00:00Z'), '2026-12-01T09:00:00.000Z');
   assert.equal(timeParam('since', '1700000000'), new Date(1700000000 * 1000).toISOString());

@@ -10,6 +10,11 @@ const SECRET_KEYS = new Set(['Data', 'Password', 'Auth', 'BerthRegistryAuth', 'I
 const IGNORED = new Set(['Version', 'UpdatedAt']);
 /** At most this many changes are kept per entry (a stack deploy can touch a great many fields). */
 export const MAX_CHANGES = 200;
+/**
+ * Bytes of recorded values per entry: the log outlives the objects (30 days, 100,000 entries,
+ * all in memory), so a 1 MiB spec must not make a 1 MiB entry each time it is sent.
+ */
+export const MAX_VALUE_BYTES = 16 * 1024;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -17,7 +22,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function changes(before: unknown, after: unknown): AuditChange[] {
   const out: AuditChange[] = [];
   walk(before, after, '', out);
-  return out.slice(0, MAX_CHANGES);
+  let budget = MAX_VALUE_BYTES;
+  return out.slice(0, MAX_CHANGES).map((c) => {
+    const size = JSON.stringify([c.Old, c.New]).length;
+    if (size <= budget) {
+      budget -= size;
+      return c;
+    }
+    // Too large to keep whole: say that it changed, and how big it was.
+    const note = (v: unknown) => `<${JSON.stringify(v).length} bytes, not recorded>`;
+    return { Path: c.Path, ...('Old' in c && { Old: note(c.Old) }), ...('New' in c && { New: note(c.New) }) };
+  });
 }
 
 function walk(a: unknown, b: unknown, path: string, out: AuditChange[]): void {
