@@ -2,6 +2,7 @@
 // name), action and time. Reading it is itself not recorded.
 
 import type { FastifyInstance } from 'fastify';
+import { parseDockerTime } from '../common/docker-time.js';
 import type { Store } from '../store/index.js';
 import { InvalidArgumentError } from '../types/index.js';
 import type { AuditEntry } from './kinds.js';
@@ -34,13 +35,10 @@ function present(e: AuditEntry): Omit<AuditEntry, 'Version' | 'CreatedAt' | 'Upd
   return rest;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-
 /** timeParam reads an RFC 3339 time, Unix seconds, or a duration before now (10m, 1h30m), as docker's --since does. */
 export function timeParam(name: string, value: string): string {
-  const duration = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value) ? [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)].reduce((ms, [, n, u]) => ms + Number(n) * UNITS[u!]!, 0) : undefined;
-  const ms = duration !== undefined ? Date.now() - duration : /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`invalid ${name} ${JSON.stringify(value)}: give an RFC 3339 time (2026-12-01T09:00:00Z), Unix seconds, or a duration before now (30m, 2h)`);
+  const ms = parseDockerTime(value, Date.now());
+  if (ms === undefined) throw new InvalidArgumentError(`invalid ${name} ${JSON.stringify(value)}: give an RFC 3339 time (2026-12-01T09:00:00Z), Unix seconds, or a duration before now (30m, 2h)`);
   return new Date(ms).toISOString();
 }
 
