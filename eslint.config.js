@@ -2,22 +2,23 @@
 // store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
 import tseslint from 'typescript-eslint';
 
-const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'manager', 'cli'];
+const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'manager', 'cli'];
 const ALLOWED = {
   types: [],
   common: ['types'],
   store: ['types', 'common'],
   ca: ['types', 'common', 'store'],
   audit: ['types', 'common', 'store'],
-  access: ['types', 'common'],
+  access: ['types', 'common', 'store', 'users'],
+  users: ['types', 'common', 'store'],
   scheduler: ['types', 'common', 'store'],
   orchestrator: ['types', 'common', 'store'],
   allocator: ['types', 'common', 'store'],
   dispatcher: ['types', 'common', 'store'],
   agent: ['types', 'common'],
   api: ['types', 'common', 'store'],
-  registry: ['types', 'common', 'store'],
-  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
+  registry: ['types', 'common', 'store', 'users'],
+  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
   cli: SUBSYSTEMS,
 };
 

@@ -1,43 +1,59 @@
-// Who may call what on the manager API: three cluster roles, as Portainer's and Rancher's
-// (docs/access.md holds the table). Every route is classed by the right it needs; a role holds
-// a set of rights. A route this table does not know needs `admin`, so a new route is closed
-// until someone decides otherwise.
+// Who may call what on the manager API: three cluster roles, as Portainer's and Rancher's, and
+// team grants on what a team owns (docs/access.md holds the table). Every route is classed by the
+// right it needs; a role holds a set of rights. A route this table does not know needs `admin`,
+// so a new route is closed until someone decides otherwise.
 
-import type { ClusterRole } from '../types/index.js';
+import type { ClusterRole, TeamRole } from '../types/index.js';
 
 export const ROLES: readonly ClusterRole[] = ['viewer', 'operator', 'admin'];
 
 /**
- * read: see the cluster and its workloads (no secret data: the API never shows any, and join
- * tokens are hidden from all but admins). deploy: change workloads — services, secrets, configs,
- * networks, pull logins. administer: nodes, the swarm's settings and keys, client certificates,
- * the audit log.
+ * anyone: no authentication (ping, version, the API description, logging in). self: any
+ * authenticated caller (the system's info, one's own tokens and password). read: see the cluster
+ * and its workloads (no secret data: the API never shows any, and join tokens are hidden from all
+ * but admins). deploy: change workloads — services, secrets, configs, networks, pull logins, exec.
+ * administer: nodes, the swarm's settings and keys, client certificates, users and teams, the audit log.
  */
-export type Right = 'public' | 'read' | 'deploy' | 'administer';
+export type Right = 'anyone' | 'self' | 'read' | 'deploy' | 'administer';
 
 const HELD: Record<ClusterRole, readonly Right[]> = {
-  viewer: ['public', 'read'],
-  operator: ['public', 'read', 'deploy'],
-  admin: ['public', 'read', 'deploy', 'administer'],
+  viewer: ['anyone', 'self', 'read'],
+  operator: ['anyone', 'self', 'read', 'deploy'],
+  admin: ['anyone', 'self', 'read', 'deploy', 'administer'],
 };
 
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'berth/v1/registry-credentials']);
-const PUBLIC = new Set(['_ping', 'version', 'info', 'berth/v1/openapi.yaml']);
+/** What a team's member may do with what the team owns. */
+const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
+
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'berth/v1/registry-credentials']);
+/** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec']);
+const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login']);
+const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update']);
+const ADMINISTER = new Set(['POST berth/v1/teams', 'DELETE berth/v1/teams/:name']);
 
 /** rightFor says what a request needs, from its method and route (`/services/:id/update`). */
 export function rightFor(method: string, route: string): Right {
   const path = route.replace(/^\//, '');
   const collection = path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!;
   const reading = method === 'GET' || method === 'HEAD';
-  if (PUBLIC.has(path)) return 'public';
+  if (ANYONE.has(path)) return 'anyone';
+  if (ADMINISTER.has(`${method} ${path}`)) return 'administer';
+  // The handler checks that one acts on one's own (or is an admin, or the team's lead).
+  if (SELF.has(path)) return 'self';
   if (WORKLOADS.has(collection)) return reading ? 'read' : 'deploy';
   // Nodes and the swarm object are seen by all; the unlock key is a key.
   if (reading && (collection === 'nodes' || path === 'swarm')) return 'read';
   return 'administer';
 }
 
-export function holds(role: ClusterRole, right: Right): boolean {
-  return HELD[role].includes(right);
+/** holds says whether an authenticated caller with this cluster role (or none) has the right. */
+export function holds(role: ClusterRole | undefined, right: Right): boolean {
+  return right === 'anyone' || right === 'self' || (!!role && HELD[role].includes(right));
+}
+
+export function teamHolds(role: TeamRole, right: Right): boolean {
+  return TEAM_HELD[role].includes(right);
 }
 
 /** leastRole is the weakest role that holds a right, for the refusal's message. */

@@ -14,7 +14,7 @@ const SERVICE = { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'nginx:1.
 /** An API over a fresh store with the audit hooks and route, as the manager wires them. */
 async function auditedApi() {
   const store = await openTestStore();
-  const app = createApiServer({ store, info: { version: 'test', hostname: 'mgr', nodeId: () => undefined }, hooks: (a) => recordAudit(a, store, silentLogger()), plugins: [(scope) => auditRoutes(scope, store)] });
+  const app = createApiServer({ store, info: { version: 'test', hostname: 'mgr', nodeId: () => undefined }, hooks: (a) => recordAudit(a, store, silentLogger(), (request) => ({ User: 'anonymous', Auth: 'insecure-api', Source: request.ip })), plugins: [(scope) => auditRoutes(scope, store)] });
   ensureCluster(store, { rootCert: TEST_ROOT_CERT });
   return { store, app, close: async () => (await app.close(), store.close()) };
 }

@@ -2,8 +2,7 @@
 import './kinds.js';
 
 export { type AuditAuth, type AuditChange, type AuditEntry } from './kinds.js';
-export { recordAudit } from './record.js';
+export { recordAudit, type Identity } from './record.js';
 export { auditRoutes, AUDIT_PATH } from './routes.js';
 export { AuditRetention, DEFAULT_AUDIT_RETENTION_MS } from './retention.js';
-export { forwardedIdentity, FORWARDED_IDENTITY_HEADER } from './identity.js';
 export { recordRegistryActivity, type RegistryActivity } from './registry.js';

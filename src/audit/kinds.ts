@@ -5,7 +5,8 @@ import { defineKind } from '../store/index.js';
 import type { Meta } from '../types/index.js';
 
 /** How the caller proved who they are. */
-export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api' | 'registry-token';
+/** none: a request refused before its caller was known (no or a bad token). */
+export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api' | 'token' | 'session' | 'registry-token' | 'none';
 
 export interface AuditChange {
   /** The field, as a dotted path into the object (Spec.Mode.Replicated.Replicas). */

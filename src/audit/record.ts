@@ -10,8 +10,7 @@ import { newId } from '../common/ids.js';
 import type { Store } from '../store/index.js';
 import { find, nameOf, target, type Target } from './actions.js';
 import { changes } from './diff.js';
-import { callerOf } from './identity.js';
-import type { AuditEntry } from './kinds.js';
+import type { AuditAuth, AuditEntry } from './kinds.js';
 
 interface Pending {
   target: Target;
@@ -23,8 +22,15 @@ const MAX_ERROR = 1024;
 
 const audited = (request: FastifyRequest): boolean => request.method !== 'GET' && request.method !== 'HEAD';
 
+/** Who made a request, as the log names them (the manager's access layer resolves it; through a follower, the follower's client). */
+export interface Identity {
+  User: string;
+  Auth: AuditAuth;
+  Source: string;
+}
+
 /** recordAudit adds the hooks; call it before the hook that waits for durability (server.ts). */
-export function recordAudit(app: FastifyInstance, store: Store, log: Logger): void {
+export function recordAudit(app: FastifyInstance, store: Store, log: Logger, identify: (request: FastifyRequest) => Identity): void {
   app.addHook('preHandler', async (request) => {
     if (!audited(request) || !request.routeOptions.url) return;
     const t = target(request.method, request.routeOptions.url, (request.params ?? {}) as Record<string, string | undefined>);
@@ -34,7 +40,7 @@ export function recordAudit(app: FastifyInstance, store: Store, log: Logger): vo
   app.addHook('onSend', async (request, reply, payload) => {
     if (!audited(request)) return payload;
     try {
-      store.update((tx) => tx.auditEntries.create(entry(request, reply.statusCode, payload, pending.get(request), store)));
+      store.update((tx) => tx.auditEntries.create(entry(request, identify(request), reply.statusCode, payload, pending.get(request), store)));
     } catch (err) {
       // A manager that may not write (a follower, a store that failed) has nothing to record: the leader does.
       log.warn({ err, url: request.url }, 'the audit entry of a request was not written');
@@ -43,8 +49,7 @@ export function recordAudit(app: FastifyInstance, store: Store, log: Logger): vo
   });
 }
 
-function entry(request: FastifyRequest, status: number, payload: unknown, p: Pending | undefined, store: Store): AuditEntry {
-  const who = callerOf(request);
+function entry(request: FastifyRequest, who: Identity, status: number, payload: unknown, p: Pending | undefined, store: Store): AuditEntry {
   // Without a pending read the request was refused before its handler (access denied, a bad version).
   const t = p?.target ?? target(request.method, request.routeOptions.url ?? request.url.split('?')[0]!, (request.params ?? {}) as Record<string, string | undefined>);
   const body = parseBody(payload);

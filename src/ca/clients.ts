@@ -40,7 +40,11 @@ export class ClientCertificates {
       validityMs: CLIENT_CERT_VALIDITY_MS,
     });
     const facts = certFacts(certificate);
-    this.store.update((tx) => tx.clientCertificates.create({ ID: facts.serial, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Role: role as ClusterRole }, NotAfter: facts.notAfter }));
+    // A certificate named after a directory user acts for them, never beyond their own role.
+    this.store.update((tx) => {
+      const user = tx.users.byName(name);
+      tx.clientCertificates.create({ ID: facts.serial, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Role: role as ClusterRole, ...(user && { User: name }) }, NotAfter: facts.notAfter });
+    });
     return { ID: facts.serial, Certificate: certificate, RootCA: this.ca.rootPem };
   }
 
@@ -62,10 +66,9 @@ export class ClientCertificates {
     });
   }
 
-  /** roleOf is the role a live client certificate gives (admin for one issued before roles), undefined for none. */
-  roleOf(serial: string): ClusterRole | undefined {
-    const cert = this.store.view((tx) => tx.clientCertificates.get(serial.toLowerCase()));
-    return cert && !cert.Revoked ? (cert.Spec.Role ?? 'admin') : undefined;
+  /** get is the record of the certificate with this serial, revoked or not. */
+  get(serial: string): ClientCertificate | undefined {
+    return this.store.view((tx) => tx.clientCertificates.get(serial.toLowerCase()));
   }
 
   /** allowed says whether a verified client certificate's serial is one the CA issued and did not revoke. */

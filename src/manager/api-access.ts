@@ -1,8 +1,8 @@
 // How the API is reached. Locally through a unix socket guarded as Docker's own (owned by root,
 // mode 0660): whoever may open it is root on every node, as with /var/run/docker.sock. Over
-// TCP — loopback included — only with TLS and a client certificate from the cluster CA that
-// was not revoked (Docker's DOCKER_TLS_VERIFY model); a client without one fails the handshake
-// and gets no data. `--insecure-api` turns that off, on loopback only.
+// TCP — loopback included — only with TLS, and a client certificate from the cluster CA that
+// was not revoked (Docker's DOCKER_TLS_VERIFY model) or a token: a bad certificate fails the
+// handshake, a request with neither gets a 401. `--insecure-api` turns that off, on loopback only.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +16,7 @@ import { issueWithKey, type CertificateAuthority, type ClientCertificates } from
 import { peerIdentity } from '../common/peer.js';
 import { certificateRequest, keyPem, newKeyPair, OU_CLIENT, OU_MANAGER } from '../common/pki.js';
 import type { Logger } from '../common/log.js';
-import { UnauthorizedError, type ClusterRole } from '../types/index.js';
+import { UnauthorizedError } from '../types/index.js';
 
 const SERVER_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
 /** The admin bundle is made again when it has less than this left. */
@@ -36,48 +36,34 @@ export function machineNames(extraNames: string[]): string[] {
 }
 
 /**
- * clientGuard admits TLS connections and requests only with a live client certificate
- * (OU berth-client; a worker's certificate chains to the same root and is refused), checked at the
- * handshake's end and again on every request, so a revocation also closes kept-alive connections.
- * A manager's certificate is taken too: followers pass requests on to the leader with theirs.
+ * clientGuard closes TLS connections whose client certificate is not a live one of this cluster
+ * (OU berth-client, not revoked; a worker's certificate chains to the same root and is refused;
+ * one from another CA too), checked at the handshake's end and again on every request, so a
+ * revocation also closes kept-alive connections. A connection with no certificate stays open: it
+ * must bring a token, which the access layer checks per request. A manager's certificate is taken
+ * too: followers pass requests on to the leader with theirs.
  */
 export function clientGuard(clients: ClientCertificates): { authenticate(request: FastifyRequest): void; attach(app: FastifyInstance): void } {
-  const live = (socket: TLSSocket): boolean => {
+  const acceptable = (socket: TLSSocket): boolean => {
+    const cert = socket.getPeerX509Certificate?.();
+    if (!cert) return true;
     const peer = peerIdentity(socket, [OU_CLIENT, OU_MANAGER]);
     if (peer?.role === OU_MANAGER) return true;
-    const serial = peer && socket.getPeerX509Certificate()?.serialNumber;
-    return !!serial && clients.allowed(serial);
+    return !!peer && clients.allowed(cert.serialNumber);
   };
   return {
     authenticate(request) {
       const socket = request.raw.socket as TLSSocket;
-      if (socket.encrypted && !live(socket)) {
+      if (socket.encrypted && !acceptable(socket)) {
         socket.destroy();
         throw new UnauthorizedError('a client certificate from this cluster\'s CA that was not revoked is required');
       }
     },
     attach(app) {
       app.server.on('secureConnection', (socket: TLSSocket) => {
-        if (!live(socket)) socket.destroy();
+        if (!acceptable(socket)) socket.destroy();
       });
     },
-  };
-}
-
-/**
- * roleOf is what a request may do (access/matrix.ts): an admin's all on the unix socket and an
- * --insecure-api port; over TLS, the role its client certificate was issued with; a manager
- * (a follower forwarding) authorized the request itself before sending it on.
- */
-export function roleOf(clients: ClientCertificates): (request: FastifyRequest) => ClusterRole {
-  return (request) => {
-    const socket = request.raw.socket as TLSSocket;
-    if (!socket.encrypted) return 'admin';
-    const peer = peerIdentity(socket, [OU_CLIENT, OU_MANAGER]);
-    if (peer?.role === OU_MANAGER) return 'admin';
-    const serial = socket.getPeerX509Certificate()?.serialNumber;
-    // The guard has already refused a certificate with no live record; none gives the least.
-    return (serial && clients.roleOf(serial)) || 'viewer';
   };
 }
 

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Allocator } from '../allocator/index.js';
 import { createApiServer, ensureNetworks } from '../api/index.js';
 import type { Logger } from '../common/log.js';
@@ -28,7 +28,7 @@ import { TokenFile } from './token-file.js';
 import { assertLoopback, parseListen } from './listen.js';
 import { advertiseAddress } from './advertise.js';
 import { startClusterPort, type ClusterPort } from './cluster-port.js';
-import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames, roleOf } from './api-access.js';
+import { apiServerTls, clientGuard, ensureAdminBundle, listenUnix, machineNames } from './api-access.js';
 import { Autolock, adoptAutolock } from './autolock.js';
 import { AutolockSync } from './autolock-sync.js';
 import { serveLocked } from './locked.js';
@@ -36,8 +36,10 @@ import { registryCertificate, type RenewingCertificate } from './registry-tls.js
 import { Leadership, type ManagerAddress } from './leadership.js';
 import { ensureManagerNode, hasManagerNode, managerNodeId, recordManagerAddrs, saveManagerNodeId, untilRetired } from './manager-node.js';
 import { forwardToLeader } from './forward.js';
-import { authorize } from '../access/index.js';
-import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, forwardedIdentity, FORWARDED_IDENTITY_HEADER, recordAudit } from '../audit/index.js';
+import { authorize, callers, FORWARDED_CALLER_HEADER, type Callers } from '../access/index.js';
+import type { Identity } from '../audit/index.js';
+import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, recordAudit } from '../audit/index.js';
+import { directoryRoutes, ensureFirstAdmin, LoginLimiter } from '../users/index.js';
 import { leaderView } from './leader-view.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
@@ -64,12 +66,24 @@ export interface ManagerOptions {
   version: string;
   /** How long audit log entries are kept (default 30 days). */
   auditRetentionMs?: number;
+  /** The first admin's password (BERTH_ADMIN_PASSWORD); a random one is made and shown once without it. */
+  adminPassword?: string;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
   taskHistory?: number;
   /** Called when the manager starts locked (autolock), with the unix socket that takes `docker swarm unlock`. */
   onLocked?: (socketPath: string) => void;
   /** Keep the cluster's state in etcd instead of <dataDir>/state.db (`--store etcd://...`). */
   etcd?: EtcdBackendOptions;
+}
+
+/** auditIdentity names a request's caller in the audit log; one refused before it was known is named by its address. */
+function auditIdentity(who: Callers, request: FastifyRequest): Identity {
+  try {
+    const c = who.callerOf(request);
+    return { User: c.User, Auth: c.Auth, Source: c.Source };
+  } catch {
+    return { User: 'unknown', Auth: 'none', Source: (request.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
+  }
 }
 
 /** clusterCreated resolves once the cluster object exists (made by the manager that leads). */
@@ -118,6 +132,8 @@ export class Manager {
    * not become a worker, so whoever runs it stops it then (`stop` gives up the lead and the lease).
    */
   readonly retired = new Promise<void>((resolve) => (this.#retire = resolve));
+  /** The random password the first admin was given when this manager made them: shown once. */
+  initialAdminPassword: string | undefined;
 
   private constructor(
     readonly store: Store,
@@ -214,6 +230,7 @@ export class Manager {
     // and agents check the swarm-manager name, not the address.
     const advertisedHost = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterListen.port || DEFAULT_CLUSTER_PORT).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     const guard = clientGuard(clients);
+    const who = callers({ store, certificate: (serial) => clients.get(serial) });
     let tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
     const clusterRegistries = new Set<string>();
     const app = createApiServer({
@@ -222,17 +239,18 @@ export class Manager {
       info,
       logs: dispatcher.logs,
       minCertExpiryNs: minCertExpiryNs(),
-      ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store)],
+      // A client without a certificate may still come with a token: the guard and authorize decide per request.
+      ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() })],
       hooks: (api) => {
-        authorize(api, roleOf(clients));
-        recordAudit(api, store, opts.log.child({ part: 'audit' }));
+        authorize(api, who, store);
+        recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));
       },
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
     if (tls) guard.attach(app);
     // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
-    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, headers: (request) => ({ [FORWARDED_IDENTITY_HEADER]: forwardedIdentity(request) }), caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
+    if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, headers: (request) => ({ [FORWARDED_CALLER_HEADER]: who.forwardedCaller(request) }), caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });
     const apiPort = (app.server.address() as { port: number }).port;
     const unix = await listenUnix(app, socketPath, opts.log);
@@ -288,6 +306,8 @@ export class Manager {
         if (!hadNode) void store.durable().then(() => saveManagerNodeId(opts.dataDir, ownNode), () => undefined);
       }
       adoptAutolock(store, autolock);
+      const password = await ensureFirstAdmin(store, opts.adminPassword);
+      if (password) manager.initialAdminPassword = password;
       ensureNetworks(store);
       const rewritten = normaliseStoredSpecs(store);
       if (rewritten.services + rewritten.tasks > 0) opts.log.info(rewritten, 'specs stored by an older Berth rewritten in the engine form');

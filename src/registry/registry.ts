@@ -35,7 +35,7 @@ import { createRegistryServer } from './distribution/server.js';
 import { SweepFence } from './storage/sweep-fence.js';
 import { tokenAuthorizer } from './auth/token-authorizer.js';
 import { registerTokenEndpoint } from './auth/token-endpoint.js';
-import { LoginLimiter } from './auth/login-limit.js';
+import { LoginLimiter } from '../users/login-limit.js';
 import { TokenKeys, parseScopes } from './auth/tokens.js';
 import { UsageAccountant } from './policies/usage.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';

@@ -14,3 +14,4 @@ export type { StoreBackend, StoredRow } from './backend.js';
 export { SqliteBackend } from './sqlite-backend.js';
 export { parseSnapshot, restoreInto, snapshotOf, SNAPSHOT_FORMAT } from './snapshot.js';
 export type { StoreSnapshot } from './snapshot.js';
+export { findConfig, findNetwork, findNode, findSecret, findService, findTask, nodeNames, taskName } from './lookup.js';

@@ -469,7 +469,8 @@ export type ClusterRole = 'viewer' | 'operator' | 'admin';
 
 export interface ClientCertificate extends Meta {
   /** Role absent: a certificate issued before roles existed, an admin's. */
-  Spec: { Name: string; Role?: ClusterRole };
+  /** User: the directory user it acts for (named Name, capped by Role); absent: it acts with Role alone (a machine's certificate, such as CI's). */
+  Spec: { Name: string; Role?: ClusterRole; User?: string };
   NotAfter: string;
   /** When it was revoked (RFC 3339), if it was. */
   Revoked?: string;

@@ -1,8 +1,9 @@
 // The role × route matrix of the manager API (docs/access.md), cell by cell, against a real
-// manager over TLS with a client certificate per role. The table below is the expectation,
-// written independently of src/access: every route the API serves must be in it (a new route
-// fails this test until someone decides who may call it), and each role is refused (403, in
-// Docker's error shape, naming the role it takes) exactly where the table says.
+// manager over TLS: a client certificate per role, a team member's token and a client with no
+// credentials. The table below is the expectation, written independently of src/access: every
+// route the API serves must be in it (a new route fails this test until someone decides who may
+// call it), and each caller is refused (403 in Docker's error shape naming the role it takes;
+// 401 without credentials) exactly where the table says.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +17,29 @@ import type { ClusterRole } from '../../src/types/index.js';
 import { registeredRoutes } from '../helpers/openapi.js';
 import { tempDir } from '../helpers/berth.js';
 
-/** The least role each route takes. */
-const MATRIX: Record<string, ClusterRole | 'anyone'> = {
+/** The least role each route takes: anyone, even without credentials; self, any authenticated caller. */
+const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'GET /_ping': 'anyone',
   'GET /version': 'anyone',
-  'GET /info': 'anyone',
+  'GET /info': 'self',
   'GET /berth/v1/openapi.yaml': 'anyone',
+  'POST /berth/v1/login': 'anyone',
+  'POST /berth/v1/logout': 'self',
+  'GET /berth/v1/whoami': 'self',
+  'GET /berth/v1/tokens': 'self',
+  'POST /berth/v1/tokens': 'self',
+  'DELETE /berth/v1/tokens/{id}': 'self',
+  'GET /berth/v1/users': 'admin',
+  'POST /berth/v1/users': 'admin',
+  'GET /berth/v1/users/{name}': 'admin',
+  'POST /berth/v1/users/{name}/update': 'admin',
+  'DELETE /berth/v1/users/{name}': 'admin',
+  'PUT /berth/v1/users/{name}/password': 'self',
+  'GET /berth/v1/teams': 'self',
+  'POST /berth/v1/teams': 'admin',
+  'GET /berth/v1/teams/{name}': 'self',
+  'POST /berth/v1/teams/{name}/update': 'self',
+  'DELETE /berth/v1/teams/{name}': 'admin',
   'GET /nodes': 'viewer',
   'GET /nodes/{id}': 'viewer',
   'POST /nodes/{id}/update': 'admin',
@@ -69,7 +87,24 @@ const MATRIX: Record<string, ClusterRole | 'anyone'> = {
   'GET /berth/v1/audit': 'admin',
 };
 
-const RANK = ['anyone', 'viewer', 'operator', 'admin'];
+/**
+ * What a member of a team (no cluster role; operator in their team) reaches besides `self`:
+ * their team's services, tasks, secrets, configs and networks (a missing one is a 404 like
+ * another team's), and the nodes, swarm and image records the docker CLI needs to deploy.
+ */
+const TEAM = new Set([
+  'GET /nodes', 'GET /nodes/{id}', 'GET /swarm', 'GET /distribution/*',
+  'GET /services', 'GET /services/{id}', 'GET /services/{id}/logs', 'POST /services/create', 'POST /services/{id}/update', 'DELETE /services/{id}',
+  'GET /tasks', 'GET /tasks/{id}', 'GET /tasks/{id}/logs',
+  'GET /secrets', 'GET /secrets/{id}', 'POST /secrets/create', 'POST /secrets/{id}/update', 'DELETE /secrets/{id}',
+  'GET /configs', 'GET /configs/{id}', 'POST /configs/create', 'POST /configs/{id}/update', 'DELETE /configs/{id}',
+  'GET /networks', 'GET /networks/{id}', 'POST /networks/create', 'DELETE /networks/{id}',
+]);
+
+const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];
+
+/** A refusal of the route itself (a handler may still refuse what the body asks: another user's password, an unlabelled service). */
+const refusedByAccess = (res: { status: number; body: string }): boolean => res.status === 401 || (res.status === 403 && res.body.includes('access denied:'));
 
 interface Bundle {
   key: string;
@@ -83,9 +118,12 @@ describe('who may call what on the manager API', { timeout: 120_000 }, () => {
   let ca = '';
   const bundles = new Map<ClusterRole, Bundle>();
 
-  const call = (who: Bundle, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> =>
+  let teamToken = '';
+  const call = (who: Bundle | string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, ca, key: who.key, cert: who.cert, headers: { 'content-type': 'application/json' } }, (res) => {
+      const credentials = typeof who === 'object' ? { key: who.key, cert: who.cert } : {};
+      const authorization = typeof who === 'string' ? { authorization: `Bearer ${who}` } : {};
+      const req = request({ host: '127.0.0.1', port, method, path, ca, ...credentials, headers: { 'content-type': 'application/json', ...authorization } }, (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body: text }));
@@ -108,6 +146,12 @@ describe('who may call what on the manager API', { timeout: 120_000 }, () => {
       assert.equal(res.status, 201, res.body);
       bundles.set(role, { key: await keyPem(keys.privateKey), cert: (JSON.parse(res.body) as { Certificate: string }).Certificate });
     }
+    // A user with no cluster role, operator of a team: what they reach comes from the team alone.
+    assert.equal((await call(admin, 'POST', '/berth/v1/users', { Name: 'dev', Password: 'Passw0rd-dev' })).status, 201);
+    assert.equal((await call(admin, 'POST', '/berth/v1/teams', { Name: 'shop', Members: [{ User: 'dev', Role: 'operator' }], Stacks: ['shop'] })).status, 201);
+    const login = await call(undefined, 'POST', '/berth/v1/login', { Username: 'dev', Password: 'Passw0rd-dev' });
+    assert.equal(login.status, 200, login.body);
+    teamToken = (JSON.parse(login.body) as { Token: string }).Token;
   });
 
   after(async () => {
@@ -118,20 +162,29 @@ describe('who may call what on the manager API', { timeout: 120_000 }, () => {
     assert.deepEqual(registeredRoutes(manager.app, '/'), Object.keys(MATRIX).sort());
   });
 
-  test('each role is refused with a 403 naming the role it takes exactly below the least role of each route, and let through from it on', async () => {
+  test('each caller is refused exactly below the least role of each route (403 naming it; 401 without credentials), and let through from it on', async () => {
     const wrong: string[] = [];
     for (const [route, least] of Object.entries(MATRIX)) {
       const [method, pattern] = route.split(' ') as [string, string];
+      // The logout under test must not end the session the rest of the table uses.
+      if (route === 'POST /berth/v1/logout') continue;
       const path = pattern.replace(/\{\w+\}/g, 'nonexistent').replace('*', 'nonexistent/json');
+      const route_ = `${method} ${pattern.replace(/\{(\w+)\}/g, ':$1')}`;
       for (const role of ['viewer', 'operator', 'admin'] as const) {
-        const res = await call(bundles.get(role)!, method, path, method === 'POST' ? {} : undefined);
+        const res = await call(bundles.get(role)!, method, path, method === 'POST' || method === 'PUT' ? {} : undefined);
         const allowed = RANK.indexOf(role) >= RANK.indexOf(least);
-        if (allowed && res.status === 403) wrong.push(`${role} refused ${route}: ${res.body}`);
+        if (allowed && refusedByAccess(res)) wrong.push(`${role} refused ${route}: ${res.body}`);
         if (!allowed) {
           const message = res.status === 403 ? (JSON.parse(res.body) as { message: string }).message : '';
-          if (!message.startsWith(`access denied: ${method} ${pattern.replace(/\{(\w+)\}/g, ':$1')} takes the ${least} role; this client's certificate gives ${role}`)) wrong.push(`${role} on ${route}: ${res.status} ${res.body}`);
+          if (!message.startsWith(`access denied: ${route_} takes the ${least} role; ${role}-user (certificate) has the ${role} role`)) wrong.push(`${role} on ${route}: ${res.status} ${res.body}`);
         }
       }
+      const member = await call(teamToken, method, path, method === 'POST' || method === 'PUT' ? {} : undefined);
+      const memberAllowed = least === 'anyone' || least === 'self' || TEAM.has(route);
+      if (memberAllowed && refusedByAccess(member)) wrong.push(`team member refused ${route}: ${member.body}`);
+      if (!memberAllowed && !(member.status === 403 && (JSON.parse(member.body) as { message: string }).message.startsWith(`access denied: ${route_} takes the ${least} role; dev (session) has no cluster role`))) wrong.push(`team member on ${route}: ${member.status} ${member.body}`);
+      const nobody = await call(undefined, method, path, method === 'POST' || method === 'PUT' ? {} : undefined);
+      if (least === 'anyone' ? nobody.status === 401 || nobody.status === 403 : nobody.status !== 401) wrong.push(`no credentials on ${route}: ${nobody.status} ${nobody.body}`);
     }
     assert.deepEqual(wrong, []);
   });

@@ -10,7 +10,7 @@ import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
 import type { LogRequest, LogSource, LogSubscription } from '../../types/index.js';
 import { boolParam, type ById } from '../http/http.js';
 import { encodeEvent, type LogFormat } from '../present/log-format.js';
-import { findService, findTask } from '../http/lookup.js';
+import { findService, findTask } from '../../store/index.js';
 
 /** The Engine API's content type for log streams before API 1.42, multiplexed or not. */
 const RAW_STREAM = 'application/vnd.docker.raw-stream';

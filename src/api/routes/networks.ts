@@ -14,7 +14,7 @@ import { allocateSubnet, defaultGateway, overlaps, parseCidr, type Cidr } from '
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
 import type { ById } from '../http/http.js';
 import { parseUntil } from '../http/until.js';
-import { findNetwork } from '../http/lookup.js';
+import { findNetwork } from '../../store/index.js';
 import { apiNetwork } from '../present/present.js';
 import { MAX_VNI, inForce, parseVni, validateNetworkCreate } from '../validate/validate-network.js';
 

@@ -7,7 +7,7 @@ import type { Node } from '../../types/index.js';
 import type { Store } from '../../store/index.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
 import { boolParam, versionParam, type ById } from '../http/http.js';
-import { findNode, nodeNames } from '../http/lookup.js';
+import { findNode, nodeNames } from '../../store/index.js';
 import { apiNode } from '../present/present.js';
 import type { ManagerView } from '../server.js';
 import { validateNodeSpec } from '../validate/validate-node.js';

@@ -10,7 +10,7 @@ import type { NamedReader, ReadTx, Store, TableWriter, Tx } from '../../store/in
 import { newId } from '../../common/ids.js';
 import { allLabels, parseFilters, type Filters } from '../http/filters.js';
 import { versionParam, type ById } from '../http/http.js';
-import { findConfig, findSecret } from '../http/lookup.js';
+import { findConfig, findSecret } from '../../store/index.js';
 import { apiConfig, apiSecret } from '../present/present.js';
 import { referencedIds } from '../services/service-refs.js';
 import {

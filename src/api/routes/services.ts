@@ -13,7 +13,7 @@ import { newId } from '../../common/ids.js';
 import { checkPortConflicts, endpointFor } from '../services/endpoint.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
 import { boolParam, versionParam, type ById } from '../http/http.js';
-import { findNetwork, findService } from '../http/lookup.js';
+import { findNetwork, findService } from '../../store/index.js';
 import { apiService } from '../present/present.js';
 import { withDefaults } from '../services/service-defaults.js';
 import { randomServiceName } from '../services/service-names.js';

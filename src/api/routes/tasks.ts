@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { TASK_STATES } from '../../types/index.js';
 import type { Store } from '../../store/index.js';
 import { allLabels, anyExact, anyPrefix, checkValues, parseFilters } from '../http/filters.js';
-import { findNode, findService, findTask, taskName } from '../http/lookup.js';
+import { findNode, findService, findTask, taskName } from '../../store/index.js';
 import type { ById } from '../http/http.js';
 import { apiTask } from '../present/present.js';
 

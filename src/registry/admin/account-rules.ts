@@ -2,11 +2,13 @@
 // the fix, and the shapes the API returns (never a password hash or a robot's secret hash).
 
 import type { FastifyRequest } from 'fastify';
-import { InvalidArgumentError, type ProjectRole, type RegistryProject, type RegistryRobot, type RegistryUser } from '../../types/index.js';
+import { InvalidArgumentError, type ProjectRole, type RegistryProject, type RegistryRobot, type User } from '../../types/index.js';
+import { checkUserName } from '../../users/rules.js';
+
+export { checkUserName };
 import type { Action } from '../auth/access.js';
 import { ALL_ACTIONS, ROLES } from '../auth/permissions.js';
 
-const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,254}$/;
 /** Harbor's project name rule, which is also a valid first component of a repository name. */
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
@@ -17,13 +19,6 @@ export function body(request: FastifyRequest): Record<string, unknown> {
     throw new InvalidArgumentError('the request body must be a JSON object (Content-Type: application/json)');
   }
   return value as Record<string, unknown>;
-}
-
-export function checkUserName(value: unknown, field = 'Name'): string {
-  if (typeof value !== 'string' || !USER_NAME.test(value)) {
-    throw new InvalidArgumentError(`${field}: a user name is 1 to 255 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. alice)`);
-  }
-  return value;
 }
 
 export function checkProjectName(value: unknown, field = 'Name'): string {
@@ -64,7 +59,8 @@ export function optionalString(value: unknown, field: string, max = 1024): strin
   return value;
 }
 
-export const userView = (u: RegistryUser) => ({ ID: u.ID, Name: u.Spec.Name, Email: u.Spec.Email ?? '', Admin: u.Spec.Admin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt });
+/** Harbor's view of a directory user: `Admin` is the cluster admin role (the manager API shows the full user). */
+export const userView = (u: User) => ({ ID: u.ID, Name: u.Spec.Name, Email: u.Spec.Email ?? '', Admin: u.Spec.Role === 'admin', CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt });
 
 export const projectView = (p: RegistryProject) => ({
   ID: p.ID,

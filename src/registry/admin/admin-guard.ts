@@ -10,7 +10,7 @@ import type { AdminGuard, Need, Principal } from './admin.js';
 import { authenticate, basicCredentials, bearerToken, callerOf } from '../auth/credentials.js';
 import { callerName, memberRole, type Caller } from '../auth/permissions.js';
 import { leastRole, mayInProject, type ProjectResource } from '../auth/project-rights.js';
-import type { LoginLimiter } from '../auth/login-limit.js';
+import type { LoginLimiter } from '../../users/login-limit.js';
 import { InvalidTokenError, type TokenKeys } from '../auth/tokens.js';
 import { projectNotFound } from './projects.js';
 
@@ -26,7 +26,7 @@ export function adminGuard(store: Store, keys: TokenKeys, limiter: LoginLimiter)
 }
 
 export function principalOf(caller: Caller): Principal {
-  return { name: callerName(caller), admin: caller.kind === 'user' && caller.user.Spec.Admin, robot: caller.kind === 'robot' };
+  return { name: callerName(caller), admin: caller.kind === 'user' && caller.user.Spec.Role === 'admin', robot: caller.kind === 'robot' };
 }
 
 async function identify(request: FastifyRequest, store: Store, keys: TokenKeys, limiter: LoginLimiter): Promise<Caller> {
@@ -45,7 +45,7 @@ async function identify(request: FastifyRequest, store: Store, keys: TokenKeys, 
 
 function check(store: Store, caller: Exclude<Caller, { kind: 'anonymous' }>, need: Need): void {
   if ('authenticated' in need) return;
-  const admin = caller.kind === 'user' && caller.user.Spec.Admin;
+  const admin = caller.kind === 'user' && caller.user.Spec.Role === 'admin';
   const name = callerName(caller);
   if ('admin' in need) {
     if (!admin) throw new ForbiddenError(`${name} is not a system administrator: this needs the admin user or another system administrator`);

@@ -107,7 +107,7 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
     const b = body(request);
     const user = checkUserName(b.User, 'User');
     const role = checkRole(b.Role);
-    if (!store.view((tx) => tx.registryUsers.byName(user))) throw new NotFoundError(`User: user ${user} does not exist: create it first (berth user create)`);
+    if (!store.view((tx) => tx.users.byName(user))) throw new NotFoundError(`User: user ${user} does not exist: create it first (berth user create)`);
     const project = change(request.params.name, (p) => {
       if (p.Spec.Members.some((m) => m.User === user)) throw new NameConflictError(`${user} is already a member of ${p.Spec.Name}: change the role with PUT .../members/${user}`);
       return { ...p.Spec, Members: [...p.Spec.Members, { User: user, Role: role }] };

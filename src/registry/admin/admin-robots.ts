@@ -8,7 +8,7 @@ import { InvalidArgumentError, NotFoundError, type RegistryRobot, type RobotPerm
 import type { AdminRoutes, Need } from './admin.js';
 import type { ResourceAction } from '../auth/project-rights.js';
 import { body, checkActions, checkProjectName, checkRobotName, optionalBoolean, optionalString, robotView } from './account-rules.js';
-import { hashSecret, randomSecret } from '../auth/passwords.js';
+import { hashSecret, randomSecret } from '../../users/passwords.js';
 import { robotProject } from '../auth/permissions.js';
 import { projectNotFound } from './projects.js';
 

@@ -1,17 +1,19 @@
-// /berth/v1/registry/users: system administrators create, list, inspect and delete users; every
-// user may change their own password (giving the old one), administrators anyone's.
+// /berth/v1/registry/users: Harbor's view of the platform's users (src/users), for a registry that
+// runs alone. System administrators create, list, inspect and delete users; every user may change
+// their own password (giving the old one), administrators anyone's.
 
 import { newId } from '../../common/ids.js';
-import { ForbiddenError, InvalidArgumentError, NotFoundError, type RegistryUser } from '../../types/index.js';
+import { ForbiddenError, InvalidArgumentError, NotFoundError, type User } from '../../types/index.js';
 import type { AdminRoutes } from './admin.js';
 import { body, checkUserName, optionalBoolean, optionalString, userView } from './account-rules.js';
-import { checkPassword, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { checkPassword, hashPassword, verifyPassword } from '../../users/passwords.js';
+import { removeUser } from '../../users/routes.js';
 
 type NameParams = { Params: { name: string } };
 
 export const userRoutes: AdminRoutes = (app, { store, guard }) => {
-  const find = (name: string): RegistryUser => {
-    const user = store.view((tx) => tx.registryUsers.byName(name));
+  const find = (name: string): User => {
+    const user = store.view((tx) => tx.users.byName(name));
     if (!user) throw new NotFoundError(`user ${name} does not exist: list users with berth user ls`);
     return user;
   };
@@ -25,14 +27,14 @@ export const userRoutes: AdminRoutes = (app, { store, guard }) => {
     const admin = optionalBoolean(b.Admin, 'Admin') ?? false;
     const hash = await hashPassword(password);
     const user = store.update((tx) =>
-      tx.registryUsers.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, Admin: admin, PasswordHash: hash, ...(email && { Email: email }) } }),
+      tx.users.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: name, ...(admin && { Role: 'admin' as const }), PasswordHash: hash, ...(email && { Email: email }) } }),
     );
     return reply.code(201).send(userView(user));
   });
 
   app.get('/users', async (request) => {
     await guard(request, { admin: true });
-    return store.view((tx) => tx.registryUsers.list()).map(userView).sort((a, b) => a.Name.localeCompare(b.Name));
+    return store.view((tx) => tx.users.list()).map(userView).sort((a, b) => a.Name.localeCompare(b.Name));
   });
 
   app.get<NameParams>('/users/:name', async (request) => {
@@ -46,16 +48,13 @@ export const userRoutes: AdminRoutes = (app, { store, guard }) => {
     const name = request.params.name;
     if (name === me.name) throw new ForbiddenError('you cannot delete your own account: log in as another system administrator');
     store.update((tx) => {
-      const user = tx.registryUsers.byName(name);
+      const user = tx.users.byName(name);
       if (!user) throw new NotFoundError(`user ${name} does not exist: list users with berth user ls`);
-      if (user.Spec.Admin && tx.registryUsers.list().filter((u) => u.Spec.Admin).length === 1) {
+      if (user.Spec.Role === 'admin' && tx.users.list().filter((u) => u.Spec.Role === 'admin').length === 1) {
         throw new ForbiddenError(`user ${name} is the last system administrator: make another user an administrator first`);
       }
-      // Memberships go with the user, as in Harbor.
-      for (const p of tx.registryProjects.list()) {
-        if (p.Spec.Members.some((m) => m.User === name)) tx.registryProjects.update({ ...p, Spec: { ...p.Spec, Members: p.Spec.Members.filter((m) => m.User !== name) } });
-      }
-      tx.registryUsers.delete(user.ID);
+      // Memberships, tokens and certificates go with the user (Harbor's memberships do).
+      removeUser(tx, user);
     });
     return reply.code(204).send();
   });
@@ -70,13 +69,13 @@ export const userRoutes: AdminRoutes = (app, { store, guard }) => {
     const user = find(name);
     if (self) {
       if (typeof b.OldPassword !== 'string') throw new InvalidArgumentError('OldPassword: give your current password to change your own');
-      if (!(await verifyPassword(b.OldPassword, user.Spec.PasswordHash))) throw new ForbiddenError('OldPassword: that is not your current password');
+      if (!(await verifyPassword(b.OldPassword, user.Spec.PasswordHash ?? ''))) throw new ForbiddenError('OldPassword: that is not your current password');
     }
     const hash = await hashPassword(password);
     store.update((tx) => {
-      const current = tx.registryUsers.byName(name);
+      const current = tx.users.byName(name);
       if (!current) throw new NotFoundError(`user ${name} does not exist`);
-      tx.registryUsers.update({ ...current, Spec: { ...current.Spec, PasswordHash: hash } });
+      tx.users.update({ ...current, Spec: { ...current.Spec, PasswordHash: hash } });
     });
     return reply.code(204).send();
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Store } from '../../store/index.js';
 import '../kinds.js';
 import { bootstrap } from './bootstrap.js';
-import { checkPassword, verifyPassword } from '../auth/passwords.js';
+import { checkPassword, verifyPassword } from '../../users/passwords.js';
 
 test('the first start makes admin (random strong password, returned once) and the public library project; later starts do nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-bootstrap-'));
@@ -15,15 +15,15 @@ test('the first start makes admin (random strong password, returned once) and th
     const password = await bootstrap(store);
     assert.ok(password);
     checkPassword(password);
-    const admin = store.view((tx) => tx.registryUsers.byName('admin'))!;
-    assert.equal(admin.Spec.Admin, true);
-    assert.equal(await verifyPassword(password, admin.Spec.PasswordHash), true);
-    assert.equal(admin.Spec.PasswordHash.includes(password), false);
+    const admin = store.view((tx) => tx.users.byName('admin'))!;
+    assert.equal(admin.Spec.Role, 'admin');
+    assert.equal(await verifyPassword(password, admin.Spec.PasswordHash!), true);
+    assert.equal(admin.Spec.PasswordHash!.includes(password), false);
     const library = store.view((tx) => tx.registryProjects.byName('library'))!;
     assert.deepEqual([library.Spec.Public, library.Spec.QuotaBytes], [true, -1]);
     assert.equal(await bootstrap(store), undefined);
     assert.equal(await bootstrap(store, 'other'), undefined, 'a later BERTH_ADMIN_PASSWORD does not reset the password');
-    assert.equal(await verifyPassword(password, store.view((tx) => tx.registryUsers.byName('admin'))!.Spec.PasswordHash), true);
+    assert.equal(await verifyPassword(password, store.view((tx) => tx.users.byName('admin'))!.Spec.PasswordHash!), true);
   } finally {
     store.close();
     await rm(dir, { recursive: true, force: true });
@@ -36,7 +36,7 @@ test('BERTH_ADMIN_PASSWORD is taken as given (not shown), but never empty', asyn
   try {
     await assert.rejects(bootstrap(store, ''), /BERTH_ADMIN_PASSWORD: give the first admin a password/);
     assert.equal(await bootstrap(store, 'bench-1'), undefined);
-    assert.equal(await verifyPassword('bench-1', store.view((tx) => tx.registryUsers.byName('admin'))!.Spec.PasswordHash), true);
+    assert.equal(await verifyPassword('bench-1', store.view((tx) => tx.users.byName('admin'))!.Spec.PasswordHash!), true);
   } finally {
     store.close();
     await rm(dir, { recursive: true, force: true });

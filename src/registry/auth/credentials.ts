@@ -2,9 +2,9 @@
 // against the store, or a token's subject looked up again. Robots log in as `robot$...`.
 
 import type { Store } from '../../store/index.js';
-import { UnauthorizedError, type RegistryRobot } from '../../types/index.js';
-import type { LoginLimiter } from './login-limit.js';
-import { verifyPassword, verifySecret } from './passwords.js';
+import { UnauthorizedError, type RegistryRobot, type User } from '../../types/index.js';
+import type { LoginLimiter } from '../../users/login-limit.js';
+import { verifyPassword, verifySecret } from '../../users/passwords.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
 export interface BasicCredentials {
@@ -58,11 +58,11 @@ async function check(store: Store, creds: BasicCredentials, now: number): Promis
     if (!robot || !verifySecret(creds.password, robot.Spec.SecretHash)) throw new UnauthorizedError(BAD_LOGIN);
     return { kind: 'robot', robot: usable(robot, now) };
   }
-  const user = store.view((tx) => tx.registryUsers.byName(creds.username));
+  const user = store.view((tx) => tx.users.byName(creds.username));
   // Hash even for an unknown user, so the answer takes as long either way.
   const ok = await verifyPassword(creds.password, user?.Spec.PasswordHash ?? DUMMY_HASH);
-  if (!user || !ok) throw new UnauthorizedError(BAD_LOGIN);
-  return { kind: 'user', user };
+  if (!user || !ok || !user.Spec.PasswordHash) throw new UnauthorizedError(BAD_LOGIN);
+  return { kind: 'user', user: enabled(user) };
 }
 
 /**
@@ -79,8 +79,14 @@ export function callerOf(store: Store, subject: string, now = Date.now()): Calle
     const robot = store.view((tx) => tx.registryRobots.byName(subject)) ?? gone();
     return { kind: 'robot', robot: usable(robot, now) };
   }
-  const user = store.view((tx) => tx.registryUsers.byName(subject)) ?? gone();
-  return { kind: 'user', user };
+  const user = store.view((tx) => tx.users.byName(subject)) ?? gone();
+  return { kind: 'user', user: enabled(user) };
+}
+
+/** enabled returns the user unless an administrator disabled them: their earlier tokens stop at once too. */
+function enabled(user: User): User {
+  if (user.Spec.Disabled) throw new UnauthorizedError(`user ${user.Spec.Name} is disabled: ask an administrator`);
+  return user;
 }
 
 /** usable returns the robot while it may act (enabled, not expired), else refuses saying why. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProjectRole, RegistryProject, RegistryRobot, RegistryUser } from '../../types/index.js';
+import type { ProjectRole, RegistryProject, RegistryRobot, User } from '../../types/index.js';
 import { ANONYMOUS, allowedActions, type Caller } from './permissions.js';
 
 const meta = { ID: 'x', Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '' };
@@ -8,7 +8,7 @@ const project = (name: string, isPublic: boolean, members: [string, ProjectRole]
   ...meta,
   Spec: { Name: name, Public: isPublic, QuotaBytes: -1, Members: members.map(([User, Role]) => ({ User, Role })) },
 });
-const user = (name: string, admin = false): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, Admin: admin, PasswordHash: '' } } as RegistryUser });
+const user = (name: string, admin = false): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, ...(admin && { Role: 'admin' as const }), PasswordHash: '' } } as User });
 const robot = (name: string, permissions: RegistryRobot['Spec']['Permissions']): Caller => ({
   kind: 'robot',
   robot: { ...meta, Spec: { Name: name, SecretHash: '', Disabled: false, Permissions: permissions } },

@@ -2,7 +2,7 @@
 // administrators may do everything; members act by role; anyone (even anonymous) may pull from a
 // public project; robots have the actions their permissions list for the project.
 
-import type { ProjectRole, RegistryProject, RegistryRobot, RegistryUser } from '../../types/index.js';
+import type { ProjectRole, RegistryProject, RegistryRobot, User } from '../../types/index.js';
 import type { Action } from './access.js';
 
 export const ALL_ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
@@ -19,7 +19,7 @@ export const ROLE_ACTIONS: Readonly<Record<ProjectRole, readonly Action[]>> = {
 export const ROLES: readonly ProjectRole[] = ['projectAdmin', 'maintainer', 'developer', 'guest'];
 
 /** Who is asking, once authenticated. */
-export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: RegistryUser } | { kind: 'robot'; robot: RegistryRobot };
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: User } | { kind: 'robot'; robot: RegistryRobot };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 
@@ -44,7 +44,7 @@ export function allowedActions(caller: Caller, project: RegistryProject | undefi
   if (!project) return [];
   const allowed = new Set<Action>(project.Spec.Public ? ['pull'] : []);
   if (caller.kind === 'user') {
-    if (caller.user.Spec.Admin) return [...ALL_ACTIONS];
+    if (caller.user.Spec.Role === 'admin') return [...ALL_ACTIONS];
     const role = memberRole(caller, project);
     for (const a of role ? ROLE_ACTIONS[role] : []) allowed.add(a);
   } else if (caller.kind === 'robot') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProjectRole, RegistryProject, RegistryRobot, RegistryUser } from '../../types/index.js';
+import type { ProjectRole, RegistryProject, RegistryRobot, User } from '../../types/index.js';
 import { ROLES, type Caller } from './permissions.js';
 import { ROLE_RIGHTS, leastRole, mayInProject, type ProjectResource, type ResourceAction } from './project-rights.js';
 
@@ -9,7 +9,7 @@ const project = (isPublic: boolean, members: [string, ProjectRole][] = []): Regi
   ...meta,
   Spec: { Name: 'team', Public: isPublic, QuotaBytes: -1, Members: members.map(([User, Role]) => ({ User, Role })) },
 });
-const user = (name: string): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, Admin: false, PasswordHash: '' } } as RegistryUser });
+const user = (name: string): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, PasswordHash: '' } } as User });
 const robot: Caller = {
   kind: 'robot',
   robot: { ...meta, Spec: { Name: 'robot$team+ci', SecretHash: '', Disabled: false, Permissions: [{ Project: 'team', Actions: ['pull', 'push', 'delete'] }] } } as RegistryRobot,

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { BerthError, TooManyRequestsError } from '../../types/index.js';
 import { authenticate, basicCredentials, type BasicCredentials } from './credentials.js';
-import type { LoginLimiter } from './login-limit.js';
+import type { LoginLimiter } from '../../users/login-limit.js';
 import { RegistryError } from '../distribution/errors.js';
 import { readBody, sendJson } from '../distribution/http.js';
 import { checkName } from '../distribution/names.js';

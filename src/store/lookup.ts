@@ -2,9 +2,9 @@
 // `/secrets/{x}`, `/configs/{x}`: exact ID,
 // then exact name, then a unique ID prefix (moby daemon/cluster/helpers.go).
 
-import { AmbiguousError, NotFoundError } from '../../types/index.js';
-import type { Config, Network, Node, Secret, Service, Task } from '../../types/index.js';
-import type { ReadTx, TableReader } from '../../store/index.js';
+import { AmbiguousError, NotFoundError } from '../types/index.js';
+import type { Config, Network, Node, Secret, Service, Task } from '../types/index.js';
+import type { ReadTx, TableReader } from './kinds.js';
 
 export function findService(tx: ReadTx, input: string): Service {
   const byName = tx.services.byName(input);

@@ -2,7 +2,7 @@
 // robot secrets are 256 random bits, so one sha256 is enough. Comparisons are constant-time.
 
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { InvalidArgumentError } from '../../types/index.js';
+import { InvalidArgumentError } from '../types/index.js';
 
 const N = 16384;
 const R = 8;

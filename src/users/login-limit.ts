@@ -3,7 +3,7 @@
 // is hashed, so a guesser can neither go on guessing nor make the registry burn CPU on scrypt.
 // The right user from anywhere else is not locked out, and a success clears the count.
 
-import { TooManyRequestsError } from '../../types/index.js';
+import { TooManyRequestsError } from '../types/index.js';
 
 export const MAX_FAILURES = 10;
 const WINDOW_MS = 5 * 60_000;

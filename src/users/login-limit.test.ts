@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TooManyRequestsError } from '../../types/index.js';
+import { TooManyRequestsError } from '../types/index.js';
 import { LoginLimiter, MAX_FAILURES } from './login-limit.js';
 
 test('an account is blocked from one address after MAX_FAILURES within the window, for a while; a success clears the count', () => {
