@@ -1,8 +1,10 @@
 // `berth login [REGISTRY] -u USER (--password-stdin | -p PASS)` and `berth logout [REGISTRY]`:
 // credentials for the registry commands, checked against the registry's token endpoint first.
+// With --manager, a session on the manager API instead (user/directory.ts).
 
 import type { Command } from 'commander';
-import { run } from '../user/context.js';
+import { CliError, run } from '../user/context.js';
+import { loginToManager, logoutOfManager } from '../user/directory.js';
 import { DEFAULT_REGISTRY, readAuthFile, registryUrl, writeAuthFile } from './auth-file.js';
 import { RegistryClient } from './client.js';
 import { output, readPassword, type PasswordOpts } from './common.js';
@@ -16,9 +18,15 @@ export function registerLoginCommands(program: Command): void {
     .requiredOption('-u, --username <user>', 'user name, or a robot account (robot$...)')
     .option('-p, --password <password>', 'password or robot secret (visible in the process list: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or secret from stdin')
-    .action((registry: string | undefined, opts: PasswordOpts & { username: string }, cmd: Command) =>
+    .option('--manager', 'log in to the manager API (--host, BERTH_HOST) instead: a 12-hour session kept in ~/.berth/manager-auth.json')
+    .action((registry: string | undefined, opts: PasswordOpts & { username: string; manager?: boolean }, cmd: Command) =>
       run(cmd, async () => {
         const password = await readPassword(opts);
+        if (opts.manager) {
+          if (registry) throw new CliError('--manager logs in to the manager named by --host or BERTH_HOST: give no registry');
+          await loginToManager(program, opts.username, password);
+          return out('Login Succeeded\n');
+        }
         const { key, url } = registryUrl(registry ?? DEFAULT_REGISTRY);
         await new RegistryClient(url, undefined).checkLogin(opts.username, password);
         const file = await readAuthFile();
@@ -33,8 +41,10 @@ export function registerLoginCommands(program: Command): void {
     .command('logout')
     .description('Forget the credentials of a Berth registry')
     .argument('[registry]', 'HOST:PORT (default: the last login)')
-    .action((registry: string | undefined, _opts: unknown, cmd: Command) =>
+    .option('--manager', 'end the session on the manager API (--host, BERTH_HOST) instead')
+    .action((registry: string | undefined, opts: { manager?: boolean }, cmd: Command) =>
       run(cmd, async () => {
+        if (opts.manager) return out(`Removing login credentials for ${await logoutOfManager(program)}\n`);
         const file = await readAuthFile();
         const key = registry ? registryUrl(registry).key : file.current;
         if (!key || !file.registries[key]) {

@@ -28,16 +28,41 @@ export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv): s
   return socket ? `unix://${socket}` : 'https://127.0.0.1:7420';
 }
 
+/** Where `berth login --manager` keeps sessions, by manager URL (mode 0600): ~/.berth, or $BERTH_CONFIG_DIR. */
+export const managerAuthFile = (env: NodeJS.ProcessEnv = process.env): string => join(env.BERTH_CONFIG_DIR || join(homedir(), '.berth'), 'manager-auth.json');
+
+export interface ManagerSession {
+  token: string;
+  user: string;
+  expiresAt: string;
+}
+
+export function readManagerSessions(): Record<string, ManagerSession> {
+  try {
+    return JSON.parse(readFileSync(managerAuthFile(), 'utf8')) as Record<string, ManagerSession>;
+  } catch {
+    return {};
+  }
+}
+
+/** tokenFor is the bearer token for a manager: BERTH_TOKEN, else the session `berth login --manager` saved for it. */
+export function tokenFor(host: string, env: NodeJS.ProcessEnv): string | undefined {
+  return env.BERTH_TOKEN || readManagerSessions()[host]?.token;
+}
+
 /**
  * tlsFiles reads the client bundle as the docker CLI does: with DOCKER_TLS_VERIFY set (or an
- * https:// host), ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker).
+ * https:// host), ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker). With a
+ * token and no certificate, ca.pem alone verifies the manager.
  */
-function tlsFiles(env: NodeJS.ProcessEnv): { ca: Buffer; cert: Buffer; key: Buffer } {
+function tlsFiles(env: NodeJS.ProcessEnv, token: string | undefined): { ca: Buffer; cert?: Buffer; key?: Buffer } {
   const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
   try {
-    return { ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+    const ca = readFileSync(join(dir, 'ca.pem'));
+    if (token && !existsSync(join(dir, 'cert.pem'))) return { ca };
+    return { ca, cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
   } catch {
-    throw new InvalidArgumentError(`no client certificate in ${dir}: set DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem (the manager writes the admin's to <data dir>/client)`);
+    throw new InvalidArgumentError(`no client certificate in ${dir}: set DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem (the manager writes the admin's to <data dir>/client), or ca.pem and a token (berth login --manager, BERTH_TOKEN)`);
   }
 }
 
@@ -58,7 +83,10 @@ export function dockerOptions(host: string, env: NodeJS.ProcessEnv = process.env
   const port = url.port || (protocol === 'https' ? '443' : '7420');
   const base = { host: url.hostname.replace(/^\[|\]$/g, ''), port, version: API_VERSION };
   const tls = protocol === 'https' || (url.protocol === 'tcp:' && !!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0');
-  return tls ? { ...base, protocol: 'https', ...tlsFiles(env) } : { ...base, protocol: 'http' };
+  if (!tls) return { ...base, protocol: 'http' };
+  const token = tokenFor(host, env);
+  const files = tlsFiles(env, token);
+  return { ...base, protocol: 'https', ...files, ...(token && !files.cert && { headers: { Authorization: `Bearer ${token}` } }) };
 }
 
 type Query = Record<string, string | number | boolean | ApiFilters>;
@@ -138,7 +166,8 @@ export class ApiClient {
     return this.request('POST', `/berth/v1/client-certificates/${encodeURIComponent(ref)}/revoke`);
   }
 
-  private request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<T> {
+  /** request calls any route of the API; errors carry the manager's message. */
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       this.docker.modem.dial(
         {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.js';
 import { registerCertCommands } from './cert.js';
+import { registerDirectoryCommands } from './directory.js';
 import { registerNodeCommands } from './node.js';
 import { registerServiceCommands } from './service.js';
 
@@ -12,4 +13,5 @@ export function registerUserCommands(program: Command): void {
   registerServiceCommands(program);
   registerCertCommands(program);
   registerAuditCommands(program);
+  registerDirectoryCommands(program);
 }
