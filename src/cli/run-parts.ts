@@ -110,6 +110,7 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(
     `Berth ${berthVersion()} is up: API ${manager.url} and unix://${manager.socketPath}, engine ${engine.url}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
+      adminPasswordLine(manager.initialAdminPassword) +
       (registry ? registryHelp(registry, registryCert && { caFile: join(dataDir, 'client', 'ca.pem'), address: advertisedRegistry(registryListen!.host, registryPort, manager.clusterAddr) }) : '') +
       `Join other machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
@@ -146,6 +147,7 @@ function managerOptions(opts: ManagerCliOptions, log: Logger) {
     taskHistory: opts.taskHistoryLimit,
     auditRetentionMs: opts.auditRetention,
     onLocked: printLocked,
+    adminPassword: process.env.BERTH_ADMIN_PASSWORD,
   };
 }
 
@@ -167,6 +169,7 @@ export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
+      adminPasswordLine(manager.initialAdminPassword) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
   // A demoted manager stops too, and exits 0: it was told to, it did not fail.
@@ -214,6 +217,11 @@ function tlsFiles(cert: string | undefined, key: string | undefined, certFlag: s
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) throw new InvalidArgumentError(`give both ${certFlag} FILE and ${keyFlag} FILE to serve the registry over TLS`);
   return { certFile: cert, keyFile: key };
+}
+
+/** The first admin's random password, when this start made them: the platform's and the registry's admin. */
+function adminPasswordLine(password: string | undefined): string {
+  return password ? `Admin password of user admin (shown once; berth login --manager -u admin, change it with berth user passwd): ${password}\n` : '';
 }
 
 /**
