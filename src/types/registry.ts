@@ -26,12 +26,20 @@ export interface ProjectMember {
   Role: ProjectRole;
 }
 
+/** A platform team made a member of a project: every member of the team has the role (Harbor's group members). */
+export interface ProjectTeam {
+  Team: string;
+  Role: ProjectRole;
+}
+
 export interface RegistryProjectSpec {
   /** The first component of the repositories it holds: `library` in `library/nginx`. */
   Name: string;
   /** Anyone, even anonymous, may pull from a public project. */
   Public: boolean;
   Members: ProjectMember[];
+  /** Teams with a role in the project; a user in several (or also a member) has the strongest role. */
+  Teams?: ProjectTeam[];
   /** Storage quota in bytes (blobs shared within the project counted once); -1 = unlimited. */
   QuotaBytes: number;
   /** Tag retention policy (Harbor's): which tags to keep; the rest are deleted when it runs. */

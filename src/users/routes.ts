@@ -184,6 +184,10 @@ function teamRoutes(app: FastifyInstance, { store, callerOf }: DirectoryOptions)
     store.update((tx) => {
       const team = tx.teams.byName(request.params.name);
       if (!team) throw new NotFoundError(`team ${request.params.name} not found`);
+      // Its registry project roles go with it.
+      for (const p of tx.registryProjects?.list() ?? []) {
+        if (p.Spec.Teams?.some((t) => t.Team === team.Spec.Name)) tx.registryProjects.update({ ...p, Spec: { ...p.Spec, Teams: p.Spec.Teams.filter((t) => t.Team !== team.Spec.Name) } });
+      }
       tx.teams.delete(team.ID);
     });
     return reply.code(204).send();

@@ -7,9 +7,13 @@ import { formatTable } from '../user/table.js';
 import { REGISTRY_OPTION, clientFor, output, type RegistryOpts } from './common.js';
 
 interface Member {
-  User: string;
+  User?: string;
+  Team?: string;
   Role: string;
 }
+
+/** A member as the commands name it: a user's name, or team:NAME. */
+const memberName = (m: Member): string => (m.Team !== undefined ? `team:${m.Team}` : m.User!);
 interface ProjectView {
   Name: string;
   Public: boolean;
@@ -94,17 +98,17 @@ export function registerProjectCommands(program: Command): void {
   const member = project.command('member').description("Manage a project's members");
   member
     .command('add')
-    .description('Add a user to a project with a role, or change the role of a member')
+    .description('Add a user, or a team (team:NAME: all its members), to a project with a role, or change the role of a member')
     .argument('<project>')
-    .argument('<user>')
+    .argument('<member>', 'a user, or team:NAME')
     .addOption(new Option('--role <role>', 'projectAdmin (all, and members), maintainer (pull, push, delete), developer (pull, push), guest (pull)').choices(ROLES).makeOptionMandatory())
     .option(...REGISTRY_OPTION)
     .action((name: string, user: string, opts: RegistryOpts & { role: string }, cmd: Command) =>
       run(cmd, async () => {
         const client = await clientFor(opts);
         const current = await client.get<Member[]>(path(name, '/members'));
-        if (current.some((m) => m.User === user)) await client.put(path(name, `/members/${encodeURIComponent(user)}`), { Role: opts.role });
-        else await client.post(path(name, '/members'), { User: user, Role: opts.role });
+        if (current.some((m) => memberName(m) === user)) await client.put(path(name, `/members/${encodeURIComponent(user)}`), { Role: opts.role });
+        else await client.post(path(name, '/members'), { ...(user.startsWith('team:') ? { Team: user.slice(5) } : { User: user }), Role: opts.role });
         out(`${user} is ${opts.role} of ${name}\n`);
       }),
     );
@@ -112,9 +116,9 @@ export function registerProjectCommands(program: Command): void {
   member
     .command('rm')
     .alias('remove')
-    .description('Remove a user from a project')
+    .description('Remove a user or a team (team:NAME) from a project')
     .argument('<project>')
-    .argument('<user>')
+    .argument('<member>', 'a user, or team:NAME')
     .option(...REGISTRY_OPTION)
     .action((name: string, user: string, opts: RegistryOpts, cmd: Command) =>
       run(cmd, async () => {
@@ -132,7 +136,7 @@ export function registerProjectCommands(program: Command): void {
     .action((name: string, opts: RegistryOpts, cmd: Command) =>
       run(cmd, async () => {
         const members = await (await clientFor(opts)).get<Member[]>(path(name, '/members'));
-        out(formatTable(['USER', 'ROLE'], members.map((m) => [m.User, m.Role])));
+        out(formatTable(['MEMBER', 'ROLE'], members.map((m) => [memberName(m), m.Role])));
       }),
     );
 }

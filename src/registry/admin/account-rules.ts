@@ -68,6 +68,7 @@ export const projectView = (p: RegistryProject) => ({
   Public: p.Spec.Public,
   QuotaBytes: p.Spec.QuotaBytes,
   Members: p.Spec.Members,
+  Teams: p.Spec.Teams ?? [],
   CreatedAt: p.CreatedAt,
   UpdatedAt: p.UpdatedAt,
 });

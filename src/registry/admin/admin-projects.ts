@@ -6,6 +6,10 @@ import { newId } from '../../common/ids.js';
 import { ForbiddenError, InvalidArgumentError, NameConflictError, NotFoundError, type RegistryProject } from '../../types/index.js';
 import type { AdminRoutes } from './admin.js';
 import { body, checkProjectName, checkRole, checkUserName, optionalBoolean, projectView } from './account-rules.js';
+import { checkTeamName } from '../../users/rules.js';
+
+/** teamRef reads a member path's `team:NAME`; undefined for a user. */
+const teamRef = (member: string): string | undefined => (member.startsWith('team:') ? member.slice(5) : undefined);
 import { allowedActions, robotProject } from '../auth/permissions.js';
 import { callerOf } from '../auth/credentials.js';
 import { repositoriesOf } from '../storage/repositories.js';
@@ -99,36 +103,59 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
 
   app.get<NameParams>('/projects/:name/members', async (request) => {
     await guard(request, { project: request.params.name, resource: 'member', action: 'list' });
-    return find(request.params.name).Spec.Members;
+    const p = find(request.params.name);
+    return [...p.Spec.Members, ...(p.Spec.Teams ?? [])];
   });
 
+  // A member is a user ({"User"}) or a platform team ({"Team"}: every member of it has the role);
+  // in paths a team is `team:NAME` (a user name has no ':').
   app.post<NameParams>('/projects/:name/members', async (request, reply) => {
     await guard(request, { project: request.params.name, resource: 'member', action: 'create' });
     const b = body(request);
-    const user = checkUserName(b.User, 'User');
     const role = checkRole(b.Role);
+    if (b.Team !== undefined) {
+      const team = checkTeamName(b.Team, 'Team');
+      if (!store.view((tx) => tx.teams.byName(team))) throw new NotFoundError(`Team: team ${team} does not exist: create it first (berth team create)`);
+      const project = change(request.params.name, (p) => {
+        if ((p.Spec.Teams ?? []).some((t) => t.Team === team)) throw new NameConflictError(`team ${team} is already a member of ${p.Spec.Name}: change the role with PUT .../members/team:${team}`);
+        return { ...p.Spec, Teams: [...(p.Spec.Teams ?? []), { Team: team, Role: role }] };
+      });
+      return reply.code(201).send([...project.Spec.Members, ...(project.Spec.Teams ?? [])]);
+    }
+    const user = checkUserName(b.User, 'User');
     if (!store.view((tx) => tx.users.byName(user))) throw new NotFoundError(`User: user ${user} does not exist: create it first (berth user create)`);
     const project = change(request.params.name, (p) => {
       if (p.Spec.Members.some((m) => m.User === user)) throw new NameConflictError(`${user} is already a member of ${p.Spec.Name}: change the role with PUT .../members/${user}`);
       return { ...p.Spec, Members: [...p.Spec.Members, { User: user, Role: role }] };
     });
-    return reply.code(201).send(project.Spec.Members);
+    return reply.code(201).send([...project.Spec.Members, ...(project.Spec.Teams ?? [])]);
   });
 
   app.put<MemberParams>('/projects/:name/members/:user', async (request) => {
     await guard(request, { project: request.params.name, resource: 'member', action: 'update' });
     const role = checkRole(body(request).Role);
     const { user } = request.params;
-    return change(request.params.name, (p) => {
+    const team = teamRef(user);
+    const p = change(request.params.name, (p) => {
+      if (team !== undefined) {
+        if (!(p.Spec.Teams ?? []).some((t) => t.Team === team)) throw new NotFoundError(`team ${team} is not a member of ${p.Spec.Name}: add it with berth project member add --team`);
+        return { ...p.Spec, Teams: p.Spec.Teams!.map((t) => (t.Team === team ? { Team: team, Role: role } : t)) };
+      }
       if (!p.Spec.Members.some((m) => m.User === user)) throw new NotFoundError(`${user} is not a member of ${p.Spec.Name}: add it with berth project member add`);
       return { ...p.Spec, Members: p.Spec.Members.map((m) => (m.User === user ? { User: user, Role: role } : m)) };
-    }).Spec.Members;
+    });
+    return [...p.Spec.Members, ...(p.Spec.Teams ?? [])];
   });
 
   app.delete<MemberParams>('/projects/:name/members/:user', async (request, reply) => {
     await guard(request, { project: request.params.name, resource: 'member', action: 'delete' });
     const { user } = request.params;
+    const team = teamRef(user);
     change(request.params.name, (p) => {
+      if (team !== undefined) {
+        if (!(p.Spec.Teams ?? []).some((t) => t.Team === team)) throw new NotFoundError(`team ${team} is not a member of ${p.Spec.Name}`);
+        return { ...p.Spec, Teams: p.Spec.Teams!.filter((t) => t.Team !== team) };
+      }
       if (!p.Spec.Members.some((m) => m.User === user)) throw new NotFoundError(`${user} is not a member of ${p.Spec.Name}`);
       return { ...p.Spec, Members: p.Spec.Members.filter((m) => m.User !== user) };
     });

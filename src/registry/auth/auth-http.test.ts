@@ -355,4 +355,37 @@ describe('registry token auth and admin API', () => {
     assert.equal(viaAdmin.status, 429);
     assert.match(viaAdmin.json.message, /^too many failed logins for target from 127\.0\.0\.1: try again in \d+ s$/);
   });
+
+  test("a team granted a project role gives it to each member (the strongest of theirs wins); a disabled user's token stops at once", async () => {
+    const admin = basic('admin', ADMIN);
+    assert.equal((await api('POST', '/users', admin, { Name: 'carol', Password: 'Carol12345' })).status, 201);
+    assert.equal((await api('POST', '/projects', admin, { Name: 'shop' })).status, 201);
+    const carol = basic('carol', 'Carol12345');
+    const none = [{ type: 'repository', name: 'shop/app', actions: [] }];
+    assert.deepEqual(accessOf((await token(carol, 'repository:shop/app:pull,push')).body.token), none);
+    const missing = await api('POST', '/projects/shop/members', admin, { Team: 'web', Role: 'developer' });
+    assert.equal(missing.status, 404);
+    assert.match(missing.json.message, /^Team: team web does not exist/);
+    // Teams are made on the manager; this registry alone shares the store kind.
+    registry.store.update((tx) => tx.teams.create({ ID: 'team-web', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { Name: 'web', Members: [{ User: 'carol', Role: 'viewer' }], Stacks: [] } }));
+    assert.equal((await api('POST', '/projects/shop/members', admin, { Team: 'web', Role: 'developer' })).status, 201);
+    assert.deepEqual(accessOf((await token(carol, 'repository:shop/app:pull,push,delete')).body.token), [{ type: 'repository', name: 'shop/app', actions: ['pull', 'push'] }]);
+    assert.equal((await api('POST', '/projects/shop/members', admin, { User: 'carol', Role: 'guest' })).status, 201);
+    assert.deepEqual(accessOf((await token(carol, 'repository:shop/app:pull,push')).body.token), [{ type: 'repository', name: 'shop/app', actions: ['pull', 'push'] }], 'the team role is stronger than her own');
+    const members = (await api('GET', '/projects/shop/members', carol)).json as unknown as { User?: string }[];
+    assert.deepEqual(members.filter((m) => m.User !== 'admin'), [{ User: 'carol', Role: 'guest' }, { Team: 'web', Role: 'developer' }]);
+    assert.equal((await api('PUT', '/projects/shop/members/team:web', admin, { Role: 'maintainer' })).status, 200);
+    assert.deepEqual(accessOf((await token(carol, 'repository:shop/app:delete')).body.token), [{ type: 'repository', name: 'shop/app', actions: ['delete'] }]);
+    assert.equal((await api('DELETE', '/projects/shop/members/team:web', admin)).status, 204);
+    assert.deepEqual(accessOf((await token(carol, 'repository:shop/app:push')).body.token), none);
+
+    const issued = (await token(carol, 'repository:shop/app:pull')).body.token;
+    registry.store.update((tx) => {
+      const u = tx.users.byName('carol')!;
+      tx.users.update({ ...u, Spec: { ...u.Spec, Disabled: true } });
+    });
+    const res = await fetch(`${url}/v2/shop/app/tags/list`, { headers: { Authorization: `Bearer ${issued}` } });
+    assert.equal(res.status, 401);
+    assert.equal((await token(carol, 'repository:shop/app:pull')).status, 401);
+  });
 });

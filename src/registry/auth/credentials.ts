@@ -5,6 +5,7 @@ import type { Store } from '../../store/index.js';
 import { UnauthorizedError, type RegistryRobot, type User } from '../../types/index.js';
 import type { LoginLimiter } from '../../users/login-limit.js';
 import { verifyPassword, verifySecret } from '../../users/passwords.js';
+import { teamsOf } from '../../users/caller.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
 export interface BasicCredentials {
@@ -62,7 +63,7 @@ async function check(store: Store, creds: BasicCredentials, now: number): Promis
   // Hash even for an unknown user, so the answer takes as long either way.
   const ok = await verifyPassword(creds.password, user?.Spec.PasswordHash ?? DUMMY_HASH);
   if (!user || !ok || !user.Spec.PasswordHash) throw new UnauthorizedError(BAD_LOGIN);
-  return { kind: 'user', user: enabled(user) };
+  return userCaller(store, enabled(user));
 }
 
 /**
@@ -80,7 +81,12 @@ export function callerOf(store: Store, subject: string, now = Date.now()): Calle
     return { kind: 'robot', robot: usable(robot, now) };
   }
   const user = store.view((tx) => tx.users.byName(subject)) ?? gone();
-  return { kind: 'user', user: enabled(user) };
+  return userCaller(store, enabled(user));
+}
+
+/** userCaller is a user with the teams they belong to (a project may grant a team a role). */
+function userCaller(store: Store, user: User): Caller {
+  return { kind: 'user', user, teams: store.view((tx) => teamsOf(tx, user)).map((t) => t.Team) };
 }
 
 /** enabled returns the user unless an administrator disabled them: their earlier tokens stop at once too. */

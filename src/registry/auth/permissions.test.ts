@@ -8,7 +8,7 @@ const project = (name: string, isPublic: boolean, members: [string, ProjectRole]
   ...meta,
   Spec: { Name: name, Public: isPublic, QuotaBytes: -1, Members: members.map(([User, Role]) => ({ User, Role })) },
 });
-const user = (name: string, admin = false): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, ...(admin && { Role: 'admin' as const }), PasswordHash: '' } } as User });
+const user = (name: string, admin = false): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, ...(admin && { Role: 'admin' as const }), PasswordHash: '' } } as User, teams: [] });
 const robot = (name: string, permissions: RegistryRobot['Spec']['Permissions']): Caller => ({
   kind: 'robot',
   robot: { ...meta, Spec: { Name: name, SecretHash: '', Disabled: false, Permissions: permissions } },

@@ -19,7 +19,7 @@ export const ROLE_ACTIONS: Readonly<Record<ProjectRole, readonly Action[]>> = {
 export const ROLES: readonly ProjectRole[] = ['projectAdmin', 'maintainer', 'developer', 'guest'];
 
 /** Who is asking, once authenticated. */
-export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: User } | { kind: 'robot'; robot: RegistryRobot };
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: User; teams: readonly string[] } | { kind: 'robot'; robot: RegistryRobot };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 
@@ -33,10 +33,14 @@ export function robotProject(name: string): string | undefined {
   return m?.[1];
 }
 
-/** memberRole is the caller's role in the project, if it is a member. */
+/** memberRole is the caller's role in the project — as a member, or through a team — the strongest if several. */
 export function memberRole(caller: Caller, project: RegistryProject): ProjectRole | undefined {
   if (caller.kind !== 'user') return undefined;
-  return project.Spec.Members.find((m) => m.User === caller.user.Spec.Name)?.Role;
+  const roles = [
+    ...project.Spec.Members.filter((m) => m.User === caller.user.Spec.Name).map((m) => m.Role),
+    ...(project.Spec.Teams ?? []).filter((t) => caller.teams.includes(t.Team)).map((t) => t.Role),
+  ];
+  return ROLES.find((r) => roles.includes(r));
 }
 
 /** allowedActions is what the caller may do on the repositories of `project` (none when it does not exist). */

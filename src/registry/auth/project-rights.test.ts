@@ -9,7 +9,7 @@ const project = (isPublic: boolean, members: [string, ProjectRole][] = []): Regi
   ...meta,
   Spec: { Name: 'team', Public: isPublic, QuotaBytes: -1, Members: members.map(([User, Role]) => ({ User, Role })) },
 });
-const user = (name: string): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, PasswordHash: '' } } as User });
+const user = (name: string): Caller => ({ kind: 'user', user: { ...meta, Spec: { Name: name, PasswordHash: '' } } as User, teams: [] });
 const robot: Caller = {
   kind: 'robot',
   robot: { ...meta, Spec: { Name: 'robot$team+ci', SecretHash: '', Disabled: false, Permissions: [{ Project: 'team', Actions: ['pull', 'push', 'delete'] }] } } as RegistryRobot,
