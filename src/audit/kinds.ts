@@ -6,7 +6,7 @@ import type { Meta } from '../types/index.js';
 
 /** How the caller proved who they are. */
 /** none: a request refused before its caller was known (no or a bad token). */
-export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api' | 'token' | 'session' | 'registry-token' | 'none';
+export type AuditAuth = 'certificate' | 'unix-socket' | 'insecure-api' | 'token' | 'session' | 'registry-token' | 'registry-login' | 'none';
 
 export interface AuditChange {
   /** The field, as a dotted path into the object (Spec.Mode.Replicated.Replicas). */

@@ -1,5 +1,6 @@
 // Registry pushes, pulls and deletes of manifests and tags in the audit log (Harbor's project
-// logs), for a registry that shares the manager's store (`berth up`). Blobs are left out: a
+// logs), and the changes made through its admin API (users, projects and members, robots,
+// policies), for a registry that shares the manager's store (`berth up`). Blobs are left out: a
 // push or pull is told by its manifest, and a blob per layer would bury it.
 
 import { newId } from '../common/ids.js';
@@ -37,6 +38,50 @@ export function recordRegistryActivity(store: Store, e: RegistryActivity): void 
       Path: `/v2/${e.repository}/manifests/${e.tag ?? e.digest}`,
       Object: { Kind: 'repository', ID: e.digest, Name: ref },
       Status: e.action === 'push' ? 201 : e.action === 'delete' ? 202 : 200,
+    }),
+  );
+}
+
+/** A change through the registry's admin API (registry/events.ts RegistryAdminActivity). */
+export interface RegistryAdminChange {
+  method: string;
+  path: string;
+  status: number;
+  actor: string;
+  auth: 'password' | 'token' | 'none';
+  source: string;
+  error?: string;
+  created?: string;
+}
+
+const ADMIN_PREFIX = '/berth/v1/registry/';
+const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+
+/**
+ * recordRegistryAdmin writes the entry for one admin API change: `registry-KIND.VERB`, the object
+ * named by the path (`/projects/shop/members` is an update of project shop).
+ */
+export function recordRegistryAdmin(store: Store, c: RegistryAdminChange): void {
+  const [collection = '', name, ...rest] = c.path.startsWith(ADMIN_PREFIX) ? c.path.slice(ADMIN_PREFIX.length).split('/') : [];
+  const kind = `registry-${collection.replace(/s$/, '')}`;
+  // On a collection a POST creates; anything on an object's sub-path (members, a password) changes that object.
+  const verb = name === undefined ? (VERBS[c.method] ?? c.method.toLowerCase()) : rest.length > 0 || c.method !== 'DELETE' ? 'update' : 'delete';
+  store.update((tx) =>
+    tx.auditEntries.create({
+      ID: newId(),
+      Version: { Index: 0 },
+      CreatedAt: '',
+      UpdatedAt: '',
+      Time: new Date().toISOString(),
+      User: c.actor || 'unknown',
+      Auth: c.auth === 'none' ? 'none' : c.auth === 'password' ? 'registry-login' : 'registry-token',
+      Source: c.source,
+      Action: `${kind}.${verb}`,
+      Method: c.method,
+      Path: c.path.slice(0, 512),
+      ...((name ?? c.created) !== undefined && { Object: { Kind: kind, Name: decodeURIComponent(name ?? c.created!).slice(0, 256) } }),
+      Status: c.status,
+      ...(c.error && { Error: c.error }),
     }),
   );
 }

@@ -12,7 +12,7 @@ import { hostPort, isLoopback, parseListen } from '../common/listen.js';
 import { InvalidArgumentError } from '../types/index.js';
 import { Registry, checkRegistryListen, loadTls } from '../registry/index.js';
 import { parseLabels } from './labels.js';
-import { recordRegistryActivity } from '../audit/index.js';
+import { recordRegistryActivity, recordRegistryAdmin } from '../audit/index.js';
 import type { EtcdFiles } from '../manager/index.js';
 
 export interface UpOptions {
@@ -81,8 +81,9 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         managerUrl: manager.url,
       })
     : undefined;
-  // Pushes, pulls and deletes of manifests go to the audit log beside the API's changes.
+  // Pushes, pulls and deletes of manifests, and the admin API's changes, go to the audit log beside the API's changes.
   registry?.events.on((e) => recordRegistryActivity(manager.store, e));
+  registry?.events.onAdmin((c) => recordRegistryAdmin(manager.store, c));
   const registryPort = registry ? parseListen(registry.address).port : 0;
   if (registry && registryCert) {
     registryCert.renewals((next) => registry.setCertificate(next));

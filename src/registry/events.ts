@@ -37,8 +37,26 @@ export interface RegistryEvent {
 
 export type RegistryListener = (event: RegistryEvent) => void;
 
+/** A request through the admin API that may have changed something (any method but GET and HEAD), and how it ended. */
+export interface RegistryAdminActivity {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  status: number;
+  /** The account the guard named ('' when it was refused before: no or bad credentials). */
+  actor: string;
+  /** How it authenticated: a password or secret (Basic), a token from /service/token, or not at all. */
+  auth: 'password' | 'token' | 'none';
+  source: string;
+  /** The refusal's message. */
+  error?: string;
+  /** What a create made, as its answer names it. */
+  created?: string;
+}
+
 export class RegistryEvents {
   readonly #listeners = new Set<RegistryListener>();
+  readonly #admin = new Set<(activity: RegistryAdminActivity) => void>();
 
   constructor(private readonly log: Logger) {}
 
@@ -46,6 +64,22 @@ export class RegistryEvents {
   on(listener: RegistryListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** onAdmin subscribes to the admin API's changes (the audit log under `berth up`). */
+  onAdmin(listener: (activity: RegistryAdminActivity) => void): () => void {
+    this.#admin.add(listener);
+    return () => this.#admin.delete(listener);
+  }
+
+  emitAdmin(activity: RegistryAdminActivity): void {
+    for (const listener of this.#admin) {
+      try {
+        listener(activity);
+      } catch (err) {
+        this.log.error({ err, activity }, 'registry: an admin activity listener failed');
+      }
+    }
   }
 
   emit(event: RegistryEvent): void {

@@ -54,6 +54,15 @@ export type AdminRoutes = (app: FastifyInstance, ctx: AdminContext) => void;
  * registerAdmin mounts every feature's routes in one scope with JSON bodies (depth-limited, large
  * ones parsed in their turn: see json-body.ts) and Berth's error shape.
  */
+function fieldOf(payload: string, field: string): string | undefined {
+  try {
+    const v = (JSON.parse(payload) as Record<string, unknown>)[field];
+    return typeof v === 'string' ? v.slice(0, 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: AdminRoutes[]): void {
   void app.register(
     async (scope) => {
@@ -76,7 +85,32 @@ export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: A
         ctx.log.error({ err, method: request.method, url: request.url }, 'registry admin: unexpected error');
         return reply.code(500).send({ message: 'internal error; the registry log has the details' });
       });
-      for (const add of routes) add(scope, ctx);
+      // Every change through this API is told to the events' admin listeners, with who made it.
+      const principals = new WeakMap<FastifyRequest, Principal>();
+      const guard: AdminGuard = async (request, need) => {
+        const principal = await ctx.guard(request, need);
+        principals.set(request, principal);
+        return principal;
+      };
+      scope.addHook('onSend', async (request, reply, payload) => {
+        if (request.method === 'GET' || request.method === 'HEAD') return payload;
+        const header = request.headers.authorization ?? '';
+        const principal = principals.get(request);
+        const error = reply.statusCode >= 300 && typeof payload === 'string' ? fieldOf(payload, 'message') : undefined;
+        const created = reply.statusCode === 201 && typeof payload === 'string' ? fieldOf(payload, 'Name') : undefined;
+        ctx.events.emitAdmin({
+          method: request.method,
+          path: request.url.split('?')[0]!,
+          status: reply.statusCode,
+          actor: principal?.name ?? '',
+          auth: !principal ? 'none' : /^Basic /i.test(header) ? 'password' : 'token',
+          source: (request.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+          ...(error && { error }),
+          ...(created && { created }),
+        });
+        return payload;
+      });
+      for (const add of routes) add(scope, { ...ctx, guard });
     },
     { prefix: ADMIN_PREFIX },
   );
