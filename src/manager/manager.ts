@@ -39,7 +39,7 @@ import { forwardToLeader } from './forward.js';
 import { authorize, callers, FORWARDED_CALLER_HEADER, type Callers } from '../access/index.js';
 import type { Identity } from '../audit/index.js';
 import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, recordAudit } from '../audit/index.js';
-import { directoryRoutes, ensureFirstAdmin, LoginLimiter } from '../users/index.js';
+import { directoryRoutes, ensureFirstAdmin, LoginLimiter, oidcRoutes } from '../users/index.js';
 import { leaderView } from './leader-view.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
@@ -76,13 +76,19 @@ export interface ManagerOptions {
   etcd?: EtcdBackendOptions;
 }
 
+/** Who an OIDC login or refresh signed in: those requests came without a caller. */
+const signedIn = new WeakMap<FastifyRequest, string>();
+
 /** auditIdentity names a request's caller in the audit log; one refused before it was known is named by its address. */
 function auditIdentity(who: Callers, request: FastifyRequest): Identity {
+  const source = (request.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const user = signedIn.get(request);
+  if (user) return { User: user, Auth: 'session', Source: source };
   try {
     const c = who.callerOf(request);
     return { User: c.User, Auth: c.Auth, Source: c.Source };
   } catch {
-    return { User: 'unknown', Auth: 'none', Source: (request.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
+    return { User: 'unknown', Auth: 'none', Source: source };
   }
 }
 
@@ -241,7 +247,7 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() })],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) })],
       hooks: (api) => {
         authorize(api, who, store);
         recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));
