@@ -6,7 +6,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Manager } from '../../src/manager/index.js';
 import { silentLogger } from '../../src/common/log.js';
@@ -196,6 +197,31 @@ describe('OIDC login', { timeout: 120_000 }, () => {
     assert.deepEqual((await ok(lena, 'GET', '/berth/v1/whoami')).json<{ Teams: unknown[] }>().Teams, [{ Team: 'shop', Role: 'operator', Stacks: ['shop'] }]);
     const audit = (await ok(admin, 'GET', '/berth/v1/audit?user=lena')).json<{ Path: string; Status: number }[]>();
     assert.ok(audit.some((e) => e.Path === '/berth/v1/oidc/device/token' && e.Status === 200), JSON.stringify(audit));
+  });
+
+  test('berth oidc login: the code to approve, then the session saved for the user (no client certificate needed)', async () => {
+    provider.accounts.set('nina', { groups: ['blog-devs'] });
+    const home = tempDir('oidc-home');
+    const certs = tempDir('oidc-certs');
+    writeFileSync(join(certs, 'ca.pem'), ca);
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--host', base(), 'oidc', 'login'], { env: { ...process.env, HOME: home, DOCKER_CERT_PATH: certs }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '';
+    cli.stdout.on('data', (d: Buffer) => (printed += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (printed += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', resolve));
+    while (!/Open (\S+) and enter the code/.test(printed)) {
+      assert.equal(cli.exitCode, null, printed);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const url = /Open (\S+) and enter the code/.exec(printed)![1]!;
+    await new Browser(ca).walk(url, 'nina');
+    assert.equal(await exited, 0, printed);
+    assert.match(printed, /Logged in as nina/);
+    const file = join(home, '.berth', 'manager-session.json');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { Host: string; Token: string };
+    assert.equal(saved.Host, base());
+    assert.equal((await ok({ token: saved.Token }, 'GET', '/berth/v1/whoami')).json<{ User: string }>().User, 'nina');
   });
 
   test('turning OIDC off ends its sessions and its logins', async () => {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.js';
 import { registerCertCommands } from './cert.js';
 import { registerNodeCommands } from './node.js';
+import { registerOidcCommands } from './oidc.js';
 import { registerServiceCommands } from './service.js';
 
 export function registerUserCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerUserCommands(program: Command): void {
   registerServiceCommands(program);
   registerCertCommands(program);
   registerAuditCommands(program);
+  registerOidcCommands(program);
 }
