@@ -12,8 +12,10 @@ import { InvalidArgumentError } from '../../types/index.js';
 
 const MAX_BODY = 1024 * 1024;
 const TIMEOUT_MS = 10_000;
-// Loopback is where a local provider lives (`http` is allowed there only); the rest of the guard stands.
-const guard = new OutboundGuard({ allow: ['127.0.0.0/8', '::1/128'] });
+// Loopback is where a local provider lives (`http` is allowed there only): open to a provider on
+// loopback, closed to any other (its discovery must not send the manager to this host's services).
+const localGuard = new OutboundGuard({ allow: ['127.0.0.0/8', '::1/128'] });
+const remoteGuard = new OutboundGuard();
 
 export const isLoopbackHost = (host: string): boolean => {
   const h = host.replace(/^\[(.*)\]$/, '$1');
@@ -32,13 +34,19 @@ export async function checkIssuer(value: unknown): Promise<string> {
   }
   if (url.username || url.password || url.search || url.hash) throw new InvalidArgumentError(`${hint}: no credentials, query or fragment`);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) throw new InvalidArgumentError(hint);
-  await guard.check(url, 'Issuer');
+  await (isLoopbackHost(url.hostname) ? localGuard : remoteGuard).check(url, 'Issuer');
   return value.replace(/\/$/, '');
 }
 
-/** guardedFetch is openid-client's customFetch: the Fetch API over a pinned, checked connection. */
-export async function guardedFetch(input: string | URL, init: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown; signal?: AbortSignal | null }): Promise<Response> {
-  const url = new URL(String(input));
+type FetchInit = { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown; signal?: AbortSignal | null };
+
+/** guardedFetch is openid-client's customFetch for the provider at `issuer`: the Fetch API over a pinned, checked connection. */
+export function guardedFetch(issuer: string): (input: string | URL, init: FetchInit) => Promise<Response> {
+  const guard = isLoopbackHost(new URL(issuer).hostname) ? localGuard : remoteGuard;
+  return (input, init) => send(guard, new URL(String(input)), init);
+}
+
+async function send(guard: OutboundGuard, url: URL, init: FetchInit): Promise<Response> {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) throw new TypeError(`the provider's endpoint ${url.origin} is refused: https only (http on loopback)`);
   const pinned = await guard.pin(url);
   const transport = url.protocol === 'https:' ? https : http;

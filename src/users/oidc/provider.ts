@@ -31,13 +31,14 @@ export class ProviderRefusal extends Error {
 
 export async function discover(spec: OidcConfig['Spec']): Promise<client.Configuration> {
   const url = new URL(spec.Issuer);
+  const fetch = guardedFetch(spec.Issuer);
   try {
     const config = await client.discovery(url, spec.ClientId, undefined, client.ClientSecretBasic(spec.ClientSecret), {
-      [client.customFetch]: guardedFetch,
+      [client.customFetch]: fetch,
       ...(url.protocol === 'http:' && { execute: [client.allowInsecureRequests] }),
       timeout: 10,
     });
-    config[client.customFetch] = guardedFetch;
+    config[client.customFetch] = fetch;
     return config;
   } catch (err) {
     throw new UnavailableError(`the OIDC provider ${spec.Issuer} did not answer its discovery (${url.href.replace(/\/$/, '')}/.well-known/openid-configuration): ${(err as Error).message}`);
