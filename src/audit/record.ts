@@ -20,7 +20,8 @@ interface Pending {
 const pending = new WeakMap<FastifyRequest, Pending>();
 const MAX_ERROR = 1024;
 
-const audited = (request: FastifyRequest): boolean => request.method !== 'GET' && request.method !== 'HEAD';
+// The OIDC callback is a GET that makes a user and a session: it is a change too.
+const audited = (request: FastifyRequest): boolean => (request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback';
 
 /** Who made a request, as the log names them (the manager's access layer resolves it; through a follower, the follower's client). */
 export interface Identity {

@@ -111,7 +111,6 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
   process.stdout.write(
     `Berth ${berthVersion()} is up: API ${manager.url} and unix://${manager.socketPath}, engine ${engine.url}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
-      adminPasswordLine(manager.initialAdminPassword) +
       (registry ? registryHelp(registry, registryCert && { caFile: join(dataDir, 'client', 'ca.pem'), address: advertisedRegistry(registryListen!.host, registryPort, manager.clusterAddr) }) : '') +
       `Join other machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n` +
       `Press Ctrl-C to stop (containers keep running and are adopted on the next start).\n`,
@@ -149,6 +148,8 @@ function managerOptions(opts: ManagerCliOptions, log: Logger) {
     auditRetentionMs: opts.auditRetention,
     onLocked: printLocked,
     adminPassword: process.env.BERTH_ADMIN_PASSWORD,
+    // With several managers the first leader makes the admin, maybe after start returned: told when it happens.
+    onFirstAdmin: (password: string) => process.stdout.write(adminPasswordLine(password)),
   };
 }
 
@@ -170,7 +171,6 @@ export async function runManager(opts: ManagerCliOptions & EtcdFiles & { dataDir
   process.stdout.write(
     `Berth manager ${berthVersion()} listening on ${manager.url} and unix://${manager.socketPath}, cluster port ${manager.clusterAddr}\n` +
       apiHelp(manager, join(dataDir, 'client')) +
-      adminPasswordLine(manager.initialAdminPassword) +
       `Join machines with (add --engine URL, --hostname NAME or --data-dir DIR where one needs it):\n  ${joinCommand(manager)}\n`,
   );
   // A demoted manager stops too, and exits 0: it was told to, it did not fail.
@@ -221,8 +221,8 @@ function tlsFiles(cert: string | undefined, key: string | undefined, certFlag: s
 }
 
 /** The first admin's random password, when this start made them: the platform's and the registry's admin. */
-function adminPasswordLine(password: string | undefined): string {
-  return password ? `Admin password of user admin (shown once; berth login --manager -u admin, change it with berth user passwd): ${password}\n` : '';
+function adminPasswordLine(password: string): string {
+  return `Admin password of user admin (shown once; berth login --manager -u admin, change it with berth user passwd): ${password}\n`;
 }
 
 /**

@@ -32,8 +32,11 @@ export interface ForwardOptions {
   log: Logger;
 }
 
+/** The OIDC callback is a GET that writes (the user, the session). */
+const LEADER_GETS = /^\/berth\/v1\/oidc\/callback(?:\?|$)/;
+
 export function needsLeader(request: FastifyRequest): boolean {
-  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) || LEADER_READS.test(request.url);
+  return !['GET', 'HEAD', 'OPTIONS'].includes(request.method) || LEADER_READS.test(request.url) || LEADER_GETS.test(request.url);
 }
 
 export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): void {

@@ -39,7 +39,7 @@ import { forwardToLeader } from './forward.js';
 import { authorize, callers, FORWARDED_CALLER_HEADER, type Callers } from '../access/index.js';
 import type { Identity } from '../audit/index.js';
 import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, recordAudit } from '../audit/index.js';
-import { directoryRoutes, ensureFirstAdmin, LoginLimiter } from '../users/index.js';
+import { directoryRoutes, ensureFirstAdmin, LoginLimiter, oidcRoutes } from '../users/index.js';
 import { leaderView } from './leader-view.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
@@ -68,6 +68,8 @@ export interface ManagerOptions {
   auditRetentionMs?: number;
   /** The first admin's password (BERTH_ADMIN_PASSWORD); a random one is made and shown once without it. */
   adminPassword?: string;
+  /** Called with the random password when this manager (leading for the first time) made the first admin. */
+  onFirstAdmin?: (password: string) => void;
   /** Ended tasks kept per slot (Swarm's TaskHistoryRetentionLimit, default 5); kept across restarts when not given. */
   taskHistory?: number;
   /** Called when the manager starts locked (autolock), with the unix socket that takes `docker swarm unlock`. */
@@ -76,13 +78,19 @@ export interface ManagerOptions {
   etcd?: EtcdBackendOptions;
 }
 
+/** Who an OIDC login or refresh signed in: those requests came without a caller. */
+const signedIn = new WeakMap<FastifyRequest, string>();
+
 /** auditIdentity names a request's caller in the audit log; one refused before it was known is named by its address. */
 function auditIdentity(who: Callers, request: FastifyRequest): Identity {
+  const source = (request.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const user = signedIn.get(request);
+  if (user) return { User: user, Auth: 'session', Source: source };
   try {
     const c = who.callerOf(request);
     return { User: c.User, Auth: c.Auth, Source: c.Source };
   } catch {
-    return { User: 'unknown', Auth: 'none', Source: (request.raw.socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
+    return { User: 'unknown', Auth: 'none', Source: source };
   }
 }
 
@@ -132,8 +140,6 @@ export class Manager {
    * not become a worker, so whoever runs it stops it then (`stop` gives up the lead and the lease).
    */
   readonly retired = new Promise<void>((resolve) => (this.#retire = resolve));
-  /** The random password the first admin was given when this manager made them: shown once. */
-  initialAdminPassword: string | undefined;
 
   private constructor(
     readonly store: Store,
@@ -241,7 +247,7 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() })],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) })],
       hooks: (api) => {
         authorize(api, who, store);
         recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));
@@ -307,7 +313,7 @@ export class Manager {
       }
       adoptAutolock(store, autolock);
       const password = await ensureFirstAdmin(store, opts.adminPassword);
-      if (password) manager.initialAdminPassword = password;
+      if (password) opts.onFirstAdmin?.(password);
       ensureNetworks(store);
       const rewritten = normaliseStoredSpecs(store);
       if (rewritten.services + rewritten.tasks > 0) opts.log.info(rewritten, 'specs stored by an older Berth rewritten in the engine form');

@@ -8,3 +8,4 @@ export * from './pull-auth.js';
 export * from './replication.js';
 export * from './network-view.js';
 export * from './users.js';
+export * from './oidc.js';

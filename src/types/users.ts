@@ -61,8 +61,8 @@ export interface ApiToken extends Meta {
   Spec: ApiTokenSpec;
 }
 
-/** How a caller proved who they are. */
-export type AuthMethod = 'unix-socket' | 'insecure-api' | 'certificate' | 'token' | 'session';
+/** How a caller proved who they are; none: they did not (a login, on a route anyone may call). */
+export type AuthMethod = 'unix-socket' | 'insecure-api' | 'certificate' | 'token' | 'session' | 'none';
 
 /** A team the caller belongs to, with what it owns. */
 export interface TeamGrant {

@@ -13,8 +13,8 @@ import { objectBody, sessionRoutes } from './session-routes.js';
 
 export interface DirectoryOptions {
   store: Store;
-  /** Who is calling (resolved by the API's access layer). */
-  callerOf(request: FastifyRequest): Caller;
+  /** Who is calling and from where (resolved by the API's access layer; through a follower, its client). */
+  callerOf(request: FastifyRequest): Caller & { Source: string };
 }
 
 type ByName = { Params: { name: string } };

@@ -30,20 +30,29 @@ export function directoryUser(caller: Caller): string {
 
 export function sessionRoutes(app: FastifyInstance, opts: DirectoryOptions & { limiter: LoginLimiter }): void {
   const { store, callerOf, limiter } = opts;
+  const sourceOf = (request: FastifyRequest): string => {
+    try {
+      return callerOf(request).Source;
+    } catch {
+      return request.ip;
+    }
+  };
 
   app.post('/berth/v1/login', async (request) => {
     const b = objectBody(request);
     if (typeof b.Username !== 'string' || typeof b.Password !== 'string') throw new InvalidArgumentError('give Username and Password (strings)');
     const name = b.Username.slice(0, 255);
-    limiter.check(name, request.ip);
+    // Through a follower the client's address, not the follower's, is what is limited.
+    const source = sourceOf(request);
+    limiter.check(name, source);
     const user = store.view((tx) => tx.users.byName(name));
     // Hash even for an unknown user, so the answer takes as long either way.
     const ok = await verifyPassword(b.Password, user?.Spec.PasswordHash ?? DUMMY_HASH);
     if (!user || !ok || !user.Spec.PasswordHash) {
-      limiter.failed(name, request.ip);
+      limiter.failed(name, source);
       throw new UnauthorizedError(BAD_LOGIN);
     }
-    limiter.succeeded(name, request.ip);
+    limiter.succeeded(name, source);
     if (user.Spec.Disabled) throw new UnauthorizedError(`user ${name} is disabled: ask an administrator`);
     const expires = new Date(Date.now() + SESSION_MS).toISOString();
     const { secret } = store.update((tx) => issueToken(tx, { User: name, Kind: 'session', Name: 'berth login', ExpiresAt: expires }));

@@ -125,6 +125,20 @@ describe('managers on three real hosts over etcd: losing the leader costs second
     assert.notEqual(leader, h3, 'created through a follower');
     const [entry] = await viaSocket<{ User: string; Auth: string; Source: string; Object: { Name: string } }[]>(leader, '/berth/v1/audit?action=service.create');
     assert.deepEqual([entry?.Object.Name, entry?.User, entry?.Auth, entry?.Source], ['web', 'root', 'unix-socket', 'local']);
+
+    // A login through a follower over TLS without credentials: the leader answers it as the
+    // client's (not the follower's, an admin's), and the session works through another manager.
+    const password = /Admin password of user admin \(shown once[^:]*\): (\S+)/.exec(managers.get('h1')?.output ?? '')?.[1];
+    assert.ok(password, 'the first manager printed the first admin\'s password');
+    /** curl, in `h`'s namespace, to its own manager, with no client certificate. */
+    const curl = async (h: TestHost, path: string, args: string[]) => (await h.exec('curl', ['-sS', '--cacert', join(hosts()[0]!.dir, 'manager', 'client', 'ca.pem'), ...args, `https://${h.ip}:7420${path}`])).stdout;
+    const follower = hosts().find((h) => h !== leader)!;
+    const session = JSON.parse(await curl(follower, '/berth/v1/login', ['-H', 'content-type: application/json', '-d', JSON.stringify({ Username: 'admin', Password: password })])) as { Token?: string; message?: string };
+    assert.ok(session.Token, JSON.stringify(session));
+    const other = hosts().find((h) => h !== leader && h !== follower)!;
+    assert.deepEqual(JSON.parse(await curl(other, '/berth/v1/whoami', ['-H', `authorization: Bearer ${session.Token}`])), { User: 'admin', Auth: 'session', Role: 'admin', Teams: [] });
+    const wrong = JSON.parse(await curl(follower, '/berth/v1/login', ['-H', 'content-type: application/json', '-d', JSON.stringify({ Username: 'admin', Password: 'wrong' })])) as { message: string };
+    assert.equal(wrong.message, 'wrong user name or password');
   }));
 
   test('kill -9 of the leader while scaling, at random points, several rounds: a new leader, agents follow with no task restarted, the scale converges with no duplicate, no acknowledged write lost', withLogs(async () => {

@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BerthProcess, docker, freePort, tempDir, type DockerResult } from '../helpers/berth.js';
-
-const run = promisify(execFile);
 
 const COMPOSE = (image: string) => `services:\n  web:\n    image: ${image}\n    command: ["sleep", "3600"]\n`;
 

@@ -2,9 +2,10 @@
 // Server errors ({"message": ...}) become ApiError and an unreachable manager UnavailableError,
 // so commands print the message and nothing else.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../common/files.js';
 import Docker from 'dockerode';
 import type { AuditEntry } from '../../audit/index.js';
 import { InvalidArgumentError, UnavailableError } from '../../types/index.js';
@@ -43,6 +44,22 @@ export function readManagerSessions(): Record<string, ManagerSession> {
   } catch {
     return {};
   }
+}
+
+/** saveManagerSession keeps a session for a manager, where every berth command finds it. */
+export function saveManagerSession(host: string, session: ManagerSession): void {
+  const sessions = readManagerSessions();
+  sessions[host] = session;
+  mkdirSync(dirname(managerAuthFile()), { recursive: true, mode: 0o700 });
+  writeFileAtomic(managerAuthFile(), `${JSON.stringify(sessions, null, 2)}\n`, 0o600);
+}
+
+/** forgetManagerSession drops a manager's saved session. */
+export function forgetManagerSession(host: string): void {
+  const sessions = readManagerSessions();
+  if (!sessions[host]) return;
+  delete sessions[host];
+  writeFileAtomic(managerAuthFile(), `${JSON.stringify(sessions, null, 2)}\n`, 0o600);
 }
 
 /** tokenFor is the bearer token for a manager: BERTH_TOKEN, else the session `berth login --manager` saved for it. */

@@ -1,13 +1,12 @@
 // `berth team ...`, `berth token ...` and the manager's side of `berth login`, `berth logout` and
 // `berth user`: clients of /berth/v1/{login,logout,tokens,teams,users} on the manager API.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../common/files.js';
-import { ApiClient, managerAuthFile, readManagerSessions, resolveHost } from './client.js';
+import { ApiClient, forgetManagerSession, readManagerSessions, resolveHost, saveManagerSession } from './client.js';
 import { CliError, contextOf, run, type Context } from './context.js';
 import { formatTable } from './table.js';
 
@@ -200,20 +199,15 @@ export async function loginToManager(program: Command, user: string, password: s
   });
   const body = JSON.parse(answer.body || '{}') as { Token?: string; ExpiresAt?: string; message?: string };
   if (answer.status !== 200 || !body.Token) throw new CliError(body.message ?? `the manager answered HTTP ${answer.status}`);
-  const sessions = readManagerSessions();
-  sessions[host] = { token: body.Token, user, expiresAt: body.ExpiresAt ?? '' };
-  mkdirSync(dirname(managerAuthFile()), { recursive: true, mode: 0o700 });
-  writeFileAtomic(managerAuthFile(), `${JSON.stringify(sessions, null, 2)}\n`, 0o600);
+  saveManagerSession(host, { token: body.Token, user, expiresAt: body.ExpiresAt ?? '' });
   return host;
 }
 
 /** logoutOfManager ends the saved session for the manager and forgets it. */
 export async function logoutOfManager(program: Command): Promise<string> {
   const host = resolveHost(program.opts<{ host?: string }>().host, process.env);
-  const sessions = readManagerSessions();
-  if (!sessions[host]) return host;
+  if (!readManagerSessions()[host]) return host;
   await new ApiClient(host).request('POST', '/berth/v1/logout').catch(() => undefined);
-  delete sessions[host];
-  writeFileAtomic(managerAuthFile(), `${JSON.stringify(sessions, null, 2)}\n`, 0o600);
+  forgetManagerSession(host);
   return host;
 }

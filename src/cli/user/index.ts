@@ -6,6 +6,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerCertCommands } from './cert.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerNodeCommands } from './node.js';
+import { registerOidcCommands } from './oidc.js';
 import { registerServiceCommands } from './service.js';
 
 export function registerUserCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerUserCommands(program: Command): void {
   registerCertCommands(program);
   registerAuditCommands(program);
   registerDirectoryCommands(program);
+  registerOidcCommands(program);
 }
