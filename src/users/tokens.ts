@@ -10,8 +10,22 @@ import { UnauthorizedError, type ApiToken, type ApiTokenSpec } from '../types/in
 const FORMAT = /^berth_([0-9a-z]{25})_([0-9a-f]{64})$/;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** issueToken stores a token or session for `spec.User` and returns it with its secret (never stored). */
-export function issueToken(tx: Tx, spec: Omit<ApiTokenSpec, 'SecretHash'>): { token: ApiToken; secret: string } {
+/** An expired session is kept this long (an OIDC session may still be refreshed), then dropped. */
+const EXPIRED_KEPT_MS = 24 * 3600_000;
+/** Sessions kept per user: a script logging in in a loop must not grow the store without bound. */
+export const MAX_SESSIONS = 100;
+
+/**
+ * issueToken stores a token or session for `spec.User` and returns it with its secret (never
+ * stored). The user's long-expired tokens go, and their oldest sessions beyond MAX_SESSIONS.
+ */
+export function issueToken(tx: Tx, spec: Omit<ApiTokenSpec, 'SecretHash'>, now = Date.now()): { token: ApiToken; secret: string } {
+  const held = tx.apiTokens.byUser(spec.User);
+  for (const t of held) if (t.Spec.ExpiresAt && Date.parse(t.Spec.ExpiresAt) + EXPIRED_KEPT_MS < now) tx.apiTokens.delete(t.ID);
+  if (spec.Kind === 'session') {
+    const sessions = tx.apiTokens.byUser(spec.User).filter((t) => t.Spec.Kind === 'session').sort((a, b) => a.CreatedAt.localeCompare(b.CreatedAt));
+    for (const t of sessions.slice(0, Math.max(0, sessions.length - MAX_SESSIONS + 1))) tx.apiTokens.delete(t.ID);
+  }
   const id = newId();
   const key = randomBytes(32).toString('hex');
   const token = tx.apiTokens.create({ ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: { ...spec, SecretHash: sha256(key) } });
