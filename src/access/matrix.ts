@@ -10,7 +10,7 @@ export const ROLES: readonly ClusterRole[] = ['viewer', 'operator', 'admin'];
 /**
  * read: see the cluster and its workloads (no secret data: the API never shows any, and join
  * tokens are hidden from all but admins). deploy: change workloads — services, secrets, configs,
- * networks, pull logins. administer: nodes, the swarm's settings and keys, client certificates,
+ * networks, pull logins — and exec into their containers. administer: nodes, the swarm's settings and keys, client certificates,
  * the audit log.
  */
 export type Right = 'public' | 'read' | 'deploy' | 'administer';
@@ -21,7 +21,9 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
   admin: ['public', 'read', 'deploy', 'administer'],
 };
 
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'berth/v1/registry-credentials']);
+// Task containers: reading them (ps, inspect, logs, top, stats) is reading workloads; an exec
+// changes one (a shell in it), so it is an operator's, never a viewer's.
+const WORKLOADS = new Set(['services', 'tasks', 'containers', 'exec', 'secrets', 'configs', 'networks', 'distribution', 'berth/v1/registry-credentials']);
 const PUBLIC = new Set(['_ping', 'version', 'info', 'berth/v1/openapi.yaml']);
 
 /** rightFor says what a request needs, from its method and route (`/services/:id/update`). */

@@ -5,6 +5,7 @@
 // leader records them, naming the client the follower named.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditNoteOf } from '../common/audit-note.js';
 import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
 import type { Store } from '../store/index.js';
@@ -21,7 +22,10 @@ interface Pending {
 const pending = new WeakMap<FastifyRequest, Pending>();
 const MAX_ERROR = 1024;
 
-const audited = (request: FastifyRequest): boolean => request.method !== 'GET' && request.method !== 'HEAD';
+/** A terminal's size changes with every window resize of an exec: not a change to record. */
+const NOT_RECORDED = new Set(['/exec/:id/resize']);
+
+const audited = (request: FastifyRequest): boolean => request.method !== 'GET' && request.method !== 'HEAD' && !NOT_RECORDED.has(request.routeOptions.url ?? '');
 
 /** recordAudit adds the hooks; call it before the hook that waits for durability (server.ts). */
 export function recordAudit(app: FastifyInstance, store: Store, log: Logger): void {
@@ -55,6 +59,8 @@ function entry(request: FastifyRequest, status: number, payload: unknown, p: Pen
   const object = after ?? before;
   const diff = after ? changes(before, after) : [];
   const name = nameOf(object) ?? t.ref;
+  // What the route said it acted on (a container, through its task) and the command an exec runs.
+  const note = auditNoteOf(request);
   return {
     ID: newId(),
     Version: { Index: 0 },
@@ -65,7 +71,8 @@ function entry(request: FastifyRequest, status: number, payload: unknown, p: Pen
     Action: `${t.kind}.${t.verb}`,
     Method: request.method,
     Path: request.url.split('?')[0]!,
-    ...((object || name) && { Object: { Kind: t.kind, ...(object && { ID: object.ID }), ...(name !== undefined && { Name: name }) } }),
+    ...(note ? { Object: note.object } : (object || name) && { Object: { Kind: t.kind, ...(object && { ID: object.ID }), ...(name !== undefined && { Name: name }) } }),
+    ...(note?.command && { Command: note.command }),
     ...(diff.length > 0 && { Changes: diff }),
     Status: status,
     ...(status >= 300 && typeof body?.message === 'string' && { Error: body.message.slice(0, MAX_ERROR) }),

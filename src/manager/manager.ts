@@ -221,6 +221,7 @@ export class Manager {
       log: opts.log,
       info,
       logs: dispatcher.logs,
+      containers: dispatcher.containers,
       minCertExpiryNs: minCertExpiryNs(),
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: true }, authenticate: guard.authenticate }),
       plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store)],

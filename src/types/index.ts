@@ -7,3 +7,4 @@ export * from './registry.js';
 export * from './pull-auth.js';
 export * from './replication.js';
 export * from './network-view.js';
+export * from './containers.js';
