@@ -173,6 +173,21 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
     assert.equal((tty as { code?: number }).code, 5);
   });
 
+  test('exec create and start are in the audit log, naming the container, its node and the command; resizes are not', async () => {
+    const r = await cli(['exec', name(), 'echo', 'audited']);
+    assert.equal(r.stdout, 'audited\n', r.stderr);
+    const entries = (await raw('GET', '/berth/v1/audit')).json as { Action: string; Status: number; Object?: { Kind: string; ID: string; Name: string; Node: { Name: string } }; Command?: string[] }[];
+    const of = (action: string) => entries.filter((e) => e.Action === action && e.Command?.[1] === 'audited');
+    for (const [action, status] of [['container.exec', 201], ['exec.start', 101]] as const) {
+      assert.equal(of(action).length, 1, action);
+      const e = of(action)[0]!;
+      assert.equal(e.Status, status);
+      assert.deepEqual(e.Command, ['echo', 'audited']);
+      assert.deepEqual({ kind: e.Object?.Kind, id: e.Object?.ID, name: e.Object?.Name, node: e.Object?.Node.Name }, { kind: 'container', id: containerId(), name: `${HOST}/${name()}`, node: HOST });
+    }
+    assert.ok(!entries.some((e) => e.Action === 'exec.resize'));
+  });
+
   test('plain containers are not made or removed through the manager: the answer names docker service', async () => {
     const run1 = await cli(['run', '--rm', TEST_IMAGE, 'true']);
     assert.notEqual(run1.code, 0);
