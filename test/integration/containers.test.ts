@@ -168,8 +168,8 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
     const piped = await run('sh', ['-c', `printf 'a\\nb\\n' | docker exec -i ${containerId()} wc -l`], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } });
     assert.equal(piped.stdout.trim(), '2');
     // A TTY: `script` gives docker a terminal of 30x100; stty inside sees it.
-    const tty = await run('script', ['-qec', `stty cols 100 rows 30; docker exec -it ${containerId()} sh -c 'sleep 1; stty size; exit 5'`, '/dev/null'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } }).catch((e: { code: number; stdout: string }) => e);
-    assert.match(tty.stdout, /30 100/);
+    const tty = await run('script', ['-qec', `stty cols 100 rows 30; docker exec -it ${containerId()} sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.5; done; echo size=$s; exit 5'`, '/dev/null'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } }).catch((e: { code: number; stdout: string }) => e);
+    assert.match(tty.stdout, /size=30 100/);
     assert.equal((tty as { code?: number }).code, 5);
   });
 
