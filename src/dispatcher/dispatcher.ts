@@ -325,9 +325,9 @@ export class Dispatcher {
           if (!logs) return ws.close(1007, 'malformed logs message');
           this.logs.received(session.nodeId, logs);
         } else if (msg.type === 'container-result') {
-          const result = containerResult(msg);
-          if (!result) return ws.close(1007, 'malformed container-result message');
-          this.containers.received(session.nodeId, result.id, result);
+          const answer = containerResult(msg);
+          if (!answer) return ws.close(1007, 'malformed container-result message');
+          this.containers.received(session.nodeId, answer.id, answer.result);
         }
       } catch (err) {
         this.#log.warn({ err, remote }, 'bad message from agent');

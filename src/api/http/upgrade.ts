@@ -22,6 +22,8 @@ export function isUpgrade(req: IncomingMessage): boolean {
 
 export function routeUpgrades(server: Server, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Another protocol (a WebSocket) is another listener's, if the server has one.
+    if (String(req.headers.upgrade).toLowerCase() !== 'tcp' && server.listenerCount('upgrade') > 1) return;
     socket.on('error', () => socket.destroy());
     if (head.length > 0) socket.unshift(head);
     const length = Number(req.headers['content-length'] ?? 0);
