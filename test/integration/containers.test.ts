@@ -14,12 +14,17 @@ import Dockerode from 'dockerode';
 import { Agent } from '../../src/agent/session/session.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Manager } from '../../src/manager/index.js';
+import { forwardToLeader } from '../../src/manager/forward.js';
+import { engineServer } from '../../src/api/server.js';
+import { routeUpgrades } from '../../src/api/index.js';
 import { TEST_IMAGE, removeNodeContainers, testEngine, type TestEngine } from '../helpers/engine.js';
 import { docker as dockerCli, tempDir } from '../helpers/berth.js';
 import { until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const HOST = 'ctr-node';
+/** Waits for the terminal to have its size (the CLI sends it just after the exec starts), then prints it. */
+const SIZE = 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.5; done; echo size=$s';
 
 interface Task {
   ID: string;
@@ -168,7 +173,7 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
     const piped = await run('sh', ['-c', `printf 'a\\nb\\n' | docker exec -i ${containerId()} wc -l`], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } });
     assert.equal(piped.stdout.trim(), '2');
     // A TTY: `script` gives docker a terminal of 30x100; stty inside sees it.
-    const tty = await run('script', ['-qec', `stty cols 100 rows 30; docker exec -it ${containerId()} sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.5; done; echo size=$s; exit 5'`, '/dev/null'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } }).catch((e: { code: number; stdout: string }) => e);
+    const tty = await run('script', ['-qec', `stty cols 100 rows 30; docker exec -it ${containerId()} sh -c '${SIZE}; exit 5'`, '/dev/null'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: url.replace(/^http:/, 'tcp:') } }).catch((e: { code: number; stdout: string }) => e);
     assert.match(tty.stdout, /size=30 100/);
     assert.equal((tty as { code?: number }).code, 5);
   });
@@ -186,6 +191,30 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
       assert.deepEqual({ kind: e.Object?.Kind, id: e.Object?.ID, name: e.Object?.Name, node: e.Object?.Node.Name }, { kind: 'container', id: containerId(), name: `${HOST}/${name()}`, node: HOST });
     }
     assert.ok(!entries.some((e) => e.Action === 'exec.resize'));
+  });
+
+  test('through a follower (which forwards them to the leader): ps, logs, exec with stdin, and exec -it with its size and exit code', async () => {
+    // A follower's forwarding, as manager.ts sets it up, in front of this manager as the leader.
+    const follower = engineServer({ version: 'test' });
+    routeUpgrades(follower.server, (req, res) => follower.server.emit('request', req, res));
+    forwardToLeader(follower, { leader: () => url, tls: () => ({ ca: '' }), plain: true, caughtUp: async () => undefined, log: silentLogger() });
+    await follower.listen({ host: '127.0.0.1', port: 0 });
+    const via = `tcp://127.0.0.1:${(follower.server.address() as { port: number }).port}`;
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: via };
+    try {
+      const ps = await dockerCli(via, ['ps', '--format', '{{.Names}}']);
+      assert.equal(ps.stdout.trim(), `${HOST}/${name()}`, ps.stderr);
+      const logs = await dockerCli(via, ['logs', '--tail', '1', name()]);
+      assert.match(logs.stdout, /^tick \d+\n$/);
+      const piped = await run('sh', ['-c', `printf 'a\\nb\\nc\\n' | docker exec -i ${name()} sh -c 'wc -l; exit 4'`], { env }).catch((e: { code: number; stdout: string }) => e);
+      assert.equal(piped.stdout.trim(), '3');
+      assert.equal((piped as { code?: number }).code, 4);
+      const tty = await run('script', ['-qec', `stty cols 80 rows 20; docker exec -it ${name()} sh -c '${SIZE}; exit 6'`, '/dev/null'], { env }).catch((e: { code: number; stdout: string }) => e);
+      assert.match(tty.stdout, /size=20 80/);
+      assert.equal((tty as { code?: number }).code, 6);
+    } finally {
+      await follower.close();
+    }
   });
 
   test('plain containers are not made or removed through the manager: the answer names docker service', async () => {
