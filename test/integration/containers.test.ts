@@ -12,6 +12,8 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { Agent } from '../../src/agent/session/session.js';
+import { ContainerService } from '../../src/agent/containers/container-service.js';
+import type { ContainerResultMessage } from '../../src/types/index.js';
 import { silentLogger } from '../../src/common/log.js';
 import { Manager } from '../../src/manager/index.js';
 import { forwardToLeader } from '../../src/manager/forward.js';
@@ -215,6 +217,24 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
     } finally {
       await follower.close();
     }
+  });
+
+  test("the agent answers only for its node's task containers and its own execs, whatever the manager asks", async () => {
+    const results: ContainerResultMessage[] = [];
+    const service = new ContainerService({ docker: engine.docker, clusterId: manager.store.view((tx) => tx.cluster()!.ID), nodeId: agent.nodeId!, log: silentLogger(), send: (m) => void results.push(m), dial: () => assert.fail('no stream is dialed for a refused one') });
+    const ask = async (id: string, call: Parameters<ContainerService['handle']>[0]): Promise<ContainerResultMessage> => {
+      service.handle(call);
+      return until(() => results.find((r) => r.id === id), 10_000, `the answer to ${id}`);
+    };
+    assert.deepEqual(await ask('1', { type: 'container-call', id: '1', call: { op: 'inspect', container: plain!.id, size: false } }), { type: 'container-result', id: '1', status: 404, message: `No such container: ${plain!.id}` });
+    assert.equal((await ask('2', { type: 'container-call', id: '2', call: { op: 'exec-create', container: plain!.id, options: { Cmd: ['true'] } } })).status, 404);
+    assert.equal((await ask('3', { type: 'stream-open', id: '3', stream: { op: 'logs', container: plain!.id, query: { follow: false, stdout: true, stderr: true, timestamps: false, tail: 'all', since: '', until: '' } } })).status, 404);
+    // An exec another client made on the engine is not this agent's either.
+    const other = await engine.docker.getContainer(containerId()).exec({ Cmd: ['true'] });
+    assert.deepEqual(await ask('4', { type: 'container-call', id: '4', call: { op: 'exec-inspect', exec: other.id } }), { type: 'container-result', id: '4', status: 404, message: `No such exec instance: ${other.id}` });
+    // The task's container is: the list holds it and not the plain one.
+    const listed = await ask('5', { type: 'container-call', id: '5', call: { op: 'list', all: true, size: false, filters: {} } });
+    assert.deepEqual((listed.body as { Id: string }[]).map((c) => c.Id), [containerId()]);
   });
 
   test('plain containers are not made or removed through the manager: the answer names docker service', async () => {
