@@ -146,13 +146,12 @@ export class ContainerService {
     }
     ws.on('unexpected-response', (_req, res) => {
       res.resume();
-      this.opts.log.warn({ status: res.statusCode }, 'the manager refused a stream');
+      this.opts.log.warn({ status: res.statusCode }, 'the manager refused a stream (its request may have timed out)');
       ws.terminate();
     });
-    ws.on('error', (err) => {
-      this.opts.log.debug({ err: err.message }, 'stream connection error');
-      engine.destroy();
-    });
+    ws.on('error', (err) => this.opts.log.debug({ err: err.message }, 'stream connection error'));
+    // Refused or never open: the engine's side goes too.
+    ws.once('close', () => engine.destroy());
     ws.once('open', () => this.#carry(ws, engine, spec));
   }
 
