@@ -10,6 +10,7 @@ node --import tsx bench/rolling-update.ts
 node --import tsx bench/registry.ts
 node --import tsx bench/store.ts
 node --import tsx bench/rbac.ts
+node --import tsx bench/exec.ts
 # Test hosts (network namespaces, root): a cluster of each kind on the same hosts and engines.
 node --import tsx bench/node-loss.ts
 node --import tsx bench/join.ts

@@ -11,7 +11,8 @@ export const ROLES: readonly ClusterRole[] = ['viewer', 'operator', 'admin'];
  * anyone: no authentication (ping, version, the API description, logging in). self: any
  * authenticated caller (the system's info, one's own tokens and password). read: see the cluster
  * and its workloads (no secret data: the API never shows any, and join tokens are hidden from all
- * but admins). deploy: change workloads — services, secrets, configs, networks, pull logins, exec.
+ * but admins). deploy: change workloads — services, secrets, configs, networks, pull logins — and exec into
+ * their containers.
  * administer: nodes, the swarm's settings and keys, client certificates, users and teams, the audit log.
  */
 export type Right = 'anyone' | 'self' | 'read' | 'deploy' | 'administer';
@@ -22,6 +23,8 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
   admin: ['anyone', 'self', 'read', 'deploy', 'administer'],
 };
 
+// Task containers: reading them (ps, inspect, logs, top, stats) is reading workloads; an exec
+// changes one (a shell in it), so it is an operator's, never a viewer's.
 /** What a team's member may do with what the team owns. */
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 

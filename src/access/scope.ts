@@ -4,8 +4,10 @@
 // Another team's object answers 404, as if it did not exist; lists leave it out; what a member
 // creates must be their team's, and may use only their team's secrets, configs and networks.
 // Bind mounts and added capabilities reach the node itself: they stay with cluster operators.
+// Task containers and execs follow their service (common/request-scope.ts, asked by their routes).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { limitRequest } from '../common/request-scope.js';
 import { findConfig, findNetwork, findSecret, findService, findTask, type ReadTx, type Store } from '../store/index.js';
 import { ForbiddenError, NotFoundError, type Labels, type ServiceSpec, type TeamGrant } from '../types/index.js';
 
@@ -85,6 +87,7 @@ export function teamScope(app: FastifyInstance, store: Store): TeamScope {
     const teams = limited.get(request);
     if (!teams || request.method !== 'GET' || !Array.isArray(payload)) return payload;
     const collection = request.routeOptions.url!.split('/')[1] as Collection;
+    if (!(collection in NOUN)) return payload;
     return store.view((tx) =>
       payload.filter((item: { Spec?: { Labels?: Labels }; Labels?: Labels; ServiceID?: string }) => {
         if (collection === 'tasks') return ownedBy(tx.services.get(item.ServiceID ?? '')?.Spec.Labels, teams);
@@ -98,6 +101,8 @@ export function teamScope(app: FastifyInstance, store: Store): TeamScope {
     limit(request, teams, member) {
       limited.set(request, teams);
       memberOf.set(request, member);
+      // Task containers and execs are resolved by their routes, which ask this.
+      limitRequest(request, (labels) => ownedBy(labels, teams));
     },
   };
 }

@@ -4,3 +4,4 @@ export { installErrorHandlers } from './http/errors.js';
 export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './locked.js';
 export { ensureNetworks } from './routes/networks.js';
 export { engineEndpointForm, engineForm, engineTaskForm } from './validate/engine-form.js';
+export { isUpgrade, routeUpgrades } from './http/upgrade.js';

@@ -7,11 +7,14 @@ import type { Duplex } from 'node:stream';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Store } from '../store/index.js';
-import type { LogSource } from '../types/index.js';
+import type { ContainerSource, LogSource } from '../types/index.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { installErrorHandlers } from './http/errors.js';
 import { SERVER_TIMEOUTS, SPEC_BODY_LIMIT, installJsonParser } from './http/http.js';
+import { containerRoutes } from './routes/containers.js';
 import { distributionRoutes } from './routes/distribution.js';
+import { execRoutes } from './routes/exec.js';
+import { routeUpgrades } from './http/upgrade.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
 import { registryCredentialRoutes } from './routes/registry-credentials.js';
@@ -43,6 +46,8 @@ export interface ApiServerOptions {
   hooks?: (app: FastifyInstance) => void;
   /** Where service and task logs come from (the dispatcher's log broker). */
   logs?: LogSource;
+  /** Where the container and exec routes reach the nodes' engines (the dispatcher's container broker). */
+  containers?: ContainerSource;
   /** TLS for the TCP listener (the manager asks for and verifies client certificates). */
   https?: HttpsServerOptions;
   /** Shortest node certificate expiry `docker swarm update --cert-expiry` may set (ns; default Swarm's 1h). */
@@ -72,6 +77,9 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   secretRoutes(app, opts.store);
   configRoutes(app, opts.store);
   logRoutes(app, opts.store, opts.logs);
+  containerRoutes(app, opts.store, opts.containers);
+  execRoutes(app, opts.store, opts.containers);
+  routeUpgrades(app.server, (req, res) => app.server.emit('request', req, res));
   networkRoutes(app, opts.store);
   distributionRoutes(app, opts.registryRoot);
   registryCredentialRoutes(app, opts.store);

@@ -30,7 +30,10 @@ export interface AuditEntry extends Meta {
   Method: string;
   /** The path without the query string (which may carry a registry login). */
   Path: string;
-  Object?: { Kind: string; ID?: string; Name?: string };
+  /** A container is named `NODE/<task's name>`, with its node. */
+  Object?: { Kind: string; ID?: string; Name?: string; Node?: { ID: string; Name: string } };
+  /** The command line an exec runs (exec create and start). */
+  Command?: string[];
   /** Field by field, before and after; secret data and passwords never appear. */
   Changes?: AuditChange[];
   /** The HTTP status of the answer. */

@@ -5,6 +5,7 @@
 // leader records them, naming the client the follower named.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditNoteOf } from '../common/audit-note.js';
 import type { Logger } from '../common/log.js';
 import { newId } from '../common/ids.js';
 import type { Store } from '../store/index.js';
@@ -20,8 +21,12 @@ interface Pending {
 const pending = new WeakMap<FastifyRequest, Pending>();
 const MAX_ERROR = 1024;
 
+/** A terminal's size changes with every window resize of an exec: not a change to record. */
+const NOT_RECORDED = new Set(['/exec/:id/resize']);
+
 // The OIDC callback is a GET that makes a user and a session: it is a change too.
-const audited = (request: FastifyRequest): boolean => (request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback';
+const audited = (request: FastifyRequest): boolean =>
+  ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback') && !NOT_RECORDED.has(request.routeOptions.url ?? '');
 
 /** Who made a request, as the log names them (the manager's access layer resolves it; through a follower, the follower's client). */
 export interface Identity {
@@ -61,6 +66,8 @@ function entry(request: FastifyRequest, who: Identity, status: number, payload: 
   const object = after ?? before;
   const diff = after ? changes(before, after) : [];
   const name = nameOf(object) ?? t.ref;
+  // What the route said it acted on (a container, through its task) and the command an exec runs.
+  const note = auditNoteOf(request);
   return {
     ID: newId(),
     Version: { Index: 0 },
@@ -71,7 +78,8 @@ function entry(request: FastifyRequest, who: Identity, status: number, payload: 
     Action: `${t.kind}.${t.verb}`,
     Method: request.method,
     Path: request.url.split('?')[0]!,
-    ...((object || name) && { Object: { Kind: t.kind, ...(object && { ID: object.ID }), ...(name !== undefined && { Name: name }) } }),
+    ...(note ? { Object: note.object } : (object || name) && { Object: { Kind: t.kind, ...(object && { ID: object.ID }), ...(name !== undefined && { Name: name }) } }),
+    ...(note?.command && { Command: note.command }),
     ...(diff.length > 0 && { Changes: diff }),
     Status: status,
     ...(status >= 300 && typeof body?.message === 'string' && { Error: body.message.slice(0, MAX_ERROR) }),

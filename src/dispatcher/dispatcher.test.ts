@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { Store } from '../store/index.js';
-import { VXLAN_ID_OPTION, type ManagerMessage, type Network, type Task } from '../types/index.js';
+import { STREAM_PATH, VXLAN_ID_OPTION, type ManagerMessage, type Network, type Task } from '../types/index.js';
 import { Allocator } from '../allocator/index.js';
 import { addService, replicated } from '../../test/helpers/objects.js';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -458,4 +458,66 @@ test('plain containers an agent reports on attachable networks: kept inside its 
   assert.equal(a.closed, undefined);
   a.ws.close();
   b.ws.close();
+});
+
+/** dialStream dials a container stream as an agent does; resolves with the upgrade's status (101 once open). */
+function dialStream(h: Harness, creds: NodeCreds, id: string): Promise<{ status: number; ws?: WebSocket }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}${STREAM_PATH}${id}`, h.tls(creds));
+    ws.once('open', () => resolve({ status: 101, ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+test('container calls and streams: only the node asked answers or dials back; a dial by another node fails the request; a closed session fails what it was asked', async (t) => {
+  const h = await startDispatcher(t);
+  const [ca, cb] = [await h.join('ha'), await h.join('hb')];
+  const [a, b] = [new Client(h, ca), new Client(h, cb)];
+  await Promise.all([a.next('welcome'), b.next('welcome')]);
+  const broker = h.dispatcher.containers;
+
+  // A call: another node's answer with the same id is ignored; the node asked answers it.
+  const answered = broker.call(ca.nodeId, { op: 'top', container: 'c1' });
+  const call = await a.next('container-call');
+  assert.deepEqual(call.call, { op: 'top', container: 'c1' });
+  b.send({ type: 'container-result', id: call.id, status: 200, body: { from: 'b' } });
+  a.send({ type: 'container-result', id: call.id, status: 200, body: { from: 'a' } });
+  assert.deepEqual(await answered, { status: 200, body: { from: 'a' } });
+
+  // A stream dialed by another node is refused and fails its request; its id is spent.
+  const stolen = assert.rejects(broker.stream(ca.nodeId, { op: 'stats', container: 'c1' }), /dialed by another node/);
+  const open1 = await a.next('stream-open');
+  assert.equal(open1.id.length, 32, '128 random bits');
+  assert.equal((await dialStream(h, cb, open1.id)).status, 404);
+  await stolen;
+  assert.equal((await dialStream(h, ca, open1.id)).status, 404, 'a failed stream cannot be dialed any more');
+  assert.equal((await dialStream(h, ca, 'f'.repeat(32))).status, 404, 'nor an id never asked');
+
+  // The node asked dials: bytes flow both ways, and an eof frame ends the manager's reading side.
+  const streamed = broker.stream(ca.nodeId, { op: 'exec', exec: 'e1', tty: false, stdin: true });
+  const open2 = await a.next('stream-open');
+  const { status, ws } = await dialStream(h, ca, open2.id);
+  assert.equal(status, 101);
+  const stream = await streamed;
+  const fromManager = new Promise<string>((resolve) => ws!.once('message', (d) => resolve(String(d))));
+  stream.write('stdin');
+  assert.equal(await fromManager, 'stdin');
+  ws!.send(Buffer.from('output'));
+  ws!.send('eof');
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  assert.equal(text, 'output');
+  ws!.close();
+
+  // A session that closes fails the calls waiting on its node.
+  const pending = assert.rejects(broker.call(cb.nodeId, { op: 'inspect', container: 'c2', size: false }), /is not connected/);
+  await b.next('container-call');
+  b.ws.close();
+  await pending;
+  await assert.rejects(broker.call(cb.nodeId, { op: 'top', container: 'c2' }), /is not connected/);
+  a.ws.close();
 });

@@ -14,14 +14,15 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { peerIdentity, remoteIp } from '../common/peer.js';
 import { OU_MANAGER, OU_WORKER, type CertIdentity } from '../common/pki.js';
 import { driveLoop, type Commit, type ReadTx, type Store } from '../store/index.js';
-import { DISPATCHER_PATH, STATUS_BATCH_MS, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
+import { DISPATCHER_PATH, STATUS_BATCH_MS, STREAM_MAX_FRAME, STREAM_PATH, canAdvance, stateRank, type Task, type TaskStatus } from '../types/index.js';
 import { deltaFor, dependenciesOf, visibleTo } from './assignments.js';
 import { admit, SessionRefused } from './admit.js';
 import { acceptAttachments } from './attachments.js';
+import { ContainerBroker } from './container-broker.js';
 import { LogBroker } from './log-broker.js';
 import { NetworkIndex, viewChanged } from './network-view.js';
 import { AgentSession } from './session.js';
-import { isObj, logs as validLogs, status as validStatus } from './validate.js';
+import { containerResult, isObj, logs as validLogs, status as validStatus } from './validate.js';
 
 export interface DispatcherOptions {
   log?: Logger;
@@ -55,6 +56,8 @@ export class Dispatcher {
   readonly #disconnected = new Map<string, number>();
   readonly #statusQueue: { nodeId: string; status: TaskStatus; taskId: string }[] = [];
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  /** Container streams: frames are bytes of a log, stats or an exec's output, at most STREAM_MAX_FRAME. */
+  readonly #streams = new WebSocketServer({ noServer: true, maxPayload: STREAM_MAX_FRAME });
   readonly #log: Logger;
   #statusTimer: NodeJS.Timeout | undefined;
   /** Each node's latest attachments report, written with the next batch (a newer report replaces an unwritten one). */
@@ -68,6 +71,8 @@ export class Dispatcher {
   #viewsDirty = false;
   /** The log broker: what the API reads service and task logs through. */
   readonly logs: LogBroker;
+  /** The container broker: what the API's container and exec routes reach the nodes' engines through. */
+  readonly containers: ContainerBroker;
 
   constructor(
     private readonly store: Store,
@@ -81,6 +86,13 @@ export class Dispatcher {
         send: (nodeId, msg) => this.#sessions.get(nodeId)?.send(msg),
       },
       this.#log.child({ part: 'logs' }),
+    );
+    this.containers = new ContainerBroker(
+      {
+        connected: (nodeId) => this.#sessions.has(nodeId),
+        send: (nodeId, msg) => this.#sessions.get(nodeId)?.send(msg),
+      },
+      this.#log.child({ part: 'containers' }),
     );
   }
 
@@ -118,7 +130,9 @@ export class Dispatcher {
   attach(server: Server, answer?: (req: IncomingMessage) => UpgradeAnswer | undefined): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
-        if (new URL(req.url ?? '/', 'http://x').pathname !== DISPATCHER_PATH) return refuse(socket, 404, 'not found');
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        if (path.startsWith(STREAM_PATH)) return this.#acceptStream(req, socket, head, path.slice(STREAM_PATH.length));
+        if (path !== DISPATCHER_PATH) return refuse(socket, 404, 'not found');
         const instead = answer?.(req);
         if (instead) return refuse(socket, instead.status, instead.message, instead.headers);
         const peer = peerIdentity(req.socket as TLSSocket, [OU_WORKER, OU_MANAGER]);
@@ -129,6 +143,14 @@ export class Dispatcher {
         socket.destroy(); // an unparseable request line: nothing to answer
       }
     });
+  }
+
+  /** A stream an agent dials back: only the node it was asked of, only while its request waits. */
+  #acceptStream(req: IncomingMessage, socket: Duplex, head: Buffer, id: string): void {
+    const peer = peerIdentity(req.socket as TLSSocket, [OU_WORKER, OU_MANAGER]);
+    if (!peer) return refuse(socket, 401, 'a node certificate from this cluster\'s CA is required');
+    if (!this.containers.accepts(peer.commonName, id)) return refuse(socket, 404, 'no such stream');
+    this.#streams.handleUpgrade(req, socket, head, (ws) => this.containers.dialed(id, ws));
   }
 
   /**
@@ -145,6 +167,7 @@ export class Dispatcher {
       this.#statusQueue.length = 0;
       this.#attachmentQueue.clear();
       this.logs.closeAll(); // ends log responses, which would otherwise hold the API server open
+      this.containers.closeAll();
       for (const ws of this.#sockets) ws.close(1001, 'manager shutting down');
       this.#lastSeen.clear();
       this.#suspects.clear();
@@ -157,6 +180,7 @@ export class Dispatcher {
   close(): void {
     this.#stopping = true;
     this.#wss.close();
+    this.#streams.close();
   }
 
   init(tx: ReadTx): void {
@@ -300,6 +324,10 @@ export class Dispatcher {
           const logs = validLogs(msg);
           if (!logs) return ws.close(1007, 'malformed logs message');
           this.logs.received(session.nodeId, logs);
+        } else if (msg.type === 'container-result') {
+          const answer = containerResult(msg);
+          if (!answer) return ws.close(1007, 'malformed container-result message');
+          this.containers.received(session.nodeId, answer.id, answer.result);
         }
       } catch (err) {
         this.#log.warn({ err, remote }, 'bad message from agent');
@@ -312,6 +340,7 @@ export class Dispatcher {
       if (session && this.#sessions.get(session.nodeId) === session) {
         this.#sessions.delete(session.nodeId);
         this.logs.nodeDown(session.nodeId);
+        this.containers.nodeDown(session.nodeId);
         if (!this.#stopping && this.#lastSeen.has(session.nodeId)) this.#closed(session.nodeId);
       }
     });
@@ -336,6 +365,7 @@ export class Dispatcher {
       previous.close(CLOSE_REPLACED, 'replaced by a newer session of the same node');
       this.#sessions.delete(node.ID);
       this.logs.nodeDown(node.ID); // what the old session's agent was reading is lost with it
+      this.containers.nodeDown(node.ID);
     }
     const session = new AgentSession(node.ID, ws, cert);
     this.#sessions.set(node.ID, session);

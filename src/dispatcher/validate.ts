@@ -3,7 +3,7 @@
 
 import { now } from '../common/time.js';
 import { LOG_MAX_BATCH_LINES, LOG_MAX_LINE_BYTES, isTaskState, stateRank } from '../types/index.js';
-import type { Labels, LogWireLine, LogsMessage, NodeDescription, TaskState, TaskStatus } from '../types/index.js';
+import type { CallResult, Labels, LogWireLine, LogsMessage, NodeDescription, TaskState, TaskStatus } from '../types/index.js';
 import { isObj } from '../common/is-object.js';
 
 type Obj = Record<string, unknown>;
@@ -90,3 +90,15 @@ export function logs(v: Obj): LogsMessage | undefined {
 }
 
 export { isObj };
+
+/**
+ * containerResult checks an agent's answer to a container call. The body is the engine's JSON,
+ * passed to the client as the engine gave it (the frame limit bounds it); the API reads only
+ * the fields it needs from it, checking their types.
+ */
+export function containerResult(v: Obj): { id: string; result: CallResult } | undefined {
+  const id = str(v.id, 64);
+  if (!id || typeof v.status !== 'number' || !Number.isInteger(v.status) || v.status < 100 || v.status > 599) return undefined;
+  const message = str(v.message, 4096);
+  return { id, result: { status: v.status, ...(v.body !== undefined && { body: v.body }), ...(message !== undefined && { message }) } };
+}

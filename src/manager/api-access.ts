@@ -17,6 +17,7 @@ import { peerIdentity } from '../common/peer.js';
 import { certificateRequest, keyPem, newKeyPair, OU_CLIENT, OU_MANAGER } from '../common/pki.js';
 import type { Logger } from '../common/log.js';
 import { UnauthorizedError } from '../types/index.js';
+import { routeUpgrades } from '../api/index.js';
 
 const SERVER_CERT_VALIDITY_MS = 365 * 24 * 3600_000;
 /** The admin bundle is made again when it has less than this left. */
@@ -71,6 +72,7 @@ export function clientGuard(clients: ClientCertificates): { authenticate(request
 export async function listenUnix(app: FastifyInstance, path: string, log: Logger): Promise<Server> {
   rmSync(path, { force: true });
   const server = createServer((req, res) => app.routing(req, res));
+  routeUpgrades(server, (req, res) => app.routing(req, res));
   // Created with no permission for others from the start: there is no window to connect through.
   const mask = process.umask(0o117);
   try {

@@ -6,15 +6,20 @@
 
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
-import { STORE_INDEX_HEADER } from '../api/index.js';
+import { isUpgrade, STORE_INDEX_HEADER } from '../api/index.js';
 
 /** Swarm's answer when a manager knows no leader (an election is running, or quorum is lost). */
 export const NO_LEADER = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
-/** Logs come from the dispatcher's log broker, which lives where the agents' sessions are: on the leader. */
-const LEADER_READS = /^(?:\/v[\d.]+)?\/(?:services|tasks)\/[^/]+\/logs(?:\?|$)/;
+/**
+ * Logs come from the dispatcher's log broker, and containers and execs from its container broker,
+ * which live where the agents' sessions are: on the leader.
+ */
+const LEADER_READS = /^(?:\/v[\d.]+)?\/(?:(?:services|tasks)\/[^/]+\/logs(?:\?|$)|containers\/|exec\/)/;
 /** Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host'];
 
@@ -56,6 +61,9 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
     reply.hijack();
     const headers = { ...request.raw.headers, ...opts.headers?.(request) };
     for (const h of HOP_BY_HOP) delete headers[h];
+    // An exec start that takes its connection over: the leader's connection is taken over too.
+    const upgrade = isUpgrade(request.raw);
+    if (upgrade) Object.assign(headers, { connection: 'Upgrade', upgrade: 'tcp' });
     // Plain HTTP only between managers that all run --insecure-api (loopback trials).
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const upstream = send(url, { method: request.method, headers, ...(url.protocol === 'https:' && opts.tls()) }, (res) => {
@@ -68,6 +76,7 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
         res.pipe(reply.raw);
       });
     });
+    if (upgrade) upstream.on('upgrade', (res, leader, head) => splice(request.raw.socket as Socket, res, leader, head));
     upstream.on('error', (err) => {
       opts.log.warn({ err: err.message, leader: target, url: request.url }, 'the leader did not take a forwarded request');
       if (reply.raw.headersSent) return void reply.raw.destroy();
@@ -75,7 +84,21 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
       reply.raw.end(JSON.stringify({ message: `the leader at ${url.host} did not answer (${err.message}): retry in a moment` }));
     });
     // A client that goes away (a followed log stream) ends the leader's side too.
-    reply.raw.on('close', () => upstream.destroy());
+    if (!upgrade) reply.raw.on('close', () => upstream.destroy());
     request.raw.pipe(upstream);
   });
+}
+
+/** splice hands the leader's 101 to the client and joins the two connections, half-closes included. */
+function splice(client: Socket, res: IncomingMessage, leader: Socket, head: Buffer): void {
+  const lines = [`HTTP/1.1 101 ${res.statusMessage ?? 'UPGRADED'}`];
+  for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  client.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) client.write(head);
+  client.pipe(leader);
+  leader.pipe(client);
+  client.once('close', () => leader.destroy());
+  leader.once('close', () => void (client.writableEnded || client.destroy()));
+  client.on('error', () => leader.destroy());
+  leader.on('error', () => client.destroy());
 }

@@ -244,6 +244,7 @@ export class Manager {
       log: opts.log,
       info,
       logs: dispatcher.logs,
+      containers: dispatcher.containers,
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),

@@ -9,3 +9,4 @@ export * from './replication.js';
 export * from './network-view.js';
 export * from './users.js';
 export * from './oidc.js';
+export * from './containers.js';

@@ -5,6 +5,7 @@
 // of tasks assigned to the node, then incremental changes; the agent streams status
 // transitions and heartbeats. See docs/dispatcher.md.
 
+import type { CallResult, ContainerCall, StreamSpec } from './containers.js';
 import type { LogRequest } from './logs.js';
 import type { Config, Labels, NodeDescription, Secret, Task, TaskStatus } from './objects.js';
 import type { NetworkViewMessage } from './network-view.js';
@@ -17,6 +18,10 @@ export const CA_PATH = '/berth/v1/ca';
 export const JOIN_PATH = '/berth/v1/join';
 /** POST {csr} with the node's current certificate → JoinResponse: a renewed certificate. */
 export const RENEW_PATH = '/berth/v1/renew';
+/** WebSocket upgrades an agent dials for a stream the manager opened: STREAM_PATH + the stream's id. */
+export const STREAM_PATH = '/berth/v1/dispatcher/stream/';
+/** Largest frame either end of a stream sends (engine output is cut to this). */
+export const STREAM_MAX_FRAME = 1024 * 1024;
 /** Swarm's cluster management port. */
 export const DEFAULT_CLUSTER_PORT = 2377;
 
@@ -121,7 +126,13 @@ export interface AttachmentsMessage {
   attachments: { networkId: string; containerId: string; name: string; ip: string; mac: string }[];
 }
 
-export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage | AttachmentsMessage;
+/** The answer to a container-call (or to a stream-open the engine refused): `id` is the request's. */
+export interface ContainerResultMessage extends CallResult {
+  type: 'container-result';
+  id: string;
+}
+
+export type AgentMessage = HelloMessage | HeartbeatMessage | StatusMessage | LogsMessage | AttachmentsMessage | ContainerResultMessage;
 
 /** Reply to hello. */
 export interface WelcomeMessage {
@@ -215,6 +226,24 @@ export interface LogsCancelMessage {
   sub: string;
 }
 
+/** A call on the node's engine for the container routes (docs/containers.md); answered by a container-result. */
+export interface ContainerCallMessage {
+  type: 'container-call';
+  id: string;
+  call: ContainerCall;
+}
+
+/**
+ * Open a stream (logs -f, stats, exec): the agent starts it on its engine, then dials
+ * STREAM_PATH + id on the manager's cluster port with its node certificate and carries the bytes;
+ * if the engine refuses, it answers with a container-result of the same id instead.
+ */
+export interface StreamOpenMessage {
+  type: 'stream-open';
+  id: string;
+  stream: StreamSpec;
+}
+
 /** Renew the node certificate now (a root CA rotation asks every node to). */
 export interface RenewMessage {
   type: 'renew';
@@ -230,7 +259,9 @@ export type ManagerMessage =
   | SessionErrorMessage
   | LogsSubscribeMessage
   | LogsAckMessage
-  | LogsCancelMessage;
+  | LogsCancelMessage
+  | ContainerCallMessage
+  | StreamOpenMessage;
 
 /**
  * Bytes (by logLineCost) of one task's lines an agent may have sent for a subscription and not

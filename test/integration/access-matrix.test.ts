@@ -61,6 +61,19 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'GET /tasks': 'viewer',
   'GET /tasks/{id}': 'viewer',
   'GET /tasks/{id}/logs': 'viewer',
+  'GET /containers/json': 'viewer',
+  'GET /containers/{id}/json': 'viewer',
+  'GET /containers/{id}/logs': 'viewer',
+  'GET /containers/{id}/top': 'viewer',
+  'GET /containers/{id}/stats': 'viewer',
+  'POST /containers/{id}/exec': 'operator',
+  'POST /containers/create': 'operator',
+  'POST /containers/prune': 'operator',
+  'POST /containers/{id}/{action}': 'operator',
+  'DELETE /containers/{id}': 'operator',
+  'GET /exec/{id}/json': 'viewer',
+  'POST /exec/{id}/start': 'operator',
+  'POST /exec/{id}/resize': 'operator',
   'GET /secrets': 'viewer',
   'GET /secrets/{id}': 'viewer',
   'POST /secrets/create': 'operator',
@@ -97,7 +110,7 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
 
 /**
  * What a member of a team (no cluster role; operator in their team) reaches besides `self`:
- * their team's services, tasks, secrets, configs and networks (a missing one is a 404 like
+ * their team's services, tasks, task containers and execs, secrets, configs and networks (a missing one is a 404 like
  * another team's), and the nodes, swarm and image records the docker CLI needs to deploy.
  */
 const TEAM = new Set([
@@ -107,6 +120,10 @@ const TEAM = new Set([
   'GET /secrets', 'GET /secrets/{id}', 'POST /secrets/create', 'POST /secrets/{id}/update', 'DELETE /secrets/{id}',
   'GET /configs', 'GET /configs/{id}', 'POST /configs/create', 'POST /configs/{id}/update', 'DELETE /configs/{id}',
   'GET /networks', 'GET /networks/{id}', 'POST /networks/create', 'DELETE /networks/{id}',
+  // Their teams' services' task containers (and the refusals that name docker service create).
+  'GET /containers/json', 'GET /containers/{id}/json', 'GET /containers/{id}/logs', 'GET /containers/{id}/top', 'GET /containers/{id}/stats',
+  'POST /containers/{id}/exec', 'POST /containers/create', 'POST /containers/prune', 'POST /containers/{id}/{action}', 'DELETE /containers/{id}',
+  'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize',
 ]);
 
 const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];

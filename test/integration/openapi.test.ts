@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { Manager } from '../../src/manager/index.js';
 import { startClusterPort } from '../../src/manager/cluster-port.js';
 import { Registry } from '../../src/registry/index.js';
-import { DISPATCHER_PATH } from '../../src/types/index.js';
+import { DISPATCHER_PATH, STREAM_PATH } from '../../src/types/index.js';
 import { tempDir } from '../helpers/berth.js';
 import { startDispatcher } from '../helpers/dispatcher.js';
 import { checkOpenApi, documentedRoutes, loadDescription, registeredRoutes } from '../helpers/openapi.js';
@@ -104,10 +104,11 @@ test('the cluster port serves exactly the routes of cluster.yaml; the session is
   const { doc } = loadDescription('cluster');
   sameRoutes(registeredRoutes(port.app, PREFIX), documentedRoutes(doc).http, 'cluster');
 
-  // The session is an upgrade handler, not a route: the described path is the one it takes
-  // (a 401 for a peer without a node certificate), and any other is not found.
-  assert.deepEqual(documentedRoutes(doc).websocket, [`GET ${DISPATCHER_PATH}`]);
+  // The session and container streams are upgrade handlers, not routes: the described paths
+  // are the ones they take (a 401 for a peer without a node certificate), and any other is not found.
+  assert.deepEqual(documentedRoutes(doc).websocket, [`GET ${DISPATCHER_PATH}`, `GET ${STREAM_PATH}{id}`]);
   assert.equal(await upgrade(port.port, DISPATCHER_PATH), 401);
+  assert.equal(await upgrade(port.port, `${STREAM_PATH}0123abcd`), 401);
   assert.equal(await upgrade(port.port, `${DISPATCHER_PATH}-not`), 404);
 });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import WebSocket from 'ws';
 import type { Logger } from '../../common/log.js';
-import { DISPATCHER_PATH, MAX_MANAGERS, STATUS_BATCH_MS, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../../types/index.js';
+import { DISPATCHER_PATH, MAX_MANAGERS, STATUS_BATCH_MS, STREAM_MAX_FRAME, STREAM_PATH, type Labels, type ManagerMessage, type NodeDescription, type TaskStatusUpdate } from '../../types/index.js';
 import { renewalDelayMs } from '../../common/pki.js';
 import { isHostPort } from '../../common/listen.js';
 import { LABEL_NODE } from '../tasks/container-config.js';
@@ -22,6 +22,7 @@ import { Dependencies } from '../tasks/dependencies.js';
 import { RegistryTrust } from '../engine/registry-trust.js';
 import { DEFAULT_FILES_ROOT, TaskFiles } from '../tasks/task-files.js';
 import { TaskLogs } from '../logs/task-logs.js';
+import { ContainerService } from '../containers/container-service.js';
 import { Worker } from '../tasks/worker.js';
 import { OverlayDataPath } from '../overlay/datapath.js';
 import { NodeTunnel } from '../overlay/tunnel.js';
@@ -68,6 +69,9 @@ export class Agent {
   #removed: string | undefined;
   #worker: Worker | undefined;
   #logs: TaskLogs | undefined;
+  #containers: ContainerService | undefined;
+  /** The manager the session is held with now: streams dial back to it. */
+  #sessionAddr: string | undefined;
   #workerNode: string | undefined;
   #socket: WebSocket | undefined;
   #pending = new Map<string, TaskStatusUpdate>();
@@ -95,6 +99,11 @@ export class Agent {
 
   get nodeId(): string | undefined {
     return this.#identity?.nodeId;
+  }
+
+  /** Container streams (logs, stats, exec) open now, each with its engine request. */
+  get containerStreams(): number {
+    return this.#containers?.streams ?? 0;
   }
 
   /**
@@ -144,6 +153,7 @@ export class Agent {
     }
     clearTimeout(this.#flushTimer);
     clearTimeout(this.#renewTimer);
+    this.#containers?.closeAll();
     await Promise.all([this.#worker?.close(), this.#logs?.close()]);
     // Nothing pulls until the next start, which is told the registry again.
     await this.#trust.clear().catch((err: unknown) => this.opts.log.warn({ err }, "removing the cluster registry's root from the engine's certificates failed"));
@@ -250,6 +260,7 @@ export class Agent {
         }
         if (msg?.type === 'welcome') {
           welcomed = true;
+          this.#sessionAddr = addr;
           // Only the leader welcomes: it is the one to try first from now on.
           if (addr !== this.#identity!.manager) this.#update({ manager: addr });
           this.#adopt(msg.nodeId);
@@ -284,6 +295,8 @@ export class Agent {
           this.#renew(this.#signal!);
         } else if (msg?.type === 'logs-subscribe' || msg?.type === 'logs-ack' || msg?.type === 'logs-cancel') {
           this.#logs?.handle(msg);
+        } else if (msg?.type === 'container-call' || msg?.type === 'stream-open') {
+          this.#containers?.handle(msg);
         } else if (msg?.type === 'error') {
           log.error({ reason: msg.message, code: msg.code }, 'manager refused the session');
           // A removed node stays out: joining again is the operator's decision, as in Swarm.
@@ -328,6 +341,19 @@ export class Agent {
     this.#workerNode = nodeId;
     const logs = new TaskLogs({ docker: this.opts.docker, log: this.opts.log.child({ part: 'logs' }), send: (m) => this.#send(m) });
     this.#logs = logs;
+    this.#containers?.closeAll();
+    this.#containers = new ContainerService({
+      docker: this.opts.docker,
+      clusterId: this.#identity!.clusterId,
+      nodeId,
+      log: this.opts.log.child({ part: 'containers' }),
+      send: (m) => this.#send(m),
+      dial: (id) => {
+        const me = this.#identity!;
+        const url = `wss://${this.#sessionAddr}${STREAM_PATH}${encodeURIComponent(id)}`;
+        return new WebSocket(url, { ...tlsOptions({ ca: me.rootCA, cert: me.cert, key: me.key, clusterId: me.clusterId }), handshakeTimeout: 10_000, maxPayload: STREAM_MAX_FRAME });
+      },
+    });
     this.#worker = new Worker({
       docker: this.opts.docker,
       clusterId: this.#identity!.clusterId,
