@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { CliError, run } from '../user/context.js';
 import { loginToManager, logoutOfManager } from '../user/directory.js';
+import { oidcLogin } from '../user/oidc.js';
 import { DEFAULT_REGISTRY, readAuthFile, registryUrl, writeAuthFile } from './auth-file.js';
 import { RegistryClient } from './client.js';
 import { output, readPassword, type PasswordOpts } from './common.js';
@@ -15,15 +16,21 @@ export function registerLoginCommands(program: Command): void {
     .command('login')
     .description("Log in to a Berth registry (stores the credentials in ~/.berth/registry-auth.json, mode 0600)")
     .argument('[registry]', `HOST:PORT or https://HOST:PORT (default ${DEFAULT_REGISTRY})`)
-    .requiredOption('-u, --username <user>', 'user name, or a robot account (robot$...)')
+    .option('-u, --username <user>', 'user name, or a robot account (robot$...)')
     .option('-p, --password <password>', 'password or robot secret (visible in the process list: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or secret from stdin')
     .option('--manager', 'log in to the manager API (--host, BERTH_HOST) instead: a 12-hour session kept in ~/.berth/manager-auth.json')
-    .action((registry: string | undefined, opts: PasswordOpts & { username: string; manager?: boolean }, cmd: Command) =>
+    .option('--oidc', "with --manager: through the cluster's OpenID Connect provider (device flow) instead of a password")
+    .action((registry: string | undefined, opts: PasswordOpts & { username?: string; manager?: boolean; oidc?: boolean }, cmd: Command) =>
       run(cmd, async () => {
+        if (opts.manager && registry) throw new CliError('--manager logs in to the manager named by --host or BERTH_HOST: give no registry');
+        if (opts.oidc) {
+          if (!opts.manager) throw new CliError('--oidc logs in to the manager: add --manager');
+          return oidcLogin(program);
+        }
+        if (!opts.username) throw new CliError('give the user name with -u (--username)');
         const password = await readPassword(opts);
         if (opts.manager) {
-          if (registry) throw new CliError('--manager logs in to the manager named by --host or BERTH_HOST: give no registry');
           await loginToManager(program, opts.username, password);
           return out('Login Succeeded\n');
         }

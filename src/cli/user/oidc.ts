@@ -59,6 +59,28 @@ function save(host: string, session: Session): void {
   saveManagerSession(host, { token: session.Token, user: session.User, expiresAt: session.ExpiresAt });
 }
 
+/** oidcLogin runs the device flow against the manager (`berth oidc login`, `berth login --manager --oidc`) and keeps the session. */
+export async function oidcLogin(program: Command): Promise<void> {
+  const h = resolveHost(program.opts<{ host?: string }>().host, process.env);
+  const out = (text: string) => program.configureOutput().writeOut?.(text);
+  const start = await call<DeviceStart>(h, 'POST', '/berth/v1/oidc/device');
+  out(`Open ${start.VerificationUriComplete || start.VerificationUri} and enter the code ${start.UserCode}\n`);
+  let interval = start.Interval;
+  while (Date.now() < Date.parse(start.ExpiresAt)) {
+    await sleep(interval * 1000);
+    try {
+      const session = await call<Session>(h, 'POST', '/berth/v1/oidc/device/token', { Handle: start.Handle });
+      save(h, session);
+      return out(`Logged in as ${session.User} until ${session.ExpiresAt} (berth oidc refresh renews it)\n`);
+    } catch (err) {
+      if (err instanceof ApiError && err.message.startsWith('authorization_pending')) continue;
+      if (err instanceof ApiError && err.message.startsWith('slow_down')) interval += 5;
+      else throw err;
+    }
+  }
+  throw new CliError('the code expired before the login was approved: run berth oidc login again');
+}
+
 export function registerOidcCommands(program: Command): void {
   const host = () => resolveHost(program.opts<{ host?: string }>().host, process.env);
   const out = (text: string) => program.configureOutput().writeOut?.(text);
@@ -98,27 +120,7 @@ export function registerOidcCommands(program: Command): void {
   oidc
     .command('login')
     .description(`Log in through the provider from this terminal (device flow); the session is saved in ${managerAuthFile()}`)
-    .action((_opts: unknown, cmd: Command) =>
-      run(cmd, async () => {
-        const h = host();
-        const start = await call<DeviceStart>(h, 'POST', '/berth/v1/oidc/device');
-        out(`Open ${start.VerificationUriComplete || start.VerificationUri} and enter the code ${start.UserCode}\n`);
-        let interval = start.Interval;
-        while (Date.now() < Date.parse(start.ExpiresAt)) {
-          await sleep(interval * 1000);
-          try {
-            const session = await call<Session>(h, 'POST', '/berth/v1/oidc/device/token', { Handle: start.Handle });
-            save(h, session);
-            return out(`Logged in as ${session.User} until ${session.ExpiresAt} (berth oidc refresh renews it)\n`);
-          } catch (err) {
-            if (err instanceof ApiError && err.message.startsWith('authorization_pending')) continue;
-            if (err instanceof ApiError && err.message.startsWith('slow_down')) interval += 5;
-            else throw err;
-          }
-        }
-        throw new CliError('the code expired before the login was approved: run berth oidc login again');
-      }),
-    );
+    .action((_opts: unknown, cmd: Command) => run(cmd, () => oidcLogin(program)));
 
   oidc
     .command('refresh')
