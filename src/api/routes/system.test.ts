@@ -102,7 +102,7 @@ test('info without a local node reports an empty NodeID', async () => {
 
 test('unknown routes are 404 page not found, with the Engine headers', async () => {
   const api = await testApi();
-  for (const url of ['/nope', '/v1.41/containers/json', '/v1.41/distribution/x']) {
+  for (const url of ['/nope', '/v1.41/images/json', '/v1.41/distribution/x']) {
     const res = await call(api.app, 'GET', url);
     assert.equal(res.status, 404, url);
     assert.deepEqual(res.body, { message: 'page not found' });
