@@ -19,17 +19,16 @@ export interface RegistryActivity {
 
 const ACTIONS = new Set(['push', 'pull', 'delete']);
 
+/** A new entry's identity and time. */
+const fresh = () => ({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Time: new Date().toISOString() });
+
 /** recordRegistryActivity writes the entry for one registry event, if it is one the log keeps. */
 export function recordRegistryActivity(store: Store, e: RegistryActivity): void {
   if (!ACTIONS.has(e.action) || e.target === 'blob' || e.actor === undefined) return;
   const ref = e.tag ? `${e.repository}:${e.tag}` : `${e.repository}@${e.digest}`;
   store.update((tx) =>
     tx.auditEntries.create({
-      ID: newId(),
-      Version: { Index: 0 },
-      CreatedAt: '',
-      UpdatedAt: '',
-      Time: new Date().toISOString(),
+      ...fresh(),
       User: e.actor || 'anonymous',
       Auth: 'registry-token',
       Source: e.source ?? '',
@@ -68,11 +67,7 @@ export function recordRegistryAdmin(store: Store, c: RegistryAdminChange): void 
   const verb = name === undefined ? (VERBS[c.method] ?? c.method.toLowerCase()) : rest.length > 0 || c.method !== 'DELETE' ? 'update' : 'delete';
   store.update((tx) =>
     tx.auditEntries.create({
-      ID: newId(),
-      Version: { Index: 0 },
-      CreatedAt: '',
-      UpdatedAt: '',
-      Time: new Date().toISOString(),
+      ...fresh(),
       User: c.actor || 'unknown',
       Auth: c.auth === 'none' ? 'none' : c.auth === 'password' ? 'registry-login' : 'registry-token',
       Source: c.source,

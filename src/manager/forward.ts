@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { joinStreams } from '../common/join-streams.js';
 import type { Logger } from '../common/log.js';
 import { isUpgrade, STORE_INDEX_HEADER } from '../api/index.js';
 
@@ -95,10 +96,5 @@ function splice(client: Socket, res: IncomingMessage, leader: Socket, head: Buff
   for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
   client.write(`${lines.join('\r\n')}\r\n\r\n`);
   if (head.length > 0) client.write(head);
-  client.pipe(leader);
-  leader.pipe(client);
-  client.once('close', () => leader.destroy());
-  leader.once('close', () => void (client.writableEnded || client.destroy()));
-  client.on('error', () => leader.destroy());
-  leader.on('error', () => client.destroy());
+  joinStreams(client, leader);
 }

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { noteForAudit } from '../../common/audit-note.js';
+import { joinStreams } from '../../common/join-streams.js';
 import { visibleTo } from '../../common/request-scope.js';
 import type { Store } from '../../store/index.js';
 import { isObj } from '../../common/is-object.js';
@@ -59,15 +60,8 @@ export function execRoutes(app: FastifyInstance, store: Store, source: Container
     const stream = await opened(containers.stream(exec.place.nodeId, { op: 'exec', exec: exec.execId, tty: exec.tty, stdin: exec.stdin && upgrade }), missing, exec.place);
     if (!upgrade) return reply.header('Content-Type', RAW_STREAM).send(relay(stream));
     const socket = request.raw.socket as Socket;
-    reply.raw.once('finish', () => {
-      socket.pipe(stream);
-      stream.pipe(socket);
-      // Either side going away ends the other, and the engine's exec stream on the node.
-      socket.once('close', () => stream.destroy());
-      stream.once('close', () => void (socket.writableEnded || socket.destroy()));
-      socket.on('error', () => stream.destroy());
-      stream.on('error', () => socket.destroy());
-    });
+    // Either side going away ends the other, and the engine's exec stream on the node.
+    reply.raw.once('finish', () => joinStreams(socket, stream));
     reply.raw.statusMessage = 'UPGRADED';
     return reply.code(101).headers({ 'Content-Type': RAW_STREAM, Connection: 'Upgrade', Upgrade: 'tcp' }).send();
   });
