@@ -22,7 +22,9 @@ need=()
 # overlay benchmark (bench/overlay.ts); wireguard-go and wireguard-tools make the tunnel encrypted
 # overlays run in where the kernel has no WireGuard (docs/networking.md). etcd-server is the
 # distributed store managers can run on (docs/store.md); the tests start their own members.
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools etcd-server etcd-client; do
+# openssl makes the certificates of the TLS-only etcd test and the access benchmark; curl is a
+# client without a certificate inside a test host (a login through a follower, ha-hosts).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools etcd-server etcd-client openssl curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and

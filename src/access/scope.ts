@@ -3,7 +3,8 @@
 // networks labelled `berth.team=TEAM` or in a stack (`com.docker.stack.namespace`) the team owns.
 // Another team's object answers 404, as if it did not exist; lists leave it out; what a member
 // creates must be their team's, and may use only their team's secrets, configs and networks.
-// Bind mounts and added capabilities reach the node itself: they stay with cluster operators.
+// Bind mounts, volume driver options and added capabilities reach the node itself: they stay
+// with cluster operators.
 // Task containers and execs follow their service (common/request-scope.ts, asked by their routes).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -122,6 +123,10 @@ function checkServiceRefs(tx: ReadTx, spec: Partial<ServiceSpec>, teams: readonl
   for (const n of [...(template?.Networks ?? []), ...(spec.Networks ?? [])]) mine('networks', n.Target);
   if ((container?.Mounts ?? []).some((m) => m.Type === 'bind')) {
     throw new ForbiddenError('team members may not use bind mounts: they reach the node\'s own files; use a volume, or ask a cluster operator');
+  }
+  // The local driver's options make a volume a bind mount in disguise (o=bind, device=/).
+  if ((container?.Mounts ?? []).some((m) => Object.keys(m.VolumeOptions?.DriverConfig?.Options ?? {}).length > 0)) {
+    throw new ForbiddenError('team members may not give volume driver options (volume-opt): they can mount the node\'s own files; use a plain volume, or ask a cluster operator');
   }
   if ((container?.CapabilityAdd ?? []).length > 0) {
     throw new ForbiddenError('team members may not add capabilities: ask a cluster operator');

@@ -95,6 +95,9 @@ describe('teams, tokens and sessions', { timeout: 120_000 }, () => {
     const bind = await call(alice, 'POST', '/services/create', service('shop_root', { 'com.docker.stack.namespace': 'shop' }, { Mounts: [{ Type: 'bind', Source: '/', Target: '/host' }] }));
     assert.equal(bind.status, 403);
     assert.match(bind.body, /bind mounts/);
+    const disguised = await call(alice, 'POST', '/services/create', service('shop_vol', { 'com.docker.stack.namespace': 'shop' }, { Mounts: [{ Type: 'volume', Source: 'root', Target: '/host', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }] }));
+    assert.equal(disguised.status, 403);
+    assert.match(disguised.body, /volume driver options/);
     assert.equal((await ok(admin, 'GET', '/services')).json<unknown[]>().length, 2, 'nothing was created by a refused request');
   });
 
