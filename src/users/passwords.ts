@@ -30,6 +30,17 @@ const verifiedKey = randomBytes(32);
 const verified = new Map<string, number>();
 const checking = new Map<string, Promise<boolean>>();
 
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/**
+ * checkLogin says whether `password` is the user's. It hashes even for an unknown user, or one
+ * who signs in only through OIDC (no hash), so the answer takes as long either way.
+ */
+export async function checkLogin(user: { Spec: { PasswordHash?: string } } | undefined, password: string): Promise<boolean> {
+  const ok = await verifyPassword(password, user?.Spec.PasswordHash ?? DUMMY_HASH);
+  return ok && !!user?.Spec.PasswordHash;
+}
+
 /** verifyPassword checks a password against its stored hash; concurrent checks of one pair get the same promise. */
 export function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [alg, n, r, p, salt, hash] = stored.split('$');

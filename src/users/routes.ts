@@ -8,8 +8,8 @@ import type { Store, Tx } from '../store/index.js';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, type Caller, type Team, type TeamMember, type User } from '../types/index.js';
 import type { LoginLimiter } from './login-limit.js';
 import { checkPassword, hashPassword, verifyPassword } from './passwords.js';
-import { checkClusterRole, checkTeamName, checkTeamRole, checkUserName, teamView, userView } from './rules.js';
-import { objectBody, sessionRoutes } from './session-routes.js';
+import { body as objectBody, checkClusterRole, checkTeamName, checkTeamRole, checkUserName, optionalBoolean, optionalString, teamView, userView } from './rules.js';
+import { sessionRoutes } from './session-routes.js';
 
 export interface DirectoryOptions {
   store: Store;
@@ -221,16 +221,4 @@ function groups(value: unknown): Array<{ Group: string; Role: TeamMember['Role']
     if (typeof g?.Group !== 'string' || g.Group.length === 0 || g.Group.length > 255) throw new InvalidArgumentError(`Groups[${i}].Group: the group's name as the provider's groups claim says it`);
     return { Group: g.Group, Role: checkTeamRole(g.Role, `Groups[${i}].Role`) };
   });
-}
-
-function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${field}: use true or false`);
-  return value;
-}
-
-function optionalString(value: unknown, field: string, max: number): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > max) throw new InvalidArgumentError(`${field}: use a string of at most ${max} characters`);
-  return value;
 }

@@ -1,6 +1,7 @@
 // Field rules for users and teams (Harbor's name rule, shared with the registry), each failing
 // with a message that names the field and the fix, and the views the APIs return (never a hash).
 
+import type { FastifyRequest } from 'fastify';
 import { InvalidArgumentError, type ClusterRole, type Team, type TeamRole, type User } from '../types/index.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,254}$/;
@@ -31,6 +32,27 @@ export function checkClusterRole(value: unknown, field = 'Role'): ClusterRole | 
 export function checkTeamRole(value: unknown, field = 'Role'): TeamRole {
   if (typeof value !== 'string' || !TEAM_ROLES.includes(value as TeamRole)) throw new InvalidArgumentError(`${field}: use one of ${TEAM_ROLES.join(', ')}`);
   return value as TeamRole;
+}
+
+/** body returns the request's JSON object, or fails saying one is needed. */
+export function body(request: FastifyRequest): Record<string, unknown> {
+  const value = request.body;
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError('the request body must be a JSON object (Content-Type: application/json)');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function optionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${field}: use true or false`);
+  return value;
+}
+
+export function optionalString(value: unknown, field: string, max = 1024): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > max) throw new InvalidArgumentError(`${field}: use a string of at most ${max} characters`);
+  return value;
 }
 
 export const isAdmin = (user: User): boolean => user.Spec.Role === 'admin';

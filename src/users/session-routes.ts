@@ -7,9 +7,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseDuration } from '../common/time.js';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, UnauthorizedError, type ApiToken, type Caller } from '../types/index.js';
 import type { LoginLimiter } from './login-limit.js';
-import { verifyPassword } from './passwords.js';
+import { checkLogin } from './passwords.js';
 import { lesser } from './caller.js';
-import { checkClusterRole } from './rules.js';
+import { body as objectBody, checkClusterRole } from './rules.js';
 import { findToken, issueToken } from './tokens.js';
 import type { DirectoryOptions } from './routes.js';
 
@@ -18,7 +18,6 @@ const TOKEN_DEFAULT_MS = 30 * 24 * 3600_000;
 const TOKEN_MAX_MS = 366 * 24 * 3600_000;
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const BAD_LOGIN = 'wrong user name or password';
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 const tokenView = (t: ApiToken) => ({ ID: t.ID, User: t.Spec.User, Kind: t.Spec.Kind, Name: t.Spec.Name, Role: t.Spec.Role ?? '', ExpiresAt: t.Spec.ExpiresAt ?? '', CreatedAt: t.CreatedAt });
 
@@ -46,9 +45,7 @@ export function sessionRoutes(app: FastifyInstance, opts: DirectoryOptions & { l
     const source = sourceOf(request);
     limiter.check(name, source);
     const user = store.view((tx) => tx.users.byName(name));
-    // Hash even for an unknown user, so the answer takes as long either way.
-    const ok = await verifyPassword(b.Password, user?.Spec.PasswordHash ?? DUMMY_HASH);
-    if (!user || !ok || !user.Spec.PasswordHash) {
+    if (!user || !(await checkLogin(user, b.Password))) {
       limiter.failed(name, source);
       throw new UnauthorizedError(BAD_LOGIN);
     }
@@ -121,12 +118,4 @@ function expiry(value: unknown): number {
   }
   if (ms <= 0 || ms > TOKEN_MAX_MS) throw new InvalidArgumentError('ExpiresIn: a duration such as 720h (at most 8784h, a year)');
   return ms;
-}
-
-export function objectBody(request: FastifyRequest): Record<string, unknown> {
-  const value = request.body;
-  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError('the request body must be a JSON object (Content-Type: application/json)');
-  }
-  return value as Record<string, unknown>;
 }

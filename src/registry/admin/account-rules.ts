@@ -1,25 +1,15 @@
 // Field rules of the admin API (Harbor's), each failing with a message that names the field and
 // the fix, and the shapes the API returns (never a password hash or a robot's secret hash).
 
-import type { FastifyRequest } from 'fastify';
 import { InvalidArgumentError, type ProjectRole, type RegistryProject, type RegistryRobot, type User } from '../../types/index.js';
-import { checkUserName } from '../../users/rules.js';
+import { body, checkUserName, optionalBoolean, optionalString } from '../../users/rules.js';
 
-export { checkUserName };
+export { body, checkUserName, optionalBoolean, optionalString };
 import type { Action } from '../auth/access.js';
 import { ALL_ACTIONS, ROLES } from '../auth/permissions.js';
 
 /** Harbor's project name rule, which is also a valid first component of a repository name. */
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-
-/** body returns the request's JSON object, or fails saying one is needed. */
-export function body(request: FastifyRequest): Record<string, unknown> {
-  const value = request.body;
-  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError('the request body must be a JSON object (Content-Type: application/json)');
-  }
-  return value as Record<string, unknown>;
-}
 
 export function checkProjectName(value: unknown, field = 'Name'): string {
   if (typeof value !== 'string' || value.length > 255 || !PROJECT_NAME.test(value)) {
@@ -45,18 +35,6 @@ export function checkActions(value: unknown, field: string): Action[] {
     throw new InvalidArgumentError(`${field}: give a non-empty list of ${ALL_ACTIONS.join(', ')}`);
   }
   return ALL_ACTIONS.filter((a) => value.includes(a));
-}
-
-export function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${field}: use true or false`);
-  return value;
-}
-
-export function optionalString(value: unknown, field: string, max = 1024): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > max) throw new InvalidArgumentError(`${field}: use a string of at most ${max} characters`);
-  return value;
 }
 
 /** Harbor's view of a directory user: `Admin` is the cluster admin role (the manager API shows the full user). */

@@ -4,7 +4,7 @@
 import type { Store } from '../../store/index.js';
 import { UnauthorizedError, type RegistryRobot, type User } from '../../types/index.js';
 import type { LoginLimiter } from '../../users/login-limit.js';
-import { verifyPassword, verifySecret } from '../../users/passwords.js';
+import { checkLogin, verifySecret } from '../../users/passwords.js';
 import { teamsOf } from '../../users/caller.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
@@ -60,9 +60,7 @@ async function check(store: Store, creds: BasicCredentials, now: number): Promis
     return { kind: 'robot', robot: usable(robot, now) };
   }
   const user = store.view((tx) => tx.users.byName(creds.username));
-  // Hash even for an unknown user, so the answer takes as long either way.
-  const ok = await verifyPassword(creds.password, user?.Spec.PasswordHash ?? DUMMY_HASH);
-  if (!user || !ok || !user.Spec.PasswordHash) throw new UnauthorizedError(BAD_LOGIN);
+  if (!user || !(await checkLogin(user, creds.password))) throw new UnauthorizedError(BAD_LOGIN);
   return userCaller(store, enabled(user));
 }
 
@@ -102,4 +100,3 @@ function usable(robot: RegistryRobot, now: number): RegistryRobot {
   return robot;
 }
 
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildAuthorizationUrl, calculatePKCECodeChallenge } from 'openid-client';
 import type { Store, Tx } from '../../store/index.js';
 import { InvalidArgumentError, NotFoundError, TooManyRequestsError, UnauthorizedError, type OidcConfig } from '../../types/index.js';
-import { objectBody } from '../session-routes.js';
+import { body as objectBody } from '../rules.js';
 import { findToken } from '../tokens.js';
 import { groupsOf } from './claims.js';
 import { checkIssuer } from './fetch.js';
