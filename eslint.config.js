@@ -2,7 +2,7 @@
 // store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
 import tseslint from 'typescript-eslint';
 
-const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'manager', 'cli'];
+const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'portal', 'manager', 'cli'];
 const ALLOWED = {
   types: [],
   common: ['types'],
@@ -18,7 +18,8 @@ const ALLOWED = {
   agent: ['types', 'common'],
   api: ['types', 'common', 'store'],
   registry: ['types', 'common', 'store', 'users'],
-  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api'],
+  portal: ['types', 'common'],
+  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api', 'portal'],
   cli: SUBSYSTEMS,
 };
 

@@ -24,7 +24,8 @@ need=()
 # distributed store managers can run on (docs/store.md); the tests start their own members.
 # openssl makes the certificates of the TLS-only etcd test and the access benchmark; curl is a
 # client without a certificate inside a test host (a login through a follower, ha-hosts).
-for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools etcd-server etcd-client openssl curl; do
+# chromium is the real browser the portal's tests drive (playwright-core cannot download one).
+for pkg in podman runc netavark aardvark-dns busybox-static skopeo docker-registry apache2-utils iproute2 nftables tcpdump wrk wireguard-go wireguard-tools etcd-server etcd-client openssl curl chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # docker.io gives a docker CLI where none exists (the end-to-end tests drive Berth with it) and
@@ -55,3 +56,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "setup: building"
 npx tsc -p .
+# The web portal (portal/): type-checked, then bundled by Vite into dist/ui, which the manager serves.
+npx tsc -p portal
+npx vite build --config portal/vite.config.ts --logLevel warn

@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { OU_CLIENT, OU_MANAGER } from '../common/pki.js';
 import { peerIdentity, remoteIp } from '../common/peer.js';
+import { isPlainLoopback } from '../common/plain-http.js';
 import type { Store } from '../store/index.js';
 import { UnauthorizedError, type AuthMethod, type Caller, type ClientCertificate, type ClusterRole, type TeamGrant } from '../types/index.js';
 import { userCaller } from '../users/caller.js';
@@ -39,12 +40,12 @@ export function callers(src: CallerSources): Callers {
   const resolved = new WeakMap<FastifyRequest, RequestCaller>();
   const resolve = (request: FastifyRequest): RequestCaller => {
     const socket = request.raw.socket as TLSSocket;
-    if (!socket.encrypted) {
+    if (!socket.encrypted && !isPlainLoopback(socket)) {
       if (socket.remoteAddress === undefined) return ROOT();
       return { User: 'anonymous', Auth: 'insecure-api', Role: 'admin', Teams: [], Source: remoteIp(socket.remoteAddress) };
     }
     const source = remoteIp(socket.remoteAddress);
-    const peer = peerIdentity(socket, [OU_CLIENT, OU_MANAGER]);
+    const peer = socket.encrypted ? peerIdentity(socket, [OU_CLIENT, OU_MANAGER]) : undefined;
     if (peer?.role === OU_MANAGER) {
       const header = request.headers[FORWARDED_CALLER_HEADER];
       return (typeof header === 'string' && parseForwarded(header)) || { User: peer.commonName, Auth: 'certificate', Role: 'admin', Teams: [], Source: source };

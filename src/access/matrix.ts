@@ -41,7 +41,8 @@ export function rightFor(method: string, route: string): Right {
   const path = route.replace(/^\//, '');
   const collection = path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!;
   const reading = method === 'GET' || method === 'HEAD';
-  if (ANYONE.has(path)) return 'anyone';
+  // The portal's own files (its code, no data: it calls the API with the user's session).
+  if (ANYONE.has(path) || path === '' || path === 'ui' || path === 'ui/*') return 'anyone';
   if (ADMINISTER.has(`${method} ${path}`)) return 'administer';
   // The handler checks that one acts on one's own (or is an admin, or the team's lead).
   if (SELF.has(path)) return 'self';

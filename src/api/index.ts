@@ -5,3 +5,4 @@ export { createLockedApiServer, SWARM_LOCKED, type LockedApiOptions } from './lo
 export { ensureNetworks } from './routes/networks.js';
 export { engineEndpointForm, engineForm, engineTaskForm } from './validate/engine-form.js';
 export { isUpgrade, routeUpgrades } from './http/upgrade.js';
+export { SERVER_TIMEOUTS } from './http/http.js';

@@ -271,10 +271,18 @@ function apiHelp(manager: { url: string; socketPath: string }, clientDir: string
   const tcp = manager.url.replace(/^https?:/, 'tcp:');
   if (manager.url.startsWith('http:')) return `Drive it with the docker CLI or berth (plain HTTP, no authentication: --insecure-api):\n  export DOCKER_HOST=${tcp}\n  docker node ls\n`;
   return (
+    portalHelp(manager.url) +
     `Drive it with the docker CLI or berth, as root on this machine:\n  export DOCKER_HOST=unix://${manager.socketPath}\n  docker node ls\n` +
     `or from anywhere with the admin's client certificate (copy ${clientDir}; berth cert client NAME --out DIR makes more):\n` +
     `  export DOCKER_HOST=${tcp} DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${clientDir}\n`
   );
+}
+
+/** Where the web portal is: plain HTTP from this machine when the API listens on loopback (src/manager/plain-loopback.ts). */
+function portalHelp(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  const local = isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  return `Open the portal at ${local ? `http://${url.host}` : apiUrl}/ui/ (log in as admin${local ? '' : '; the browser must trust the cluster CA, ca.pem'})\n`;
 }
 
 /** How to unlock a manager that started locked (autolock): through its root-only socket, with the key the operator kept. */

@@ -3,6 +3,7 @@
 // root for the manager side; loops know only the store. With autolock on, all of that waits
 // behind the unlock gate (locked.ts): the store key and the CA key are sealed until then.
 
+import type { Server as HttpsServer } from 'node:https';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
@@ -10,13 +11,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Allocator } from '../allocator/index.js';
-import { createApiServer, ensureNetworks } from '../api/index.js';
+import { createApiServer, ensureNetworks, SERVER_TIMEOUTS } from '../api/index.js';
 import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
 import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import { closeGracefully } from '../common/http-close.js';
-import { hostPort } from '../common/listen.js';
+import { hostPort, isLoopback } from '../common/listen.js';
 import { parseDuration } from '../common/time.js';
 import { joinToken } from '../common/tokens.js';
 import { Store, type EtcdBackendOptions } from '../store/index.js';
@@ -40,6 +41,8 @@ import { authorize, callers, FORWARDED_CALLER_HEADER, type Callers } from '../ac
 import type { Identity } from '../audit/index.js';
 import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, recordAudit } from '../audit/index.js';
 import { directoryRoutes, ensureFirstAdmin, LoginLimiter, oidcRoutes } from '../users/index.js';
+import { portalRoutes } from '../portal/index.js';
+import { acceptPlainHttp } from './plain-loopback.js';
 import { leaderView } from './leader-view.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
@@ -248,14 +251,17 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) })],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) }), (scope) => portalRoutes(scope)],
       hooks: (api) => {
         authorize(api, who, store);
         recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));
       },
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
     });
-    if (tls) guard.attach(app);
+    if (tls) {
+      guard.attach(app);
+      acceptPlainHttp(app.server as HttpsServer, { loopback: isLoopback(addr.host), timeouts: SERVER_TIMEOUTS, handle: (req, res) => app.routing(req, res) });
+    }
     // Followers send what needs the leader there, as this manager (its API certificate is a manager's).
     if (view) forwardToLeader(app, { leader: view.api, tls: () => ({ ...(tls ?? {}), ca: ca.rootPem }), plain: !tls, headers: (request) => ({ [FORWARDED_CALLER_HEADER]: who.forwardedCaller(request) }), caughtUp: async (index) => void (await store.reached(index, CATCH_UP_MS)), log: opts.log.child({ part: 'forward' }) });
     await app.listen({ host: addr.host, port: addr.port });

@@ -42,7 +42,7 @@ test('task list serves the stored tasks without Berth fields or the internal Nam
   await api.close();
 });
 
-test('task filters: service and node by name or ID, label of the service, desired state, up-to-date, id and name prefixes', async () => {
+test('task filters: service and node by name or ID, label of the service, desired and observed state, up-to-date, id and name prefixes', async () => {
   const { api, web, n2, t1, t2, t3, t4 } = await fixture();
   const list = async (f: Record<string, string[]>) => {
     const res = await call(api.app, 'GET', `/v1.41/tasks?filters=${filters(f)}`);
@@ -59,6 +59,7 @@ test('task filters: service and node by name or ID, label of the service, desire
   assert.deepEqual(await list({ label: ['tier'] }), [t4.ID].sort());
   assert.deepEqual(await list({ 'desired-state': ['running'] }), [t1.ID, t2.ID, t4.ID].sort());
   assert.deepEqual(await list({ 'desired-state': ['shutdown'], service: ['web'] }), [t3.ID].sort());
+  assert.deepEqual(await list({ state: ['shutdown', 'failed'] }), [t3.ID], "Berth's state filter: the observed state");
   assert.deepEqual(await list({ service: [web.ID], '_up-to-date': ['true'] }), [t1.ID, t3.ID].sort());
   assert.deepEqual(await list({ id: ['task'] }), [t1.ID, t2.ID, t3.ID].sort());
   assert.deepEqual(await list({ id: ['task2', 'other'] }), [t2.ID, t4.ID].sort());

@@ -1,5 +1,6 @@
 // /tasks: list and inspect. `docker service ps`, `node ps`, `stack ps` and the CLI's progress
-// loop read tasks through these, with the filters Swarm defines.
+// loop read tasks through these, with the filters Swarm defines, and Berth's `state` (the task's
+// observed state: the portal's "failed in the last hour" asks for failed and rejected tasks only).
 
 import type { FastifyInstance } from 'fastify';
 import { TASK_STATES } from '../../types/index.js';
@@ -9,12 +10,13 @@ import { findNode, findService, findTask, taskName } from '../../store/index.js'
 import type { ById } from '../http/http.js';
 import { apiTask } from '../present/present.js';
 
-const TASK_FILTERS = ['id', 'name', 'label', 'service', 'node', 'desired-state', 'runtime', '_up-to-date'];
+const TASK_FILTERS = ['id', 'name', 'label', 'service', 'node', 'desired-state', 'state', 'runtime', '_up-to-date'];
 
 export function taskRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: { filters?: string } }>('/tasks', (request) => {
     const f = parseFilters(request.query.filters, TASK_FILTERS);
     checkValues(f, 'desired-state', TASK_STATES);
+    checkValues(f, 'state', TASK_STATES);
     return store.view((tx) => {
       // As the Engine does, service and node filters accept names and prefixes; an unknown one is a 404.
       const services = f.get('service')?.map((s) => findService(tx, s).ID);
@@ -30,6 +32,7 @@ export function taskRoutes(app: FastifyInstance, store: Store): void {
             allLabels(f.get('label'), t.BerthService.Labels) &&
             anyExact(nodes, t.NodeID) &&
             anyExact(f.get('desired-state'), t.DesiredState) &&
+            anyExact(f.get('state'), t.Status.State) &&
             anyExact(f.get('runtime'), t.Spec.Runtime || 'container') &&
             (!upToDate || t.SpecVersion?.Index === tx.services.get(t.ServiceID)?.BerthSpecVersion),
         )

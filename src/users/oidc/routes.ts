@@ -26,6 +26,10 @@ export interface OidcOptions {
 
 const CALLBACK = '/berth/v1/oidc/callback';
 const COOKIE = 'berth_oidc_login';
+/** The portal page a browser login returns to (the portal's login page takes the session from there). */
+const NEXT_COOKIE = 'berth_oidc_next';
+// A path inside the portal only: anything else would make the login an open redirect.
+const PORTAL_PATH = /^\/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]{0,1023}$/;
 const DEFAULTS = { Scopes: 'openid profile email groups', GroupsClaim: 'groups', UsernameClaim: 'preferred_username' };
 const NOT_SET = 'OIDC is not configured on this cluster: an administrator sets it with berth oidc set';
 
@@ -81,8 +85,10 @@ export function oidcRoutes(app: FastifyInstance, { store, signedIn = () => undef
     return reply.code(204).send();
   });
 
-  app.get('/berth/v1/oidc/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string } }>('/berth/v1/oidc/login', async (request, reply) => {
     const stored = current();
+    const next = request.query.next;
+    if (next !== undefined && !PORTAL_PATH.test(next)) throw new InvalidArgumentError('next: a path of the portal to return to, such as /services');
     const config = await providers.get(stored);
     const { state, login } = signState(stored.Spec.StateKey, `${request.protocol}://${request.host}${CALLBACK}`);
     const url = buildAuthorizationUrl(config, {
@@ -94,7 +100,10 @@ export function oidcRoutes(app: FastifyInstance, { store, signedIn = () => undef
       code_challenge_method: 'S256',
     });
     // The state is good only in the browser that started the login (no one else's login can be slipped in).
-    void reply.header('set-cookie', `${COOKIE}=${login.id}; Path=/berth/v1/oidc; Max-Age=600; HttpOnly; SameSite=Lax${request.protocol === 'https' ? '; Secure' : ''}`);
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    const cookies = [`${COOKIE}=${login.id}; Path=/berth/v1/oidc; Max-Age=600; HttpOnly; SameSite=Lax${secure}`];
+    cookies.push(next === undefined ? `${NEXT_COOKIE}=; Path=/berth/v1/oidc; Max-Age=0; HttpOnly; SameSite=Lax` : `${NEXT_COOKIE}=${encodeURIComponent(next)}; Path=/berth/v1/oidc; Max-Age=600; HttpOnly; SameSite=Lax${secure}`);
+    void reply.header('set-cookie', cookies);
     return reply.code(302).header('location', url.href).send();
   });
 
@@ -116,7 +125,9 @@ export function oidcRoutes(app: FastifyInstance, { store, signedIn = () => undef
       return signIn(tx, stored, tokens);
     });
     signedIn(request, session.User);
-    void reply.header('set-cookie', `${COOKIE}=; Path=/berth/v1/oidc; Max-Age=0; HttpOnly; SameSite=Lax`);
+    void reply.header('set-cookie', [`${COOKIE}=; Path=/berth/v1/oidc; Max-Age=0; HttpOnly; SameSite=Lax`, `${NEXT_COOKIE}=; Path=/berth/v1/oidc; Max-Age=0; HttpOnly; SameSite=Lax`]);
+    const next = portalPath(cookie(request, NEXT_COOKIE));
+    if (next) return toPortal(reply, next, session);
     return answer(request, reply, session);
   });
 
@@ -190,6 +201,21 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
     if (k === name) return v.join('=');
   }
   return undefined;
+}
+
+function portalPath(encoded: string | undefined): string | undefined {
+  try {
+    const path = decodeURIComponent(encoded ?? '');
+    return PORTAL_PATH.test(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** toPortal sends the browser to the portal's login page with the session in the fragment, which no server sees. */
+function toPortal(reply: FastifyReply, next: string, session: Session): FastifyReply {
+  const fragment = Buffer.from(JSON.stringify(session)).toString('base64url');
+  return reply.header('cache-control', 'no-store').code(302).header('location', `/ui/login?next=${encodeURIComponent(next)}#session=${fragment}`).send();
 }
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,0 +1,1 @@
+export { portalRoutes, type PortalOptions } from './routes.js';
