@@ -28,9 +28,10 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
 /** What a team's member may do with what the team owns. */
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'berth/v1/registry-credentials']);
+// Events: reading them is reading workloads; a team member's stream holds their teams' objects' (and nodes').
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials']);
 /** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
-export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec']);
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events']);
 // OIDC logins come without credentials; /refresh checks the session it renews itself (an expired one too).
 const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login', 'berth/v1/oidc/login', 'berth/v1/oidc/callback', 'berth/v1/oidc/device', 'berth/v1/oidc/device/token', 'berth/v1/oidc/refresh']);
 const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update']);

@@ -5,7 +5,8 @@
 // creates must be their team's, and may use only their team's secrets, configs and networks.
 // Bind mounts, volume driver options and added capabilities reach the node itself: they stay
 // with cluster operators.
-// Task containers and execs follow their service (common/request-scope.ts, asked by their routes).
+// Task containers and execs follow their service, and the event stream keeps the teams' objects'
+// events (common/request-scope.ts, asked by their routes).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { limitRequest } from '../common/request-scope.js';
@@ -102,7 +103,7 @@ export function teamScope(app: FastifyInstance, store: Store): TeamScope {
     limit(request, teams, member) {
       limited.set(request, teams);
       memberOf.set(request, member);
-      // Task containers and execs are resolved by their routes, which ask this.
+      // Task containers, execs and events are resolved by their routes, which ask this.
       limitRequest(request, (labels) => ownedBy(labels, teams));
     },
   };

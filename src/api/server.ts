@@ -13,6 +13,7 @@ import { installErrorHandlers } from './http/errors.js';
 import { SERVER_TIMEOUTS, SPEC_BODY_LIMIT, installJsonParser } from './http/http.js';
 import { containerRoutes } from './routes/containers.js';
 import { distributionRoutes } from './routes/distribution.js';
+import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
 import { routeUpgrades } from './http/upgrade.js';
 import { logRoutes } from './routes/logs.js';
@@ -77,6 +78,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   secretRoutes(app, opts.store);
   configRoutes(app, opts.store);
   logRoutes(app, opts.store, opts.logs);
+  eventRoutes(app, opts.store);
   containerRoutes(app, opts.store, opts.containers);
   execRoutes(app, opts.store, opts.containers);
   routeUpgrades(app.server, (req, res) => app.server.emit('request', req, res));

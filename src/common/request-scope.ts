@@ -1,7 +1,7 @@
 // Which objects a request may see, when its caller reaches them only through their teams
 // (src/access/scope.ts sets it). Routes whose objects live outside the store's collections — task
-// containers and execs, resolved by the API — ask it here: the access layer and the API do not
-// import each other.
+// containers and execs, resolved by the API, and the event stream — ask it here: the access layer
+// and the API do not import each other.
 
 import type { Labels } from '../types/index.js';
 

@@ -13,6 +13,10 @@ if (which !== 'sqlite' && which !== 'etcd') throw new Error(`BERTH_TEST_STORE=${
 
 let etcd: Promise<TestEtcd> | undefined;
 const backends: EtcdBackend[] = [];
+const prefixes = new WeakMap<Store, string>();
+
+/** onEtcd says whether the tests run on etcd (BERTH_TEST_STORE=etcd). */
+export const onEtcd = which === 'etcd';
 
 /** openTestStore opens an empty store (with `key`, sealed kinds are encrypted where stored). */
 export async function openTestStore(opts: { key?: Buffer } = {}): Promise<Store> {
@@ -22,9 +26,23 @@ export async function openTestStore(opts: { key?: Buffer } = {}): Promise<Store>
     process.once('exit', () => e.proc.child.kill('SIGKILL'));
     return e;
   });
-  const onEtcd = await EtcdBackend.open({ endpoints: [(await etcd).url], prefix: `/test${backends.length + 1}/` });
-  backends.push(onEtcd);
-  return new Store({ backend: onEtcd, ...opts });
+  const prefix = `/test${backends.length + 1}/`;
+  const backend = await EtcdBackend.open({ endpoints: [(await etcd).url], prefix });
+  backends.push(backend);
+  const store = new Store({ backend, ...opts });
+  prefixes.set(store, prefix);
+  return store;
+}
+
+/** followTestStore opens another manager's copy of a store on etcd: it loads the prefix and follows what `leader` commits. */
+export async function followTestStore(leader: Store): Promise<Store> {
+  const prefix = prefixes.get(leader);
+  if (!prefix || !etcd) throw new Error('followTestStore needs a store from openTestStore on etcd (BERTH_TEST_STORE=etcd)');
+  await leader.durable();
+  const backend = await EtcdBackend.open({ endpoints: [(await etcd).url], prefix });
+  backend.follower('a test follower');
+  backends.push(backend);
+  return new Store({ backend });
 }
 
 // Registered when a test file imports this module, so on the file's root test: it runs once all

@@ -90,6 +90,7 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'POST /networks/prune': 'operator',
   'DELETE /networks/{id}': 'operator',
   'GET /distribution/*': 'viewer',
+  'GET /events': 'viewer',
   'GET /berth/v1/registry-credentials': 'viewer',
   'GET /berth/v1/registry-credentials/{id}': 'viewer',
   'POST /berth/v1/registry-credentials': 'operator',
@@ -111,7 +112,7 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
 /**
  * What a member of a team (no cluster role; operator in their team) reaches besides `self`:
  * their team's services, tasks, task containers and execs, secrets, configs and networks (a missing one is a 404 like
- * another team's), and the nodes, swarm and image records the docker CLI needs to deploy.
+ * another team's) and their events, and the nodes, swarm and image records the docker CLI needs to deploy.
  */
 const TEAM = new Set([
   'GET /nodes', 'GET /nodes/{id}', 'GET /swarm', 'GET /distribution/*',
@@ -124,6 +125,7 @@ const TEAM = new Set([
   'GET /containers/json', 'GET /containers/{id}/json', 'GET /containers/{id}/logs', 'GET /containers/{id}/top', 'GET /containers/{id}/stats',
   'POST /containers/{id}/exec', 'POST /containers/create', 'POST /containers/prune', 'POST /containers/{id}/{action}', 'DELETE /containers/{id}',
   'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize',
+  'GET /events',
 ]);
 
 const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];
@@ -152,8 +154,11 @@ describe('who may call what on the manager API', { timeout: 120_000 }, () => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-        // A log stream would follow for ever: its status is all this test needs.
-        if (path.includes('/logs')) res.destroy();
+        // A log or event stream would follow for ever: its status is all this test needs.
+        if (path.includes('/logs') || path === '/events') {
+          res.on('close', () => resolve({ status: res.statusCode!, body: text }));
+          res.destroy();
+        }
       });
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));

@@ -85,6 +85,22 @@ describe('teams, tokens and sessions', { timeout: 120_000 }, () => {
     assert.equal(update.status, 404, 'taking over another team\'s service');
   });
 
+  test("a member's event stream holds their teams' objects, never another team's", async () => {
+    const events = async (who: Credentials): Promise<string[]> => {
+      const res = await ok(who, 'GET', `/events?since=0&until=${Date.now() / 1000}`);
+      const lines = res.body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { Attributes: Record<string, string> } });
+      return lines.map((e) => `${e.Type} ${e.Action} ${e.Actor.Attributes['service.name'] ?? e.Actor.Attributes.name}`);
+    };
+    const alices = await events(alice);
+    assert.ok(alices.includes('service create shop_web') && alices.includes('task create shop_web'), alices.join(', '));
+    assert.deepEqual(alices.filter((e) => e.includes('blog')), []);
+    const bobs = await events(bob);
+    assert.ok(bobs.includes('secret create blog_key') && bobs.includes('service create blog_web'), bobs.join(', '));
+    assert.deepEqual(bobs.filter((e) => e.includes('shop')), []);
+    const admins = await events(admin);
+    assert.ok(admins.includes('service create shop_web') && admins.includes('service create blog_web'));
+  });
+
   test("what a member creates must be their team's, and use only their team's secrets, no bind mounts", async () => {
     const unlabelled = await call(alice, 'POST', '/services/create', service('loose', {}));
     assert.equal(unlabelled.status, 403);
