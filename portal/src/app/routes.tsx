@@ -25,6 +25,7 @@ export const router = createBrowserRouter(
         { path: 'services/new', lazy: page(() => import('../pages/services/CreateServicePage')) },
         { path: 'services/:id/edit', lazy: page(() => import('../pages/services/EditServicePage')) },
         { path: 'services/:id', lazy: page(() => import('../pages/services/ServicePage')) },
+        { path: 'logs', lazy: page(() => import('../pages/logs/LogsPage')) },
         { path: '*', Component: NotFoundPage },
       ],
     },

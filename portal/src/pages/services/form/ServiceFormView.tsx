@@ -151,7 +151,7 @@ export function ServiceFormView({ initial, base, submitLabel, editing, onSubmit 
         </Fieldset>
         <Fieldset legend="Healthcheck">
           <SimpleGrid cols={{ base: 1, sm: 4 }}>
-            <TextInput label="Command" description="Run by a shell" placeholder="wget -q -O- localhost" {...text('healthCmd')} />
+            <TextInput label="Health command" description="Run by a shell" placeholder="wget -q -O- localhost" {...text('healthCmd')} />
             <TextInput label="Interval" placeholder="30s" {...text('healthInterval')} />
             <TextInput label="Timeout" placeholder="30s" {...text('healthTimeout')} />
             <TextInput label="Retries" placeholder="3" {...text('healthRetries')} />
