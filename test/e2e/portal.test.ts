@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { DESKTOP, newPage, PHONE, screenshot } from '../helpers/browser.js';
@@ -45,8 +46,9 @@ describe('the portal', { timeout: 400_000 }, () => {
     for (const path of initial) gzipped += gzipSync(Buffer.from(await (await fetch(cluster.base + path)).arrayBuffer())).length;
     assert.ok(gzipped <= 300 * 1024, `initial JS is ${Math.round(gzipped / 1024)} KB gzipped; the budget is 300 KB`);
     assert.equal((await fetch(`${cluster.base}/ui/assets/gone-1234.js`)).status, 404, 'a missing script is not answered with the page');
-    const rebound = await fetch(`${cluster.base}/ui/`, { headers: { host: 'attacker.example:80' } });
-    assert.equal(rebound.status, 421, 'plain HTTP answers only a loopback Host (no DNS rebinding)');
+    // fetch sets Host itself: a raw request names the host a DNS-rebinding page would.
+    const rebound = await new Promise<number>((resolve, reject) => httpGet(`${cluster.base}/ui/`, { headers: { host: 'attacker.example' } }, (r) => (r.resume(), resolve(r.statusCode!))).on('error', reject));
+    assert.equal(rebound, 421, 'plain HTTP answers only a loopback Host (no DNS rebinding)');
     assert.equal((await fetch(`${cluster.base}/services`)).status, 401, 'plain HTTP from loopback still needs a session');
   });
 
@@ -55,10 +57,10 @@ describe('the portal', { timeout: 400_000 }, () => {
     await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await admin.getByRole('link', { name: 'Services' }).click();
     await admin.getByRole('link', { name: 'Create service' }).click();
-    await admin.getByRole('textbox', { name: 'Name' }).fill('portal-web');
+    await admin.getByRole('textbox', { name: 'Name', exact: true }).fill('portal-web');
     await admin.getByRole('textbox', { name: 'Image' }).fill(TEST_IMAGE);
     await admin.getByRole('textbox', { name: 'Replicas' }).fill('2');
-    await admin.getByRole('textbox', { name: 'Command' }).fill(`sh -c 'while true; do echo portal-tick; sleep 1; done'`);
+    await admin.getByRole('textbox', { name: 'Command', exact: true }).fill(`sh -c 'while true; do echo portal-tick; sleep 1; done'`);
     await admin.getByRole('textbox', { name: 'Environment' }).fill('GREETING=hello');
     await admin.getByRole('button', { name: 'Create' }).click();
     await admin.getByRole('heading', { name: /portal-web/ }).waitFor();

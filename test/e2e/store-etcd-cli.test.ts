@@ -13,7 +13,7 @@ import { BerthProcess, docker, freePort, startAgent, startManager, tempDir, type
 import { nodeContainers, removeNodeContainers, testEngine } from '../helpers/engine.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 
-describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () => {
+describe('a manager on etcd, through the docker CLI', { timeout: 240_000 }, () => {
   let etcd: TestEtcd;
   let manager: ManagerProcess | undefined;
   let agent: BerthProcess | undefined;
@@ -113,21 +113,32 @@ describe('a manager on etcd, through the docker CLI', { timeout: 120_000 }, () =
   });
 
   test('an etcd that takes TLS clients only: the manager speaks TLS with --etcd-cacert, --etcd-cert and --etcd-key; without its client certificate it stops, naming etcd', async () => {
-    const secure = await startEtcd('etcd-tls', { tls: true });
+    // Each step has its own limit, so that a step that hangs names itself (and its output).
+    const step = async <T>(what: string, ms: number, work: Promise<T>, output?: () => string): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms / 1000} s${output ? `; its output:\n${output()}` : ''}`)), ms)));
+      try {
+        return await Promise.race([work, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const secure = await step('etcd with TLS starting', 30_000, startEtcd('etcd-tls', { tls: true }));
     try {
       const store = ['--store', `etcd://${secure.hostPort}/tls`];
       const tls = ['--etcd-cacert', secure.tls!.ca, '--etcd-cert', secure.tls!.cert, '--etcd-key', secure.tls!.key];
       const port = await freePort();
-      manager = await startManager(join(dir, 'tls'), port, {}, { args: [...store, ...tls] });
-      assert.equal((await docker(manager.url, ['network', 'create', '-d', 'overlay', 'over-tls'])).code, 0);
-      assert.equal(await manager.proc.stop('SIGTERM'), 0);
+      manager = await step('the manager on TLS etcd starting', 30_000, startManager(join(dir, 'tls'), port, {}, { args: [...store, ...tls] }));
+      const m = manager;
+      assert.equal((await step('docker network create', 20_000, docker(m.url, ['network', 'create', '-d', 'overlay', 'over-tls']))).code, 0);
+      assert.equal(await step('the manager on TLS etcd stopping (SIGTERM)', 20_000, m.proc.stop('SIGTERM'), () => m.proc.output), 0);
       manager = undefined;
-      const backup = await berth(['store', 'backup', '--data-dir', join(dir, 'tls'), ...store, ...tls, '--output', join(dir, 'tls.json')]);
+      const backup = await step('berth store backup over TLS', 20_000, berth(['store', 'backup', '--data-dir', join(dir, 'tls'), ...store, ...tls, '--output', join(dir, 'tls.json')]));
       assert.equal(backup.code, 0, backup.output);
       assert.match(readFileSync(join(dir, 'tls.json'), 'utf8'), /over-tls/, 'what the manager wrote is in etcd');
 
       const proc = new BerthProcess(['manager', '--data-dir', join(dir, 'tls'), '--listen', `127.0.0.1:${port}`, '--insecure-api', ...store, '--etcd-cacert', secure.tls!.ca]);
-      const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+      const code = await step('the manager without a client certificate exiting', 75_000, new Promise<number | null>((resolve) => proc.child.once('exit', resolve)), () => proc.output).finally(() => proc.child.kill('SIGKILL'));
       assert.notEqual(code, 0);
       assert.match(proc.output, /etcd/);
     } finally {
