@@ -24,6 +24,10 @@ const SECTIONS: Section[] = [
   { to: '/', label: 'Dashboard' },
   { to: '/nodes', label: 'Nodes' },
   { to: '/services', label: 'Services' },
+  { to: '/secrets', label: 'Secrets' },
+  { to: '/configs', label: 'Configs' },
+  { to: '/networks', label: 'Networks' },
+  { to: '/admin', label: 'Administration', admin: true },
 ];
 
 function useSession() {
@@ -74,6 +78,9 @@ export function Shell() {
                 </UnstyledButton>
               </Menu.Target>
               <Menu.Dropdown>
+                <Menu.Item component={Link} to="/account">
+                  Account and tokens
+                </Menu.Item>
                 <Menu.Item onClick={() => void logout()}>Log out</Menu.Item>
               </Menu.Dropdown>
             </Menu>
