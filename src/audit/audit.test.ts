@@ -106,6 +106,27 @@ test('filters: user, object by name or ID prefix, action or kind, since and unti
   }
 });
 
+test('pages: before=ID continues after that entry, in the same order, unshifted by newer entries; an unknown ID is a 400', async () => {
+  const api = await auditedApi();
+  try {
+    // Five entries at one instant: the cursor must order ties, not only times.
+    api.store.update((tx) => {
+      for (const id of ['a', 'b', 'c', 'd', 'e']) tx.auditEntries.create({ ID: id, Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Time: '2026-01-01T00:00:00.000Z', User: 'u', Auth: 'unix-socket', Source: 'local', Action: 'service.update', Method: 'POST', Path: '/x', Status: 200 });
+    });
+    const first = await log(api, '?limit=2');
+    assert.deepEqual(first.map((e) => e.ID), ['e', 'd']);
+    await call(api.app, 'POST', '/v1.41/networks/create', { Name: 'newer', Driver: 'overlay' });
+    assert.deepEqual((await log(api, `?limit=2&before=${first[1]!.ID}`)).map((e) => e.ID), ['c', 'b']);
+    assert.deepEqual((await log(api, '?limit=2&before=b')).map((e) => e.ID), ['a']);
+    assert.deepEqual((await log(api, '?before=e&action=network')).map((e) => e.ID), [], 'filters apply with the cursor');
+    const res = await call(api.app, 'GET', '/berth/v1/audit?before=gone');
+    assert.equal(res.status, 400);
+    assert.match(res.body.message, /^invalid before "gone": no entry has that ID/);
+  } finally {
+    await api.close();
+  }
+});
+
 test('an entry keeps at most 16 KiB of values: a larger one is noted with its size, the rest of the change stays', async () => {
   const api = await auditedApi();
   try {

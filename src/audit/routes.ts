@@ -1,5 +1,6 @@
 // GET /berth/v1/audit: the audit log, newest first, filtered by user, object (ID prefix or
-// name), action and time. Reading it is itself not recorded.
+// name), action and time, a page at a time (`before`: the entries after that one). Reading it is
+// itself not recorded.
 
 import type { FastifyInstance } from 'fastify';
 import { parseDockerTime } from '../common/docker-time.js';
@@ -19,14 +20,26 @@ export function auditRoutes(app: FastifyInstance, store: Store): void {
     const since = q.since === undefined ? undefined : timeParam('since', q.since);
     const until = q.until === undefined ? undefined : timeParam('until', q.until);
     const limit = limitParam(q.limit);
+    // A cursor, not an offset: entries written meanwhile do not shift the next page.
+    const before = q.before === undefined ? undefined : cursorParam(store, q.before);
     const matches = (e: AuditEntry): boolean =>
       (q.user === undefined || e.User === q.user) &&
       (q.action === undefined || e.Action === q.action || e.Action.startsWith(`${q.action}.`)) &&
       (q.object === undefined || e.Object?.Name === q.object || (q.object.length > 0 && (e.Object?.ID ?? '').startsWith(q.object))) &&
       (since === undefined || e.Time >= since) &&
-      (until === undefined || e.Time <= until);
-    return store.view((tx) => tx.auditEntries.list().filter(matches).sort((a, b) => b.Time.localeCompare(a.Time) || b.ID.localeCompare(a.ID)).slice(0, limit).map(present));
+      (until === undefined || e.Time <= until) &&
+      (before === undefined || newerFirst(before, e) < 0);
+    return store.view((tx) => tx.auditEntries.list().filter(matches).sort(newerFirst).slice(0, limit).map(present));
   });
+}
+
+/** The log's order: newest first, ties by ID, so that a page's last entry says where the next begins. */
+const newerFirst = (a: AuditEntry, b: AuditEntry): number => b.Time.localeCompare(a.Time) || b.ID.localeCompare(a.ID);
+
+function cursorParam(store: Store, id: string): AuditEntry {
+  const entry = store.view((tx) => tx.auditEntries.get(id));
+  if (!entry) throw new InvalidArgumentError(`invalid before ${JSON.stringify(id)}: no entry has that ID (retention may have removed it): start again from the newest`);
+  return entry;
 }
 
 /** present leaves out the store's bookkeeping. */

@@ -54,6 +54,10 @@ describe('the API over TLS and the unix socket', () => {
       [['audited-local', 'root', 'unix-socket', 'local'], ['audited-tls', 'admin', 'certificate', '127.0.0.1']],
     );
     assert.match((await berth('audit', 'ls', '--user', 'admin')).stdout, /^TIME +USER +SOURCE +ACTION +OBJECT +RESULT\n.* admin +127\.0\.0\.1 +network\.create +audited-tls +201\n$/);
+    // A page at a time: --before the last ID of the page before.
+    const page = async (...more: string[]) => JSON.parse((await berth('audit', 'ls', '--action', 'network.create', '--limit', '1', '--format', 'json', ...more)).stdout) as { ID: string; Object: { Name: string } }[];
+    const [first] = await page();
+    assert.deepEqual((await page('--before', first!.ID)).map((e) => e.Object.Name), ['audited-tls']);
   });
 
   test('a viewer\'s bundle (berth cert client --role viewer) lists with the docker CLI but may not create; berth cert ls shows the role', async () => {

@@ -69,13 +69,13 @@ describe('the portal', { timeout: 400_000 }, () => {
     assert.deepEqual(spec.Spec.TaskTemplate.ContainerSpec.Command, ['sh', '-c', 'while true; do echo portal-tick; sleep 1; done']);
     assert.deepEqual(spec.Spec.TaskTemplate.ContainerSpec.Env, ['GREETING=hello']);
     // Convergence arrives through the event stream: the page is not reloaded.
-    await admin.getByText('2/2', { exact: true }).waitFor({ timeout: 60_000 });
+    await admin.getByText(/Replicas\s*2\/2/).waitFor({ timeout: 60_000 });
     await screenshot(admin, 'service-tasks');
 
     await admin.getByRole('button', { name: 'Scale' }).click();
     await admin.getByRole('textbox', { name: 'Replicas' }).fill('3');
     await admin.getByRole('dialog').getByRole('button', { name: 'Scale' }).click();
-    await admin.getByText('3/3', { exact: true }).waitFor({ timeout: 60_000 });
+    await admin.getByText(/Replicas\s*3\/3/).waitFor({ timeout: 60_000 });
 
     await admin.getByRole('tab', { name: 'Logs' }).click();
     const log = admin.getByRole('log', { name: 'Logs' });

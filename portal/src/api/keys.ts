@@ -22,6 +22,11 @@ export const keys = {
   secrets: { all: () => ['secrets'] as const },
   configs: { all: () => ['configs'] as const },
   networks: { all: () => ['networks'] as const },
+  users: { all: () => ['users'] as const },
+  teams: { all: () => ['teams'] as const },
+  tokens: { all: () => ['tokens'] as const },
+  oidc: () => ['oidc'] as const,
+  audit: (query: string) => ['audit', query] as const,
 };
 
 /** Which cached queries an event of this type makes stale. */

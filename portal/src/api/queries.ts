@@ -21,7 +21,8 @@ export function byId<T extends { ID: string }>(list: T[] | undefined): Map<strin
 
 export interface NamedObject {
   ID: string;
-  Spec: { Name: string; Labels?: Record<string, string> };
+  /** A config's data (base64); a secret's is never returned. */
+  Spec: { Name: string; Labels?: Record<string, string>; Data?: string };
   CreatedAt: string;
   UpdatedAt: string;
 }
@@ -34,6 +35,9 @@ export interface Network {
   Internal?: boolean;
   Labels?: Record<string, string>;
   Created?: string;
+  Ingress?: boolean;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> };
+  Options?: Record<string, string>;
 }
 
 export const useSecrets = () => useQuery({ queryKey: keys.secrets.all(), queryFn: () => api.get<NamedObject[]>('/secrets') });

@@ -94,9 +94,11 @@ export interface Swarm extends Meta {
     Name: string;
     Orchestration?: { TaskHistoryRetentionLimit?: number };
     Dispatcher?: { HeartbeatPeriod?: number };
-    CAConfig?: { NodeCertExpiry?: number };
+    CAConfig?: { NodeCertExpiry?: number; ForceRotate?: number };
     EncryptionConfig?: { AutoLockManagers: boolean };
   };
+  /** A root CA rotation (`docker swarm ca --rotate`) is under way: nodes are moving to the new root. */
+  RootRotationInProgress?: boolean;
 }
 
 export interface Whoami {

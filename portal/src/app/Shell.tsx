@@ -25,6 +25,10 @@ const SECTIONS: Section[] = [
   { to: '/nodes', label: 'Nodes' },
   { to: '/services', label: 'Services' },
   { to: '/logs', label: 'Logs' },
+  { to: '/secrets', label: 'Secrets' },
+  { to: '/configs', label: 'Configs' },
+  { to: '/networks', label: 'Networks' },
+  { to: '/admin', label: 'Administration', admin: true },
 ];
 
 function useSession() {
@@ -75,6 +79,9 @@ export function Shell() {
                 </UnstyledButton>
               </Menu.Target>
               <Menu.Dropdown>
+                <Menu.Item component={Link} to="/account">
+                  Account and tokens
+                </Menu.Item>
                 <Menu.Item onClick={() => void logout()}>Log out</Menu.Item>
               </Menu.Dropdown>
             </Menu>

@@ -12,6 +12,7 @@ interface LsOptions {
   since?: string;
   until?: string;
   limit?: string;
+  before?: string;
   format?: string;
 }
 
@@ -27,12 +28,13 @@ export function registerAuditCommands(program: Command): void {
     .option('--since <time>', 'at or after this time: RFC 3339, Unix seconds, or a duration before now (2h)')
     .option('--until <time>', 'at or before this time (same forms)')
     .option('--limit <n>', 'at most this many entries (default 100, at most 1000)')
+    .option('--before <id>', 'the next page: the entries after this one (the last ID of the previous page, --format json shows it)')
     .option('--format <format>', '"json" for the entries as JSON, changes included')
     .action((opts: LsOptions, cmd: Command) => run(cmd, () => list(contextOf(program), opts)));
 }
 
 async function list(ctx: Context, opts: LsOptions): Promise<void> {
-  const query = Object.fromEntries(Object.entries({ user: opts.user, object: opts.object, action: opts.action, since: opts.since, until: opts.until, limit: opts.limit }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const query = Object.fromEntries(Object.entries({ user: opts.user, object: opts.object, action: opts.action, since: opts.since, until: opts.until, limit: opts.limit, before: opts.before }).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const entries = await ctx.client.auditLog(query);
   if (opts.format === 'json') return void ctx.out(`${JSON.stringify(entries, null, 2)}\n`);
   const rows = entries.map((e) => [e.Time.slice(0, 19).replace('T', ' '), e.User, e.Source, e.Action, object(e), result(e)]);

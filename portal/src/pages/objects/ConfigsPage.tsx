@@ -1,0 +1,5 @@
+import { DataObjectsPage } from './DataObjectsPage';
+
+export default function ConfigsPage() {
+  return <DataObjectsPage kind="config" />;
+}

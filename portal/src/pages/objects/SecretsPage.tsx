@@ -1,0 +1,5 @@
+import { DataObjectsPage } from './DataObjectsPage';
+
+export default function SecretsPage() {
+  return <DataObjectsPage kind="secret" />;
+}
