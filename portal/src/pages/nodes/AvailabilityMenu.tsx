@@ -14,7 +14,7 @@ export function AvailabilityMenu({ node }: { node: Node }) {
   return (
     <Menu position="bottom-end">
       <Menu.Target>
-        <Button size="xs" variant="default" loading={update.isPending} aria-label={`Availability of ${node.Description.Hostname}`}>
+        <Button size="xs" variant="default" loading={update.isPending} aria-label={`${node.Spec.Availability}: availability of ${node.Description.Hostname}`}>
           {node.Spec.Availability}
         </Button>
       </Menu.Target>

@@ -4,7 +4,7 @@
 import { useCallback, useMemo } from 'react';
 import { Anchor, Code, Group, Table, Tabs, Text } from '@mantine/core';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { byId, useNodes, useService, useTasks } from '../../api/queries';
+import { byId, useNodes, useService, useServices, useTasks } from '../../api/queries';
 import type { Service, Task } from '../../api/types';
 import { Loaded, Page } from '../../components/Page';
 import { HealthBadge, mode, replicas, serviceHealth, TaskStateBadge } from '../../components/status';
@@ -62,6 +62,8 @@ export default function ServicePage() {
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
   const service = useService(id);
+  // Running/desired counts come with the list only (GET /services?status=true), as Docker serves them.
+  const status = useServices().data?.find((x) => x.ID === service.data?.ID)?.ServiceStatus;
   const tasks = useTasks({ service: [id] }, !!service.data);
   const nodes = useNodes();
   const nodeById = useMemo(() => byId(nodes.data), [nodes.data]);
@@ -70,59 +72,58 @@ export default function ServicePage() {
   const mayDeploy = useCan('deploy', { labels: service.data?.Spec.Labels });
   const tab = params.get('tab') ?? 'tasks';
 
+  const fetched = service.data;
+  const s = fetched && { ...fetched, ServiceStatus: status };
+  if (!s) return <Loaded query={service}>{() => null}</Loaded>;
   return (
-    <Loaded query={service}>
-      {(s) => (
-        <Page
-          title={
-            <Group gap="sm">
-              {s.Spec.Name} <HealthBadge health={serviceHealth(s)} />
-            </Group>
-          }
-          actions={mayDeploy && <ServiceActions service={s} />}
-        >
-          <Group gap="xl">
-            <Text size="sm">
-              <Text span c="dimmed">Mode</Text> {mode(s)}
-            </Text>
-            <Text size="sm">
-              <Text span c="dimmed">Replicas</Text> {replicas(s)}
-            </Text>
-            <Text size="sm">
-              <Text span c="dimmed">Image</Text> <span className="mono">{s.Spec.TaskTemplate.ContainerSpec.Image}</span>
-            </Text>
-            {s.UpdateStatus && (
-              <Text size="sm">
-                <Text span c="dimmed">Update</Text> {s.UpdateStatus.State} {s.UpdateStatus.Message ? `— ${s.UpdateStatus.Message}` : ''}
-              </Text>
-            )}
-          </Group>
-          <Tabs value={tab} onChange={(v) => setParams(v === 'tasks' ? {} : { tab: v ?? 'tasks' }, { replace: true })} keepMounted={false}>
-            <Tabs.List>
-              <Tabs.Tab value="tasks">Tasks</Tabs.Tab>
-              <Tabs.Tab value="logs">Logs</Tabs.Tab>
-              <Tabs.Tab value="spec">Spec</Tabs.Tab>
-            </Tabs.List>
-            <Tabs.Panel value="tasks" pt="md">
-              <Loaded query={tasks}>{(list) => <TaskTable service={s} tasks={list} nodeName={nodeName} />}</Loaded>
-            </Tabs.Panel>
-            <Tabs.Panel value="logs" pt="md">
-              <LogView
-                sources={[{ path: `/services/${s.ID}/logs`, mux: !s.Spec.TaskTemplate.ContainerSpec.TTY }]}
-                taskName={(t) => {
-                  const task = taskById.get(t);
-                  return task ? taskLabel(s, task) : shortId(t);
-                }}
-                nodeName={nodeName}
-                fileName={`${s.Spec.Name}.log`}
-              />
-            </Tabs.Panel>
-            <Tabs.Panel value="spec" pt="md">
-              <Code block>{JSON.stringify(s.Spec, null, 2)}</Code>
-            </Tabs.Panel>
-          </Tabs>
-        </Page>
-      )}
-    </Loaded>
+    <Page
+      title={
+        <Group gap="sm">
+          {s.Spec.Name} <HealthBadge health={serviceHealth(s)} />
+        </Group>
+      }
+      actions={mayDeploy && <ServiceActions service={s} />}
+    >
+      <Group gap="xl">
+        <Text size="sm">
+          <Text span c="dimmed">Mode</Text> {mode(s)}
+        </Text>
+        <Text size="sm">
+          <Text span c="dimmed">Replicas</Text> {replicas(s)}
+        </Text>
+        <Text size="sm">
+          <Text span c="dimmed">Image</Text> <span className="mono">{s.Spec.TaskTemplate.ContainerSpec.Image}</span>
+        </Text>
+        {s.UpdateStatus && (
+          <Text size="sm">
+            <Text span c="dimmed">Update</Text> {s.UpdateStatus.State} {s.UpdateStatus.Message ? `— ${s.UpdateStatus.Message}` : ''}
+          </Text>
+        )}
+      </Group>
+      <Tabs value={tab} onChange={(v) => setParams(v === 'tasks' ? {} : { tab: v ?? 'tasks' }, { replace: true })} keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="tasks">Tasks</Tabs.Tab>
+          <Tabs.Tab value="logs">Logs</Tabs.Tab>
+          <Tabs.Tab value="spec">Spec</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="tasks" pt="md">
+          <Loaded query={tasks}>{(list) => <TaskTable service={s} tasks={list} nodeName={nodeName} />}</Loaded>
+        </Tabs.Panel>
+        <Tabs.Panel value="logs" pt="md">
+          <LogView
+            sources={[{ path: `/services/${s.ID}/logs`, mux: !s.Spec.TaskTemplate.ContainerSpec.TTY }]}
+            taskName={(t) => {
+              const task = taskById.get(t);
+              return task ? taskLabel(s, task) : shortId(t);
+            }}
+            nodeName={nodeName}
+            fileName={`${s.Spec.Name}.log`}
+          />
+        </Tabs.Panel>
+        <Tabs.Panel value="spec" pt="md">
+          <Code block>{JSON.stringify(s.Spec, null, 2)}</Code>
+        </Tabs.Panel>
+      </Tabs>
+    </Page>
   );
 }
