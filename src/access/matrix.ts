@@ -29,18 +29,22 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 
 // Events: reading them is reading workloads; a team member's stream holds their teams' objects' (and nodes').
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials']);
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials', 'berth/v1/image-updates']);
 /** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
-export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events']);
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events', 'berth/v1/image-updates']);
 // OIDC logins come without credentials; /refresh checks the session it renews itself (an expired one too).
 const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login', 'berth/v1/oidc/login', 'berth/v1/oidc/callback', 'berth/v1/oidc/device', 'berth/v1/oidc/device/token', 'berth/v1/oidc/refresh']);
-const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update']);
+// The registry's admin API (on this port under berth up): its own guard decides, by Harbor's project roles.
+const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update', 'berth/v1/registry/*']);
 const ADMINISTER = new Set(['POST berth/v1/teams', 'DELETE berth/v1/teams/:name']);
+
+/** collectionOf names a route's collection (`services`, `berth/v1/tokens`), from its path without the leading slash. */
+export const collectionOf = (path: string): string => (path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!);
 
 /** rightFor says what a request needs, from its method and route (`/services/:id/update`). */
 export function rightFor(method: string, route: string): Right {
   const path = route.replace(/^\//, '');
-  const collection = path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!;
+  const collection = collectionOf(path);
   const reading = method === 'GET' || method === 'HEAD';
   // The portal's own files (its code, no data: it calls the API with the user's session).
   if (ANYONE.has(path) || path === '' || path === 'ui' || path === 'ui/*') return 'anyone';

@@ -19,6 +19,7 @@ import { routeUpgrades } from './http/upgrade.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
 import { registryCredentialRoutes } from './routes/registry-credentials.js';
+import { imageUpdateRoutes, type RegistryTags } from './routes/image-updates.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { configRoutes, secretRoutes } from './routes/secrets.js';
@@ -57,6 +58,8 @@ export interface ApiServerOptions {
   authenticate?: (request: FastifyRequest) => void;
   /** A root CA to verify a registry (HOST:PORT) with beside the system's: the cluster root for the cluster's own registry. */
   registryRoot?: (registry: string) => string | undefined;
+  /** The registry running in this process (`berth up`), once it runs: the update check reads its tags. */
+  registryTags?: () => RegistryTags | undefined;
 }
 
 /** The managers as the election sees them, by cluster address (HOST:PORT, a manager node's ManagerStatus.Addr). */
@@ -85,6 +88,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   networkRoutes(app, opts.store);
   distributionRoutes(app, opts.registryRoot);
   registryCredentialRoutes(app, opts.store);
+  imageUpdateRoutes(app, opts.store, opts.registryTags ?? (() => undefined));
   openApiRoutes(app);
   for (const plugin of opts.plugins ?? []) {
     void app.register(async (scope) => plugin(scope));

@@ -31,7 +31,7 @@ test("the registry admin API's changes are entries: who, how they logged in, the
       ['admin', 'registry-login', 'registry-project.create', 'shop', 201, ''],
       ['admin', 'registry-login', 'registry-project.update', 'shop', 404, 'User: user ghost does not exist: create it first (berth user create)'],
       ['admin', 'registry-login', 'registry-project.delete', 'shop', 204, ''],
-      ['unknown', 'none', 'registry-user.create', '', 401, 'authentication required: log in with berth login, or send Basic credentials (a user, or a robot account and its secret)'],
+      ['unknown', 'none', 'registry-user.create', '', 401, 'authentication required: log in with berth login, or send Basic credentials (a user, or a robot account and its secret), or a platform token (Authorization: Bearer berth_...)'],
     ]);
     assert.ok(log.every((e) => e.Source === '127.0.0.1'));
   } finally {

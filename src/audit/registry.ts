@@ -5,6 +5,7 @@
 
 import { newId } from '../common/ids.js';
 import type { Store } from '../store/index.js';
+import type { AuditAuth } from './kinds.js';
 
 /** What of a registry event (registry/events.ts) the log takes. */
 export interface RegistryActivity {
@@ -47,13 +48,15 @@ export interface RegistryAdminChange {
   path: string;
   status: number;
   actor: string;
-  auth: 'password' | 'token' | 'none';
+  auth: 'password' | 'token' | 'platform-token' | 'platform-session' | 'none';
   source: string;
   error?: string;
   created?: string;
 }
 
 const ADMIN_PREFIX = '/berth/v1/registry/';
+/** A platform token or session is named as the manager's API names it. */
+const AUTHS: Record<RegistryAdminChange['auth'], AuditAuth> = { none: 'none', password: 'registry-login', token: 'registry-token', 'platform-token': 'token', 'platform-session': 'session' };
 const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 
 /**
@@ -69,7 +72,7 @@ export function recordRegistryAdmin(store: Store, c: RegistryAdminChange): void 
     tx.auditEntries.create({
       ...fresh(),
       User: c.actor || 'unknown',
-      Auth: c.auth === 'none' ? 'none' : c.auth === 'password' ? 'registry-login' : 'registry-token',
+      Auth: AUTHS[c.auth],
       Source: c.source,
       Action: `${kind}.${verb}`,
       Method: c.method,

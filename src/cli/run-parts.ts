@@ -79,6 +79,8 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
         allowOutbound: opts.allowOutbound,
         // Never a webhook or replication target, even inside an allowed range.
         managerUrl: manager.url,
+        // Pull commands (the portal's) name it as other machines reach it.
+        advertise: (address) => advertisedRegistry(registryListen.host, parseListen(address).port, manager.clusterAddr),
       })
     : undefined;
   // Pushes, pulls and deletes of manifests, and the admin API's changes, go to the audit log beside the API's changes.
@@ -89,6 +91,11 @@ export async function runUp(opts: UpOptions, log: Logger): Promise<void> {
     registryCert.renewals((next) => registry.setCertificate(next));
     // Every agent, this one included, has its engine trust the cluster root for these names.
     manager.announceRegistry(registryAddresses(registryCert.names, registryPort));
+  }
+  // Its admin API on the manager's port too (the portal's), and its tags for the services' update check.
+  if (registry) {
+    const names = [...registryNames(registry), ...(registryCert ? registryAddresses(registryCert.names, registryPort) : [])];
+    manager.serveRegistry({ routeAdmin: registry.routeAdmin, tagDigest: (repository, tag) => registry.tagDigest(repository, tag), names: [...new Set(names)] });
   }
   const description = await describeNode(engine.docker, { hostname: opts.hostname ?? osHostname() });
   // The local agent pulls from the platform's own registry without verifying TLS only on
@@ -347,6 +354,12 @@ export function parseInsecureRegistries(values: string[]): string[] {
     if (!host) throw new InvalidArgumentError(`invalid --insecure-registry ${JSON.stringify(v)}: give the registry as HOST:PORT, e.g. 127.0.0.1:5000`);
     return host;
   });
+}
+
+/** registryNames: the HOST:PORTs an image reference may name the registry by, but those of a certificate from the cluster CA. */
+function registryNames(registry: Registry): string[] {
+  const { host, port } = parseListen(registry.address);
+  return [registry.address, registry.advertisedAddress, ...loopbackNames(registry.address), ...wildcardLoopbackNames(host, port)];
 }
 
 /** loopbackNames: a registry on 127.0.0.1:PORT is also named localhost:PORT in image references. */

@@ -44,6 +44,7 @@ import { directoryRoutes, ensureFirstAdmin, LoginLimiter, oidcRoutes } from '../
 import { portalRoutes } from '../portal/index.js';
 import { acceptPlainHttp } from './plain-loopback.js';
 import { leaderView } from './leader-view.js';
+import { RegistryMount, type LocalRegistry } from './registry-mount.js';
 
 /** How long a follower holds a forwarded change's answer for its own copy to catch up (a healthy watch takes milliseconds). */
 const CATCH_UP_MS = 3000;
@@ -136,7 +137,7 @@ export class Manager {
   /** The registry certificates issued here: a root rotation renews them at once. */
   readonly #registryCerts = new Set<RenewingCertificate>();
   /** What registryCertificate and announceRegistry need, set once started. */
-  #registryParts: { ca: CertificateAuthority; clusterId: string; advertisedHost: string; dispatcher: Dispatcher; addresses: Set<string> } | undefined;
+  #registryParts: { ca: CertificateAuthority; clusterId: string; advertisedHost: string; dispatcher: Dispatcher; addresses: Set<string>; mount: RegistryMount } | undefined;
   #retire: () => void = () => undefined;
   /**
    * Resolves once this manager's node is demoted or removed (on etcd; never with SQLite): it does
@@ -242,6 +243,7 @@ export class Manager {
     const who = callers({ store, certificate: (serial) => clients.get(serial) });
     let tls = opts.insecureApi ? undefined : await apiServerTls(ca, cluster.ID, [addr.host, advertisedHost]);
     const clusterRegistries = new Set<string>();
+    const registryMount = new RegistryMount();
     const app = createApiServer({
       store,
       log: opts.log,
@@ -251,12 +253,13 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) }), (scope) => portalRoutes(scope)],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) }), (scope) => portalRoutes(scope), registryMount.routes],
       hooks: (api) => {
         authorize(api, who, store);
         recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));
       },
       registryRoot: (registry) => (clusterRegistries.has(registry) ? ca.rootPem : undefined),
+      registryTags: registryMount.tags,
     });
     if (tls) {
       guard.attach(app);
@@ -273,7 +276,7 @@ export class Manager {
     clusterAddr = advertiseAddress(opts.advertiseAddr, clusterListen.host, clusterPort.port);
     const scheme = tls ? 'https' : 'http';
     const manager = new Manager(store, app, `${scheme}://${hostPort(addr.host, apiPort)}`, unix, socketPath, clusterPort, clusterAddr, clusterListen.host, localToken, opts.log);
-    manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries };
+    manager.#registryParts = { ca, clusterId: cluster.ID, advertisedHost, dispatcher, addresses: clusterRegistries, mount: registryMount };
     manager.#leadership = leadership;
     deposed = (reason) => manager.#stepDown(store, reason);
     if (ownNode) {
@@ -382,6 +385,14 @@ export class Manager {
     parts.addresses.clear();
     for (const a of addresses) parts.addresses.add(a);
     parts.dispatcher.setRegistries(addresses);
+  }
+
+  /**
+   * serveRegistry makes the registry running in this process (`berth up`) part of the API: its
+   * admin API under /berth/v1/registry on this port too, and its tags for the update check.
+   */
+  serveRegistry(registry: LocalRegistry): void {
+    this.#registryParts!.mount.attach(registry);
   }
 
   get workerToken(): string {

@@ -45,8 +45,8 @@ export interface RegistryAdminActivity {
   status: number;
   /** The account the guard named ('' when it was refused before: no or bad credentials). */
   actor: string;
-  /** How it authenticated: a password or secret (Basic), a token from /service/token, or not at all. */
-  auth: 'password' | 'token' | 'none';
+  /** How it authenticated: a password or secret (Basic), a token from /service/token, a platform token or session, or not at all. */
+  auth: 'password' | 'token' | 'platform-token' | 'platform-session' | 'none';
   source: string;
   /** The refusal's message. */
   error?: string;

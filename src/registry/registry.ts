@@ -5,6 +5,7 @@
 // its own `registry.db` in the data dir when it runs alone.
 
 import { mkdir, readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +17,11 @@ import { Store, loadStoreKey } from '../store/index.js';
 import './kinds.js';
 import { adminGuard } from './admin/admin-guard.js';
 import { openApiRoutes } from './admin/admin-openapi.js';
+import { repositoryRoutes } from './admin/admin-repositories.js';
+import { systemInfoRoutes } from './admin/admin-systeminfo.js';
+import { tagDigest } from './storage/artifacts.js';
+import type { StorageDriver } from './storage/storage-driver.js';
+import { isName } from './distribution/names.js';
 import { projectRoutes } from './admin/admin-projects.js';
 import { robotRoutes } from './admin/admin-robots.js';
 import { userRoutes } from './admin/admin-users.js';
@@ -84,6 +90,11 @@ export interface RegistryOptions {
   allowOutbound?: string[];
   /** The manager API's URL under `berth up`: never a webhook or replication target, allowed range or not. */
   managerUrl?: string;
+  /**
+   * How clients name the registry, given the HOST:PORT it listens on (`berth up`: a registry on
+   * every address by the manager's advertised host); the listen address itself without it.
+   */
+  advertise?: (address: string) => string;
 }
 
 export class Registry {
@@ -103,10 +114,26 @@ export class Registry {
     readonly scheme: 'https' | 'http',
     /** The random password given to `admin` on the first start (show it once); undefined otherwise. */
     readonly initialAdminPassword: string | undefined,
+    /** HOST:PORT as clients name the registry in image references (RegistryOptions.advertise). */
+    readonly advertisedAddress: string,
+    private readonly driver: StorageDriver,
   ) {}
 
   get url(): string {
     return `${this.scheme}://${this.address}`;
+  }
+
+  /**
+   * routeAdmin serves a request for the admin API (`/berth/v1/registry/...`) that reached
+   * another listener of this process (the manager's API under `berth up`): the same routes,
+   * guard and audit as on the registry's own port.
+   */
+  readonly routeAdmin = (req: IncomingMessage, res: ServerResponse): void => this.app.routing(req, res);
+
+  /** tagDigest is the digest `repository:tag` points at now; undefined when there is no such repository or tag. */
+  async tagDigest(repository: string, tag: string): Promise<string | undefined> {
+    if (!isName(repository)) return undefined;
+    return tagDigest(this.driver, repository, tag);
   }
 
   static async start(opts: RegistryOptions): Promise<Registry> {
@@ -127,6 +154,7 @@ export class Registry {
       const gc = new GarbageCollector(driver, fence, opts.log, opts.gc, events);
       const usage = new UsageAccountant(driver, events);
       let address = '';
+      let advertised = '';
       webhooks = new WebhookNotifier(store, events, () => address, opts.log, { ...opts.webhooks, deliveries: await DeliveryLog.open(driver, opts.log), outbound });
       const metrics = new RegistryMetrics(driver, usage, events);
       gc.onRun((run) => metrics.gcRun(run));
@@ -175,6 +203,8 @@ export class Registry {
           gcRoutes(gc),
           quotaRoutes(usage),
           webhookRoutes(webhooks),
+          repositoryRoutes,
+          systemInfoRoutes(() => ({ RegistryUrl: advertised, ExternalUrl: `${https ? 'https' : 'http'}://${advertised}` })),
           openApiRoutes,
         ],
       });
@@ -182,8 +212,9 @@ export class Registry {
       await app.listen({ host: addr.host, port: addr.port });
       const port = (app.server.address() as { port: number }).port;
       address = hostPort(addr.host, port);
+      advertised = opts.advertise?.(address) ?? address;
       own.push({ name: 'this registry', host: addr.host, port });
-      const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store, https ? 'https' : 'http', initialAdminPassword);
+      const registry = new Registry(app, address, events, store, replicator, gc, webhooks, opts.log, !opts.store, https ? 'https' : 'http', initialAdminPassword, advertised, driver);
       replicator.start();
       gc.start();
       opts.log.info({ address: registry.address, tls: https !== undefined, dataDir: opts.dataDir }, 'registry listening');

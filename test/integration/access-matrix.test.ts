@@ -21,6 +21,10 @@ import { tempDir } from '../helpers/berth.js';
 const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'GET /_ping': 'anyone',
   'GET /version': 'anyone',
+  // The portal's files.
+  'GET /': 'anyone',
+  'GET /ui': 'anyone',
+  'GET /ui/*': 'anyone',
   'GET /info': 'self',
   'GET /berth/v1/openapi.yaml': 'anyone',
   'POST /berth/v1/login': 'anyone',
@@ -96,6 +100,12 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'POST /berth/v1/registry-credentials': 'operator',
   'POST /berth/v1/registry-credentials/{id}/update': 'operator',
   'DELETE /berth/v1/registry-credentials/{id}': 'operator',
+  'GET /berth/v1/image-updates': 'viewer',
+  // The registry's admin API under berth up: signed in is enough here, the registry's guard decides.
+  'GET /berth/v1/registry/*': 'self',
+  'POST /berth/v1/registry/*': 'self',
+  'PUT /berth/v1/registry/*': 'self',
+  'DELETE /berth/v1/registry/*': 'self',
   'GET /swarm': 'viewer',
   'GET /swarm/unlockkey': 'admin',
   'POST /swarm/update': 'admin',
@@ -126,6 +136,8 @@ const TEAM = new Set([
   'POST /containers/{id}/exec', 'POST /containers/create', 'POST /containers/prune', 'POST /containers/{id}/{action}', 'DELETE /containers/{id}',
   'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize',
   'GET /events',
+  // Which of their services' images have a newer digest in the cluster's registry.
+  'GET /berth/v1/image-updates',
 ]);
 
 const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];

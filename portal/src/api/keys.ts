@@ -27,14 +27,17 @@ export const keys = {
   tokens: { all: () => ['tokens'] as const },
   oidc: () => ['oidc'] as const,
   audit: (query: string) => ['audit', query] as const,
+  /** The registry admin API: every read under one prefix, refetched after any change through it. */
+  registry: { all: () => ['registry'] as const, of: (...path: string[]) => ['registry', ...path] as const },
+  imageUpdates: () => ['image-updates'] as const,
 };
 
 /** Which cached queries an event of this type makes stale. */
 export function staleBy(type: string): ReadonlyArray<readonly string[]> {
   switch (type) {
     case 'service':
-      // A service's replicas and update state show in the service list and its tasks' names.
-      return [keys.services.all(), keys.tasks.all()];
+      // A service's replicas and update state show in the service list and its tasks' names; its image in the update check.
+      return [keys.services.all(), keys.tasks.all(), keys.imageUpdates()];
     case 'task':
       // Running/desired counts (ServiceStatus) come with the services.
       return [keys.tasks.all(), keys.services.all()];

@@ -28,6 +28,7 @@ const SECTIONS: Section[] = [
   { to: '/secrets', label: 'Secrets' },
   { to: '/configs', label: 'Configs' },
   { to: '/networks', label: 'Networks' },
+  { to: '/registry', label: 'Registry' },
   { to: '/admin', label: 'Administration', admin: true },
 ];
 

@@ -9,6 +9,7 @@ import { serviceHealth, TaskStateBadge, type Health } from '../components/status
 import { ago, shortId } from '../components/time';
 import { Loaded, Page } from '../components/Page';
 import { events } from '../app/queries';
+import { RegistryCard } from './registry/RegistryCard';
 
 const HOUR = 3_600_000;
 
@@ -86,6 +87,7 @@ export function DashboardPage() {
             )}
           </Loaded>
         </Card>
+        <RegistryCard />
       </SimpleGrid>
       <Card withBorder aria-labelledby="failed-card">
         <Title order={2} size="h4" id="failed-card" mb="sm">

@@ -4,14 +4,14 @@
 
 import { newId } from '../../common/ids.js';
 import { ForbiddenError, InvalidArgumentError, NameConflictError, NotFoundError, type RegistryProject } from '../../types/index.js';
-import type { AdminRoutes } from './admin.js';
+import type { AdminRoutes, Principal } from './admin.js';
 import { body, checkProjectName, checkRole, checkUserName, optionalBoolean, projectView } from './account-rules.js';
 import { checkTeamName } from '../../users/rules.js';
 
 /** teamRef reads a member path's `team:NAME`; undefined for a user. */
 const teamRef = (member: string): string | undefined => (member.startsWith('team:') ? member.slice(5) : undefined);
-import { allowedActions, robotProject } from '../auth/permissions.js';
-import { callerOf } from '../auth/credentials.js';
+import { allowedActions, memberRole, robotProject, type Caller } from '../auth/permissions.js';
+import { callerOf as lookUp } from '../auth/credentials.js';
 import { repositoriesOf } from '../storage/repositories.js';
 import { projectNotFound } from './projects.js';
 
@@ -19,6 +19,12 @@ type NameParams = { Params: { name: string } };
 type MemberParams = { Params: { name: string; user: string } };
 
 export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
+  const callerOf = (me: Principal): Caller => me.caller ?? lookUp(store, me.name);
+  /** The project as its caller sees it: with their role in it, as Harbor's current_user_role_id, so a client offers only what they may do. */
+  const viewFor = (caller: Caller, p: RegistryProject) => {
+    const role = memberRole(caller, p);
+    return { ...projectView(p), ...(role && { CurrentUserRole: role }) };
+  };
   const find = (name: string): RegistryProject => {
     const project = store.view((tx) => tx.registryProjects.byName(name));
     if (!project) throw projectNotFound(name);
@@ -53,29 +59,29 @@ export const projectRoutes: AdminRoutes = (app, { store, guard, driver }) => {
         Spec: { Name: name, Public: isPublic, Members: [{ User: me.name, Role: 'projectAdmin' }], QuotaBytes: quota },
       }),
     );
-    return reply.code(201).send(projectView(project));
+    return reply.code(201).send(viewFor(callerOf(me), project));
   });
 
   app.get('/projects', async (request) => {
     const me = await guard(request, { authenticated: true });
-    const caller = callerOf(store, me.name);
+    const caller = callerOf(me);
     const all = store.view((tx) => tx.registryProjects.list());
     const visible = me.admin ? all : all.filter((p) => p.Spec.Public || p.Spec.Members.some((m) => m.User === me.name) || allowedActions(caller, p).length > 0);
-    return visible.map(projectView).sort((a, b) => a.Name.localeCompare(b.Name));
+    return visible.map((p) => viewFor(caller, p)).sort((a, b) => a.Name.localeCompare(b.Name));
   });
 
   app.get<NameParams>('/projects/:name', async (request) => {
-    await guard(request, { project: request.params.name, resource: 'project', action: 'read' });
-    return projectView(find(request.params.name));
+    const me = await guard(request, { project: request.params.name, resource: 'project', action: 'read' });
+    return viewFor(callerOf(me), find(request.params.name));
   });
 
   app.put<NameParams>('/projects/:name', async (request) => {
-    await guard(request, { project: request.params.name, resource: 'project', action: 'update' });
+    const me = await guard(request, { project: request.params.name, resource: 'project', action: 'update' });
     const b = body(request);
     const unknown = Object.keys(b).filter((k) => k !== 'Public');
     if (unknown.length > 0) throw new InvalidArgumentError(`${unknown.join(', ')}: only Public can be changed here`);
     const isPublic = optionalBoolean(b.Public, 'Public');
-    return projectView(change(request.params.name, (p) => ({ ...p.Spec, ...(isPublic !== undefined && { Public: isPublic }) })));
+    return viewFor(callerOf(me), change(request.params.name, (p) => ({ ...p.Spec, ...(isPublic !== undefined && { Public: isPublic }) })));
   });
 
   app.delete<NameParams>('/projects/:name', async (request, reply) => {

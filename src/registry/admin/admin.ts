@@ -9,6 +9,8 @@ import type { Store } from '../../store/index.js';
 import { HTTP_STATUS } from '../../common/http-status.js';
 import { decodeJsonBody, drainRefusedBody, formatLimit } from '../../common/json-body.js';
 import { BerthError } from '../../types/index.js';
+import type { Action } from '../auth/access.js';
+import type { Caller } from '../auth/permissions.js';
 import type { ProjectResource, ResourceAction } from '../auth/project-rights.js';
 import type { RegistryEvents } from '../events.js';
 import type { ManifestStore } from '../storage/manifest-store.js';
@@ -26,10 +28,22 @@ export interface Principal {
   /** System administrator (every permission). */
   admin: boolean;
   robot: boolean;
+  /** The caller the guard resolved (absent from guards that trust everyone). */
+  caller?: Caller;
+  /** Set when the caller came with a platform token or session (`berth_...`). */
+  platform?: 'token' | 'session';
 }
 
-/** What a route needs: a system administrator, Harbor's right to act on a resource of `project`, or only to be signed in. */
-export type Need = { admin: true } | { project: string; resource: ProjectResource; action: ResourceAction } | { authenticated: true };
+/**
+ * What a route needs: a system administrator, Harbor's right to act on a resource of `project`,
+ * an action on its repositories (what /v2/ asks: pull to read them, delete to delete a tag), or
+ * only to be signed in.
+ */
+export type Need =
+  | { admin: true }
+  | { project: string; resource: ProjectResource; action: ResourceAction }
+  | { project: string; repository: Action }
+  | { authenticated: true };
 
 /**
  * AdminGuard authenticates the request and checks `need`; it resolves with the caller, or throws
@@ -103,7 +117,7 @@ export function registerAdmin(app: FastifyInstance, ctx: AdminContext, routes: A
           path: request.url.split('?')[0]!,
           status: reply.statusCode,
           actor: principal?.name ?? '',
-          auth: !principal ? 'none' : /^Basic /i.test(header) ? 'password' : 'token',
+          auth: !principal ? 'none' : /^Basic /i.test(header) ? 'password' : principal.platform ? `platform-${principal.platform}` : 'token',
           source: (request.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
           ...(error && { error }),
           ...(created && { created }),

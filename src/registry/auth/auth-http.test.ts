@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../common/log.js';
 import { Registry } from '../registry.js';
 import { TokenKeys } from './tokens.js';
+import { issueToken } from '../../users/tokens.js';
 
 const ADMIN = 'Admin12345';
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -387,5 +388,59 @@ describe('registry token auth and admin API', () => {
     const res = await fetch(`${url}/v2/shop/app/tags/list`, { headers: { Authorization: `Bearer ${issued}` } });
     assert.equal(res.status, 401);
     assert.equal((await token(carol, 'repository:shop/app:pull')).status, 401);
+  });
+
+  test("platform tokens and sessions (berth_...) act as their user with a password login's rights, capped by the token's role; a revoked one is 401", async () => {
+    const admin = basic('admin', ADMIN);
+    assert.equal((await api('POST', '/projects', admin, { Name: 'portal' })).status, 201);
+    assert.equal((await api('POST', '/projects/portal/members', admin, { User: 'dev', Role: 'developer' })).status, 201);
+    assert.equal((await api('POST', '/projects/portal/members', admin, { User: 'guest', Role: 'guest' })).status, 201);
+    // One image in portal/app:1, pushed by admin through /v2.
+    const push = (await token(admin, 'repository:portal/app:pull,push')).body.token;
+    const config = '{"architecture":"amd64","os":"linux"}';
+    assert.equal((await fetch(`${url}/v2/portal/app/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { Authorization: `Bearer ${push}` } })).status, 201);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
+    assert.equal((await fetch(`${url}/v2/portal/app/manifests/1`, { method: 'PUT', body: manifest, headers: { Authorization: `Bearer ${push}`, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
+
+    const issue = (user: string, kind: 'token' | 'session', role?: 'viewer' | 'operator' | 'admin'): string =>
+      `Bearer ${registry.store.update((tx) => issueToken(tx, { User: user, Kind: kind, Name: `${user}-${kind}-${role ?? 'all'}`, ...(role && { Role: role }) })).secret}`;
+    const seen: string[] = [];
+    registry.events.onAdmin((a) => seen.push(`${a.actor} ${a.auth} ${a.method} ${a.status}`));
+    const dev = issue('dev', 'session');
+    const project = await api('GET', '/projects/portal', dev);
+    assert.equal(project.status, 200);
+    assert.equal((project.json as unknown as { CurrentUserRole: string }).CurrentUserRole, 'developer');
+    const repositories = await api('GET', '/projects/portal/repositories', dev);
+    assert.deepEqual((repositories.json as unknown as { Name: string }[]).map((r) => r.Name), ['portal/app']);
+    const tag = `/projects/portal/repositories/${encodeURIComponent('portal/app')}/tags/1`;
+    const refused = await api('DELETE', tag, dev);
+    assert.equal(refused.status, 403);
+    assert.match(refused.json.message, /^dev may not delete the repositories of project portal/);
+    const quotas = ((await api('GET', '/quotas', dev)).json as unknown as { project: string }[]).map((q) => q.project);
+    assert.ok(quotas.includes('portal') && !quotas.includes('library'), `the quotas of dev's projects only: ${quotas.join(', ')}`);
+    assert.ok(((await api('GET', '/quotas', admin)).json as unknown as { project: string }[]).some((q) => q.project === 'library'));
+    assert.equal(((await api('GET', '/systeminfo', dev)).json as unknown as { RegistryUrl: string }).RegistryUrl, registry.address);
+
+    // Admin's own session is the system administrator; a token of a lesser role is not, and a viewer's reads only.
+    assert.equal((await api('GET', '/gc', issue('admin', 'session'))).status, 200);
+    const operator = issue('admin', 'token', 'operator');
+    const gc = await api('GET', '/gc', operator);
+    assert.equal(gc.status, 403);
+    assert.match(gc.json.message, /^admin came with a token of the operator role, which is not a system administrator's/);
+    const mine = await api('POST', '/projects', dev, { Name: 'devs' });
+    assert.equal((mine.json as unknown as { CurrentUserRole: string }).CurrentUserRole, 'projectAdmin', 'any user creates a project, with a session too');
+    assert.equal((await api('GET', '/projects/devs', operator)).status, 403, 'no longer every project: devs is not theirs');
+    const viewer = issue('admin', 'token', 'viewer');
+    assert.equal(((await api('GET', '/projects/portal', viewer)).json as unknown as { CurrentUserRole: string }).CurrentUserRole, 'guest');
+    assert.equal((await api('DELETE', tag, viewer)).status, 403);
+    assert.equal((await api('DELETE', tag, operator)).status, 204, 'as projectAdmin of portal, which admin created');
+    assert.deepEqual(seen.slice(-1), ['admin platform-token DELETE 204'], 'the audit log names how they came');
+
+    const revoked = issue('dev', 'token');
+    registry.store.update((tx) => tx.apiTokens.delete(tx.apiTokens.byUser('dev').find((t) => t.Spec.Kind === 'token')!.ID));
+    const gone = await api('GET', '/projects/portal', revoked);
+    assert.equal(gone.status, 401);
+    assert.match(gone.json.message, /^the token is not valid: it was revoked, expired or mistyped/);
+    assert.equal((await api('GET', '/projects/portal', `${dev.slice(0, -1)}0`)).status, 401);
   });
 });

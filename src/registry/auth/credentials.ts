@@ -1,11 +1,13 @@
 // Who a request comes from: Basic credentials (a user's password or a robot's secret) checked
-// against the store, or a token's subject looked up again. Robots log in as `robot$...`.
+// against the store, a token's subject looked up again, or a platform token or session
+// (`berth_...`, the manager's) looked up in the directory. Robots log in as `robot$...`.
 
 import type { Store } from '../../store/index.js';
 import { UnauthorizedError, type RegistryRobot, type User } from '../../types/index.js';
 import type { LoginLimiter } from '../../users/login-limit.js';
 import { checkLogin, verifySecret } from '../../users/passwords.js';
 import { teamsOf } from '../../users/caller.js';
+import { findToken } from '../../users/tokens.js';
 import { ANONYMOUS, type Caller } from './permissions.js';
 
 export interface BasicCredentials {
@@ -80,6 +82,24 @@ export function callerOf(store: Store, subject: string, now = Date.now()): Calle
   }
   const user = store.view((tx) => tx.users.byName(subject)) ?? gone();
   return userCaller(store, enabled(user));
+}
+
+/** isPlatformToken: the platform's tokens and sessions start so; the registry's own tokens are JWTs. */
+export const isPlatformToken = (bearer: string): boolean => bearer.startsWith('berth_');
+
+/**
+ * platformCaller is the user a platform token or session acts for, with the registry rights a
+ * password login gives them under the token's role (Caller's `cap`). A revoked, expired or
+ * mistyped token, or a disabled or removed user, is refused as the manager's API refuses it.
+ */
+export function platformCaller(store: Store, secret: string): { caller: Caller; kind: 'token' | 'session' } {
+  return store.view((tx) => {
+    const token = findToken(tx, secret);
+    const user = tx.users.byName(token.Spec.User);
+    if (!user) throw new UnauthorizedError(`user ${token.Spec.User} does not exist any more: ask an administrator`);
+    const teams = teamsOf(tx, enabled(user)).map((t) => t.Team);
+    return { caller: { kind: 'user', user, teams, ...(token.Spec.Role && { cap: token.Spec.Role }) }, kind: token.Spec.Kind };
+  });
 }
 
 /** userCaller is a user with the teams they belong to (a project may grant a team a role). */

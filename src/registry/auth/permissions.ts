@@ -2,7 +2,7 @@
 // administrators may do everything; members act by role; anyone (even anonymous) may pull from a
 // public project; robots have the actions their permissions list for the project.
 
-import type { ProjectRole, RegistryProject, RegistryRobot, User } from '../../types/index.js';
+import type { ClusterRole, ProjectRole, RegistryProject, RegistryRobot, User } from '../../types/index.js';
 import type { Action } from './access.js';
 
 export const ALL_ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
@@ -18,8 +18,12 @@ export const ROLE_ACTIONS: Readonly<Record<ProjectRole, readonly Action[]>> = {
 /** Most to least powerful: each role holds every right of those after it. */
 export const ROLES: readonly ProjectRole[] = ['projectAdmin', 'maintainer', 'developer', 'guest'];
 
-/** Who is asking, once authenticated. */
-export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: User; teams: readonly string[] } | { kind: 'robot'; robot: RegistryRobot };
+/**
+ * Who is asking, once authenticated. A user who came with a platform token or session has its
+ * role as `cap` (src/users/tokens.ts): below admin it is no system administrator, and a viewer's
+ * token reads only (guest at most in any project).
+ */
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; user: User; teams: readonly string[]; cap?: ClusterRole } | { kind: 'robot'; robot: RegistryRobot };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };
 
@@ -33,6 +37,11 @@ export function robotProject(name: string): string | undefined {
   return m?.[1];
 }
 
+/** isSystemAdmin: a cluster admin is the registry's system administrator, unless their token is capped below admin. */
+export function isSystemAdmin(caller: Caller): boolean {
+  return caller.kind === 'user' && caller.user.Spec.Role === 'admin' && (caller.cap === undefined || caller.cap === 'admin');
+}
+
 /** memberRole is the caller's role in the project — as a member, or through a team — the strongest if several. */
 export function memberRole(caller: Caller, project: RegistryProject): ProjectRole | undefined {
   if (caller.kind !== 'user') return undefined;
@@ -40,7 +49,8 @@ export function memberRole(caller: Caller, project: RegistryProject): ProjectRol
     ...project.Spec.Members.filter((m) => m.User === caller.user.Spec.Name).map((m) => m.Role),
     ...(project.Spec.Teams ?? []).filter((t) => caller.teams.includes(t.Team)).map((t) => t.Role),
   ];
-  return ROLES.find((r) => roles.includes(r));
+  const role = ROLES.find((r) => roles.includes(r));
+  return role && caller.cap === 'viewer' ? 'guest' : role;
 }
 
 /** allowedActions is what the caller may do on the repositories of `project` (none when it does not exist). */
@@ -48,7 +58,7 @@ export function allowedActions(caller: Caller, project: RegistryProject | undefi
   if (!project) return [];
   const allowed = new Set<Action>(project.Spec.Public ? ['pull'] : []);
   if (caller.kind === 'user') {
-    if (caller.user.Spec.Role === 'admin') return [...ALL_ACTIONS];
+    if (isSystemAdmin(caller)) return [...ALL_ACTIONS];
     const role = memberRole(caller, project);
     for (const a of role ? ROLE_ACTIONS[role] : []) allowed.add(a);
   } else if (caller.kind === 'robot') {

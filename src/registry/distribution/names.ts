@@ -20,8 +20,11 @@ export interface Digest {
   text: string;
 }
 
+/** isName says whether a repository name is valid (checkName, without the error). */
+export const isName = (name: string): boolean => name.length <= MAX_NAME_LENGTH && NAME.test(name);
+
 export function checkName(name: string): string {
-  if (name.length > MAX_NAME_LENGTH || !NAME.test(name)) {
+  if (!isName(name)) {
     throw new RegistryError(
       'NAME_INVALID',
       400,

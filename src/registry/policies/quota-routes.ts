@@ -1,12 +1,15 @@
 // Admin API of project quotas: `GET /projects/{name}/quota` (members and administrators) shows
-// the quota and the usage; `PUT /projects/{name}/quota` `{"quotaBytes": N}` (administrators; -1 =
-// unlimited) sets it. Projects themselves are created and listed by the projects API.
+// the quota and the usage, `GET /quotas` those of every project the caller may see them of;
+// `PUT /projects/{name}/quota` `{"quotaBytes": N}` (administrators; -1 = unlimited) sets it.
+// Projects themselves are created and listed by the projects API.
 
 import { InvalidArgumentError, type RegistryProject } from '../../types/index.js';
 import type { AdminRoutes } from '../admin/admin.js';
 import { UNLIMITED } from './quotas.js';
 import type { UsageAccountant } from './usage.js';
 import { projectNotFound } from '../admin/projects.js';
+import { callerOf } from '../auth/credentials.js';
+import { mayInProject } from '../auth/project-rights.js';
 
 interface QuotaView {
   project: string;
@@ -27,6 +30,14 @@ export function quotaRoutes(usage: UsageAccountant): AdminRoutes {
       const used = await usage.usage(p.Spec.Name);
       return { project: p.Spec.Name, quotaBytes: p.Spec.QuotaBytes, usedBytes: used.bytes, blobs: used.blobs.size, manifests: used.manifests };
     };
+
+    // Every quota the caller may read (all for a system administrator), for a dashboard: Harbor's GET /quotas.
+    app.get('/quotas', async (request) => {
+      const me = await ctx.guard(request, { authenticated: true });
+      const caller = me.caller ?? callerOf(ctx.store, me.name);
+      const readable = ctx.store.view((tx) => tx.registryProjects.list()).filter((p) => me.admin || mayInProject(caller, p, 'quota', 'read'));
+      return Promise.all(readable.sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name)).map(view));
+    });
 
     app.get<{ Params: { name: string } }>('/projects/:name/quota', async (request) => {
       await ctx.guard(request, { project: request.params.name, resource: 'quota', action: 'read' });

@@ -27,6 +27,7 @@ export const paths = {
   layersDir: (name: string): string => `${repo(name)}/_layers`,
   layerLink: (name: string, d: Digest): string => `${repo(name)}/_layers/${d.algorithm}/${d.hex}/link`,
   manifestsDir: (name: string): string => `${repo(name)}/_manifests`,
+  revisions: (name: string): string => `${repo(name)}/_manifests/revisions`,
   revision: (name: string, d: Digest): string => `${repo(name)}/_manifests/revisions/${d.algorithm}/${d.hex}`,
   revisionLink: (name: string, d: Digest): string => `${repo(name)}/_manifests/revisions/${d.algorithm}/${d.hex}/link`,
   revisionTags: (name: string, d: Digest): string => `${repo(name)}/_manifests/revisions/${d.algorithm}/${d.hex}/tags`,

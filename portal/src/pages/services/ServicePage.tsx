@@ -12,6 +12,8 @@ import { ago, shortId } from '../../components/time';
 import { LogView } from '../../components/logs/LogView';
 import { useCan } from '../../app/who';
 import { ServiceActions } from './ServiceActions';
+import { UpdateAvailable } from './UpdateAvailable';
+import { useImageUpdates } from '../../api/registry';
 
 function taskLabel(service: Service, t: Task): string {
   return `${service.Spec.Name}.${t.Slot ?? t.NodeID ?? ''}`;
@@ -71,6 +73,7 @@ export default function ServicePage() {
   const nodeName = useCallback((n: string) => nodeById.get(n)?.Description.Hostname ?? shortId(n), [nodeById]);
   const mayDeploy = useCan('deploy', { labels: service.data?.Spec.Labels });
   const tab = params.get('tab') ?? 'tasks';
+  const update = useImageUpdates().data?.find((u) => u.ServiceID === service.data?.ID);
 
   const fetched = service.data;
   const s = fetched && { ...fetched, ServiceStatus: status };
@@ -92,7 +95,7 @@ export default function ServicePage() {
           <Text span c="dimmed">Replicas</Text> {replicas(s)}
         </Text>
         <Text size="sm">
-          <Text span c="dimmed">Image</Text> <span className="mono">{s.Spec.TaskTemplate.ContainerSpec.Image}</span>
+          <Text span c="dimmed">Image</Text> <span className="mono">{s.Spec.TaskTemplate.ContainerSpec.Image}</span> <UpdateAvailable service={s} update={update} />
         </Text>
         {s.UpdateStatus && (
           <Text size="sm">

@@ -10,6 +10,8 @@ import { Loaded, Page } from '../../components/Page';
 import { HealthBadge, mode, replicas, serviceHealth } from '../../components/status';
 import { ago } from '../../components/time';
 import { useCan } from '../../app/who';
+import { useImageUpdates } from '../../api/registry';
+import { UpdateAvailable } from './UpdateAvailable';
 
 const HEALTH = [
   { value: 'converged', label: 'Converged' },
@@ -28,6 +30,8 @@ export default function ServicesPage() {
   const services = useServices();
   const [params, setParams] = useSearchParams();
   const mayCreate = useCan('deploy');
+  const updates = useImageUpdates().data;
+  const updateOf = useMemo(() => new Map((updates ?? []).map((u) => [u.ServiceID, u])), [updates]);
   const q = params.get('q') ?? '';
   const health = params.get('health');
   const stack = params.get('stack');
@@ -92,7 +96,9 @@ export default function ServicesPage() {
                       <Table.Td>
                         <HealthBadge health={serviceHealth(s)} />
                       </Table.Td>
-                      <Table.Td className="mono">{s.Spec.TaskTemplate.ContainerSpec.Image.replace(/@sha256:[0-9a-f]+$/, '')}</Table.Td>
+                      <Table.Td className="mono">
+                        {s.Spec.TaskTemplate.ContainerSpec.Image.replace(/@sha256:[0-9a-f]+$/, '')} <UpdateAvailable service={s} update={updateOf.get(s.ID)} />
+                      </Table.Td>
                       <Table.Td>{ports(s)}</Table.Td>
                       <Table.Td>{ago(s.UpdatedAt)}</Table.Td>
                     </Table.Tr>
