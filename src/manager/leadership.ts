@@ -11,7 +11,7 @@
 // Each manager also keeps PREFIX/managers/<its cluster address> alive on its lease: `docker node
 // ls` shows a manager whose key is there as Reachable.
 
-import type { Etcd3, Lease, Watcher } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from '../common/log.js';
 import type { EtcdBackend } from '../store/etcd-backend.js';
 
@@ -91,7 +91,15 @@ export class Leadership {
   async announce(self: ManagerAddress): Promise<void> {
     this.#self = self;
     const term = this.#term;
-    if (term) await this.#register(term);
+    if (!term || term.lost.signal.aborted) return;
+    try {
+      await this.#register(term);
+    } catch (err) {
+      // The lease ended meanwhile (a start slower than its TTL on a loaded machine): that term is
+      // over, and the campaign's next one registers this manager.
+      if (!(err instanceof EtcdLeaseInvalidError)) throw err;
+      this.#lose(term, new Error(`this manager's lease in etcd ended: ${err.message}`));
+    }
   }
 
   /** The leader as last seen; undefined during an election. */
