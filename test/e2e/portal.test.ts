@@ -123,11 +123,21 @@ describe('the portal', { timeout: 400_000 }, () => {
   });
 
   test('every page works on a phone and at 1280×800 with no serious or critical axe violation', async () => {
-    const pages = ['', 'nodes', 'services', `services/${serviceId}`, `services/${serviceId}?tab=spec`, 'services/new', `logs?service=${serviceId}`, `nodes/${(await cluster.api<Array<{ ID: string }>>('GET', '/nodes'))[0]!.ID}`];
+    const node = (await cluster.api<Array<{ ID: string }>>('GET', '/nodes'))[0]!.ID;
+    const pages: Array<[string, string]> = [
+      ['', 'dashboard'],
+      ['nodes', 'nodes'],
+      [`nodes/${node}`, 'node'],
+      ['services', 'services'],
+      [`services/${serviceId}`, 'service'],
+      [`services/${serviceId}?tab=spec`, 'service-spec'],
+      ['services/new', 'service-create'],
+      [`logs?service=${serviceId}`, 'logs'],
+    ];
     for (const [size, tag] of [[DESKTOP, 'desktop'], [PHONE, 'phone']] as const) {
       const { context, page } = await newPage(cluster.browser, size);
       await signIn(page, cluster.base);
-      for (const path of pages) {
+      for (const [path, name] of pages) {
         await page.goto(`${cluster.base}/ui/${path}`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
         // The event and log streams never go idle: wait for the page's own loaders instead.
@@ -136,7 +146,7 @@ describe('the portal', { timeout: 400_000 }, () => {
         assert.deepEqual(violations, [], `/ui/${path} at ${tag}:\n${describeViolations(violations)}`);
         const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
         assert.ok(overflow <= 0, `/ui/${path} is ${overflow}px wider than the ${tag} screen`);
-        await screenshot(page, `${tag}-${(path || 'dashboard').replace(/[/?=&]/g, '_')}`);
+        await screenshot(page, `${tag}-${name}`);
       }
       await context.close();
     }

@@ -26,7 +26,8 @@ export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const PHONE: Viewport = { width: 390, height: 844 };
 
 export async function newPage(browser: Browser, viewport: Viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, ...(viewport === PHONE && { isMobile: true, hasTouch: true, deviceScaleFactor: 2 }) });
+  // Reduced motion: the theme then has no transitions, so a check never sees text half faded in.
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce', ...(viewport === PHONE && { isMobile: true, hasTouch: true, deviceScaleFactor: 2 }) });
   const page = await context.newPage();
   return { context, page };
 }

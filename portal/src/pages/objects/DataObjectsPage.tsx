@@ -83,7 +83,7 @@ function ConfigData({ config, onClose }: { config: NamedObject | undefined; onCl
   const text = config?.Spec.Data === undefined ? '' : decodeData(config.Spec.Data);
   return (
     <Modal opened={!!config} onClose={onClose} title={`Config ${config?.Spec.Name ?? ''}`} size="xl">
-      {text === undefined ? <Text c="dimmed">Binary data ({atob(config?.Spec.Data ?? '').length} bytes): not shown as text.</Text> : <Code block>{text || '(empty)'}</Code>}
+      {text === undefined ? <Text c="dimmed">Binary data ({atob(config?.Spec.Data ?? '').length} bytes): not shown as text.</Text> : <Code block tabIndex={0} aria-label="Config data">{text || '(empty)'}</Code>}
     </Modal>
   );
 }

@@ -124,7 +124,7 @@ export default function ServicePage() {
           />
         </Tabs.Panel>
         <Tabs.Panel value="spec" pt="md">
-          <Code block>{JSON.stringify(s.Spec, null, 2)}</Code>
+          <Code block tabIndex={0} aria-label="Service spec (JSON)">{JSON.stringify(s.Spec, null, 2)}</Code>
         </Tabs.Panel>
       </Tabs>
     </Page>
