@@ -11,6 +11,7 @@ node --import tsx bench/registry.ts
 node --import tsx bench/store.ts
 node --import tsx bench/rbac.ts
 node --import tsx bench/exec.ts
+node --import tsx bench/portal.ts
 # Test hosts (network namespaces, root): a cluster of each kind on the same hosts and engines.
 node --import tsx bench/node-loss.ts
 node --import tsx bench/join.ts

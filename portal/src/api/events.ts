@@ -84,12 +84,12 @@ export class EventStream {
     this.recent = [e, ...this.recent.slice(0, RECENT - 1)];
     for (const l of this.listeners) l(e);
     this.pending.add(e.Type);
-    // A burst (a stack deploy, a scale to 1,000) refetches once, at most every 250 ms.
+    // A burst (a stack deploy, a scale to 1,000) refetches once, at most every 100 ms.
     this.flushTimer ??= window.setTimeout(() => {
       this.flushTimer = undefined;
       const types = [...this.pending];
       this.pending.clear();
       for (const key of new Set(types.flatMap((t) => staleBy(t)))) void this.queries.invalidateQueries({ queryKey: key });
-    }, 250);
+    }, 100);
   }
 }

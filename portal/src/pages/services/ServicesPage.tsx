@@ -7,6 +7,7 @@ import { Link, useSearchParams } from 'react-router';
 import { useServices } from '../../api/queries';
 import type { Service } from '../../api/types';
 import { Loaded, Page } from '../../components/Page';
+import { Pager, usePage } from '../../components/Pager';
 import { HealthBadge, mode, replicas, serviceHealth } from '../../components/status';
 import { ago } from '../../components/time';
 import { useCan } from '../../app/who';
@@ -35,14 +36,16 @@ export default function ServicesPage() {
   const q = params.get('q') ?? '';
   const health = params.get('health');
   const stack = params.get('stack');
-  const set = (k: string, v: string | null) => setParams((p) => (v ? p.set(k, v) : p.delete(k), p), { replace: true });
+  // A new filter starts at its first page.
+  const set = (k: string, v: string | null) => setParams((p) => (p.delete('page'), v ? p.set(k, v) : p.delete(k), p), { replace: true });
   const shown = useMemo(
     () =>
       (services.data ?? [])
         .filter((s) => (!q || s.Spec.Name.includes(q) || s.Spec.TaskTemplate.ContainerSpec.Image.includes(q)) && (!health || serviceHealth(s) === health) && (!stack || stackOf(s) === stack))
-        .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name)),
+        .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name, undefined, { numeric: true })),
     [services.data, q, health, stack],
   );
+  const paged = usePage(shown);
 
   return (
     <Page
@@ -84,7 +87,7 @@ export default function ServicesPage() {
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
-                  {shown.map((s) => (
+                  {paged.rows.map((s) => (
                     <Table.Tr key={s.ID}>
                       <Table.Td>
                         <Anchor component={Link} to={`/services/${s.ID}`}>
@@ -106,6 +109,7 @@ export default function ServicesPage() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
+            <Pager {...paged} total={shown.length} />
           </>
         )}
       </Loaded>
