@@ -106,6 +106,23 @@ describe('the portal', { timeout: 400_000 }, () => {
     assert.equal((await cluster.api<unknown[]>('GET', '/services')).length, 1, 'nothing was created');
   });
 
+  test('the keyboard alone signs in and reaches a page', async () => {
+    const { context, page } = await newPage(cluster.browser);
+    await page.goto(`${cluster.base}/ui/`);
+    await page.getByRole('textbox', { name: 'User name' }).waitFor();
+    // The user name field has the focus when the page opens.
+    await page.keyboard.type(VIEWER.user);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(VIEWER.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    // Tab through the page to the Services link, and follow it.
+    for (let i = 0; i < 20 && !(await page.evaluate('document.activeElement?.textContent === "Services"')); i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+    await context.close();
+  });
+
   test('a viewer is offered nothing that changes the cluster', async () => {
     const { context, page } = await newPage(cluster.browser);
     await signIn(page, cluster.base, VIEWER.user, VIEWER.password);
