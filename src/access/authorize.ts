@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/index.js';
 import { ForbiddenError, UnauthorizedError, type Caller } from '../types/index.js';
 import type { Callers } from './caller.js';
-import { holds, leastRole, rightFor, teamHolds, TEAM_COLLECTIONS, type Right } from './matrix.js';
+import { collectionOf, holds, leastRole, rightFor, teamHolds, TEAM_COLLECTIONS, type Right } from './matrix.js';
 import { teamScope } from './scope.js';
 
 export function authorize(app: FastifyInstance, callers: Callers, store: Store): void {
@@ -50,7 +50,7 @@ export function authorize(app: FastifyInstance, callers: Callers, store: Store):
 function teamGrants(caller: Caller, right: Right, route: string): Caller['Teams'] | 'all' {
   if (caller.Teams.length === 0) return [];
   const path = route.replace(/^\//, '');
-  const collection = path.split('/')[0]!;
+  const collection = collectionOf(path);
   if (right === 'read' && (collection === 'nodes' || path === 'swarm' || collection === 'distribution')) return 'all';
   // Pruning removes every team's unused networks.
   if (!TEAM_COLLECTIONS.has(collection) || path === 'networks/prune') return [];

@@ -28,9 +28,9 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
 /** What a team's member may do with what the team owns. */
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'berth/v1/registry-credentials']);
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'berth/v1/registry-credentials', 'berth/v1/stacks']);
 /** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
-export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec']);
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'berth/v1/stacks']);
 // OIDC logins come without credentials; /refresh checks the session it renews itself (an expired one too).
 const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login', 'berth/v1/oidc/login', 'berth/v1/oidc/callback', 'berth/v1/oidc/device', 'berth/v1/oidc/device/token', 'berth/v1/oidc/refresh']);
 const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update']);
@@ -39,7 +39,7 @@ const ADMINISTER = new Set(['POST berth/v1/teams', 'DELETE berth/v1/teams/:name'
 /** rightFor says what a request needs, from its method and route (`/services/:id/update`). */
 export function rightFor(method: string, route: string): Right {
   const path = route.replace(/^\//, '');
-  const collection = path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!;
+  const collection = collectionOf(path);
   const reading = method === 'GET' || method === 'HEAD';
   // The portal's own files (its code, no data: it calls the API with the user's session).
   if (ANYONE.has(path) || path === '' || path === 'ui' || path === 'ui/*') return 'anyone';
@@ -50,6 +50,11 @@ export function rightFor(method: string, route: string): Right {
   // Nodes and the swarm object are seen by all; the unlock key is a key.
   if (reading && (collection === 'nodes' || path === 'swarm')) return 'read';
   return 'administer';
+}
+
+/** collectionOf names a route's collection: `services` for services/:id/update, `berth/v1/stacks` for berth/v1/stacks/:name. */
+export function collectionOf(path: string): string {
+  return path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!;
 }
 
 /** holds says whether an authenticated caller with this cluster role (or none) has the right. */

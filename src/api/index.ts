@@ -6,3 +6,4 @@ export { ensureNetworks } from './routes/networks.js';
 export { engineEndpointForm, engineForm, engineTaskForm } from './validate/engine-form.js';
 export { isUpgrade, routeUpgrades } from './http/upgrade.js';
 export { SERVER_TIMEOUTS } from './http/http.js';
+export { stackEngine } from './stack-engine.js';

@@ -77,11 +77,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
   });
 
   app.delete<ById>('/services/:id', (request, reply) => {
-    store.update((tx) => {
-      const id = findService(tx, request.params.id).ID;
-      tx.services.delete(id);
-      pruneServiceAuths(tx, id, undefined);
-    });
+    store.update((tx) => removeService(tx, findService(tx, request.params.id).ID));
     return reply.code(200).send();
   });
 }
@@ -103,6 +99,12 @@ export function createService(tx: Tx, spec: ServiceSpec, auth: string | undefine
     BerthSpecVersion: tx.index,
     ...jobStatus(named, tx.index),
   });
+}
+
+/** removeService removes a service and the pull login it kept, as DELETE /services/{id} does. */
+export function removeService(tx: Tx, id: string): void {
+  tx.services.delete(id);
+  pruneServiceAuths(tx, id, undefined);
 }
 
 /**
