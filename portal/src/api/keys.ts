@@ -22,6 +22,7 @@ export const keys = {
   secrets: { all: () => ['secrets'] as const },
   configs: { all: () => ['configs'] as const },
   networks: { all: () => ['networks'] as const },
+  stacks: { all: () => ['stacks'] as const, list: () => ['stacks', 'list'] as const, one: (name: string) => ['stacks', 'one', name] as const },
 };
 
 /** Which cached queries an event of this type makes stale. */
@@ -29,10 +30,10 @@ export function staleBy(type: string): ReadonlyArray<readonly string[]> {
   switch (type) {
     case 'service':
       // A service's replicas and update state show in the service list and its tasks' names.
-      return [keys.services.all(), keys.tasks.all()];
+      return [keys.services.all(), keys.tasks.all(), keys.stacks.all()];
     case 'task':
       // Running/desired counts (ServiceStatus) come with the services.
-      return [keys.tasks.all(), keys.services.all()];
+      return [keys.tasks.all(), keys.services.all(), keys.stacks.all()];
     case 'node':
       return [keys.nodes.all(), keys.tasks.all()];
     case 'secret':
