@@ -79,7 +79,7 @@ function DeployForm({ name, compose, envNames = [] }: { name?: string; compose?:
               The file matches the Compose Specification.
             </Text>
           ) : (
-            <List size="sm" c="red" aria-label="Problems in the compose file">
+            <List size="sm" fw={500} aria-label="Problems in the compose file">
               {marks.map((m) => (
                 <List.Item key={`${m.from}:${m.message}`}>
                   Line {m.line}: {m.message}
@@ -97,7 +97,7 @@ function DeployForm({ name, compose, envNames = [] }: { name?: string; compose?:
         value={envText}
         onChange={(e) => (setEnvText(e.currentTarget.value), setPlan(undefined))}
         error={typeof env === 'string' ? env : undefined}
-        className="mono"
+        classNames={{ input: 'mono' }}
       />
       {deploy.error && (
         <Alert color="red" role="alert" title="Refused">
@@ -166,7 +166,7 @@ function PlanView({ plan }: { plan: DeployResult }) {
                   {c.Kind} <span className="mono">{c.Name}</span>
                 </Table.Td>
                 <Table.Td>
-                  <Badge color={ACTION_COLOR[c.Action]} variant="light">
+                  <Badge variant="dot" color={ACTION_COLOR[c.Action]}>
                     {c.Action}
                   </Badge>
                 </Table.Td>

@@ -31,10 +31,10 @@ function StackActions({ stack }: { stack: StackDetail }) {
       <Button variant="default" component={Link} to={`/stacks/${encodeURIComponent(stack.Name)}/edit`}>
         Update
       </Button>
-      <Button variant="default" color="red" onClick={() => setRemoving(true)}>
+      <Button variant="default" onClick={() => setRemoving(true)}>
         Remove
       </Button>
-      <Modal opened={removing} onClose={() => setRemoving(false)} title={`Remove stack ${stack.Name}?`}>
+      <Modal opened={removing} onClose={() => setRemoving(false)} title={`Remove stack ${stack.Name}?`} closeButtonProps={{ 'aria-label': 'Close' }}>
         <Stack>
           <Text>
             Its {stack.Services} services stop and go, then its networks, secrets and configs, as <Code>docker stack rm</Code> does.
@@ -44,7 +44,7 @@ function StackActions({ stack }: { stack: StackDetail }) {
               Cancel
             </Button>
             <Button
-              color="red"
+              color="red.9"
               loading={remove.isPending}
               onClick={() => remove.mutate(stack.Name, { onError: notifyError, onSuccess: () => (notifyDone(`Stack ${stack.Name} removed`), void navigate('/stacks')) })}
             >
@@ -63,7 +63,7 @@ function StackView({ stack }: { stack: StackDetail }) {
     <Stack gap="lg">
       <Text size="sm" c="dimmed">
         {stack.HasCompose ? `Deployed by Berth, version ${stack.StackVersion}, ${ago(stack.UpdatedAt)}` : 'Deployed by the docker CLI: Berth has no compose file for it'} ·{' '}
-        <Anchor component={Link} to={`/services?stack=${encodeURIComponent(stack.Name)}`} size="sm">
+        <Anchor component={Link} to={`/services?stack=${encodeURIComponent(stack.Name)}`} size="sm" underline="always">
           its services in the service list
         </Anchor>
       </Text>
@@ -91,7 +91,7 @@ function StackView({ stack }: { stack: StackDetail }) {
                   </Table.Td>
                   <Table.Td>{s.Mode}</Table.Td>
                   <Table.Td>
-                    <Badge color={s.RunningTasks >= s.DesiredTasks ? 'green' : 'yellow'} variant="light" aria-label={`${s.Name} replicas ${s.RunningTasks} of ${s.DesiredTasks}`}>
+                    <Badge variant="dot" color={s.RunningTasks >= s.DesiredTasks ? 'green' : 'yellow'}>
                       {s.RunningTasks}/{s.DesiredTasks}
                     </Badge>
                   </Table.Td>

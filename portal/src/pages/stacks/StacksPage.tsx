@@ -55,7 +55,7 @@ export default function StacksPage() {
                         </Table.Td>
                         <Table.Td>{s.Services}</Table.Td>
                         <Table.Td>
-                          <Badge color={s.RunningTasks >= s.DesiredTasks ? 'green' : 'yellow'} variant="light">
+                          <Badge variant="dot" color={s.RunningTasks >= s.DesiredTasks ? 'green' : 'yellow'}>
                             {s.RunningTasks}/{s.DesiredTasks}
                           </Badge>
                         </Table.Td>
