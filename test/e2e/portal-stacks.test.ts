@@ -130,10 +130,10 @@ describe('portal: stacks', { timeout: 600_000 }, () => {
     const dialog = page.getByRole('dialog', { name: 'Remove stack shop?' });
     await dialog.waitFor();
     // Checked once it has faded in: mid-fade, its text is paler than it will be.
-    await page.waitForFunction(() => {
+    await page.waitForFunction(`(() => {
       for (let el = document.querySelector('[role="dialog"]'); el; el = el.parentElement) if (getComputedStyle(el).opacity !== '1') return false;
       return true;
-    });
+    })()`);
     await accessible('stack-remove-confirm');
     await dialog.getByRole('button', { name: 'Remove stack' }).click();
     await page.getByRole('heading', { name: 'Stacks' }).waitFor();

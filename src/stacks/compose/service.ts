@@ -50,7 +50,7 @@ export function convertService(f: StackFile, name: string, s: Dict): { spec: Ser
     Env: environment(f, s.environment, at('environment')),
     Dir: str(s.working_dir, at('working_dir')),
     User: str(s.user, at('user')),
-    Mounts: (Array.isArray(s.volumes) ? s.volumes : []).map((v, i) => mount(f, v, at('volumes', i))),
+    Mounts: nonEmpty((Array.isArray(s.volumes) ? s.volumes : []).map((v, i) => mount(f, v, at('volumes', i)))),
     StopGracePeriod: duration(s.stop_grace_period, at('stop_grace_period')),
     StopSignal: str(s.stop_signal, at('stop_signal')),
     TTY: bool(s.tty, at('tty')),
@@ -61,8 +61,10 @@ export function convertService(f: StackFile, name: string, s: Dict): { spec: Ser
     Healthcheck: healthcheck(s.healthcheck, at('healthcheck')),
     Hosts: extraHosts(s.extra_hosts, at('extra_hosts')),
     DNSConfig: s.dns === undefined && s.dns_search === undefined ? undefined : clean({ Nameservers: list(s.dns, at('dns')), Search: list(s.dns_search, at('dns_search')) }),
-    Secrets: fileRefs(f, 'secrets', s.secrets, at('secrets')).map(({ name: n, file }) => ({ SecretName: n, File: file })),
-    Configs: fileRefs(f, 'configs', s.configs, at('configs')).map(({ name: n, file }) => ({ ConfigName: n, File: file })),
+    Secrets: nonEmpty(fileRefs(f, 'secrets', s.secrets, at('secrets')).map(({ name: n, file }) => ({ SecretName: n, File: file }))),
+    Configs: nonEmpty(fileRefs(f, 'configs', s.configs, at('configs')).map(({ name: n, file }) => ({ ConfigName: n, File: file }))),
+    // The CLI always sends it, empty: so does a stack, or its services would differ from the CLI's.
+    Privileges: {},
     Sysctls: s.sysctls === undefined ? undefined : labels(s.sysctls, at('sysctls')),
     CapabilityAdd: list(s.cap_add, at('cap_add')),
     CapabilityDrop: list(s.cap_drop, at('cap_drop')),
@@ -89,6 +91,8 @@ export function convertService(f: StackFile, name: string, s: Dict): { spec: Ser
   });
   return { spec, networks: networks.map((n) => n.key) };
 }
+
+const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
 
 /** A variable named without a value takes the deploy's value, as the CLI takes its own environment's. */
 function environment(f: StackFile, v: unknown, path: Path): string[] | undefined {
