@@ -88,11 +88,15 @@ function deployBody(body: unknown): { name: string; compose: string; env: Record
   return { name, compose, env: env as Record<string, string> };
 }
 
-/** The request's limits; a team member must own the stack itself before anything in it is looked at. */
+/**
+ * The request's limits; a team member must own the stack itself before anything in it is looked
+ * at. As the Engine routes answer: another team's stack does not exist; a new one must be theirs.
+ */
 function guardOf(request: FastifyRequest, name: string): Guard {
   const visible = visibleTo(request);
   if (!visible({ [NAMESPACE_LABEL]: name })) {
-    throw new ForbiddenError(`access denied: stack ${name} is not one your teams own with the operator role (an administrator gives a team its stacks: berth team update TEAM --stack NAME)`);
+    if (request.method === 'DELETE') throw new NotFoundError(`stack ${name} not found`);
+    throw new ForbiddenError(`a stack you deploy must belong to your team: stack ${name} is not one your teams own with the operator role (an administrator gives a team its stacks: berth team update TEAM --stack ${name})`);
   }
   return { visible, write: writeCheckOf(request) };
 }

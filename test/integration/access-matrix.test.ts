@@ -95,6 +95,10 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'POST /berth/v1/registry-credentials': 'operator',
   'POST /berth/v1/registry-credentials/{id}/update': 'operator',
   'DELETE /berth/v1/registry-credentials/{id}': 'operator',
+  'GET /berth/v1/stacks': 'viewer',
+  'GET /berth/v1/stacks/{name}': 'viewer',
+  'POST /berth/v1/stacks': 'operator',
+  'DELETE /berth/v1/stacks/{name}': 'operator',
   'GET /swarm': 'viewer',
   'GET /swarm/unlockkey': 'admin',
   'POST /swarm/update': 'admin',
@@ -124,6 +128,8 @@ const TEAM = new Set([
   'GET /containers/json', 'GET /containers/{id}/json', 'GET /containers/{id}/logs', 'GET /containers/{id}/top', 'GET /containers/{id}/stats',
   'POST /containers/{id}/exec', 'POST /containers/create', 'POST /containers/prune', 'POST /containers/{id}/{action}', 'DELETE /containers/{id}',
   'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize',
+  // Their teams' stacks (the handler refuses one of another team).
+  'GET /berth/v1/stacks', 'GET /berth/v1/stacks/{name}', 'POST /berth/v1/stacks', 'DELETE /berth/v1/stacks/{name}',
 ]);
 
 const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];
