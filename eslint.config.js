@@ -2,7 +2,7 @@
 // store API and its own folder, nothing else. Composition roots (manager, cli) wire the rest.
 import tseslint from 'typescript-eslint';
 
-const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'portal', 'manager', 'cli'];
+const SUBSYSTEMS = ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'agent', 'api', 'registry', 'portal', 'stacks', 'manager', 'cli'];
 const ALLOWED = {
   types: [],
   common: ['types'],
@@ -19,7 +19,8 @@ const ALLOWED = {
   api: ['types', 'common', 'store'],
   registry: ['types', 'common', 'store', 'users'],
   portal: ['types', 'common'],
-  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api', 'portal'],
+  stacks: ['types', 'common', 'store'],
+  manager: ['types', 'common', 'store', 'ca', 'audit', 'access', 'users', 'scheduler', 'orchestrator', 'allocator', 'dispatcher', 'api', 'portal', 'stacks'],
   cli: SUBSYSTEMS,
 };
 

@@ -29,9 +29,9 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 
 // Events: reading them is reading workloads; a team member's stream holds their teams' objects' (and nodes').
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials', 'berth/v1/image-updates']);
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials', 'berth/v1/image-updates', 'berth/v1/stacks']);
 /** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
-export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events', 'berth/v1/image-updates']);
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events', 'berth/v1/image-updates', 'berth/v1/stacks']);
 // OIDC logins come without credentials; /refresh checks the session it renews itself (an expired one too).
 const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login', 'berth/v1/oidc/login', 'berth/v1/oidc/callback', 'berth/v1/oidc/device', 'berth/v1/oidc/device/token', 'berth/v1/oidc/refresh']);
 // The registry's admin API (on this port under berth up): its own guard decides, by Harbor's project roles.

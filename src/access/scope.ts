@@ -73,13 +73,8 @@ export function teamScope(app: FastifyInstance, store: Store): TeamScope {
           throw new NotFoundError(`${NOUN[collection]} ${id} not found`);
         }
       }
-      if (request.method === 'POST' && (route.endsWith('/create') || route.endsWith('/update'))) {
-        const spec = (request.body ?? {}) as Partial<ServiceSpec> & { Labels?: Labels };
-        if (!ownedBy(spec.Labels, teams)) {
-          const names = teams.map((t) => `${t.Team}${t.Stacks.length ? ` (stacks ${t.Stacks.join(', ')})` : ''}`).join(', ');
-          throw new ForbiddenError(`a ${NOUN[collection]} you create or change must belong to your team: deploy it in a stack your team owns or label it ${TEAM_LABEL}=TEAM (your teams: ${names})`);
-        }
-        if (collection === 'services') checkServiceRefs(tx, spec, teams);
+      if (request.method === 'POST' && (route.endsWith('/create') || route.endsWith('/update')) && collection !== 'tasks') {
+        checkWrite(tx, collection, (request.body ?? {}) as Partial<ServiceSpec>, teams);
       }
     });
   });
@@ -103,10 +98,19 @@ export function teamScope(app: FastifyInstance, store: Store): TeamScope {
     limit(request, teams, member) {
       limited.set(request, teams);
       memberOf.set(request, member);
-      // Task containers, execs and events are resolved by their routes, which ask this.
-      limitRequest(request, (labels) => ownedBy(labels, teams));
+      // Task containers, execs and events, and a stack's objects, are resolved by their routes, which ask this.
+      limitRequest(request, (labels) => ownedBy(labels, teams), (collection, spec) => store.view((tx) => checkWrite(tx, collection, spec, teams)));
     },
   };
+}
+
+/** checkWrite refuses a team member an object their teams would not own, or a service using what is not theirs. */
+function checkWrite(tx: ReadTx, collection: Exclude<Collection, 'tasks'>, spec: Partial<ServiceSpec> & { Labels?: Labels }, teams: readonly TeamGrant[]): void {
+  if (!ownedBy(spec.Labels, teams)) {
+    const names = teams.map((t) => `${t.Team}${t.Stacks.length ? ` (stacks ${t.Stacks.join(', ')})` : ''}`).join(', ');
+    throw new ForbiddenError(`a ${NOUN[collection]} you create or change must belong to your team: deploy it in a stack your team owns or label it ${TEAM_LABEL}=TEAM (your teams: ${names})`);
+  }
+  if (collection === 'services') checkServiceRefs(tx, spec, teams);
 }
 
 /** A team's service uses only its team's secrets, configs and networks, and nothing that reaches the node itself. */

@@ -7,3 +7,4 @@ export { engineEndpointForm, engineForm, engineTaskForm } from './validate/engin
 export { isUpgrade, routeUpgrades } from './http/upgrade.js';
 export { SERVER_TIMEOUTS } from './http/http.js';
 export type { ImageUpdate, RegistryTags } from './routes/image-updates.js';
+export { stackEngine } from './stack-engine.js';

@@ -19,6 +19,7 @@ const COLLECTIONS: Record<string, { kind: string; read?: (tx: ReadTx) => { ID: s
   configs: { kind: 'config', read: (tx) => tx.configs.list() },
   'registry-credentials': { kind: 'registry-credential', read: (tx) => tx.registryCredentials.list() },
   'client-certificates': { kind: 'client-certificate', read: (tx) => tx.clientCertificates.list() },
+  stacks: { kind: 'stack', read: (tx) => tx.stacks.list() },
   swarm: { kind: 'swarm', read: (tx) => { const c = tx.cluster(); return c ? [c] : []; } },
 };
 
@@ -31,6 +32,8 @@ export function target(method: string, route: string, params: Record<string, str
   const ref = params.id ?? params.name;
   let verb: string;
   if (method === 'DELETE') verb = 'delete';
+  // A stack's deploy creates or updates it.
+  else if (collection === 'stacks' && method === 'POST') verb = 'deploy';
   else if (last === 'create' || (parts.length === 1 && method === 'POST' && collection !== 'swarm')) verb = 'create';
   else if (last === 'update' || method === 'PUT') verb = 'update';
   else verb = last.startsWith(':') ? method.toLowerCase() : last;

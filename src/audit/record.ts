@@ -25,8 +25,9 @@ const MAX_ERROR = 1024;
 const NOT_RECORDED = new Set(['/exec/:id/resize']);
 
 // The OIDC callback is a GET that makes a user and a session: it is a change too.
+// A dry run (a stack's plan) changes nothing.
 const audited = (request: FastifyRequest): boolean =>
-  ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback') && !NOT_RECORDED.has(request.routeOptions.url ?? '');
+  ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback') && !NOT_RECORDED.has(request.routeOptions.url ?? '') && (request.query as { dryRun?: string } | undefined)?.dryRun !== 'true';
 
 /** Who made a request, as the log names them (the manager's access layer resolves it; through a follower, the follower's client). */
 export interface Identity {

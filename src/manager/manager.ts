@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Allocator } from '../allocator/index.js';
-import { createApiServer, ensureNetworks, SERVER_TIMEOUTS } from '../api/index.js';
+import { createApiServer, ensureNetworks, SERVER_TIMEOUTS, stackEngine } from '../api/index.js';
 import type { Logger } from '../common/log.js';
 import { Dispatcher } from '../dispatcher/index.js';
 import { GlobalOrchestrator, JobsOrchestrator, ReplicatedOrchestrator, TaskReaper } from '../orchestrator/index.js';
@@ -42,6 +42,7 @@ import type { Identity } from '../audit/index.js';
 import { auditRoutes, AuditRetention, DEFAULT_AUDIT_RETENTION_MS, recordAudit } from '../audit/index.js';
 import { directoryRoutes, ensureFirstAdmin, LoginLimiter, oidcRoutes } from '../users/index.js';
 import { portalRoutes } from '../portal/index.js';
+import { stackRoutes } from '../stacks/index.js';
 import { acceptPlainHttp } from './plain-loopback.js';
 import { leaderView } from './leader-view.js';
 import { RegistryMount, type LocalRegistry } from './registry-mount.js';
@@ -253,7 +254,7 @@ export class Manager {
       minCertExpiryNs: minCertExpiryNs(),
       // A client without a certificate may still come with a token: the guard and authorize decide per request.
       ...(tls && { https: { ...tls, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, authenticate: guard.authenticate }),
-      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) }), (scope) => portalRoutes(scope), registryMount.routes],
+      plugins: [(scope) => clientCertificateRoutes(scope, clients), (scope) => auditRoutes(scope, store), (scope) => directoryRoutes(scope, { store, callerOf: who.callerOf, limiter: new LoginLimiter() }), (scope) => oidcRoutes(scope, { store, signedIn: (request, user) => signedIn.set(request, user) }), (scope) => portalRoutes(scope), registryMount.routes, (scope) => stackRoutes(scope, { store, engine: stackEngine })],
       hooks: (api) => {
         authorize(api, who, store);
         recordAudit(api, store, opts.log.child({ part: 'audit' }), (request) => auditIdentity(who, request));

@@ -106,6 +106,10 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'POST /berth/v1/registry/*': 'self',
   'PUT /berth/v1/registry/*': 'self',
   'DELETE /berth/v1/registry/*': 'self',
+  'GET /berth/v1/stacks': 'viewer',
+  'GET /berth/v1/stacks/{name}': 'viewer',
+  'POST /berth/v1/stacks': 'operator',
+  'DELETE /berth/v1/stacks/{name}': 'operator',
   'GET /swarm': 'viewer',
   'GET /swarm/unlockkey': 'admin',
   'POST /swarm/update': 'admin',
@@ -138,6 +142,8 @@ const TEAM = new Set([
   'GET /events',
   // Which of their services' images have a newer digest in the cluster's registry.
   'GET /berth/v1/image-updates',
+  // Their teams' stacks (the handler refuses one of another team).
+  'GET /berth/v1/stacks', 'GET /berth/v1/stacks/{name}', 'POST /berth/v1/stacks', 'DELETE /berth/v1/stacks/{name}',
 ]);
 
 const RANK = ['anyone', 'self', 'viewer', 'operator', 'admin'];

@@ -30,17 +30,18 @@ export const keys = {
   /** The registry admin API: every read under one prefix, refetched after any change through it. */
   registry: { all: () => ['registry'] as const, of: (...path: string[]) => ['registry', ...path] as const },
   imageUpdates: () => ['image-updates'] as const,
+  stacks: { all: () => ['stacks'] as const, list: () => ['stacks', 'list'] as const, one: (name: string) => ['stacks', 'one', name] as const },
 };
 
 /** Which cached queries an event of this type makes stale. */
 export function staleBy(type: string): ReadonlyArray<readonly string[]> {
   switch (type) {
     case 'service':
-      // A service's replicas and update state show in the service list and its tasks' names; its image in the update check.
-      return [keys.services.all(), keys.tasks.all(), keys.imageUpdates()];
+      // A service's replicas and update state show in the service list, its tasks' names and its stack; its image in the update check.
+      return [keys.services.all(), keys.tasks.all(), keys.stacks.all(), keys.imageUpdates()];
     case 'task':
       // Running/desired counts (ServiceStatus) come with the services.
-      return [keys.tasks.all(), keys.services.all()];
+      return [keys.tasks.all(), keys.services.all(), keys.stacks.all()];
     case 'node':
       return [keys.nodes.all(), keys.tasks.all()];
     case 'secret':

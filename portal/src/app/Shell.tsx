@@ -24,6 +24,7 @@ const SECTIONS: Section[] = [
   { to: '/', label: 'Dashboard' },
   { to: '/nodes', label: 'Nodes' },
   { to: '/services', label: 'Services' },
+  { to: '/stacks', label: 'Stacks' },
   { to: '/logs', label: 'Logs' },
   { to: '/secrets', label: 'Secrets' },
   { to: '/configs', label: 'Configs' },

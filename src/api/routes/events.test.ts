@@ -214,7 +214,7 @@ test('bad filters and times are 400s with dockerd\'s texts', async () => {
 
 test("a caller held to their teams' objects (access/scope.ts) sees their events and every node's", async () => {
   const api = await testApi();
-  api.app.addHook('onRequest', async (request) => limitRequest(request, (labels) => labels?.['berth.team'] === 'shop'));
+  api.app.addHook('onRequest', async (request) => limitRequest(request, (labels) => labels?.['berth.team'] === 'shop', () => undefined));
   seedNode(api.store, { hostname: 'worker-1' });
   const shop = await createService(api, { ...spec('shop_web'), Labels: { 'berth.team': 'shop' } });
   const blog = await createService(api, { ...spec('blog_web'), Labels: { 'berth.team': 'blog' } });

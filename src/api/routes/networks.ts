@@ -50,17 +50,7 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
 
   app.post('/networks/create', (request, reply) => {
     const spec = validateNetworkCreate(request.body);
-    const created = store.update((tx) => {
-      // The Engine checks names before anything else, with this wording (libnetwork NetworkNameError).
-      if (tx.networks.byName(spec.Name)) throw new NameConflictError(`network with name ${spec.Name} already exists`);
-      const ingress = spec.Ingress ? ingressNetwork(tx.networks.list()) : undefined;
-      if (ingress) {
-        throw new ConflictError(
-          `ingress network (${ingress.ID}) is already present: a swarm has one ingress network; remove ${ingress.Spec.Name} first (no service may publish a port in ingress mode meanwhile)`,
-        );
-      }
-      return createNetwork(tx, spec, ipamInForce(tx, spec));
-    });
+    const created = store.update((tx) => addNetwork(tx, spec));
     return reply.code(201).send({ Id: created.ID, Warning: '' });
   });
 
@@ -98,13 +88,28 @@ export function networkRoutes(app: FastifyInstance, store: Store): void {
   });
 
   app.delete<ById>('/networks/:id', (request, reply) => {
-    store.update((tx) => {
-      const network = findNetwork(tx, request.params.id);
-      checkUnused(tx, network);
-      tx.networks.delete(network.ID);
-    });
+    store.update((tx) => removeNetwork(tx, findNetwork(tx, request.params.id)));
     return reply.code(204).send();
   });
+}
+
+/** addNetwork stores a network from a validated spec, as POST /networks/create does (a stack's networks too). */
+export function addNetwork(tx: Tx, spec: NetworkSpec): Network {
+  // The Engine checks names before anything else, with this wording (libnetwork NetworkNameError).
+  if (tx.networks.byName(spec.Name)) throw new NameConflictError(`network with name ${spec.Name} already exists`);
+  const ingress = spec.Ingress ? ingressNetwork(tx.networks.list()) : undefined;
+  if (ingress) {
+    throw new ConflictError(
+      `ingress network (${ingress.ID}) is already present: a swarm has one ingress network; remove ${ingress.Spec.Name} first (no service may publish a port in ingress mode meanwhile)`,
+    );
+  }
+  return createNetwork(tx, spec, ipamInForce(tx, spec));
+}
+
+/** removeNetwork removes a network that nothing uses any more, as DELETE /networks/{id} does. */
+export function removeNetwork(tx: Tx, network: Network): void {
+  checkUnused(tx, network);
+  tx.networks.delete(network.ID);
 }
 
 /**

@@ -77,7 +77,7 @@ function dataObjectRoutes<T extends Secret | Config>(app: FastifyInstance, store
 
   app.post(`${base}/create`, withData, (request, reply) => {
     const spec = r.validate(request.body);
-    const created = store.update((tx) => r.write(tx).create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec } as T));
+    const created = store.update((tx) => addDataObject(r.write(tx), spec));
     return reply.code(201).send({ ID: created.ID });
   });
 
@@ -94,23 +94,30 @@ function dataObjectRoutes<T extends Secret | Config>(app: FastifyInstance, store
   });
 
   app.delete<ById>(`${base}/:id`, (request, reply) => {
-    store.update((tx) => {
-      const obj = r.find(tx, request.params.id);
-      const users = tx.services
-        .list()
-        .filter((s) => referencedIds(kind, s.Spec).includes(obj.ID))
-        .map((s) => s.Spec.Name ?? s.ID)
-        .sort();
-      if (users.length > 0) {
-        // Swarm's wording, plus the way out.
-        throw new InvalidArgumentError(
-          `${kind} '${obj.Spec.Name}' is in use by the following ${users.length === 1 ? 'service' : 'services'}: ${users.join(', ')}: remove it from ${users.length === 1 ? 'that service' : 'those services'} first (docker service update --${kind}-rm ${obj.Spec.Name} SERVICE)`,
-        );
-      }
-      r.write(tx).delete(obj.ID);
-    });
+    store.update((tx) => removeDataObject(tx, r.write(tx), kind, r.find(tx, request.params.id)));
     return reply.code(204).send();
   });
+}
+
+/** addDataObject stores a secret or config from a validated spec, as POST /secrets/create and /configs/create do. */
+export function addDataObject<T extends Secret | Config>(table: TableWriter<T>, spec: T['Spec']): T {
+  return table.create({ ID: newId(), Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '', Spec: spec } as T);
+}
+
+/** removeDataObject removes a secret or config no service references, as DELETE /secrets/{id} and /configs/{id} do. */
+export function removeDataObject<T extends Secret | Config>(tx: ReadTx, table: TableWriter<T>, kind: 'secret' | 'config', obj: T): void {
+  const users = tx.services
+    .list()
+    .filter((s) => referencedIds(kind, s.Spec).includes(obj.ID))
+    .map((s) => s.Spec.Name ?? s.ID)
+    .sort();
+  if (users.length > 0) {
+    // Swarm's wording, plus the way out.
+    throw new InvalidArgumentError(
+      `${kind} '${obj.Spec.Name}' is in use by the following ${users.length === 1 ? 'service' : 'services'}: ${users.join(', ')}: remove it from ${users.length === 1 ? 'that service' : 'those services'} first (docker service update --${kind}-rm ${obj.Spec.Name} SERVICE)`,
+    );
+  }
+  table.delete(obj.ID);
 }
 
 /**

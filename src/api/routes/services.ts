@@ -47,23 +47,7 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
   app.post('/services/create', (request, reply) => {
     const spec = validateServiceSpec(request.body);
     const auth = registryAuthHeader(request.headers);
-    const created = store.update((tx) => {
-      const id = newId();
-      const withName = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
-      const named: ServiceSpec = withPullAuth(tx, id, resolveReferences(tx, withNetworkIds(tx, withName)), auth, undefined);
-      checkPortConflicts(tx, named);
-      checkCredentialLabel(tx, named);
-      return tx.services.create({
-        ID: id,
-        Version: { Index: 0 },
-        CreatedAt: '',
-        UpdatedAt: '',
-        Spec: named,
-        Endpoint: endpointFor(tx, named),
-        BerthSpecVersion: tx.index,
-        ...jobStatus(named, tx.index),
-      });
-    });
+    const created = store.update((tx) => createService(tx, spec, auth));
     return reply.code(201).send({ ID: created.ID, Warnings: [] });
   });
 
@@ -86,22 +70,52 @@ export function serviceRoutes(app: FastifyInstance, store: Store): void {
       const current = findService(tx, request.params.id);
       if (spec && authFrom === 'previous-spec' && !current.PreviousSpec) throw new InvalidArgumentError(`service ${current.Spec.Name} does not have a previous spec`);
       const carried = authFrom === 'previous-spec' ? current.PreviousSpec : current.Spec;
-      const next = updated(tx, current, spec && withPullAuth(tx, current.ID, withNetworkIds(tx, spec), auth, carried));
-      if (spec) checkCredentialLabel(tx, next.Spec);
-      const stored = tx.services.update({ ...next, Version: { Index: version } });
+      const stored = tx.services.update({ ...nextService(tx, current, spec, auth, carried), Version: { Index: version } });
       pruneServiceAuths(tx, current.ID, stored);
     });
     return { Warnings: [] };
   });
 
   app.delete<ById>('/services/:id', (request, reply) => {
-    store.update((tx) => {
-      const id = findService(tx, request.params.id).ID;
-      tx.services.delete(id);
-      pruneServiceAuths(tx, id, undefined);
-    });
+    store.update((tx) => removeService(tx, findService(tx, request.params.id).ID));
     return reply.code(200).send();
   });
+}
+
+/** createService stores a new service from a validated spec, as POST /services/create does (a stack's services too). */
+export function createService(tx: Tx, spec: ServiceSpec, auth: string | undefined): Service {
+  const id = newId();
+  const withName = { ...spec, Name: spec.Name || randomServiceName((n) => tx.services.byName(n) !== undefined) };
+  const named: ServiceSpec = withPullAuth(tx, id, resolveReferences(tx, withNetworkIds(tx, withName)), auth, undefined);
+  checkPortConflicts(tx, named);
+  checkCredentialLabel(tx, named);
+  return tx.services.create({
+    ID: id,
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Spec: named,
+    Endpoint: endpointFor(tx, named),
+    BerthSpecVersion: tx.index,
+    ...jobStatus(named, tx.index),
+  });
+}
+
+/** removeService removes a service and the pull login it kept, as DELETE /services/{id} does. */
+export function removeService(tx: Tx, id: string): void {
+  tx.services.delete(id);
+  pruneServiceAuths(tx, id, undefined);
+}
+
+/**
+ * nextService gives the service after an update to a validated spec (a rollback when spec is
+ * undefined), with its pull login carried from `carried`; the caller stores it. It is `current`
+ * itself when nothing changes.
+ */
+export function nextService(tx: Tx, current: Service, spec: ServiceSpec | undefined, auth: string | undefined, carried: ServiceSpec | undefined): Service {
+  const next = updated(tx, current, spec && withPullAuth(tx, current.ID, withNetworkIds(tx, spec), auth, carried));
+  if (spec) checkCredentialLabel(tx, next.Spec);
+  return next;
 }
 
 /**

@@ -5,7 +5,7 @@ import { parseConstraint } from '../../common/constraints.js';
 import { InvalidArgumentError } from '../../types/index.js';
 import type { EndpointPortConfig, Mount, PlacementPreference } from '../../types/index.js';
 import type { ApiFilters } from './api-types.js';
-import { parseMemoryBytes } from './units.js';
+import { parseMemoryBytes } from '../../common/units.js';
 
 /** parseKeyValue reads a label "key=value" ("key" alone means an empty value). */
 export function parseKeyValue(text: string): [string, string] {

@@ -15,7 +15,7 @@ import {
 } from './option-parsers.js';
 import { watchConvergence } from './progress-watch.js';
 import { buildServiceSpec, type CreateOptions } from './service-spec.js';
-import { parseCount, parseDurationNs, parseMemoryBytes, parseNanoCPUs } from './units.js';
+import { parseCount, parseDurationNs, parseMemoryBytes, parseNanoCPUs } from '../../common/units.js';
 
 interface CreateCommandOptions extends Omit<CreateOptions, 'publish'> {
   publish?: EndpointPortConfig[][];

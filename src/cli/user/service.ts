@@ -11,7 +11,7 @@ import { watchConvergence } from './progress-watch.js';
 import { registerServiceCreate } from './service-create.js';
 import { registerServicePs } from './service-ps.js';
 import { formatTable } from './table.js';
-import { parseCount, parseDurationNs } from './units.js';
+import { parseCount, parseDurationNs } from '../../common/units.js';
 
 export function registerServiceCommands(program: Command): void {
   // Positional options let `service create` hand options after IMAGE to the container's command.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidArgumentError } from '../../types/index.js';
+import { InvalidArgumentError } from '../types/index.js';
 import { parseCount, parseDurationNs, parseMemoryBytes, parseNanoCPUs } from './units.js';
 
 test('memory sizes use binary units like docker, with optional i and b', () => {

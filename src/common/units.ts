@@ -1,9 +1,9 @@
-// Unit parsing for service options, with the docker CLI's rules: memory sizes in binary units
+// Unit parsing for service options and compose files, with the docker CLI's rules: memory sizes in binary units
 // (go-units RAMInBytes), CPUs as a decimal count (opts.NanoCPUs), durations in Go syntax.
 // Each parser throws InvalidArgumentError with a message that shows an accepted form.
 
-import { parseDuration } from '../../common/time.js';
-import { InvalidArgumentError } from '../../types/index.js';
+import { parseDuration } from './time.js';
+import { InvalidArgumentError } from '../types/index.js';
 
 const MEMORY_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
 
