@@ -1,8 +1,8 @@
-// Builds the portal into dist/ui, which the manager serves under /ui/ (src/portal/serve.ts).
+// Builds the portal into dist/ui, which the manager serves under /ui/ (src/portal/routes.ts).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { composeSchema } from './compose-schema';
+import { composeSchema } from './compose-schema.ts';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
