@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { newPage, PHONE, screenshot } from '../helpers/browser.js';
 import { describeViolations, seriousViolations, signIn, startPortalCluster, waitFor, type PortalCluster } from '../helpers/portal.js';
-import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
+import { TEST_IMAGE } from '../helpers/engine.js';
 
 const compose = (replicas: number) => `services:
   web:
@@ -64,16 +64,8 @@ describe('portal: stacks', { timeout: 600_000 }, () => {
 
   after(async () => {
     await context?.close();
-    const swarm = await cluster?.api<{ ID: string }>('GET', '/swarm').catch(() => undefined);
     await cluster?.api('DELETE', '/berth/v1/stacks/shop').catch(() => undefined);
     await cluster?.stop();
-    if (!swarm) return;
-    // The shared engine keeps nothing of this test: a container left on the stack's network would
-    // hold its bridge (named by its VXLAN ID, the same in the next cluster) and refuse that network there.
-    const { docker } = await testEngine();
-    const mine = { label: [`berth.cluster.id=${swarm.ID}`] };
-    for (const c of await docker.listContainers({ all: true, filters: mine })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters: mine })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   });
 
   test('a broken file shows its schema error with its line, and cannot be previewed or deployed', async () => {

@@ -70,10 +70,17 @@ export async function startPortalCluster(name: string): Promise<PortalCluster> {
     api,
     async stop() {
       await browser.close().catch(() => undefined);
-      // Services first: their containers go with them (the shared engine keeps nothing of this test).
+      const swarm = await api<{ ID: string }>('GET', '/swarm').catch(() => undefined);
+      // Services first: their containers go with them.
       for (const s of await api<Array<{ ID: string }>>('GET', '/services').catch(() => [])) await api('DELETE', `/services/${s.ID}`).catch(() => undefined);
       await waitFor(async () => (await api<unknown[]>('GET', '/tasks?filters=' + encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))).catch(() => [])).length === 0, 30_000).catch(() => undefined);
       await up.stop();
+      if (!swarm) return;
+      // The shared engine keeps nothing of this cluster: a container the agent had not removed yet
+      // would hold its network's bridge (named by its VXLAN ID, the same in the next cluster).
+      const mine = { label: [`berth.cluster.id=${swarm.ID}`] };
+      for (const c of await engine.docker.listContainers({ all: true, filters: mine })) await engine.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      for (const n of await engine.docker.listNetworks({ filters: mine })) await engine.docker.getNetwork(n.Id).remove().catch(() => undefined);
     },
   };
 }

@@ -63,7 +63,7 @@ export function LogView({ sources, taskName, nodeName, fileName }: LogViewProps)
         </Alert>
       )}
       <Box ref={box} role="log" aria-label="Logs" tabIndex={0} className="mono" h={480} bg="var(--mantine-color-dark-8)" c="var(--mantine-color-gray-2)" p="xs" style={{ overflowY: 'auto', whiteSpace: 'pre-wrap', borderRadius: 4 }}>
-        {shown.length === 0 && <Text c="dimmed">{lines.length === 0 ? 'Waiting for logs…' : 'No line matches.'}</Text>}
+        {shown.length === 0 && <Text c="gray.5">{lines.length === 0 ? 'Waiting for logs…' : 'No line matches.'}</Text>}
         {shown.map((l, i) => (
           <div key={i} style={l.stream === 'stderr' ? { color: 'var(--mantine-color-red-3)' } : undefined}>
             <span style={{ color: 'var(--mantine-color-blue-3)' }}>{prefix(l)}</span> | {l.text}
