@@ -58,7 +58,7 @@ export function callers(src: CallerSources): Callers {
       if (!user) return { User: cert.Spec.Name, Auth: 'certificate', Role: role, Teams: [], Source: source };
       return { ...src.store.view((tx) => userCaller(tx, user, 'certificate', role)), Source: source };
     }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? webSocketBearer(request);
     if (!bearer) throw new UnauthorizedError('authentication required: a client certificate from this cluster (DOCKER_CERT_PATH) or a token (berth login --manager, berth token create; the docker CLI sends one through HttpHeaders in its config.json)');
     return src.store.view((tx) => {
       const token = findToken(tx, bearer);
@@ -86,6 +86,20 @@ export function callers(src: CallerSources): Callers {
     return Buffer.from(JSON.stringify(caller)).toString('base64');
   };
   return { callerOf, forwardedCaller };
+}
+
+/** The subprotocol a browser's WebSocket carries its token in: `berth.bearer.berth_...`. */
+const WEBSOCKET_BEARER = 'berth.bearer.';
+
+/**
+ * webSocketBearer: a browser cannot set Authorization on a WebSocket, and a token in the URL would
+ * land in logs; it offers the token as a subprotocol instead (as Kubernetes does with
+ * base64url.bearer.authorization.k8s.io.TOKEN), which the route never echoes back.
+ */
+function webSocketBearer(request: FastifyRequest): string | undefined {
+  if (String(request.headers.upgrade).toLowerCase() !== 'websocket') return undefined;
+  const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return offered.find((p) => p.startsWith(WEBSOCKET_BEARER))?.slice(WEBSOCKET_BEARER.length);
 }
 
 const AUTHS: readonly AuthMethod[] = ['unix-socket', 'insecure-api', 'certificate', 'token', 'session', 'none'];

@@ -29,14 +29,16 @@ const HELD: Record<ClusterRole, readonly Right[]> = {
 const TEAM_HELD: Record<TeamRole, readonly Right[]> = { viewer: ['read'], operator: ['read', 'deploy'], lead: ['read', 'deploy'] };
 
 // Events: reading them is reading workloads; a team member's stream holds their teams' objects' (and nodes').
-const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'events', 'berth/v1/registry-credentials', 'berth/v1/image-updates', 'berth/v1/stacks']);
+const WORKLOADS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'distribution', 'containers', 'exec', 'berth/v1/exec', 'events', 'berth/v1/registry-credentials', 'berth/v1/image-updates', 'berth/v1/stacks']);
 /** Collections whose objects a team may own (by stack or berth.team label); the rest of WORKLOADS only cluster roles reach. */
-export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'events', 'berth/v1/image-updates', 'berth/v1/stacks']);
+export const TEAM_COLLECTIONS = new Set(['services', 'tasks', 'secrets', 'configs', 'networks', 'containers', 'exec', 'berth/v1/exec', 'events', 'berth/v1/image-updates', 'berth/v1/stacks']);
 // OIDC logins come without credentials; /refresh checks the session it renews itself (an expired one too).
 const ANYONE = new Set(['_ping', 'version', 'berth/v1/openapi.yaml', 'berth/v1/login', 'berth/v1/oidc/login', 'berth/v1/oidc/callback', 'berth/v1/oidc/device', 'berth/v1/oidc/device/token', 'berth/v1/oidc/refresh']);
 // The registry's admin API (on this port under berth up): its own guard decides, by Harbor's project roles.
 const SELF = new Set(['info', 'berth/v1/whoami', 'berth/v1/tokens', 'berth/v1/tokens/:id', 'berth/v1/logout', 'berth/v1/users/:name/password', 'berth/v1/teams', 'berth/v1/teams/:name', 'berth/v1/teams/:name/update', 'berth/v1/registry/*']);
 const ADMINISTER = new Set(['POST berth/v1/teams', 'DELETE berth/v1/teams/:name']);
+// A WebSocket opens with a GET: this one starts an exec, as POST /exec/{id}/start does.
+const DEPLOY_READS = new Set(['berth/v1/exec/:id/start']);
 
 /** collectionOf names a route's collection (`services`, `berth/v1/tokens`), from its path without the leading slash. */
 export const collectionOf = (path: string): string => (path.startsWith('berth/v1/') ? path.split('/').slice(0, 3).join('/') : path.split('/')[0]!);
@@ -49,6 +51,7 @@ export function rightFor(method: string, route: string): Right {
   // The portal's own files (its code, no data: it calls the API with the user's session).
   if (ANYONE.has(path) || path === '' || path === 'ui' || path === 'ui/*') return 'anyone';
   if (ADMINISTER.has(`${method} ${path}`)) return 'administer';
+  if (reading && DEPLOY_READS.has(path)) return 'deploy';
   // The handler checks that one acts on one's own (or is an admin, or the team's lead).
   if (SELF.has(path)) return 'self';
   if (WORKLOADS.has(collection)) return reading ? 'read' : 'deploy';

@@ -15,6 +15,7 @@ import { containerRoutes } from './routes/containers.js';
 import { distributionRoutes } from './routes/distribution.js';
 import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
+import { execWebSocketRoutes } from './routes/exec-ws.js';
 import { routeUpgrades } from './http/upgrade.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
@@ -84,6 +85,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   eventRoutes(app, opts.store);
   containerRoutes(app, opts.store, opts.containers);
   execRoutes(app, opts.store, opts.containers);
+  execWebSocketRoutes(app, opts.store, opts.containers);
   routeUpgrades(app.server, (req, res) => app.server.emit('request', req, res));
   networkRoutes(app, opts.store);
   distributionRoutes(app, opts.registryRoot);

@@ -24,10 +24,12 @@ const MAX_ERROR = 1024;
 /** A terminal's size changes with every window resize of an exec: not a change to record. */
 const NOT_RECORDED = new Set(['/exec/:id/resize']);
 
-// The OIDC callback is a GET that makes a user and a session: it is a change too.
+/** GETs that change something: the OIDC callback makes a user and a session; a WebSocket starts an exec. */
+const CHANGING_GETS = new Set(['/berth/v1/oidc/callback', '/berth/v1/exec/:id/start']);
+
 // A dry run (a stack's plan) changes nothing.
 const audited = (request: FastifyRequest): boolean =>
-  ((request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url === '/berth/v1/oidc/callback') && !NOT_RECORDED.has(request.routeOptions.url ?? '') && (request.query as { dryRun?: string } | undefined)?.dryRun !== 'true';
+  ((request.method !== 'GET' && request.method !== 'HEAD') || CHANGING_GETS.has(request.routeOptions.url ?? '')) && !NOT_RECORDED.has(request.routeOptions.url ?? '') && (request.query as { dryRun?: string } | undefined)?.dryRun !== 'true';
 
 /** Who made a request, as the log names them (the manager's access layer resolves it; through a follower, the follower's client). */
 export interface Identity {

@@ -20,7 +20,7 @@ export const NO_LEADER = "The swarm does not have a leader. It's possible that t
  * Logs come from the dispatcher's log broker, and containers and execs from its container broker,
  * which live where the agents' sessions are: on the leader.
  */
-const LEADER_READS = /^(?:\/v[\d.]+)?\/(?:(?:services|tasks)\/[^/]+\/logs(?:\?|$)|containers\/|exec\/)/;
+const LEADER_READS = /^(?:\/v[\d.]+)?\/(?:(?:services|tasks)\/[^/]+\/logs(?:\?|$)|containers\/|exec\/|berth\/v1\/exec\/)/;
 /** Hop-by-hop headers (RFC 9110 7.6.1) stay on their own hop. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host'];
 
@@ -62,9 +62,11 @@ export function forwardToLeader(app: FastifyInstance, opts: ForwardOptions): voi
     reply.hijack();
     const headers = { ...request.raw.headers, ...opts.headers?.(request) };
     for (const h of HOP_BY_HOP) delete headers[h];
-    // An exec start that takes its connection over: the leader's connection is taken over too.
+    // An exec start that takes its connection over (hijacked, or a WebSocket): the leader's connection is taken over too.
     const upgrade = isUpgrade(request.raw);
-    if (upgrade) Object.assign(headers, { connection: 'Upgrade', upgrade: 'tcp' });
+    if (upgrade) Object.assign(headers, { connection: 'Upgrade', upgrade: request.headers.upgrade });
+    // The page's Origin was checked here against the Host the browser used; the leader's Host is its own.
+    if (upgrade) delete headers.origin;
     // Plain HTTP only between managers that all run --insecure-api (loopback trials).
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const upstream = send(url, { method: request.method, headers, ...(url.protocol === 'https:' && opts.tls()) }, (res) => {

@@ -78,6 +78,7 @@ const MATRIX: Record<string, ClusterRole | 'anyone' | 'self'> = {
   'GET /exec/{id}/json': 'viewer',
   'POST /exec/{id}/start': 'operator',
   'POST /exec/{id}/resize': 'operator',
+  'GET /berth/v1/exec/{id}/start': 'operator',
   'GET /secrets': 'viewer',
   'GET /secrets/{id}': 'viewer',
   'POST /secrets/create': 'operator',
@@ -138,7 +139,7 @@ const TEAM = new Set([
   // Their teams' services' task containers (and the refusals that name docker service create).
   'GET /containers/json', 'GET /containers/{id}/json', 'GET /containers/{id}/logs', 'GET /containers/{id}/top', 'GET /containers/{id}/stats',
   'POST /containers/{id}/exec', 'POST /containers/create', 'POST /containers/prune', 'POST /containers/{id}/{action}', 'DELETE /containers/{id}',
-  'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize',
+  'GET /exec/{id}/json', 'POST /exec/{id}/start', 'POST /exec/{id}/resize', 'GET /berth/v1/exec/{id}/start',
   'GET /events',
   // Which of their services' images have a newer digest in the cluster's registry.
   'GET /berth/v1/image-updates',

@@ -3,7 +3,7 @@
 // request — access, audit, forwarding — on a connection Node's HTTP parser no longer reads. The
 // body (a small JSON object) is read here first; whatever the client sends after it stays in the
 // socket for the route that answers 101 and carries the stream. An answer other than 101 ends
-// the connection.
+// the connection. A WebSocket (GET /berth/v1/exec/{id}/start) comes the same way.
 
 import { IncomingMessage, ServerResponse, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,14 +25,17 @@ export function routeUpgrades(server: Server, handle: (req: IncomingMessage, res
     // Another protocol (a WebSocket) is another listener's, if the server has one.
     if (String(req.headers.upgrade).toLowerCase() !== 'tcp' && server.listenerCount('upgrade') > 1) return;
     socket.on('error', () => socket.destroy());
+    // A browser names the page that opens a WebSocket: a page of another site must not drive the
+    // API with the user's session (cross-site WebSocket hijacking). Clients that are not browsers name none.
+    const origin = foreignOrigin(req);
+    if (origin !== undefined) return refuse(socket, 403, 'Forbidden', `a WebSocket from a page of ${origin.slice(0, 255)} is refused: only pages served from this address (${String(req.headers.host ?? '').slice(0, 255)}) may open one`);
     // The client half-closes when its stdin ends (docker exec without -i at once); the output must
     // still flow back. An https server's sockets would end their side too (a plain one's do not).
     (socket as Socket).allowHalfOpen = true;
     if (head.length > 0) socket.unshift(head);
     const length = Number(req.headers['content-length'] ?? 0);
     if (req.headers['transfer-encoding'] !== undefined || !Number.isSafeInteger(length) || length < 0 || length > MAX_BODY) {
-      const body = JSON.stringify({ message: `an upgrading request carries at most ${MAX_BODY} bytes of body, with a Content-Length` });
-      return void socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return refuse(socket, 400, 'Bad Request', `an upgrading request carries at most ${MAX_BODY} bytes of body, with a Content-Length`);
     }
     readExactly(socket, length).then(
       (body) => {
@@ -51,6 +54,25 @@ export function routeUpgrades(server: Server, handle: (req: IncomingMessage, res
       () => socket.destroy(),
     );
   });
+}
+
+/** foreignOrigin: the request's Origin when it is not the address the request was sent to (same host and port). */
+function foreignOrigin(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    // "null" (a sandboxed frame, a file) or garbage: no page of this address.
+    return origin;
+  }
+  return host === String(req.headers.host ?? '').toLowerCase() ? undefined : origin;
+}
+
+function refuse(socket: Duplex, status: number, text: string, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function withBody(req: IncomingMessage, socket: Socket, body: Buffer): IncomingMessage {

@@ -20,8 +20,9 @@ import { containerObject } from './containers.js';
 
 const RAW_STREAM = 'application/vnd.docker.raw-stream';
 
-export function execRoutes(app: FastifyInstance, store: Store, source: ContainerSource | undefined): void {
-  const find = (request: FastifyRequest, id: string): { exec: ExecPlace; containers: ContainerSource } => {
+/** execFinder finds an exec made through this manager among those the request may see. */
+export function execFinder(store: Store, source: ContainerSource | undefined): (request: FastifyRequest, id: string) => { exec: ExecPlace; containers: ContainerSource } {
+  return (request, id) => {
     if (!source) throw new UnavailableError('containers are not reachable from this manager');
     const exec = source.exec(id);
     // An exec in a container the caller may not see (another team's) does not exist for them.
@@ -29,6 +30,10 @@ export function execRoutes(app: FastifyInstance, store: Store, source: Container
     if (!exec || !visible(store.view((tx) => tx.tasks.get(exec.place.taskId)?.BerthService.Labels))) throw new NotFoundError(`No such exec instance: ${id}`);
     return { exec, containers: source };
   };
+}
+
+export function execRoutes(app: FastifyInstance, store: Store, source: ContainerSource | undefined): void {
+  const find = execFinder(store, source);
 
   app.get<ById>('/exec/:id/json', async (request) => {
     const { exec, containers } = find(request, request.params.id);
