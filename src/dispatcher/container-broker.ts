@@ -40,6 +40,8 @@ export interface BrokerTransport {
 export class ContainerBroker implements ContainerSource {
   readonly #pending = new Map<string, Pending>();
   readonly #execs = new Map<string, ExecPlace>();
+  /** Streams paired with their request and not yet closed. */
+  readonly #streams = new Set<WsStream>();
 
   constructor(
     private readonly transport: BrokerTransport,
@@ -76,7 +78,12 @@ export class ContainerBroker implements ContainerSource {
   stream(nodeId: string, spec: StreamSpec): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const id = this.#open(nodeId, STREAM_DIAL_MS, (r) => reject(new EngineRefusal(r)), reject);
-      this.#pending.get(id)!.dialed = (ws) => resolve(new WsStream(ws, STREAM_MAX_FRAME));
+      this.#pending.get(id)!.dialed = (ws) => {
+        const s = new WsStream(ws, STREAM_MAX_FRAME);
+        this.#streams.add(s);
+        s.once('close', () => this.#streams.delete(s));
+        resolve(s);
+      };
       this.transport.send(nodeId, { type: 'stream-open', id, stream: spec });
     });
   }
@@ -145,11 +152,14 @@ export class ContainerBroker implements ContainerSource {
   }
 
   closeAll(): void {
+    const gone = new UnavailableError('this manager is no longer the leader: retry');
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
       clearTimeout(p.timer);
-      p.reject(new UnavailableError('this manager is no longer the leader: retry'));
+      p.reject(gone);
     }
+    // Open streams (a followed log, an exec) end too: their connections would hold the cluster port open.
+    for (const s of this.#streams) s.destroy(gone);
     this.#execs.clear();
   }
 }

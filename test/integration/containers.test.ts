@@ -258,6 +258,15 @@ describe('task containers through the manager', { timeout: 240_000 }, () => {
       socket.destroy();
       await until(() => agent.containerStreams === 0, 5000, 'the stream gone from the agent');
     }
+    // A quiet stream (an exec that prints nothing, answered as HTTP without an upgrade) ends at once too.
+    const quiet = (await raw('POST', `/containers/${containerId()}/exec`, { Cmd: ['sleep', '30'], AttachStdout: true })).json as { Id: string };
+    const body = '{}';
+    const socket = connect(Number(u.port), u.hostname);
+    socket.write(`POST /exec/${quiet.Id}/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await new Promise((r) => socket.once('data', r));
+    await until(() => agent.containerStreams === 1, 5000, 'the quiet exec stream open on the agent');
+    socket.destroy();
+    await until(() => agent.containerStreams === 0, 5000, 'the quiet exec stream gone from the agent');
     // As with dockerd, an exec whose client went away learns of it when it next writes: then
     // the stream ends on the agent, and the engine ends the exec.
     const exec = await api.getContainer(containerId()).exec({ Cmd: ['sh', '-c', 'while true; do echo x; sleep 0.1; done'], AttachStdout: true, AttachStdin: true });

@@ -114,10 +114,11 @@ describe('exec over a WebSocket', { timeout: 180_000 }, () => {
     }, 60_000, 'the task container running');
   });
 
+  let stopped = false;
   after(async () => {
     stop.abort();
     await ran;
-    await manager?.stop();
+    if (!stopped) await manager?.stop();
     if (agent?.nodeId) await removeNodeContainers(engine.docker, agent.nodeId);
   });
 
@@ -197,5 +198,17 @@ describe('exec over a WebSocket', { timeout: 180_000 }, () => {
     } finally {
       await follower.close();
     }
+  });
+
+  // Last: it stops the manager.
+  test('a console still open when the manager stops is closed at once, and does not hold the manager up', async () => {
+    const id = await newExec({ AttachStdin: true, Tty: true, Cmd: ['sh'] });
+    const session = open(wsUrl(id), ['berth.exec', `berth.bearer.${adminToken}`], base);
+    await until(() => agent.containerStreams === 1, 10_000, 'the console open');
+    stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([manager.stop(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the manager did not stop within 5 s')), 5000)))]);
+    clearTimeout(timer);
+    assert.equal((await session).close.code, 1011);
   });
 });

@@ -1,6 +1,7 @@
 // What the API makes of a node engine's answer: the body of a success, or Docker's error for a
 // failure, in the client's own words for a missing object (`No such container: <what it typed>`).
 
+import type { ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { ConflictError, EngineRefusal, InvalidArgumentError, NotFoundError, UnavailableError } from '../../types/index.js';
 import type { CallResult, ContainerPlace } from '../../types/index.js';
@@ -31,15 +32,15 @@ export async function opened(stream: Promise<Duplex>, missing: string, place: Pi
  * relay is a response body carrying a node's stream: its headers go out at once (an empty first
  * write, as the engine does), and the client going away ends the stream, and the engine's with it.
  */
-export function relay(stream: Duplex): Readable {
-  const body = Readable.from(
+export function relay(stream: Duplex, res: ServerResponse): Readable {
+  // The response closes as soon as the client goes, even while the stream is quiet (a followed log
+  // with nothing new): the body's own close would wait for the stream's next chunk.
+  res.once('close', () => stream.destroy());
+  return Readable.from(
     (async function* () {
       yield Buffer.alloc(0);
       for await (const chunk of stream) yield chunk as Buffer;
     })(),
     { highWaterMark: 1 },
   );
-  // Destroying the body cannot interrupt a pending read: end the stream directly.
-  body.once('close', () => stream.destroy());
-  return body;
 }

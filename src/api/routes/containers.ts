@@ -84,14 +84,14 @@ export function containerRoutes(app: FastifyInstance, store: Store, source: Cont
       return engineAnswer(r, `No such container: ${request.params.id}`, place);
     }
     const s = await opened(containers().stream(place.nodeId, { op: 'stats', container: place.containerId }), `No such container: ${request.params.id}`, place);
-    return reply.header('Content-Type', 'application/json').send(relay(s));
+    return reply.header('Content-Type', 'application/json').send(relay(s, reply.raw));
   });
 
   app.get<ById>('/containers/:id/logs', async (request, reply) => {
     const place = find(request, request.params.id);
     const query = logQuery(request.query);
     const s = await opened(containers().stream(place.nodeId, { op: 'logs', container: place.containerId, query }), `No such container: ${request.params.id}`, place);
-    return reply.header('Content-Type', RAW_STREAM).send(relay(s));
+    return reply.header('Content-Type', RAW_STREAM).send(relay(s, reply.raw));
   });
 
   app.post<ById>('/containers/:id/exec', async (request, reply) => {

@@ -63,7 +63,7 @@ export function execRoutes(app: FastifyInstance, store: Store, source: Container
     const upgrade = isUpgrade(request.raw);
     // Without an upgrade the connection stays HTTP's: the output only, stdin closed at once.
     const stream = await opened(containers.stream(exec.place.nodeId, { op: 'exec', exec: exec.execId, tty: exec.tty, stdin: exec.stdin && upgrade }), missing, exec.place);
-    if (!upgrade) return reply.header('Content-Type', RAW_STREAM).send(relay(stream));
+    if (!upgrade) return reply.header('Content-Type', RAW_STREAM).send(relay(stream, reply.raw));
     const socket = request.raw.socket as Socket;
     // Either side going away ends the other, and the engine's exec stream on the node.
     reply.raw.once('finish', () => joinStreams(socket, stream));
