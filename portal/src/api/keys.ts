@@ -19,6 +19,11 @@ export const keys = {
     all: () => ['tasks'] as const,
     list: (filters: Record<string, string[] | undefined>) => ['tasks', 'list', filters] as const,
   },
+  containers: {
+    all: () => ['containers'] as const,
+    list: () => ['containers', 'list'] as const,
+    one: (id: string) => ['containers', 'one', id] as const,
+  },
   secrets: { all: () => ['secrets'] as const },
   configs: { all: () => ['configs'] as const },
   networks: { all: () => ['networks'] as const },
@@ -40,8 +45,8 @@ export function staleBy(type: string): ReadonlyArray<readonly string[]> {
       // A service's replicas and update state show in the service list, its tasks' names and its stack; its image in the update check.
       return [keys.services.all(), keys.tasks.all(), keys.stacks.all(), keys.imageUpdates()];
     case 'task':
-      // Running/desired counts (ServiceStatus) come with the services.
-      return [keys.tasks.all(), keys.services.all(), keys.stacks.all()];
+      // Running/desired counts (ServiceStatus) come with the services; a task's container starts and ends with it.
+      return [keys.tasks.all(), keys.services.all(), keys.stacks.all(), keys.containers.all()];
     case 'node':
       return [keys.nodes.all(), keys.tasks.all()];
     case 'secret':

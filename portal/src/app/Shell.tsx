@@ -26,6 +26,7 @@ const SECTIONS: Section[] = [
   { to: '/services', label: 'Services' },
   { to: '/stacks', label: 'Stacks' },
   { to: '/logs', label: 'Logs' },
+  { to: '/containers', label: 'Containers' },
   { to: '/secrets', label: 'Secrets' },
   { to: '/configs', label: 'Configs' },
   { to: '/networks', label: 'Networks' },

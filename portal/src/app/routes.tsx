@@ -40,6 +40,8 @@ export const router = createBrowserRouter(
         { path: 'stacks/new', lazy: page(() => import('../pages/stacks/DeployStackPage')) },
         { path: 'stacks/:name/edit', lazy: page(() => import('../pages/stacks/DeployStackPage')) },
         { path: 'stacks/:name', lazy: page(() => import('../pages/stacks/StackPage')) },
+        { path: 'containers', lazy: page(() => import('../pages/containers/ContainersPage')) },
+        { path: 'containers/:id', lazy: page(() => import('../pages/containers/ContainerPage')) },
         { path: '*', Component: NotFoundPage },
       ],
     },
