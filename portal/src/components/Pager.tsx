@@ -3,6 +3,7 @@
 
 import { Group, Pagination, Select, Text } from '@mantine/core';
 import { useSearchParams } from 'react-router';
+import { useUrlState } from './url';
 
 const SIZES = ['25', '50', '100', '500'];
 const DEFAULT_SIZE = 50;
@@ -16,17 +17,16 @@ export function usePage<T>(items: readonly T[]): { rows: T[]; page: number; page
 }
 
 export function Pager({ page, pages, size, total }: { page: number; pages: number; size: number; total: number }) {
-  const [, setParams] = useSearchParams();
-  const set = (k: string, v: string | null) => setParams((p) => (v ? p.set(k, v) : p.delete(k), p), { replace: true });
+  const [, set] = useUrlState({ page: '1', size: String(DEFAULT_SIZE) });
   if (total <= DEFAULT_SIZE && size === DEFAULT_SIZE) return null;
   return (
     <Group justify="space-between" gap="xs">
-      <Pagination total={pages} value={page} onChange={(n) => set('page', n === 1 ? null : String(n))} size="sm" aria-label="Pages" getControlProps={(control) => ({ 'aria-label': `${control} page` })} getItemProps={(n) => ({ 'aria-label': `Page ${n}` })} />
+      <Pagination total={pages} value={page} onChange={(n) => set('page', String(n))} size="sm" aria-label="Pages" getControlProps={(control) => ({ 'aria-label': `${control} page` })} getItemProps={(n) => ({ 'aria-label': `Page ${n}` })} />
       <Group gap="xs">
         <Text size="sm" id="rows-per-page">
           Rows per page
         </Text>
-        <Select aria-labelledby="rows-per-page" data={SIZES} value={String(size)} onChange={(v) => setParams((p) => (p.delete('page'), v === String(DEFAULT_SIZE) ? p.delete('size') : p.set('size', v ?? ''), p), { replace: true })} w={90} size="xs" allowDeselect={false} />
+        <Select aria-labelledby="rows-per-page" data={SIZES} value={String(size)} onChange={(v) => set('size', v)} w={90} size="xs" allowDeselect={false} />
       </Group>
     </Group>
   );

@@ -3,7 +3,7 @@
 
 import { useEffect, useMemo, useRef } from 'react';
 import { Alert, Box, Button, Checkbox, Group, Select, Text, TextInput } from '@mantine/core';
-import { useSearchParams } from 'react-router';
+import { useUrlState } from '../url';
 import { useLogStream, type LogSource } from './useLogStream';
 import type { LogLine } from './parse';
 
@@ -16,12 +16,11 @@ export interface LogViewProps {
 }
 
 export function LogView({ sources, taskName, nodeName, fileName }: LogViewProps) {
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const q = params.get('q') ?? '';
   const task = params.get('task');
   const node = params.get('node');
   const timestamps = params.get('ts') === '1';
-  const set = (k: string, v: string | null) => setParams((p) => (v ? p.set(k, v) : p.delete(k), p), { replace: true });
   const { lines, error, paused, setPaused } = useLogStream(sources, 200);
   const box = useRef<HTMLDivElement>(null);
 

@@ -4,7 +4,7 @@
 
 import { useMemo, useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Modal, PasswordInput, SegmentedControl, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useSearchParams } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useCreateToken, useRevokeToken, useSetPassword, useTokens } from '../../api/admin';
 import type { ApiToken, ClusterRole } from '../../api/admin-types';
 import { currentSession } from '../../api/session';
@@ -99,13 +99,12 @@ function TokensCard() {
   const tokens = useTokens();
   const revoke = useRevokeToken();
   const admin = useCan('administer');
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<string>();
   const [revoking, setRevoking] = useState<ApiToken>();
   const kind = params.get('kind') === 'session' ? 'session' : 'token';
   const user = params.get('user') ?? '';
-  const set = (k: string, v: string) => setParams((p) => (v ? p.set(k, v) : p.delete(k), p), { replace: true });
   // The session this page runs on: revoking it is logging out.
   const mine = /^berth_([0-9a-z]+)_/.exec(currentSession()?.Token ?? '')?.[1];
   const shown = useMemo(() => (tokens.data ?? []).filter((t) => t.Kind === kind && (!user || t.User === user)), [tokens.data, kind, user]);

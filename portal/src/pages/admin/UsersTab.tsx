@@ -4,7 +4,7 @@
 
 import { useMemo, useState } from 'react';
 import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core';
-import { useSearchParams } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useCreateUser, useRemoveUser, useSetPassword, useUpdateUser, useUsers } from '../../api/admin';
 import type { ClusterRole, DirectoryUser } from '../../api/admin-types';
 import { useWho } from '../../app/who';
@@ -92,7 +92,7 @@ export default function UsersTab() {
   const update = useUpdateUser();
   const remove = useRemoveUser();
   const who = useWho();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const [creating, setCreating] = useState(false);
   const [resetting, setResetting] = useState<DirectoryUser>();
   const [removing, setRemoving] = useState<DirectoryUser>();
@@ -103,7 +103,7 @@ export default function UsersTab() {
   return (
     <Stack>
       <Group justify="space-between">
-        <TextInput aria-label="Search users" placeholder="Name or email" value={q} onChange={(e) => setParams((p) => (e.currentTarget.value ? p.set('q', e.currentTarget.value) : p.delete('q'), p), { replace: true })} w={260} />
+        <TextInput aria-label="Search users" placeholder="Name or email" value={q} onChange={(e) => set('q', e.currentTarget.value)} w={260} />
         <Button onClick={() => setCreating(true)}>Create user</Button>
       </Group>
       <Loaded query={users}>

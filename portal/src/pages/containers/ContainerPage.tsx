@@ -4,7 +4,8 @@
 
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Anchor, Button, Code, Group, Loader, Table, Tabs, Text } from '@mantine/core';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useParams } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useContainer, useContainerStats, useContainerTop } from '../../api/containers';
 import type { ContainerInspect } from '../../api/container-types';
 import { useServices } from '../../api/queries';
@@ -129,7 +130,7 @@ function Processes({ id }: { id: string }) {
 
 export default function ContainerPage() {
   const { id = '' } = useParams();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useUrlState({ tab: 'overview' });
   const container = useContainer(id);
   const services = useServices();
   const labels = container.data?.Config.Labels ?? {};
@@ -138,7 +139,7 @@ export default function ContainerPage() {
   const mayExec = useCan('deploy', { labels: service?.Spec.Labels }) && !!service;
   const requested = params.get('tab');
   const tab = TABS.find((t) => t === requested && (t !== 'console' || mayExec)) ?? 'overview';
-  const setTab = (v: string | null) => setParams((p) => (v && v !== 'overview' ? p.set('tab', v) : p.delete('tab'), p), { replace: true });
+  const setTab = (v: string | null) => setParam('tab', v);
 
   return (
     <Loaded query={container}>

@@ -3,7 +3,8 @@
 
 import { useMemo } from 'react';
 import { Anchor, Group, Select, Table, Text, TextInput } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useContainers } from '../../api/containers';
 import { useNodes, useServices } from '../../api/queries';
 import { Loaded, Page } from '../../components/Page';
@@ -19,10 +20,9 @@ export default function ContainersPage() {
   const containers = useContainers();
   const nodes = useNodes();
   const services = useServices();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const filters = { node: params.get('node'), service: params.get('service'), state: params.get('state'), q: params.get('q') ?? '' };
   // A new filter starts at its first page.
-  const set = (k: string, v: string | null) => setParams((p) => (p.delete('page'), v ? p.set(k, v) : p.delete(k), p), { replace: true });
   const rows = useMemo(() => (containers.data ?? []).map(rowOf), [containers.data]);
   const shown = useMemo(() => rows.filter((r) => matches(r, filters)).sort((a, b) => a.fullName.localeCompare(b.fullName, undefined, { numeric: true })), [rows, filters.node, filters.service, filters.state, filters.q]);
   const paged = usePage(shown);

@@ -7,7 +7,7 @@
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
 import { Alert, Box, Button, Group, Select, Text } from '@mantine/core';
-import { useSearchParams } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { api } from '../../api/client';
@@ -45,7 +45,7 @@ async function whyNotOpened(execId: string): Promise<string> {
 }
 
 export default function ExecConsole({ containerId }: { containerId: string }) {
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState({ shell: 'sh' });
   const requested = params.get('shell');
   const shell: Shell = isShell(requested) ? requested : 'sh';
   const [status, setStatus] = useState<Status>({ kind: 'idle' });
@@ -153,7 +153,7 @@ export default function ExecConsole({ containerId }: { containerId: string }) {
   return (
     <Box>
       <Group mb="xs" gap="xs">
-        <Select aria-label="Shell" data={[...SHELLS]} value={shell} onChange={(v) => setParams((p) => (v && v !== 'sh' ? p.set('shell', v) : p.delete('shell'), p), { replace: true })} allowDeselect={false} disabled={live} w={100} />
+        <Select aria-label="Shell" data={[...SHELLS]} value={shell} onChange={(v) => set('shell', v)} allowDeselect={false} disabled={live} w={100} />
         {live ? (
           <Button ref={toolbar} variant="default" onClick={disconnect}>
             Disconnect

@@ -3,7 +3,8 @@
 
 import { useMemo } from 'react';
 import { Anchor, Badge, Group, SegmentedControl, Table, TextInput } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useNodes } from '../../api/queries';
 import type { Node } from '../../api/types';
 import { Loaded, Page } from '../../components/Page';
@@ -22,12 +23,11 @@ function matches(n: Node, state: string, availability: string, q: string): boole
 
 export default function NodesPage() {
   const nodes = useNodes();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState({ state: 'all' });
   const admin = useCan('administer');
   const state = params.get('state') ?? 'all';
   const q = params.get('q') ?? '';
   const availability = params.get('availability') ?? '';
-  const set = (k: string, v: string) => setParams((p) => (v && v !== 'all' ? p.set(k, v) : p.delete(k), p), { replace: true });
   const shown = useMemo(() => (nodes.data ?? []).filter((n) => matches(n, state, availability, q)).sort((a, b) => a.Description.Hostname.localeCompare(b.Description.Hostname)), [nodes.data, state, availability, q]);
 
   return (

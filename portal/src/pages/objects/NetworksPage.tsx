@@ -4,7 +4,7 @@
 
 import { useMemo, useState } from 'react';
 import { Alert, Badge, Button, Checkbox, Group, Modal, SimpleGrid, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
-import { useSearchParams } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useNetworks, type Network } from '../../api/queries';
 import { useCreateNetwork, useRemoveNetwork } from '../../api/objects';
 import { can } from '../../api/access';
@@ -78,7 +78,7 @@ export default function NetworksPage() {
   const remove = useRemoveNetwork();
   const who = useWho();
   const mayCreate = useCan('deploy');
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const [creating, setCreating] = useState(false);
   const [removing, setRemoving] = useState<Network>();
   const q = params.get('q') ?? '';
@@ -92,7 +92,7 @@ export default function NetworksPage() {
         aria-label="Search networks"
         placeholder="Name or ID"
         value={q}
-        onChange={(e) => setParams((p) => (e.currentTarget.value ? p.set('q', e.currentTarget.value) : p.delete('q'), p), { replace: true })}
+        onChange={(e) => set('q', e.currentTarget.value)}
         w={260}
       />
       <Loaded query={networks}>

@@ -3,7 +3,8 @@
 
 import { useMemo } from 'react';
 import { Anchor, Button, Group, Select, Table, Text, TextInput } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
+import { useUrlState } from '../../components/url';
 import { useServices } from '../../api/queries';
 import type { Service } from '../../api/types';
 import { Loaded, Page } from '../../components/Page';
@@ -29,15 +30,13 @@ function ports(s: Service): string {
 
 export default function ServicesPage() {
   const services = useServices();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlState();
   const mayCreate = useCan('deploy');
   const updates = useImageUpdates().data;
   const updateOf = useMemo(() => new Map((updates ?? []).map((u) => [u.ServiceID, u])), [updates]);
   const q = params.get('q') ?? '';
   const health = params.get('health');
   const stack = params.get('stack');
-  // A new filter starts at its first page.
-  const set = (k: string, v: string | null) => setParams((p) => (p.delete('page'), v ? p.set(k, v) : p.delete(k), p), { replace: true });
   const shown = useMemo(
     () =>
       (services.data ?? [])
