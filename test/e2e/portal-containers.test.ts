@@ -81,6 +81,11 @@ describe('the portal: containers and exec', { timeout: 300_000 }, () => {
 
     await admin.getByRole('tab', { name: 'Processes' }).click();
     await admin.getByRole('cell', { name: /sleep 600/ }).waitFor();
+    // The live chart draws the stats stream's samples as they come (one a second).
+    await admin.locator('[data-testid=usage-chart][data-samples="3"]').waitFor({ timeout: 20_000 });
+    assert.match(await admin.getByText(/^Live, the last 60 seconds: CPU/).innerText(), /memory \d+(\.\d)? MiB/);
+    await noViolations(admin, 'container processes');
+    await screenshot(admin, 'container-processes');
 
     const { context, page: phone } = await newPage(cluster.browser, PHONE);
     try {

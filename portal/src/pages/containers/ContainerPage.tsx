@@ -18,6 +18,8 @@ import { commandLine } from './rows';
 import { summarize } from './stats';
 
 const ExecConsole = lazy(() => import('./ExecConsole'));
+// The live chart brings its chart library: loaded when the tab opens.
+const UsageChart = lazy(() => import('./UsageChart'));
 
 const TABS = ['overview', 'logs', 'processes', 'console', 'inspect'] as const;
 
@@ -78,9 +80,12 @@ function Processes({ id }: { id: string }) {
   const s = stats.data && summarize(stats.data);
   return (
     <>
+      <Suspense fallback={<Loader aria-label="Loading" />}>
+        <UsageChart id={id} />
+      </Suspense>
       <Group justify="space-between" mb="xs">
         <Text size="sm" c="dimmed">
-          A snapshot, read when this tab opened.
+          Processes and figures: a snapshot, read when this tab opened.
         </Text>
         <Button variant="default" size="xs" onClick={() => void Promise.all([top.refetch(), stats.refetch()])} loading={top.isFetching || stats.isFetching}>
           Refresh
