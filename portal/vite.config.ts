@@ -3,13 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { composeSchema } from './compose-schema.ts';
+import { precompress } from './precompress.ts';
+
+const outDir = fileURLToPath(new URL('../dist/ui', import.meta.url));
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/ui/',
-  plugins: [react(), composeSchema()],
+  plugins: [react(), composeSchema(), precompress(outDir)],
   build: {
-    outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),
+    outDir,
     emptyOutDir: true,
     // The manager compresses and caches every file; source maps would double what it holds.
     sourcemap: false,

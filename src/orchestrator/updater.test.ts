@@ -54,11 +54,11 @@ const running = (store: Store, id: string, img: string): boolean =>
 test('an update goes updating → completed after the monitor period', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast());
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   updateService(store, svc.ID, image('v2'));
-  const started = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'updating' && tx.services.get(svc.ID)!.UpdateStatus, 2000, 'updating');
+  const started = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'updating' && tx.services.get(svc.ID)!.UpdateStatus, 10_000, 'updating');
   assert.equal(started.Message, 'update in progress');
-  const done = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed' && tx.services.get(svc.ID)!.UpdateStatus, 5000, 'completed');
+  const done = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed' && tx.services.get(svc.ID)!.UpdateStatus, 20_000, 'completed');
   assert.ok(done.CompletedAt && done.StartedAt);
   assert.ok(running(store, svc.ID, 'v2'));
 });
@@ -66,9 +66,9 @@ test('an update goes updating → completed after the monitor period', async (t)
 test('a failing update pauses (failure action pause) and replaces nothing more', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast());
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));
-  const paused = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'paused' && tx.services.get(svc.ID)!.UpdateStatus, 3000, 'paused');
+  const paused = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'paused' && tx.services.get(svc.ID)!.UpdateStatus, 15_000, 'paused');
   assert.match(paused.Message ?? '', /update paused due to failure or early termination of task \w+/);
   await new Promise((r) => setTimeout(r, 300));
   const old = store.view((tx) => tx.tasks.byService(svc.ID).filter((x) => x.DesiredState === 'running' && x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:1'));
@@ -78,38 +78,38 @@ test('a failing update pauses (failure action pause) and replaces nothing more',
 test('failure action rollback brings the previous spec back and completes the rollback', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast({ UpdateConfig: { Parallelism: 1, Monitor: 200e6, FailureAction: 'rollback' } }));
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));
-  const rolled = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_started' && tx.services.get(svc.ID)!, 3000, 'rollback started');
+  const rolled = await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_started' && tx.services.get(svc.ID)!, 15_000, 'rollback started');
   assert.match(rolled.UpdateStatus!.Message ?? '', /update rolled back due to failure or early termination of task/);
   assert.equal(rolled.Spec.TaskTemplate?.ContainerSpec?.Image, 'localhost/berth-demo:1');
   assert.equal(rolled.PreviousSpec?.TaskTemplate?.ContainerSpec?.Image, 'bad');
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_completed', 5000, 'rollback completed');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_completed', 20_000, 'rollback completed');
   assert.ok(running(store, svc.ID, 'localhost/berth-demo:1'));
 });
 
 test('a manual rollback (docker service rollback) is reported with the rollback states', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast());
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   updateService(store, svc.ID, image('v2'));
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 5000, 'update completed');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 20_000, 'update completed');
   store.update((tx) => {
     const s = tx.services.get(svc.ID)!;
     tx.services.update({ ...s, Spec: s.PreviousSpec!, PreviousSpec: s.Spec, BerthSpecVersion: tx.index, BerthUpdateKind: 'rollback' });
   });
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_started', 2000, 'rollback started');
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_completed', 5000, 'rollback completed');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_started', 10_000, 'rollback started');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'rollback_completed', 20_000, 'rollback completed');
   assert.ok(running(store, svc.ID, 'localhost/berth-demo:1'));
 });
 
 test('Delay spaces the batches out', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast({ UpdateConfig: { Parallelism: 1, Delay: 400e6, Monitor: 50e6 } }));
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   const began = Date.now();
   updateService(store, svc.ID, image('v2'));
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 5000, 'completed');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 20_000, 'completed');
   assert.ok(Date.now() - began >= 800, `three batches with two 400 ms delays between them took ${Date.now() - began} ms`);
 });
 
@@ -119,7 +119,7 @@ test('start-first: the new task runs before the old one is stopped', async (t) =
   const [old] = await waitFor(store, (tx) => {
     const l = tx.tasks.byService(svc.ID).filter((x) => x.Status.State === 'running');
     return l.length === 1 && l;
-  }, 3000, 'initial task');
+  }, 15_000, 'initial task');
   let overlap = false;
   const watcher = store.watch();
   void (async () => {
@@ -129,7 +129,7 @@ test('start-first: the new task runs before the old one is stopped', async (t) =
     }
   })();
   updateService(store, svc.ID, image('v2'));
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 5000, 'completed');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 20_000, 'completed');
   watcher.close();
   assert.ok(overlap, 'old and new ran side by side for a moment');
   const oldNow = store.view((tx) => tx.tasks.get(old!.ID));
@@ -140,9 +140,9 @@ test('start-first: the new task runs before the old one is stopped', async (t) =
 test('a paused update stays paused when the orchestrator restarts; an unfinished one is resumed', async (t) => {
   const store = await cluster(t);
   const svc = addService(store, fast());
-  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 3000, 'initial tasks');
+  await waitFor(store, () => running(store, svc.ID, 'localhost/berth-demo:1'), 15_000, 'initial tasks');
   updateService(store, svc.ID, image('bad'));
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'paused', 3000, 'paused');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'paused', 15_000, 'paused');
   // A second orchestrator (as after a manager restart: no in-memory update progress).
   const ac = new AbortController();
   void new ReplicatedOrchestrator(store).run(ac.signal);
@@ -151,6 +151,6 @@ test('a paused update stays paused when the orchestrator restarts; an unfinished
   assert.equal(store.view((tx) => tx.services.get(svc.ID)?.UpdateStatus?.State), 'paused', 'still paused');
   assert.equal(store.view((tx) => tx.tasks.byService(svc.ID).filter((x) => x.DesiredState === 'running' && x.Spec.ContainerSpec?.Image === 'localhost/berth-demo:1').length), 2);
   updateService(store, svc.ID, image('v3'));
-  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 5000, 'a new update goes through');
+  await waitFor(store, (tx) => tx.services.get(svc.ID)?.UpdateStatus?.State === 'completed', 20_000, 'a new update goes through');
   assert.ok(running(store, svc.ID, 'v3'));
 });

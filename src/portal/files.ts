@@ -1,10 +1,10 @@
-// The built portal (Vite's output, dist/ui) held in memory: a few hundred KB of immutable
-// files, each compressed once at start, so a page load costs no disk reads or compression.
+// The built portal (Vite's output, dist/ui) held in memory: a few MB of immutable files, with
+// the brotli and gzip copies the build wrote beside them (portal/precompress.ts), so a page load
+// costs no disk read and no compression — and neither does a manager's start.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 export interface PortalFile {
   body: Buffer;
@@ -25,7 +25,6 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
 };
-const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.txt']);
 
 /** Where `npm run build` puts the portal: dist/ui beside dist/src (built) or under the checkout (tsx). */
 export function defaultPortalDir(): string | undefined {
@@ -39,16 +38,16 @@ export function loadPortal(dir: string): Map<string, PortalFile> {
     for (const name of readdirSync(d)) {
       const path = join(d, name);
       if (statSync(path).isDirectory()) walk(path);
-      else {
+      else if (!name.endsWith('.br') && !name.endsWith('.gz')) {
         const rel = relative(dir, path).split(sep).join('/');
-        const ext = extname(name);
-        const body = readFileSync(path);
-        const packable = COMPRESSIBLE.has(ext) && body.length > 1024;
+        const copy = (suffix: string) => (existsSync(path + suffix) ? readFileSync(path + suffix) : undefined);
+        const [br, gzip] = [copy('.br'), copy('.gz')];
         files.set(rel, {
-          body,
-          type: TYPES[ext] ?? 'application/octet-stream',
+          body: readFileSync(path),
+          type: TYPES[extname(name)] ?? 'application/octet-stream',
           immutable: rel.startsWith('assets/'),
-          ...(packable && { gzip: gzipSync(body, { level: 9 }), br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) }),
+          ...(br && { br }),
+          ...(gzip && { gzip }),
         });
       }
     }
