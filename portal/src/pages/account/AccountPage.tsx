@@ -13,6 +13,7 @@ import { Confirm, ShownOnce } from '../../components/Confirm';
 import { Loaded, Page } from '../../components/Page';
 import { notifyDone, notifyError } from '../../components/notify';
 import { ago } from '../../components/time';
+import { Refused } from '../../components/Refused';
 
 const ROLES: ClusterRole[] = ['viewer', 'operator', 'admin'];
 
@@ -76,11 +77,7 @@ function CreateToken({ opened, onClose, onCreated }: { opened: boolean; onClose:
     <Modal opened={opened} onClose={close} title="Create a token">
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <TextInput label="Name" placeholder="ci-deploy" value={name} onChange={(e) => setName(e.currentTarget.value)} required data-autofocus />
           {roles.length > 0 && <Select label="Role" description="At most your own" placeholder={`as yours (${who.Role})`} data={roles} value={role} onChange={setRole} clearable />}
           <TextInput label="Expires in" description="A duration, at most 8784h (a year)" value={expires} onChange={(e) => setExpires(e.currentTarget.value)} required />

@@ -3,12 +3,13 @@
 // its sessions.
 
 import { useState } from 'react';
-import { Alert, Button, Card, Code, Group, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Card, Code, Group, PasswordInput, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useOidc, useRemoveOidc, useSaveOidc } from '../../api/admin';
 import type { OidcSettings } from '../../api/admin-types';
 import { Confirm } from '../../components/Confirm';
 import { Loaded } from '../../components/Page';
 import { notifyDone, notifyError } from '../../components/notify';
+import { Refused } from '../../components/Refused';
 
 const CALLBACK = '/berth/v1/oidc/callback';
 const DEFAULTS = { Issuer: '', ClientId: '', Scopes: 'openid profile email groups', GroupsClaim: 'groups', UsernameClaim: 'preferred_username' };
@@ -41,11 +42,7 @@ function OidcForm({ current }: { current: OidcSettings | null }) {
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
           {!current && <Text c="dimmed">Not set: users sign in with their passwords only.</Text>}
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <Text size="sm">
             Register this redirect URI with the provider (authorization code, refresh token and device code grants): <Code>{window.location.origin + (current?.RedirectPath ?? CALLBACK)}</Code>
           </Text>

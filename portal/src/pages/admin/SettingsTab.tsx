@@ -16,6 +16,7 @@ import { Loaded } from '../../components/Page';
 import { notifyDone, notifyError } from '../../components/notify';
 import { ago } from '../../components/time';
 import { formatDuration, parseDuration } from '../services/form/units';
+import { Refused } from '../../components/Refused';
 
 function SettingsForm({ swarm }: { swarm: Swarm }) {
   const update = useUpdateSwarm();
@@ -46,11 +47,7 @@ function SettingsForm({ swarm }: { swarm: Swarm }) {
       </Title>
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
             <NumberInput label="Task history limit" description="Ended tasks kept per slot (0 to 1000)" min={0} max={1000} value={history} onChange={setHistory} />
             <TextInput label="Heartbeat period" description="How often agents report (1s to 1h; down after 3 missed)" placeholder="5s" value={heartbeat} onChange={(e) => setHeartbeat(e.currentTarget.value)} />

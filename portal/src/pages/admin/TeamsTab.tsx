@@ -3,13 +3,14 @@
 // ?edit=NAME.
 
 import { useState } from 'react';
-import { ActionIcon, Alert, Button, Fieldset, Group, Modal, Select, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
+import { ActionIcon, Button, Fieldset, Group, Modal, Select, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
 import { useSearchParams } from 'react-router';
 import { useCreateTeam, useRemoveTeam, useTeams, useUpdateTeam, useUsers, type TeamChange } from '../../api/admin';
 import type { Team, TeamRole } from '../../api/admin-types';
 import { Confirm } from '../../components/Confirm';
 import { Loaded } from '../../components/Page';
 import { notifyDone, notifyError } from '../../components/notify';
+import { Refused } from '../../components/Refused';
 
 const TEAM_ROLES: TeamRole[] = ['viewer', 'operator', 'lead'];
 const EMPTY: TeamChange = { Members: [], Stacks: [], Groups: [] };
@@ -35,11 +36,7 @@ function TeamEditor({ team, opened, onClose }: { team: Team | undefined; opened:
     <Modal opened={opened} onClose={close} title={team ? `Team ${team.Name}` : 'Create a team'} size="lg">
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           {!team && <TextInput label="Name" description="Also the value of the berth.team label that gives an object to the team" value={name} onChange={(e) => setName(e.currentTarget.value)} required data-autofocus />}
           <Fieldset legend="Members">
             <Stack gap="xs">

@@ -3,7 +3,7 @@
 // administrator demote, disable or remove themselves, so those are not offered. Search: ?q=.
 
 import { useMemo, useState } from 'react';
-import { Alert, Badge, Button, Group, Menu, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Menu, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useUrlState } from '../../components/url';
 import { useCreateUser, useRemoveUser, useSetPassword, useUpdateUser, useUsers } from '../../api/admin';
 import type { ClusterRole, DirectoryUser } from '../../api/admin-types';
@@ -12,6 +12,7 @@ import { Confirm } from '../../components/Confirm';
 import { Loaded } from '../../components/Page';
 import { notifyDone, notifyError } from '../../components/notify';
 import { ago } from '../../components/time';
+import { Refused } from '../../components/Refused';
 
 // A Select's option needs a value: the API's '' (no cluster role) is this one.
 const NONE = 'none';
@@ -41,11 +42,7 @@ function CreateUser({ opened, onClose }: { opened: boolean; onClose: () => void 
     <Modal opened={opened} onClose={close} title="Create a user">
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <TextInput label="Name" description="Lower-case letters, digits, '.', '_' or '-'" value={name} onChange={(e) => setName(e.currentTarget.value)} required data-autofocus />
           <TextInput label="Email" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
           <Select label="Role" data={ROLE_CHOICES} value={role} onChange={(v) => setRole(v ?? NONE)} allowDeselect={false} />
@@ -70,11 +67,7 @@ function ResetPassword({ user, onClose }: { user: DirectoryUser | undefined; onC
     <Modal opened={!!user} onClose={close} title={`New password for ${user?.Name ?? ''}`}>
       <form onSubmit={(e) => (e.preventDefault(), reset.mutate({ name: user!.Name, Password: password }, { onError: (err) => setError(err.message), onSuccess: () => (notifyDone(`${user!.Name}'s password was reset`), close()) }))}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <PasswordInput label="New password" description={PASSWORD_RULE} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.currentTarget.value)} required data-autofocus />
           <Group justify="end">
             <Button type="submit" loading={reset.isPending}>

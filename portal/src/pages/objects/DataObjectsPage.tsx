@@ -4,7 +4,7 @@
 // filters) and create for one of their teams.
 
 import { useMemo, useState } from 'react';
-import { Alert, Anchor, Button, Code, Group, Modal, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
+import { Anchor, Button, Code, Group, Modal, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { useSearchParams } from 'react-router';
 import { useConfigs, useSecrets, type NamedObject } from '../../api/queries';
 import { useCreateData, useRemoveData, type DataKind } from '../../api/objects';
@@ -16,6 +16,7 @@ import { notifyDone, notifyError } from '../../components/notify';
 import { ago, shortId } from '../../components/time';
 import { decodeData, encodeData, labelsFor } from './build';
 import { OwnerTeam, ownerOf, useDefaultTeam } from './OwnerTeam';
+import { Refused } from '../../components/Refused';
 
 const WORDS: Record<DataKind, { title: string; data: string; help: string }> = {
   secret: { title: 'Secrets', data: 'Value', help: 'Stored encrypted and given only to the services that use it: it is never shown again.' },
@@ -48,11 +49,7 @@ function CreateData({ kind, opened, onClose }: { kind: DataKind; opened: boolean
     <Modal opened={opened} onClose={close} title={`Create a ${kind}`} size="lg">
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <TextInput label="Name" placeholder={kind === 'secret' ? 'db-password' : 'nginx.conf'} value={name} onChange={(e) => setName(e.currentTarget.value)} required data-autofocus />
           <Textarea
             label={WORDS[kind].data}

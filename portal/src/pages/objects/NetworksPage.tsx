@@ -3,7 +3,7 @@
 // for one of their teams. The search is ?q=.
 
 import { useMemo, useState } from 'react';
-import { Alert, Badge, Button, Checkbox, Group, Modal, SimpleGrid, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
+import { Badge, Button, Checkbox, Group, Modal, SimpleGrid, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { useUrlState } from '../../components/url';
 import { useNetworks, type Network } from '../../api/queries';
 import { useCreateNetwork, useRemoveNetwork } from '../../api/objects';
@@ -15,6 +15,7 @@ import { notifyDone, notifyError } from '../../components/notify';
 import { ago, shortId } from '../../components/time';
 import { networkBody, type NetworkForm } from './build';
 import { OwnerTeam, ownerOf, useDefaultTeam } from './OwnerTeam';
+import { Refused } from '../../components/Refused';
 
 function CreateNetwork({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const create = useCreateNetwork();
@@ -42,11 +43,7 @@ function CreateNetwork({ opened, onClose }: { opened: boolean; onClose: () => vo
     <Modal opened={opened} onClose={close} title="Create a network" size="lg">
       <form onSubmit={(e) => (e.preventDefault(), submit())}>
         <Stack>
-          {error && (
-            <Alert color="red" role="alert" title="Refused">
-              {error}
-            </Alert>
-          )}
+          <Refused message={error} />
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Name" placeholder="backend" required data-autofocus {...text('name')} />
             <TextInput label="Driver" description="Swarm networks are overlays" {...text('driver')} />

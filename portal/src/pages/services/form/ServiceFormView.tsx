@@ -2,11 +2,12 @@
 // sections; the API's refusal shows beside the field it names.
 
 import { useState } from 'react';
-import { ActionIcon, Alert, Button, Checkbox, Fieldset, Group, MultiSelect, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { ActionIcon, Button, Checkbox, Fieldset, Group, MultiSelect, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useConfigs, useNetworks, useSecrets } from '../../../api/queries';
 import type { ServiceSpec } from '../../../api/types';
 import { ApiError } from '../../../api/client';
 import { FieldError, fieldOf, toSpec, type Field, type MountRow, type PortRow, type ServiceForm } from './spec';
+import { Refused } from '../../../components/Refused';
 
 export interface ServiceFormProps {
   initial: ServiceForm;
@@ -48,11 +49,7 @@ export function ServiceFormView({ initial, base, submitLabel, editing, onSubmit 
   return (
     <form onSubmit={(e) => (e.preventDefault(), void submit())} noValidate>
       <Stack maw={880}>
-        {general && (
-          <Alert color="red" role="alert" title="Refused">
-            {general}
-          </Alert>
-        )}
+        <Refused message={general} />
         <Fieldset legend="Service">
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Name" placeholder="web" disabled={editing} {...text('name')} />
